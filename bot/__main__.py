@@ -1,0 +1,170 @@
+"""`python -m bot`: run the bot (default), import and check essays, push the command tree."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+import discord
+
+from bot.config import Config, ConfigError
+from bot.db import DatabaseTooNew
+from bot.errors import UserError
+from bot.essays import file_stem, markdown_with_front_matter, parse_essay, plain_to_markdown
+from bot.library import decode_essay_bytes, scan_directory
+
+log = logging.getLogger("bot")
+
+NO_TOKEN = (
+    "No DISCORD_TOKEN is set. Put DISCORD_TOKEN=<your bot token> in a .env file next to the "
+    "Makefile (see .env.example) or in the environment, then run `make run` again."
+)
+
+
+class RedactToken(logging.Filter):
+    """Replace the token wherever it would appear in a log line."""
+
+    def __init__(self, secret: str | None) -> None:
+        super().__init__()
+        self.secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secret:
+            message = record.getMessage()
+            if self.secret in message:
+                record.msg = message.replace(self.secret, "[redacted]")
+                record.args = ()
+        return True
+
+
+def setup_logging(config: Config) -> None:
+    discord.utils.setup_logging(level=config.log_level_number, root=True)
+    redact = RedactToken(config.token)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redact)
+
+
+async def run_bot(config: Config) -> int:
+    from bot import create_bot
+
+    if not config.token:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+    log.info("Connecting to Discord")
+    async with create_bot(config) as bot:
+        try:
+            await bot.start(config.token)
+        except discord.LoginFailure:
+            log.error("Discord refused the token: check DISCORD_TOKEN in .env")
+            return 1
+    return 0
+
+
+async def sync_commands(config: Config) -> int:
+    from bot import create_bot
+
+    if not config.token:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+    forced = Config(**{**config.__dict__, "force_sync": True})
+    async with create_bot(forced) as bot:
+        await bot.login(config.token)  # setup_hook runs here and pushes the tree
+    return 0
+
+
+def import_essay(args: argparse.Namespace, essays_dir: Path) -> int:
+    source = Path(args.file)
+    try:
+        text = decode_essay_bytes(source.read_bytes(), source.name)
+        fields = {"year": args.year, "director": args.director, "author": args.author}
+        if source.suffix.lower() == ".md":
+            markdown = markdown_with_front_matter(text, title=args.title, film=args.film, **fields)
+        else:
+            markdown = plain_to_markdown(
+                text, title=args.title or "", film=args.film or "", **fields
+            )
+        essay = parse_essay(markdown)
+    except OSError as exc:
+        print(f"Cannot read {source}: {exc.strerror}", file=sys.stderr)
+        return 1
+    except UserError as exc:
+        print(f"{source.name}: {exc.message}", file=sys.stderr)
+        return 1
+    target = Path(args.out) if args.out else essays_dir / f"{file_stem(essay.title)}.md"
+    if target.exists() and not args.force:
+        print(f"{target} already exists; pass --force to replace it.", file=sys.stderr)
+        return 1
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(markdown, encoding="utf-8")
+    print(f"Wrote {target}: “{essay.title}”, {len(essay.sections)} sections")
+    for section in essay.sections:
+        print(f"  {section.slug}: {section.heading}")
+    for warning in essay.warnings:
+        print(f"  warning: {warning}")
+    return 0
+
+
+def check_essays(essays_dir: Path) -> int:
+    results = scan_directory(essays_dir, {})
+    problems = 0
+    for name, _digest, outcome in results:
+        if isinstance(outcome, str):
+            problems += 1
+            print(f"FAIL {name}: {outcome}")
+        elif outcome is not None:
+            print(f"ok   {name}: “{outcome.title}”, {len(outcome.sections)} sections")
+            for warning in outcome.warnings:
+                print(f"     warning: {warning}")
+    if not results:
+        print(f"No essays found in {essays_dir}")
+    print(f"{len(results)} essays, {problems} with problems")
+    return 1 if problems else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Projectionist")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot on Discord (the default)")
+    sub.add_parser("sync", help="push the slash command tree to Discord now")
+    essays = sub.add_parser("essays", help="work with the essays folder")
+    essays_sub = essays.add_subparsers(dest="essays_command", required=True)
+    imp = essays_sub.add_parser("import", help="turn a .txt or .md file into a library essay")
+    imp.add_argument("file")
+    imp.add_argument("--title")
+    imp.add_argument("--film")
+    imp.add_argument("--year", type=int)
+    imp.add_argument("--director")
+    imp.add_argument("--author")
+    imp.add_argument("--out", help="where to write (default: essays/<title>.md)")
+    imp.add_argument("--force", action="store_true", help="replace an existing file")
+    essays_sub.add_parser("check", help="parse every essay and report problems")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = Config.from_env()
+    except ConfigError as exc:
+        print(f"Configuration problem: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "essays":
+        if args.essays_command == "import":
+            return import_essay(args, config.essays_dir)
+        return check_essays(config.essays_dir)
+    setup_logging(config)
+    runner = sync_commands if args.command == "sync" else run_bot
+    try:
+        return asyncio.run(runner(config))
+    except DatabaseTooNew as exc:
+        log.error("%s", exc)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""The Bot: its setup (database, migrations, essays, cogs, command sync) and the one error
+handler every command and component goes through."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+import time
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.config import Config
+from bot.db import Database
+from bot.errors import UserError
+from bot.library import Library
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("cogs.essays",)
+TREE_HASH_KEY = "command_tree_hash"
+
+
+def now_epoch() -> int:
+    """The current time in UTC epoch seconds, from discord.py's clock (which tests can move)."""
+    return int(discord.utils.utcnow().timestamp())
+
+
+async def send_ephemeral(interaction: discord.Interaction, content: str) -> None:
+    """Reply privately, whether or not the interaction was already answered or deferred."""
+    if interaction.response.is_done():
+        await interaction.followup.send(content, ephemeral=True)
+    else:
+        await interaction.response.send_message(content, ephemeral=True)
+
+
+async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
+    """Tell the member what went wrong: their own mistake plainly, ours with an id to quote."""
+    if isinstance(error, app_commands.CommandInvokeError):
+        error = error.original
+    if isinstance(error, UserError):
+        message = error.message
+    elif isinstance(error, app_commands.CheckFailure) and str(error):
+        message = str(error)
+    elif isinstance(error, app_commands.TransformerError):
+        message = f"“{error.value}” is not a valid value for that option."
+    else:
+        error_id = secrets.token_hex(4)
+        name = interaction.command.qualified_name if interaction.command else interaction.data
+        log.error(
+            "Unexpected error %s in %s (member %s)",
+            error_id,
+            name,
+            interaction.user.id,
+            exc_info=error,
+        )
+        message = (
+            f"Sorry, something went wrong on our side. It has been logged as error `{error_id}`; "
+            "a moderator can quote that id."
+        )
+    try:
+        await send_ephemeral(interaction, message)
+    except discord.HTTPException:
+        log.warning("Could not deliver an error message to member %s", interaction.user.id)
+
+
+class ProjectionistTree(app_commands.CommandTree):
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        await report_error(interaction, error)
+
+
+class Projectionist(commands.Bot):
+    def __init__(self, config: Config) -> None:
+        intents = discord.Intents.default()
+        intents.message_content = False
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=ProjectionistTree,
+            help_command=None,
+        )
+        self.config = config
+        self.db: Database | None = None
+        self.library: Library | None = None
+
+    async def setup_hook(self) -> None:
+        started = time.perf_counter()
+        self.db = await Database.open(self.config.database_path)
+        await self.db.migrate()
+        self.library = Library(self.db)
+        report = await self.library.sync_directory(self.config.essays_dir, now_epoch())
+        log.info(
+            "Essays: %d added, %d updated, %d unchanged, %d hidden, %d with problems",
+            len(report.added),
+            len(report.updated),
+            report.unchanged,
+            len(report.hidden),
+            len(report.errors),
+        )
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        await self.sync_commands(force=self.config.force_sync)
+        log.info("Ready to connect after %.2fs of setup", time.perf_counter() - started)
+
+    def _tree_scope(self) -> discord.Object | None:
+        return discord.Object(self.config.dev_guild_id) if self.config.dev_guild_id else None
+
+    def tree_fingerprint(self) -> str:
+        guild = self._tree_scope()
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        payload = [c.to_dict(self.tree) for c in self.tree.get_commands(guild=guild)]
+        encoded = json.dumps(payload, sort_keys=True, default=str).encode()
+        return f"{guild.id if guild else 'global'}:{hashlib.sha256(encoded).hexdigest()}"
+
+    async def sync_commands(self, *, force: bool = False) -> bool:
+        """Push the command tree to Discord when it changed since the last push (Discord limits
+        how often commands may be created), or always when `force` is set."""
+        assert self.db is not None
+        fingerprint = self.tree_fingerprint()
+        if not force and await self.db.get_meta(TREE_HASH_KEY) == fingerprint:
+            log.info("Command tree unchanged; not syncing")
+            return False
+        synced = await self.tree.sync(guild=self._tree_scope())
+        await self.db.set_meta(TREE_HASH_KEY, fingerprint)
+        log.info("Synced %d commands", len(synced))
+        return True
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            if self.db is not None:
+                await self.db.close()
+                self.db = None
+
+
+def create_bot(config: Config | None = None) -> Projectionist:
+    """A bot that has not connected yet; `setup_hook` does the rest when it logs in."""
+    return Projectionist(config or Config())

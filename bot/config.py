@@ -1,0 +1,69 @@
+"""Settings, read from the environment and `.env`, validated with messages a host can act on."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the setting and what to put there."""
+
+
+@dataclass(frozen=True)
+class Config:
+    token: str | None = field(default=None, repr=False)
+    database_path: Path = PROJECT_ROOT / "data" / "projectionist.db"
+    essays_dir: Path = PROJECT_ROOT / "essays"
+    dev_guild_id: int | None = None
+    log_level: str = "INFO"
+    force_sync: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "database_path", Path(self.database_path))
+        object.__setattr__(self, "essays_dir", Path(self.essays_dir))
+        level = str(self.log_level).upper()
+        if level not in LOG_LEVELS:
+            raise ConfigError(
+                f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}."
+            )
+        object.__setattr__(self, "log_level", level)
+
+    @property
+    def log_level_number(self) -> int:
+        return logging.getLevelName(self.log_level)
+
+    @classmethod
+    def from_env(cls, env_file: str | Path | None = ".env") -> Config:
+        """Read settings from the process environment, falling back to `env_file` if it exists."""
+        values: dict[str, str | None] = {}
+        if env_file is not None and Path(env_file).is_file():
+            values.update(dotenv_values(env_file))
+        values.update(os.environ)
+
+        def get(name: str) -> str | None:
+            value = values.get(name)
+            return value.strip() if value and value.strip() else None
+
+        kwargs: dict[str, object] = {"token": get("DISCORD_TOKEN")}
+        if path := get("DATABASE_PATH"):
+            kwargs["database_path"] = Path(path)
+        if path := get("ESSAYS_DIR"):
+            kwargs["essays_dir"] = Path(path)
+        if guild := get("DEV_GUILD_ID"):
+            if not guild.isdigit():
+                raise ConfigError(
+                    f"DEV_GUILD_ID must be a server id (digits only), not {guild!r}. "
+                    "Leave it empty to register commands globally."
+                )
+            kwargs["dev_guild_id"] = int(guild)
+        if level := get("LOG_LEVEL"):
+            kwargs["log_level"] = level
+        return cls(**kwargs)

@@ -1,0 +1,140 @@
+"""One aiosqlite connection, its pragmas, whole-transaction locking and the migrations runner."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+MIGRATION_NAME = re.compile(r"^(\d{4})_[\w-]+\.sql$")
+
+
+class DatabaseTooNew(RuntimeError):
+    """The database was written by a newer Projectionist than this one."""
+
+
+def bundled_migrations() -> list[tuple[int, str, str]]:
+    """(version, file name, SQL) for every migration shipped in `bot/migrations`, in order."""
+    found = []
+    for entry in resources.files("bot.migrations").iterdir():
+        match = MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    versions = [version for version, _, _ in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise RuntimeError(
+            f"Migrations must be numbered 0001, 0002, ... without gaps; found {versions}"
+        )
+    return found
+
+
+class Database:
+    """The bot's only connection. Every statement runs under one lock, so a transaction is never
+    interleaved with another coroutine's statements on the same connection."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self._conn = conn
+        self._lock = asyncio.Lock()
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: str | Path) -> Database:
+        path = Path(path)
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(path, isolation_level=None)
+        conn.row_factory = aiosqlite.Row
+        db = cls(conn, path)
+        for pragma in (
+            "PRAGMA journal_mode = WAL",
+            "PRAGMA busy_timeout = 5000",
+            "PRAGMA foreign_keys = ON",
+            "PRAGMA synchronous = NORMAL",
+        ):
+            async with conn.execute(pragma) as cursor:
+                await cursor.fetchall()
+        return db
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._conn.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """`BEGIN IMMEDIATE` ... `COMMIT`, rolled back on any error, with the lock held throughout."""
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                await self._conn.rollback()
+                raise
+            else:
+                await self._conn.commit()
+
+    async def fetchall(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
+    ) -> list[aiosqlite.Row]:
+        async with self._lock, self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetchone(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
+    ) -> aiosqlite.Row | None:
+        async with self._lock, self._conn.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetchval(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    async def user_version(self) -> int:
+        return int(await self.fetchval("PRAGMA user_version"))
+
+    async def migrate(self, migrations: Iterable[tuple[int, str, str]] | None = None) -> list[str]:
+        """Apply pending migrations, each in one transaction with its `user_version` bump."""
+        migrations = list(bundled_migrations() if migrations is None else migrations)
+        latest = migrations[-1][0] if migrations else 0
+        current = await self.user_version()
+        if current > latest:
+            raise DatabaseTooNew(
+                f"The database {self.path} is at schema version {current}, but this Projectionist "
+                f"knows versions up to {latest}. It was written by a newer release: upgrade "
+                "Projectionist, or point DATABASE_PATH at another file."
+            )
+        applied = []
+        for version, name, sql in migrations:
+            if version <= current:
+                continue
+            async with self._lock:
+                script = f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;"
+                try:
+                    await self._conn.executescript(script)
+                except BaseException:
+                    if self._conn.in_transaction:
+                        await self._conn.rollback()
+                    raise
+            log.info("Applied database migration %s", name)
+            applied.append(name)
+        return applied
+
+    async def get_meta(self, key: str) -> str | None:
+        return await self.fetchval("SELECT value FROM meta WHERE key = ?", (key,))
+
+    async def set_meta(self, key: str, value: str) -> None:
+        async with self.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )

@@ -1,0 +1,524 @@
+"""The essay library: essays and sections in SQLite, an in-memory catalog for names and
+autocomplete, the startup sync of `essays/`, uploads, search and excerpts."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import itertools
+import logging
+import random
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiosqlite
+
+from bot.db import Database
+from bot.errors import EssayFormatError, NotFound, UserError
+from bot.essays import Essay, file_stem, parse_essay
+from bot.text import closest, fold, paragraphs, sentences
+
+log = logging.getLogger(__name__)
+
+MAX_ESSAY_BYTES = 512 * 1024
+EXCERPT_LIMIT = 600
+SEARCH_HITS = 5
+
+
+@dataclass(frozen=True)
+class SectionInfo:
+    id: int
+    slug: str
+    heading: str
+    position: int
+
+
+@dataclass(frozen=True)
+class EssayInfo:
+    id: int
+    key: str
+    guild_id: int | None
+    title: str
+    film: str
+    year: int | None
+    director: str | None
+    author: str | None
+    source: str
+    sections: tuple[SectionInfo, ...]
+    haystack: str = field(compare=False, repr=False, default="")
+
+    @property
+    def film_line(self) -> str:
+        return f"{self.film} ({self.year})" if self.year else self.film
+
+    def section_index(self, section_id: int) -> int | None:
+        for i, section in enumerate(self.sections):
+            if section.id == section_id:
+                return i
+        return None
+
+
+@dataclass(frozen=True)
+class SectionText:
+    essay: EssayInfo
+    section: SectionInfo
+    index: int
+    body: str
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    essay: EssayInfo
+    section: SectionInfo
+    snippet: str
+
+
+@dataclass(frozen=True)
+class Passage:
+    essay: EssayInfo
+    section: SectionInfo
+    text: str
+
+
+@dataclass
+class SyncReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    hidden: list[str] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def decode_essay_bytes(data: bytes, name: str) -> str:
+    """UTF-8 (with or without a BOM) text, or a UserError saying what is wrong with the file."""
+    if len(data) > MAX_ESSAY_BYTES:
+        raise EssayFormatError(f"{name} is {len(data) // 1024} KB; essays can be at most 512 KB.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise EssayFormatError(
+            f"{name} is not UTF-8 text. Save it as UTF-8 (plain text or Markdown) and try again."
+        ) from None
+    if "\x00" in text:
+        raise EssayFormatError(f"{name} looks like a binary file, not a text essay.")
+    return text
+
+
+def fts_query(text: str) -> str | None:
+    """A safe FTS5 query for what a member typed: every word quoted as a string (prefix-matched
+    when 3+ characters), so quotes, AND/OR/NEAR, `*`, `-` and parentheses are just text."""
+    words = re.findall(r"\w+", text)[:20]
+    if not words:
+        return None
+    terms = []
+    for word in words:
+        quoted = '"' + word.replace('"', '""') + '"'
+        terms.append(quoted + "*" if len(word) >= 3 else quoted)
+    return " ".join(terms)
+
+
+def pick_passage(body: str, rng: random.Random, limit: int = EXCERPT_LIMIT) -> str:
+    """One or two consecutive paragraphs under `limit` characters, or, where every paragraph is
+    longer, the opening sentences of one: never cut inside a sentence."""
+    paras = [p for p in paragraphs(body) if not p.startswith("#")]
+    candidates = [p for p in paras if len(p) <= limit]
+    candidates += [
+        f"{a}\n\n{b}" for a, b in itertools.pairwise(paras) if len(a) + len(b) + 2 <= limit
+    ]
+    if candidates:
+        return rng.choice(candidates)
+    paragraph = rng.choice(paras) if paras else body
+    chosen = ""
+    for sentence in sentences(paragraph):
+        if chosen and len(chosen) + 1 + len(sentence) > limit:
+            break
+        chosen = f"{chosen} {sentence}" if chosen else sentence
+    return chosen
+
+
+def scan_directory(
+    essays_dir: Path, unchanged_hashes: dict[str, str]
+) -> list[tuple[str, str, Essay | str | None]]:
+    """(file name, content hash, outcome) for each `*.md` in `essays_dir`: outcome is None for a
+    file whose hash is in `unchanged_hashes`, the parsed Essay, or the reason it cannot be read."""
+    results: list[tuple[str, str, Essay | str | None]] = []
+    if not essays_dir.is_dir():
+        return results
+    for path in sorted(essays_dir.glob("*.md")):
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            results.append((path.name, "", f"cannot be read: {exc.strerror}"))
+            continue
+        digest = content_hash(data)
+        if unchanged_hashes.get(path.name) == digest:
+            results.append((path.name, digest, None))
+            continue
+        try:
+            results.append((path.name, digest, parse_essay(decode_essay_bytes(data, path.name))))
+        except UserError as exc:
+            results.append((path.name, digest, exc.message))
+    return results
+
+
+async def _upsert(
+    conn: aiosqlite.Connection,
+    essay: Essay,
+    *,
+    key: str,
+    guild_id: int | None,
+    source: str,
+    source_path: str | None,
+    digest: str,
+    added_by: int | None,
+    now: int,
+) -> int:
+    """Insert or update one essay inside the caller's transaction. Sections are matched by slug,
+    so a kept heading keeps its row id; sections gone from the text are hidden, not deleted."""
+    values = (essay.title, essay.film, essay.year, essay.director, essay.author, digest, now)
+    async with conn.execute("SELECT id FROM essays WHERE key = ?", (key,)) as cursor:
+        row = await cursor.fetchone()
+    existing: dict[str, int] = {}
+    if row is None:
+        async with conn.execute(
+            "INSERT INTO essays (title, film, year, director, author, content_hash, "
+            "updated_at, key, guild_id, source, source_path, added_by, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (*values, key, guild_id, source, source_path, added_by, now),
+        ) as cursor:
+            essay_id = (await cursor.fetchone())[0]
+    else:
+        essay_id = row[0]
+        await conn.execute(
+            "UPDATE essays SET title = ?, film = ?, year = ?, director = ?, author = ?, "
+            "content_hash = ?, updated_at = ?, hidden = 0 WHERE id = ?",
+            (*values, essay_id),
+        )
+        async with conn.execute(
+            "SELECT slug, id FROM sections WHERE essay_id = ?", (essay_id,)
+        ) as cursor:
+            existing = {r[0]: r[1] for r in await cursor.fetchall()}
+    updates, inserts = [], []
+    for position, section in enumerate(essay.sections, 1):
+        if section.slug in existing:
+            updates.append((position, section.heading, section.body, existing[section.slug]))
+        else:
+            inserts.append((essay_id, section.slug, position, section.heading, section.body))
+    if updates:
+        await conn.executemany(
+            "UPDATE sections SET position = ?, heading = ?, body = ?, hidden = 0 WHERE id = ?",
+            updates,
+        )
+    if inserts:
+        await conn.executemany(
+            "INSERT INTO sections (essay_id, slug, position, heading, body) VALUES (?, ?, ?, ?, ?)",
+            inserts,
+        )
+    kept = {s.slug for s in essay.sections}
+    gone = [(section_id,) for slug, section_id in existing.items() if slug not in kept]
+    if gone:
+        await conn.executemany("UPDATE sections SET hidden = 1 WHERE id = ?", gone)
+    return essay_id
+
+
+def _did_you_mean(query: str, names: list[str]) -> str:
+    suggestions = closest(query, names)
+    return f" Did you mean {', '.join(f'**{s}**' for s in suggestions)}?" if suggestions else ""
+
+
+class Library:
+    """Essays for every server: the catalog lives in memory, section text in the database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.essays: dict[int, EssayInfo] = {}
+        self.guild_hidden: set[tuple[int, int]] = set()
+
+    # --- catalog ---------------------------------------------------------------------
+
+    async def reload(self) -> None:
+        essay_rows = await self.db.fetchall(
+            "SELECT id, key, guild_id, title, film, year, director, author, source FROM essays "
+            "WHERE hidden = 0"
+        )
+        section_rows = await self.db.fetchall(
+            "SELECT s.id, s.essay_id, s.slug, s.heading, s.position FROM sections s "
+            "JOIN essays e ON e.id = s.essay_id WHERE e.hidden = 0 AND s.hidden = 0 "
+            "ORDER BY s.essay_id, s.position"
+        )
+        hidden_rows = await self.db.fetchall("SELECT guild_id, essay_id FROM guild_hidden_essays")
+        by_essay: dict[int, list[SectionInfo]] = {}
+        for row in section_rows:
+            by_essay.setdefault(row["essay_id"], []).append(
+                SectionInfo(row["id"], row["slug"], row["heading"], row["position"])
+            )
+        essays = {}
+        for row in essay_rows:
+            described = (row["title"], row["film"], row["year"], row["director"])
+            essays[row["id"]] = EssayInfo(
+                id=row["id"],
+                key=row["key"],
+                guild_id=row["guild_id"],
+                title=row["title"],
+                film=row["film"],
+                year=row["year"],
+                director=row["director"],
+                author=row["author"],
+                source=row["source"],
+                sections=tuple(by_essay.get(row["id"], ())),
+                haystack=fold(" ".join(str(v) for v in described if v)),
+            )
+        self.essays = essays
+        self.guild_hidden = {(row["guild_id"], row["essay_id"]) for row in hidden_rows}
+
+    def is_visible(self, essay: EssayInfo, guild_id: int | None) -> bool:
+        if essay.guild_id is not None and essay.guild_id != guild_id:
+            return False
+        return (guild_id, essay.id) not in self.guild_hidden and bool(essay.sections)
+
+    def visible(self, guild_id: int | None) -> list[EssayInfo]:
+        shown = [e for e in self.essays.values() if self.is_visible(e, guild_id)]
+        return sorted(shown, key=lambda e: (fold(e.title), e.id))
+
+    def get(self, essay_id: int, guild_id: int | None) -> EssayInfo:
+        essay = self.essays.get(essay_id)
+        if essay is None or not self.is_visible(essay, guild_id):
+            raise NotFound("That essay is no longer in this server's library.")
+        return essay
+
+    def resolve_essay(self, guild_id: int | None, name: str) -> EssayInfo:
+        """The essay whose key or title is `name` (case aside), else NotFound with suggestions."""
+        wanted = fold(name)
+        essays = self.visible(guild_id)
+        for essay in essays:
+            if wanted in (fold(essay.key), fold(essay.title)):
+                return essay
+        hint = _did_you_mean(name, [e.title for e in essays])
+        raise NotFound(f"No essay called “{name}”.{hint} `/essay list` shows them all.")
+
+    def resolve_section(self, essay: EssayInfo, name: str) -> SectionInfo:
+        """The section whose slug, heading or number is `name`, else NotFound with suggestions."""
+        wanted = fold(name)
+        if wanted.isdigit() and 1 <= int(wanted) <= len(essay.sections):
+            return essay.sections[int(wanted) - 1]
+        for section in essay.sections:
+            if wanted in (fold(section.slug), fold(section.heading)):
+                return section
+        hint = _did_you_mean(name, [s.heading for s in essay.sections])
+        raise NotFound(f"“{essay.title}” has no section called “{name}”.{hint}")
+
+    def match_essays(self, guild_id: int | None, typed: str, limit: int = 25) -> list[EssayInfo]:
+        """Autocomplete: essays whose title, film, year or director loosely match `typed`."""
+        essays = self.visible(guild_id)
+        query = fold(typed)
+        if not query:
+            return essays[:limit]
+        words = query.split()
+        ranked = []
+        for essay in essays:
+            title = fold(essay.title)
+            if title.startswith(query):
+                rank = 0
+            elif query in essay.haystack:
+                rank = 1
+            elif all(word in essay.haystack for word in words):
+                rank = 2
+            else:
+                continue
+            ranked.append((rank, title, essay))
+        if not ranked:
+            names = closest(typed, [e.title for e in essays], limit)
+            return [e for name in names for e in essays if e.title == name][:limit]
+        ranked.sort(key=lambda item: (item[0], item[1]))
+        return [essay for _, _, essay in ranked[:limit]]
+
+    @staticmethod
+    def match_sections(essay: EssayInfo, typed: str, limit: int = 25) -> list[SectionInfo]:
+        query = fold(typed)
+        if not query:
+            return list(essay.sections[:limit])
+        words = query.split()
+        hits = [
+            s
+            for s in essay.sections
+            if all(w in fold(s.heading) for w in words) or query == str(s.position)
+        ]
+        if not hits:
+            names = closest(typed, [s.heading for s in essay.sections], limit)
+            hits = [s for name in names for s in essay.sections if s.heading == name]
+        return hits[:limit]
+
+    # --- reading ---------------------------------------------------------------------
+
+    async def section_text(self, essay: EssayInfo, section_id: int) -> SectionText:
+        index = essay.section_index(section_id)
+        if index is None:
+            raise NotFound(f"That section is no longer part of “{essay.title}”.")
+        body = await self.db.fetchval("SELECT body FROM sections WHERE id = ?", (section_id,))
+        return SectionText(essay, essay.sections[index], index, body or "")
+
+    async def section_openings(self, essay: EssayInfo) -> dict[int, str]:
+        """The first few hundred characters of each section, for contents previews."""
+        rows = await self.db.fetchall(
+            "SELECT id, substr(body, 1, 300) AS head FROM sections "
+            "WHERE essay_id = ? AND hidden = 0",
+            (essay.id,),
+        )
+        return {row["id"]: row["head"] for row in rows}
+
+    async def search(
+        self, guild_id: int | None, query: str, limit: int = SEARCH_HITS
+    ) -> list[SearchHit]:
+        match = fts_query(query)
+        if match is None:
+            return []
+        rows = await self.db.fetchall(
+            "SELECT s.id, s.essay_id, "
+            "snippet(sections_fts, 1, '**', '**', '…', 24) AS snip "
+            "FROM sections_fts JOIN sections s ON s.id = sections_fts.rowid "
+            "JOIN essays e ON e.id = s.essay_id "
+            "WHERE sections_fts MATCH ? AND s.hidden = 0 AND e.hidden = 0 "
+            "AND (e.guild_id IS NULL OR e.guild_id = ?) "
+            "AND NOT EXISTS (SELECT 1 FROM guild_hidden_essays h "
+            "                WHERE h.guild_id = ? AND h.essay_id = e.id) "
+            "ORDER BY bm25(sections_fts, 4.0, 1.0) LIMIT ?",
+            (match, guild_id, guild_id, limit),
+        )
+        hits = []
+        for row in rows:
+            essay = self.essays.get(row["essay_id"])
+            index = essay.section_index(row["id"]) if essay else None
+            if essay is not None and index is not None:
+                hits.append(SearchHit(essay, essay.sections[index], row["snip"]))
+        return hits
+
+    async def random_passage(
+        self, guild_id: int | None, essay: EssayInfo | None = None, rng: random.Random | None = None
+    ) -> Passage:
+        rng = rng or random.Random()
+        pool = [essay] if essay is not None else self.visible(guild_id)
+        if not pool:
+            raise UserError("There are no essays in this server's library yet.")
+        chosen = rng.choice(pool)
+        section = rng.choice(chosen.sections)
+        text = await self.section_text(chosen, section.id)
+        return Passage(chosen, section, pick_passage(text.body, rng))
+
+    # --- writing ---------------------------------------------------------------------
+
+    async def sync_directory(self, essays_dir: Path, now: int) -> SyncReport:
+        """Bring file-backed essays in line with `essays_dir`: unchanged files (same content hash)
+        are skipped, edited ones updated in place, removed ones hidden. A file that does not parse
+        is reported and its previous version, if any, stays as it was."""
+        report = SyncReport()
+        rows = await self.db.fetchall(
+            "SELECT id, source_path, content_hash, hidden FROM essays WHERE source = 'file'"
+        )
+        known = {row["source_path"]: row for row in rows}
+        current = {name: row["content_hash"] for name, row in known.items() if not row["hidden"]}
+        scanned = await asyncio.to_thread(scan_directory, essays_dir, current)
+        pending: list[tuple[str, Essay, str]] = []
+        present = set()
+        for name, digest, outcome in scanned:
+            present.add(name)
+            if outcome is None:
+                report.unchanged += 1
+            elif isinstance(outcome, str):
+                report.errors.append((name, outcome))
+                log.warning("Essay %s was not loaded: %s", name, outcome)
+            else:
+                pending.append((name, outcome, digest))
+        gone = [(row["id"], name) for name, row in known.items() if name in current]
+        gone = [(essay_id, name) for essay_id, name in gone if name not in present]
+        if pending or gone:
+            async with self.db.transaction() as conn:
+                for name, essay, digest in pending:
+                    await _upsert(
+                        conn,
+                        essay,
+                        key=Path(name).stem,
+                        guild_id=None,
+                        source="file",
+                        source_path=name,
+                        digest=digest,
+                        added_by=None,
+                        now=now,
+                    )
+                    (report.updated if name in known else report.added).append(name)
+                await conn.executemany(
+                    "UPDATE essays SET hidden = 1, updated_at = ? WHERE id = ?",
+                    [(now, essay_id) for essay_id, _ in gone],
+                )
+                report.hidden.extend(name for _, name in gone)
+        await self.reload()
+        return report
+
+    def upload_target(self, guild_id: int, title: str) -> EssayInfo | None:
+        """The server's own essay an upload titled `title` would update, if any; refuses a title
+        that belongs to the bundled library."""
+        for essay in self.essays.values():
+            if fold(essay.title) != fold(title):
+                continue
+            if essay.guild_id == guild_id:
+                return essay
+            if essay.guild_id is None and self.is_visible(essay, guild_id):
+                raise UserError(
+                    f"“{essay.title}” is already in the bundled library. Give your essay another "
+                    "title (the `title` option or its `Title:` line)."
+                )
+        return None
+
+    async def publish_upload(
+        self, guild_id: int, essay: Essay, *, digest: str, user_id: int, now: int
+    ) -> tuple[EssayInfo, bool]:
+        """Store an uploaded essay for `guild_id`; the same title (case aside) updates it.
+        Returns the stored essay and whether an existing one was updated."""
+        target = self.upload_target(guild_id, essay.title)
+        if target is not None:
+            key = target.key
+        else:
+            key = await self.db.fetchval(
+                "SELECT key FROM essays WHERE guild_id = ? AND title = ? COLLATE NOCASE",
+                (guild_id, essay.title),
+            ) or await self._free_key(f"g{guild_id}-{file_stem(essay.title)}")
+        async with self.db.transaction() as conn:
+            essay_id = await _upsert(
+                conn,
+                essay,
+                key=key,
+                guild_id=guild_id,
+                source="upload",
+                source_path=None,
+                digest=digest,
+                added_by=user_id,
+                now=now,
+            )
+        await self.reload()
+        return self.essays[essay_id], target is not None
+
+    async def _free_key(self, base: str) -> str:
+        key, n = base, 1
+        while await self.db.fetchval("SELECT 1 FROM essays WHERE key = ?", (key,)):
+            n += 1
+            key = f"{base}-{n}"
+        return key
+
+    async def hide(self, guild_id: int, essay: EssayInfo, *, user_id: int, now: int) -> None:
+        """Remove an essay from a server's library; nothing tied to it is deleted."""
+        async with self.db.transaction() as conn:
+            if essay.guild_id == guild_id:
+                await conn.execute(
+                    "UPDATE essays SET hidden = 1, updated_at = ? WHERE id = ?", (now, essay.id)
+                )
+            else:
+                await conn.execute(
+                    "INSERT OR IGNORE INTO guild_hidden_essays "
+                    "(guild_id, essay_id, hidden_by, hidden_at) VALUES (?, ?, ?, ?)",
+                    (guild_id, essay.id, user_id, now),
+                )
+        await self.reload()

@@ -1,0 +1,86 @@
+"""Text utilities with no Discord in them: matching names loosely, splitting prose."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+
+SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+")
+
+
+def fold(text: str) -> str:
+    """Lower-case, accents and typographic quotes removed: for matching what members type."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    return " ".join(text.casefold().split())
+
+
+def closest(query: str, names: list[str], limit: int = 3) -> list[str]:
+    """The names closest to `query`, for "did you mean" lines."""
+    folded = {fold(name): name for name in names}
+    hits = difflib.get_close_matches(fold(query), list(folded), n=limit, cutoff=0.45)
+    if not hits:
+        hits = [key for key in folded if fold(query) and fold(query) in key][:limit]
+    return [folded[hit] for hit in hits]
+
+
+def sentences(paragraph: str) -> list[str]:
+    return [s for s in SENTENCE_END.split(paragraph) if s]
+
+
+def paragraphs(body: str) -> list[str]:
+    return [p.strip() for p in re.split(r"\n\s*\n", body) if p.strip()]
+
+
+def _split_long(paragraph: str, limit: int) -> list[str]:
+    """A paragraph longer than `limit`, cut between sentences (or, for a giant sentence, words)."""
+    pieces: list[str] = []
+    current = ""
+    for sentence in sentences(paragraph):
+        while len(sentence) > limit:
+            cut = sentence.rfind(" ", 0, limit)
+            cut = cut if cut > 0 else limit
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(sentence[:cut].rstrip())
+            sentence = sentence[cut:].lstrip()
+        joined = f"{current} {sentence}" if current else sentence
+        if len(joined) > limit:
+            pieces.append(current)
+            current = sentence
+        else:
+            current = joined
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def paginate(body: str, limit: int) -> list[str]:
+    """Split `body` into pages of at most `limit` characters on paragraph boundaries; a paragraph
+    that alone is too long is cut between sentences, never inside a word."""
+    pages: list[str] = []
+    current = ""
+    for paragraph in paragraphs(body):
+        parts = [paragraph] if len(paragraph) <= limit else _split_long(paragraph, limit)
+        for part in parts:
+            joined = f"{current}\n\n{part}" if current else part
+            if len(joined) > limit:
+                pages.append(current)
+                current = part
+            else:
+                current = joined
+    if current or not pages:
+        pages.append(current)
+    return pages
+
+
+def truncate(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word boundary with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit - 1)
+    return text[: cut if cut > limit // 2 else limit - 1].rstrip(" ,;:—-") + "…"

@@ -1,0 +1,458 @@
+"""Buttons and menus of the essay commands. Every one is a DynamicItem whose custom_id carries
+what it needs (essay, section, page, owner), so they keep working after a restart."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.client import now_epoch, report_error
+from bot.errors import UserError
+from bot.library import EssayInfo, Library, SearchHit
+from bot.render import (
+    contents_embed,
+    essay_list_embed,
+    list_page_count,
+    section_embed,
+    section_pages,
+)
+from bot.text import truncate
+from cogs._common import deliver, require_moderator
+
+if TYPE_CHECKING:
+    from cogs.essays import Essays
+
+SELECT_CHUNK = 25
+
+
+def library_of(interaction: discord.Interaction) -> Library:
+    return interaction.client.library  # type: ignore[attr-defined]
+
+
+class SafeItem:
+    """Routes a callback's errors through the same handler as slash commands."""
+
+    async def callback(self, interaction: discord.Interaction) -> Any:
+        try:
+            await self.run(interaction)
+        except Exception as error:
+            await report_error(interaction, error)
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        raise NotImplementedError
+
+
+# --- reading a section --------------------------------------------------------------------
+
+
+ViewBuilder = Callable[[int], discord.ui.View]
+
+
+async def section_reply(
+    library: Library, essay: EssayInfo, section_id: int, page: int
+) -> tuple[discord.Embed, ViewBuilder]:
+    """The embed for one page of a section, and a builder of its buttons for a given owner."""
+    text = await library.section_text(essay, section_id)
+    pages = section_pages(text.body)
+    page = max(0, min(page, len(pages) - 1))
+    embed = section_embed(text, page, pages)
+    return embed, lambda owner: section_view(essay, text.index, page, len(pages), owner)
+
+
+def section_view(
+    essay: EssayInfo, index: int, page: int, page_count: int, owner_id: int
+) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    sections = essay.sections
+    current = sections[index].id
+    previous_id = sections[index - 1].id if index > 0 else current
+    next_id = sections[index + 1].id if index + 1 < len(sections) else current
+    buttons = [("ps", "◀ Previous section", previous_id, 0, index == 0)]
+    if page_count > 1:
+        buttons.append(("pp", "Previous page", current, page - 1, page == 0))
+        buttons.append(("np", "Next page", current, page + 1, page + 1 >= page_count))
+    buttons.append(("ns", "Next section ▶", next_id, 0, index + 1 >= len(sections)))
+    for action, label, section_id, target_page, disabled in buttons:
+        view.add_item(
+            SectionButton(action, label, essay.id, section_id, target_page, owner_id, disabled)
+        )
+    view.add_item(ContentsButton(essay.id, owner_id))
+    return view
+
+
+class SectionButton(
+    SafeItem,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"pj:sec:(?P<action>\w+):(?P<essay>\d+):(?P<section>\d+):(?P<page>\d+):(?P<owner>\d+)",
+):
+    def __init__(
+        self,
+        action: str,
+        label: str,
+        essay_id: int,
+        section_id: int,
+        page: int,
+        owner_id: int,
+        disabled: bool = False,
+    ) -> None:
+        self.essay_id, self.section_id, self.page, self.owner_id = (
+            essay_id,
+            section_id,
+            max(page, 0),
+            owner_id,
+        )
+        style = (
+            discord.ButtonStyle.primary if action in ("pp", "np") else discord.ButtonStyle.secondary
+        )
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=style,
+                disabled=disabled,
+                custom_id=f"pj:sec:{action}:{essay_id}:{section_id}:{max(page, 0)}:{owner_id}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match: re.Match[str], /):
+        return cls(
+            match["action"],
+            item.label or "",
+            int(match["essay"]),
+            int(match["section"]),
+            int(match["page"]),
+            int(match["owner"]),
+        )
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        library = library_of(interaction)
+        essay = library.get(self.essay_id, interaction.guild_id)
+        embed, build = await section_reply(library, essay, self.section_id, self.page)
+        await deliver(interaction, self.owner_id, embed, build)
+
+
+class ContentsButton(
+    SafeItem,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"pj:toc:(?P<essay>\d+):(?P<owner>\d+)",
+):
+    def __init__(self, essay_id: int, owner_id: int) -> None:
+        self.essay_id, self.owner_id = essay_id, owner_id
+        super().__init__(
+            discord.ui.Button(
+                label="Contents",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"pj:toc:{essay_id}:{owner_id}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match: re.Match[str], /):
+        return cls(int(match["essay"]), int(match["owner"]))
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        library = library_of(interaction)
+        essay = library.get(self.essay_id, interaction.guild_id)
+        embed = contents_embed(essay, await library.section_openings(essay))
+        await deliver(interaction, self.owner_id, embed, lambda owner: contents_view(essay, owner))
+
+
+# --- contents -----------------------------------------------------------------------------
+
+
+def contents_view(essay: EssayInfo, owner_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for chunk in range(0, min(len(essay.sections), SELECT_CHUNK * 5), SELECT_CHUNK):
+        view.add_item(SectionPicker(essay, chunk // SELECT_CHUNK, owner_id))
+    return view
+
+
+class SectionPicker(
+    SafeItem,
+    discord.ui.DynamicItem[discord.ui.Select],
+    template=r"pj:pick:(?P<essay>\d+):(?P<chunk>\d+):(?P<owner>\d+)",
+):
+    def __init__(self, essay: EssayInfo | None, chunk: int, owner_id: int, *, essay_id: int = 0):
+        self.essay_id = essay.id if essay else essay_id
+        self.owner_id = owner_id
+        self.values: list[str] = []
+        options = []
+        placeholder = "Open a section…"
+        if essay is not None:
+            sections = essay.sections[chunk * SELECT_CHUNK : (chunk + 1) * SELECT_CHUNK]
+            options = [
+                discord.SelectOption(
+                    label=truncate(f"{s.position}. {s.heading}", 100), value=str(s.id)
+                )
+                for s in sections
+            ]
+            if len(essay.sections) > SELECT_CHUNK:
+                first = chunk * SELECT_CHUNK + 1
+                placeholder = f"Open a section ({first}–{first + len(sections) - 1})…"
+        super().__init__(
+            discord.ui.Select(
+                placeholder=placeholder,
+                options=options or [discord.SelectOption(label="…", value="0")],
+                custom_id=f"pj:pick:{self.essay_id}:{chunk}:{owner_id}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match: re.Match[str], /):
+        picker = cls(None, int(match["chunk"]), int(match["owner"]), essay_id=int(match["essay"]))
+        picker.values = list(item.values)
+        return picker
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        library = library_of(interaction)
+        essay = library.get(self.essay_id, interaction.guild_id)
+        embed, build = await section_reply(library, essay, int(self.values[0]), 0)
+        await deliver(interaction, self.owner_id, embed, build)
+
+
+# --- opening a section from an excerpt or a search hit ------------------------------------
+
+
+class OpenSectionButton(
+    SafeItem,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"pj:open:(?P<essay>\d+):(?P<section>\d+):(?P<owner>\d+)",
+):
+    def __init__(self, essay_id: int, section_id: int, owner_id: int) -> None:
+        self.essay_id, self.section_id, self.owner_id = essay_id, section_id, owner_id
+        super().__init__(
+            discord.ui.Button(
+                label="Read the whole section",
+                style=discord.ButtonStyle.primary,
+                custom_id=f"pj:open:{essay_id}:{section_id}:{owner_id}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match: re.Match[str], /):
+        return cls(int(match["essay"]), int(match["section"]), int(match["owner"]))
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        await open_section(interaction, self.essay_id, self.section_id, self.owner_id)
+
+
+async def open_section(
+    interaction: discord.Interaction, essay_id: int, section_id: int, owner_id: int
+) -> None:
+    """A new message with the section: public for the owner, private for anyone else."""
+    library = library_of(interaction)
+    essay = library.get(essay_id, interaction.guild_id)
+    embed, build = await section_reply(library, essay, section_id, 0)
+    await deliver(interaction, owner_id, embed, build, new_message=True)
+
+
+def search_view(hits: list[SearchHit], owner_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(SearchHitPicker(hits, owner_id))
+    return view
+
+
+class SearchHitPicker(
+    SafeItem,
+    discord.ui.DynamicItem[discord.ui.Select],
+    template=r"pj:hit:(?P<owner>\d+)",
+):
+    def __init__(self, hits: list[SearchHit], owner_id: int) -> None:
+        self.owner_id = owner_id
+        self.values: list[str] = []
+        options = [
+            discord.SelectOption(
+                label=truncate(f"{i}. {hit.section.heading}", 100),
+                description=truncate(hit.essay.title, 100),
+                value=f"{hit.essay.id}:{hit.section.id}",
+            )
+            for i, hit in enumerate(hits, 1)
+        ]
+        super().__init__(
+            discord.ui.Select(
+                placeholder="Open a result…",
+                options=options or [discord.SelectOption(label="…", value="0:0")],
+                custom_id=f"pj:hit:{owner_id}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match: re.Match[str], /):
+        picker = cls([], int(match["owner"]))
+        picker.values = list(item.values)
+        return picker
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        essay_id, section_id = (int(part) for part in self.values[0].split(":"))
+        await open_section(interaction, essay_id, section_id, self.owner_id)
+
+
+# --- the essay list -----------------------------------------------------------------------
+
+
+def list_view(page: int, page_count: int, owner_id: int) -> discord.ui.View | None:
+    if page_count <= 1:
+        return None
+    view = discord.ui.View(timeout=None)
+    view.add_item(ListPageButton("prev", page - 1, owner_id, disabled=page == 0))
+    view.add_item(ListPageButton("next", page + 1, owner_id, disabled=page + 1 >= page_count))
+    return view
+
+
+class ListPageButton(
+    SafeItem,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"pj:list:(?P<dir>prev|next):(?P<page>\d+):(?P<owner>\d+)",
+):
+    def __init__(self, direction: str, page: int, owner_id: int, disabled: bool = False) -> None:
+        self.page, self.owner_id = max(page, 0), owner_id
+        super().__init__(
+            discord.ui.Button(
+                label="Previous page" if direction == "prev" else "Next page",
+                style=discord.ButtonStyle.secondary,
+                disabled=disabled,
+                custom_id=f"pj:list:{direction}:{max(page, 0)}:{owner_id}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match: re.Match[str], /):
+        return cls(match["dir"], int(match["page"]), int(match["owner"]))
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        essays = library_of(interaction).visible(interaction.guild_id)
+        count = list_page_count(essays)
+        page = min(self.page, count - 1)
+        await deliver(
+            interaction,
+            self.owner_id,
+            essay_list_embed(essays, page),
+            lambda owner: list_view(page, count, owner),
+        )
+
+
+# --- moderators: publishing an upload, removing an essay ----------------------------------
+
+
+def confirm_view(*items: discord.ui.Item) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for item in items:
+        view.add_item(item)
+    return view
+
+
+class UploadButton(
+    SafeItem,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"pj:upload:(?P<token>[0-9a-f]+):(?P<action>publish|cancel)",
+):
+    def __init__(self, token: str, action: str) -> None:
+        self.token, self.action = token, action
+        publish = action == "publish"
+        super().__init__(
+            discord.ui.Button(
+                label="Publish" if publish else "Cancel",
+                style=discord.ButtonStyle.success if publish else discord.ButtonStyle.secondary,
+                custom_id=f"pj:upload:{token}:{action}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match: re.Match[str], /):
+        return cls(match["token"], match["action"])
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        cog: Essays = interaction.client.get_cog("Essays")  # type: ignore[assignment]
+        pending = cog.pending_uploads.get(self.token)
+        if pending is None:
+            await interaction.response.edit_message(
+                content="This preview has expired. Upload the file again with `/essay add`.",
+                embed=None,
+                view=None,
+            )
+            return
+        if pending.user_id != interaction.user.id:
+            raise UserError("Only the moderator who uploaded this essay can publish it.")
+        if self.action == "cancel":
+            cog.pending_uploads.pop(self.token, None)
+            await interaction.response.edit_message(
+                content="Cancelled: nothing was added.", embed=None, view=None
+            )
+            return
+        require_moderator(interaction, "publish essays")
+        essay, updated = await library_of(interaction).publish_upload(
+            pending.guild_id,
+            pending.essay,
+            digest=pending.digest,
+            user_id=pending.user_id,
+            now=now_epoch(),
+        )
+        cog.pending_uploads.pop(self.token, None)
+        verb = "Updated" if updated else "Published"
+        await interaction.response.edit_message(
+            content=(
+                f"{verb} **{essay.title}** ({essay.film_line}), {len(essay.sections)} sections. "
+                f"Members can read it with `/essay read`."
+            ),
+            embed=None,
+            view=None,
+        )
+
+
+class RemoveButton(
+    SafeItem,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"pj:remove:(?P<essay>\d+):(?P<owner>\d+):(?P<action>yes|no)",
+):
+    def __init__(self, essay_id: int, owner_id: int, action: str) -> None:
+        self.essay_id, self.owner_id, self.action = essay_id, owner_id, action
+        yes = action == "yes"
+        super().__init__(
+            discord.ui.Button(
+                label="Remove" if yes else "Keep it",
+                style=discord.ButtonStyle.danger if yes else discord.ButtonStyle.secondary,
+                custom_id=f"pj:remove:{essay_id}:{owner_id}:{action}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match: re.Match[str], /):
+        return cls(int(match["essay"]), int(match["owner"]), match["action"])
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        if interaction.user.id != self.owner_id:
+            raise UserError("Only the moderator who asked can confirm this.")
+        if self.action == "no":
+            await interaction.response.edit_message(
+                content="Kept: nothing was removed.", embed=None, view=None
+            )
+            return
+        require_moderator(interaction, "remove essays")
+        library = library_of(interaction)
+        essay = library.get(self.essay_id, interaction.guild_id)
+        await library.hide(
+            interaction.guild_id, essay, user_id=interaction.user.id, now=now_epoch()
+        )
+        await interaction.response.edit_message(
+            content=(
+                f"Removed **{essay.title}** from this server's library. Reactions and quotes "
+                "tied to it are kept."
+            ),
+            embed=None,
+            view=None,
+        )
+
+
+DYNAMIC_ITEMS = (
+    SectionButton,
+    ContentsButton,
+    SectionPicker,
+    OpenSectionButton,
+    SearchHitPicker,
+    ListPageButton,
+    UploadButton,
+    RemoveButton,
+)

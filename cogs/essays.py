@@ -1,0 +1,239 @@
+"""/essay: read, search and quote-hunt through the library; moderators add and remove essays."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import PurePath
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import Projectionist
+from bot.errors import UserError
+from bot.essays import Essay, parse_essay, plain_to_markdown
+from bot.library import MAX_ESSAY_BYTES, Library, content_hash, decode_essay_bytes
+from bot.render import (
+    contents_embed,
+    essay_list_embed,
+    essay_preview_embed,
+    excerpt_embed,
+    list_page_count,
+    search_embed,
+)
+from bot.text import truncate
+from cogs._common import require_moderator
+from cogs._essay_ui import (
+    DYNAMIC_ITEMS,
+    OpenSectionButton,
+    RemoveButton,
+    UploadButton,
+    confirm_view,
+    contents_view,
+    list_view,
+    search_view,
+    section_reply,
+)
+
+UPLOAD_TTL = 15 * 60
+ALLOWED_SUFFIXES = (".md", ".txt")
+
+
+@dataclass(frozen=True)
+class PendingUpload:
+    essay: Essay
+    digest: str
+    user_id: int
+    guild_id: int
+    created: float
+
+
+def essay_from_upload(text: str, filename: str, **overrides: str | int | None) -> Essay:
+    """Plain text goes through the importer; Markdown keeps its own structure."""
+    if PurePath(filename).suffix.lower() == ".txt":
+        fields = {k: overrides.get(k) for k in ("year", "director", "author")}
+        markdown = plain_to_markdown(
+            text, title=overrides.get("title") or "", film=overrides.get("film") or "", **fields
+        )
+        return parse_essay(markdown)
+    return parse_essay(text, **overrides)
+
+
+class Essays(commands.Cog):
+    essay = app_commands.Group(
+        name="essay", description="Read, search and add film essays", guild_only=True
+    )
+
+    def __init__(self, bot: Projectionist) -> None:
+        self.bot = bot
+        self.pending_uploads: dict[str, PendingUpload] = {}
+
+    @property
+    def library(self) -> Library:
+        assert self.bot.library is not None
+        return self.bot.library
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+
+    # --- autocomplete -----------------------------------------------------------------
+
+    async def essay_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [
+            app_commands.Choice(name=truncate(f"{e.title} — {e.film_line}", 100), value=e.key[:100])
+            for e in self.library.match_essays(interaction.guild_id, current)
+        ]
+
+    async def section_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        typed_essay = getattr(interaction.namespace, "essay", None)
+        if not typed_essay:
+            return []
+        try:
+            essay = self.library.resolve_essay(interaction.guild_id, str(typed_essay))
+        except UserError:
+            return []
+        return [
+            app_commands.Choice(
+                name=truncate(f"{s.position}. {s.heading}", 100),
+                value=s.slug if len(s.slug) <= 100 else str(s.position),
+            )
+            for s in self.library.match_sections(essay, current)
+        ]
+
+    # --- members ----------------------------------------------------------------------
+
+    @essay.command(name="list", description="Every essay in this server's library")
+    async def list_essays(self, interaction: discord.Interaction) -> None:
+        essays = self.library.visible(interaction.guild_id)
+        view = list_view(0, list_page_count(essays), interaction.user.id)
+        kwargs = {"view": view} if view else {}
+        await interaction.response.send_message(embed=essay_list_embed(essays, 0), **kwargs)
+
+    @essay.command(name="read", description="Read an essay: its contents, or one section")
+    @app_commands.describe(
+        essay="The essay to read", section="A section (leave empty for contents)"
+    )
+    @app_commands.autocomplete(essay=essay_autocomplete, section=section_autocomplete)
+    async def read(
+        self, interaction: discord.Interaction, essay: str, section: str | None = None
+    ) -> None:
+        found = self.library.resolve_essay(interaction.guild_id, essay)
+        owner = interaction.user.id
+        if section is None:
+            embed = contents_embed(found, await self.library.section_openings(found))
+            await interaction.response.send_message(embed=embed, view=contents_view(found, owner))
+            return
+        chosen = self.library.resolve_section(found, section)
+        embed, build = await section_reply(self.library, found, chosen.id, 0)
+        await interaction.response.send_message(embed=embed, view=build(owner))
+
+    @essay.command(name="excerpt", description="A random passage from the library or one essay")
+    @app_commands.describe(essay="Only from this essay")
+    @app_commands.autocomplete(essay=essay_autocomplete)
+    async def excerpt(self, interaction: discord.Interaction, essay: str | None = None) -> None:
+        found = self.library.resolve_essay(interaction.guild_id, essay) if essay else None
+        passage = await self.library.random_passage(interaction.guild_id, found)
+        view = discord.ui.View(timeout=None)
+        view.add_item(OpenSectionButton(passage.essay.id, passage.section.id, interaction.user.id))
+        await interaction.response.send_message(embed=excerpt_embed(passage), view=view)
+
+    @essay.command(name="search", description="Search every essay's text")
+    @app_commands.describe(query="Words to look for")
+    async def search(
+        self, interaction: discord.Interaction, query: app_commands.Range[str, 1, 200]
+    ) -> None:
+        hits = await self.library.search(interaction.guild_id, query)
+        if not hits:
+            raise UserError(
+                f"Nothing found for “{truncate(query, 100)}”. Try fewer or different words."
+            )
+        await interaction.response.send_message(
+            embed=search_embed(query, hits), view=search_view(hits, interaction.user.id)
+        )
+
+    # --- moderators -------------------------------------------------------------------
+
+    @essay.command(name="add", description="Moderators: add or update an essay from a file")
+    @app_commands.describe(
+        file="A .md or .txt file, UTF-8, at most 512 KB",
+        title="The essay's title (overrides the file's Title: line)",
+        film="The film it is about",
+        year="The film's year",
+        director="The film's director",
+    )
+    async def add(
+        self,
+        interaction: discord.Interaction,
+        file: discord.Attachment,
+        title: app_commands.Range[str, 1, 200] | None = None,
+        film: app_commands.Range[str, 1, 200] | None = None,
+        year: app_commands.Range[int, 1870, 2100] | None = None,
+        director: app_commands.Range[str, 1, 200] | None = None,
+    ) -> None:
+        require_moderator(interaction, "add essays")
+        suffix = PurePath(file.filename).suffix.lower()
+        if suffix not in ALLOWED_SUFFIXES:
+            raise UserError(
+                f"{file.filename} is not an essay file: upload a `.md` (Markdown) or `.txt` file."
+            )
+        if file.size > MAX_ESSAY_BYTES:
+            raise UserError(
+                f"{file.filename} is {file.size / 1024:,.0f} KB; essays can be at most 512 KB."
+            )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        data = await file.read()
+        text = decode_essay_bytes(data, file.filename)
+        essay = essay_from_upload(
+            text, file.filename, title=title, film=film, year=year, director=director
+        )
+        target = self.library.upload_target(interaction.guild_id, essay.title)
+        self._forget_stale_uploads()
+        token = secrets.token_hex(8)
+        self.pending_uploads[token] = PendingUpload(
+            essay, content_hash(data), interaction.user.id, interaction.guild_id, time.monotonic()
+        )
+        embed = essay_preview_embed(
+            essay.title,
+            f"{essay.film} ({essay.year})" if essay.year else essay.film,
+            essay.director,
+            [(s.heading, len(s.body)) for s in essay.sections],
+            list(essay.warnings),
+            f"Publishing updates the existing essay “{target.title}”." if target else None,
+        )
+        view = confirm_view(UploadButton(token, "publish"), UploadButton(token, "cancel"))
+        await interaction.followup.send(embed=embed, view=view, ephemeral=True)
+
+    def _forget_stale_uploads(self) -> None:
+        cutoff = time.monotonic() - UPLOAD_TTL
+        for token in [t for t, p in self.pending_uploads.items() if p.created < cutoff]:
+            del self.pending_uploads[token]
+
+    @essay.command(name="remove", description="Moderators: remove an essay from this server")
+    @app_commands.describe(essay="The essay to remove")
+    @app_commands.autocomplete(essay=essay_autocomplete)
+    async def remove(self, interaction: discord.Interaction, essay: str) -> None:
+        require_moderator(interaction, "remove essays")
+        found = self.library.resolve_essay(interaction.guild_id, essay)
+        owner = interaction.user.id
+        view = confirm_view(
+            RemoveButton(found.id, owner, "yes"), RemoveButton(found.id, owner, "no")
+        )
+        await interaction.response.send_message(
+            f"Remove **{found.title}** from this server's library? Reactions and quotes tied to "
+            "it are kept.",
+            view=view,
+            ephemeral=True,
+        )
+
+
+async def setup(bot: Projectionist) -> None:
+    await bot.add_cog(Essays(bot))

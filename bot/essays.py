@@ -29,7 +29,8 @@ FENCE = re.compile(r"^ {0,3}(```|~~~)")
 END_PUNCTUATION = ".!?…:;,"
 CLOSERS = "\"'”’»)]"
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_~|<>\[\]])")
-LINE_START_SPECIAL = re.compile(r"^(\s*)(#|>|[-+](?=\s)|\d+(?=[.)]\s))")
+LINE_START_MARK = re.compile(r"^(\s*)(#|>|[-+](?=\s))")
+LINE_START_NUMBER = re.compile(r"^(\s*\d+)([.)])(?=\s)")
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,8 @@ def parse_essay(text: str, **overrides: str | int | None) -> Essay:
 def escape_markdown(text: str) -> str:
     """Escape what Markdown (and Discord) would read as markup, so plain text shows as written."""
     text = MARKDOWN_SPECIAL.sub(r"\\\1", text)
-    return LINE_START_SPECIAL.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+    text = LINE_START_MARK.sub(r"\1\\\2", text)
+    return LINE_START_NUMBER.sub(r"\1\\\2", text)
 
 
 def plain_paragraphs(text: str) -> list[str]:

@@ -45,6 +45,14 @@ class SafeItem:
         raise NotImplementedError
 
 
+def chosen_value(interaction: discord.Interaction) -> str:
+    """The option a member picked in a select menu."""
+    values = (interaction.data or {}).get("values") or []
+    if not values:
+        raise UserError("Pick one of the options in the menu.")
+    return str(values[0])
+
+
 # --- reading a section --------------------------------------------------------------------
 
 
@@ -178,7 +186,6 @@ class SectionPicker(
     def __init__(self, essay: EssayInfo | None, chunk: int, owner_id: int, *, essay_id: int = 0):
         self.essay_id = essay.id if essay else essay_id
         self.owner_id = owner_id
-        self.values: list[str] = []
         options = []
         placeholder = "Open a section…"
         if essay is not None:
@@ -202,14 +209,12 @@ class SectionPicker(
 
     @classmethod
     async def from_custom_id(cls, interaction, item, match: re.Match[str], /):
-        picker = cls(None, int(match["chunk"]), int(match["owner"]), essay_id=int(match["essay"]))
-        picker.values = list(item.values)
-        return picker
+        return cls(None, int(match["chunk"]), int(match["owner"]), essay_id=int(match["essay"]))
 
     async def run(self, interaction: discord.Interaction) -> None:
         library = library_of(interaction)
         essay = library.get(self.essay_id, interaction.guild_id)
-        embed, build = await section_reply(library, essay, int(self.values[0]), 0)
+        embed, build = await section_reply(library, essay, int(chosen_value(interaction)), 0)
         await deliver(interaction, self.owner_id, embed, build)
 
 
@@ -262,7 +267,6 @@ class SearchHitPicker(
 ):
     def __init__(self, hits: list[SearchHit], owner_id: int) -> None:
         self.owner_id = owner_id
-        self.values: list[str] = []
         options = [
             discord.SelectOption(
                 label=truncate(f"{i}. {hit.section.heading}", 100),
@@ -281,12 +285,10 @@ class SearchHitPicker(
 
     @classmethod
     async def from_custom_id(cls, interaction, item, match: re.Match[str], /):
-        picker = cls([], int(match["owner"]))
-        picker.values = list(item.values)
-        return picker
+        return cls([], int(match["owner"]))
 
     async def run(self, interaction: discord.Interaction) -> None:
-        essay_id, section_id = (int(part) for part in self.values[0].split(":"))
+        essay_id, section_id = (int(part) for part in chosen_value(interaction).split(":"))
         await open_section(interaction, essay_id, section_id, self.owner_id)
 
 

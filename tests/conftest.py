@@ -20,7 +20,7 @@ def long_essay() -> str:
         "The camera lingers on the neon while the score hums under every scene. "
         "Each shot is held a beat longer than comfort allows, and the city keeps glowing. "
     ) * 6
-    long_section = "\n\n".join(f"{i}. {paragraph.strip()}" for i in range(1, 19))
+    long_section = "\n\n".join(f"{i}. {paragraph.strip()}" for i in range(1, 11))
     return (
         "Title: The Long Take\nFilm: Rope\nYear: 1948\nDirector: Alfred Hitchcock\n\n"
         "A short opening about a film shot as if in one take.\n\n"
@@ -75,5 +75,7 @@ def club(simcord_env):
     alice = guild.add_member(env.create_user("alice"))
     bob = guild.add_member(env.create_user("bob"))
     return type(
-        "Club", (), {"env": env, "guild": guild, "general": general, "mia": mia, "alice": alice, "bob": bob}
+        "Club",
+        (),
+        {"env": env, "guild": guild, "general": general, "mia": mia, "alice": alice, "bob": bob},
     )

@@ -1,0 +1,59 @@
+import sqlite3
+
+import pytest
+
+from bot.db import Database, DatabaseTooNew, bundled_migrations
+
+
+async def test_migrations_set_user_version_and_pragmas(tmp_path):
+    db = await Database.open(tmp_path / "a.db")
+    try:
+        applied = await db.migrate()
+        assert applied == [name for _, name, _ in bundled_migrations()]
+        assert await db.user_version() == len(applied)
+        assert await db.fetchval("PRAGMA journal_mode") == "wal"
+        assert await db.fetchval("PRAGMA foreign_keys") == 1
+        assert await db.fetchval("PRAGMA busy_timeout") == 5000
+        assert await db.migrate() == []
+    finally:
+        await db.close()
+
+
+async def test_a_failing_migration_leaves_nothing_behind(tmp_path):
+    db = await Database.open(tmp_path / "a.db")
+    try:
+        broken = [(1, "0001_x.sql", "CREATE TABLE t (a INTEGER);\nINSERT INTO nope VALUES (1);")]
+        with pytest.raises(sqlite3.OperationalError):
+            await db.migrate(broken)
+        assert await db.user_version() == 0
+        assert await db.fetchval("SELECT count(*) FROM sqlite_master WHERE name = 't'") == 0
+    finally:
+        await db.close()
+
+
+async def test_a_database_newer_than_the_code_is_refused(tmp_path):
+    db = await Database.open(tmp_path / "a.db")
+    try:
+        await db.migrate()
+        async with db.transaction() as conn:
+            await conn.execute("PRAGMA user_version = 99")
+        with pytest.raises(DatabaseTooNew, match="version 99"):
+            await db.migrate()
+    finally:
+        await db.close()
+
+
+async def test_transaction_rolls_back_on_error(tmp_path):
+    db = await Database.open(tmp_path / "a.db")
+    try:
+        await db.migrate()
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as conn:
+                await conn.execute("INSERT INTO meta (key, value) VALUES ('k', 'v')")
+                raise RuntimeError("boom")
+        assert await db.get_meta("k") is None
+        await db.set_meta("k", "v")
+        await db.set_meta("k", "w")
+        assert await db.get_meta("k") == "w"
+    finally:
+        await db.close()

@@ -1,0 +1,199 @@
+import random
+import shutil
+
+import pytest
+
+from bot.db import Database
+from bot.errors import NotFound, UserError
+from bot.essays import parse_essay
+from bot.library import Library, fts_query, pick_passage
+from bot.text import paginate
+from tests.conftest import SEED_ESSAY, SERA
+
+ESSAY = "Title: Heat\nFilm: Heat\nYear: 1995\nDirector: Michael Mann\n\n"
+
+
+@pytest.fixture
+async def library(tmp_path):
+    db = await Database.open(tmp_path / "lib.db")
+    await db.migrate()
+    yield Library(db)
+    await db.close()
+
+
+@pytest.fixture
+def folder(tmp_path):
+    path = tmp_path / "essays"
+    path.mkdir()
+    shutil.copy(SEED_ESSAY, path / SEED_ESSAY.name)
+    (path / "heat.md").write_text(ESSAY + "## The Diner\n\nCoffee.\n\n## The Bank\n\nGuns.\n")
+    return path
+
+
+async def test_sync_adds_then_skips_unchanged_files(library, folder):
+    first = await library.sync_directory(folder, now=100)
+    assert sorted(first.added) == ["heat.md", f"{SERA}.md"]
+    second = await library.sync_directory(folder, now=200)
+    assert (second.added, second.updated, second.unchanged) == ([], [], 2)
+    assert await library.db.fetchval("SELECT max(updated_at) FROM essays") == 100
+
+
+async def test_an_edited_file_keeps_section_ids_by_slug(library, folder):
+    await library.sync_directory(folder, now=1)
+    heat = library.resolve_essay(None, "heat")
+    ids = {s.slug: s.id for s in heat.sections}
+    (folder / "heat.md").write_text(
+        ESSAY + "## The Bank\n\nGuns, louder.\n\n## The Airport\n\nLights.\n"
+    )
+    report = await library.sync_directory(folder, now=2)
+    assert report.updated == ["heat.md"]
+    heat = library.resolve_essay(None, "Heat")
+    assert [s.heading for s in heat.sections] == ["The Bank", "The Airport"]
+    assert heat.sections[0].id == ids["the-bank"]
+    assert (await library.section_text(heat, ids["the-bank"])).body == "Guns, louder."
+    hidden = await library.db.fetchall(
+        "SELECT slug, hidden FROM sections WHERE id = ?", (ids["the-diner"],)
+    )
+    assert [tuple(r) for r in hidden] == [("the-diner", 1)]
+
+
+async def test_a_removed_file_hides_its_essay_and_deletes_nothing(library, folder):
+    await library.sync_directory(folder, now=1)
+    (folder / "heat.md").unlink()
+    report = await library.sync_directory(folder, now=2)
+    assert report.hidden == ["heat.md"]
+    with pytest.raises(NotFound):
+        library.resolve_essay(None, "Heat")
+    assert (
+        await library.db.fetchval(
+            "SELECT count(*) FROM sections WHERE essay_id IN (SELECT id FROM essays WHERE key = 'heat')"
+        )
+        == 2
+    )
+    (folder / "heat.md").write_text(ESSAY + "## The Diner\n\nCoffee.\n\n## The Bank\n\nGuns.\n")
+    report = await library.sync_directory(folder, now=3)
+    assert report.updated == ["heat.md"]
+    assert library.resolve_essay(None, "heat").title == "Heat"
+
+
+async def test_a_broken_file_is_reported_and_the_rest_load(library, folder):
+    (folder / "broken.md").write_text("No front matter here.\n")
+    (folder / "binary.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    report = await library.sync_directory(folder, now=1)
+    assert dict(report.errors).keys() == {"broken.md", "binary.md"}
+    assert "not UTF-8" in dict(report.errors)["binary.md"]
+    assert len(library.visible(None)) == 2
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['love" OR "', "love AND", "-love", "NEAR(love", "🎬 love", "col:love", "^love", "love*"],
+)
+async def test_search_takes_any_text(library, folder, query):
+    await library.sync_directory(folder, now=1)
+    hits = await library.search(None, query)
+    assert hits, query
+    for hit in hits:
+        text = await library.section_text(hit.essay, hit.section.id)
+        assert "love" in text.body.lower()
+
+
+@pytest.mark.parametrize("query", ['"', "*", "(", "AND", ')"-*:^'])
+async def test_search_of_operators_alone_is_safe(library, folder, query):
+    await library.sync_directory(folder, now=1)
+    assert isinstance(await library.search(None, query), list)
+
+
+async def test_search_with_no_words_or_no_match_finds_nothing(library, folder):
+    await library.sync_directory(folder, now=1)
+    assert await library.search(None, "🎬🎬") == []
+    assert await library.search(None, '"""') == []
+    assert await library.search(None, "zeppelin") == []
+
+
+def test_fts_query_quotes_every_word():
+    assert fts_query('love" OR x*') == '"love"* "OR" "x"'
+    assert fts_query("!!") is None
+
+
+async def test_names_resolve_case_aside_and_misses_suggest(library, folder):
+    await library.sync_directory(folder, now=1)
+    essay = library.resolve_essay(None, "sera: elisabeth shue in leaving las vegas")
+    assert essay.key == SERA
+    assert (
+        library.resolve_section(essay, "THE PACT: LOVE WITHOUT REDEMPTION").slug
+        == "the-pact-love-without-redemption"
+    )
+    assert library.resolve_section(essay, "3").position == 3
+    with pytest.raises(NotFound, match="Did you mean \\*\\*Heat\\*\\*"):
+        library.resolve_essay(None, "Haet")
+    with pytest.raises(NotFound, match="Elisabeth Shue’s Masterpiece"):
+        library.resolve_section(essay, "Elisabeth Shues Masterpeice")
+
+
+async def test_autocomplete_matches_title_film_and_director_loosely(library, folder):
+    await library.sync_directory(folder, now=1)
+    assert [e.title for e in library.match_essays(None, "mann")] == ["Heat"]
+    assert [e.key for e in library.match_essays(None, "las vegas 1995")] == [SERA]
+    assert len(library.match_essays(None, "")) == 2
+    sera = library.resolve_essay(None, SERA)
+    assert [s.position for s in library.match_sections(sera, "the")][:2] == [2, 3]
+
+
+async def test_uploads_belong_to_their_server_and_update_by_title(library, folder):
+    await library.sync_directory(folder, now=1)
+    essay = parse_essay("Title: Thief\nFilm: Thief\n\n## A\n\nOne.\n")
+    stored, updated = await library.publish_upload(7, essay, digest="x", user_id=1, now=2)
+    assert not updated and stored.guild_id == 7
+    assert library.resolve_essay(7, "thief").id == stored.id
+    with pytest.raises(NotFound):
+        library.resolve_essay(8, "thief")
+    again, updated = await library.publish_upload(
+        7, parse_essay("Title: THIEF\nFilm: Thief\n\n## A\n\nTwo.\n"), digest="y", user_id=1, now=3
+    )
+    assert updated and again.id == stored.id and again.sections[0].id == stored.sections[0].id
+    with pytest.raises(UserError, match="bundled library"):
+        await library.publish_upload(
+            7, parse_essay("Title: Heat\nFilm: X\n\nB.\n"), digest="z", user_id=1, now=4
+        )
+
+
+async def test_hiding_a_bundled_essay_is_per_server(library, folder):
+    await library.sync_directory(folder, now=1)
+    heat = library.resolve_essay(7, "Heat")
+    await library.hide(7, heat, user_id=1, now=2)
+    with pytest.raises(NotFound):
+        library.resolve_essay(7, "Heat")
+    assert library.resolve_essay(8, "Heat").id == heat.id
+    assert await library.search(7, "coffee") == []
+    assert len(await library.search(8, "coffee")) == 1
+
+
+def test_passages_are_whole_paragraphs_or_sentences_under_the_limit():
+    body = SEED_ESSAY.read_text(encoding="utf-8")
+    essay = parse_essay(body)
+    for seed in range(40):
+        rng = random.Random(seed)
+        section = rng.choice(essay.sections)
+        passage = pick_passage(section.body, rng)
+        assert 0 < len(passage) <= 600
+        assert passage in section.body or all(p in section.body for p in passage.split("\n\n"))
+        assert passage.rstrip('”"’)')[-1] in ".!?…"
+
+
+def test_a_single_long_paragraph_gives_its_opening_sentences():
+    body = " ".join(f"Sentence number {i} is here." for i in range(100))
+    passage = pick_passage(body, random.Random(1))
+    assert passage.startswith("Sentence number 0 is here.")
+    assert len(passage) <= 600 and passage.endswith(".")
+
+
+def test_paginate_splits_on_paragraphs_then_sentences_never_words():
+    paragraphs = [("word " * 150).strip() + "." for _ in range(4)]
+    pages = paginate("\n\n".join(paragraphs), 1600)
+    assert all(len(p) <= 1600 for p in pages)
+    assert "\n\n".join(pages).split() == "\n\n".join(paragraphs).split()
+    giant = "x" * 50 + " " + "y " * 2000
+    pages = paginate(giant, 500)
+    assert all(len(p) <= 500 for p in pages)
+    assert " ".join(pages).split() == giant.split()

@@ -1,0 +1,96 @@
+"""`python -m bot`, run as a host would."""
+
+import logging
+import os
+import subprocess
+import sys
+
+from bot.__main__ import RedactToken
+from tests.conftest import ROOT, SEED_ESSAY, SEED_TEXT
+
+
+def cli(*args, cwd, env_extra=None):
+    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(env_extra or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_import_writes_the_seed_as_the_bundled_markdown(tmp_path):
+    result = cli(
+        "essays",
+        "import",
+        str(SEED_TEXT),
+        "--title",
+        "Sera: Elisabeth Shue in Leaving Las Vegas",
+        "--film",
+        "Leaving Las Vegas",
+        "--year",
+        "1995",
+        "--director",
+        "Mike Figgis",
+        cwd=tmp_path,
+        env_extra={"ESSAYS_DIR": str(tmp_path / "essays")},
+    )
+    assert result.returncode == 0, result.stderr
+    written = tmp_path / "essays" / SEED_ESSAY.name
+    assert written.read_text(encoding="utf-8") == SEED_ESSAY.read_text(encoding="utf-8")
+    assert "8 sections" in result.stdout
+    again = cli(
+        "essays",
+        "import",
+        str(SEED_TEXT),
+        "--title",
+        "Sera: Elisabeth Shue in Leaving Las Vegas",
+        "--film",
+        "F",
+        cwd=tmp_path,
+        env_extra={"ESSAYS_DIR": str(tmp_path / "essays")},
+    )
+    assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_import_without_a_title_fails_clearly(tmp_path):
+    result = cli(
+        "essays", "import", str(SEED_TEXT), cwd=tmp_path, env_extra={"ESSAYS_DIR": str(tmp_path)}
+    )
+    assert result.returncode == 1
+    assert "has no title" in result.stderr
+
+
+def test_check_reports_problems_and_exits_non_zero(tmp_path):
+    folder = tmp_path / "essays"
+    folder.mkdir()
+    (folder / "good.md").write_text("Title: T\nFilm: F\n\nText.\n")
+    ok = cli("essays", "check", cwd=tmp_path, env_extra={"ESSAYS_DIR": str(folder)})
+    assert ok.returncode == 0 and "1 essays, 0 with problems" in ok.stdout
+    (folder / "bad.md").write_text("Film: F\n\nText.\n")
+    bad = cli("essays", "check", cwd=tmp_path, env_extra={"ESSAYS_DIR": str(folder)})
+    assert bad.returncode == 1
+    assert "FAIL bad.md: This essay has no title." in bad.stdout
+
+
+def test_the_bundled_library_checks_clean():
+    result = cli("essays", "check", cwd=ROOT)
+    assert result.returncode == 0, result.stdout
+
+
+def test_run_without_a_token_says_what_to_set(tmp_path):
+    result = cli("run", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "No DISCORD_TOKEN is set" in result.stderr and ".env" in result.stderr
+
+
+def test_the_token_is_redacted_from_log_lines():
+    record = logging.LogRecord(
+        "x", logging.INFO, __file__, 1, "connecting with %s", ("tok.en.SENTINEL",), None
+    )
+    assert RedactToken("tok.en.SENTINEL").filter(record)
+    assert record.getMessage() == "connecting with [redacted]"

@@ -10,7 +10,7 @@ from bot import Config, create_bot
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_ESSAY = ROOT / "essays" / "sera-elisabeth-shue-in-leaving-las-vegas.md"
-SEED_TEXT = ROOT.parent / "shared" / "seeds" / "000_52290ec427b70c5b.txt"
+SEED_TEXT = ROOT / "tests" / "fixtures" / "sera.txt"  # the seed essay as its author gave it
 SERA = "sera-elisabeth-shue-in-leaving-las-vegas"
 
 

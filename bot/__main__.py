@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import sys
 from pathlib import Path
@@ -69,7 +70,7 @@ async def sync_commands(config: Config) -> int:
     if not config.token:
         print(NO_TOKEN, file=sys.stderr)
         return 2
-    forced = Config(**{**config.__dict__, "force_sync": True})
+    forced = dataclasses.replace(config, force_sync=True)
     async with create_bot(forced) as bot:
         await bot.login(config.token)  # setup_hook runs here and pushes the tree
     return 0

@@ -202,3 +202,13 @@ async def test_every_extension_loads_without_colliding_names(club):
         "essay add",
         "essay remove",
     } <= set(names)
+
+
+async def test_sync_on_request_pushes_the_tree_even_when_unchanged(club, make_bot, config):
+    import dataclasses
+
+    await club.env.restart_bot(make_bot(dataclasses.replace(config, force_sync=True)))
+    pushes = [
+        e for e in club.env.http_requests if e.method == "PUT" and e.path.endswith("/commands")
+    ]
+    assert len(pushes) == 2

@@ -16,11 +16,13 @@ from discord.ext import commands
 from bot.config import Config
 from bot.db import Database
 from bot.errors import UserError
+from bot.films import Films
 from bot.library import Library
+from bot.timers import Scheduler
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.essays",)
+EXTENSIONS = ("cogs.essays", "cogs.films")
 TREE_HASH_KEY = "command_tree_hash"
 
 
@@ -88,6 +90,9 @@ class Projectionist(commands.Bot):
         self.config = config
         self.db: Database | None = None
         self.library: Library | None = None
+        self.films: Films | None = None
+        self.scheduler: Scheduler | None = None
+        self.week_runner = None  # set by the films cog
 
     async def setup_hook(self) -> None:
         started = time.perf_counter()
@@ -103,9 +108,12 @@ class Projectionist(commands.Bot):
             len(report.hidden),
             len(report.errors),
         )
+        self.films = Films(self.db, self.library)
+        self.scheduler = Scheduler(self.db, clock=lambda: discord.utils.utcnow().timestamp())
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.sync_commands(force=self.config.force_sync)
+        self.scheduler.start(self.wait_until_ready)
         log.info("Ready to connect after %.2fs of setup", time.perf_counter() - started)
 
     def _tree_scope(self) -> discord.Object | None:
@@ -134,6 +142,8 @@ class Projectionist(commands.Bot):
 
     async def close(self) -> None:
         try:
+            if self.scheduler is not None:
+                await self.scheduler.stop()
             await super().close()
         finally:
             if self.db is not None:

@@ -1,0 +1,539 @@
+"""Film of the week as data: settings, weeks, prompts, ratings, nominations and polls.
+Ids and values in, rows out; nothing here talks to Discord."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import time
+from zoneinfo import ZoneInfo
+
+from bot.db import Database
+from bot.errors import UserError
+from bot.library import EssayInfo, Library
+from bot.schedule import parse_time_of_day, zone
+from bot.text import fold
+
+MAX_NOMINATIONS_PER_MEMBER = 3
+POLL_ANSWERS = 10
+
+
+@dataclass(frozen=True)
+class Settings:
+    guild_id: int
+    channel_id: int | None = None
+    timezone: str = "UTC"
+    prompt_time: str = "18:00"
+    prompt_days: str = "daily"
+    length_days: int = 7
+    last_failure: str | None = None
+    last_failure_at: int | None = None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return zone(self.timezone)
+
+    @property
+    def at(self) -> time:
+        return parse_time_of_day(self.prompt_time)
+
+
+@dataclass(frozen=True)
+class Week:
+    id: int
+    guild_id: int
+    title: str
+    year: int | None
+    essay_id: int | None
+    channel_id: int
+    kickoff_message_id: int | None
+    thread_id: int | None
+    started_by: int | None
+    started_at: int
+    ends_at: int
+    ended_at: int | None
+    digest_message_id: int | None
+    digest_channel_id: int | None
+    average_rating: float | None
+    rating_count: int | None
+
+    @property
+    def film_line(self) -> str:
+        return f"{self.title} ({self.year})" if self.year else self.title
+
+    @property
+    def running(self) -> bool:
+        return self.ended_at is None
+
+
+@dataclass(frozen=True)
+class Prompt:
+    id: int
+    week_id: int
+    kind: str
+    text: str
+    section_id: int | None
+    posted_at: int | None
+    message_id: int | None
+
+
+@dataclass(frozen=True)
+class PlannedPrompt:
+    """What the next prompt would be: a queued question, or the essay's next section."""
+
+    kind: str
+    text: str
+    prompt_id: int | None = None
+    essay: EssayInfo | None = None
+    section_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Rating:
+    user_id: int
+    stars: int
+    take: str | None
+    take_message_id: int | None
+
+
+@dataclass(frozen=True)
+class Nomination:
+    id: int
+    title: str
+    year: int | None
+    nominators: int
+
+    @property
+    def film_line(self) -> str:
+        return f"{self.title} ({self.year})" if self.year else self.title
+
+
+@dataclass(frozen=True)
+class RatingSummary:
+    count: int
+    average: float | None
+    spread: dict[int, int] = field(default_factory=dict)
+
+
+def summarize_ratings(ratings: list[Rating]) -> RatingSummary:
+    if not ratings:
+        return RatingSummary(0, None, {stars: 0 for stars in range(1, 6)})
+    counts = Counter(r.stars for r in ratings)
+    average = sum(r.stars for r in ratings) / len(ratings)
+    return RatingSummary(len(ratings), average, {stars: counts[stars] for stars in range(1, 6)})
+
+
+def section_question(heading: str) -> str:
+    return f"From the essay, “{heading}”: does it match what you saw? Reply in this thread."
+
+
+class Films:
+    def __init__(self, db: Database, library: Library) -> None:
+        self.db = db
+        self.library = library
+
+    # --- settings ---------------------------------------------------------------------
+
+    async def settings(self, guild_id: int) -> Settings:
+        row = await self.db.fetchone("SELECT * FROM guild_settings WHERE guild_id = ?", (guild_id,))
+        return Settings(**dict(row)) if row else Settings(guild_id)
+
+    async def update_settings(self, guild_id: int, **changes: object) -> Settings:
+        allowed = {"channel_id", "timezone", "prompt_time", "prompt_days", "length_days"}
+        changes = {k: v for k, v in changes.items() if v is not None}
+        assert set(changes) <= allowed, changes
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO guild_settings (guild_id) VALUES (?) ON CONFLICT DO NOTHING",
+                (guild_id,),
+            )
+            for key, value in changes.items():
+                await conn.execute(
+                    f"UPDATE guild_settings SET {key} = ? WHERE guild_id = ?", (value, guild_id)
+                )
+        return await self.settings(guild_id)
+
+    async def record_failure(self, guild_id: int, message: str | None, now: int) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO guild_settings (guild_id) VALUES (?) ON CONFLICT DO NOTHING",
+                (guild_id,),
+            )
+            await conn.execute(
+                "UPDATE guild_settings SET last_failure = ?, last_failure_at = ? WHERE guild_id = ?",
+                (message, now if message else None, guild_id),
+            )
+
+    # --- weeks ------------------------------------------------------------------------
+
+    @staticmethod
+    def _week(row) -> Week:
+        return Week(**dict(row))
+
+    async def week(self, week_id: int) -> Week | None:
+        row = await self.db.fetchone("SELECT * FROM weeks WHERE id = ?", (week_id,))
+        return self._week(row) if row else None
+
+    async def running_week(self, guild_id: int) -> Week | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM weeks WHERE guild_id = ? AND ended_at IS NULL", (guild_id,)
+        )
+        return self._week(row) if row else None
+
+    async def running_weeks(self) -> list[Week]:
+        rows = await self.db.fetchall("SELECT * FROM weeks WHERE ended_at IS NULL")
+        return [self._week(row) for row in rows]
+
+    async def require_running_week(self, guild_id: int) -> Week:
+        week = await self.running_week(guild_id)
+        if week is None:
+            raise UserError(
+                "No film of the week is running. A moderator can start one with `/film start`."
+            )
+        return week
+
+    async def create_week(
+        self,
+        *,
+        guild_id: int,
+        title: str,
+        year: int | None,
+        essay_id: int | None,
+        channel_id: int,
+        kickoff_message_id: int,
+        thread_id: int,
+        started_by: int,
+        started_at: int,
+        ends_at: int,
+    ) -> Week:
+        try:
+            async with (
+                self.db.transaction() as conn,
+                conn.execute(
+                    "INSERT INTO weeks (guild_id, title, year, essay_id, channel_id, "
+                    "kickoff_message_id, thread_id, started_by, started_at, ends_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    (
+                        guild_id,
+                        title,
+                        year,
+                        essay_id,
+                        channel_id,
+                        kickoff_message_id,
+                        thread_id,
+                        started_by,
+                        started_at,
+                        ends_at,
+                    ),
+                ) as cursor,
+            ):
+                week_id = (await cursor.fetchone())[0]
+        except sqlite3.IntegrityError:
+            raise UserError(already_running_message()) from None
+        week = await self.week(week_id)
+        assert week is not None
+        return week
+
+    async def end_week(self, week_id: int, now: int) -> bool:
+        """Mark the week ended; False if it already was (so the digest is posted once)."""
+        ratings = await self.ratings(week_id)
+        summary = summarize_ratings(ratings)
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE weeks SET ended_at = ?, average_rating = ?, rating_count = ? "
+                "WHERE id = ? AND ended_at IS NULL",
+                (now, summary.average, summary.count, week_id),
+            )
+            ended = cursor.rowcount == 1
+            await cursor.close()
+        return ended
+
+    async def set_digest(self, week_id: int, channel_id: int, message_id: int) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE weeks SET digest_channel_id = ?, digest_message_id = ? WHERE id = ?",
+                (channel_id, message_id, week_id),
+            )
+
+    async def history(self, guild_id: int, limit: int = 10) -> list[Week]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM weeks WHERE guild_id = ? AND ended_at IS NOT NULL "
+            "ORDER BY ended_at DESC LIMIT ?",
+            (guild_id, limit),
+        )
+        return [self._week(row) for row in rows]
+
+    # --- prompts ----------------------------------------------------------------------
+
+    @staticmethod
+    def _prompt(row) -> Prompt:
+        return Prompt(
+            row["id"],
+            row["week_id"],
+            row["kind"],
+            row["text"],
+            row["section_id"],
+            row["posted_at"],
+            row["message_id"],
+        )
+
+    async def add_prompt(self, week_id: int, text: str, user_id: int, now: int) -> int:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO prompts (week_id, kind, text, added_by, added_at) "
+                "VALUES (?, 'question', ?, ?, ?)",
+                (week_id, text, user_id, now),
+            )
+        return len(await self.queued_prompts(week_id))
+
+    async def queued_prompts(self, week_id: int) -> list[Prompt]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM prompts WHERE week_id = ? AND kind = 'question' AND posted_at IS NULL "
+            "AND removed = 0 ORDER BY id",
+            (week_id,),
+        )
+        return [self._prompt(row) for row in rows]
+
+    async def posted_prompts(self, week_id: int) -> list[Prompt]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM prompts WHERE week_id = ? AND posted_at IS NOT NULL ORDER BY posted_at, id",
+            (week_id,),
+        )
+        return [self._prompt(row) for row in rows]
+
+    async def remove_prompt(self, week_id: int, number: int) -> Prompt:
+        queued = await self.queued_prompts(week_id)
+        if not 1 <= number <= len(queued):
+            raise UserError(
+                f"There is no queued prompt number {number}; `/film prompt list` shows the queue."
+                if queued
+                else "The prompt queue is empty."
+            )
+        prompt = queued[number - 1]
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE prompts SET removed = 1 WHERE id = ?", (prompt.id,))
+        return prompt
+
+    async def plan_next_prompt(self, week: Week) -> PlannedPrompt | None:
+        """The next queued question; else, for a week with an essay, its next unposted section."""
+        queued = await self.queued_prompts(week.id)
+        if queued:
+            return PlannedPrompt("question", queued[0].text, prompt_id=queued[0].id)
+        essay = self.library.essays.get(week.essay_id) if week.essay_id else None
+        if essay is None:
+            return None
+        posted = {p.section_id for p in await self.posted_prompts(week.id) if p.section_id}
+        for section in essay.sections:
+            if section.id not in posted:
+                return PlannedPrompt(
+                    "section", section_question(section.heading), essay=essay, section_id=section.id
+                )
+        return None
+
+    async def mark_posted(
+        self, week: Week, planned: PlannedPrompt, message_id: int, now: int
+    ) -> int:
+        async with self.db.transaction() as conn:
+            if planned.prompt_id is not None:
+                await conn.execute(
+                    "UPDATE prompts SET posted_at = ?, message_id = ? WHERE id = ?",
+                    (now, message_id, planned.prompt_id),
+                )
+            else:
+                await conn.execute(
+                    "INSERT INTO prompts (week_id, kind, text, section_id, added_at, posted_at, "
+                    "message_id) VALUES (?, 'section', ?, ?, ?, ?, ?)",
+                    (week.id, planned.text, planned.section_id, now, now, message_id),
+                )
+        return len(await self.posted_prompts(week.id))
+
+    # --- ratings ----------------------------------------------------------------------
+
+    async def rate(
+        self, week_id: int, user_id: int, stars: int, take: str | None, now: int
+    ) -> Rating | None:
+        """Store a member's rating (replacing theirs); returns the one it replaced, if any."""
+        previous = await self.rating(week_id, user_id)
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO ratings (week_id, user_id, stars, take, rated_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (week_id, user_id) DO UPDATE SET stars = excluded.stars, "
+                "take = excluded.take, rated_at = excluded.rated_at",
+                (week_id, user_id, stars, take, now),
+            )
+        return previous
+
+    async def set_take_message(self, week_id: int, user_id: int, message_id: int | None) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE ratings SET take_message_id = ? WHERE week_id = ? AND user_id = ?",
+                (message_id, week_id, user_id),
+            )
+
+    async def rating(self, week_id: int, user_id: int) -> Rating | None:
+        row = await self.db.fetchone(
+            "SELECT user_id, stars, take, take_message_id FROM ratings "
+            "WHERE week_id = ? AND user_id = ?",
+            (week_id, user_id),
+        )
+        return Rating(*row) if row else None
+
+    async def ratings(self, week_id: int) -> list[Rating]:
+        rows = await self.db.fetchall(
+            "SELECT user_id, stars, take, take_message_id FROM ratings WHERE week_id = ? "
+            "ORDER BY rated_at",
+            (week_id,),
+        )
+        return [Rating(*row) for row in rows]
+
+    async def rating_count(self, week_id: int) -> int:
+        return await self.db.fetchval("SELECT count(*) FROM ratings WHERE week_id = ?", (week_id,))
+
+    # --- nominations and polls --------------------------------------------------------
+
+    async def nominate(
+        self, guild_id: int, user_id: int, title: str, year: int | None, now: int
+    ) -> tuple[Nomination, bool]:
+        """Nominate a film; the same title (and year) merges. Returns it and whether it merged."""
+        key = fold(title)
+        mine = await self.db.fetchval(
+            "SELECT count(*) FROM nominators n JOIN nominations m ON m.id = n.nomination_id "
+            "WHERE m.guild_id = ? AND m.poll_id IS NULL AND n.user_id = ?",
+            (guild_id, user_id),
+        )
+        rows = await self.db.fetchall(
+            "SELECT id, year FROM nominations WHERE guild_id = ? AND poll_id IS NULL "
+            "AND title_key = ?",
+            (guild_id, key),
+        )
+        same = [r for r in rows if year is None or r["year"] in (None, year)]
+        existing = next((r for r in same if r["year"] == year), same[0] if same else None)
+        if existing is not None:
+            already = await self.db.fetchval(
+                "SELECT 1 FROM nominators WHERE nomination_id = ? AND user_id = ?",
+                (existing["id"], user_id),
+            )
+            if already:
+                nomination = await self.nomination(existing["id"])
+                raise UserError(f"You already nominated **{nomination.film_line}**.")
+        if mine >= MAX_NOMINATIONS_PER_MEMBER:
+            raise UserError(
+                f"You have nominated {MAX_NOMINATIONS_PER_MEMBER} films already this round; "
+                "the next poll starts a new one."
+            )
+        async with self.db.transaction() as conn:
+            if existing is None:
+                async with conn.execute(
+                    "INSERT INTO nominations (guild_id, title, title_key, year, created_at) "
+                    "VALUES (?, ?, ?, ?, ?) RETURNING id",
+                    (guild_id, title, key, year, now),
+                ) as cursor:
+                    nomination_id = (await cursor.fetchone())[0]
+            else:
+                nomination_id = existing["id"]
+                if existing["year"] is None and year is not None:
+                    await conn.execute(
+                        "UPDATE nominations SET year = ? WHERE id = ?", (year, nomination_id)
+                    )
+            await conn.execute(
+                "INSERT INTO nominators (nomination_id, user_id, created_at) VALUES (?, ?, ?)",
+                (nomination_id, user_id, now),
+            )
+        return await self.nomination(nomination_id), existing is not None
+
+    async def nomination(self, nomination_id: int) -> Nomination:
+        row = await self.db.fetchone(
+            "SELECT m.id, m.title, m.year, count(n.user_id) FROM nominations m "
+            "LEFT JOIN nominators n ON n.nomination_id = m.id WHERE m.id = ? GROUP BY m.id",
+            (nomination_id,),
+        )
+        return Nomination(*row)
+
+    async def open_nominations(self, guild_id: int) -> list[Nomination]:
+        rows = await self.db.fetchall(
+            "SELECT m.id, m.title, m.year, count(n.user_id) AS c FROM nominations m "
+            "LEFT JOIN nominators n ON n.nomination_id = m.id "
+            "WHERE m.guild_id = ? AND m.poll_id IS NULL GROUP BY m.id ORDER BY c DESC, m.id",
+            (guild_id,),
+        )
+        return [Nomination(*row) for row in rows]
+
+    async def create_poll(
+        self,
+        guild_id: int,
+        channel_id: int,
+        message_id: int,
+        created_by: int,
+        now: int,
+        ends_at: int,
+        nominations: list[Nomination],
+    ) -> int:
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "INSERT INTO polls (guild_id, channel_id, message_id, created_by, created_at, "
+                "ends_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                (guild_id, channel_id, message_id, created_by, now, ends_at),
+            ) as cursor:
+                poll_id = (await cursor.fetchone())[0]
+            await conn.executemany(
+                "UPDATE nominations SET poll_id = ? WHERE id = ?",
+                [(poll_id, n.id) for n in nominations],
+            )
+        return poll_id
+
+    async def poll(self, poll_id: int):
+        return await self.db.fetchone("SELECT * FROM polls WHERE id = ?", (poll_id,))
+
+    async def open_polls(self):
+        return await self.db.fetchall("SELECT * FROM polls WHERE ended_at IS NULL")
+
+    async def finish_poll(
+        self, poll_id: int, winner_title: str | None, winner_year: int | None, now: int
+    ) -> bool:
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE polls SET ended_at = ?, winner_title = ?, winner_year = ? "
+                "WHERE id = ? AND ended_at IS NULL",
+                (now, winner_title, winner_year, poll_id),
+            )
+            finished = cursor.rowcount == 1
+            await cursor.close()
+        return finished
+
+    async def poll_nominations(self, poll_id: int) -> list[Nomination]:
+        rows = await self.db.fetchall(
+            "SELECT m.id, m.title, m.year, count(n.user_id) AS c FROM nominations m "
+            "LEFT JOIN nominators n ON n.nomination_id = m.id WHERE m.poll_id = ? "
+            "GROUP BY m.id ORDER BY c DESC, m.id",
+            (poll_id,),
+        )
+        return [Nomination(*row) for row in rows]
+
+    async def suggested_titles(self, guild_id: int) -> list[tuple[str, int | None]]:
+        """For `/film start`: the last poll's winner first (unless already started), then the
+        open nominations."""
+        suggestions: list[tuple[str, int | None]] = []
+        winner = await self.db.fetchone(
+            "SELECT winner_title, winner_year, ended_at FROM polls WHERE guild_id = ? "
+            "AND winner_title IS NOT NULL ORDER BY ended_at DESC LIMIT 1",
+            (guild_id,),
+        )
+        if winner is not None:
+            started_since = await self.db.fetchval(
+                "SELECT 1 FROM weeks WHERE guild_id = ? AND started_at >= ?",
+                (guild_id, winner["ended_at"]),
+            )
+            if not started_since:
+                suggestions.append((winner["winner_title"], winner["winner_year"]))
+        for nomination in await self.open_nominations(guild_id):
+            if (nomination.title, nomination.year) not in suggestions:
+                suggestions.append((nomination.title, nomination.year))
+        return suggestions
+
+
+def already_running_message() -> str:
+    return (
+        "A film of the week is already running in this server. End it first with `/film end`, "
+        "then start the next one."
+    )

@@ -1,0 +1,264 @@
+"""Embeds for the film of the week: kickoff, prompts, takes, digest, status and history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import discord
+
+from bot.films import Nomination, Prompt, Rating, RatingSummary, Settings, Week
+from bot.library import EssayInfo
+from bot.render import COLOUR, TITLE_LIMIT
+from bot.schedule import describe_days
+from bot.text import truncate
+
+STAR = "★"
+EMPTY_STAR = "☆"
+SCHEDULE_LINES = 10
+
+
+def stars(n: int) -> str:
+    return STAR * n + EMPTY_STAR * (5 - n)
+
+
+def when(epoch: int, style: str = "F") -> str:
+    return f"<t:{int(epoch)}:{style}>"
+
+
+def jump_url(guild_id: int, channel_id: int, message_id: int | None = None) -> str:
+    base = f"https://discord.com/channels/{guild_id}/{channel_id}"
+    return f"{base}/{message_id}" if message_id else base
+
+
+def kickoff_embed(
+    week_title: str,
+    year: int | None,
+    essay: EssayInfo | None,
+    settings: Settings,
+    slots: list[int],
+    ends_at: int,
+) -> discord.Embed:
+    film = f"{week_title} ({year})" if year else week_title
+    embed = discord.Embed(title=truncate(f"Film of the week: {film}", TITLE_LIMIT), colour=COLOUR)
+    if essay is not None:
+        embed.add_field(
+            name="Essay",
+            value=truncate(f"{essay.title} — {len(essay.sections)} sections", 1000),
+            inline=False,
+        )
+    lines = [when(slot) for slot in slots[:SCHEDULE_LINES]]
+    if len(slots) > SCHEDULE_LINES:
+        lines.append(f"… and {len(slots) - SCHEDULE_LINES} more")
+    embed.add_field(
+        name=f"Prompts ({settings.prompt_time} {settings.timezone}, {describe_days(settings.prompt_days)})",
+        value="\n".join(lines) or "No prompt times fall inside this week.",
+        inline=False,
+    )
+    embed.add_field(name="Ends", value=f"{when(ends_at)} ({when(ends_at, 'R')})", inline=False)
+    embed.add_field(
+        name="How to take part",
+        value=(
+            "Talk in the thread below, where the prompts appear.\n"
+            "`/film rate` gives your stars (1–5) and an optional take; ratings are revealed "
+            "when the week ends.\n"
+            "`/film nominate` puts a film forward for next time."
+        ),
+        inline=False,
+    )
+    return embed
+
+
+def prompt_embed(
+    week: Week, number: int, text: str, excerpt: str | None, heading: str | None
+) -> discord.Embed:
+    embed = discord.Embed(colour=COLOUR)
+    embed.set_author(name=truncate(f"Prompt {number} · {week.film_line}", 256))
+    if excerpt is not None:
+        embed.title = truncate(heading or "From the essay", TITLE_LIMIT)
+        embed.description = (
+            truncate(f"{excerpt}\n\n**{text}**", 4000) if len(excerpt) < 3800 else text
+        )
+    else:
+        embed.description = truncate(text, 4000)
+    return embed
+
+
+def take_embed(author_name: str, week: Week, take: str) -> discord.Embed:
+    embed = discord.Embed(description=take, colour=COLOUR)
+    embed.set_author(name=truncate(f"{author_name}'s take on {week.film_line}", 256))
+    embed.set_footer(
+        text="React to the takes you agree with. Stars are revealed at the end of the week."
+    )
+    return embed
+
+
+@dataclass(frozen=True)
+class TakeLine:
+    name: str
+    rating: Rating
+    reactions: int
+
+
+@dataclass(frozen=True)
+class Highlight:
+    label: str
+    reactions: int
+    replies: int
+    url: str | None
+
+
+def spread_lines(summary: RatingSummary) -> str:
+    top = max(summary.spread.values(), default=0) or 1
+    lines = []
+    for n in range(5, 0, -1):
+        count = summary.spread.get(n, 0)
+        bar = "█" * round(10 * count / top) if count else ""
+        lines.append(f"`{n}★` {bar} {count}")
+    return "\n".join(lines)
+
+
+def digest_embed(
+    week: Week,
+    summary: RatingSummary,
+    takes: list[TakeLine],
+    highlight: Highlight | None,
+    participants: int,
+    thread_url: str | None,
+) -> discord.Embed:
+    embed = discord.Embed(
+        title=truncate(f"The week of {week.film_line} is over", TITLE_LIMIT), colour=COLOUR
+    )
+    if summary.count:
+        embed.description = (
+            f"**{summary.average:.1f} ★** average from {summary.count} "
+            f"rating{'s' if summary.count != 1 else ''}\n\n{spread_lines(summary)}"
+        )
+    else:
+        embed.description = "Nobody rated this one."
+    if takes:
+        lines = []
+        for line in takes[:5]:
+            reacted = (
+                f" · {line.reactions} reaction{'s' if line.reactions != 1 else ''}"
+                if line.reactions
+                else ""
+            )
+            lines.append(
+                f"**{line.name}** {stars(line.rating.stars)}{reacted}\n{truncate(line.rating.take or '', 160)}"
+            )
+        embed.add_field(name="Takes", value=truncate("\n".join(lines), 1024), inline=False)
+    if highlight is not None:
+        where = f" ([jump]({highlight.url}))" if highlight.url else ""
+        embed.add_field(
+            name="Drew the most response",
+            value=truncate(
+                f"{highlight.label}{where}\n{highlight.reactions} reactions, {highlight.replies} replies",
+                1024,
+            ),
+            inline=False,
+        )
+    footer = f"{participants} member{'s' if participants != 1 else ''} took part"
+    embed.add_field(
+        name="Taking part",
+        value=footer + (f" · [the thread]({thread_url})" if thread_url else ""),
+        inline=False,
+    )
+    return embed
+
+
+def now_embed(
+    week: Week,
+    essay: EssayInfo | None,
+    next_prompt: int | None,
+    rated: int,
+) -> discord.Embed:
+    embed = discord.Embed(
+        title=truncate(f"Film of the week: {week.film_line}", TITLE_LIMIT), colour=COLOUR
+    )
+    if essay is not None:
+        embed.add_field(name="Essay", value=truncate(essay.title, 1000), inline=False)
+    if week.thread_id:
+        embed.add_field(name="Discussion", value=f"<#{week.thread_id}>")
+    embed.add_field(
+        name="Next prompt",
+        value=f"{when(next_prompt)} ({when(next_prompt, 'R')})"
+        if next_prompt
+        else "None scheduled",
+    )
+    embed.add_field(name="Rated so far", value=f"{rated} member{'s' if rated != 1 else ''}")
+    embed.add_field(
+        name="Ends", value=f"{when(week.ends_at)} ({when(week.ends_at, 'R')})", inline=False
+    )
+    return embed
+
+
+def settings_embed(settings: Settings) -> discord.Embed:
+    embed = discord.Embed(title="Film of the week settings", colour=COLOUR)
+    embed.add_field(
+        name="Channel",
+        value=f"<#{settings.channel_id}>" if settings.channel_id else "Where `/film start` is used",
+    )
+    embed.add_field(name="Time zone", value=settings.timezone)
+    embed.add_field(
+        name="Prompts", value=f"{settings.prompt_time}, {describe_days(settings.prompt_days)}"
+    )
+    embed.add_field(name="Week length", value=f"{settings.length_days} days")
+    return embed
+
+
+def prompt_list_embed(
+    week: Week, queued: list[Prompt], posted: list[Prompt], guild_id: int
+) -> discord.Embed:
+    embed = discord.Embed(
+        title=truncate(f"Prompts for {week.film_line}", TITLE_LIMIT), colour=COLOUR
+    )
+    queue = "\n".join(f"{i}. {truncate(p.text, 150)}" for i, p in enumerate(queued, 1))
+    embed.add_field(name="Queued", value=truncate(queue, 1024) or "Nothing queued.", inline=False)
+    done = []
+    for i, p in enumerate(posted, 1):
+        link = (
+            f" ([jump]({jump_url(guild_id, week.thread_id, p.message_id)}))"
+            if week.thread_id and p.message_id
+            else ""
+        )
+        done.append(f"{i}. {truncate(p.text, 120)}{link}")
+    embed.add_field(
+        name="Posted", value=truncate("\n".join(done), 1024) or "Nothing posted yet.", inline=False
+    )
+    return embed
+
+
+def history_embed(weeks: list[Week], guild_id: int) -> discord.Embed:
+    embed = discord.Embed(title="Past films of the week", colour=COLOUR)
+    if not weeks:
+        embed.description = "No week has finished yet."
+        return embed
+    lines = []
+    for week in weeks:
+        rating = (
+            f"{week.average_rating:.1f} ★ ({week.rating_count})"
+            if week.rating_count
+            else "no ratings"
+        )
+        link = (
+            f" · [digest]({jump_url(guild_id, week.digest_channel_id, week.digest_message_id)})"
+            if week.digest_message_id and week.digest_channel_id
+            else ""
+        )
+        lines.append(
+            f"**{truncate(week.film_line, 120)}** — {rating} · {when(week.ended_at or week.ends_at, 'D')}{link}"
+        )
+    embed.description = "\n".join(lines)
+    return embed
+
+
+def nominations_embed(nominations: list[Nomination]) -> discord.Embed:
+    embed = discord.Embed(title="Nominations for the next film", colour=COLOUR)
+    if not nominations:
+        embed.description = "Nothing nominated yet. Put a film forward with `/film nominate`."
+        return embed
+    embed.description = "\n".join(
+        f"{i}. **{truncate(n.film_line, 120)}** — {n.nominators} nomination{'s' if n.nominators != 1 else ''}"
+        for i, n in enumerate(nominations[:25], 1)
+    )
+    return embed

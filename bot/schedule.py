@@ -1,0 +1,148 @@
+"""Local times in a server's zone: prompt slots, week ends. Pure functions over UTC epoch seconds.
+
+A local time that does not exist on a day (the spring-forward gap) moves forward by the gap; one
+that happens twice (the fall-back hour) is its first occurrence, so it fires once.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from bot.errors import UserError
+from bot.text import closest, fold
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_NAMES = dict(
+    zip(
+        WEEKDAYS,
+        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+        strict=True,
+    )
+)
+DAILY = "daily"
+
+
+@lru_cache(maxsize=1)
+def all_zones() -> tuple[str, ...]:
+    return tuple(sorted(z for z in available_timezones() if "/" in z or z == "UTC"))
+
+
+def zone(name: str) -> ZoneInfo:
+    """The IANA zone called `name`, or a UserError with the closest names."""
+    exact = {fold(z): z for z in all_zones()}.get(fold(name))
+    if exact:
+        return ZoneInfo(exact)
+    try:
+        if name in all_zones():
+            return ZoneInfo(name)
+    except ZoneInfoNotFoundError:
+        pass
+    suggestions = closest(name.replace(" ", "_"), list(all_zones()))
+    hint = f" Did you mean {', '.join(f'`{s}`' for s in suggestions)}?" if suggestions else ""
+    raise UserError(
+        f"“{name}” is not a time zone I know.{hint} Use a name like `America/New_York`."
+    )
+
+
+def match_zones(typed: str, limit: int = 25) -> list[str]:
+    query = fold(typed).replace(" ", "_")
+    if not query:
+        return ["UTC", "America/New_York", "Europe/London", "Europe/Berlin", "Asia/Tokyo"][:limit]
+    starts = [z for z in all_zones() if fold(z).startswith(query)]
+    parts = [z for z in all_zones() if query in fold(z) and z not in starts]
+    found = starts + parts
+    return (found or closest(query, list(all_zones()), limit))[:limit]
+
+
+def parse_time_of_day(text: str) -> time:
+    """`18:00`, `6pm`, `6:30 pm`, `0730` -> a time; a UserError otherwise."""
+    cleaned = text.strip().lower().replace(".", "")
+    match = re.fullmatch(r"(\d{1,2})(?::?(\d{2}))?\s*(am|pm)?", cleaned)
+    if match:
+        hour, minute, half = int(match[1]), int(match[2] or 0), match[3]
+        if half:
+            if not 1 <= hour <= 12:
+                hour = 99
+            hour = hour % 12 + (12 if half == "pm" else 0)
+        if hour < 24 and minute < 60:
+            return time(hour, minute)
+    raise UserError(f"“{text}” is not a time of day. Use 24-hour `HH:MM`, like `18:00`.")
+
+
+def parse_days(text: str) -> str:
+    """`daily`, or weekdays like `mon,wed,fri` (full names too) -> the normalized form."""
+    cleaned = text.strip().lower()
+    if cleaned in ("daily", "every day", "everyday", "all"):
+        return DAILY
+    days = []
+    for part in re.split(r"[\s,;/]+", cleaned):
+        if not part:
+            continue
+        day = next(
+            (d for d, full in DAY_NAMES.items() if len(part) >= 3 and full.startswith(part)), None
+        )
+        if day is None:
+            raise UserError(
+                f"“{text}” is not a list of days. Use `daily`, or weekdays like `mon,wed,fri`."
+            )
+        if day not in days:
+            days.append(day)
+    if not days:
+        raise UserError("Give at least one day, or `daily`.")
+    if len(days) == 7:
+        return DAILY
+    return ",".join(sorted(days, key=WEEKDAYS.index))
+
+
+def day_numbers(days: str) -> set[int]:
+    return set(range(7)) if days == DAILY else {WEEKDAYS.index(d) for d in days.split(",")}
+
+
+def local_instant(day: date, at: time, tz: ZoneInfo) -> int:
+    """UTC epoch seconds of `at` on local `day` (gap: moved forward; repeated hour: first)."""
+    local = datetime.combine(day, at, tzinfo=tz)
+    # fold=0 reads a nonexistent time with the offset from before the change: that instant is
+    # the same wall time moved forward by the gap, and an ambiguous time its first occurrence.
+    return int(local.astimezone(UTC).timestamp())
+
+
+def next_slot(
+    after: int, tz: ZoneInfo, at: time, days: str, before: int | None = None
+) -> int | None:
+    """The first prompt instant strictly after `after` (and before `before`, if given)."""
+    wanted = day_numbers(days)
+    start = datetime.fromtimestamp(after, UTC).astimezone(tz).date() - timedelta(days=1)
+    for offset in range(16):
+        day = start + timedelta(days=offset)
+        if day.weekday() not in wanted:
+            continue
+        instant = local_instant(day, at, tz)
+        if instant > after:
+            return instant if before is None or instant < before else None
+    return None
+
+
+def slots_between(start: int, end: int, tz: ZoneInfo, at: time, days: str) -> list[int]:
+    slots = []
+    current = start
+    while (current := next_slot(current, tz, at, days, end)) is not None:
+        slots.append(current)
+    return slots
+
+
+def week_end(start: int, tz: ZoneInfo, length_days: int) -> int:
+    """`length_days` later at the same local wall time."""
+    local = datetime.fromtimestamp(start, UTC).astimezone(tz)
+    later = datetime.combine(
+        local.date() + timedelta(days=length_days), local.timetz().replace(tzinfo=None), tzinfo=tz
+    )
+    return int(later.astimezone(UTC).timestamp())
+
+
+def describe_days(days: str) -> str:
+    if days == DAILY:
+        return "every day"
+    return ", ".join(d.title() for d in days.split(","))

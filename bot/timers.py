@@ -1,0 +1,171 @@
+"""Durable timers: rows in `timers`, one dispatcher task that sleeps until the earliest is due.
+
+A timer is claimed (its `claimed_at` set) in a transaction before its handler runs, so however
+often the bot restarts or reconnects, no timer runs twice. The scheduler knows only event names;
+features register a handler per name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.db import Database
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+MAX_SLEEP = 6 * 3600  # re-check now and then even when nothing is due
+
+
+@dataclass(frozen=True)
+class Timer:
+    id: int
+    due_at: int
+    event: str
+    payload: dict[str, Any]
+
+    def lateness(self, now: float) -> float:
+        return now - self.due_at
+
+
+Handler = Callable[[Timer], Awaitable[None]]
+
+
+class Scheduler:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        self.handlers: dict[str, Handler] = {}
+        self._sleeper: asyncio.Task[None] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def _rearm(self) -> None:
+        if self._sleeper is not None and not self._sleeper.done():
+            self._sleeper.cancel()
+
+    def register(self, event: str, handler: Handler) -> None:
+        self.handlers[event] = handler
+
+    async def create(self, due_at: int, event: str, payload: dict[str, Any]) -> int:
+        async with (
+            self.db.transaction() as conn,
+            conn.execute(
+                "INSERT INTO timers (due_at, event, payload, created_at) VALUES (?, ?, ?, ?) "
+                "RETURNING id",
+                (int(due_at), event, json.dumps(payload, sort_keys=True), int(self.clock())),
+            ) as cursor,
+        ):
+            timer_id = (await cursor.fetchone())[0]
+        self._rearm()  # the new timer may be sooner than the one being slept for
+        return timer_id
+
+    async def cancel(self, event: str, **match: Any) -> int:
+        """Drop unclaimed timers of `event` whose payload has all of `match`."""
+        rows = await self.db.fetchall(
+            "SELECT id, payload FROM timers WHERE event = ? AND claimed_at IS NULL", (event,)
+        )
+        ids = [
+            (row["id"],)
+            for row in rows
+            if all(json.loads(row["payload"]).get(k) == v for k, v in match.items())
+        ]
+        if ids:
+            async with self.db.transaction() as conn:
+                await conn.executemany(
+                    "DELETE FROM timers WHERE id = ? AND claimed_at IS NULL", ids
+                )
+        return len(ids)
+
+    async def pending(self, event: str, **match: Any) -> list[Timer]:
+        rows = await self.db.fetchall(
+            "SELECT id, due_at, event, payload FROM timers "
+            "WHERE event = ? AND claimed_at IS NULL ORDER BY due_at",
+            (event,),
+        )
+        timers = [Timer(r["id"], r["due_at"], r["event"], json.loads(r["payload"])) for r in rows]
+        return [t for t in timers if all(t.payload.get(k) == v for k, v in match.items())]
+
+    async def _next(self) -> Timer | None:
+        row = await self.db.fetchone(
+            "SELECT id, due_at, event, payload FROM timers WHERE claimed_at IS NULL "
+            "ORDER BY due_at, id LIMIT 1"
+        )
+        if row is None:
+            return None
+        return Timer(row["id"], row["due_at"], row["event"], json.loads(row["payload"]))
+
+    async def _claim(self, timer: Timer) -> bool:
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE timers SET claimed_at = ? WHERE id = ? AND claimed_at IS NULL",
+                (int(self.clock()), timer.id),
+            )
+            claimed = cursor.rowcount == 1
+            await cursor.close()
+        return claimed
+
+    async def run_due(self) -> int:
+        """Claim and run every timer that is due now; returns how many ran."""
+        ran = 0
+        while (timer := await self._next()) is not None and timer.due_at <= self.clock():
+            if not await self._claim(timer):
+                continue
+            handler = self.handlers.get(timer.event)
+            if handler is None:
+                log.warning("No handler for timer %s (%s); dropped", timer.id, timer.event)
+                continue
+            try:
+                await handler(timer)
+            except Exception:
+                log.exception("Timer %s (%s %s) failed", timer.id, timer.event, timer.payload)
+            ran += 1
+        return ran
+
+    async def _loop(self) -> None:
+        while True:
+            await self.run_due()
+            timer = await self._next()
+            delay = (
+                MAX_SLEEP if timer is None else min(max(timer.due_at - self.clock(), 0), MAX_SLEEP)
+            )
+            if delay <= 0:
+                continue
+            # Sleep in a task of its own, so that creating a sooner timer can cut the sleep
+            # short without ever interrupting a handler. No transaction is held meanwhile.
+            self._sleeper = asyncio.create_task(asyncio.sleep(delay), name="timer-sleep")
+            try:
+                await self._sleeper
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise
+            finally:
+                self._sleeper = None
+
+    def start(self, wait_until_ready: Callable[[], Awaitable[Any]]) -> None:
+        async def run() -> None:
+            await wait_until_ready()
+            await self._loop()
+
+        self._task = asyncio.create_task(run(), name="timer-dispatcher")
+        self._task.add_done_callback(self._log_exit)
+
+    @staticmethod
+    def _log_exit(task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("The timer dispatcher stopped", exc_info=task.exception())
+
+    async def stop(self) -> None:
+        self._rearm()
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None

@@ -1,0 +1,442 @@
+"""/film: a film-of-the-week discussion that runs itself."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import Projectionist, now_epoch
+from bot.errors import UserError
+from bot.films import POLL_ANSWERS, already_running_message
+from bot.films import Films as FilmService
+from bot.render_week import (
+    history_embed,
+    kickoff_embed,
+    nominations_embed,
+    now_embed,
+    prompt_list_embed,
+    settings_embed,
+    stars,
+    take_embed,
+    when,
+)
+from bot.schedule import match_zones, parse_days, parse_time_of_day, slots_between, week_end, zone
+from bot.text import truncate
+from cogs._common import is_moderator, require_moderator
+from cogs._film_posts import (
+    END_EVENT,
+    POLL_EVENT,
+    PROMPT_EVENT,
+    PostFailed,
+    WeekRunner,
+    explain_failure,
+)
+
+FILM_WITH_YEAR = re.compile(r"^(?P<title>.+?)\s*\((?P<year>\d{4})\)$")
+
+
+def split_title(title: str, year: int | None) -> tuple[str, int | None]:
+    """`Heat (1995)` as typed or picked from autocomplete -> ("Heat", 1995)."""
+    title = " ".join(title.split())
+    match = FILM_WITH_YEAR.match(title)
+    if match and year is None:
+        return match["title"], int(match["year"])
+    return title, year
+
+
+class Films(commands.Cog):
+    film = app_commands.Group(name="film", description="The film of the week", guild_only=True)
+    prompt = app_commands.Group(
+        name="prompt", description="The week's discussion prompts", parent=film
+    )
+
+    def __init__(self, bot: Projectionist) -> None:
+        self.bot = bot
+
+    @property
+    def films(self) -> FilmService:
+        return self.bot.films
+
+    @property
+    def runner(self) -> WeekRunner:
+        return self.bot.week_runner
+
+    async def cog_load(self) -> None:
+        self.bot.week_runner = WeekRunner(self.bot, self.bot.films, self.bot.scheduler)
+        self.bot.scheduler.register(PROMPT_EVENT, self.runner.on_prompt_timer)
+        self.bot.scheduler.register(END_EVENT, self.runner.on_end_timer)
+        self.bot.scheduler.register(POLL_EVENT, self.runner.on_poll_timer)
+        await self.runner.reconcile()
+
+    # --- autocomplete -----------------------------------------------------------------
+
+    async def timezone_autocomplete(self, interaction: discord.Interaction, current: str):
+        return [app_commands.Choice(name=z, value=z) for z in match_zones(current)]
+
+    async def essay_autocomplete(self, interaction: discord.Interaction, current: str):
+        return [
+            app_commands.Choice(name=truncate(f"{e.title} — {e.film_line}", 100), value=e.key[:100])
+            for e in self.bot.library.match_essays(interaction.guild_id, current)
+        ]
+
+    async def title_autocomplete(self, interaction: discord.Interaction, current: str):
+        suggestions = await self.films.suggested_titles(interaction.guild_id)
+        typed = current.casefold()
+        choices = []
+        for i, (title, year) in enumerate(suggestions):
+            line = f"{title} ({year})" if year else title
+            if typed and typed not in line.casefold():
+                continue
+            name = (
+                f"{line} — poll winner"
+                if i == 0 and await self._is_winner(interaction, title)
+                else line
+            )
+            choices.append(app_commands.Choice(name=truncate(name, 100), value=line[:100]))
+        return choices[:25]
+
+    async def _is_winner(self, interaction: discord.Interaction, title: str) -> bool:
+        row = await self.bot.db.fetchone(
+            "SELECT winner_title FROM polls WHERE guild_id = ? AND winner_title IS NOT NULL "
+            "ORDER BY ended_at DESC LIMIT 1",
+            (interaction.guild_id,),
+        )
+        return row is not None and row["winner_title"] == title
+
+    # --- settings ---------------------------------------------------------------------
+
+    @film.command(name="settings", description="Moderators: where and when the week runs")
+    @app_commands.describe(
+        channel="Where the week is posted",
+        timezone="The server's time zone, like America/New_York",
+        prompt_time="Local time of day for prompts, like 18:00",
+        prompt_days="daily, or days like mon,wed,fri",
+        length_days="How many days a week lasts",
+    )
+    @app_commands.autocomplete(timezone=timezone_autocomplete)
+    async def settings(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel | None = None,
+        timezone: str | None = None,
+        prompt_time: str | None = None,
+        prompt_days: str | None = None,
+        length_days: app_commands.Range[int, 1, 28] | None = None,
+    ) -> None:
+        changes = {
+            "channel_id": channel.id if channel else None,
+            "timezone": zone(timezone).key if timezone else None,
+            "prompt_time": parse_time_of_day(prompt_time).strftime("%H:%M")
+            if prompt_time
+            else None,
+            "prompt_days": parse_days(prompt_days) if prompt_days else None,
+            "length_days": length_days,
+        }
+        if not any(v is not None for v in changes.values()):
+            settings = await self.films.settings(interaction.guild_id)
+            await interaction.response.send_message(embed=settings_embed(settings), ephemeral=True)
+            return
+        require_moderator(interaction, "change the film of the week settings")
+        settings = await self.films.update_settings(interaction.guild_id, **changes)
+        note = "Saved."
+        week = await self.films.running_week(interaction.guild_id)
+        if week is not None and any(changes[k] for k in ("timezone", "prompt_time", "prompt_days")):
+            due = await self.runner.reschedule_prompts(week)
+            note += f" The running week's next prompt is now {when(due)}." if due else ""
+        await interaction.response.send_message(
+            note, embed=settings_embed(settings), ephemeral=True
+        )
+
+    # --- a week -----------------------------------------------------------------------
+
+    @film.command(name="start", description="Moderators: start the film of the week")
+    @app_commands.describe(title="The film", year="Its year", essay="An essay to discuss with it")
+    @app_commands.autocomplete(title=title_autocomplete, essay=essay_autocomplete)
+    async def start(
+        self,
+        interaction: discord.Interaction,
+        title: app_commands.Range[str, 1, 100],
+        year: app_commands.Range[int, 1870, 2100] | None = None,
+        essay: str | None = None,
+    ) -> None:
+        require_moderator(interaction, "start a film week")
+        title, year = split_title(title, year)
+        if await self.films.running_week(interaction.guild_id):
+            raise UserError(already_running_message())
+        found = self.bot.library.resolve_essay(interaction.guild_id, essay) if essay else None
+        settings = await self.films.settings(interaction.guild_id)
+        channel = (
+            interaction.guild.get_channel(settings.channel_id)
+            if settings.channel_id
+            else interaction.channel
+        )
+        if not isinstance(channel, discord.TextChannel):
+            raise UserError(
+                "I can only open the week in a text channel. Pick one with `/film settings channel:`."
+            )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        now = now_epoch()
+        ends_at = week_end(now, settings.tz, settings.length_days)
+        slots = slots_between(now, ends_at, settings.tz, settings.at, settings.prompt_days)
+        embed = kickoff_embed(title, year, found, settings, slots, ends_at)
+        try:
+            kickoff = await channel.send(embed=embed)
+            thread = await kickoff.create_thread(
+                name=truncate(title, 100), auto_archive_duration=10080
+            )
+        except discord.HTTPException as error:
+            raise UserError(explain_failure(error, channel.mention)) from error
+        try:
+            week = await self.films.create_week(
+                guild_id=interaction.guild_id,
+                title=title,
+                year=year,
+                essay_id=found.id if found else None,
+                channel_id=channel.id,
+                kickoff_message_id=kickoff.id,
+                thread_id=thread.id,
+                started_by=interaction.user.id,
+                started_at=now,
+                ends_at=ends_at,
+            )
+        except UserError:
+            await kickoff.delete()
+            raise
+        await self.runner.scheduler.create(ends_at, END_EVENT, {"week_id": week.id})
+        await self.runner.schedule_next_prompt(week, now)
+        await self.films.record_failure(interaction.guild_id, None, now)
+        await interaction.followup.send(
+            f"Started **{discord.utils.escape_markdown(week.film_line)}** in {channel.mention}; "
+            f"the discussion is in {thread.mention}.",
+            ephemeral=True,
+        )
+
+    @film.command(name="now", description="The film of the week: its thread, next prompt, ratings")
+    async def now(self, interaction: discord.Interaction) -> None:
+        week = await self.films.require_running_week(interaction.guild_id)
+        essay = self.bot.library.essays.get(week.essay_id) if week.essay_id else None
+        embed = now_embed(
+            week,
+            essay,
+            await self.runner.next_prompt_time(week),
+            await self.films.rating_count(week.id),
+        )
+        await interaction.response.send_message(embed=embed)
+        settings = await self.films.settings(interaction.guild_id)
+        if is_moderator(interaction) and settings.last_failure:
+            await interaction.followup.send(
+                f"⚠️ Something went wrong {when(settings.last_failure_at, 'R')}: {settings.last_failure}",
+                ephemeral=True,
+            )
+
+    @film.command(name="end", description="Moderators: end the week now and post its digest")
+    async def end(self, interaction: discord.Interaction) -> None:
+        require_moderator(interaction, "end the film week")
+        week = await self.films.require_running_week(interaction.guild_id)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await self.runner.end_week(week)
+        await interaction.followup.send(
+            f"Ended **{discord.utils.escape_markdown(week.film_line)}**; the digest is posted in "
+            f"<#{week.channel_id}> and the thread.",
+            ephemeral=True,
+        )
+
+    @film.command(name="rate", description="Rate the film of the week, with an optional take")
+    @app_commands.describe(stars="1 to 5 stars", take="What you thought (at most 500 characters)")
+    async def rate(
+        self,
+        interaction: discord.Interaction,
+        stars: app_commands.Range[int, 1, 5],
+        take: app_commands.Range[str, 1, 500] | None = None,
+    ) -> None:
+        week = await self.films.require_running_week(interaction.guild_id)
+        take = take.strip() if take else None
+        previous = await self.films.rate(week.id, interaction.user.id, stars, take, now_epoch())
+        note = ""
+        if take:
+            note = await self._post_take(
+                interaction, week, take, previous.take_message_id if previous else None
+            )
+        elif previous and previous.take_message_id:
+            await self._delete_take(week, previous.take_message_id)
+            await self.films.set_take_message(week.id, interaction.user.id, None)
+        verb = "Updated" if previous else "Saved"
+        await interaction.response.send_message(
+            f"{verb} your rating of **{discord.utils.escape_markdown(week.film_line)}**: "
+            f"{_stars(stars)}. Ratings are revealed when the week ends.{note}",
+            ephemeral=True,
+        )
+
+    async def _post_take(
+        self, interaction: discord.Interaction, week, take: str, old_message_id: int | None
+    ) -> str:
+        embed = take_embed(interaction.user.display_name, week, take)
+        try:
+            thread = await self.runner.messageable(week.thread_id or week.channel_id)
+            if old_message_id:
+                try:
+                    await thread.get_partial_message(old_message_id).edit(embed=embed)
+                    return " Your take in the thread was updated."
+                except discord.NotFound:
+                    pass
+            message = await thread.send(embed=embed)
+        except discord.HTTPException as error:
+            return (
+                " (Your take could not be posted in the thread: "
+                + explain_failure(error, "the thread")
+                + ")"
+            )
+        await self.films.set_take_message(week.id, interaction.user.id, message.id)
+        return " Your take is in the thread."
+
+    async def _delete_take(self, week, message_id: int) -> None:
+        try:
+            thread = await self.runner.messageable(week.thread_id or week.channel_id)
+            await thread.get_partial_message(message_id).delete()
+        except discord.HTTPException:
+            pass
+
+    @film.command(name="history", description="Past films of the week and how they were rated")
+    async def history(self, interaction: discord.Interaction) -> None:
+        weeks = await self.films.history(interaction.guild_id)
+        await interaction.response.send_message(embed=history_embed(weeks, interaction.guild_id))
+
+    # --- prompts ----------------------------------------------------------------------
+
+    @prompt.command(name="add", description="Moderators: queue a question for this week")
+    @app_commands.describe(text="The question")
+    async def prompt_add(
+        self, interaction: discord.Interaction, text: app_commands.Range[str, 1, 1000]
+    ) -> None:
+        require_moderator(interaction, "queue prompts")
+        week = await self.films.require_running_week(interaction.guild_id)
+        position = await self.films.add_prompt(
+            week.id, text.strip(), interaction.user.id, now_epoch()
+        )
+        await interaction.response.send_message(
+            f"Queued as number {position}. It will be posted at the next prompt time, or now with "
+            "`/film prompt now`.",
+            ephemeral=True,
+        )
+
+    @prompt.command(name="list", description="Moderators: the queue and what was posted")
+    async def prompt_list(self, interaction: discord.Interaction) -> None:
+        require_moderator(interaction, "see the prompt queue")
+        week = await self.films.require_running_week(interaction.guild_id)
+        embed = prompt_list_embed(
+            week,
+            await self.films.queued_prompts(week.id),
+            await self.films.posted_prompts(week.id),
+            interaction.guild_id,
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @prompt.command(name="remove", description="Moderators: take a question out of the queue")
+    @app_commands.describe(number="Its number in /film prompt list")
+    async def prompt_remove(
+        self, interaction: discord.Interaction, number: app_commands.Range[int, 1, 1000]
+    ) -> None:
+        require_moderator(interaction, "remove prompts")
+        week = await self.films.require_running_week(interaction.guild_id)
+        removed = await self.films.remove_prompt(week.id, number)
+        await interaction.response.send_message(
+            f"Removed from the queue: “{truncate(removed.text, 200)}”", ephemeral=True
+        )
+
+    @prompt.command(name="now", description="Moderators: post the next prompt immediately")
+    async def prompt_now(self, interaction: discord.Interaction) -> None:
+        require_moderator(interaction, "post prompts")
+        week = await self.films.require_running_week(interaction.guild_id)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            number = await self.runner.post_prompt(week)
+        except PostFailed as failed:
+            raise UserError(str(failed)) from None
+        if number is None:
+            raise UserError("Nothing is left to post: queue a question with `/film prompt add`.")
+        await interaction.followup.send(
+            f"Posted prompt {number} in <#{week.thread_id}>.", ephemeral=True
+        )
+
+    # --- the next film ----------------------------------------------------------------
+
+    @film.command(name="nominate", description="Put a film forward for a future week")
+    @app_commands.describe(title="The film", year="Its year")
+    async def nominate(
+        self,
+        interaction: discord.Interaction,
+        title: app_commands.Range[str, 1, 100],
+        year: app_commands.Range[int, 1870, 2100] | None = None,
+    ) -> None:
+        title, year = split_title(title, year)
+        nomination, merged = await self.films.nominate(
+            interaction.guild_id, interaction.user.id, title, year, now_epoch()
+        )
+        film = discord.utils.escape_markdown(nomination.film_line)
+        count = f"{nomination.nominators} nomination{'s' if nomination.nominators != 1 else ''}"
+        text = (
+            f"{interaction.user.mention} seconded **{film}** ({count})."
+            if merged
+            else f"{interaction.user.mention} nominated **{film}**."
+        )
+        await interaction.response.send_message(text)
+
+    @film.command(name="nominations", description="Films nominated for a future week")
+    async def nominations(self, interaction: discord.Interaction) -> None:
+        nominations = await self.films.open_nominations(interaction.guild_id)
+        await interaction.response.send_message(embed=nominations_embed(nominations))
+
+    @film.command(
+        name="poll", description="Moderators: a poll of the nominations for the next film"
+    )
+    @app_commands.describe(hours="How long the poll runs (default 24)")
+    async def poll(
+        self, interaction: discord.Interaction, hours: app_commands.Range[int, 1, 168] = 24
+    ) -> None:
+        require_moderator(interaction, "start a poll")
+        nominations = (await self.films.open_nominations(interaction.guild_id))[:POLL_ANSWERS]
+        if len(nominations) < 2:
+            raise UserError(
+                "A poll needs at least two nominations; members add them with `/film nominate`."
+            )
+        settings = await self.films.settings(interaction.guild_id)
+        channel = (
+            interaction.guild.get_channel(settings.channel_id)
+            if settings.channel_id
+            else interaction.channel
+        )
+        poll = discord.Poll(question="Which film next?", duration=timedelta(hours=hours))
+        for nomination in nominations:
+            poll.add_answer(text=truncate(nomination.film_line, 55))
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            message = await channel.send(poll=poll)
+        except discord.HTTPException as error:
+            raise UserError(explain_failure(error, channel.mention)) from error
+        now = now_epoch()
+        ends_at = now + hours * 3600
+        poll_id = await self.films.create_poll(
+            interaction.guild_id,
+            channel.id,
+            message.id,
+            interaction.user.id,
+            now,
+            ends_at,
+            nominations,
+        )
+        await self.runner.scheduler.create(ends_at + 5, POLL_EVENT, {"poll_id": poll_id})
+        await interaction.followup.send(
+            f"The poll is up in {channel.mention} until {when(ends_at)}.", ephemeral=True
+        )
+
+
+def _stars(n: int) -> str:
+    return stars(n)
+
+
+async def setup(bot: Projectionist) -> None:
+    await bot.add_cog(Films(bot))

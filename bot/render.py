@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 
 from bot.library import EssayInfo, Passage, SearchHit, SectionText
-from bot.text import paginate, truncate
+from bot.text import clip, paginate, truncate
 
 COLOUR = discord.Colour(0xC9A227)  # projector-lamp amber
 ERROR_COLOUR = discord.Colour(0xB03A2E)
@@ -118,16 +118,15 @@ def essay_preview_embed(
     embed.add_field(name="Film", value=truncate(film_line, 1000))
     embed.add_field(name="Director", value=truncate(director or "—", 1000))
     lines = [f"{i}. {truncate(h, 80)} — {n:,} characters" for i, (h, n) in enumerate(sections, 1)]
-    body = "\n".join(lines)
-    if len(body) > 1000:
-        body = truncate(body, 990)
-    embed.add_field(name=f"{len(sections)} sections", value=body, inline=False)
+    embed.add_field(
+        name=f"{len(sections)} sections", value=clip("\n".join(lines), 1024), inline=False
+    )
     notes = list(warnings)
     if updates:
         notes.insert(0, updates)
     if notes:
         embed.add_field(
-            name="Notes", value=truncate("\n".join(f"• {n}" for n in notes), 1000), inline=False
+            name="Notes", value=clip("\n".join(f"• {n}" for n in notes), 1024), inline=False
         )
     embed.set_footer(text="Publish to add it to this server's library, or Cancel.")
     return embed

@@ -10,7 +10,7 @@ from bot.films import Nomination, Prompt, Rating, RatingSummary, Settings, Week
 from bot.library import EssayInfo
 from bot.render import COLOUR, TITLE_LIMIT
 from bot.schedule import describe_days
-from bot.text import truncate
+from bot.text import clip, truncate
 
 STAR = "★"
 EMPTY_STAR = "☆"
@@ -144,15 +144,16 @@ def digest_embed(
                 else ""
             )
             lines.append(
-                f"**{line.name}** {stars(line.rating.stars)}{reacted}\n{truncate(line.rating.take or '', 160)}"
+                f"{line.name} {stars(line.rating.stars)}{reacted}\n{truncate(line.rating.take or '', 160)}"
             )
-        embed.add_field(name="Takes", value=truncate("\n".join(lines), 1024), inline=False)
+        embed.add_field(name="Takes", value=clip("\n".join(lines), 1024), inline=False)
     if highlight is not None:
         where = f" ([jump]({highlight.url}))" if highlight.url else ""
         embed.add_field(
             name="Drew the most response",
-            value=truncate(
-                f"{highlight.label}{where}\n{highlight.reactions} reactions, {highlight.replies} replies",
+            value=clip(
+                f"{truncate(highlight.label, 300)}{where}\n"
+                f"{highlight.reactions} reactions, {highlight.replies} replies",
                 1024,
             ),
             inline=False,
@@ -213,7 +214,7 @@ def prompt_list_embed(
         title=truncate(f"Prompts for {week.film_line}", TITLE_LIMIT), colour=COLOUR
     )
     queue = "\n".join(f"{i}. {truncate(p.text, 150)}" for i, p in enumerate(queued, 1))
-    embed.add_field(name="Queued", value=truncate(queue, 1024) or "Nothing queued.", inline=False)
+    embed.add_field(name="Queued", value=clip(queue, 1024) or "Nothing queued.", inline=False)
     done = []
     for i, p in enumerate(posted, 1):
         link = (
@@ -223,7 +224,7 @@ def prompt_list_embed(
         )
         done.append(f"{i}. {truncate(p.text, 120)}{link}")
     embed.add_field(
-        name="Posted", value=truncate("\n".join(done), 1024) or "Nothing posted yet.", inline=False
+        name="Posted", value=clip("\n".join(done), 1024) or "Nothing posted yet.", inline=False
     )
     return embed
 

@@ -63,11 +63,10 @@ def parse_time_of_day(text: str) -> time:
     match = re.fullmatch(r"(\d{1,2})(?::?(\d{2}))?\s*(am|pm)?", cleaned)
     if match:
         hour, minute, half = int(match[1]), int(match[2] or 0), match[3]
+        valid = 1 <= hour <= 12 if half else hour < 24
         if half:
-            if not 1 <= hour <= 12:
-                hour = 99
             hour = hour % 12 + (12 if half == "pm" else 0)
-        if hour < 24 and minute < 60:
+        if valid and minute < 60:
             return time(hour, minute)
     raise UserError(f"“{text}” is not a time of day. Use 24-hour `HH:MM`, like `18:00`.")
 

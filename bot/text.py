@@ -84,3 +84,12 @@ def truncate(text: str, limit: int) -> str:
         return text
     cut = text.rfind(" ", 0, limit - 1)
     return text[: cut if cut > limit // 2 else limit - 1].rstrip(" ,;:—-") + "…"
+
+
+def clip(text: str, limit: int) -> str:
+    """At most `limit` characters with line breaks kept, cut at a line or word boundary."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    cut = max(head.rfind("\n"), head.rfind(" "))
+    return head[: cut if cut > limit // 2 else limit - 1].rstrip() + "…"

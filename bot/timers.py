@@ -19,7 +19,7 @@ from bot.db import Database
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
-MAX_SLEEP = 6 * 3600  # re-check now and then even when nothing is due
+MAX_SLEEP = 7 * 86400  # a new sooner timer cuts the sleep short; this only bounds it
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,386 @@
+"""The film of the week through simcord, with virtual time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import discord
+import pytest
+
+from tests.conftest import SERA
+from tests.helpers import refusal
+
+NY = ZoneInfo("America/New_York")
+
+
+async def advance_to(env, when: datetime) -> None:
+    await env.advance_time((when - env.now()).total_seconds() + 0.001)
+
+
+def prompts_in(thread) -> list[discord.Message]:
+    return [
+        m
+        for m in thread.history()
+        if m.embeds and (m.embeds[0].author.name or "").startswith("Prompt ")
+    ]
+
+
+def digests_in(channel) -> list[discord.Message]:
+    return [
+        m for m in channel.history() if m.embeds and (m.embeds[0].title or "").endswith(" is over")
+    ]
+
+
+async def start_week(club, member=None, **options):
+    member = member or club.mia
+    options.setdefault("title", "Leaving Las Vegas")
+    r = await member.slash(club.general, "film start", **options)
+    assert r.response.content.startswith("Started"), r.response.content
+    return club.general.threads[-1]
+
+
+async def new_york_evenings(club):
+    await club.mia.slash(
+        club.general, "film settings", timezone="America/New_York", prompt_time="18:00"
+    )
+
+
+async def test_a_week_across_daylight_saving_posts_at_18_local_every_day(club):
+    await new_york_evenings(club)
+    await advance_to(club.env, datetime(2026, 3, 5, 15, tzinfo=UTC))
+    thread = await start_week(club, year=1995, essay=SERA)
+
+    kickoff = next(
+        m for m in club.general.history() if m.embeds and m.embeds[0].title.startswith("Film of")
+    )
+    embed = kickoff.embeds[0]
+    assert embed.title == "Film of the week: Leaving Las Vegas (1995)"
+    fields = {f.name: f.value for f in embed.fields}
+    assert fields["Essay"] == "Sera: Elisabeth Shue in Leaving Las Vegas — 8 sections"
+    schedule = fields["Prompts (18:00 America/New_York, every day)"].splitlines()
+    assert (
+        len(schedule) == 7
+        and schedule[0] == f"<t:{int(datetime(2026, 3, 5, 23, tzinfo=UTC).timestamp())}:F>"
+    )
+    assert thread.name == "Leaving Las Vegas"
+
+    await advance_to(club.env, datetime(2026, 3, 13, tzinfo=UTC))
+    prompts = prompts_in(thread)
+    assert [m.created_at.astimezone(NY).strftime("%m-%d %H:%M") for m in prompts] == [
+        f"03-{d:02} 18:00" for d in range(5, 12)
+    ]
+    assert [m.embeds[0].author.name for m in prompts] == [
+        f"Prompt {n} · Leaving Las Vegas (1995)" for n in range(1, 8)
+    ]
+    assert prompts[0].embeds[0].title == "Opening"
+    assert prompts[6].embeds[0].title == "Elisabeth Shue’s Masterpiece"
+    assert "Reply in this thread" in prompts[1].embeds[0].description
+    assert [c["label"] for row in prompts[0].components for c in row.to_dict()["components"]] == [
+        "Read the whole section"
+    ]
+    assert len(digests_in(club.general)) == 1 and len(digests_in(thread)) == 1
+    end = digests_in(club.general)[0]
+    assert end.created_at.astimezone(NY).strftime("%m-%d %H:%M") == "03-12 10:00"
+
+
+async def test_a_restart_mid_week_neither_repeats_nor_loses_a_prompt(club, make_bot):
+    thread = await start_week(club, essay=SERA)
+    await club.env.advance_time(3 * 86400)
+    assert len(prompts_in(thread)) == 3
+    await club.env.restart_bot(make_bot())
+    await club.env.advance_time(5 * 86400)
+    prompts = prompts_in(thread)
+    assert [m.embeds[0].author.name.split(" ·")[0] for m in prompts] == [
+        f"Prompt {n}" for n in range(1, 8)
+    ]
+    titles = [m.embeds[0].title for m in prompts]
+    assert len(set(titles)) == 7
+    assert len(digests_in(club.general)) == 1
+
+
+async def go_offline(env):
+    old = env.bot
+    await old.close()  # the process is gone: no gateway, no timers
+    return old
+
+
+async def test_two_hours_down_posts_the_missed_prompt_once(club, make_bot):
+    await advance_to(club.env, datetime(2026, 1, 5, 12, tzinfo=UTC))
+    thread = await start_week(club, essay=SERA)
+    await advance_to(club.env, datetime(2026, 1, 5, 17, tzinfo=UTC))
+    await go_offline(club.env)
+    await advance_to(club.env, datetime(2026, 1, 5, 20, tzinfo=UTC))
+    assert prompts_in(thread) == []
+    await club.env.restart_bot(make_bot())
+    prompts = prompts_in(thread)
+    assert len(prompts) == 1
+    assert prompts[0].created_at.replace(microsecond=0) == datetime(2026, 1, 5, 20, tzinfo=UTC)
+    await advance_to(club.env, datetime(2026, 1, 6, 19, tzinfo=UTC))
+    assert [m.created_at.hour for m in prompts_in(thread)] == [20, 18]
+
+
+async def test_three_days_down_posts_no_backlog_and_ends_the_week_once(club, make_bot):
+    await advance_to(club.env, datetime(2026, 1, 5, 12, tzinfo=UTC))
+    thread = await start_week(club, essay=SERA)
+    await advance_to(club.env, datetime(2026, 1, 10, 12, tzinfo=UTC))
+    assert len(prompts_in(thread)) == 5
+    await go_offline(club.env)
+    await advance_to(club.env, datetime(2026, 1, 13, 12, tzinfo=UTC))
+    await club.env.restart_bot(make_bot())
+    assert len(prompts_in(thread)) == 5
+    assert len(digests_in(club.general)) == 1
+    await club.env.advance_time(2 * 86400)
+    assert len(prompts_in(thread)) == 5 and len(digests_in(club.general)) == 1
+    history = await club.alice.slash(club.general, "film history")
+    assert "**Leaving Las Vegas**" in history.response.embeds[0].description
+
+
+async def test_one_server_without_send_messages_does_not_stop_another(club):
+    env = club.env
+    other = env.create_guild("Cinema Club")
+    other_channel = other.create_text_channel("films")
+    mods = other.create_role("Mods", permissions=discord.Permissions(manage_guild=True))
+    otto = other.add_member(env.create_user("otto"), roles=[mods])
+    await advance_to(env, datetime(2026, 1, 5, 12, tzinfo=UTC))
+    thread = await start_week(club, essay=SERA)
+    r = await otto.slash(other_channel, "film start", title="Heat", essay=SERA)
+    assert r.response.content.startswith("Started")
+    other_thread = other_channel.threads[0]
+    env.inject_error(
+        "POST",
+        f"/channels/{thread.id}/messages",
+        status=403,
+        code=50013,
+        message="Missing Permissions",
+        times=1,
+    )
+    await advance_to(env, datetime(2026, 1, 5, 19, tzinfo=UTC))
+    assert prompts_in(thread) == []
+    assert len(prompts_in(other_thread)) == 1
+
+    now = await club.mia.slash(club.general, "film now")
+    warning = now.followups[-1]
+    assert warning.ephemeral
+    assert "I am not allowed to post in the thread of Leaving Las Vegas" in warning.content
+    assert "Send Messages in Threads" in warning.content
+    member_view = await club.alice.slash(club.general, "film now")
+    assert member_view.followups == []
+
+    await advance_to(env, datetime(2026, 1, 6, 19, tzinfo=UTC))
+    retried = prompts_in(thread)
+    assert len(retried) == 1 and retried[0].embeds[0].title == "Opening"
+    assert len(prompts_in(other_thread)) == 2
+    settled = await club.mia.slash(club.general, "film now")
+    assert settled.followups == []
+
+
+MODERATOR_COMMANDS = [
+    ("film settings", {"timezone": "Europe/Paris"}),
+    ("film start", {"title": "Heat"}),
+    ("film end", {}),
+    ("film prompt add", {"text": "What about the score?"}),
+    ("film prompt list", {}),
+    ("film prompt remove", {"number": 1}),
+    ("film prompt now", {}),
+    ("film poll", {}),
+]
+
+
+@pytest.mark.parametrize(("command", "options"), MODERATOR_COMMANDS)
+async def test_members_are_refused_every_moderator_command(club, command, options):
+    thread = await start_week(club, essay=SERA)
+    await club.mia.slash(club.general, "film prompt add", text="First question")
+    r = await club.alice.slash(club.general, command, **options)
+    assert refusal(club.env, r).startswith("Only moderators (Manage Server) can ")
+    assert prompts_in(thread) == []
+    week = await club.env.bot.films.running_week(club.guild.id)
+    assert week is not None and week.title == "Leaving Las Vegas"
+    assert (await club.env.bot.films.settings(club.guild.id)).timezone == "UTC"
+    assert len(await club.env.bot.films.queued_prompts(week.id)) == 1
+
+
+async def test_the_digest_reports_the_ratings_given(club):
+    env = club.env
+    carol = club.guild.add_member(env.create_user("carol"))
+    thread = await start_week(club, year=1995, essay=SERA)
+    await club.mia.slash(club.general, "film prompt now")
+    prompt = prompts_in(thread)[0]
+    await club.alice.react(prompt, "🎬")
+    await club.bob.react(prompt, "🔥")
+
+    r = await club.alice.slash(club.general, "film rate", stars=5, take="Shue is devastating.")
+    assert (
+        r.ephemeral
+        and "★★★★★" in r.response.content
+        and "revealed when the week ends" in r.response.content
+    )
+    await club.bob.slash(club.general, "film rate", stars=3)
+    await club.mia.slash(club.general, "film rate", stars=4, take="Figgis's @everyone best.")
+    await carol.slash(club.general, "film rate", stars=1, take="Too bleak.")
+    await carol.slash(club.general, "film rate", stars=4, take="Bleak, but true.")
+    takes = [
+        m for m in thread.history() if m.embeds and "'s take on" in (m.embeds[0].author.name or "")
+    ]
+    assert len(takes) == 3
+    carol_take = next(m for m in takes if m.embeds[0].author.name.startswith("carol"))
+    assert carol_take.embeds[0].description == "Bleak, but true."
+    alice_take = next(m for m in takes if m.embeds[0].author.name.startswith("alice"))
+    await club.bob.react(alice_take, "👍")
+    await carol.react(alice_take, "👍")
+    await club.bob.react(carol_take, "👍")
+
+    now = await club.bob.slash(club.general, "film now")
+    fields = {f.name: f.value for f in now.response.embeds[0].fields}
+    assert fields["Rated so far"] == "4 members"
+    assert "★" not in str(now.response.embeds[0].to_dict())
+
+    ended = await club.mia.slash(club.general, "film end")
+    assert ended.response.content.startswith("Ended **Leaving Las Vegas (1995)**")
+    digest = digests_in(club.general)[0].embeds[0]
+    assert digest.description.startswith("**4.0 ★** average from 4 ratings")
+    assert "`5★` █████ 1" in digest.description
+    assert "`4★` ██████████ 2" in digest.description
+    assert "`3★` █████ 1" in digest.description
+    assert "`1★`  0" in digest.description
+    fields = {f.name: f.value for f in digest.fields}
+    take_lines = fields["Takes"].splitlines()
+    assert take_lines[0] == f"<@{club.alice.id}> ★★★★★ · 2 reactions"
+    assert take_lines[1] == "Shue is devastating."
+    assert take_lines[2] == f"<@{carol.id}> ★★★★☆ · 1 reaction"
+    assert (
+        "Prompt 1:" in fields["Drew the most response"]
+        and "2 reactions" in fields["Drew the most response"]
+    )
+    assert fields["Taking part"].startswith("4 members took part")
+    assert len(digests_in(thread)) == 1
+    rows = await env.bot.db.fetchall("SELECT user_id, stars FROM ratings ORDER BY stars")
+    assert sorted(row["stars"] for row in rows) == [3, 4, 4, 5]
+
+    history = await club.alice.slash(club.general, "film history")
+    line = history.response.embeds[0].description
+    assert line.startswith("**Leaving Las Vegas (1995)** — 4.0 ★ (4)")
+    assert f"/{club.general.id}/{digests_in(club.general)[0].id})" in line
+    late = await club.alice.slash(club.general, "film rate", stars=2)
+    assert refusal(env, late).startswith("No film of the week is running.")
+
+
+async def test_one_week_at_a_time(club):
+    await start_week(club)
+    r = await club.mia.slash(club.general, "film start", title="Heat")
+    assert "already running" in refusal(club.env, r) and "/film end" in refusal(club.env, r)
+
+
+async def test_queued_questions_go_first_then_essay_sections(club):
+    thread = await start_week(club, essay=SERA)
+    await club.mia.slash(club.general, "film prompt add", text="Was Ben ever going to stop?")
+    added = await club.mia.slash(
+        club.general, "film prompt add", text="Which scene stayed with you?"
+    )
+    assert added.response.content.startswith("Queued as number 2.")
+    removed = await club.mia.slash(club.general, "film prompt remove", number=1)
+    assert removed.response.content == "Removed from the queue: “Was Ben ever going to stop?”"
+    posted = await club.mia.slash(club.general, "film prompt now")
+    assert posted.response.content == f"Posted prompt 1 in <#{thread.id}>."
+    await club.mia.slash(club.general, "film prompt now")
+    first, second = prompts_in(thread)
+    assert first.embeds[0].description == "Which scene stayed with you?"
+    assert second.embeds[0].title == "Opening"
+    listing = await club.mia.slash(club.general, "film prompt list")
+    fields = {f.name: f.value for f in listing.response.embeds[0].fields}
+    assert fields["Queued"] == "Nothing queued."
+    assert fields["Posted"].startswith("1. Which scene stayed with you?")
+
+
+async def test_a_week_without_essay_posts_nothing_when_the_queue_is_empty(club):
+    thread = await start_week(club)
+    r = await club.mia.slash(club.general, "film prompt now")
+    assert refusal(club.env, r).startswith("Nothing is left to post")
+    await club.env.advance_time(2 * 86400)
+    assert prompts_in(thread) == []
+
+
+async def test_settings_show_defaults_and_refuse_unknown_zones(club):
+    r = await club.alice.slash(club.general, "film settings")
+    fields = {f.name: f.value for f in r.response.embeds[0].fields}
+    assert fields == {
+        "Channel": "Where `/film start` is used",
+        "Time zone": "UTC",
+        "Prompts": "18:00, every day",
+        "Week length": "7 days",
+    }
+    bad = await club.mia.slash(club.general, "film settings", timezone="America/NewYork")
+    assert "Did you mean `America/New_York`" in refusal(club.env, bad)
+    choices = await club.mia.autocomplete(club.general, "film settings", "timezone", "new_y")
+    assert choices[0] == {"name": "America/New_York", "value": "America/New_York"}
+    ok = await club.mia.slash(
+        club.general, "film settings", prompt_time="7pm", prompt_days="mon,fri", length_days=5
+    )
+    fields = {f.name: f.value for f in ok.response.embeds[0].fields}
+    assert fields["Prompts"] == "19:00, Mon, Fri" and fields["Week length"] == "5 days"
+
+
+async def test_changing_the_time_reschedules_the_running_week(club):
+    await advance_to(club.env, datetime(2026, 1, 5, 12, tzinfo=UTC))
+    thread = await start_week(club, essay=SERA)
+    r = await club.mia.slash(club.general, "film settings", prompt_time="13:00")
+    assert f"<t:{int(datetime(2026, 1, 5, 13, tzinfo=UTC).timestamp())}:F>" in r.response.content
+    await advance_to(club.env, datetime(2026, 1, 5, 19, tzinfo=UTC))
+    assert [m.created_at.hour for m in prompts_in(thread)] == [13]
+
+
+async def test_nominations_merge_cap_at_three_and_a_poll_picks_the_next_film(club):
+    env = club.env
+    first = await club.alice.slash(club.general, "film nominate", title="Heat", year=1995)
+    assert first.response.content == f"{club.alice.mention} nominated **Heat (1995)**."
+    second = await club.bob.slash(club.general, "film nominate", title="heat (1995)")
+    assert (
+        second.response.content == f"{club.bob.mention} seconded **Heat (1995)** (2 nominations)."
+    )
+    dup = await club.bob.slash(club.general, "film nominate", title="Heat")
+    assert refusal(env, dup) == "You already nominated **Heat (1995)**."
+    for title in ("Thief", "Collateral"):
+        await club.alice.slash(club.general, "film nominate", title=title)
+    over = await club.alice.slash(club.general, "film nominate", title="Ali")
+    assert refusal(env, over).startswith("You have nominated 3 films already")
+    listing = await club.alice.slash(club.general, "film nominations")
+    assert (
+        listing.response.embeds[0].description.splitlines()[0]
+        == "1. **Heat (1995)** — 2 nominations"
+    )
+
+    r = await club.mia.slash(club.general, "film poll", hours=12)
+    assert r.response.content.startswith(f"The poll is up in {club.general.mention}")
+    poll_message = next(m for m in club.general.history() if m.poll is not None)
+    assert [a.text for a in poll_message.poll.answers] == ["Heat (1995)", "Thief", "Collateral"]
+    await club.alice.vote(poll_message, answer=2)
+    await club.bob.vote(poll_message, answer=2)
+    await club.mia.vote(poll_message, answer=1)
+    await env.advance_time(12 * 3600 + 10)
+    announcement = club.general.history()[-1]
+    assert announcement.content.startswith(
+        "🏆 **Thief** won the poll for the next film with 2 votes."
+    )
+    choices = await club.mia.autocomplete(club.general, "film start", "title", "")
+    assert choices[0] == {"name": "Thief — poll winner", "value": "Thief"}
+    fresh = await club.alice.slash(club.general, "film nominate", title="Ali")
+    assert fresh.response.content == f"{club.alice.mention} nominated **Ali**."
+
+
+async def test_a_poll_needs_two_nominations(club):
+    r = await club.mia.slash(club.general, "film poll")
+    assert refusal(club.env, r).startswith("A poll needs at least two nominations")
+
+
+async def test_start_in_a_channel_the_bot_cannot_post_in_changes_nothing(club):
+    club.env.inject_error(
+        "POST",
+        f"/channels/{club.general.id}/messages",
+        status=403,
+        code=50013,
+        message="Missing Permissions",
+        times=None,
+    )
+    r = await club.mia.slash(club.general, "film start", title="Heat")
+    assert refusal(club.env, r).startswith(f"I am not allowed to post in {club.general.mention}.")
+    assert await club.env.bot.films.running_week(club.guild.id) is None

@@ -20,10 +20,10 @@ from bot.render_week import (
     now_embed,
     prompt_list_embed,
     settings_embed,
-    stars,
     take_embed,
     when,
 )
+from bot.render_week import stars as render_stars
 from bot.schedule import match_zones, parse_days, parse_time_of_day, slots_between, week_end, zone
 from bot.text import truncate
 from cogs._common import is_moderator, require_moderator
@@ -226,6 +226,12 @@ class Films(commands.Cog):
             await self.films.rating_count(week.id),
         )
         await interaction.response.send_message(embed=embed)
+        mine = await self.films.rating(week.id, interaction.user.id)
+        if mine is not None:
+            await interaction.followup.send(
+                f"Your rating: {render_stars(mine.stars)} (only you can see this until the week ends).",
+                ephemeral=True,
+            )
         settings = await self.films.settings(interaction.guild_id)
         if is_moderator(interaction) and settings.last_failure:
             await interaction.followup.send(
@@ -267,7 +273,7 @@ class Films(commands.Cog):
         verb = "Updated" if previous else "Saved"
         await interaction.response.send_message(
             f"{verb} your rating of **{discord.utils.escape_markdown(week.film_line)}**: "
-            f"{_stars(stars)}. Ratings are revealed when the week ends.{note}",
+            f"{render_stars(stars)}. Ratings are revealed when the week ends.{note}",
             ephemeral=True,
         )
 
@@ -432,10 +438,6 @@ class Films(commands.Cog):
         await interaction.followup.send(
             f"The poll is up in {channel.mention} until {when(ends_at)}.", ephemeral=True
         )
-
-
-def _stars(n: int) -> str:
-    return stars(n)
 
 
 async def setup(bot: Projectionist) -> None:

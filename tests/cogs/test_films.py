@@ -234,6 +234,8 @@ async def test_the_digest_reports_the_ratings_given(club):
     fields = {f.name: f.value for f in now.response.embeds[0].fields}
     assert fields["Rated so far"] == "4 members"
     assert "★" not in str(now.response.embeds[0].to_dict())
+    assert now.followups[0].ephemeral
+    assert now.followups[0].content.startswith("Your rating: ★★★☆☆ (only you can see this")
 
     ended = await club.mia.slash(club.general, "film end")
     assert ended.response.content.startswith("Ended **Leaving Las Vegas (1995)**")
@@ -384,3 +386,27 @@ async def test_start_in_a_channel_the_bot_cannot_post_in_changes_nothing(club):
     r = await club.mia.slash(club.general, "film start", title="Heat")
     assert refusal(club.env, r).startswith(f"I am not allowed to post in {club.general.mention}.")
     assert await club.env.bot.films.running_week(club.guild.id) is None
+
+
+async def test_a_vanished_thread_is_reported_with_what_to_do(club):
+    await advance_to(club.env, datetime(2026, 1, 5, 12, tzinfo=UTC))
+    thread = await start_week(club, essay=SERA)
+    club.env.inject_error(
+        "POST",
+        f"/channels/{thread.id}/messages",
+        status=404,
+        code=10003,
+        message="Unknown Channel",
+        times=None,
+    )
+    await advance_to(club.env, datetime(2026, 1, 7, 19, tzinfo=UTC))
+    now = await club.mia.slash(club.general, "film now")
+    assert "the thread of Leaving Las Vegas no longer exists" in now.followups[-1].content
+    assert "/film settings channel:" in now.followups[-1].content
+    week = await club.env.bot.films.running_week(club.guild.id)
+    assert await club.env.bot.films.posted_prompts(week.id) == []
+    pending = await club.env.bot.scheduler.pending("film_prompt", week_id=week.id)
+    assert (
+        len(pending) == 1
+        and pending[0].due_at == int(datetime(2026, 1, 7, 18, tzinfo=UTC).timestamp()) + 86400
+    )

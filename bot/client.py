@@ -18,11 +18,14 @@ from bot.db import Database
 from bot.errors import UserError
 from bot.films import Films
 from bot.library import Library
+from bot.quotes import Quotes
+from bot.reactions import ReactionRecorder, Tracked
+from bot.stats import Stats
 from bot.timers import Scheduler
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.essays", "cogs.films")
+EXTENSIONS = ("cogs.essays", "cogs.films", "cogs.reactions", "cogs.quotes", "cogs.stats")
 TREE_HASH_KEY = "command_tree_hash"
 
 
@@ -91,6 +94,9 @@ class Projectionist(commands.Bot):
         self.db: Database | None = None
         self.library: Library | None = None
         self.films: Films | None = None
+        self.recorder: ReactionRecorder | None = None
+        self.quotes: Quotes | None = None
+        self.stats: Stats | None = None
         self.scheduler: Scheduler | None = None
         self.week_runner = None  # set by the films cog
 
@@ -109,6 +115,10 @@ class Projectionist(commands.Bot):
             len(report.errors),
         )
         self.films = Films(self.db, self.library)
+        self.recorder = ReactionRecorder(self.db, clock=lambda: discord.utils.utcnow().timestamp())
+        await self.recorder.load()
+        self.quotes = Quotes(self.db)
+        self.stats = Stats(self.db)
         self.scheduler = Scheduler(self.db, clock=lambda: discord.utils.utcnow().timestamp())
         for extension in EXTENSIONS:
             await self.load_extension(extension)
@@ -145,10 +155,30 @@ class Projectionist(commands.Bot):
             if self.scheduler is not None:
                 await self.scheduler.stop()
             await super().close()
+            if self.recorder is not None:
+                await self.recorder.close()
         finally:
             if self.db is not None:
                 await self.db.close()
                 self.db = None
+
+
+async def track(
+    interaction: discord.Interaction, message_id: int | None, kind: str, **refs: int | None
+) -> None:
+    """Remember what a public reply shows, so reactions on it mean something."""
+    if message_id is not None:
+        item = Tracked(message_id, interaction.guild_id, interaction.channel_id or 0, kind, **refs)
+        await interaction.client.recorder.track(item, now_epoch())  # type: ignore[attr-defined]
+
+
+async def track_message(
+    bot: Projectionist, message: discord.Message, kind: str, **refs: int | None
+) -> None:
+    """Remember what a message the bot posted shows."""
+    guild_id = message.guild.id if message.guild else None
+    item = Tracked(message.id, guild_id, message.channel.id, kind, **refs)
+    await bot.recorder.track(item, now_epoch())
 
 
 def create_bot(config: Config | None = None) -> Projectionist:

@@ -25,6 +25,7 @@ class Config:
     dev_guild_id: int | None = None
     log_level: str = "INFO"
     force_sync: bool = False
+    reconcile_days: int = 14
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "database_path", Path(self.database_path))
@@ -66,4 +67,10 @@ class Config:
             kwargs["dev_guild_id"] = int(guild)
         if level := get("LOG_LEVEL"):
             kwargs["log_level"] = level
+        if days := get("RECONCILE_DAYS"):
+            if not days.isdigit() or not 0 <= int(days) <= 90:
+                raise ConfigError(
+                    f"RECONCILE_DAYS must be a number of days from 0 to 90, not {days!r}."
+                )
+            kwargs["reconcile_days"] = int(days)
         return cls(**kwargs)

@@ -334,19 +334,20 @@ class Films:
     async def mark_posted(
         self, week: Week, planned: PlannedPrompt, message_id: int, now: int
     ) -> int:
+        """Record a prompt as posted; returns its id."""
         async with self.db.transaction() as conn:
             if planned.prompt_id is not None:
                 await conn.execute(
                     "UPDATE prompts SET posted_at = ?, message_id = ? WHERE id = ?",
                     (now, message_id, planned.prompt_id),
                 )
-            else:
-                await conn.execute(
-                    "INSERT INTO prompts (week_id, kind, text, section_id, added_at, posted_at, "
-                    "message_id) VALUES (?, 'section', ?, ?, ?, ?, ?)",
-                    (week.id, planned.text, planned.section_id, now, now, message_id),
-                )
-        return len(await self.posted_prompts(week.id))
+                return planned.prompt_id
+            async with conn.execute(
+                "INSERT INTO prompts (week_id, kind, text, section_id, added_at, posted_at, "
+                "message_id) VALUES (?, 'section', ?, ?, ?, ?, ?) RETURNING id",
+                (week.id, planned.text, planned.section_id, now, now, message_id),
+            ) as cursor:
+                return (await cursor.fetchone())[0]
 
     # --- ratings ----------------------------------------------------------------------
 
@@ -389,6 +390,18 @@ class Films:
 
     async def rating_count(self, week_id: int) -> int:
         return await self.db.fetchval("SELECT count(*) FROM ratings WHERE week_id = ?", (week_id,))
+
+    async def reaction_counts(self, message_ids: list[int]) -> dict[int, int]:
+        """Members' reactions per bot post, from the stored reactions."""
+        if not message_ids:
+            return {}
+        marks = ", ".join("?" for _ in message_ids)
+        rows = await self.db.fetchall(
+            f"SELECT message_id, count(*) FROM reactions WHERE message_id IN ({marks}) "
+            "GROUP BY message_id",
+            message_ids,
+        )
+        return {row[0]: row[1] for row in rows}
 
     # --- nominations and polls --------------------------------------------------------
 

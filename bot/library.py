@@ -8,7 +8,6 @@ import hashlib
 import itertools
 import logging
 import random
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import aiosqlite
 from bot.db import Database
 from bot.errors import EssayFormatError, NotFound, UserError
 from bot.essays import Essay, file_stem, parse_essay
-from bot.text import closest, fold, paragraphs, sentences
+from bot.text import closest, fold, fts_query, paragraphs, sentences
 
 log = logging.getLogger(__name__)
 
@@ -107,19 +106,6 @@ def decode_essay_bytes(data: bytes, name: str) -> str:
     if "\x00" in text:
         raise EssayFormatError(f"{name} looks like a binary file, not a text essay.")
     return text
-
-
-def fts_query(text: str) -> str | None:
-    """A safe FTS5 query for what a member typed: every word quoted as a string (prefix-matched
-    when 3+ characters), so quotes, AND/OR/NEAR, `*`, `-` and parentheses are just text."""
-    words = re.findall(r"\w+", text)[:20]
-    if not words:
-        return None
-    terms = []
-    for word in words:
-        quoted = '"' + word.replace('"', '""') + '"'
-        terms.append(quoted + "*" if len(word) >= 3 else quoted)
-    return " ".join(terms)
 
 
 def pick_passage(body: str, rng: random.Random, limit: int = EXCERPT_LIMIT) -> str:

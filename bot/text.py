@@ -93,3 +93,16 @@ def clip(text: str, limit: int) -> str:
     head = text[: limit - 1]
     cut = max(head.rfind("\n"), head.rfind(" "))
     return head[: cut if cut > limit // 2 else limit - 1].rstrip() + "…"
+
+
+def fts_query(text: str) -> str | None:
+    """A safe FTS5 query for what a member typed: every word quoted as a string (prefix-matched
+    when 3+ characters), so quotes, AND/OR/NEAR, `*`, `-` and parentheses are just text."""
+    words = re.findall(r"\w+", text)[:20]
+    if not words:
+        return None
+    terms = []
+    for word in words:
+        quoted = '"' + word.replace('"', '""') + '"'
+        terms.append(quoted + "*" if len(word) >= 3 else quoted)
+    return " ".join(terms)

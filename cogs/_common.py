@@ -27,8 +27,9 @@ async def deliver(
     build_view: Callable[[int], discord.ui.View | None],
     *,
     new_message: bool = False,
-) -> None:
-    """Answer a click on a message that belongs to `owner_id`.
+) -> int | None:
+    """Answer a click on a message that belongs to `owner_id`; the id of the public message
+    that now shows `embed`, if any.
 
     The owner's click changes their message in place (or posts a new public one when
     `new_message`); anyone else gets a private copy they can page through themselves, so one
@@ -36,8 +37,9 @@ async def deliver(
     clicker = interaction.user.id
     if clicker == owner_id and not new_message:
         await interaction.response.edit_message(embed=embed, view=build_view(clicker))
-    else:
-        ephemeral = clicker != owner_id
-        view = build_view(clicker)
-        kwargs = {"view": view} if view is not None else {}
-        await interaction.response.send_message(embed=embed, ephemeral=ephemeral, **kwargs)
+        return interaction.message.id if interaction.message else None
+    ephemeral = clicker != owner_id
+    view = build_view(clicker)
+    kwargs = {"view": view} if view is not None else {}
+    callback = await interaction.response.send_message(embed=embed, ephemeral=ephemeral, **kwargs)
+    return None if ephemeral else callback.message_id

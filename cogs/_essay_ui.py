@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.client import now_epoch, report_error
+from bot.client import now_epoch, report_error, track
 from bot.errors import UserError
 from bot.library import EssayInfo, Library, SearchHit
 from bot.render import (
@@ -139,7 +139,8 @@ class SectionButton(
         library = library_of(interaction)
         essay = library.get(self.essay_id, interaction.guild_id)
         embed, build = await section_reply(library, essay, self.section_id, self.page)
-        await deliver(interaction, self.owner_id, embed, build)
+        shown = await deliver(interaction, self.owner_id, embed, build)
+        await track(interaction, shown, "section", essay_id=essay.id, section_id=self.section_id)
 
 
 class ContentsButton(
@@ -165,7 +166,10 @@ class ContentsButton(
         library = library_of(interaction)
         essay = library.get(self.essay_id, interaction.guild_id)
         embed = contents_embed(essay, await library.section_openings(essay))
-        await deliver(interaction, self.owner_id, embed, lambda owner: contents_view(essay, owner))
+        shown = await deliver(
+            interaction, self.owner_id, embed, lambda owner: contents_view(essay, owner)
+        )
+        await track(interaction, shown, "section", essay_id=essay.id)
 
 
 # --- contents -----------------------------------------------------------------------------
@@ -214,8 +218,10 @@ class SectionPicker(
     async def run(self, interaction: discord.Interaction) -> None:
         library = library_of(interaction)
         essay = library.get(self.essay_id, interaction.guild_id)
-        embed, build = await section_reply(library, essay, int(chosen_value(interaction)), 0)
-        await deliver(interaction, self.owner_id, embed, build)
+        section_id = int(chosen_value(interaction))
+        embed, build = await section_reply(library, essay, section_id, 0)
+        shown = await deliver(interaction, self.owner_id, embed, build)
+        await track(interaction, shown, "section", essay_id=essay.id, section_id=section_id)
 
 
 # --- opening a section from an excerpt or a search hit ------------------------------------
@@ -251,7 +257,8 @@ async def open_section(
     library = library_of(interaction)
     essay = library.get(essay_id, interaction.guild_id)
     embed, build = await section_reply(library, essay, section_id, 0)
-    await deliver(interaction, owner_id, embed, build, new_message=True)
+    shown = await deliver(interaction, owner_id, embed, build, new_message=True)
+    await track(interaction, shown, "section", essay_id=essay.id, section_id=section_id)
 
 
 def search_view(hits: list[SearchHit], owner_id: int) -> discord.ui.View:

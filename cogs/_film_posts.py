@@ -10,7 +10,7 @@ from collections import Counter
 
 import discord
 
-from bot.client import Projectionist, now_epoch
+from bot.client import Projectionist, now_epoch, track_message
 from bot.films import Films, Week, summarize_ratings
 from bot.library import pick_passage
 from bot.render_week import Highlight, TakeLine, digest_embed, jump_url, prompt_embed
@@ -121,7 +121,16 @@ class WeekRunner:
             await self.films.record_failure(week.guild_id, reason, now_epoch())
             log.warning("Prompt for week %s in guild %s failed: %s", week.id, week.guild_id, error)
             raise PostFailed(reason) from error
-        await self.films.mark_posted(week, planned, message.id, now_epoch())
+        prompt_id = await self.films.mark_posted(week, planned, message.id, now_epoch())
+        await track_message(
+            self.bot,
+            message,
+            "prompt",
+            week_id=week.id,
+            prompt_id=prompt_id,
+            essay_id=planned.essay.id if planned.essay else None,
+            section_id=planned.section_id,
+        )
         await self.films.record_failure(week.guild_id, None, now_epoch())
         return number
 
@@ -167,6 +176,7 @@ class WeekRunner:
                 reason = explain_failure(error, "the week's channel")
                 await self.films.record_failure(ended.guild_id, reason, now_epoch())
                 continue
+            await track_message(self.bot, message, "digest", week_id=ended.id)
             if channel_id == ended.channel_id:
                 posted_in_channel = message
         if posted_in_channel is not None:
@@ -177,24 +187,18 @@ class WeekRunner:
         ratings = await self.films.ratings(week.id)
         prompts = await self.films.posted_prompts(week.id)
         by_message = {p.message_id: p for p in prompts if p.message_id}
-        reactions: Counter[int] = Counter()
+        take_messages = {r.take_message_id for r in ratings if r.take_message_id}
+        await self.bot.recorder.flush()
+        reactions = await self.films.reaction_counts([*by_message, *take_messages])
         replies: Counter[int] = Counter()
         participants = {r.user_id for r in ratings}
-        thread = None
         if week.thread_id:
             try:
                 thread = await self.messageable(week.thread_id)
                 current = None
                 async for message in thread.history(limit=HISTORY_LIMIT, oldest_first=True):
-                    if message.id in by_message or (
-                        message.id in {r.take_message_id for r in ratings}
-                    ):
-                        reactions[message.id] = sum(
-                            r.count - (1 if r.me else 0) for r in message.reactions
-                        )
-                        if message.id in by_message:
-                            current = message.id
-                        continue
+                    if message.id in by_message:
+                        current = message.id
                     if message.author.bot:
                         continue
                     participants.add(message.author.id)
@@ -211,14 +215,14 @@ class WeekRunner:
         ]
         takes.sort(key=lambda t: -t.reactions)
         highlight = None
-        scored = [(reactions[m] + replies[m], m) for m in by_message]
+        scored = [(reactions.get(m, 0) + replies[m], m) for m in by_message]
         if scored and max(scored)[0] > 0:
             _, message_id = max(scored, key=lambda s: (s[0], -s[1]))
             prompt = by_message[message_id]
             number = prompts.index(prompt) + 1
             highlight = Highlight(
                 f"Prompt {number}: {prompt.text}",
-                reactions[message_id],
+                reactions.get(message_id, 0),
                 replies[message_id],
                 jump_url(week.guild_id, week.thread_id, message_id) if week.thread_id else None,
             )

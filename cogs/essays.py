@@ -11,7 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import Projectionist
+from bot.client import Projectionist, track
 from bot.errors import UserError
 from bot.essays import Essay, parse_essay, plain_to_markdown
 from bot.library import MAX_ESSAY_BYTES, Library, content_hash, decode_essay_bytes
@@ -134,7 +134,10 @@ class Essays(commands.Cog):
             return
         chosen = self.library.resolve_section(found, section)
         embed, build = await section_reply(self.library, found, chosen.id, 0)
-        await interaction.response.send_message(embed=embed, view=build(owner))
+        sent = await interaction.response.send_message(embed=embed, view=build(owner))
+        await track(
+            interaction, sent.message_id, "section", essay_id=found.id, section_id=chosen.id
+        )
 
     @essay.command(name="excerpt", description="A random passage from the library or one essay")
     @app_commands.describe(essay="Only from this essay")
@@ -144,7 +147,14 @@ class Essays(commands.Cog):
         passage = await self.library.random_passage(interaction.guild_id, found)
         view = discord.ui.View(timeout=None)
         view.add_item(OpenSectionButton(passage.essay.id, passage.section.id, interaction.user.id))
-        await interaction.response.send_message(embed=excerpt_embed(passage), view=view)
+        sent = await interaction.response.send_message(embed=excerpt_embed(passage), view=view)
+        await track(
+            interaction,
+            sent.message_id,
+            "excerpt",
+            essay_id=passage.essay.id,
+            section_id=passage.section.id,
+        )
 
     @essay.command(name="search", description="Search every essay's text")
     @app_commands.describe(query="Words to look for")

@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import Projectionist, now_epoch
+from bot.client import Projectionist, now_epoch, track_message
 from bot.errors import UserError
 from bot.films import POLL_ANSWERS, already_running_message
 from bot.films import Films as FilmService
@@ -206,6 +206,7 @@ class Films(commands.Cog):
         except UserError:
             await kickoff.delete()
             raise
+        await track_message(self.bot, kickoff, "week", week_id=week.id, essay_id=week.essay_id)
         await self.runner.scheduler.create(ends_at, END_EVENT, {"week_id": week.id})
         await self.runner.schedule_next_prompt(week, now)
         await self.films.record_failure(interaction.guild_id, None, now)
@@ -297,6 +298,7 @@ class Films(commands.Cog):
                 + ")"
             )
         await self.films.set_take_message(week.id, interaction.user.id, message.id)
+        await track_message(self.bot, message, "take", week_id=week.id)
         return " Your take is in the thread."
 
     async def _delete_take(self, week, message_id: int) -> None:

@@ -1,0 +1,51 @@
+"""A bar chart as PNG bytes (Pillow), for `/stats essay`."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image, ImageDraw, ImageFont
+
+BACKGROUND = (43, 45, 49)  # Discord's dark theme
+BAR = (201, 162, 39)
+QUOTE_BAR = (114, 137, 218)
+TEXT = (220, 221, 222)
+MUTED = (148, 155, 164)
+
+
+def drawable(text: str) -> str:
+    """The bundled font has no long dashes."""
+    return text.replace("—", "-").replace("–", "-")
+
+
+def bar_chart(labels: list[str], reactions: list[int], quotes: list[int], title: str) -> bytes:
+    """One row per label: a reactions bar and a quotes bar stacked, the totals at the end."""
+    font = ImageFont.load_default(size=15)
+    small = ImageFont.load_default(size=13)
+    row, top, left, width = 34, 52, 260, 900
+    height = top + row * len(labels) + 36
+    image = Image.new("RGB", (width, height), BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    draw.text((16, 14), drawable(title)[:90], fill=TEXT, font=font)
+    most = max((r + q for r, q in zip(reactions, quotes, strict=True)), default=0) or 1
+    span = width - left - 90
+    for i, (label, r, q) in enumerate(zip(labels, reactions, quotes, strict=True)):
+        y = top + i * row
+        label = drawable(label)
+        text = label if len(label) <= 34 else label[:33] + "…"
+        draw.text((16, y + 8), text, fill=TEXT, font=small)
+        r_len = round(span * r / most)
+        q_len = round(span * q / most)
+        if r_len:
+            draw.rectangle((left, y + 6, left + r_len, y + row - 8), fill=BAR)
+        if q_len:
+            draw.rectangle((left + r_len, y + 6, left + r_len + q_len, y + row - 8), fill=QUOTE_BAR)
+        draw.text((left + r_len + q_len + 8, y + 8), f"{r} · {q}", fill=MUTED, font=small)
+    legend_y = height - 26
+    draw.rectangle((16, legend_y + 3, 28, legend_y + 15), fill=BAR)
+    draw.text((34, legend_y), "reactions", fill=MUTED, font=small)
+    draw.rectangle((124, legend_y + 3, 136, legend_y + 15), fill=QUOTE_BAR)
+    draw.text((142, legend_y), "quotes", fill=MUTED, font=small)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()

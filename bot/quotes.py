@@ -1,0 +1,282 @@
+"""Quotes: saved from messages, typed, or taken from essays; numbered per server."""
+
+from __future__ import annotations
+
+import random
+import re
+import sqlite3
+from dataclasses import dataclass
+
+from bot.db import Database
+from bot.errors import NotFound, UserError
+from bot.text import fts_query
+
+MAX_QUOTE = 1000
+# Moderators' bookkeeping that names a member; forgetting them blanks it.
+ANONYMIZED = (
+    ("essays", "added_by"),
+    ("guild_hidden_essays", "hidden_by"),
+    ("weeks", "started_by"),
+    ("prompts", "added_by"),
+    ("polls", "created_by"),
+)
+PAGE_SIZE = 10
+
+
+@dataclass(frozen=True)
+class Quote:
+    id: int
+    guild_id: int
+    number: int
+    text: str
+    author_id: int | None
+    author_name: str | None
+    source_message_id: int | None
+    source_channel_id: int | None
+    jump_url: str | None
+    essay_id: int | None
+    section_id: int | None
+    saved_by: int
+    said_at: int | None
+    saved_at: int
+
+
+def comparable(text: str) -> str:
+    """Text with whitespace, quote marks, Markdown markers and escapes set aside, for checking
+    that a quote really is in an essay section."""
+    text = re.sub(r"\\(.)", r"\1", text)
+    text = re.sub(r"[\"'“”‘’«»„`*_~|]", "", text)
+    text = re.sub(r"(?m)^\s*>\s?", "", text)
+    return " ".join(text.split())
+
+
+def check_length(text: str) -> str:
+    text = text.strip()
+    if not text:
+        raise UserError("There is no text to quote.")
+    if len(text) > MAX_QUOTE:
+        raise UserError(
+            f"Quotes can be at most {MAX_QUOTE:,} characters; this one is {len(text):,}."
+        )
+    return text
+
+
+class Quotes:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @staticmethod
+    def _quote(row) -> Quote:
+        return Quote(**{k: row[k] for k in Quote.__dataclass_fields__})
+
+    # --- opting out -------------------------------------------------------------------
+
+    async def is_opted_out(self, user_id: int) -> bool:
+        return bool(
+            await self.db.fetchval("SELECT 1 FROM quote_optouts WHERE user_id = ?", (user_id,))
+        )
+
+    async def toggle_optout(self, user_id: int, now: int) -> bool:
+        """Flip whether others may quote `user_id`; returns True when now opted out."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute("DELETE FROM quote_optouts WHERE user_id = ?", (user_id,))
+            was_out = cursor.rowcount == 1
+            await cursor.close()
+            if not was_out:
+                await conn.execute(
+                    "INSERT INTO quote_optouts (user_id, since) VALUES (?, ?)", (user_id, now)
+                )
+        return not was_out
+
+    # --- saving -----------------------------------------------------------------------
+
+    async def _insert(self, guild_id: int, values: dict) -> Quote:
+        async with self.db.transaction() as conn:
+            counter = f"quote_number:{guild_id}"
+            async with conn.execute("SELECT value FROM meta WHERE key = ?", (counter,)) as cursor:
+                row = await cursor.fetchone()
+            number = int(row[0]) + 1 if row else 1
+            await conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (counter, str(number)),
+            )
+            columns = ["guild_id", "number", *values]
+            async with conn.execute(
+                f"INSERT INTO quotes ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' for _ in columns)}) RETURNING *",
+                (guild_id, number, *values.values()),
+            ) as cursor:
+                return self._quote(await cursor.fetchone())
+
+    async def save_message(
+        self,
+        guild_id: int,
+        *,
+        text: str,
+        author_id: int,
+        author_name: str,
+        channel_id: int,
+        message_id: int,
+        jump_url: str,
+        said_at: int,
+        saved_by: int,
+        now: int,
+    ) -> tuple[Quote, bool]:
+        """Save a message as a quote; the same message again gives the existing quote."""
+        existing = await self.db.fetchone(
+            "SELECT * FROM quotes WHERE guild_id = ? AND source_message_id = ?",
+            (guild_id, message_id),
+        )
+        if existing is not None:
+            return self._quote(existing), False
+        if author_id != saved_by and await self.is_opted_out(author_id):
+            raise UserError(f"{author_name} has asked not to be quoted.")
+        values = {
+            "text": check_length(text),
+            "author_id": author_id,
+            "author_name": author_name,
+            "source_message_id": message_id,
+            "source_channel_id": channel_id,
+            "jump_url": jump_url,
+            "saved_by": saved_by,
+            "said_at": said_at,
+            "saved_at": now,
+        }
+        try:
+            return await self._insert(guild_id, values), True
+        except sqlite3.IntegrityError:  # saved by someone else a moment ago
+            again = await self.db.fetchone(
+                "SELECT * FROM quotes WHERE guild_id = ? AND source_message_id = ?",
+                (guild_id, message_id),
+            )
+            return self._quote(again), False
+
+    async def add_typed(
+        self,
+        guild_id: int,
+        *,
+        text: str,
+        author_name: str | None,
+        author_id: int | None,
+        essay_id: int | None,
+        section_id: int | None,
+        saved_by: int,
+        now: int,
+    ) -> Quote:
+        if author_id is not None and author_id != saved_by and await self.is_opted_out(author_id):
+            raise UserError(f"{author_name} has asked not to be quoted.")
+        values = {
+            "text": check_length(text),
+            "author_id": author_id,
+            "author_name": author_name,
+            "essay_id": essay_id,
+            "section_id": section_id,
+            "saved_by": saved_by,
+            "saved_at": now,
+        }
+        return await self._insert(guild_id, values)
+
+    # --- reading ----------------------------------------------------------------------
+
+    async def get(self, guild_id: int, number: int) -> Quote:
+        row = await self.db.fetchone(
+            "SELECT * FROM quotes WHERE guild_id = ? AND number = ?", (guild_id, number)
+        )
+        if row is None:
+            raise NotFound(f"There is no quote #{number} in this server.")
+        return self._quote(row)
+
+    async def random(
+        self,
+        guild_id: int,
+        *,
+        author_id: int | None = None,
+        essay_id: int | None = None,
+        rng: random.Random | None = None,
+    ) -> Quote:
+        where, params = ["guild_id = ?"], [guild_id]
+        if author_id is not None:
+            where.append("author_id = ?")
+            params.append(author_id)
+        if essay_id is not None:
+            where.append("essay_id = ?")
+            params.append(essay_id)
+        condition = " AND ".join(where)
+        count = await self.db.fetchval(f"SELECT count(*) FROM quotes WHERE {condition}", params)
+        if not count:
+            raise UserError("No quotes match that yet. Save one with “Save as quote” on a message.")
+        offset = (rng or random.Random()).randrange(count)
+        row = await self.db.fetchone(
+            f"SELECT * FROM quotes WHERE {condition} ORDER BY id LIMIT 1 OFFSET ?",
+            (*params, offset),
+        )
+        return self._quote(row)
+
+    async def search(self, guild_id: int, query: str, limit: int = 5) -> list[Quote]:
+        match = fts_query(query)
+        if match is None:
+            return []
+        rows = await self.db.fetchall(
+            "SELECT q.* FROM quotes_fts JOIN quotes q ON q.id = quotes_fts.rowid "
+            "WHERE quotes_fts MATCH ? AND q.guild_id = ? ORDER BY bm25(quotes_fts) LIMIT ?",
+            (match, guild_id, limit),
+        )
+        return [self._quote(row) for row in rows]
+
+    async def page(
+        self, guild_id: int, author_id: int | None, page: int
+    ) -> tuple[list[Quote], int]:
+        where, params = "guild_id = ?", [guild_id]
+        if author_id is not None:
+            where += " AND author_id = ?"
+            params.append(author_id)
+        total = await self.db.fetchval(f"SELECT count(*) FROM quotes WHERE {where}", params)
+        rows = await self.db.fetchall(
+            f"SELECT * FROM quotes WHERE {where} ORDER BY number DESC LIMIT ? OFFSET ?",
+            (*params, PAGE_SIZE, page * PAGE_SIZE),
+        )
+        return [self._quote(row) for row in rows], total
+
+    async def top(self, guild_id: int, since: int, limit: int = 10) -> list[tuple[Quote, int]]:
+        rows = await self.db.fetchall(
+            "SELECT q.*, count(*) AS reactions FROM reactions r "
+            "JOIN tracked_messages t ON t.message_id = r.message_id "
+            "JOIN quotes q ON q.id = t.quote_id "
+            "WHERE q.guild_id = ? AND r.created_at >= ? "
+            "GROUP BY q.id ORDER BY reactions DESC, q.number LIMIT ?",
+            (guild_id, since, limit),
+        )
+        return [(self._quote(row), row["reactions"]) for row in rows]
+
+    # --- removing ---------------------------------------------------------------------
+
+    async def remove(self, quote_id: int) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute("DELETE FROM quotes WHERE id = ?", (quote_id,))
+
+    async def forget_member(self, user_id: int) -> dict[str, int]:
+        """Delete every quote of and by a member, their reactions, ratings and takes,
+        nominations and opt-out. Returns what was deleted, by kind."""
+        statements = {
+            "quotes": "DELETE FROM quotes WHERE author_id = ? OR saved_by = ?",
+            "reactions": "DELETE FROM reactions WHERE user_id = ?",
+            "ratings": "DELETE FROM ratings WHERE user_id = ?",
+            "nominations": "DELETE FROM nominators WHERE user_id = ?",
+            "optout": "DELETE FROM quote_optouts WHERE user_id = ?",
+        }
+        counts = {}
+        async with self.db.transaction() as conn:
+            for name, sql in statements.items():
+                cursor = await conn.execute(sql, (user_id,) * sql.count("?"))
+                counts[name] = cursor.rowcount
+                await cursor.close()
+            await conn.execute(
+                "DELETE FROM nominations WHERE poll_id IS NULL AND NOT EXISTS "
+                "(SELECT 1 FROM nominators n WHERE n.nomination_id = nominations.id)"
+            )
+            for table, column in ANONYMIZED:
+                await conn.execute(
+                    f"UPDATE {table} SET {column} = NULL WHERE {column} = ?", (user_id,)
+                )
+        return counts

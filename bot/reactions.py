@@ -1,0 +1,280 @@
+"""Reactions on the bot's posts: what each post shows (tracked messages) and a recorder that
+turns a stream of reaction events into rows, committed in batches.
+
+The recorder queues events and commits them in one transaction per batch, each event within
+`max_delay` seconds, so a burst of thousands never stalls the bot; `close()` flushes the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from bot.db import Database
+
+log = logging.getLogger(__name__)
+
+VARIATION_SELECTORS = {"\ufe0f", "\ufe0e"}
+
+
+def emoji_key(name: str | None, emoji_id: int | None = None) -> str:
+    """A stable key: custom emoji by id, Unicode emoji without variation selectors."""
+    if emoji_id:
+        return f"c:{emoji_id}"
+    return "".join(ch for ch in (name or "") if ch not in VARIATION_SELECTORS)
+
+
+@dataclass(frozen=True)
+class Tracked:
+    message_id: int
+    guild_id: int | None
+    channel_id: int
+    kind: str
+    essay_id: int | None = None
+    section_id: int | None = None
+    prompt_id: int | None = None
+    quote_id: int | None = None
+    week_id: int | None = None
+
+
+# Queued operations, in arrival order.
+ADD, REMOVE, CLEAR, CLEAR_EMOJI, DELETED, EMOJI = range(6)
+
+
+class ReactionRecorder:
+    def __init__(
+        self,
+        db: Database,
+        clock: Callable[[], float],
+        *,
+        max_delay: float = 0.1,
+        max_batch: int = 2000,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.max_delay = max_delay
+        self.max_batch = max_batch
+        self.tracked: set[int] = set()
+        self.known_emoji: set[str] = set()
+        self._queue: list[tuple] = []
+        self._enqueued_at: list[float] = []
+        self._timer: asyncio.Task[None] | None = None
+        self._flushes: set[asyncio.Task[None]] = set()
+        self._closed = False
+        self.watch: dict[int, set[tuple[int, str]]] | None = None
+        self.commit_latencies: list[float] | None = None  # set to a list to measure
+
+    async def load(self) -> None:
+        rows = await self.db.fetchall(
+            "SELECT message_id FROM tracked_messages WHERE deleted_at IS NULL"
+        )
+        self.tracked = {row[0] for row in rows}
+        self.known_emoji = {row[0] for row in await self.db.fetchall("SELECT key FROM emojis")}
+
+    # --- tracking ---------------------------------------------------------------------
+
+    async def track(self, item: Tracked, now: int) -> None:
+        """Record what a bot post shows (again, for a post edited in place)."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO tracked_messages (message_id, guild_id, channel_id, kind, essay_id, "
+                "section_id, prompt_id, quote_id, week_id, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO UPDATE SET "
+                "kind = excluded.kind, essay_id = excluded.essay_id, "
+                "section_id = excluded.section_id, prompt_id = excluded.prompt_id, "
+                "quote_id = excluded.quote_id, week_id = excluded.week_id",
+                (
+                    item.message_id,
+                    item.guild_id,
+                    item.channel_id,
+                    item.kind,
+                    item.essay_id,
+                    item.section_id,
+                    item.prompt_id,
+                    item.quote_id,
+                    item.week_id,
+                    now,
+                ),
+            )
+        self.tracked.add(item.message_id)
+
+    # --- events -----------------------------------------------------------------------
+
+    def _push(self, op: tuple, message_id: int, key: tuple[int, str] | None = None) -> None:
+        if self._closed:
+            log.warning("Reaction event after shutdown dropped: %s", op)
+            return
+        if self.watch is not None and key is not None:
+            self.watch.setdefault(message_id, set()).add(key)
+        self._queue.append(op)
+        self._enqueued_at.append(time.perf_counter())
+        if len(self._queue) >= self.max_batch:
+            self._spawn_flush()
+        elif self._timer is None:
+            self._timer = asyncio.create_task(self._flush_later(), name="reaction-flush")
+
+    def remember_emoji(self, key: str, display: str | None) -> None:
+        """Keep how to show a custom emoji (written with the next batch)."""
+        if display and key.startswith("c:") and key not in self.known_emoji:
+            self.known_emoji.add(key)
+            self._queue_silent((EMOJI, key, display))
+
+    def add(
+        self, message_id: int, user_id: int, key: str, now: int, display: str | None = None
+    ) -> None:
+        self.remember_emoji(key, display)
+        self._push((ADD, message_id, user_id, key, now), message_id, (user_id, key))
+
+    def remove(self, message_id: int, user_id: int, key: str) -> None:
+        self._push((REMOVE, message_id, user_id, key), message_id, (user_id, key))
+
+    def clear(self, message_id: int) -> None:
+        self._push((CLEAR, message_id), message_id)
+
+    def clear_emoji(self, message_id: int, key: str) -> None:
+        self._push((CLEAR_EMOJI, message_id, key), message_id)
+
+    def deleted(self, message_ids: Iterable[int], now: int) -> None:
+        for message_id in message_ids:
+            if message_id in self.tracked:
+                self.tracked.discard(message_id)
+                self._push((DELETED, message_id, now), message_id)
+
+    # --- committing -------------------------------------------------------------------
+
+    async def _flush_later(self) -> None:
+        try:
+            await asyncio.sleep(self.max_delay)
+        finally:
+            self._timer = None
+        await self.flush()
+
+    def _spawn_flush(self) -> None:
+        task = asyncio.create_task(self.flush(), name="reaction-flush-now")
+        self._flushes.add(task)
+        task.add_done_callback(self._flushes.discard)
+
+    async def flush(self) -> int:
+        """Commit everything queued so far in one transaction; returns how many events."""
+        if not self._queue:
+            return 0
+        ops, stamps = self._queue, self._enqueued_at
+        self._queue, self._enqueued_at = [], []
+        cleared: list[tuple[int]] = []
+        cleared_emoji: list[tuple[int, str]] = []
+        deleted: list[tuple[int, int]] = []
+        emoji_names: list[tuple[str, str]] = []
+        final: dict[tuple[int, int, str], int | None] = {}
+        for op in ops:
+            kind = op[0]
+            if kind == EMOJI:
+                emoji_names.append((op[1], op[2]))
+            elif kind == ADD:
+                final[(op[1], op[2], op[3])] = op[4]
+            elif kind == REMOVE:
+                final[(op[1], op[2], op[3])] = None
+            elif kind == CLEAR:
+                cleared.append((op[1],))
+                for key in [k for k in final if k[0] == op[1]]:
+                    final[key] = None
+            elif kind == CLEAR_EMOJI:
+                cleared_emoji.append((op[1], op[2]))
+                for key in [k for k in final if k[0] == op[1] and k[2] == op[2]]:
+                    final[key] = None
+            elif kind == DELETED:
+                deleted.append((op[2], op[1]))
+        adds = [(m, u, e, t) for (m, u, e), t in final.items() if t is not None]
+        removes = [key for key, t in final.items() if t is None]
+        try:
+            async with self.db.transaction() as conn:
+                # Clears first: an add later in the batch is in `adds` and survives them.
+                if cleared:
+                    await conn.executemany("DELETE FROM reactions WHERE message_id = ?", cleared)
+                if cleared_emoji:
+                    await conn.executemany(
+                        "DELETE FROM reactions WHERE message_id = ? AND emoji = ?", cleared_emoji
+                    )
+                if removes:
+                    await conn.executemany(
+                        "DELETE FROM reactions WHERE message_id = ? AND user_id = ? AND emoji = ?",
+                        removes,
+                    )
+                if adds:
+                    await conn.executemany(
+                        "INSERT OR IGNORE INTO reactions (message_id, user_id, emoji, created_at) "
+                        "VALUES (?, ?, ?, ?)",
+                        adds,
+                    )
+                if deleted:
+                    await conn.executemany(
+                        "UPDATE tracked_messages SET deleted_at = ? WHERE message_id = ?", deleted
+                    )
+                if emoji_names:
+                    await conn.executemany(
+                        "INSERT INTO emojis (key, display) VALUES (?, ?) "
+                        "ON CONFLICT (key) DO UPDATE SET display = excluded.display",
+                        emoji_names,
+                    )
+        except Exception:
+            log.exception("Could not commit %d reaction events; they are queued again", len(ops))
+            self._queue[:0], self._enqueued_at[:0] = ops, stamps
+            raise
+        if self.commit_latencies is not None:
+            done = time.perf_counter()
+            self.commit_latencies.extend(done - stamp for stamp in stamps)
+        return len(ops)
+
+    async def close(self) -> None:
+        """Flush everything still queued; later events are dropped with a warning."""
+        self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._flushes:
+            await asyncio.gather(*self._flushes, return_exceptions=True)
+        await self.flush()
+
+    # --- reading ----------------------------------------------------------------------
+
+    async def state(self, message_id: int) -> set[tuple[int, str]]:
+        rows = await self.db.fetchall(
+            "SELECT user_id, emoji FROM reactions WHERE message_id = ?", (message_id,)
+        )
+        return {(row[0], row[1]) for row in rows}
+
+    async def reconcile_targets(self, since: int) -> list[tuple[int, int]]:
+        rows = await self.db.fetchall(
+            "SELECT message_id, channel_id FROM tracked_messages "
+            "WHERE deleted_at IS NULL AND created_at >= ? ORDER BY created_at",
+            (since,),
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    def apply_observed(
+        self,
+        message_id: int,
+        observed: set[tuple[int, str]],
+        stored: set[tuple[int, str]],
+        now: int,
+    ) -> tuple[int, int]:
+        """Queue what makes the stored reactions of a message match what Discord shows, except
+        for keys a live event touched meanwhile (the live event is newer). Returns (added, removed)."""
+        touched = self.watch.get(message_id, set()) if self.watch is not None else set()
+        added = removed = 0
+        for user_id, key in observed - stored - touched:
+            self._queue_silent((ADD, message_id, user_id, key, now))
+            added += 1
+        for user_id, key in stored - observed - touched:
+            self._queue_silent((REMOVE, message_id, user_id, key))
+            removed += 1
+        return added, removed
+
+    def _queue_silent(self, op: tuple) -> None:
+        """Queue without marking the key as touched by a live event."""
+        self._queue.append(op)
+        self._enqueued_at.append(time.perf_counter())
+        if self._timer is None and not self._closed:
+            self._timer = asyncio.create_task(self._flush_later(), name="reaction-flush")

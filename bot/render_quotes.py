@@ -1,0 +1,118 @@
+"""Embeds for quotes and stats. Quotes render literally: no markup, links or mentions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import discord
+
+from bot.quotes import Quote
+from bot.render import COLOUR, TITLE_LIMIT
+from bot.stats import MemberStats, SectionStats, ServerStats
+from bot.text import clip, truncate
+
+
+def literal(text: str) -> str:
+    """Show text exactly as typed: Markdown, masked links, code fences and spoilers escaped,
+    mentions broken so they can never ping (the client also sends none)."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
+def attribution(quote: Quote) -> str:
+    if quote.author_id:
+        return f"<@{quote.author_id}>"
+    return literal(quote.author_name) if quote.author_name else "someone"
+
+
+def quote_embed(quote: Quote, source: str | None = None) -> discord.Embed:
+    embed = discord.Embed(description=literal(quote.text), colour=COLOUR)
+    lines = [f"— {attribution(quote)}"]
+    if source:
+        lines.append(source)
+    if quote.jump_url:
+        lines.append(f"[Original message]({quote.jump_url})")
+    embed.add_field(name="\u200b", value=clip("\n".join(lines), 1024), inline=False)
+    embed.set_footer(text=f"Quote #{quote.number}")
+    if quote.said_at or quote.saved_at:
+        embed.timestamp = datetime.fromtimestamp(quote.said_at or quote.saved_at, tz=UTC)
+    return embed
+
+
+def quote_lines(quotes: list[Quote], counts: dict[int, int] | None = None) -> str:
+    lines = []
+    for quote in quotes:
+        extra = f" · {counts[quote.id]} reactions" if counts and quote.id in counts else ""
+        lines.append(
+            f"**#{quote.number}** {literal(truncate(quote.text, 140))} — {attribution(quote)}{extra}"
+        )
+    return clip("\n".join(lines), 4000)
+
+
+def quote_list_embed(
+    title: str, quotes: list[Quote], page: int, pages: int, total: int
+) -> discord.Embed:
+    embed = discord.Embed(title=truncate(title, TITLE_LIMIT), colour=COLOUR)
+    embed.description = quote_lines(quotes) if quotes else "No quotes yet."
+    embed.set_footer(text=f"{total} quotes · Page {page + 1} of {pages}")
+    return embed
+
+
+def emoji_summary(by_emoji: dict[str, int], names: dict[str, str], limit: int = 4) -> str:
+    top = sorted(by_emoji.items(), key=lambda item: -item[1])[:limit]
+    return " ".join(f"{names.get(key, key)} {count}" for key, count in top)
+
+
+def essay_stats_embed(
+    title: str, sections: list[SectionStats], names: dict[str, str], image_name: str
+) -> discord.Embed:
+    embed = discord.Embed(title=truncate(f"What moved people: {title}", TITLE_LIMIT), colour=COLOUR)
+    lines = []
+    for s in sections:
+        emoji = emoji_summary(s.by_emoji, names)
+        parts = [f"{s.reactions} reactions" + (f" ({emoji})" if emoji else "")]
+        parts.append(f"{s.quotes} quotes")
+        if s.prompt_reactions:
+            parts.append(f"{s.prompt_reactions} on its prompt")
+        lines.append(f"**{s.position}. {truncate(s.heading, 80)}** — {', '.join(parts)}")
+    best = max(sections, key=lambda s: (s.score, -s.position), default=None)
+    summary = (
+        f"Moved people most: **{best.position}. {truncate(best.heading, 100)}**\n\n"
+        if best is not None and best.score > 0
+        else "No reactions or quotes yet.\n\n"
+    )
+    embed.description = clip(summary + "\n".join(lines), 4000)
+    embed.set_image(url=f"attachment://{image_name}")
+    return embed
+
+
+def member_stats_embed(name: str, stats: MemberStats) -> discord.Embed:
+    embed = discord.Embed(title=truncate(f"{name} in this server", TITLE_LIMIT), colour=COLOUR)
+    for label, value in (
+        ("Quotes saved", stats.quotes_saved),
+        ("Quoted", stats.quoted),
+        ("Reactions given", stats.reactions_given),
+        ("Takes posted", stats.takes),
+        ("Weeks joined", stats.weeks_joined),
+    ):
+        embed.add_field(name=label, value=str(value))
+    return embed
+
+
+def server_stats_embed(days: int, stats: ServerStats) -> discord.Embed:
+    embed = discord.Embed(title=f"The last {days} days", colour=COLOUR)
+    embed.description = (
+        f"{stats.reactions} reactions · {stats.quotes} quotes saved · {stats.ratings} ratings · "
+        f"{stats.members} members taking part"
+    )
+    sections = "\n".join(
+        f"{i}. {truncate(heading, 60)} ({truncate(title, 40)}) — {n}"
+        for i, (title, heading, n) in enumerate(stats.top_sections, 1)
+    )
+    quotes = "\n".join(
+        f"#{number} {literal(truncate(text, 80))} — {n}" for number, text, n in stats.top_quotes
+    )
+    members = "\n".join(f"{i}. <@{user}> — {n}" for i, (user, n) in enumerate(stats.top_members, 1))
+    embed.add_field(name="Top sections", value=clip(sections, 1024) or "None yet.", inline=False)
+    embed.add_field(name="Top quotes", value=clip(quotes, 1024) or "None yet.", inline=False)
+    embed.add_field(name="Most involved", value=clip(members, 1024) or "Nobody yet.", inline=False)
+    return embed

@@ -1,0 +1,161 @@
+"""What the community's reactions, quotes and ratings add up to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.db import Database
+from bot.library import EssayInfo
+
+
+@dataclass
+class SectionStats:
+    position: int
+    heading: str
+    reactions: int = 0
+    by_emoji: dict[str, int] = field(default_factory=dict)
+    quotes: int = 0
+    prompt_reactions: int = 0
+
+    @property
+    def score(self) -> int:
+        return self.reactions + self.quotes
+
+
+@dataclass(frozen=True)
+class MemberStats:
+    quotes_saved: int
+    quoted: int
+    reactions_given: int
+    takes: int
+    weeks_joined: int
+
+
+@dataclass(frozen=True)
+class ServerStats:
+    reactions: int
+    quotes: int
+    ratings: int
+    members: int
+    top_sections: list[tuple[str, str, int]]
+    top_quotes: list[tuple[int, str, int]]
+    top_members: list[tuple[int, int]]
+
+
+class Stats:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def emoji_names(self) -> dict[str, str]:
+        rows = await self.db.fetchall("SELECT key, display FROM emojis")
+        return {row[0]: row[1] for row in rows}
+
+    async def essay(self, essay: EssayInfo, guild_id: int) -> list[SectionStats]:
+        stats = {s.id: SectionStats(s.position, s.heading) for s in essay.sections}
+        rows = await self.db.fetchall(
+            "SELECT t.section_id, t.kind, r.emoji, count(*) FROM reactions r "
+            "JOIN tracked_messages t ON t.message_id = r.message_id "
+            "WHERE t.essay_id = ? AND t.guild_id = ? AND t.section_id IS NOT NULL "
+            "GROUP BY t.section_id, t.kind, r.emoji",
+            (essay.id, guild_id),
+        )
+        for section_id, kind, emoji, count in rows:
+            entry = stats.get(section_id)
+            if entry is None:
+                continue
+            entry.reactions += count
+            entry.by_emoji[emoji] = entry.by_emoji.get(emoji, 0) + count
+            if kind == "prompt":
+                entry.prompt_reactions += count
+        quote_rows = await self.db.fetchall(
+            "SELECT section_id, count(*) FROM quotes WHERE essay_id = ? AND guild_id = ? "
+            "GROUP BY section_id",
+            (essay.id, guild_id),
+        )
+        for section_id, count in quote_rows:
+            if section_id in stats:
+                stats[section_id].quotes += count
+        return [stats[s.id] for s in essay.sections]
+
+    async def member(self, guild_id: int, user_id: int) -> MemberStats:
+        async def one(sql: str, *params) -> int:
+            return int(await self.db.fetchval(sql, params) or 0)
+
+        return MemberStats(
+            quotes_saved=await one(
+                "SELECT count(*) FROM quotes WHERE guild_id = ? AND saved_by = ?", guild_id, user_id
+            ),
+            quoted=await one(
+                "SELECT count(*) FROM quotes WHERE guild_id = ? AND author_id = ?",
+                guild_id,
+                user_id,
+            ),
+            reactions_given=await one(
+                "SELECT count(*) FROM reactions r JOIN tracked_messages t "
+                "ON t.message_id = r.message_id WHERE t.guild_id = ? AND r.user_id = ?",
+                guild_id,
+                user_id,
+            ),
+            takes=await one(
+                "SELECT count(*) FROM ratings r JOIN weeks w ON w.id = r.week_id "
+                "WHERE w.guild_id = ? AND r.user_id = ? AND r.take IS NOT NULL",
+                guild_id,
+                user_id,
+            ),
+            weeks_joined=await one(
+                "SELECT count(DISTINCT r.week_id) FROM ratings r JOIN weeks w ON w.id = r.week_id "
+                "WHERE w.guild_id = ? AND r.user_id = ?",
+                guild_id,
+                user_id,
+            ),
+        )
+
+    async def server(self, guild_id: int, since: int) -> ServerStats:
+        reactions = await self.db.fetchval(
+            "SELECT count(*) FROM reactions r JOIN tracked_messages t ON t.message_id = r.message_id "
+            "WHERE t.guild_id = ? AND r.created_at >= ?",
+            (guild_id, since),
+        )
+        quotes = await self.db.fetchval(
+            "SELECT count(*) FROM quotes WHERE guild_id = ? AND saved_at >= ?", (guild_id, since)
+        )
+        ratings = await self.db.fetchval(
+            "SELECT count(*) FROM ratings r JOIN weeks w ON w.id = r.week_id "
+            "WHERE w.guild_id = ? AND r.rated_at >= ?",
+            (guild_id, since),
+        )
+        sections = await self.db.fetchall(
+            "SELECT e.title, s.heading, count(*) AS c FROM reactions r "
+            "JOIN tracked_messages t ON t.message_id = r.message_id "
+            "JOIN sections s ON s.id = t.section_id JOIN essays e ON e.id = s.essay_id "
+            "WHERE t.guild_id = ? AND r.created_at >= ? GROUP BY s.id ORDER BY c DESC LIMIT 5",
+            (guild_id, since),
+        )
+        top_quotes = await self.db.fetchall(
+            "SELECT q.number, q.text, count(*) AS c FROM reactions r "
+            "JOIN tracked_messages t ON t.message_id = r.message_id "
+            "JOIN quotes q ON q.id = t.quote_id "
+            "WHERE q.guild_id = ? AND r.created_at >= ? GROUP BY q.id ORDER BY c DESC LIMIT 5",
+            (guild_id, since),
+        )
+        members = await self.db.fetchall(
+            "SELECT user_id, sum(n) AS total FROM ("
+            "  SELECT r.user_id, count(*) AS n FROM reactions r JOIN tracked_messages t "
+            "  ON t.message_id = r.message_id WHERE t.guild_id = ? AND r.created_at >= ? "
+            "  GROUP BY r.user_id"
+            "  UNION ALL SELECT saved_by, count(*) FROM quotes WHERE guild_id = ? AND saved_at >= ? "
+            "  GROUP BY saved_by"
+            "  UNION ALL SELECT r.user_id, count(*) FROM ratings r JOIN weeks w ON w.id = r.week_id "
+            "  WHERE w.guild_id = ? AND r.rated_at >= ? GROUP BY r.user_id"
+            ") GROUP BY user_id ORDER BY total DESC",
+            (guild_id, since) * 3,
+        )
+        return ServerStats(
+            reactions=reactions,
+            quotes=quotes,
+            ratings=ratings,
+            members=len(members),
+            top_sections=[(r[0], r[1], r[2]) for r in sections],
+            top_quotes=[(r[0], r[1], r[2]) for r in top_quotes],
+            top_members=[(r[0], r[1]) for r in members[:5]],
+        )

@@ -1,0 +1,443 @@
+"""/quote and "Save as quote": the lines that struck people, kept and given back."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import Projectionist, now_epoch, track
+from bot.errors import UserError
+from bot.quotes import PAGE_SIZE, Quote, Quotes, comparable
+from bot.render_quotes import quote_embed, quote_lines, quote_list_embed
+from bot.text import truncate
+from cogs._common import deliver, is_moderator
+from cogs._essay_ui import SafeItem
+
+
+def quotes_of(interaction: discord.Interaction) -> Quotes:
+    return interaction.client.quotes  # type: ignore[attr-defined]
+
+
+async def show_quote(
+    interaction: discord.Interaction, quote: Quote, source: str | None = None
+) -> None:
+    sent = await interaction.response.send_message(embed=quote_embed(quote, source))
+    await track(
+        interaction,
+        sent.message_id,
+        "quote",
+        quote_id=quote.id,
+        essay_id=quote.essay_id,
+        section_id=quote.section_id,
+    )
+
+
+def essay_source(interaction: discord.Interaction, quote: Quote) -> str | None:
+    if not quote.essay_id:
+        return None
+    essay = interaction.client.library.essays.get(quote.essay_id)  # type: ignore[attr-defined]
+    if essay is None:
+        return None
+    index = essay.section_index(quote.section_id) if quote.section_id else None
+    where = f", “{essay.sections[index].heading}”" if index is not None else ""
+    return (
+        f"From *{discord.utils.escape_markdown(essay.title)}*{discord.utils.escape_markdown(where)}"
+    )
+
+
+class QuotePageButton(
+    SafeItem,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"pj:ql:(?P<dir>prev|next):(?P<member>\d+):(?P<page>\d+):(?P<owner>\d+)",
+):
+    def __init__(
+        self, direction: str, member_id: int, page: int, owner_id: int, disabled: bool = False
+    ):
+        self.member_id, self.page, self.owner_id = member_id, max(page, 0), owner_id
+        super().__init__(
+            discord.ui.Button(
+                label="Previous page" if direction == "prev" else "Next page",
+                style=discord.ButtonStyle.secondary,
+                disabled=disabled,
+                custom_id=f"pj:ql:{direction}:{member_id}:{max(page, 0)}:{owner_id}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match: re.Match[str], /):
+        return cls(match["dir"], int(match["member"]), int(match["page"]), int(match["owner"]))
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        embed, pages = await list_page(interaction, self.member_id or None, self.page)
+        page = min(self.page, pages - 1)
+        await deliver(
+            interaction,
+            self.owner_id,
+            embed,
+            lambda owner: list_view(self.member_id, page, pages, owner),
+        )
+
+
+async def list_page(
+    interaction: discord.Interaction, member_id: int | None, page: int
+) -> tuple[discord.Embed, int]:
+    quotes, total = await quotes_of(interaction).page(interaction.guild_id, member_id, page)
+    pages = max(1, -(-total // PAGE_SIZE))
+    if page >= pages:
+        quotes, total = await quotes_of(interaction).page(
+            interaction.guild_id, member_id, pages - 1
+        )
+        page = pages - 1
+    title = "Quotes" if member_id is None else "Quotes of a member"
+    embed = quote_list_embed(title, quotes, page, pages, total)
+    if member_id is not None:
+        embed.description = f"Quotes of <@{member_id}>\n\n" + (embed.description or "")
+    return embed, pages
+
+
+def list_view(member_id: int, page: int, pages: int, owner_id: int) -> discord.ui.View | None:
+    if pages <= 1:
+        return None
+    view = discord.ui.View(timeout=None)
+    view.add_item(QuotePageButton("prev", member_id, page - 1, owner_id, disabled=page == 0))
+    view.add_item(
+        QuotePageButton("next", member_id, page + 1, owner_id, disabled=page + 1 >= pages)
+    )
+    return view
+
+
+class QuoteRemoveButton(
+    SafeItem,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"pj:qrm:(?P<quote>\d+):(?P<owner>\d+):(?P<action>yes|no)",
+):
+    def __init__(self, quote_id: int, owner_id: int, action: str) -> None:
+        self.quote_id, self.owner_id, self.action = quote_id, owner_id, action
+        yes = action == "yes"
+        super().__init__(
+            discord.ui.Button(
+                label="Remove" if yes else "Keep it",
+                style=discord.ButtonStyle.danger if yes else discord.ButtonStyle.secondary,
+                custom_id=f"pj:qrm:{quote_id}:{owner_id}:{action}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match: re.Match[str], /):
+        return cls(int(match["quote"]), int(match["owner"]), match["action"])
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        if interaction.user.id != self.owner_id:
+            raise UserError("Only the member who asked can confirm this.")
+        if self.action == "no":
+            await interaction.response.edit_message(content="Kept: nothing was removed.", view=None)
+            return
+        await quotes_of(interaction).remove(self.quote_id)
+        await interaction.response.edit_message(content="Removed.", view=None)
+
+
+class ForgetMeButton(
+    SafeItem,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"pj:forget:(?P<owner>\d+):(?P<action>yes|no)",
+):
+    def __init__(self, owner_id: int, action: str) -> None:
+        self.owner_id, self.action = owner_id, action
+        yes = action == "yes"
+        super().__init__(
+            discord.ui.Button(
+                label="Delete my data" if yes else "Cancel",
+                style=discord.ButtonStyle.danger if yes else discord.ButtonStyle.secondary,
+                custom_id=f"pj:forget:{owner_id}:{action}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match: re.Match[str], /):
+        return cls(int(match["owner"]), match["action"])
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        if interaction.user.id != self.owner_id:
+            raise UserError("Only the member who asked can confirm this.")
+        if self.action == "no":
+            await interaction.response.edit_message(
+                content="Cancelled: nothing was deleted.", view=None
+            )
+            return
+        bot: Projectionist = interaction.client  # type: ignore[assignment]
+        takes = await bot.db.fetchall(
+            "SELECT r.take_message_id, w.thread_id, w.channel_id FROM ratings r "
+            "JOIN weeks w ON w.id = r.week_id WHERE r.user_id = ? AND r.take_message_id IS NOT NULL",
+            (self.owner_id,),
+        )
+        await bot.recorder.flush()
+        counts = await quotes_of(interaction).forget_member(self.owner_id)
+        await interaction.response.edit_message(
+            content=(
+                f"Done. Deleted {counts['quotes']} quotes, {counts['reactions']} reactions, "
+                f"{counts['ratings']} ratings and takes, and {counts['nominations']} nominations. "
+                "Reactions you add to the bot's posts from now on are kept again; "
+                "`/quote optout` keeps others from quoting you."
+            ),
+            view=None,
+        )
+        for message_id, thread_id, channel_id in takes:
+            try:
+                channel = await bot.week_runner.messageable(thread_id or channel_id)
+                await channel.get_partial_message(message_id).delete()
+            except discord.HTTPException:
+                pass
+
+
+DYNAMIC_ITEMS = (QuotePageButton, QuoteRemoveButton, ForgetMeButton)
+
+
+class QuotesCog(commands.Cog, name="Quotes"):
+    quote = app_commands.Group(
+        name="quote", description="Quotes saved by the community", guild_only=True
+    )
+    privacy = app_commands.Group(
+        name="privacy", description="Your data in this bot", guild_only=True
+    )
+
+    def __init__(self, bot: Projectionist) -> None:
+        self.bot = bot
+        self.save_menu = app_commands.ContextMenu(name="Save as quote", callback=self.save_as_quote)
+        self.save_menu.guild_only = True
+
+    @property
+    def quotes(self) -> Quotes:
+        return self.bot.quotes
+
+    async def cog_load(self) -> None:
+        self.bot.tree.add_command(self.save_menu)
+        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.save_menu.name, type=self.save_menu.type)
+        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+
+    async def essay_autocomplete(self, interaction: discord.Interaction, current: str):
+        return [
+            app_commands.Choice(name=truncate(f"{e.title} — {e.film_line}", 100), value=e.key[:100])
+            for e in self.bot.library.match_essays(interaction.guild_id, current)
+        ]
+
+    async def section_autocomplete(self, interaction: discord.Interaction, current: str):
+        typed = getattr(interaction.namespace, "essay", None)
+        try:
+            essay = (
+                self.bot.library.resolve_essay(interaction.guild_id, str(typed)) if typed else None
+            )
+        except UserError:
+            essay = None
+        if essay is None:
+            return []
+        return [
+            app_commands.Choice(
+                name=truncate(f"{s.position}. {s.heading}", 100), value=s.slug[:100]
+            )
+            for s in self.bot.library.match_sections(essay, current)
+        ]
+
+    # --- saving -----------------------------------------------------------------------
+
+    async def save_as_quote(
+        self, interaction: discord.Interaction, message: discord.Message
+    ) -> None:
+        if message.author.bot:
+            raise UserError("Quotes are for what members say; bot messages can't be saved.")
+        if not message.content.strip():
+            raise UserError("That message has no text to quote.")
+        quote, created = await self.quotes.save_message(
+            interaction.guild_id,
+            text=message.content,
+            author_id=message.author.id,
+            author_name=message.author.display_name,
+            channel_id=message.channel.id,
+            message_id=message.id,
+            jump_url=message.jump_url,
+            said_at=int(message.created_at.timestamp()),
+            saved_by=interaction.user.id,
+            now=now_epoch(),
+        )
+        text = (
+            f"Saved as quote #{quote.number}."
+            if created
+            else f"That message is already quote #{quote.number}."
+        )
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @quote.command(name="add", description="Save a quote by hand, or a passage of an essay")
+    @app_commands.describe(
+        text="The words (at most 1,000 characters)",
+        author="Who said or wrote it",
+        essay="The essay it comes from",
+        section="The section it comes from",
+    )
+    @app_commands.autocomplete(essay=essay_autocomplete, section=section_autocomplete)
+    async def add(
+        self,
+        interaction: discord.Interaction,
+        text: app_commands.Range[str, 1, 1000],
+        author: app_commands.Range[str, 1, 100] | None = None,
+        essay: str | None = None,
+        section: str | None = None,
+    ) -> None:
+        essay_id = section_id = None
+        if section and not essay:
+            raise UserError("Name the essay too when you give a section.")
+        if essay:
+            found = self.bot.library.resolve_essay(interaction.guild_id, essay)
+            candidates = (
+                [self.bot.library.resolve_section(found, section)]
+                if section
+                else list(found.sections)
+            )
+            wanted = comparable(text)
+            for candidate in candidates:
+                body = (await self.bot.library.section_text(found, candidate.id)).body
+                if wanted and wanted in comparable(body):
+                    section_id = candidate.id
+                    break
+            else:
+                where = f"“{candidates[0].heading}”" if section else f"“{found.title}”"
+                raise UserError(
+                    f"Those words are not in {where}. Quotes from essays must match the text "
+                    "(spacing and quote marks aside)."
+                )
+            essay_id = found.id
+            author = author or found.author or found.title
+        quote = await self.quotes.add_typed(
+            interaction.guild_id,
+            text=text,
+            author_name=author,
+            author_id=None,
+            essay_id=essay_id,
+            section_id=section_id,
+            saved_by=interaction.user.id,
+            now=now_epoch(),
+        )
+        await show_quote(interaction, quote, essay_source(interaction, quote))
+
+    # --- reading ----------------------------------------------------------------------
+
+    @quote.command(name="random", description="A random quote")
+    @app_commands.describe(member="Only quotes of this member", essay="Only quotes from this essay")
+    @app_commands.autocomplete(essay=essay_autocomplete)
+    async def random(
+        self,
+        interaction: discord.Interaction,
+        member: discord.Member | None = None,
+        essay: str | None = None,
+    ) -> None:
+        essay_id = self.bot.library.resolve_essay(interaction.guild_id, essay).id if essay else None
+        quote = await self.quotes.random(
+            interaction.guild_id, author_id=member.id if member else None, essay_id=essay_id
+        )
+        await show_quote(interaction, quote, essay_source(interaction, quote))
+
+    @quote.command(name="show", description="A quote by its number")
+    async def show(
+        self, interaction: discord.Interaction, number: app_commands.Range[int, 1, 10**9]
+    ) -> None:
+        quote = await self.quotes.get(interaction.guild_id, number)
+        await show_quote(interaction, quote, essay_source(interaction, quote))
+
+    @quote.command(name="search", description="Search the quotes")
+    async def search(
+        self, interaction: discord.Interaction, query: app_commands.Range[str, 1, 200]
+    ) -> None:
+        found = await self.quotes.search(interaction.guild_id, query)
+        if not found:
+            raise UserError(f"No quote matches “{truncate(query, 100)}”.")
+        embed = discord.Embed(
+            title=truncate(f"Quotes: {query}", 256), description=quote_lines(found)
+        )
+        await interaction.response.send_message(embed=embed)
+
+    @quote.command(name="list", description="Every quote, newest first")
+    @app_commands.describe(member="Only quotes of this member")
+    async def list_quotes(
+        self, interaction: discord.Interaction, member: discord.Member | None = None
+    ) -> None:
+        member_id = member.id if member else 0
+        embed, pages = await list_page(interaction, member_id or None, 0)
+        view = list_view(member_id, 0, pages, interaction.user.id)
+        kwargs: dict[str, Any] = {"view": view} if view else {}
+        await interaction.response.send_message(embed=embed, **kwargs)
+
+    @quote.command(name="top", description="The most-reacted quotes")
+    @app_commands.describe(days="Reactions of the last this many days (default 30)")
+    async def top(
+        self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 3650] = 30
+    ) -> None:
+        await self.bot.recorder.flush()
+        ranked = await self.quotes.top(interaction.guild_id, now_epoch() - days * 86400)
+        if not ranked:
+            raise UserError(f"No quote got a reaction in the last {days} days.")
+        counts = {quote.id: n for quote, n in ranked}
+        embed = discord.Embed(
+            title=f"Most-reacted quotes, last {days} days",
+            description=quote_lines([quote for quote, _ in ranked], counts),
+        )
+        await interaction.response.send_message(embed=embed)
+
+    # --- removing and privacy ---------------------------------------------------------
+
+    @quote.command(
+        name="remove", description="Remove a quote (its saver, the quoted member or a moderator)"
+    )
+    async def remove(
+        self, interaction: discord.Interaction, number: app_commands.Range[int, 1, 10**9]
+    ) -> None:
+        quote = await self.quotes.get(interaction.guild_id, number)
+        user = interaction.user.id
+        if user not in (quote.saved_by, quote.author_id) and not is_moderator(interaction):
+            raise UserError(
+                "Only the member who saved it, the member quoted, or a moderator can remove a quote."
+            )
+        view = discord.ui.View(timeout=None)
+        view.add_item(QuoteRemoveButton(quote.id, user, "yes"))
+        view.add_item(QuoteRemoveButton(quote.id, user, "no"))
+        await interaction.response.send_message(
+            f"Remove quote #{quote.number}?", embed=quote_embed(quote), view=view, ephemeral=True
+        )
+
+    @quote.command(name="optout", description="Stop (or allow again) others quoting you")
+    async def optout(self, interaction: discord.Interaction) -> None:
+        out = await self.quotes.toggle_optout(interaction.user.id, now_epoch())
+        text = (
+            "Others can no longer save your messages as quotes. Quotes already saved stay; "
+            "`/privacy forget-me` deletes them."
+            if out
+            else "Others can quote you again."
+        )
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @privacy.command(
+        name="forget-me", description="Delete your quotes, reactions, ratings and takes"
+    )
+    async def forget_me(self, interaction: discord.Interaction) -> None:
+        view = discord.ui.View(timeout=None)
+        view.add_item(ForgetMeButton(interaction.user.id, "yes"))
+        view.add_item(ForgetMeButton(interaction.user.id, "no"))
+        await interaction.response.send_message(
+            "This deletes every quote of you and by you, your reactions, your ratings and takes, "
+            "and your nominations, in every server. It cannot be undone.",
+            view=view,
+            ephemeral=True,
+        )
+
+    async def cog_app_command_error(
+        self, interaction: discord.Interaction, error: Exception
+    ) -> None:
+        del interaction, error  # the tree's handler answers; nothing extra here
+
+
+async def setup(bot: Projectionist) -> None:
+    await bot.add_cog(QuotesCog(bot))

@@ -1,0 +1,76 @@
+"""/stats: which sections moved people, who takes part, what the server has been up to."""
+
+from __future__ import annotations
+
+import io
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.chart import bar_chart
+from bot.client import Projectionist, now_epoch
+from bot.render_quotes import essay_stats_embed, member_stats_embed, server_stats_embed
+from bot.text import truncate
+
+CHART_NAME = "essay-stats.png"
+
+
+class StatsCog(commands.Cog, name="Stats"):
+    stats = app_commands.Group(
+        name="stats", description="What the community made of it", guild_only=True
+    )
+
+    def __init__(self, bot: Projectionist) -> None:
+        self.bot = bot
+
+    async def essay_autocomplete(self, interaction: discord.Interaction, current: str):
+        return [
+            app_commands.Choice(name=truncate(f"{e.title} — {e.film_line}", 100), value=e.key[:100])
+            for e in self.bot.library.match_essays(interaction.guild_id, current)
+        ]
+
+    @stats.command(name="essay", description="Reactions and quotes per section of an essay")
+    @app_commands.autocomplete(essay=essay_autocomplete)
+    async def essay(self, interaction: discord.Interaction, essay: str) -> None:
+        found = self.bot.library.resolve_essay(interaction.guild_id, essay)
+        await self.bot.recorder.flush()
+        sections = await self.bot.stats.essay(found, interaction.guild_id)
+        names = await self.bot.stats.emoji_names()
+        chart = bar_chart(
+            [f"{s.position}. {s.heading}" for s in sections],
+            [s.reactions for s in sections],
+            [s.quotes for s in sections],
+            f"{found.title} · reactions and quotes by section",
+        )
+        embed = essay_stats_embed(found.title, sections, names, CHART_NAME)
+        file = discord.File(
+            fp=io.BytesIO(chart),
+            filename=CHART_NAME,
+            description="Bar chart of reactions and quotes per section; the same numbers are in the text.",
+        )
+        await interaction.response.send_message(embed=embed, file=file)
+
+    @stats.command(name="member", description="What a member has contributed")
+    async def member(
+        self, interaction: discord.Interaction, member: discord.Member | None = None
+    ) -> None:
+        target = member or interaction.user
+        await self.bot.recorder.flush()
+        stats = await self.bot.stats.member(interaction.guild_id, target.id)
+        await interaction.response.send_message(
+            embed=member_stats_embed(target.display_name, stats)
+        )
+
+    @stats.command(name="server", description="Totals and highlights of a period")
+    @app_commands.describe(days="How many days back (default 30)")
+    async def server(
+        self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 3650] = 30
+    ) -> None:
+        await self.bot.recorder.flush()
+        stats = await self.bot.stats.server(interaction.guild_id, now_epoch() - days * 86400)
+        await interaction.response.send_message(embed=server_stats_embed(days, stats))
+
+
+async def setup(bot: Projectionist) -> None:
+    await bot.add_cog(StatsCog(bot))

@@ -6,6 +6,7 @@ import difflib
 import re
 import unicodedata
 
+FTS_OPERATORS = {"AND", "OR", "NOT", "NEAR"}  # typed as operators; searched words are all required
 SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+")
 
 
@@ -98,7 +99,7 @@ def clip(text: str, limit: int) -> str:
 def fts_query(text: str) -> str | None:
     """A safe FTS5 query for what a member typed: every word quoted as a string (prefix-matched
     when 3+ characters), so quotes, AND/OR/NEAR, `*`, `-` and parentheses are just text."""
-    words = re.findall(r"\w+", text)[:20]
+    words = [w for w in re.findall(r"\w+", text) if w not in FTS_OPERATORS][:20]
     if not words:
         return None
     terms = []

@@ -17,3 +17,15 @@ def refusal(env, result) -> str:
 
 def sent_payloads(env, method: str = "POST"):
     return [entry for entry in env.http_requests if entry.method == method]
+
+
+async def reaction_burst(env, message, events) -> None:
+    """Members' reactions as Discord sends them, many at once: the same backend call and gateway
+    path as `MemberActor.react`/`unreact`, settled once at the end instead of after each event."""
+    for user_id, emoji, reacted in events:
+        env.backend.set_reaction(message.channel.id, message.id, emoji, user_id, reacted)
+    await env.settle()
+
+
+def reaction_rows(db_rows) -> set[tuple[int, int, str]]:
+    return {(row[0], row[1], row[2]) for row in db_rows}

@@ -1,0 +1,212 @@
+"""Quotes, the context menu and /privacy through simcord."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import SERA
+from tests.helpers import refusal
+
+
+async def test_save_another_members_message_and_again_gives_the_same_number(club):
+    said = await club.bob.send(club.general, "The neon is the real villain of this film.")
+    r = await club.alice.context_menu(club.general, "Save as quote", said)
+    assert r.ephemeral and r.response.content == "Saved as quote #1."
+    again = await club.mia.context_menu(club.general, "Save as quote", said)
+    assert again.response.content == "That message is already quote #1."
+    row = await club.env.bot.db.fetchone("SELECT * FROM quotes")
+    assert (row["text"], row["author_id"], row["saved_by"], row["number"]) == (
+        "The neon is the real villain of this film.",
+        club.bob.id,
+        club.alice.id,
+        1,
+    )
+    assert row["jump_url"].endswith(f"/{club.general.id}/{said.id}")
+    assert row["source_channel_id"] == club.general.id and row["said_at"] is not None
+
+
+async def test_bot_messages_empty_messages_and_opted_out_members_are_refused(club):
+    post = (
+        await club.alice.slash(club.general, "essay read", essay=SERA, section="1")
+    ).response.message
+    r = await club.alice.context_menu(club.general, "Save as quote", post)
+    assert refusal(club.env, r) == "Quotes are for what members say; bot messages can't be saved."
+
+    optout = await club.bob.slash(club.general, "quote optout")
+    assert optout.response.content.startswith("Others can no longer save your messages as quotes.")
+    said = await club.bob.send(club.general, "Don't quote me on this.")
+    r = await club.alice.context_menu(club.general, "Save as quote", said)
+    assert refusal(club.env, r) == "bob has asked not to be quoted."
+    own = await club.bob.context_menu(club.general, "Save as quote", said)
+    assert own.response.content == "Saved as quote #1.", "members may still quote themselves"
+    back = await club.bob.slash(club.general, "quote optout")
+    assert back.response.content == "Others can quote you again."
+
+    image_only = await club.alice.send(
+        club.general, "", attachments=[("still.png", b"\x89PNG\r\n")]
+    )
+    r = await club.bob.context_menu(club.general, "Save as quote", image_only)
+    assert refusal(club.env, r) == "That message has no text to quote."
+
+
+async def test_a_quote_with_mentions_and_markup_renders_literally_and_pings_nobody(club):
+    text = "@everyone look <@&123456789012345678> [free](https://evil.example) ```py ||spoiler|| **loud**"
+    said = await club.bob.send(club.general, text)
+    await club.alice.context_menu(club.general, "Save as quote", said)
+    r = await club.alice.slash(club.general, "quote show", number=1)
+    description = r.response.embeds[0].description
+    assert "@\u200beveryone" in description
+    assert "\\[free](https://evil.example)" in description
+    assert (
+        "\\`\\`\\`py" in description
+        and "\\|\\|spoiler\\|\\|" in description
+        and "\\*\\*loud\\*\\*" in description
+    )
+    assert "@\u200b&123456789012345678" in description
+    callback = [e for e in club.env.http_requests if e.path.endswith("/callback")][-1]
+    assert callback.json["data"]["allowed_mentions"] == {"parse": []}
+    assert r.response.message.mention_everyone is False
+
+
+async def test_typed_and_essay_quotes(club):
+    typed = await club.alice.slash(
+        club.general, "quote add", text="Every film is a ghost story.", author="A critic"
+    )
+    assert typed.response.embeds[0].footer.text == "Quote #1"
+    good = await club.alice.slash(
+        club.general,
+        "quote add",
+        text="She's a survivor in heels,   maintaining control",
+        essay=SERA,
+        section="the-introduction-a-woman-in-control-of-nothing-and-everything",
+    )
+    embed = good.response.embeds[0]
+    assert "From *Sera: Elisabeth Shue in Leaving Las Vegas*" in embed.fields[0].value
+    row = await club.env.bot.db.fetchone("SELECT essay_id, section_id FROM quotes WHERE number = 2")
+    essay = club.env.bot.library.resolve_essay(club.guild.id, SERA)
+    assert (row[0], row[1]) == (essay.id, essay.sections[1].id)
+
+    bad = await club.alice.slash(
+        club.general,
+        "quote add",
+        text="Ben quits drinking and lives happily.",
+        essay=SERA,
+        section="2",
+    )
+    assert refusal(club.env, bad).startswith(
+        "Those words are not in “The Introduction: A Woman in Control of Nothing and Everything”."
+    )
+    whole = await club.alice.slash(
+        club.general, "quote add", text="“I accepted him for who he was.”", essay=SERA
+    )
+    assert whole.response.embeds[0].footer.text == "Quote #3"
+    assert await club.env.bot.db.fetchval("SELECT count(*) FROM quotes") == 3
+
+
+async def test_quote_length_is_capped(club):
+    said = await club.bob.send(club.general, "x" * 1001)
+    r = await club.alice.context_menu(club.general, "Save as quote", said)
+    assert refusal(club.env, r) == "Quotes can be at most 1,000 characters; this one is 1,001."
+
+
+async def seed_quotes(club, n=12):
+    for i in range(n):
+        said = await (club.bob if i % 2 else club.mia).send(
+            club.general, f"Line number {i} about Vegas neon."
+        )
+        await club.alice.context_menu(club.general, "Save as quote", said)
+
+
+async def test_random_show_search_list_and_top(club):
+    await seed_quotes(club)
+    r = await club.alice.slash(club.general, "quote random", member=club.bob)
+    assert f"— <@{club.bob.id}>" in r.response.embeds[0].fields[0].value
+    missing = await club.alice.slash(club.general, "quote show", number=99)
+    assert refusal(club.env, missing) == "There is no quote #99 in this server."
+    found = await club.alice.slash(club.general, "quote search", query='"number 7" OR neon*')
+    assert "**#8** Line number 7 about Vegas neon." in found.response.embeds[0].description
+    none = await club.alice.slash(club.general, "quote search", query="zeppelin")
+    assert refusal(club.env, none).startswith("No quote matches")
+
+    listing = await club.alice.slash(club.general, "quote list")
+    assert listing.response.embeds[0].footer.text == "12 quotes · Page 1 of 2"
+    assert listing.response.embeds[0].description.startswith("**#12**")
+    page2 = await club.alice.click(listing.response, label="Next page")
+    assert page2.response.embeds[0].description.splitlines()[-1].startswith("**#1**")
+
+    shown = await club.alice.slash(club.general, "quote show", number=5)
+    await club.bob.react(shown.response.message, "🔥")
+    await club.mia.react(shown.response.message, "🔥")
+    top = await club.alice.slash(club.general, "quote top", days=7)
+    assert top.response.embeds[0].description.startswith("**#5**")
+    assert "· 2 reactions" in top.response.embeds[0].description
+
+
+async def test_remove_by_the_saver_the_quoted_or_a_moderator_after_confirming(club):
+    await seed_quotes(club, 2)
+    carol = club.guild.add_member(club.env.create_user("carol"))
+    denied = await carol.slash(club.general, "quote remove", number=1)
+    assert refusal(club.env, denied).startswith(
+        "Only the member who saved it, the member quoted, or a moderator"
+    )
+    ask = await club.alice.slash(club.general, "quote remove", number=1)
+    kept = await club.alice.click(ask.response, label="Keep it")
+    assert kept.response.content == "Kept: nothing was removed."
+    ask = await club.bob.slash(club.general, "quote remove", number=2)
+    done = await club.bob.click(ask.response, label="Remove")
+    assert done.response.content == "Removed."
+    assert await club.env.bot.db.fetchval("SELECT group_concat(number) FROM quotes") == "1"
+    later = await club.mia.send(club.general, "Another one.")
+    saved = await club.alice.context_menu(club.general, "Save as quote", later)
+    assert saved.response.content == "Saved as quote #3.", "numbers are never reused"
+
+
+async def test_forget_me_leaves_no_row_of_the_member(club):
+    env = club.env
+    await seed_quotes(club, 4)
+    said = await club.alice.send(club.general, "My own words.")
+    await club.mia.context_menu(club.general, "Save as quote", said)
+    await club.mia.slash(club.general, "film start", title="Heat", essay=SERA)
+    await club.alice.slash(club.general, "film rate", stars=4, take="Taut.")
+    await club.alice.slash(club.general, "film nominate", title="Thief")
+    await club.alice.slash(club.general, "quote optout")
+    post = (
+        await club.bob.slash(club.general, "essay read", essay=SERA, section="1")
+    ).response.message
+    await club.alice.react(post, "🎬")
+    await club.bob.react(post, "🎬")
+    thread = club.general.threads[0]
+    assert any(
+        "alice's take" in (m.embeds[0].author.name or "") for m in thread.history() if m.embeds
+    )
+
+    ask = await club.alice.slash(club.general, "privacy forget-me")
+    assert ask.response.ephemeral
+    done = await club.alice.click(ask.response, label="Delete my data")
+    assert done.response.content.startswith(
+        "Done. Deleted 5 quotes, 1 reactions, 1 ratings and takes, and 1 nominations."
+    )
+    await env.bot.recorder.flush()
+    tables = await env.bot.db.fetchall(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%fts%'"
+    )
+    for (table,) in tables:
+        columns = [c[1] for c in await env.bot.db.fetchall(f"PRAGMA table_info({table})")]
+        for column in columns:
+            hits = await env.bot.db.fetchval(
+                f"SELECT count(*) FROM {table} WHERE {column} = ?", (club.alice.id,)
+            )
+            assert hits == 0, f"{table}.{column} still holds alice"
+    assert await env.bot.db.fetchval("SELECT count(*) FROM reactions") == 1
+    assert not any(
+        "alice's take" in (m.embeds[0].author.name or "") for m in thread.history() if m.embeds
+    )
+
+
+@pytest.mark.parametrize("command", ["quote random", "quote list"])
+async def test_empty_server_says_so(club, command):
+    r = await club.alice.slash(club.general, command)
+    if command == "quote random":
+        assert refusal(club.env, r).startswith("No quotes match that yet.")
+    else:
+        assert r.response.embeds[0].description == "No quotes yet."

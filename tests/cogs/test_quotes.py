@@ -210,3 +210,29 @@ async def test_empty_server_says_so(club, command):
         assert refusal(club.env, r).startswith("No quotes match that yet.")
     else:
         assert r.response.embeds[0].description == "No quotes yet."
+
+
+async def test_member_and_server_stats(club):
+    await seed_quotes(club, 3)
+    post = (
+        await club.alice.slash(club.general, "essay read", essay=SERA, section="2")
+    ).response.message
+    await club.alice.react(post, "🎬")
+    await club.bob.react(post, "🎬")
+    await club.mia.slash(club.general, "film start", title="Heat")
+    await club.alice.slash(club.general, "film rate", stars=5, take="Great.")
+    member = await club.bob.slash(club.general, "stats member", member=club.alice)
+    fields = {f.name: f.value for f in member.response.embeds[0].fields}
+    assert fields == {
+        "Quotes saved": "3",
+        "Quoted": "0",
+        "Reactions given": "1",
+        "Takes posted": "1",
+        "Weeks joined": "1",
+    }
+    server = await club.bob.slash(club.general, "stats server", days=7)
+    embed = server.response.embeds[0]
+    assert embed.description == "2 reactions · 3 quotes saved · 1 ratings · 2 members taking part"
+    fields = {f.name: f.value for f in embed.fields}
+    assert fields["Top sections"].startswith("1. The Introduction: A Woman in Control of Nothing")
+    assert fields["Most involved"].splitlines()[0] == f"1. <@{club.alice.id}> — 5"

@@ -1,0 +1,80 @@
+import asyncio
+
+import pytest
+
+from bot.db import Database
+from bot.reactions import ReactionRecorder, Tracked, emoji_key
+
+
+@pytest.fixture
+async def recorder(tmp_path):
+    db = await Database.open(tmp_path / "r.db")
+    await db.migrate()
+    rec = ReactionRecorder(db, clock=lambda: 1000.0, max_delay=0.05)
+    for message_id in (1, 2, 3):
+        await rec.track(
+            Tracked(message_id, 9, 5, "section", essay_id=1, section_id=message_id), 1000
+        )
+    yield rec
+    await rec.close()
+    await db.close()
+
+
+async def rows(rec):
+    return {
+        tuple(r) for r in await rec.db.fetchall("SELECT message_id, user_id, emoji FROM reactions")
+    }
+
+
+def test_emoji_keys():
+    assert emoji_key("❤️") == emoji_key("❤") == "❤"
+    assert emoji_key("popcorn", 123) == "c:123"
+    assert emoji_key("👍🏽") == "👍🏽"
+
+
+async def test_events_are_committed_in_one_transaction_per_batch(recorder):
+    commits = 0
+    original = recorder.db.transaction
+
+    def counting():
+        nonlocal commits
+        commits += 1
+        return original()
+
+    recorder.db.transaction = counting
+    for user in range(500):
+        recorder.add(1, user, "🎬", 1000)
+    await asyncio.sleep(0.2)
+    assert commits == 1
+    assert len(await rows(recorder)) == 500
+
+
+async def test_order_within_a_batch_is_respected(recorder):
+    recorder.add(1, 7, "🎬", 1)
+    recorder.remove(1, 7, "🎬")
+    recorder.add(1, 7, "🎬", 2)  # add, remove, add again
+    recorder.add(2, 7, "🔥", 1)
+    recorder.clear(2)
+    recorder.add(2, 8, "🔥", 1)  # after the clear: survives
+    recorder.add(3, 7, "🎬", 1)
+    recorder.add(3, 8, "👍", 1)
+    recorder.clear_emoji(3, "🎬")
+    await recorder.flush()
+    assert await rows(recorder) == {(1, 7, "🎬"), (2, 8, "🔥"), (3, 8, "👍")}
+
+
+async def test_close_flushes_what_is_queued(recorder):
+    recorder.max_delay = 60
+    recorder.add(1, 7, "🎬", 1)
+    await recorder.close()
+    assert await rows(recorder) == {(1, 7, "🎬")}
+
+
+async def test_bulk_deletes_mark_tracked_messages(recorder):
+    recorder.deleted([1, 2, 99], 2000)
+    await recorder.flush()
+    deleted = await recorder.db.fetchall(
+        "SELECT message_id FROM tracked_messages WHERE deleted_at = 2000"
+    )
+    assert {r[0] for r in deleted} == {1, 2}
+    assert recorder.tracked == {3}

@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint format essays-check clean
+.PHONY: run test bench lint format essays-check clean
+
+SCALE ?= 1.0
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +29,9 @@ test: $(TEST_STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m bot essays check
 	$(BIN)/pytest -q
+
+bench: $(TEST_STAMP)
+	$(BIN)/python -m bench.run --scale $(SCALE)
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .

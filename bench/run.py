@@ -1,0 +1,499 @@
+"""`make bench`: speed and memory of Projectionist at the scale of a large community.
+
+Drives the bot's own layers, not simcord (whose harness adds its own tens of milliseconds):
+gateway payloads go through discord.py's real parsers (`bot._connection.parsers`, the path a
+websocket message takes) and slash commands through the real command tree, on interactions
+built from real payloads, with the reply request captured instead of sent. Every figure is
+printed beside the baseline it is judged against, measured in the same run.
+
+    python -m bench.run [--scale 1.0] [--out bench/results.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import discord
+from discord.webhook import async_ as webhook_async
+
+from bench.community import CHANNEL_ID, EMOJIS, GUILD_ID, MEMBER_BASE, MESSAGE_BASE, WORDS, Scale
+from bot import Config, create_bot
+from bot.client import Projectionist
+from bot.reactions import ReactionRecorder
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = {
+    "ingest.ratio_vs_noop": (">=", 0.7),
+    "ingest.ratio_vs_naive": (">=", 10),
+    "ingest.commit_p99_ms": ("<=", 250),
+    "latency.p99_ms": ("<=", 15),
+    "latency_under_load.p99_ms": ("<=", 50),
+    "startup.cold_s": ("<=", 5),
+    "startup.warm_s": ("<=", 0.5),
+    "memory.peak_rss_mb": ("<=", 150),
+}
+
+
+def step(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+# --- the bot, started without Discord -----------------------------------------------------
+
+
+async def start_bot(config: Config) -> tuple[Projectionist, float]:
+    """setup_hook from start to ready; the command push is the one thing that needs Discord."""
+    bot = create_bot(config)
+
+    async def no_push(*args, **kwargs):
+        return []
+
+    bot.tree.sync = no_push  # type: ignore[method-assign]
+    await bot._async_setup_hook()
+    bot._connection.user = discord.ClientUser(
+        state=bot._connection,
+        data={
+            "id": "1",
+            "username": "Projectionist",
+            "discriminator": "0",
+            "avatar": None,
+            "bot": True,
+        },
+    )
+    started = time.perf_counter()
+    await bot.setup_hook()
+    return bot, time.perf_counter() - started
+
+
+class CapturingAdapter:
+    """Stands in for Discord's interaction callback endpoint: notes when the reply left."""
+
+    def __init__(self) -> None:
+        self.sent_at: float | None = None
+        self.replies = 0
+
+    async def create_interaction_response(
+        self, interaction_id, token, *, session, proxy=None, proxy_auth=None, params
+    ):
+        self.sent_at = time.perf_counter()
+        self.replies += 1
+        return {
+            "interaction": {
+                "id": str(interaction_id),
+                "type": 2,
+                "response_message_id": str(interaction_id + 1),
+            }
+        }
+
+
+class Interactions:
+    """INTERACTION_CREATE payloads, as Discord sends them, for one member in one channel."""
+
+    def __init__(self, bot: Projectionist) -> None:
+        self.bot = bot
+        self.next_id = 600_000_000_000_000_000
+
+    def payload(self, kind: int, name: str, sub: str, options: list[dict]) -> dict:
+        self.next_id += 2
+        user = {
+            "id": str(MEMBER_BASE + 1),
+            "username": "bench",
+            "discriminator": "0",
+            "global_name": "Bench",
+            "avatar": None,
+        }
+        return {
+            "id": str(self.next_id),
+            "application_id": "1",
+            "type": kind,
+            "token": "bench-token",
+            "version": 1,
+            "guild_id": str(GUILD_ID),
+            "channel_id": str(CHANNEL_ID),
+            "channel": {
+                "id": str(CHANNEL_ID),
+                "type": 0,
+                "guild_id": str(GUILD_ID),
+                "name": "general",
+                "position": 0,
+                "permission_overwrites": [],
+                "nsfw": False,
+                "parent_id": None,
+                "rate_limit_per_user": 0,
+                "topic": None,
+                "last_message_id": None,
+                "flags": 0,
+            },
+            "member": {
+                "user": user,
+                "roles": [],
+                "joined_at": "2026-01-01T00:00:00+00:00",
+                "deaf": False,
+                "mute": False,
+                "permissions": "2248473465835073",
+                "flags": 0,
+            },
+            "app_permissions": "2248473465835073",
+            "attachment_size_limit": 26_214_400,
+            "locale": "en-US",
+            "guild_locale": "en-US",
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": str(GUILD_ID)},
+            "context": 0,
+            "data": {
+                "id": "1",
+                "name": name,
+                "type": 1,
+                "options": [{"type": 1, "name": sub, "options": options}],
+            },
+        }
+
+    async def run(self, adapter: CapturingAdapter, payload: dict) -> float:
+        """Milliseconds from the parsed interaction to the reply request."""
+        interaction = discord.Interaction(data=payload, state=self.bot._connection)
+        adapter.sent_at = None
+        started = time.perf_counter()
+        await self.bot.tree._call(interaction)
+        if adapter.sent_at is None:
+            raise RuntimeError(f"{payload['data']} sent no reply")
+        return (adapter.sent_at - started) * 1000
+
+
+def command_payloads(
+    bot: Projectionist, maker: Interactions, rng: random.Random
+) -> dict[str, callable]:
+    essays = bot.library.visible(GUILD_ID)
+
+    def opt(name, value, focused=False):
+        option = {"type": 3, "name": name, "value": value}
+        if focused:
+            option["focused"] = True
+        return option
+
+    def words(n):
+        return " ".join(rng.choice(WORDS) for _ in range(n))
+
+    return {
+        "essay_read": lambda: maker.payload(
+            2,
+            "essay",
+            "read",
+            [opt("essay", rng.choice(essays).key), opt("section", str(rng.randint(1, 6)))],
+        ),
+        "essay_search": lambda: maker.payload(2, "essay", "search", [opt("query", words(2))]),
+        "essay_excerpt": lambda: maker.payload(
+            2, "essay", "excerpt", [opt("essay", rng.choice(essays).key)]
+        ),
+        "quote_random": lambda: maker.payload(2, "quote", "random", []),
+        "quote_search": lambda: maker.payload(2, "quote", "search", [opt("query", words(2))]),
+        "stats_essay": lambda: maker.payload(
+            2, "stats", "essay", [opt("essay", rng.choice(essays).key)]
+        ),
+        "essay_autocomplete": lambda: maker.payload(
+            4, "essay", "read", [opt("essay", f"essay {rng.randint(0, 99):02}", focused=True)]
+        ),
+    }
+
+
+async def measure_latency(bot, adapter, payloads, rounds: int) -> dict[str, dict[str, float]]:
+    maker_results: dict[str, list[float]] = {name: [] for name in payloads}
+    for _ in range(rounds):
+        for name, make in payloads.items():
+            maker_results[name].append(await bot_interactions(bot).run(adapter, make()))
+            await asyncio.sleep(0)
+    return {
+        name: {
+            "p50_ms": round(statistics.median(values), 2),
+            "p99_ms": round(percentile(values, 99), 2),
+        }
+        for name, values in maker_results.items()
+    }
+
+
+_MAKERS: dict[int, Interactions] = {}
+
+
+def bot_interactions(bot) -> Interactions:
+    return _MAKERS.setdefault(id(bot), Interactions(bot))
+
+
+# --- reactions ------------------------------------------------------------------------------
+
+
+def reaction_payloads(scale: Scale, count: int, rng: random.Random) -> list[tuple[str, dict]]:
+    events = []
+    for _ in range(count):
+        kind = "MESSAGE_REACTION_ADD" if rng.random() < 0.75 else "MESSAGE_REACTION_REMOVE"
+        events.append(
+            (
+                kind,
+                {
+                    "user_id": str(MEMBER_BASE + rng.randrange(scale.members)),
+                    "channel_id": str(CHANNEL_ID),
+                    "message_id": str(MESSAGE_BASE + rng.randrange(scale.tracked)),
+                    "guild_id": str(GUILD_ID),
+                    "emoji": {"id": None, "name": rng.choice(EMOJIS)},
+                    "burst": False,
+                    "type": 0,
+                },
+            )
+        )
+    return events
+
+
+async def drain(before: set[asyncio.Task]) -> None:
+    """Wait for the listener tasks the parsers scheduled (not the recorder's own flush timer,
+    whose work the final flush does)."""
+    while True:
+        pending = {
+            t
+            for t in asyncio.all_tasks()
+            if t not in before
+            and t is not asyncio.current_task()
+            and t.get_name() != "reaction-flush"
+        }
+        if not pending:
+            return
+        await asyncio.wait(pending)
+
+
+async def feed(client: discord.Client, events: list[tuple[str, dict]], chunk: int = 500) -> None:
+    parsers = client._connection.parsers
+    before = asyncio.all_tasks()
+    for start in range(0, len(events), chunk):
+        for kind, data in events[start : start + chunk]:
+            parsers[kind](data)
+        await drain(before)
+
+
+async def ingest_noop(events) -> float:
+    client = discord.Client(intents=discord.Intents.default())
+
+    @client.event
+    async def on_raw_reaction_add(payload):
+        pass
+
+    @client.event
+    async def on_raw_reaction_remove(payload):
+        pass
+
+    await client._async_setup_hook()
+    started = time.perf_counter()
+    await feed(client, events)
+    elapsed = time.perf_counter() - started
+    await client.close()
+    return len(events) / elapsed
+
+
+async def ingest_bot(bot: Projectionist, events) -> tuple[float, float]:
+    recorder = bot.recorder
+    recorder.commit_latencies = []
+    started = time.perf_counter()
+    await feed(bot, events)
+    await recorder.flush()
+    elapsed = time.perf_counter() - started
+    p99 = percentile(recorder.commit_latencies, 99) * 1000
+    recorder.commit_latencies = None
+    return len(events) / elapsed, p99
+
+
+class NaiveRecorder(ReactionRecorder):
+    """The baseline: every event committed in a transaction of its own."""
+
+    def _push(self, op, message_id, key=None):
+        task = asyncio.create_task(self._commit_one(op))
+        self._flushes.add(task)
+        task.add_done_callback(self._flushes.discard)
+
+    async def _commit_one(self, op):
+        async with self.db.transaction() as conn:
+            if op[0] == 0:
+                await conn.execute("INSERT OR IGNORE INTO reactions VALUES (?, ?, ?, ?)", op[1:5])
+            else:
+                await conn.execute(
+                    "DELETE FROM reactions WHERE message_id = ? AND user_id = ? AND emoji = ?",
+                    op[1:4],
+                )
+
+
+async def ingest_naive(bot: Projectionist, events) -> float:
+    naive = NaiveRecorder(bot.db, bot.recorder.clock)
+    naive.tracked = bot.recorder.tracked
+    original, bot.recorder = bot.recorder, naive
+    cog = bot.get_cog("Reactions")
+    cog.recorder = naive
+    try:
+        started = time.perf_counter()
+        await feed(bot, events)
+        await asyncio.gather(*naive._flushes)
+        return len(events) / (time.perf_counter() - started)
+    finally:
+        bot.recorder = original
+        cog.recorder = original
+
+
+async def latency_under_load(bot, adapter, payloads, rounds: int, rate: int, scale: Scale) -> dict:
+    rng = random.Random(5)
+    stop = asyncio.Event()
+    parsers = bot._connection.parsers
+    fed = 0
+
+    async def load():
+        nonlocal fed
+        tick = 0.01
+        next_at = time.perf_counter()
+        while not stop.is_set():
+            for kind, data in reaction_payloads(scale, int(rate * tick), rng):
+                parsers[kind](data)
+                fed += 1
+            next_at += tick
+            await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+
+    started = time.perf_counter()
+    task = asyncio.create_task(load())
+    results = await measure_latency(bot, adapter, payloads, rounds)
+    stop.set()
+    await task
+    achieved = fed / (time.perf_counter() - started)
+    await bot.recorder.flush()
+    return {"results": results, "events_per_s": round(achieved)}
+
+
+# --- the run ------------------------------------------------------------------------------
+
+
+def child(args: list[str]) -> None:
+    subprocess.run([sys.executable, "-m", "bench.prepare", *args], check=True, cwd=ROOT)
+
+
+async def measure_bot(
+    bot: Projectionist, scale: Scale, results: dict, cold: float, warm: float, sizes: dict
+) -> None:
+    scale_factor = scale.factor
+    step("measuring command latency")
+    results["startup"] = {
+        "cold_s": round(cold, 3),
+        "warm_s": round(warm, 3),
+        "essays": scale.essays,
+    }
+    results["size"] = {
+        "bytes_per_reaction": round(sizes["bytes_per_reaction"], 1),
+        "bytes_per_quote": round(sizes["bytes_per_quote"], 1),
+        "reactions": sizes["reactions"],
+    }
+
+    adapter = CapturingAdapter()
+    webhook_async.async_context.set(adapter)
+    rng = random.Random(3)
+    payloads = command_payloads(bot, bot_interactions(bot), rng)
+    rounds = max(30, min(300, int(300 * scale_factor) or 30))
+    await measure_latency(bot, adapter, payloads, 5)  # warm caches
+    results["latency"] = await measure_latency(bot, adapter, payloads, rounds)
+    results["latency"]["p99_ms"] = max(v["p99_ms"] for v in results["latency"].values())
+
+    step("measuring command latency while reactions arrive")
+    under = await latency_under_load(bot, adapter, payloads, rounds, 2000, scale)
+    results["latency_under_load"] = under["results"]
+    results["latency_under_load"]["p99_ms"] = max(v["p99_ms"] for v in under["results"].values())
+    results["latency_under_load"]["reactions_per_s"] = under["events_per_s"]
+
+    count = max(2000, int(50_000 * scale_factor))
+    events = reaction_payloads(scale, count, random.Random(9))
+    step(f"ingesting {count} reaction events")
+    noop = await ingest_noop(events)
+    step("ingesting through the bot")
+    ours, commit_p99 = await ingest_bot(bot, events)
+    naive_events = events[: max(1000, count // 10)]
+    step("ingesting with one commit per event")
+    naive = await ingest_naive(bot, naive_events)
+    results["ingest"] = {
+        "events": count,
+        "events_per_s": round(ours),
+        "noop_events_per_s": round(noop),
+        "naive_events_per_s": round(naive),
+        "ratio_vs_noop": round(ours / noop, 3),
+        "ratio_vs_naive": round(ours / naive, 1),
+        "commit_p99_ms": round(commit_p99, 1),
+    }
+
+
+async def run(scale_factor: float) -> dict:
+    scale = Scale(scale_factor)
+    results: dict = {"scale": scale_factor}
+    with tempfile.TemporaryDirectory(prefix="projectionist-bench-") as tmp:
+        tmp_path = Path(tmp)
+        config = Config(database_path=tmp_path / "bench.db", essays_dir=tmp_path / "essays")
+        child(["essays", str(config.essays_dir), str(scale_factor)])
+
+        step(f"cold start with {scale.essays} new essays")
+        bot, cold = await start_bot(config)
+        await bot.close()
+        step("filling quotes, reactions and weeks")
+        child(["fill", str(config.database_path), str(scale_factor), str(int(time.time()))])
+        sizes = json.loads((tmp_path / "bench.db.sizes.json").read_text())
+        gc.collect()
+        bot, warm = await start_bot(config)
+        try:
+            await measure_bot(bot, scale, results, cold, warm, sizes)
+        finally:
+            await bot.close()
+    results["memory"] = {
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    }
+    return results
+
+
+def flatten(results: dict, prefix: str = "") -> dict[str, float]:
+    flat = {}
+    for key, value in results.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def table(results: dict) -> str:
+    flat = flatten(results)
+    lines = [f"{'figure':<44} {'value':>12}  target", "-" * 70]
+    for key, value in flat.items():
+        target = TARGETS.get(key)
+        mark = ""
+        if target is not None:
+            op, bound = target
+            ok = value >= bound if op == ">=" else value <= bound
+            mark = f"{op} {bound}  {'ok' if ok else 'MISSED'}"
+        lines.append(f"{key:<44} {value!s:>12}  {mark}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results.json"))
+    args = parser.parse_args()
+    results = asyncio.run(run(args.scale))
+    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    print(table(results))
+    print(f"\nWrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import discord
+from discord.ext import commands
 from discord.webhook import async_ as webhook_async
 
 from bench.community import CHANNEL_ID, EMOJIS, GUILD_ID, MEMBER_BASE, MESSAGE_BASE, WORDS, Scale
@@ -283,16 +284,14 @@ async def feed(client: discord.Client, events: list[tuple[str, dict]], chunk: in
 
 
 async def ingest_noop(events) -> float:
-    client = discord.Client(intents=discord.Intents.default())
+    """discord.py's ceiling: the same Bot class and dispatch path, with listeners that do nothing."""
+    client = commands.Bot(command_prefix="!", intents=discord.Intents.default())
 
-    @client.event
-    async def on_raw_reaction_add(payload):
+    async def nothing(payload):
         pass
 
-    @client.event
-    async def on_raw_reaction_remove(payload):
-        pass
-
+    client.add_listener(nothing, "on_raw_reaction_add")
+    client.add_listener(nothing, "on_raw_reaction_remove")
     await client._async_setup_hook()
     started = time.perf_counter()
     await feed(client, events)
@@ -324,7 +323,10 @@ class NaiveRecorder(ReactionRecorder):
     async def _commit_one(self, op):
         async with self.db.transaction() as conn:
             if op[0] == 0:
-                await conn.execute("INSERT OR IGNORE INTO reactions VALUES (?, ?, ?, ?)", op[1:5])
+                await conn.execute(
+                    "INSERT OR IGNORE INTO reactions VALUES (?, ?, ?, ?)",
+                    (*op[1:4], int(self.clock())),
+                )
             else:
                 await conn.execute(
                     "DELETE FROM reactions WHERE message_id = ? AND user_id = ? AND emoji = ?",
@@ -416,9 +418,16 @@ async def measure_bot(
     count = max(2000, int(50_000 * scale_factor))
     events = reaction_payloads(scale, count, random.Random(9))
     step(f"ingesting {count} reaction events")
-    noop = await ingest_noop(events)
-    step("ingesting through the bot")
-    ours, commit_p99 = await ingest_bot(bot, events)
+    # Best of three rounds each, alternated, so a noisy moment on a 2-core machine does not
+    # decide the ratio; the events replay the same adds and removes each round.
+    noop_rates, our_rates, commit_p99s = [], [], []
+    for _ in range(3):
+        noop_rates.append(await ingest_noop(events))
+        step("ingesting through the bot")
+        rate, p99 = await ingest_bot(bot, events)
+        our_rates.append(rate)
+        commit_p99s.append(p99)
+    noop, ours, commit_p99 = max(noop_rates), max(our_rates), max(commit_p99s)
     naive_events = events[: max(1000, count // 10)]
     step("ingesting with one commit per event")
     naive = await ingest_naive(bot, naive_events)

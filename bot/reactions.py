@@ -12,19 +12,19 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.db import Database
 
 log = logging.getLogger(__name__)
 
-VARIATION_SELECTORS = {"\ufe0f", "\ufe0e"}
 
-
+@lru_cache(maxsize=4096)
 def emoji_key(name: str | None, emoji_id: int | None = None) -> str:
     """A stable key: custom emoji by id, Unicode emoji without variation selectors."""
     if emoji_id:
         return f"c:{emoji_id}"
-    return "".join(ch for ch in (name or "") if ch not in VARIATION_SELECTORS)
+    return (name or "").replace("\ufe0f", "").replace("\ufe0e", "")
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,8 @@ class ReactionRecorder:
         if self.watch is not None and key is not None:
             self.watch.setdefault(message_id, set()).add(key)
         self._queue.append(op)
-        self._enqueued_at.append(time.perf_counter())
+        if self.commit_latencies is not None:
+            self._enqueued_at.append(time.perf_counter())
         if len(self._queue) >= self.max_batch:
             self._spawn_flush()
         elif self._timer is None:
@@ -122,11 +123,10 @@ class ReactionRecorder:
             self.known_emoji.add(key)
             self._queue_silent((EMOJI, key, display))
 
-    def add(
-        self, message_id: int, user_id: int, key: str, now: int, display: str | None = None
-    ) -> None:
-        self.remember_emoji(key, display)
-        self._push((ADD, message_id, user_id, key, now), message_id, (user_id, key))
+    def add(self, message_id: int, user_id: int, key: str, display: str | None = None) -> None:
+        if display is not None:
+            self.remember_emoji(key, display)
+        self._push((ADD, message_id, user_id, key), message_id, (user_id, key))
 
     def remove(self, message_id: int, user_id: int, key: str) -> None:
         self._push((REMOVE, message_id, user_id, key), message_id, (user_id, key))
@@ -167,27 +167,28 @@ class ReactionRecorder:
         cleared_emoji: list[tuple[int, str]] = []
         deleted: list[tuple[int, int]] = []
         emoji_names: list[tuple[str, str]] = []
-        final: dict[tuple[int, int, str], int | None] = {}
+        now = int(self.clock())  # a reaction's time is its batch's: within max_delay of it
+        final: dict[tuple[int, int, str], bool] = {}
         for op in ops:
             kind = op[0]
             if kind == EMOJI:
                 emoji_names.append((op[1], op[2]))
             elif kind == ADD:
-                final[(op[1], op[2], op[3])] = op[4]
+                final[(op[1], op[2], op[3])] = True
             elif kind == REMOVE:
-                final[(op[1], op[2], op[3])] = None
+                final[(op[1], op[2], op[3])] = False
             elif kind == CLEAR:
                 cleared.append((op[1],))
                 for key in [k for k in final if k[0] == op[1]]:
-                    final[key] = None
+                    final[key] = False
             elif kind == CLEAR_EMOJI:
                 cleared_emoji.append((op[1], op[2]))
                 for key in [k for k in final if k[0] == op[1] and k[2] == op[2]]:
-                    final[key] = None
+                    final[key] = False
             elif kind == DELETED:
                 deleted.append((op[2], op[1]))
-        adds = [(m, u, e, t) for (m, u, e), t in final.items() if t is not None]
-        removes = [key for key, t in final.items() if t is None]
+        adds = [(m, u, e, now) for (m, u, e), present in final.items() if present]
+        removes = [key for key, present in final.items() if not present]
         try:
             async with self.db.transaction() as conn:
                 # Clears first: an add later in the batch is in `adds` and survives them.
@@ -222,7 +223,7 @@ class ReactionRecorder:
             log.exception("Could not commit %d reaction events; they are queued again", len(ops))
             self._queue[:0], self._enqueued_at[:0] = ops, stamps
             raise
-        if self.commit_latencies is not None:
+        if self.commit_latencies is not None and stamps:
             done = time.perf_counter()
             self.commit_latencies.extend(done - stamp for stamp in stamps)
         return len(ops)
@@ -258,14 +259,13 @@ class ReactionRecorder:
         message_id: int,
         observed: set[tuple[int, str]],
         stored: set[tuple[int, str]],
-        now: int,
     ) -> tuple[int, int]:
         """Queue what makes the stored reactions of a message match what Discord shows, except
         for keys a live event touched meanwhile (the live event is newer). Returns (added, removed)."""
         touched = self.watch.get(message_id, set()) if self.watch is not None else set()
         added = removed = 0
         for user_id, key in observed - stored - touched:
-            self._queue_silent((ADD, message_id, user_id, key, now))
+            self._queue_silent((ADD, message_id, user_id, key))
             added += 1
         for user_id, key in stored - observed - touched:
             self._queue_silent((REMOVE, message_id, user_id, key))
@@ -275,6 +275,7 @@ class ReactionRecorder:
     def _queue_silent(self, op: tuple) -> None:
         """Queue without marking the key as touched by a live event."""
         self._queue.append(op)
-        self._enqueued_at.append(time.perf_counter())
+        if self.commit_latencies is not None:
+            self._enqueued_at.append(time.perf_counter())
         if self._timer is None and not self._closed:
             self._timer = asyncio.create_task(self._flush_later(), name="reaction-flush")

@@ -44,8 +44,13 @@ class Reactions(commands.Cog):
             return
         if payload.member is not None and payload.member.bot:
             return
-        key, display = partial_key(payload.emoji)
-        self.recorder.add(payload.message_id, payload.user_id, key, now_epoch(), display)
+        emoji = payload.emoji
+        if emoji.id:
+            self.recorder.add(
+                payload.message_id, payload.user_id, emoji_key(None, emoji.id), str(emoji)
+            )
+        else:
+            self.recorder.add(payload.message_id, payload.user_id, emoji_key(emoji.name))
 
     @commands.Cog.listener()
     async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
@@ -97,7 +102,7 @@ class Reactions(commands.Cog):
                 if observed is None:
                     continue
                 stored = await self.recorder.state(message_id)
-                a, r = self.recorder.apply_observed(message_id, observed, stored, now_epoch())
+                a, r = self.recorder.apply_observed(message_id, observed, stored)
                 added, removed = added + a, removed + r
             await self.recorder.flush()
         finally:

@@ -43,21 +43,21 @@ async def test_events_are_committed_in_one_transaction_per_batch(recorder):
 
     recorder.db.transaction = counting
     for user in range(500):
-        recorder.add(1, user, "🎬", 1000)
+        recorder.add(1, user, "🎬")
     await asyncio.sleep(0.2)
     assert commits == 1
     assert len(await rows(recorder)) == 500
 
 
 async def test_order_within_a_batch_is_respected(recorder):
-    recorder.add(1, 7, "🎬", 1)
+    recorder.add(1, 7, "🎬")
     recorder.remove(1, 7, "🎬")
-    recorder.add(1, 7, "🎬", 2)  # add, remove, add again
-    recorder.add(2, 7, "🔥", 1)
+    recorder.add(1, 7, "🎬")  # add, remove, add again
+    recorder.add(2, 7, "🔥")
     recorder.clear(2)
-    recorder.add(2, 8, "🔥", 1)  # after the clear: survives
-    recorder.add(3, 7, "🎬", 1)
-    recorder.add(3, 8, "👍", 1)
+    recorder.add(2, 8, "🔥")  # after the clear: survives
+    recorder.add(3, 7, "🎬")
+    recorder.add(3, 8, "👍")
     recorder.clear_emoji(3, "🎬")
     await recorder.flush()
     assert await rows(recorder) == {(1, 7, "🎬"), (2, 8, "🔥"), (3, 8, "👍")}
@@ -65,7 +65,7 @@ async def test_order_within_a_batch_is_respected(recorder):
 
 async def test_close_flushes_what_is_queued(recorder):
     recorder.max_delay = 60
-    recorder.add(1, 7, "🎬", 1)
+    recorder.add(1, 7, "🎬")
     await recorder.close()
     assert await rows(recorder) == {(1, 7, "🎬")}
 

@@ -180,7 +180,7 @@ async def test_a_live_event_during_reconciliation_wins_and_duplicates_nothing(
     async def observe_then_live_event(message_id, channel_id):
         seen = await original(message_id, channel_id)
         env.bot.recorder.remove(post.id, club.alice.id, "🎬")  # arrives after Discord was read
-        env.bot.recorder.add(post.id, club.bob.id, "🔥", 0)
+        env.bot.recorder.add(post.id, club.bob.id, "🔥")
         return seen
 
     monkeypatch.setattr(cog, "_observe", observe_then_live_event)

@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import dataclasses
 import logging
+import signal
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -56,12 +58,28 @@ async def run_bot(config: Config) -> int:
         return 2
     log.info("Connecting to Discord")
     async with create_bot(config) as bot:
+        stop_on_signals(bot)
         try:
             await bot.start(config.token)
         except discord.LoginFailure:
             log.error("Discord refused the token: check DISCORD_TOKEN in .env")
             return 1
     return 0
+
+
+def stop_on_signals(bot: discord.Client) -> None:
+    """SIGTERM and Ctrl-C close the bot cleanly: pending writes flushed, the database closed."""
+    loop = asyncio.get_running_loop()
+    closing: set[asyncio.Task[None]] = set()
+
+    def stop(name: str) -> None:
+        log.info("Received %s; shutting down", name)
+        task = loop.create_task(bot.close())
+        closing.add(task)
+        task.add_done_callback(closing.discard)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop, sig.name)
 
 
 async def sync_commands(config: Config) -> int:
@@ -142,7 +160,43 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--out", help="where to write (default: essays/<title>.md)")
     imp.add_argument("--force", action="store_true", help="replace an existing file")
     essays_sub.add_parser("check", help="parse every essay and report problems")
+    db = sub.add_parser("db", help="the database file")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_backup = db_sub.add_parser("backup", help="a consistent copy, safe while the bot runs")
+    db_backup.add_argument("path")
+    db_sub.add_parser("check", help="integrity check and schema version")
+    exp = sub.add_parser("export", help="a server's or a member's data as JSON")
+    who = exp.add_mutually_exclusive_group(required=True)
+    who.add_argument("--guild", type=int, help="a server id")
+    who.add_argument("--member", type=int, help="a member id")
+    exp.add_argument("--out", help="write here instead of standard output")
     return parser
+
+
+def database_command(args: argparse.Namespace, config: Config) -> int:
+    from bot import ops
+
+    try:
+        if args.command == "export":
+            data = ops.export_json(
+                ops.export(config.database_path, guild_id=args.guild, member_id=args.member)
+            )
+            if args.out:
+                Path(args.out).write_text(data, encoding="utf-8")
+                print(f"Wrote {args.out}")
+            else:
+                print(data)
+            return 0
+        if args.db_command == "backup":
+            size = ops.backup(config.database_path, Path(args.path))
+            print(f"Backed up {config.database_path} to {args.path} ({size:,} bytes)")
+            return 0
+        healthy, lines = ops.check(config.database_path)
+        print("\n".join(lines))
+        return 0 if healthy else 1
+    except (FileNotFoundError, sqlite3.Error) as exc:
+        print(f"{exc}", file=sys.stderr)
+        return 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.essays_command == "import":
             return import_essay(args, config.essays_dir)
         return check_essays(config.essays_dir)
+    if args.command in ("db", "export"):
+        return database_command(args, config)
     setup_logging(config)
     runner = sync_commands if args.command == "sync" else run_bot
     try:

@@ -150,6 +150,14 @@ class Projectionist(commands.Bot):
         log.info("Synced %d commands", len(synced))
         return True
 
+    async def on_app_command_completion(
+        self,
+        interaction: discord.Interaction,
+        command: app_commands.Command | app_commands.ContextMenu,
+    ) -> None:
+        took = (discord.utils.utcnow() - interaction.created_at).total_seconds() * 1000
+        log.info("member %s ran /%s in %.0f ms", interaction.user.id, command.qualified_name, took)
+
     async def close(self) -> None:
         try:
             if self.scheduler is not None:

@@ -203,13 +203,28 @@ class Quotes:
             where.append("essay_id = ?")
             params.append(essay_id)
         condition = " AND ".join(where)
+        rng = rng or random.Random()
+        if len(where) == 1:
+            # Any quote of the server: a random point in its numbering, then the next quote at
+            # or after it (numbers have gaps where quotes were removed), via the unique index.
+            top = await self.db.fetchval(
+                "SELECT max(number) FROM quotes WHERE guild_id = ?", params
+            )
+            if not top:
+                raise UserError(
+                    "No quotes match that yet. Save one with “Save as quote” on a message."
+                )
+            row = await self.db.fetchone(
+                "SELECT * FROM quotes WHERE guild_id = ? AND number >= ? ORDER BY number LIMIT 1",
+                (guild_id, rng.randint(1, top)),
+            )
+            return self._quote(row)
         count = await self.db.fetchval(f"SELECT count(*) FROM quotes WHERE {condition}", params)
         if not count:
             raise UserError("No quotes match that yet. Save one with “Save as quote” on a message.")
-        offset = (rng or random.Random()).randrange(count)
         row = await self.db.fetchone(
             f"SELECT * FROM quotes WHERE {condition} ORDER BY id LIMIT 1 OFFSET ?",
-            (*params, offset),
+            (*params, rng.randrange(count)),
         )
         return self._quote(row)
 

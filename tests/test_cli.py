@@ -94,3 +94,37 @@ def test_the_token_is_redacted_from_log_lines():
     )
     assert RedactToken("tok.en.SENTINEL").filter(record)
     assert record.getMessage() == "connecting with [redacted]"
+
+
+def test_db_backup_check_and_export(tmp_path):
+    import asyncio
+    import sqlite3
+
+    from bot.db import Database
+
+    async def make():
+        db = await Database.open(tmp_path / "live.db")
+        await db.migrate()
+        async with db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO quotes (guild_id, number, text, author_id, saved_by, saved_at) "
+                "VALUES (5, 1, 'Hello there', 7, 8, 0)"
+            )
+        await db.close()
+
+    asyncio.run(make())
+    env = {"DATABASE_PATH": str(tmp_path / "live.db")}
+    result = cli("db", "backup", str(tmp_path / "copy.db"), cwd=tmp_path, env_extra=env)
+    assert result.returncode == 0, result.stderr
+    copy = sqlite3.connect(tmp_path / "copy.db")
+    assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert copy.execute("SELECT text FROM quotes").fetchone()[0] == "Hello there"
+    copy.close()
+    checked = cli("db", "check", cwd=tmp_path, env_extra=env)
+    assert checked.returncode == 0 and "integrity: ok" in checked.stdout
+    exported = cli("export", "--member", "7", cwd=tmp_path, env_extra=env)
+    assert '"text": "Hello there"' in exported.stdout
+    missing = cli(
+        "db", "check", cwd=tmp_path, env_extra={"DATABASE_PATH": str(tmp_path / "none.db")}
+    )
+    assert missing.returncode == 1

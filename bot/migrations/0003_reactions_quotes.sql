@@ -14,6 +14,7 @@ CREATE TABLE tracked_messages (
     deleted_at  INTEGER
 );
 CREATE INDEX tracked_section ON tracked_messages (section_id) WHERE section_id IS NOT NULL;
+CREATE INDEX tracked_essay ON tracked_messages (essay_id, guild_id) WHERE essay_id IS NOT NULL;
 CREATE INDEX tracked_quote ON tracked_messages (quote_id) WHERE quote_id IS NOT NULL;
 CREATE INDEX tracked_recent ON tracked_messages (created_at);
 

@@ -67,6 +67,24 @@ async def run_bot(config: Config) -> int:
     return 0
 
 
+def start_demo(config: Config, db: str | None, port: int | None) -> int:
+    try:
+        import simcord  # noqa: F401
+
+        from bot.demo import run_demo
+    except ImportError:
+        print(NO_TOKEN, file=sys.stderr)
+        print(
+            "The offline demo needs the demo extra: pip install -e '.[demo]' (make run does it).",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        return asyncio.run(run_demo(config, database=Path(db) if db else None, port=port))
+    except KeyboardInterrupt:
+        return 0
+
+
 def stop_on_signals(bot: discord.Client) -> None:
     """SIGTERM and Ctrl-C close the bot cleanly: pending writes flushed, the database closed."""
     loop = asyncio.get_running_loop()
@@ -146,7 +164,12 @@ def check_essays(essays_dir: Path) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Projectionist")
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="run the bot on Discord (the default)")
+    sub.add_parser(
+        "run", help="run the bot on Discord; without a token, the offline demo (default)"
+    )
+    demo = sub.add_parser("demo", help="the offline demo: a simulated server in your browser")
+    demo.add_argument("--db", help="keep the demo's database in this file (default: a temp file)")
+    demo.add_argument("--port", type=int, help="the loopback port for the preview")
     sub.add_parser("sync", help="push the slash command tree to Discord now")
     essays = sub.add_parser("essays", help="work with the essays folder")
     essays_sub = essays.add_subparsers(dest="essays_command", required=True)
@@ -213,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("db", "export"):
         return database_command(args, config)
     setup_logging(config)
+    if args.command == "demo" or (args.command in (None, "run") and not config.token):
+        return start_demo(config, getattr(args, "db", None), getattr(args, "port", None))
+    log.info("Using the real Discord with the token from DISCORD_TOKEN")
     runner = sync_commands if args.command == "sync" else run_bot
     try:
         return asyncio.run(runner(config))

@@ -73,6 +73,10 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
 
 
 class ProjectionistTree(app_commands.CommandTree):
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        interaction.extras["started"] = time.perf_counter()
+        return True
+
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
@@ -99,6 +103,7 @@ class Projectionist(commands.Bot):
         self.stats: Stats | None = None
         self.scheduler: Scheduler | None = None
         self.week_runner = None  # set by the films cog
+        self.demo_requests = None  # the offline demo's clock requests
 
     async def setup_hook(self) -> None:
         started = time.perf_counter()
@@ -120,7 +125,7 @@ class Projectionist(commands.Bot):
         self.quotes = Quotes(self.db)
         self.stats = Stats(self.db)
         self.scheduler = Scheduler(self.db, clock=lambda: discord.utils.utcnow().timestamp())
-        for extension in EXTENSIONS:
+        for extension in EXTENSIONS + (("cogs.demo",) if self.config.demo else ()):
             await self.load_extension(extension)
         await self.sync_commands(force=self.config.force_sync)
         self.scheduler.start(self.wait_until_ready)
@@ -155,7 +160,7 @@ class Projectionist(commands.Bot):
         interaction: discord.Interaction,
         command: app_commands.Command | app_commands.ContextMenu,
     ) -> None:
-        took = (discord.utils.utcnow() - interaction.created_at).total_seconds() * 1000
+        took = (time.perf_counter() - interaction.extras.get("started", time.perf_counter())) * 1000
         log.info("member %s ran /%s in %.0f ms", interaction.user.id, command.qualified_name, took)
 
     async def close(self) -> None:

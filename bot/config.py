@@ -26,6 +26,7 @@ class Config:
     log_level: str = "INFO"
     force_sync: bool = False
     reconcile_days: int = 14
+    demo: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "database_path", Path(self.database_path))

@@ -1,0 +1,112 @@
+"""The offline demo: the real bot against a simulated Discord server, shown in the browser.
+
+Needs the `demo` extra (simcord with its local preview). Nothing leaves this machine: the
+preview listens on loopback only, and its address carries a secret token printed once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import discord
+
+from bot.config import Config
+
+log = logging.getLogger(__name__)
+
+SEED_ESSAY_KEY = "sera-elisabeth-shue-in-leaving-las-vegas"
+
+
+async def seed(env, bot) -> dict:
+    """A film club with something to see at once."""
+    guild = env.create_guild("Film Club")
+    general = guild.create_text_channel("general")
+    weekly = guild.create_text_channel("film-of-the-week")
+    mods = guild.create_role("Moderators", permissions=discord.Permissions(manage_guild=True))
+    visitor = guild.add_member(env.create_user("you"), roles=[mods])
+    alice = guild.add_member(env.create_user("alice"))
+    bob = guild.add_member(env.create_user("bob"))
+
+    await visitor.slash(general, "film settings", channel=weekly, timezone="America/New_York")
+    await visitor.slash(
+        general, "film start", title="Leaving Las Vegas", year=1995, essay=SEED_ESSAY_KEY
+    )
+    thread = weekly.threads[0]
+    await visitor.slash(general, "film prompt add", text="Which scene of Sera's stayed with you?")
+    await visitor.slash(general, "film prompt now")
+    prompt = thread.history()[-1]
+    await alice.react(prompt, "🎬")
+    await bob.react(prompt, "❤️")
+    said = await alice.send(
+        thread, "Shue never asks for our pity. That's what makes it unbearable."
+    )
+    await bob.send(thread, "The therapist scenes feel like a documentary.")
+    await bob.context_menu(thread, "Save as quote", said)
+    await alice.slash(
+        general, "film rate", stars=5, take="Shue is devastating and never sentimental."
+    )
+    await bob.slash(general, "film rate", stars=4)
+    await alice.slash(general, "film nominate", title="Heat", year=1995)
+    await bob.slash(general, "film nominate", title="Thief", year=1981)
+    await visitor.slash(
+        general, "essay read", essay=SEED_ESSAY_KEY, section="the-pact-love-without-redemption"
+    )
+    return {
+        "guild": guild,
+        "general": general,
+        "weekly": weekly,
+        "thread": thread,
+        "viewers": [visitor, alice, bob],
+    }
+
+
+async def run_demo(
+    config: Config,
+    *,
+    database: Path | None = None,
+    port: int | None = None,
+    on_ready: Callable[[str, object, dict], Awaitable[None]] | None = None,
+) -> int:
+    """Run until the preview session ends. `on_ready(url, preview, world)` is for tests."""
+    import simcord
+
+    from bot import create_bot
+
+    with tempfile.TemporaryDirectory(prefix="projectionist-demo-") as tmp:
+        db_path = database or Path(tmp) / "demo.db"
+        demo_config = dataclasses.replace(config, token=None, database_path=db_path, demo=True)
+        bot = create_bot(demo_config)
+        bot.demo_requests = asyncio.Queue()
+        env = simcord.Env(bot, check_errors=False)
+        await env.start()
+        try:
+            world = await seed(env, bot)
+            async with env.preview(
+                world["thread"], viewers=world["viewers"], layout="channel", port=port
+            ) as preview:
+                url = preview.url
+                if on_ready is not None:
+                    await on_ready(url, preview, world)
+                else:
+                    print(
+                        f"Projectionist offline demo (no Discord token set): open {url}", flush=True
+                    )
+                closed = asyncio.create_task(preview.wait_closed())
+                while not closed.done():
+                    request = asyncio.create_task(bot.demo_requests.get())
+                    done, _ = await asyncio.wait(
+                        {closed, request}, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    if request in done:
+                        await env.advance_time(request.result() * 3600)
+                    else:
+                        request.cancel()
+        finally:
+            await env.shutdown()
+            await bot.close()
+    return 0

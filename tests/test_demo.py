@@ -1,0 +1,48 @@
+"""The offline demo starts without a token, seeds its world and serves its page on loopback."""
+
+import asyncio
+
+import aiohttp
+
+from bot import Config
+from bot.demo import run_demo
+from tests.conftest import ROOT
+
+
+async def test_the_demo_seeds_a_film_club_and_serves_its_page(tmp_path, capsys):
+    seen = {}
+
+    async def visit(url: str, preview, world) -> None:
+        assert url.startswith("http://127.0.0.1:")
+        async with aiohttp.ClientSession() as session, session.get(url.split("#")[0]) as page:
+            seen["status"] = page.status
+            seen["html"] = await page.text()
+        seen["snapshot"] = await preview.snapshot()
+        visitor, thread = world["viewers"][0], world["thread"]
+        r = await visitor.slash(world["general"], "demo advance", hours=30)
+        seen["advance"] = r.response.content
+
+        async def close_when_the_next_prompt_is_up():
+            for _ in range(200):
+                if any(
+                    "Prompt 2 ·" in str(m.embeds[0].author.name)
+                    for m in thread.history()
+                    if m.embeds
+                ):
+                    seen["second_prompt"] = True
+                    break
+                await asyncio.sleep(0.05)
+            await preview.close()
+
+        seen["closer"] = asyncio.create_task(close_when_the_next_prompt_is_up())
+
+    config = Config(essays_dir=ROOT / "essays", database_path=tmp_path / "unused.db")
+    assert await run_demo(config, database=tmp_path / "demo.db", on_ready=visit) == 0
+    assert seen["status"] == 200 and "<html" in seen["html"].lower()
+    text = str(seen["snapshot"])
+    assert "Prompt 1 · Leaving Las Vegas (1995)" in text
+    assert "Which scene of Sera's stayed with you?" in text
+    assert "take on Leaving Las Vegas (1995)" in text
+    assert seen["advance"] == "Moving the clock forward 30 hours…"
+    assert seen.get("second_prompt"), "advancing the clock fired the next scheduled prompt"
+    assert capsys.readouterr().out == "", "the URL is handed to the caller, not printed or logged"

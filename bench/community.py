@@ -16,7 +16,7 @@ CHANNEL_ID = 900_000_000_000_000_002
 MEMBER_BASE = 800_000_000_000_000_000
 MESSAGE_BASE = 700_000_000_000_000_000
 EMOJIS = ["🎬", "🔥", "❤", "👍", "🍿", "😢", "🤯", "⭐"]
-WORDS = [
+FILM_WORDS = [
     "camera",
     "light",
     "shadow",
@@ -70,6 +70,54 @@ WORDS = [
     "hotel",
     "therapy",
 ]
+SYLLABLES = [
+    "ka",
+    "lo",
+    "mi",
+    "ne",
+    "ru",
+    "sa",
+    "te",
+    "vo",
+    "da",
+    "fi",
+    "go",
+    "hu",
+    "ja",
+    "ke",
+    "li",
+    "mo",
+    "nu",
+    "pa",
+    "qui",
+    "re",
+    "si",
+    "to",
+    "va",
+    "we",
+    "xa",
+    "yo",
+    "ze",
+]
+
+
+def _vocabulary(size: int = 4000, seed: int = 11) -> list[str]:
+    """Film words plus invented ones: prose has a long tail of rarer words, so a search matches
+    a share of the corpus as it would in real essays, not a third of everything."""
+    rng = random.Random(seed)
+    words = list(FILM_WORDS)
+    while len(words) < size:
+        words.append("".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))))
+    return words
+
+
+WORDS = _vocabulary()
+# Zipf-like weights: the first words are common, the tail rare.
+WEIGHTS = [1 / (rank + 1) for rank in range(len(WORDS))]
+
+
+def word(rng: random.Random) -> str:
+    return rng.choices(WORDS, WEIGHTS)[0]
 
 
 @dataclass(frozen=True)
@@ -105,7 +153,7 @@ class Scale:
 
 
 def sentence(rng: random.Random) -> str:
-    words = [rng.choice(WORDS) for _ in range(rng.randint(8, 20))]
+    words = rng.choices(WORDS, WEIGHTS, k=rng.randint(8, 20))
     return " ".join(words).capitalize() + rng.choice(".!?..")
 
 
@@ -117,15 +165,13 @@ def essay_markdown(i: int, rng: random.Random) -> str:
     sections = rng.randint(6, 12)
     per_section = 10_000 // sections
     parts = [
-        f"Title: Essay {i:04} on {rng.choice(WORDS)}\nFilm: Film {i:04}\nYear: {1930 + i % 90}\nDirector: Director {i % 97}\n"
+        f"Title: Essay {i:04} on {word(rng)}\nFilm: Film {i:04}\nYear: {1930 + i % 90}\nDirector: Director {i % 97}\n"
     ]
     for s in range(sections):
         body = []
         while sum(len(p) for p in body) < per_section:
             body.append(paragraph(rng))
-        heading = (
-            f"## Part {s + 1}: The {rng.choice(WORDS)} and the {rng.choice(WORDS)}\n" if s else ""
-        )
+        heading = f"## Part {s + 1}: The {word(rng)} and the {word(rng)}\n" if s else ""
         parts.append(heading + "\n" + "\n\n".join(body))
     return "\n\n".join(parts) + "\n"
 

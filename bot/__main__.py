@@ -183,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--out", help="where to write (default: essays/<title>.md)")
     imp.add_argument("--force", action="store_true", help="replace an existing file")
     essays_sub.add_parser("check", help="parse every essay and report problems")
+    invite = sub.add_parser("invite", help="the link that adds the bot to a server")
+    invite.add_argument("client_id", type=int, help="the application's client id")
     db = sub.add_parser("db", help="the database file")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_backup = db_sub.add_parser("backup", help="a consistent copy, safe while the bot runs")
@@ -233,6 +235,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.essays_command == "import":
             return import_essay(args, config.essays_dir)
         return check_essays(config.essays_dir)
+    if args.command == "invite":
+        from bot.client import invite_url
+
+        print(invite_url(args.client_id))
+        return 0
     if args.command in ("db", "export"):
         return database_command(args, config)
     setup_logging(config)

@@ -25,6 +25,26 @@ from bot.timers import Scheduler
 
 log = logging.getLogger(__name__)
 
+# What the bot needs in the channels it posts in, and nothing more.
+INVITE_PERMISSIONS = discord.Permissions(
+    view_channel=True,
+    send_messages=True,
+    send_messages_in_threads=True,
+    create_public_threads=True,
+    embed_links=True,
+    attach_files=True,
+    read_message_history=True,
+)
+
+
+def invite_url(client_id: int) -> str:
+    return discord.utils.oauth_url(
+        client_id,
+        permissions=INVITE_PERMISSIONS,
+        scopes=("bot", "applications.commands"),
+    )
+
+
 EXTENSIONS = ("cogs.essays", "cogs.films", "cogs.reactions", "cogs.quotes", "cogs.stats")
 TREE_HASH_KEY = "command_tree_hash"
 
@@ -174,6 +194,20 @@ class Projectionist(commands.Bot):
             if self.db is not None:
                 await self.db.close()
                 self.db = None
+
+
+async def build_offline(config: Config) -> Projectionist:
+    """A bot set up as at start-up (database, essays, cogs) without connecting or pushing
+    commands, for tools that read its command tree or drive its layers directly."""
+    bot = create_bot(config)
+
+    async def no_push(*args: object, **kwargs: object) -> list:
+        return []
+
+    bot.tree.sync = no_push  # type: ignore[method-assign]
+    await bot._async_setup_hook()
+    await bot.setup_hook()
+    return bot
 
 
 async def track(

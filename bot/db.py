@@ -38,37 +38,49 @@ def bundled_migrations() -> list[tuple[int, str, str]]:
     return found
 
 
-class Database:
-    """The bot's only connection. Every statement runs under one lock, so a transaction is never
-    interleaved with another coroutine's statements on the same connection."""
+PRAGMAS = (
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA busy_timeout = 5000",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA cache_size = -16000",  # 16 MB of pages each: the hot part of reactions stays in memory
+)
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+
+async def _connect(path: Path) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn.row_factory = aiosqlite.Row
+    for pragma in PRAGMAS:
+        async with conn.execute(pragma) as cursor:
+            await cursor.fetchall()
+    return conn
+
+
+class Database:
+    """One writer connection, used under a lock held across each whole transaction, and one
+    reader connection for queries. In WAL mode the reader sees the last committed state and
+    never waits for a write batch, so a burst of writes does not stall members' commands."""
+
+    def __init__(
+        self, conn: aiosqlite.Connection, reader: aiosqlite.Connection, path: Path
+    ) -> None:
         self._conn = conn
+        self._reader = reader
         self._lock = asyncio.Lock()
         self.path = path
 
     @classmethod
     async def open(cls, path: str | Path) -> Database:
         path = Path(path)
-        if str(path) != ":memory:":
-            path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(path, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        db = cls(conn, path)
-        for pragma in (
-            "PRAGMA journal_mode = WAL",
-            "PRAGMA busy_timeout = 5000",
-            "PRAGMA foreign_keys = ON",
-            "PRAGMA synchronous = NORMAL",
-            "PRAGMA cache_size = -32000",  # 32 MB of pages: the hot part of reactions stays in memory
-            "PRAGMA wal_autocheckpoint = 4000",
-        ):
-            async with conn.execute(pragma) as cursor:
-                await cursor.fetchall()
-        return db
+        path.parent.mkdir(parents=True, exist_ok=True)
+        writer = await _connect(path)
+        async with writer.execute("PRAGMA wal_autocheckpoint = 4000") as cursor:
+            await cursor.fetchall()
+        return cls(writer, await _connect(path), path)
 
     async def close(self) -> None:
         async with self._lock:
+            await self._reader.close()
             await self._conn.close()
 
     @asynccontextmanager
@@ -87,13 +99,13 @@ class Database:
     async def fetchall(
         self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
     ) -> list[aiosqlite.Row]:
-        async with self._lock, self._conn.execute(sql, params) as cursor:
+        async with self._reader.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
     async def fetchone(
         self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
     ) -> aiosqlite.Row | None:
-        async with self._lock, self._conn.execute(sql, params) as cursor:
+        async with self._reader.execute(sql, params) as cursor:
             return await cursor.fetchone()
 
     async def fetchval(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:

@@ -10,7 +10,8 @@ import asyncio
 import dataclasses
 import logging
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import discord
@@ -53,9 +54,11 @@ async def seed(env, bot) -> dict:
     await bob.slash(general, "film rate", stars=4)
     await alice.slash(general, "film nominate", title="Heat", year=1995)
     await bob.slash(general, "film nominate", title="Thief", year=1981)
-    await visitor.slash(
+    read = await visitor.slash(
         general, "essay read", essay=SEED_ESSAY_KEY, section="the-pact-love-without-redemption"
     )
+    await alice.react(read.response.message, "🎬")
+    await bob.react(read.response.message, "🔥")
     return {
         "guild": guild,
         "general": general,
@@ -65,14 +68,9 @@ async def seed(env, bot) -> dict:
     }
 
 
-async def run_demo(
-    config: Config,
-    *,
-    database: Path | None = None,
-    port: int | None = None,
-    on_ready: Callable[[str, object, dict], Awaitable[None]] | None = None,
-) -> int:
-    """Run until the preview session ends. `on_ready(url, preview, world)` is for tests."""
+@asynccontextmanager
+async def demo_world(config: Config, database: Path | None = None) -> AsyncIterator[tuple]:
+    """(env, bot, world): the bot running against a seeded, simulated Film Club."""
     import simcord
 
     from bot import create_bot
@@ -85,28 +83,37 @@ async def run_demo(
         env = simcord.Env(bot, check_errors=False)
         await env.start()
         try:
-            world = await seed(env, bot)
-            async with env.preview(
-                world["thread"], viewers=world["viewers"], layout="channel", port=port
-            ) as preview:
-                url = preview.url
-                if on_ready is not None:
-                    await on_ready(url, preview, world)
-                else:
-                    print(
-                        f"Projectionist offline demo (no Discord token set): open {url}", flush=True
-                    )
-                closed = asyncio.create_task(preview.wait_closed())
-                while not closed.done():
-                    request = asyncio.create_task(bot.demo_requests.get())
-                    done, _ = await asyncio.wait(
-                        {closed, request}, return_when=asyncio.FIRST_COMPLETED
-                    )
-                    if request in done:
-                        await env.advance_time(request.result() * 3600)
-                    else:
-                        request.cancel()
+            yield env, bot, await seed(env, bot)
         finally:
             await env.shutdown()
             await bot.close()
+
+
+async def run_demo(
+    config: Config,
+    *,
+    database: Path | None = None,
+    port: int | None = None,
+    on_ready: Callable[[str, object, dict], Awaitable[None]] | None = None,
+) -> int:
+    """Run until the preview session ends. `on_ready(url, preview, world)` is for tests."""
+    async with (
+        demo_world(config, database) as (env, bot, world),
+        env.preview(
+            world["thread"], viewers=world["viewers"], layout="channel", port=port
+        ) as preview,
+    ):
+        url = preview.url
+        if on_ready is not None:
+            await on_ready(url, preview, world)
+        else:
+            print(f"Projectionist offline demo (no Discord token set): open {url}", flush=True)
+        closed = asyncio.create_task(preview.wait_closed())
+        while not closed.done():
+            request = asyncio.create_task(bot.demo_requests.get())
+            done, _ = await asyncio.wait({closed, request}, return_when=asyncio.FIRST_COMPLETED)
+            if request in done:
+                await env.advance_time(request.result() * 3600)
+            else:
+                request.cancel()
     return 0

@@ -82,10 +82,25 @@ def test_the_bundled_library_checks_clean():
     assert result.returncode == 0, result.stdout
 
 
-def test_run_without_a_token_says_what_to_set(tmp_path):
-    result = cli("run", cwd=tmp_path)
-    assert result.returncode == 2
-    assert "No DISCORD_TOKEN is set" in result.stderr and ".env" in result.stderr
+def test_run_without_a_token_starts_the_offline_demo(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+    env["PYTHONPATH"] = str(ROOT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline()
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+    assert line.startswith(
+        "Projectionist offline demo (no Discord token set): open http://127.0.0.1:"
+    )
 
 
 def test_the_token_is_redacted_from_log_lines():

@@ -58,6 +58,7 @@ CREATE UNIQUE INDEX quotes_source ON quotes (guild_id, source_message_id)
 CREATE INDEX quotes_author ON quotes (guild_id, author_id);
 CREATE INDEX quotes_saver ON quotes (guild_id, saved_by);
 CREATE INDEX quotes_section ON quotes (section_id) WHERE section_id IS NOT NULL;
+CREATE INDEX quotes_essay ON quotes (essay_id, guild_id) WHERE essay_id IS NOT NULL;
 
 CREATE VIRTUAL TABLE quotes_fts USING fts5 (
     text, author_name,

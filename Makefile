@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test bench lint format essays-check clean
+.PHONY: run demo test bench docs screenshots lint format essays-check clean
 
 SCALE ?= 1.0
 
@@ -24,11 +24,21 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 run: $(RUN_STAMP)
 	$(BIN)/python -m bot run
 
+demo: $(RUN_STAMP)
+	$(BIN)/python -m bot demo
+
 test: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m bot essays check
 	$(BIN)/pytest -q
+	$(BIN)/python -m bench.run --scale 0.01 --out /tmp/projectionist-bench-smoke.json
+
+docs: $(TEST_STAMP)
+	$(BIN)/python -m scripts.command_reference --write README.md
+
+screenshots: $(RUN_STAMP)
+	$(BIN)/python -m scripts.screenshots
 
 bench: $(TEST_STAMP)
 	$(BIN)/python -m bench.run --scale $(SCALE)

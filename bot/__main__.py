@@ -27,27 +27,10 @@ NO_TOKEN = (
 )
 
 
-class RedactToken(logging.Filter):
-    """Replace the token wherever it would appear in a log line."""
-
-    def __init__(self, secret: str | None) -> None:
-        super().__init__()
-        self.secret = secret
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secret:
-            message = record.getMessage()
-            if self.secret in message:
-                record.msg = message.replace(self.secret, "[redacted]")
-                record.args = ()
-        return True
-
-
 def setup_logging(config: Config) -> None:
-    discord.utils.setup_logging(level=config.log_level_number, root=True)
-    redact = RedactToken(config.token)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(redact)
+    from bot.logs import setup_logging as setup
+
+    setup(config.log_level_number, config.token)
 
 
 async def run_bot(config: Config) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import signal
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -17,6 +18,7 @@ from pathlib import Path
 import discord
 
 from bot.config import Config
+from bot.logs import redact
 
 log = logging.getLogger(__name__)
 
@@ -104,16 +106,24 @@ async def run_demo(
         ) as preview,
     ):
         url = preview.url
+        redact(preview.capability)
         if on_ready is not None:
             await on_ready(url, preview, world)
         else:
             print(f"Projectionist offline demo (no Discord token set): open {url}", flush=True)
         closed = asyncio.create_task(preview.wait_closed())
-        while not closed.done():
-            request = asyncio.create_task(bot.demo_requests.get())
-            done, _ = await asyncio.wait({closed, request}, return_when=asyncio.FIRST_COMPLETED)
-            if request in done:
-                await env.advance_time(request.result() * 3600)
-            else:
-                request.cancel()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, closed.cancel)
+        try:
+            while not closed.done():
+                request = asyncio.create_task(bot.demo_requests.get())
+                done, _ = await asyncio.wait({closed, request}, return_when=asyncio.FIRST_COMPLETED)
+                if request in done:
+                    await env.advance_time(request.result() * 3600)
+                else:
+                    request.cancel()
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
     return 0

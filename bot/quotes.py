@@ -234,7 +234,9 @@ class Quotes:
             return []
         rows = await self.db.fetchall(
             "SELECT q.* FROM quotes_fts JOIN quotes q ON q.id = quotes_fts.rowid "
-            "WHERE quotes_fts MATCH ? AND q.guild_id = ? ORDER BY bm25(quotes_fts) LIMIT ?",
+            # Newest matches first: FTS5 walks its index in rowid order and stops after `limit`,
+            # where ranking would score every match (tens of thousands for common words).
+            "WHERE quotes_fts MATCH ? AND q.guild_id = ? ORDER BY quotes_fts.rowid DESC LIMIT ?",
             (match, guild_id, limit),
         )
         return [self._quote(row) for row in rows]

@@ -34,7 +34,6 @@ class StatsCog(commands.Cog, name="Stats"):
     @app_commands.autocomplete(essay=essay_autocomplete)
     async def essay(self, interaction: discord.Interaction, essay: str) -> None:
         found = self.bot.library.resolve_essay(interaction.guild_id, essay)
-        await self.bot.recorder.flush()
         sections = await self.bot.stats.essay(found, interaction.guild_id)
         names = await self.bot.stats.emoji_names()
         chart = bar_chart(
@@ -56,7 +55,6 @@ class StatsCog(commands.Cog, name="Stats"):
         self, interaction: discord.Interaction, member: discord.Member | None = None
     ) -> None:
         target = member or interaction.user
-        await self.bot.recorder.flush()
         stats = await self.bot.stats.member(interaction.guild_id, target.id)
         await interaction.response.send_message(
             embed=member_stats_embed(target.display_name, stats)
@@ -67,7 +65,6 @@ class StatsCog(commands.Cog, name="Stats"):
     async def server(
         self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 3650] = 30
     ) -> None:
-        await self.bot.recorder.flush()
         stats = await self.bot.stats.server(interaction.guild_id, now_epoch() - days * 86400)
         await interaction.response.send_message(embed=server_stats_embed(days, stats))
 

@@ -5,7 +5,6 @@ import os
 import subprocess
 import sys
 
-from bot.__main__ import RedactToken
 from tests.conftest import ROOT, SEED_ESSAY, SEED_TEXT
 
 
@@ -103,12 +102,20 @@ def test_run_without_a_token_starts_the_offline_demo(tmp_path):
     )
 
 
-def test_the_token_is_redacted_from_log_lines():
-    record = logging.LogRecord(
-        "x", logging.INFO, __file__, 1, "connecting with %s", ("tok.en.SENTINEL",), None
-    )
-    assert RedactToken("tok.en.SENTINEL").filter(record)
-    assert record.getMessage() == "connecting with [redacted]"
+def test_secrets_are_redacted_from_log_lines(caplog):
+    from bot.logs import RedactSecrets, redact
+
+    redact("tok.en.SENTINEL")
+    logger = logging.getLogger("sentinel-test")
+    logger.addFilter(RedactSecrets())
+    with caplog.at_level(logging.INFO, logger="sentinel-test"):
+        logger.info("connecting with %s", "tok.en.SENTINEL")
+        logger.info("preview at http://127.0.0.1:1/#tok.en.SENTINEL")
+    assert [r.getMessage() for r in caplog.records] == [
+        "connecting with [redacted]",
+        "preview at http://127.0.0.1:1/#[redacted]",
+    ]
+    assert "SENTINEL" not in caplog.text
 
 
 def test_db_backup_check_and_export(tmp_path):
@@ -143,3 +150,14 @@ def test_db_backup_check_and_export(tmp_path):
         "db", "check", cwd=tmp_path, env_extra={"DATABASE_PATH": str(tmp_path / "none.db")}
     )
     assert missing.returncode == 1
+
+
+def test_the_readme_command_reference_matches_the_command_tree():
+    result = subprocess.run(
+        [sys.executable, "-m", "scripts.command_reference", "--check", str(ROOT / "README.md")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr

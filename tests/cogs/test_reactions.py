@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 
 import pytest
@@ -204,3 +205,33 @@ async def test_digest_and_stats_count_stored_reactions(club, emoji):
     attachment = r.response.attachments[0]
     assert attachment.filename == "essay-stats.png"
     assert (await attachment.read()).startswith(b"\x89PNG")
+
+
+async def test_sigterm_during_a_burst_commits_every_event_received(club):
+    import os
+    import signal
+
+    from bot.__main__ import stop_on_signals
+
+    env = club.env
+    post = await section_post(club)
+    members = [club.guild.add_member(env.create_user(f"s{i}")) for i in range(300)]
+    for member in members:  # delivered to the bot, not yet committed
+        env.backend.set_reaction(post.channel.id, post.id, "🎬", member.id, True)
+    await asyncio.sleep(0)
+    bot = env.bot
+    stop_on_signals(bot)
+    os.kill(os.getpid(), signal.SIGTERM)
+    for _ in range(200):
+        if bot.db is None:
+            break
+        await asyncio.sleep(0.01)
+    assert bot.db is None, "the bot closed"
+    import sqlite3
+
+    conn = sqlite3.connect(bot.config.database_path)
+    count = conn.execute(
+        "SELECT count(*) FROM reactions WHERE message_id = ?", (post.id,)
+    ).fetchone()[0]
+    conn.close()
+    assert count == 300

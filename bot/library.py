@@ -224,6 +224,7 @@ class Library:
         self.db = db
         self.essays: dict[int, EssayInfo] = {}
         self.guild_hidden: set[tuple[int, int]] = set()
+        self._visible: dict[int | None, list[EssayInfo]] = {}
 
     # --- catalog ---------------------------------------------------------------------
 
@@ -261,6 +262,7 @@ class Library:
             )
         self.essays = essays
         self.guild_hidden = {(row["guild_id"], row["essay_id"]) for row in hidden_rows}
+        self._visible = {}
 
     def is_visible(self, essay: EssayInfo, guild_id: int | None) -> bool:
         if essay.guild_id is not None and essay.guild_id != guild_id:
@@ -268,8 +270,12 @@ class Library:
         return (guild_id, essay.id) not in self.guild_hidden and bool(essay.sections)
 
     def visible(self, guild_id: int | None) -> list[EssayInfo]:
-        shown = [e for e in self.essays.values() if self.is_visible(e, guild_id)]
-        return sorted(shown, key=lambda e: (fold(e.title), e.id))
+        """A server's essays by title; computed once per server until the catalog changes."""
+        cached = self._visible.get(guild_id)
+        if cached is None:
+            shown = [e for e in self.essays.values() if self.is_visible(e, guild_id)]
+            cached = self._visible[guild_id] = sorted(shown, key=lambda e: (fold(e.title), e.id))
+        return cached
 
     def get(self, essay_id: int, guild_id: int | None) -> EssayInfo:
         essay = self.essays.get(essay_id)
@@ -363,10 +369,8 @@ class Library:
         match = fts_query(query)
         if match is None:
             return []
-        rows = await self.db.fetchall(
-            "SELECT s.id, s.essay_id, "
-            "snippet(sections_fts, 1, '**', '**', '…', 24) AS snip "
-            "FROM sections_fts JOIN sections s ON s.id = sections_fts.rowid "
+        ranked = await self.db.fetchall(
+            "SELECT s.id FROM sections_fts JOIN sections s ON s.id = sections_fts.rowid "
             "JOIN essays e ON e.id = s.essay_id "
             "WHERE sections_fts MATCH ? AND s.hidden = 0 AND e.hidden = 0 "
             "AND (e.guild_id IS NULL OR e.guild_id = ?) "
@@ -375,10 +379,25 @@ class Library:
             "ORDER BY bm25(sections_fts, 4.0, 1.0) LIMIT ?",
             (match, guild_id, guild_id, limit),
         )
+        if not ranked:
+            return []
+        # Snippets only for the hits shown: in the ranking query SQLite would build one for
+        # every matching section before sorting.
+        ids = [row[0] for row in ranked]
+        marks = ", ".join("?" for _ in ids)
+        snippets = await self.db.fetchall(
+            "SELECT sections_fts.rowid, s.essay_id, "
+            "snippet(sections_fts, 1, '**', '**', '…', 24) AS snip "
+            "FROM sections_fts JOIN sections s ON s.id = sections_fts.rowid "
+            f"WHERE sections_fts MATCH ? AND sections_fts.rowid IN ({marks})",
+            (match, *ids),
+        )
+        by_id = {row[0]: row for row in snippets}
+        rows = [by_id[i] for i in ids if i in by_id]
         hits = []
         for row in rows:
             essay = self.essays.get(row["essay_id"])
-            index = essay.section_index(row["id"]) if essay else None
+            index = essay.section_index(row[0]) if essay else None
             if essay is not None and index is not None:
                 hits.append(SearchHit(essay, essay.sections[index], row["snip"]))
         return hits

@@ -2,6 +2,7 @@
 
 import logging
 import os
+import signal
 import subprocess
 import sys
 
@@ -94,12 +95,14 @@ def test_run_without_a_token_starts_the_offline_demo(tmp_path):
     )
     try:
         line = process.stdout.readline()
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=30)
     finally:
         process.kill()
-        process.wait(timeout=10)
     assert line.startswith(
         "Projectionist offline demo (no Discord token set): open http://127.0.0.1:"
     )
+    assert code == 0, "SIGTERM shuts the demo down cleanly"
 
 
 def test_secrets_are_redacted_from_log_lines(caplog):
@@ -161,3 +164,42 @@ def test_the_readme_command_reference_matches_the_command_tree():
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_a_backup_taken_while_writes_run_passes_the_integrity_check(tmp_path):
+    import sqlite3
+    import threading
+
+    from bot import ops
+
+    live = tmp_path / "live.db"
+    conn = sqlite3.connect(live)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)")
+    conn.commit()
+    stop = threading.Event()
+
+    def write() -> None:
+        writer = sqlite3.connect(live, timeout=10)
+        n = 0
+        while not stop.is_set():
+            writer.execute("INSERT INTO t (body) VALUES (?)", ("x" * 500,))
+            n += 1
+            if n % 50 == 0:
+                writer.commit()
+        writer.commit()
+        writer.close()
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    try:
+        for i in range(5):
+            ops.backup(live, tmp_path / f"copy{i}.db")
+    finally:
+        stop.set()
+        thread.join()
+        conn.close()
+    for i in range(5):
+        copy = sqlite3.connect(tmp_path / f"copy{i}.db")
+        assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        copy.close()

@@ -107,14 +107,14 @@ async def run_demo(
     ):
         url = preview.url
         redact(preview.capability)
-        if on_ready is not None:
-            await on_ready(url, preview, world)
-        else:
-            print(f"Projectionist offline demo (no Discord token set): open {url}", flush=True)
         closed = asyncio.create_task(preview.wait_closed())
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, closed.cancel)
+        if on_ready is not None:
+            await on_ready(url, preview, world)
+        else:
+            print(f"Projectionist offline demo (no Discord token set): open {url}", flush=True)
         try:
             while not closed.done():
                 request = asyncio.create_task(bot.demo_requests.get())

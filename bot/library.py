@@ -369,8 +369,10 @@ class Library:
         match = fts_query(query)
         if match is None:
             return []
-        ranked = await self.db.fetchall(
-            "SELECT s.id FROM sections_fts JOIN sections s ON s.id = sections_fts.rowid "
+        rows = await self.db.fetchall(
+            "SELECT s.id, s.essay_id, "
+            "snippet(sections_fts, 1, '**', '**', '…', 24) AS snip "
+            "FROM sections_fts JOIN sections s ON s.id = sections_fts.rowid "
             "JOIN essays e ON e.id = s.essay_id "
             "WHERE sections_fts MATCH ? AND s.hidden = 0 AND e.hidden = 0 "
             "AND (e.guild_id IS NULL OR e.guild_id = ?) "
@@ -379,21 +381,6 @@ class Library:
             "ORDER BY bm25(sections_fts, 4.0, 1.0) LIMIT ?",
             (match, guild_id, guild_id, limit),
         )
-        if not ranked:
-            return []
-        # Snippets only for the hits shown: in the ranking query SQLite would build one for
-        # every matching section before sorting.
-        ids = [row[0] for row in ranked]
-        marks = ", ".join("?" for _ in ids)
-        snippets = await self.db.fetchall(
-            "SELECT sections_fts.rowid, s.essay_id, "
-            "snippet(sections_fts, 1, '**', '**', '…', 24) AS snip "
-            "FROM sections_fts JOIN sections s ON s.id = sections_fts.rowid "
-            f"WHERE sections_fts MATCH ? AND sections_fts.rowid IN ({marks})",
-            (match, *ids),
-        )
-        by_id = {row[0]: row for row in snippets}
-        rows = [by_id[i] for i in ids if i in by_id]
         hits = []
         for row in rows:
             essay = self.essays.get(row["essay_id"])

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import discord
+from discord import app_commands
 
 from bot.errors import UserError
+from bot.text import truncate
 
 
 def is_moderator(interaction: discord.Interaction) -> bool:
@@ -43,3 +45,35 @@ async def deliver(
     kwargs = {"view": view} if view is not None else {}
     callback = await interaction.response.send_message(embed=embed, ephemeral=ephemeral, **kwargs)
     return None if ephemeral else callback.message_id
+
+
+async def essay_choices(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """Autocomplete for an `essay` option, from the in-memory catalog."""
+    library = interaction.client.library  # type: ignore[attr-defined]
+    return [
+        app_commands.Choice(name=truncate(f"{e.title} — {e.film_line}", 100), value=e.key[:100])
+        for e in library.match_essays(interaction.guild_id, current)
+    ]
+
+
+async def section_choices(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """Autocomplete for a `section` option, within the essay typed beside it."""
+    library = interaction.client.library  # type: ignore[attr-defined]
+    typed = getattr(interaction.namespace, "essay", None)
+    if not typed:
+        return []
+    try:
+        essay = library.resolve_essay(interaction.guild_id, str(typed))
+    except UserError:
+        return []
+    return [
+        app_commands.Choice(
+            name=truncate(f"{s.position}. {s.heading}", 100),
+            value=s.slug if len(s.slug) <= 100 else str(s.position),
+        )
+        for s in library.match_sections(essay, current)
+    ]

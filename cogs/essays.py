@@ -24,7 +24,7 @@ from bot.render import (
     search_embed,
 )
 from bot.text import truncate
-from cogs._common import require_moderator
+from cogs._common import essay_choices, require_moderator, section_choices
 from cogs._essay_ui import (
     DYNAMIC_ITEMS,
     OpenSectionButton,
@@ -83,34 +83,6 @@ class Essays(commands.Cog):
 
     # --- autocomplete -----------------------------------------------------------------
 
-    async def essay_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return [
-            app_commands.Choice(name=truncate(f"{e.title} — {e.film_line}", 100), value=e.key[:100])
-            for e in self.library.match_essays(interaction.guild_id, current)
-        ]
-
-    async def section_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        typed_essay = getattr(interaction.namespace, "essay", None)
-        if not typed_essay:
-            return []
-        try:
-            essay = self.library.resolve_essay(interaction.guild_id, str(typed_essay))
-        except UserError:
-            return []
-        return [
-            app_commands.Choice(
-                name=truncate(f"{s.position}. {s.heading}", 100),
-                value=s.slug if len(s.slug) <= 100 else str(s.position),
-            )
-            for s in self.library.match_sections(essay, current)
-        ]
-
-    # --- members ----------------------------------------------------------------------
-
     @essay.command(name="list", description="Every essay in this server's library")
     async def list_essays(self, interaction: discord.Interaction) -> None:
         essays = self.library.visible(interaction.guild_id)
@@ -122,7 +94,7 @@ class Essays(commands.Cog):
     @app_commands.describe(
         essay="The essay to read", section="A section (leave empty for contents)"
     )
-    @app_commands.autocomplete(essay=essay_autocomplete, section=section_autocomplete)
+    @app_commands.autocomplete(essay=essay_choices, section=section_choices)
     async def read(
         self, interaction: discord.Interaction, essay: str, section: str | None = None
     ) -> None:
@@ -141,7 +113,7 @@ class Essays(commands.Cog):
 
     @essay.command(name="excerpt", description="A random passage from the library or one essay")
     @app_commands.describe(essay="Only from this essay")
-    @app_commands.autocomplete(essay=essay_autocomplete)
+    @app_commands.autocomplete(essay=essay_choices)
     async def excerpt(self, interaction: discord.Interaction, essay: str | None = None) -> None:
         found = self.library.resolve_essay(interaction.guild_id, essay) if essay else None
         passage = await self.library.random_passage(interaction.guild_id, found)
@@ -229,7 +201,7 @@ class Essays(commands.Cog):
 
     @essay.command(name="remove", description="Moderators: remove an essay from this server")
     @app_commands.describe(essay="The essay to remove")
-    @app_commands.autocomplete(essay=essay_autocomplete)
+    @app_commands.autocomplete(essay=essay_choices)
     async def remove(self, interaction: discord.Interaction, essay: str) -> None:
         require_moderator(interaction, "remove essays")
         found = self.library.resolve_essay(interaction.guild_id, essay)

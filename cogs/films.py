@@ -26,7 +26,7 @@ from bot.render_week import (
 from bot.render_week import stars as render_stars
 from bot.schedule import match_zones, parse_days, parse_time_of_day, slots_between, week_end, zone
 from bot.text import truncate
-from cogs._common import is_moderator, require_moderator
+from cogs._common import essay_choices, is_moderator, require_moderator
 from cogs._film_posts import (
     END_EVENT,
     POLL_EVENT,
@@ -77,12 +77,6 @@ class Films(commands.Cog):
     async def timezone_autocomplete(self, interaction: discord.Interaction, current: str):
         return [app_commands.Choice(name=z, value=z) for z in match_zones(current)]
 
-    async def essay_autocomplete(self, interaction: discord.Interaction, current: str):
-        return [
-            app_commands.Choice(name=truncate(f"{e.title} — {e.film_line}", 100), value=e.key[:100])
-            for e in self.bot.library.match_essays(interaction.guild_id, current)
-        ]
-
     async def title_autocomplete(self, interaction: discord.Interaction, current: str):
         suggestions = await self.films.suggested_titles(interaction.guild_id)
         typed = current.casefold()
@@ -106,6 +100,20 @@ class Films(commands.Cog):
             (interaction.guild_id,),
         )
         return row is not None and row["winner_title"] == title
+
+    async def week_channel(self, interaction: discord.Interaction) -> discord.TextChannel:
+        """The channel set with `/film settings`, or else the one the command was used in."""
+        settings = await self.films.settings(interaction.guild_id)
+        channel = (
+            interaction.guild.get_channel(settings.channel_id)
+            if settings.channel_id
+            else interaction.channel
+        )
+        if not isinstance(channel, discord.TextChannel):
+            raise UserError(
+                "The film of the week lives in a text channel. Pick one with `/film settings channel:`."
+            )
+        return channel
 
     # --- settings ---------------------------------------------------------------------
 
@@ -155,7 +163,7 @@ class Films(commands.Cog):
 
     @film.command(name="start", description="Moderators: start the film of the week")
     @app_commands.describe(title="The film", year="Its year", essay="An essay to discuss with it")
-    @app_commands.autocomplete(title=title_autocomplete, essay=essay_autocomplete)
+    @app_commands.autocomplete(title=title_autocomplete, essay=essay_choices)
     async def start(
         self,
         interaction: discord.Interaction,
@@ -169,15 +177,7 @@ class Films(commands.Cog):
             raise UserError(already_running_message())
         found = self.bot.library.resolve_essay(interaction.guild_id, essay) if essay else None
         settings = await self.films.settings(interaction.guild_id)
-        channel = (
-            interaction.guild.get_channel(settings.channel_id)
-            if settings.channel_id
-            else interaction.channel
-        )
-        if not isinstance(channel, discord.TextChannel):
-            raise UserError(
-                "I can only open the week in a text channel. Pick one with `/film settings channel:`."
-            )
+        channel = await self.week_channel(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         now = now_epoch()
         ends_at = week_end(now, settings.tz, settings.length_days)
@@ -411,12 +411,7 @@ class Films(commands.Cog):
             raise UserError(
                 "A poll needs at least two nominations; members add them with `/film nominate`."
             )
-        settings = await self.films.settings(interaction.guild_id)
-        channel = (
-            interaction.guild.get_channel(settings.channel_id)
-            if settings.channel_id
-            else interaction.channel
-        )
+        channel = await self.week_channel(interaction)
         poll = discord.Poll(question="Which film next?", duration=timedelta(hours=hours))
         for nomination in nominations:
             poll.add_answer(text=truncate(nomination.film_line, 55))

@@ -14,7 +14,7 @@ from bot.errors import UserError
 from bot.quotes import PAGE_SIZE, Quote, Quotes, comparable
 from bot.render_quotes import quote_embed, quote_lines, quote_list_embed
 from bot.text import truncate
-from cogs._common import deliver, is_moderator
+from cogs._common import deliver, essay_choices, is_moderator, section_choices
 from cogs._essay_ui import SafeItem
 
 
@@ -221,31 +221,6 @@ class QuotesCog(commands.Cog, name="Quotes"):
         self.bot.tree.remove_command(self.save_menu.name, type=self.save_menu.type)
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
 
-    async def essay_autocomplete(self, interaction: discord.Interaction, current: str):
-        return [
-            app_commands.Choice(name=truncate(f"{e.title} — {e.film_line}", 100), value=e.key[:100])
-            for e in self.bot.library.match_essays(interaction.guild_id, current)
-        ]
-
-    async def section_autocomplete(self, interaction: discord.Interaction, current: str):
-        typed = getattr(interaction.namespace, "essay", None)
-        try:
-            essay = (
-                self.bot.library.resolve_essay(interaction.guild_id, str(typed)) if typed else None
-            )
-        except UserError:
-            essay = None
-        if essay is None:
-            return []
-        return [
-            app_commands.Choice(
-                name=truncate(f"{s.position}. {s.heading}", 100), value=s.slug[:100]
-            )
-            for s in self.bot.library.match_sections(essay, current)
-        ]
-
-    # --- saving -----------------------------------------------------------------------
-
     async def save_as_quote(
         self, interaction: discord.Interaction, message: discord.Message
     ) -> None:
@@ -279,7 +254,7 @@ class QuotesCog(commands.Cog, name="Quotes"):
         essay="The essay it comes from",
         section="The section it comes from",
     )
-    @app_commands.autocomplete(essay=essay_autocomplete, section=section_autocomplete)
+    @app_commands.autocomplete(essay=essay_choices, section=section_choices)
     async def add(
         self,
         interaction: discord.Interaction,
@@ -328,7 +303,7 @@ class QuotesCog(commands.Cog, name="Quotes"):
 
     @quote.command(name="random", description="A random quote")
     @app_commands.describe(member="Only quotes of this member", essay="Only quotes from this essay")
-    @app_commands.autocomplete(essay=essay_autocomplete)
+    @app_commands.autocomplete(essay=essay_choices)
     async def random(
         self,
         interaction: discord.Interaction,

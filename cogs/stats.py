@@ -11,7 +11,7 @@ from discord.ext import commands
 from bot.chart import bar_chart
 from bot.client import Projectionist, now_epoch
 from bot.render_quotes import essay_stats_embed, member_stats_embed, server_stats_embed
-from bot.text import truncate
+from cogs._common import essay_choices
 
 CHART_NAME = "essay-stats.png"
 
@@ -24,14 +24,8 @@ class StatsCog(commands.Cog, name="Stats"):
     def __init__(self, bot: Projectionist) -> None:
         self.bot = bot
 
-    async def essay_autocomplete(self, interaction: discord.Interaction, current: str):
-        return [
-            app_commands.Choice(name=truncate(f"{e.title} — {e.film_line}", 100), value=e.key[:100])
-            for e in self.bot.library.match_essays(interaction.guild_id, current)
-        ]
-
     @stats.command(name="essay", description="Reactions and quotes per section of an essay")
-    @app_commands.autocomplete(essay=essay_autocomplete)
+    @app_commands.autocomplete(essay=essay_choices)
     async def essay(self, interaction: discord.Interaction, essay: str) -> None:
         found = self.bot.library.resolve_essay(interaction.guild_id, essay)
         sections = await self.bot.stats.essay(found, interaction.guild_id)

@@ -27,7 +27,8 @@ CREATE TABLE reactions (
     created_at INTEGER NOT NULL,
     PRIMARY KEY (message_id, user_id, emoji)
 ) WITHOUT ROWID;
-CREATE INDEX reactions_user ON reactions (user_id);
+-- No index by member: per-member reads are rare (/stats member, /privacy forget-me), writes
+-- are the hot path, and a second B-tree would double the pages each reaction batch touches.
 
 -- How to show a custom emoji key.
 CREATE TABLE emojis (

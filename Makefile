@@ -31,8 +31,8 @@ test: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m bot essays check
-	$(BIN)/pytest -q
 	$(BIN)/python -m bench.run --scale 0.01 --out /tmp/projectionist-bench-smoke.json
+	$(BIN)/pytest -q
 
 docs: $(TEST_STAMP)
 	$(BIN)/python -m scripts.command_reference --write README.md

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 MAX_ESSAY_BYTES = 512 * 1024
 EXCERPT_LIMIT = 600
 SEARCH_HITS = 5
+RANK_WINDOW = 50  # best matches ranked by FTS5 before the server's visibility is applied
 
 
 @dataclass(frozen=True)
@@ -225,6 +226,7 @@ class Library:
         self.essays: dict[int, EssayInfo] = {}
         self.guild_hidden: set[tuple[int, int]] = set()
         self._visible: dict[int | None, list[EssayInfo]] = {}
+        self._section_essay: dict[int, int] = {}
 
     # --- catalog ---------------------------------------------------------------------
 
@@ -261,6 +263,7 @@ class Library:
                 haystack=fold(" ".join(str(v) for v in described if v)),
             )
         self.essays = essays
+        self._section_essay = {s.id: e.id for e in essays.values() for s in e.sections}
         self.guild_hidden = {(row["guild_id"], row["essay_id"]) for row in hidden_rows}
         self._visible = {}
 
@@ -369,25 +372,53 @@ class Library:
         match = fts_query(query)
         if match is None:
             return []
+        # FTS5 ranks inside the index when asked for `ORDER BY rank LIMIT n` alone; joins, filters
+        # or snippets in the same query would make SQLite build every matching row first.
+        ranked = await self.db.fetchall(
+            "SELECT rowid FROM sections_fts WHERE sections_fts MATCH ? ORDER BY rank LIMIT ?",
+            (match, RANK_WINDOW),
+        )
+        located = [self._locate(row[0], guild_id) for row in ranked]
+        shown = [hit for hit in located if hit is not None][:limit]
+        if len(shown) < limit and len(ranked) == RANK_WINDOW:
+            shown = await self._search_all(match, guild_id, limit)
+        hits = []
+        for essay, section in shown:
+            snippet = await self.db.fetchval(
+                "SELECT snippet(sections_fts, 1, '**', '**', '…', 24) FROM sections_fts "
+                "WHERE sections_fts MATCH ? AND rowid = ?",
+                (match, section.id),
+            )
+            hits.append(SearchHit(essay, section, snippet or ""))
+        return hits
+
+    def _locate(
+        self, section_id: int, guild_id: int | None
+    ) -> tuple[EssayInfo, SectionInfo] | None:
+        """The visible essay and section a search hit belongs to, if the server can see it."""
+        essay_id = self._section_essay.get(section_id)
+        essay = self.essays.get(essay_id) if essay_id is not None else None
+        if essay is None or not self.is_visible(essay, guild_id):
+            return None
+        index = essay.section_index(section_id)
+        return None if index is None else (essay, essay.sections[index])
+
+    async def _search_all(
+        self, match: str, guild_id: int | None, limit: int
+    ) -> list[tuple[EssayInfo, SectionInfo]]:
+        """Ranking over every match, for a server whose hits are not among the best overall."""
         rows = await self.db.fetchall(
-            "SELECT s.id, s.essay_id, "
-            "snippet(sections_fts, 1, '**', '**', '…', 24) AS snip "
-            "FROM sections_fts JOIN sections s ON s.id = sections_fts.rowid "
+            "SELECT s.id FROM sections_fts JOIN sections s ON s.id = sections_fts.rowid "
             "JOIN essays e ON e.id = s.essay_id "
             "WHERE sections_fts MATCH ? AND s.hidden = 0 AND e.hidden = 0 "
             "AND (e.guild_id IS NULL OR e.guild_id = ?) "
             "AND NOT EXISTS (SELECT 1 FROM guild_hidden_essays h "
             "                WHERE h.guild_id = ? AND h.essay_id = e.id) "
-            "ORDER BY bm25(sections_fts, 4.0, 1.0) LIMIT ?",
+            "ORDER BY rank LIMIT ?",
             (match, guild_id, guild_id, limit),
         )
-        hits = []
-        for row in rows:
-            essay = self.essays.get(row["essay_id"])
-            index = essay.section_index(row[0]) if essay else None
-            if essay is not None and index is not None:
-                hits.append(SearchHit(essay, essay.sections[index], row["snip"]))
-        return hits
+        located = [self._locate(row[0], guild_id) for row in rows]
+        return [hit for hit in located if hit is not None]
 
     async def random_passage(
         self, guild_id: int | None, essay: EssayInfo | None = None, rng: random.Random | None = None

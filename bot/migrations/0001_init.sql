@@ -54,6 +54,8 @@ CREATE VIRTUAL TABLE sections_fts USING fts5 (
     content = 'sections', content_rowid = 'id',
     tokenize = 'unicode61 remove_diacritics 2'
 );
+-- Headings weigh four times the body in search ranking (`ORDER BY rank`).
+INSERT INTO sections_fts (sections_fts, rank) VALUES ('rank', 'bm25(4.0, 1.0)');
 CREATE TRIGGER sections_fts_insert AFTER INSERT ON sections BEGIN
     INSERT INTO sections_fts (rowid, heading, body) VALUES (new.id, new.heading, new.body);
 END;

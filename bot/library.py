@@ -16,7 +16,7 @@ import aiosqlite
 from bot.db import Database
 from bot.errors import EssayFormatError, NotFound, UserError
 from bot.essays import Essay, file_stem, parse_essay
-from bot.text import closest, fold, fts_query, paragraphs, sentences
+from bot.text import closest, fold, fts_query, highlight, paragraphs, search_words, sentences
 
 log = logging.getLogger(__name__)
 
@@ -382,15 +382,19 @@ class Library:
         shown = [hit for hit in located if hit is not None][:limit]
         if len(shown) < limit and len(ranked) == RANK_WINDOW:
             shown = await self._search_all(match, guild_id, limit)
-        hits = []
-        for essay, section in shown:
-            snippet = await self.db.fetchval(
-                "SELECT snippet(sections_fts, 1, '**', '**', '…', 24) FROM sections_fts "
-                "WHERE sections_fts MATCH ? AND rowid = ?",
-                (match, section.id),
+        if not shown:
+            return []
+        marks = ", ".join("?" for _ in shown)
+        bodies = dict(
+            await self.db.fetchall(
+                f"SELECT id, body FROM sections WHERE id IN ({marks})", [sec.id for _, sec in shown]
             )
-            hits.append(SearchHit(essay, section, snippet or ""))
-        return hits
+        )
+        words = search_words(query)
+        return [
+            SearchHit(essay, section, highlight(bodies.get(section.id, ""), words))
+            for essay, section in shown
+        ]
 
     def _locate(
         self, section_id: int, guild_id: int | None

@@ -99,7 +99,7 @@ def clip(text: str, limit: int) -> str:
 def fts_query(text: str) -> str | None:
     """A safe FTS5 query for what a member typed: every word quoted as a string (prefix-matched
     when 3+ characters), so quotes, AND/OR/NEAR, `*`, `-` and parentheses are just text."""
-    words = [w for w in re.findall(r"\w+", text) if w not in FTS_OPERATORS][:20]
+    words = search_words(text)
     if not words:
         return None
     terms = []
@@ -107,3 +107,42 @@ def fts_query(text: str) -> str | None:
         quoted = '"' + word.replace('"', '""') + '"'
         terms.append(quoted + "*" if len(word) >= 3 else quoted)
     return " ".join(terms)
+
+
+def search_words(text: str) -> list[str]:
+    """The words a search looks for (what `fts_query` quotes)."""
+    return [w for w in re.findall(r"\w+", text) if w not in FTS_OPERATORS][:20]
+
+
+def highlight(body: str, words: list[str], width: int = 220, lead: int = 30) -> str:
+    """A window of `body` around the first searched word, every match in bold (words of three
+    or more letters match as prefixes, as in the search itself)."""
+    if not words:
+        return truncate(body, width)
+    pattern = re.compile(
+        r"\b(" + "|".join(re.escape(w) + (r"\w*" if len(w) >= 3 else r"\b") for w in words) + ")",
+        re.IGNORECASE,
+    )
+    flat = " ".join(body.split())
+    matches = list(pattern.finditer(flat))
+    best = None
+    if matches:
+        # The window that shows the most different searched words, the earliest of those.
+        def covered(m: re.Match[str]) -> int:
+            lo, hi = m.start() - lead, m.start() - lead + width
+            return len(
+                {x.group(1).casefold() for x in matches if lo <= x.start() and x.end() <= hi}
+            )
+
+        best = max(matches, key=lambda m: (covered(m), -m.start()))
+    start = 0 if best is None else max(0, best.start() - lead)
+    if start:
+        space = flat.find(" ", start)
+        start = space + 1 if 0 <= space < best.start() else start
+    window = flat[start : start + width]
+    if start + width < len(flat):
+        cut = window.rfind(" ")
+        window = (window[:cut] if cut > width // 2 else window) + "…"
+    if start:
+        window = "…" + window
+    return pattern.sub(r"**\1**", window)

@@ -197,3 +197,18 @@ def test_paginate_splits_on_paragraphs_then_sentences_never_words():
     pages = paginate(giant, 500)
     assert all(len(p) <= 500 for p in pages)
     assert " ".join(pages).split() == giant.split()
+
+
+def test_highlight_shows_the_window_with_most_searched_words_in_bold():
+    from bot.text import highlight
+
+    body = (
+        "Opening words. "
+        + "filler " * 60
+        + "The score swells; the scores of Figgis. "
+        + "tail " * 60
+    )
+    shown = highlight(body, ["score", "figgis"])
+    assert "**score**" in shown and "**scores**" in shown and "**Figgis**" in shown
+    assert shown.startswith("…") and shown.endswith("…") and len(shown) <= 260
+    assert highlight("No match here at all.", ["zeppelin"]) == "No match here at all."

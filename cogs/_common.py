@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import discord
 from discord import app_commands
 
+from bot.client import report_error
 from bot.errors import UserError
 from bot.text import truncate
 
@@ -77,3 +79,16 @@ async def section_choices(
         )
         for s in library.match_sections(essay, current)
     ]
+
+
+class SafeItem:
+    """Routes a callback's errors through the same handler as slash commands."""
+
+    async def callback(self, interaction: discord.Interaction) -> Any:
+        try:
+            await self.run(interaction)
+        except Exception as error:
+            await report_error(interaction, error)
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        raise NotImplementedError

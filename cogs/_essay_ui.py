@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 
-from bot.client import now_epoch, report_error, track
+from bot.client import now_epoch, track
 from bot.errors import UserError
 from bot.library import EssayInfo, Library, SearchHit
 from bot.render import (
@@ -20,7 +20,7 @@ from bot.render import (
     section_pages,
 )
 from bot.text import truncate
-from cogs._common import deliver, require_moderator
+from cogs._common import SafeItem, deliver, require_moderator
 
 if TYPE_CHECKING:
     from cogs.essays import Essays
@@ -30,19 +30,6 @@ SELECT_CHUNK = 25
 
 def library_of(interaction: discord.Interaction) -> Library:
     return interaction.client.library  # type: ignore[attr-defined]
-
-
-class SafeItem:
-    """Routes a callback's errors through the same handler as slash commands."""
-
-    async def callback(self, interaction: discord.Interaction) -> Any:
-        try:
-            await self.run(interaction)
-        except Exception as error:
-            await report_error(interaction, error)
-
-    async def run(self, interaction: discord.Interaction) -> None:
-        raise NotImplementedError
 
 
 def chosen_value(interaction: discord.Interaction) -> str:

@@ -14,8 +14,7 @@ from bot.errors import UserError
 from bot.quotes import PAGE_SIZE, Quote, Quotes, comparable
 from bot.render_quotes import quote_embed, quote_lines, quote_list_embed
 from bot.text import truncate
-from cogs._common import deliver, essay_choices, is_moderator, section_choices
-from cogs._essay_ui import SafeItem
+from cogs._common import SafeItem, deliver, essay_choices, is_moderator, section_choices
 
 
 def quotes_of(interaction: discord.Interaction) -> Quotes:

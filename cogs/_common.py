@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import discord
@@ -92,3 +94,63 @@ class SafeItem:
 
     async def run(self, interaction: discord.Interaction) -> None:
         raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """A destructive action that waits for its asker to click the confirming button."""
+
+    yes: str  # the confirming button's label
+    no: str  # the declining button's label
+    declined: str  # what the message says when declined
+    act: Callable[[discord.Interaction, int], Awaitable[str]]  # does it; returns what to say
+
+
+CONFIRMATIONS: dict[str, Confirmation] = {}
+
+
+def confirm_view(action: str, target_id: int, owner_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(ConfirmButton(action, target_id, owner_id, "yes"))
+    view.add_item(ConfirmButton(action, target_id, owner_id, "no"))
+    return view
+
+
+class ConfirmButton(
+    SafeItem,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"pj:confirm:(?P<action>[a-z-]+):(?P<target>\d+):(?P<owner>\d+):(?P<answer>yes|no)",
+):
+    def __init__(self, action: str, target_id: int, owner_id: int, answer: str) -> None:
+        self.action, self.target_id, self.owner_id, self.answer = (
+            action,
+            target_id,
+            owner_id,
+            answer,
+        )
+        confirmation = CONFIRMATIONS.get(action)
+        yes = answer == "yes"
+        label = (confirmation.yes if yes else confirmation.no) if confirmation else answer
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=discord.ButtonStyle.danger if yes else discord.ButtonStyle.secondary,
+                custom_id=f"pj:confirm:{action}:{target_id}:{owner_id}:{answer}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match: re.Match[str], /):
+        return cls(match["action"], int(match["target"]), int(match["owner"]), match["answer"])
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        if interaction.user.id != self.owner_id:
+            raise UserError("Only the member who asked can confirm this.")
+        confirmation = CONFIRMATIONS.get(self.action)
+        if confirmation is None:
+            raise UserError("This question has expired; run the command again.")
+        if self.answer == "no":
+            text = confirmation.declined
+        else:
+            text = await confirmation.act(interaction, self.target_id)
+        await interaction.response.edit_message(content=text, embed=None, view=None)

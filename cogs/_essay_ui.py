@@ -20,7 +20,7 @@ from bot.render import (
     section_pages,
 )
 from bot.text import truncate
-from cogs._common import SafeItem, deliver, require_moderator
+from cogs._common import Confirmation, ConfirmButton, SafeItem, deliver, require_moderator
 
 if TYPE_CHECKING:
     from cogs.essays import Essays
@@ -333,7 +333,7 @@ class ListPageButton(
 # --- moderators: publishing an upload, removing an essay ----------------------------------
 
 
-def confirm_view(*items: discord.ui.Item) -> discord.ui.View:
+def buttons_view(*items: discord.ui.Item) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     for item in items:
         view.add_item(item)
@@ -398,48 +398,18 @@ class UploadButton(
         )
 
 
-class RemoveButton(
-    SafeItem,
-    discord.ui.DynamicItem[discord.ui.Button],
-    template=r"pj:remove:(?P<essay>\d+):(?P<owner>\d+):(?P<action>yes|no)",
-):
-    def __init__(self, essay_id: int, owner_id: int, action: str) -> None:
-        self.essay_id, self.owner_id, self.action = essay_id, owner_id, action
-        yes = action == "yes"
-        super().__init__(
-            discord.ui.Button(
-                label="Remove" if yes else "Keep it",
-                style=discord.ButtonStyle.danger if yes else discord.ButtonStyle.secondary,
-                custom_id=f"pj:remove:{essay_id}:{owner_id}:{action}",
-            )
-        )
+async def remove_essay(interaction: discord.Interaction, essay_id: int) -> str:
+    require_moderator(interaction, "remove essays")
+    library = library_of(interaction)
+    essay = library.get(essay_id, interaction.guild_id)
+    await library.hide(interaction.guild_id, essay, user_id=interaction.user.id, now=now_epoch())
+    return (
+        f"Removed **{essay.title}** from this server's library. Reactions and quotes tied to it "
+        "are kept."
+    )
 
-    @classmethod
-    async def from_custom_id(cls, interaction, item, match: re.Match[str], /):
-        return cls(int(match["essay"]), int(match["owner"]), match["action"])
 
-    async def run(self, interaction: discord.Interaction) -> None:
-        if interaction.user.id != self.owner_id:
-            raise UserError("Only the moderator who asked can confirm this.")
-        if self.action == "no":
-            await interaction.response.edit_message(
-                content="Kept: nothing was removed.", embed=None, view=None
-            )
-            return
-        require_moderator(interaction, "remove essays")
-        library = library_of(interaction)
-        essay = library.get(self.essay_id, interaction.guild_id)
-        await library.hide(
-            interaction.guild_id, essay, user_id=interaction.user.id, now=now_epoch()
-        )
-        await interaction.response.edit_message(
-            content=(
-                f"Removed **{essay.title}** from this server's library. Reactions and quotes "
-                "tied to it are kept."
-            ),
-            embed=None,
-            view=None,
-        )
+REMOVE_ESSAY = Confirmation("Remove", "Keep it", "Kept: nothing was removed.", remove_essay)
 
 
 DYNAMIC_ITEMS = (
@@ -450,5 +420,5 @@ DYNAMIC_ITEMS = (
     SearchHitPicker,
     ListPageButton,
     UploadButton,
-    RemoveButton,
+    ConfirmButton,
 )

@@ -24,13 +24,20 @@ from bot.render import (
     search_embed,
 )
 from bot.text import truncate
-from cogs._common import essay_choices, require_moderator, section_choices
+from cogs._common import (
+    CONFIRMATIONS,
+    ConfirmButton,
+    confirm_view,
+    essay_choices,
+    require_moderator,
+    section_choices,
+)
 from cogs._essay_ui import (
     DYNAMIC_ITEMS,
+    REMOVE_ESSAY,
     OpenSectionButton,
-    RemoveButton,
     UploadButton,
-    confirm_view,
+    buttons_view,
     contents_view,
     list_view,
     search_view,
@@ -76,10 +83,12 @@ class Essays(commands.Cog):
         return self.bot.library
 
     async def cog_load(self) -> None:
+        CONFIRMATIONS["essay-remove"] = REMOVE_ESSAY
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+        CONFIRMATIONS.pop("essay-remove", None)
+        self.bot.remove_dynamic_items(*(i for i in DYNAMIC_ITEMS if i is not ConfirmButton))
 
     # --- autocomplete -----------------------------------------------------------------
 
@@ -191,7 +200,7 @@ class Essays(commands.Cog):
             list(essay.warnings),
             f"Publishing updates the existing essay “{target.title}”." if target else None,
         )
-        view = confirm_view(UploadButton(token, "publish"), UploadButton(token, "cancel"))
+        view = buttons_view(UploadButton(token, "publish"), UploadButton(token, "cancel"))
         await interaction.followup.send(embed=embed, view=view, ephemeral=True)
 
     def _forget_stale_uploads(self) -> None:
@@ -205,10 +214,7 @@ class Essays(commands.Cog):
     async def remove(self, interaction: discord.Interaction, essay: str) -> None:
         require_moderator(interaction, "remove essays")
         found = self.library.resolve_essay(interaction.guild_id, essay)
-        owner = interaction.user.id
-        view = confirm_view(
-            RemoveButton(found.id, owner, "yes"), RemoveButton(found.id, owner, "no")
-        )
+        view = confirm_view("essay-remove", found.id, interaction.user.id)
         await interaction.response.send_message(
             f"Remove **{found.title}** from this server's library? Reactions and quotes tied to "
             "it are kept.",

@@ -14,7 +14,17 @@ from bot.errors import UserError
 from bot.quotes import PAGE_SIZE, Quote, Quotes, comparable
 from bot.render_quotes import quote_embed, quote_lines, quote_list_embed
 from bot.text import truncate
-from cogs._common import SafeItem, deliver, essay_choices, is_moderator, section_choices
+from cogs._common import (
+    CONFIRMATIONS,
+    Confirmation,
+    ConfirmButton,
+    SafeItem,
+    confirm_view,
+    deliver,
+    essay_choices,
+    is_moderator,
+    section_choices,
+)
 
 
 def quotes_of(interaction: discord.Interaction) -> Quotes:
@@ -109,90 +119,43 @@ def list_view(member_id: int, page: int, pages: int, owner_id: int) -> discord.u
     return view
 
 
-class QuoteRemoveButton(
-    SafeItem,
-    discord.ui.DynamicItem[discord.ui.Button],
-    template=r"pj:qrm:(?P<quote>\d+):(?P<owner>\d+):(?P<action>yes|no)",
-):
-    def __init__(self, quote_id: int, owner_id: int, action: str) -> None:
-        self.quote_id, self.owner_id, self.action = quote_id, owner_id, action
-        yes = action == "yes"
-        super().__init__(
-            discord.ui.Button(
-                label="Remove" if yes else "Keep it",
-                style=discord.ButtonStyle.danger if yes else discord.ButtonStyle.secondary,
-                custom_id=f"pj:qrm:{quote_id}:{owner_id}:{action}",
-            )
-        )
-
-    @classmethod
-    async def from_custom_id(cls, interaction, item, match: re.Match[str], /):
-        return cls(int(match["quote"]), int(match["owner"]), match["action"])
-
-    async def run(self, interaction: discord.Interaction) -> None:
-        if interaction.user.id != self.owner_id:
-            raise UserError("Only the member who asked can confirm this.")
-        if self.action == "no":
-            await interaction.response.edit_message(content="Kept: nothing was removed.", view=None)
-            return
-        await quotes_of(interaction).remove(self.quote_id)
-        await interaction.response.edit_message(content="Removed.", view=None)
+async def remove_quote(interaction: discord.Interaction, quote_id: int) -> str:
+    await quotes_of(interaction).remove(quote_id)
+    return "Removed."
 
 
-class ForgetMeButton(
-    SafeItem,
-    discord.ui.DynamicItem[discord.ui.Button],
-    template=r"pj:forget:(?P<owner>\d+):(?P<action>yes|no)",
-):
-    def __init__(self, owner_id: int, action: str) -> None:
-        self.owner_id, self.action = owner_id, action
-        yes = action == "yes"
-        super().__init__(
-            discord.ui.Button(
-                label="Delete my data" if yes else "Cancel",
-                style=discord.ButtonStyle.danger if yes else discord.ButtonStyle.secondary,
-                custom_id=f"pj:forget:{owner_id}:{action}",
-            )
-        )
-
-    @classmethod
-    async def from_custom_id(cls, interaction, item, match: re.Match[str], /):
-        return cls(int(match["owner"]), match["action"])
-
-    async def run(self, interaction: discord.Interaction) -> None:
-        if interaction.user.id != self.owner_id:
-            raise UserError("Only the member who asked can confirm this.")
-        if self.action == "no":
-            await interaction.response.edit_message(
-                content="Cancelled: nothing was deleted.", view=None
-            )
-            return
-        bot: Projectionist = interaction.client  # type: ignore[assignment]
-        takes = await bot.db.fetchall(
-            "SELECT r.take_message_id, w.thread_id, w.channel_id FROM ratings r "
-            "JOIN weeks w ON w.id = r.week_id WHERE r.user_id = ? AND r.take_message_id IS NOT NULL",
-            (self.owner_id,),
-        )
-        await bot.recorder.flush()
-        counts = await quotes_of(interaction).forget_member(self.owner_id)
-        await interaction.response.edit_message(
-            content=(
-                f"Done. Deleted {counts['quotes']} quotes, {counts['reactions']} reactions, "
-                f"{counts['ratings']} ratings and takes, and {counts['nominations']} nominations. "
-                "Reactions you add to the bot's posts from now on are kept again; "
-                "`/quote optout` keeps others from quoting you."
-            ),
-            view=None,
-        )
-        for message_id, thread_id, channel_id in takes:
-            try:
-                channel = await bot.week_runner.messageable(thread_id or channel_id)
-                await channel.get_partial_message(message_id).delete()
-            except discord.HTTPException:
-                pass
+async def forget_member(interaction: discord.Interaction, member_id: int) -> str:
+    bot: Projectionist = interaction.client  # type: ignore[assignment]
+    takes = await bot.db.fetchall(
+        "SELECT r.take_message_id, w.thread_id, w.channel_id FROM ratings r "
+        "JOIN weeks w ON w.id = r.week_id WHERE r.user_id = ? AND r.take_message_id IS NOT NULL",
+        (member_id,),
+    )
+    await bot.recorder.flush()
+    counts = await quotes_of(interaction).forget_member(member_id)
+    for message_id, thread_id, channel_id in takes:
+        try:
+            channel = await bot.week_runner.messageable(thread_id or channel_id)
+            await channel.get_partial_message(message_id).delete()
+        except discord.HTTPException:
+            pass
+    return (
+        f"Done. Deleted {counts['quotes']} quotes, {counts['reactions']} reactions, "
+        f"{counts['ratings']} ratings and takes, and {counts['nominations']} nominations. "
+        "Reactions you add to the bot's posts from now on are kept again; "
+        "`/quote optout` keeps others from quoting you."
+    )
 
 
-DYNAMIC_ITEMS = (QuotePageButton, QuoteRemoveButton, ForgetMeButton)
+OWN_CONFIRMATIONS = {
+    "quote-remove": Confirmation("Remove", "Keep it", "Kept: nothing was removed.", remove_quote),
+    "forget-me": Confirmation(
+        "Delete my data", "Cancel", "Cancelled: nothing was deleted.", forget_member
+    ),
+}
+
+
+DYNAMIC_ITEMS = (QuotePageButton, ConfirmButton)
 
 
 class QuotesCog(commands.Cog, name="Quotes"):
@@ -213,12 +176,15 @@ class QuotesCog(commands.Cog, name="Quotes"):
         return self.bot.quotes
 
     async def cog_load(self) -> None:
+        CONFIRMATIONS.update(OWN_CONFIRMATIONS)
         self.bot.tree.add_command(self.save_menu)
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
 
     async def cog_unload(self) -> None:
+        for action in OWN_CONFIRMATIONS:
+            CONFIRMATIONS.pop(action, None)
         self.bot.tree.remove_command(self.save_menu.name, type=self.save_menu.type)
-        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+        self.bot.remove_dynamic_items(QuotePageButton)
 
     async def save_as_quote(
         self, interaction: discord.Interaction, message: discord.Message
@@ -375,9 +341,7 @@ class QuotesCog(commands.Cog, name="Quotes"):
             raise UserError(
                 "Only the member who saved it, the member quoted, or a moderator can remove a quote."
             )
-        view = discord.ui.View(timeout=None)
-        view.add_item(QuoteRemoveButton(quote.id, user, "yes"))
-        view.add_item(QuoteRemoveButton(quote.id, user, "no"))
+        view = confirm_view("quote-remove", quote.id, user)
         await interaction.response.send_message(
             f"Remove quote #{quote.number}?", embed=quote_embed(quote), view=view, ephemeral=True
         )
@@ -397,9 +361,7 @@ class QuotesCog(commands.Cog, name="Quotes"):
         name="forget-me", description="Delete your quotes, reactions, ratings and takes"
     )
     async def forget_me(self, interaction: discord.Interaction) -> None:
-        view = discord.ui.View(timeout=None)
-        view.add_item(ForgetMeButton(interaction.user.id, "yes"))
-        view.add_item(ForgetMeButton(interaction.user.id, "no"))
+        view = confirm_view("forget-me", interaction.user.id, interaction.user.id)
         await interaction.response.send_message(
             "This deletes every quote of you and by you, your reactions, your ratings and takes, "
             "and your nominations, in every server. It cannot be undone.",

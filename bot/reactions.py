@@ -187,7 +187,7 @@ class ReactionRecorder:
                     final[key] = False
             elif kind == DELETED:
                 deleted.append((op[2], op[1]))
-        adds = [(m, u, e, now) for (m, u, e), present in final.items() if present]
+        adds = [key for key, present in final.items() if present]
         removes = [key for key, present in final.items() if not present]
         try:
             async with self.db.transaction() as conn:
@@ -204,9 +204,11 @@ class ReactionRecorder:
                         removes,
                     )
                 if adds:
+                    # The batch's time is an integer written into the statement: one value
+                    # fewer to bind per row on the hot path.
                     await conn.executemany(
                         "INSERT OR IGNORE INTO reactions (message_id, user_id, emoji, created_at) "
-                        "VALUES (?, ?, ?, ?)",
+                        f"VALUES (?, ?, ?, {int(now)})",
                         adds,
                     )
                 if deleted:

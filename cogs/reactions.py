@@ -36,7 +36,8 @@ class Reactions(commands.Cog):
             self._reconcile_task.cancel()
 
     def _ours(self, user_id: int) -> bool:
-        return self.bot.user is not None and user_id == self.bot.user.id
+        user = self.bot.user
+        return user is not None and user_id == user.id
 
     @commands.Cog.listener()
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:

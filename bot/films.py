@@ -523,10 +523,10 @@ class Films:
         )
         return [Nomination(*row) for row in rows]
 
-    async def suggested_titles(self, guild_id: int) -> list[tuple[str, int | None]]:
-        """For `/film start`: the last poll's winner first (unless already started), then the
-        open nominations."""
-        suggestions: list[tuple[str, int | None]] = []
+    async def suggested_titles(self, guild_id: int) -> list[tuple[str, int | None, bool]]:
+        """For `/film start`: (title, year, is the last poll's winner), the winner first unless
+        a week started since, then the open nominations."""
+        suggestions: list[tuple[str, int | None, bool]] = []
         winner = await self.db.fetchone(
             "SELECT winner_title, winner_year, ended_at FROM polls WHERE guild_id = ? "
             "AND winner_title IS NOT NULL ORDER BY ended_at DESC LIMIT 1",
@@ -538,10 +538,11 @@ class Films:
                 (guild_id, winner["ended_at"]),
             )
             if not started_since:
-                suggestions.append((winner["winner_title"], winner["winner_year"]))
+                suggestions.append((winner["winner_title"], winner["winner_year"], True))
+        offered = {(title, year) for title, year, _ in suggestions}
         for nomination in await self.open_nominations(guild_id):
-            if (nomination.title, nomination.year) not in suggestions:
-                suggestions.append((nomination.title, nomination.year))
+            if (nomination.title, nomination.year) not in offered:
+                suggestions.append((nomination.title, nomination.year, False))
         return suggestions
 
 

@@ -124,12 +124,9 @@ class Quotes:
         now: int,
     ) -> tuple[Quote, bool]:
         """Save a message as a quote; the same message again gives the existing quote."""
-        existing = await self.db.fetchone(
-            "SELECT * FROM quotes WHERE guild_id = ? AND source_message_id = ?",
-            (guild_id, message_id),
-        )
+        existing = await self._by_source(guild_id, message_id)
         if existing is not None:
-            return self._quote(existing), False
+            return existing, False
         if author_id != saved_by and await self.is_opted_out(author_id):
             raise UserError(f"{author_name} has asked not to be quoted.")
         values = {
@@ -146,11 +143,14 @@ class Quotes:
         try:
             return await self._insert(guild_id, values), True
         except sqlite3.IntegrityError:  # saved by someone else a moment ago
-            again = await self.db.fetchone(
-                "SELECT * FROM quotes WHERE guild_id = ? AND source_message_id = ?",
-                (guild_id, message_id),
-            )
-            return self._quote(again), False
+            return await self._by_source(guild_id, message_id), False
+
+    async def _by_source(self, guild_id: int, message_id: int) -> Quote | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM quotes WHERE guild_id = ? AND source_message_id = ?",
+            (guild_id, message_id),
+        )
+        return self._quote(row) if row else None
 
     async def add_typed(
         self,
@@ -158,17 +158,14 @@ class Quotes:
         *,
         text: str,
         author_name: str | None,
-        author_id: int | None,
         essay_id: int | None,
         section_id: int | None,
         saved_by: int,
         now: int,
     ) -> Quote:
-        if author_id is not None and author_id != saved_by and await self.is_opted_out(author_id):
-            raise UserError(f"{author_name} has asked not to be quoted.")
+        """A typed quote: its author is a name, not a member, so there is no opt-out to check."""
         values = {
             "text": check_length(text),
-            "author_id": author_id,
             "author_name": author_name,
             "essay_id": essay_id,
             "section_id": section_id,

@@ -81,25 +81,13 @@ class Films(commands.Cog):
         suggestions = await self.films.suggested_titles(interaction.guild_id)
         typed = current.casefold()
         choices = []
-        for i, (title, year) in enumerate(suggestions):
+        for title, year, won in suggestions:
             line = f"{title} ({year})" if year else title
             if typed and typed not in line.casefold():
                 continue
-            name = (
-                f"{line} — poll winner"
-                if i == 0 and await self._is_winner(interaction, title)
-                else line
-            )
+            name = f"{line} — poll winner" if won else line
             choices.append(app_commands.Choice(name=truncate(name, 100), value=line[:100]))
         return choices[:25]
-
-    async def _is_winner(self, interaction: discord.Interaction, title: str) -> bool:
-        row = await self.bot.db.fetchone(
-            "SELECT winner_title FROM polls WHERE guild_id = ? AND winner_title IS NOT NULL "
-            "ORDER BY ended_at DESC LIMIT 1",
-            (interaction.guild_id,),
-        )
-        return row is not None and row["winner_title"] == title
 
     async def week_channel(self, interaction: discord.Interaction) -> discord.TextChannel:
         """The channel set with `/film settings`, or else the one the command was used in."""

@@ -256,7 +256,6 @@ class QuotesCog(commands.Cog, name="Quotes"):
             interaction.guild_id,
             text=text,
             author_name=author,
-            author_id=None,
             essay_id=essay_id,
             section_id=section_id,
             saved_by=interaction.user.id,

@@ -154,3 +154,55 @@ class ConfirmButton(
         else:
             text = await confirmation.act(interaction, self.target_id)
         await interaction.response.edit_message(content=text, embed=None, view=None)
+
+
+# A paged list: (interaction, argument, wanted page) -> (embed, page shown, page count).
+Pager = Callable[[discord.Interaction, int, int], Awaitable[tuple[discord.Embed, int, int]]]
+PAGERS: dict[str, Pager] = {}
+
+
+def pager_view(kind: str, arg: int, page: int, pages: int, owner_id: int) -> discord.ui.View | None:
+    """Previous/Next page buttons for a list, or None when it fits on one page."""
+    if pages <= 1:
+        return None
+    view = discord.ui.View(timeout=None)
+    view.add_item(PageButton(kind, "prev", arg, page - 1, owner_id, disabled=page == 0))
+    view.add_item(PageButton(kind, "next", arg, page + 1, owner_id, disabled=page + 1 >= pages))
+    return view
+
+
+class PageButton(
+    SafeItem,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"pj:page:(?P<kind>[a-z-]+):(?P<dir>prev|next):(?P<arg>\d+):(?P<page>\d+):(?P<owner>\d+)",
+):
+    def __init__(
+        self, kind: str, direction: str, arg: int, page: int, owner_id: int, disabled: bool = False
+    ) -> None:
+        self.kind, self.arg, self.page, self.owner_id = kind, arg, max(page, 0), owner_id
+        super().__init__(
+            discord.ui.Button(
+                label="Previous page" if direction == "prev" else "Next page",
+                style=discord.ButtonStyle.secondary,
+                disabled=disabled,
+                custom_id=f"pj:page:{kind}:{direction}:{arg}:{max(page, 0)}:{owner_id}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match: re.Match[str], /):
+        return cls(
+            match["kind"], match["dir"], int(match["arg"]), int(match["page"]), int(match["owner"])
+        )
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        pager = PAGERS.get(self.kind)
+        if pager is None:
+            raise UserError("This list is no longer available; run the command again.")
+        embed, page, pages = await pager(interaction, self.arg, self.page)
+        await deliver(
+            interaction,
+            self.owner_id,
+            embed,
+            lambda owner: pager_view(self.kind, self.arg, page, pages, owner),
+        )

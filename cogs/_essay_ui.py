@@ -20,7 +20,14 @@ from bot.render import (
     section_pages,
 )
 from bot.text import truncate
-from cogs._common import Confirmation, ConfirmButton, SafeItem, deliver, require_moderator
+from cogs._common import (
+    Confirmation,
+    ConfirmButton,
+    PageButton,
+    SafeItem,
+    deliver,
+    require_moderator,
+)
 
 if TYPE_CHECKING:
     from cogs.essays import Essays
@@ -289,45 +296,13 @@ class SearchHitPicker(
 # --- the essay list -----------------------------------------------------------------------
 
 
-def list_view(page: int, page_count: int, owner_id: int) -> discord.ui.View | None:
-    if page_count <= 1:
-        return None
-    view = discord.ui.View(timeout=None)
-    view.add_item(ListPageButton("prev", page - 1, owner_id, disabled=page == 0))
-    view.add_item(ListPageButton("next", page + 1, owner_id, disabled=page + 1 >= page_count))
-    return view
-
-
-class ListPageButton(
-    SafeItem,
-    discord.ui.DynamicItem[discord.ui.Button],
-    template=r"pj:list:(?P<dir>prev|next):(?P<page>\d+):(?P<owner>\d+)",
-):
-    def __init__(self, direction: str, page: int, owner_id: int, disabled: bool = False) -> None:
-        self.page, self.owner_id = max(page, 0), owner_id
-        super().__init__(
-            discord.ui.Button(
-                label="Previous page" if direction == "prev" else "Next page",
-                style=discord.ButtonStyle.secondary,
-                disabled=disabled,
-                custom_id=f"pj:list:{direction}:{max(page, 0)}:{owner_id}",
-            )
-        )
-
-    @classmethod
-    async def from_custom_id(cls, interaction, item, match: re.Match[str], /):
-        return cls(match["dir"], int(match["page"]), int(match["owner"]))
-
-    async def run(self, interaction: discord.Interaction) -> None:
-        essays = library_of(interaction).visible(interaction.guild_id)
-        count = list_page_count(essays)
-        page = min(self.page, count - 1)
-        await deliver(
-            interaction,
-            self.owner_id,
-            essay_list_embed(essays, page),
-            lambda owner: list_view(page, count, owner),
-        )
+async def essay_list_page(
+    interaction: discord.Interaction, _arg: int, page: int
+) -> tuple[discord.Embed, int, int]:
+    essays = library_of(interaction).visible(interaction.guild_id)
+    count = list_page_count(essays)
+    page = min(page, count - 1)
+    return essay_list_embed(essays, page), page, count
 
 
 # --- moderators: publishing an upload, removing an essay ----------------------------------
@@ -418,7 +393,7 @@ DYNAMIC_ITEMS = (
     SectionPicker,
     OpenSectionButton,
     SearchHitPicker,
-    ListPageButton,
+    PageButton,
     UploadButton,
     ConfirmButton,
 )

@@ -17,18 +17,19 @@ from bot.essays import Essay, parse_essay, plain_to_markdown
 from bot.library import MAX_ESSAY_BYTES, Library, content_hash, decode_essay_bytes
 from bot.render import (
     contents_embed,
-    essay_list_embed,
     essay_preview_embed,
     excerpt_embed,
-    list_page_count,
     search_embed,
 )
 from bot.text import truncate
 from cogs._common import (
     CONFIRMATIONS,
+    PAGERS,
     ConfirmButton,
+    PageButton,
     confirm_view,
     essay_choices,
+    pager_view,
     require_moderator,
     section_choices,
 )
@@ -39,7 +40,7 @@ from cogs._essay_ui import (
     UploadButton,
     buttons_view,
     contents_view,
-    list_view,
+    essay_list_page,
     search_view,
     section_reply,
 )
@@ -84,20 +85,23 @@ class Essays(commands.Cog):
 
     async def cog_load(self) -> None:
         CONFIRMATIONS["essay-remove"] = REMOVE_ESSAY
+        PAGERS["essays"] = essay_list_page
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
 
     async def cog_unload(self) -> None:
         CONFIRMATIONS.pop("essay-remove", None)
-        self.bot.remove_dynamic_items(*(i for i in DYNAMIC_ITEMS if i is not ConfirmButton))
+        PAGERS.pop("essays", None)
+        shared = (ConfirmButton, PageButton)
+        self.bot.remove_dynamic_items(*(i for i in DYNAMIC_ITEMS if i not in shared))
 
     # --- autocomplete -----------------------------------------------------------------
 
     @essay.command(name="list", description="Every essay in this server's library")
     async def list_essays(self, interaction: discord.Interaction) -> None:
-        essays = self.library.visible(interaction.guild_id)
-        view = list_view(0, list_page_count(essays), interaction.user.id)
+        embed, page, pages = await essay_list_page(interaction, 0, 0)
+        view = pager_view("essays", 0, page, pages, interaction.user.id)
         kwargs = {"view": view} if view else {}
-        await interaction.response.send_message(embed=essay_list_embed(essays, 0), **kwargs)
+        await interaction.response.send_message(embed=embed, **kwargs)
 
     @essay.command(name="read", description="Read an essay: its contents, or one section")
     @app_commands.describe(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import discord
@@ -16,13 +15,14 @@ from bot.render_quotes import quote_embed, quote_lines, quote_list_embed
 from bot.text import truncate
 from cogs._common import (
     CONFIRMATIONS,
+    PAGERS,
     Confirmation,
     ConfirmButton,
-    SafeItem,
+    PageButton,
     confirm_view,
-    deliver,
     essay_choices,
     is_moderator,
+    pager_view,
     section_choices,
 )
 
@@ -58,65 +58,21 @@ def essay_source(interaction: discord.Interaction, quote: Quote) -> str | None:
     )
 
 
-class QuotePageButton(
-    SafeItem,
-    discord.ui.DynamicItem[discord.ui.Button],
-    template=r"pj:ql:(?P<dir>prev|next):(?P<member>\d+):(?P<page>\d+):(?P<owner>\d+)",
-):
-    def __init__(
-        self, direction: str, member_id: int, page: int, owner_id: int, disabled: bool = False
-    ):
-        self.member_id, self.page, self.owner_id = member_id, max(page, 0), owner_id
-        super().__init__(
-            discord.ui.Button(
-                label="Previous page" if direction == "prev" else "Next page",
-                style=discord.ButtonStyle.secondary,
-                disabled=disabled,
-                custom_id=f"pj:ql:{direction}:{member_id}:{max(page, 0)}:{owner_id}",
-            )
-        )
-
-    @classmethod
-    async def from_custom_id(cls, interaction, item, match: re.Match[str], /):
-        return cls(match["dir"], int(match["member"]), int(match["page"]), int(match["owner"]))
-
-    async def run(self, interaction: discord.Interaction) -> None:
-        embed, pages = await list_page(interaction, self.member_id or None, self.page)
-        page = min(self.page, pages - 1)
-        await deliver(
-            interaction,
-            self.owner_id,
-            embed,
-            lambda owner: list_view(self.member_id, page, pages, owner),
-        )
-
-
-async def list_page(
-    interaction: discord.Interaction, member_id: int | None, page: int
-) -> tuple[discord.Embed, int]:
-    quotes, total = await quotes_of(interaction).page(interaction.guild_id, member_id, page)
+async def quote_list_page(
+    interaction: discord.Interaction, member_id: int, page: int
+) -> tuple[discord.Embed, int, int]:
+    """A page of the server's quotes, or of one member's (`member_id` 0: everyone's)."""
+    author = member_id or None
+    quotes, total = await quotes_of(interaction).page(interaction.guild_id, author, page)
     pages = max(1, -(-total // PAGE_SIZE))
     if page >= pages:
-        quotes, total = await quotes_of(interaction).page(
-            interaction.guild_id, member_id, pages - 1
-        )
         page = pages - 1
-    title = "Quotes" if member_id is None else "Quotes of a member"
+        quotes, total = await quotes_of(interaction).page(interaction.guild_id, author, page)
+    title = "Quotes" if author is None else "Quotes of a member"
     embed = quote_list_embed(title, quotes, page, pages, total)
-    if member_id is not None:
-        embed.description = f"Quotes of <@{member_id}>\n\n" + (embed.description or "")
-    return embed, pages
-
-
-def list_view(member_id: int, page: int, pages: int, owner_id: int) -> discord.ui.View | None:
-    if pages <= 1:
-        return None
-    view = discord.ui.View(timeout=None)
-    view.add_item(QuotePageButton("prev", member_id, page - 1, owner_id, disabled=page == 0))
-    view.add_item(
-        QuotePageButton("next", member_id, page + 1, owner_id, disabled=page + 1 >= pages)
-    )
-    return view
+    if author is not None:
+        embed.description = f"Quotes of <@{author}>\n\n" + (embed.description or "")
+    return embed, page, pages
 
 
 async def remove_quote(interaction: discord.Interaction, quote_id: int) -> str:
@@ -155,7 +111,7 @@ OWN_CONFIRMATIONS = {
 }
 
 
-DYNAMIC_ITEMS = (QuotePageButton, ConfirmButton)
+DYNAMIC_ITEMS = (PageButton, ConfirmButton)
 
 
 class QuotesCog(commands.Cog, name="Quotes"):
@@ -177,14 +133,15 @@ class QuotesCog(commands.Cog, name="Quotes"):
 
     async def cog_load(self) -> None:
         CONFIRMATIONS.update(OWN_CONFIRMATIONS)
+        PAGERS["quotes"] = quote_list_page
         self.bot.tree.add_command(self.save_menu)
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
 
     async def cog_unload(self) -> None:
         for action in OWN_CONFIRMATIONS:
             CONFIRMATIONS.pop(action, None)
+        PAGERS.pop("quotes", None)
         self.bot.tree.remove_command(self.save_menu.name, type=self.save_menu.type)
-        self.bot.remove_dynamic_items(QuotePageButton)
 
     async def save_as_quote(
         self, interaction: discord.Interaction, message: discord.Message
@@ -305,8 +262,8 @@ class QuotesCog(commands.Cog, name="Quotes"):
         self, interaction: discord.Interaction, member: discord.Member | None = None
     ) -> None:
         member_id = member.id if member else 0
-        embed, pages = await list_page(interaction, member_id or None, 0)
-        view = list_view(member_id, 0, pages, interaction.user.id)
+        embed, page, pages = await quote_list_page(interaction, member_id, 0)
+        view = pager_view("quotes", member_id, page, pages, interaction.user.id)
         kwargs: dict[str, Any] = {"view": view} if view else {}
         await interaction.response.send_message(embed=embed, **kwargs)
 

@@ -1,13 +1,16 @@
 """Reactions on the bot's posts: what each post shows (tracked messages) and a recorder that
 turns a stream of reaction events into rows, committed in batches.
 
-The recorder queues events and commits them in one transaction per batch, each event within
-`max_delay` seconds, so a burst of thousands never stalls the bot; `close()` flushes the rest.
+The recorder queues events and commits each batch with one statement (`reaction_batch`, see
+migration 0004) within `max_delay` seconds, or at once when `max_batch` events wait; events that
+arrive while a batch is being written join the next. A burst of thousands never stalls the bot;
+`close()` flushes the rest.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -44,6 +47,43 @@ class Tracked:
 ADD, REMOVE, CLEAR, CLEAR_EMOJI, DELETED, EMOJI = range(6)
 
 
+def batch_arrays(ops: list[tuple], now: int) -> tuple:
+    """The queued operations as the JSON arrays of one `reaction_batch` row: the last event for
+    each (message, member, emoji) wins, and a clear undoes the adds queued before it."""
+    cleared: list[int] = []
+    cleared_emoji: list[tuple[int, str]] = []
+    deleted: list[int] = []
+    emoji_names: list[tuple[str, str]] = []
+    final: dict[tuple[int, int, str], bool] = {}
+    for op in ops:
+        kind = op[0]
+        if kind == ADD:
+            final[op[1:]] = True
+        elif kind == REMOVE:
+            final[op[1:]] = False
+        elif kind == EMOJI:
+            emoji_names.append((op[1], op[2]))
+        elif kind == CLEAR:
+            cleared.append(op[1])
+            for key in [k for k in final if k[0] == op[1]]:
+                final[key] = False
+        elif kind == CLEAR_EMOJI:
+            cleared_emoji.append((op[1], op[2]))
+            for key in [k for k in final if k[0] == op[1] and k[2] == op[2]]:
+                final[key] = False
+        elif kind == DELETED:
+            deleted.append(op[1])
+    added = [key for key, present in final.items() if present]
+    removed = [key for key, present in final.items() if not present]
+    return (
+        now,
+        *(
+            json.dumps(values) if values else None
+            for values in (cleared, cleared_emoji, removed, added, deleted, emoji_names)
+        ),
+    )
+
+
 class ReactionRecorder:
     def __init__(
         self,
@@ -62,7 +102,8 @@ class ReactionRecorder:
         self._queue: list[tuple] = []
         self._enqueued_at: list[float] = []
         self._timer: asyncio.Task[None] | None = None
-        self._flushes: set[asyncio.Task[None]] = set()
+        self._next_flush: asyncio.Task[int] | None = None
+        self._writing = asyncio.Lock()
         self._closed = False
         self.watch: dict[int, set[tuple[int, str]]] | None = None
         self.commit_latencies: list[float] | None = None  # set to a list to measure
@@ -137,11 +178,12 @@ class ReactionRecorder:
     def clear_emoji(self, message_id: int, key: str) -> None:
         self._push((CLEAR_EMOJI, message_id, key), message_id)
 
-    def deleted(self, message_ids: Iterable[int], now: int) -> None:
+    def deleted(self, message_ids: Iterable[int]) -> None:
+        """Mark deleted posts (stamped with their batch's time)."""
         for message_id in message_ids:
             if message_id in self.tracked:
                 self.tracked.discard(message_id)
-                self._push((DELETED, message_id, now), message_id)
+                self._push((DELETED, message_id), message_id)
 
     # --- committing -------------------------------------------------------------------
 
@@ -153,78 +195,32 @@ class ReactionRecorder:
         await self.flush()
 
     def _spawn_flush(self) -> None:
-        task = asyncio.create_task(self.flush(), name="reaction-flush-now")
-        self._flushes.add(task)
-        task.add_done_callback(self._flushes.discard)
+        # One full-batch flush waiting at a time: while a batch is being written, later events
+        # gather in the queue and the waiting flush takes them all (group commit).
+        if self._next_flush is None:
+            self._next_flush = asyncio.create_task(self.flush(), name="reaction-flush-now")
 
     async def flush(self) -> int:
-        """Commit everything queued so far in one transaction; returns how many events."""
-        if not self._queue:
-            return 0
-        ops, stamps = self._queue, self._enqueued_at
-        self._queue, self._enqueued_at = [], []
-        cleared: list[tuple[int]] = []
-        cleared_emoji: list[tuple[int, str]] = []
-        deleted: list[tuple[int, int]] = []
-        emoji_names: list[tuple[str, str]] = []
-        now = int(self.clock())  # a reaction's time is its batch's: within max_delay of it
-        final: dict[tuple[int, int, str], bool] = {}
-        for op in ops:
-            kind = op[0]
-            if kind == EMOJI:
-                emoji_names.append((op[1], op[2]))
-            elif kind == ADD:
-                final[(op[1], op[2], op[3])] = True
-            elif kind == REMOVE:
-                final[(op[1], op[2], op[3])] = False
-            elif kind == CLEAR:
-                cleared.append((op[1],))
-                for key in [k for k in final if k[0] == op[1]]:
-                    final[key] = False
-            elif kind == CLEAR_EMOJI:
-                cleared_emoji.append((op[1], op[2]))
-                for key in [k for k in final if k[0] == op[1] and k[2] == op[2]]:
-                    final[key] = False
-            elif kind == DELETED:
-                deleted.append((op[2], op[1]))
-        adds = [key for key, present in final.items() if present]
-        removes = [key for key, present in final.items() if not present]
-        try:
-            async with self.db.transaction() as conn:
-                # Clears first: an add later in the batch is in `adds` and survives them.
-                if cleared:
-                    await conn.executemany("DELETE FROM reactions WHERE message_id = ?", cleared)
-                if cleared_emoji:
-                    await conn.executemany(
-                        "DELETE FROM reactions WHERE message_id = ? AND emoji = ?", cleared_emoji
-                    )
-                if removes:
-                    await conn.executemany(
-                        "DELETE FROM reactions WHERE message_id = ? AND user_id = ? AND emoji = ?",
-                        removes,
-                    )
-                if adds:
-                    # The batch's time is an integer written into the statement: one value
-                    # fewer to bind per row on the hot path.
-                    await conn.executemany(
-                        "INSERT OR IGNORE INTO reactions (message_id, user_id, emoji, created_at) "
-                        f"VALUES (?, ?, ?, {int(now)})",
-                        adds,
-                    )
-                if deleted:
-                    await conn.executemany(
-                        "UPDATE tracked_messages SET deleted_at = ? WHERE message_id = ?", deleted
-                    )
-                if emoji_names:
-                    await conn.executemany(
-                        "INSERT INTO emojis (key, display) VALUES (?, ?) "
-                        "ON CONFLICT (key) DO UPDATE SET display = excluded.display",
-                        emoji_names,
-                    )
-        except Exception:
-            log.exception("Could not commit %d reaction events; they are queued again", len(ops))
-            self._queue[:0], self._enqueued_at[:0] = ops, stamps
-            raise
+        """Commit everything queued so far in one statement; returns how many events."""
+        async with self._writing:
+            self._next_flush = None
+            if not self._queue:
+                return 0
+            ops, stamps = self._queue, self._enqueued_at
+            self._queue, self._enqueued_at = [], []
+            try:
+                await self.db.write(
+                    "INSERT INTO reaction_batch "
+                    "(at, cleared, cleared_emoji, removed, added, deleted, emojis) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    batch_arrays(ops, int(self.clock())),
+                )
+            except Exception:
+                log.exception(
+                    "Could not commit %d reaction events; they are queued again", len(ops)
+                )
+                self._queue[:0], self._enqueued_at[:0] = ops, stamps
+                raise
         if self.commit_latencies is not None and stamps:
             done = time.perf_counter()
             self.commit_latencies.extend(done - stamp for stamp in stamps)
@@ -236,8 +232,8 @@ class ReactionRecorder:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if self._flushes:
-            await asyncio.gather(*self._flushes, return_exceptions=True)
+        if self._next_flush is not None:
+            await asyncio.gather(self._next_flush, return_exceptions=True)
         await self.flush()
 
     # --- reading ----------------------------------------------------------------------

@@ -110,8 +110,13 @@ def fts_query(text: str) -> str | None:
 
 
 def search_words(text: str) -> list[str]:
-    """The words a search looks for (what `fts_query` quotes)."""
-    return [w for w in re.findall(r"\w+", text) if w not in FTS_OPERATORS][:20]
+    """The words a search looks for (what `fts_query` quotes), each once: FTS5 would look a
+    repeated word up again, and for a word in most sections that is most of the search's time."""
+    words: dict[str, str] = {}
+    for word in re.findall(r"\w+", text):
+        if word not in FTS_OPERATORS:
+            words.setdefault(word.casefold(), word)
+    return list(words.values())[:20]
 
 
 def highlight(body: str, words: list[str], width: int = 220, lead: int = 30) -> str:

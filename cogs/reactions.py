@@ -74,11 +74,11 @@ class Reactions(commands.Cog):
 
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
-        self.recorder.deleted([payload.message_id], now_epoch())
+        self.recorder.deleted([payload.message_id])
 
     @commands.Cog.listener()
     async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
-        self.recorder.deleted(payload.message_ids, now_epoch())
+        self.recorder.deleted(payload.message_ids)
 
     # --- after downtime ---------------------------------------------------------------
 
@@ -117,7 +117,7 @@ class Reactions(commands.Cog):
         try:
             message = await channel.fetch_message(message_id)
         except discord.NotFound:
-            self.recorder.deleted([message_id], now_epoch())
+            self.recorder.deleted([message_id])
             return None
         except discord.HTTPException as error:
             log.info("Could not read message %s to reconcile it: %s", message_id, error)

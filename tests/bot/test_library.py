@@ -116,6 +116,25 @@ def test_fts_query_quotes_every_word():
     assert fts_query("!!") is None
 
 
+def test_fts_query_looks_each_word_up_once():
+    assert fts_query("Camera camera CAMERA light camera") == '"Camera"* "light"*'
+
+
+async def test_a_word_in_a_heading_outranks_the_same_word_in_a_body(library, tmp_path):
+    folder = tmp_path / "ranked"
+    folder.mkdir()
+    body = "Rain on the window, a long night, the city quiet. " * 4
+    (folder / "a.md").write_text(
+        "Title: Mirrors in the body\nFilm: Heat\n\n## Night\n\n"
+        + body
+        + "A mirror, another mirror.\n"
+    )
+    (folder / "b.md").write_text("Title: Heading\nFilm: Heat\n\n## The mirror\n\n" + body + "\n")
+    await library.sync_directory(folder, now=1)
+    hits = await library.search(None, "mirror")
+    assert [hit.section.heading for hit in hits] == ["The mirror", "Night"]
+
+
 async def test_names_resolve_case_aside_and_misses_suggest(library, folder):
     await library.sync_directory(folder, now=1)
     essay = library.resolve_essay(None, "sera: elisabeth shue in leaving las vegas")

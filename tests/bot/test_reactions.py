@@ -32,21 +32,45 @@ def test_emoji_keys():
     assert emoji_key("👍🏽") == "👍🏽"
 
 
-async def test_events_are_committed_in_one_transaction_per_batch(recorder):
-    commits = 0
-    original = recorder.db.transaction
+async def test_events_are_committed_in_one_statement_per_batch(recorder):
+    writes = 0
+    original = recorder.db.write
 
-    def counting():
-        nonlocal commits
-        commits += 1
-        return original()
+    async def counting(sql, params=()):
+        nonlocal writes
+        writes += 1
+        await original(sql, params)
 
-    recorder.db.transaction = counting
+    recorder.db.write = counting
     for user in range(500):
         recorder.add(1, user, "🎬")
     await asyncio.sleep(0.2)
-    assert commits == 1
+    assert writes == 1
     assert len(await rows(recorder)) == 500
+
+
+async def test_events_arriving_during_a_write_join_the_next_batch(recorder):
+    recorder.max_batch = 100
+    batches = []
+    release = asyncio.Event()
+    original = recorder.db.write
+
+    async def slow(sql, params=()):
+        batches.append(params[4].count("["))  # rows in the `added` array, plus one
+        await release.wait()
+        await original(sql, params)
+
+    recorder.db.write = slow
+    for user in range(100):
+        recorder.add(1, user, "🎬")
+    await asyncio.sleep(0)  # the first batch is being written
+    for user in range(100, 450):
+        recorder.add(1, user, "🎬")
+    await asyncio.sleep(0)
+    release.set()
+    await recorder.flush()
+    assert [size - 1 for size in batches] == [100, 350]
+    assert len(await rows(recorder)) == 450
 
 
 async def test_order_within_a_batch_is_respected(recorder):
@@ -71,7 +95,8 @@ async def test_close_flushes_what_is_queued(recorder):
 
 
 async def test_bulk_deletes_mark_tracked_messages(recorder):
-    recorder.deleted([1, 2, 99], 2000)
+    recorder.clock = lambda: 2000.0
+    recorder.deleted([1, 2, 99])
     await recorder.flush()
     deleted = await recorder.db.fetchall(
         "SELECT message_id FROM tracked_messages WHERE deleted_at = 2000"

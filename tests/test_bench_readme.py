@@ -1,0 +1,46 @@
+from bench.readme import END, START, missed, table
+
+
+def results(ratio_vs_noop: float) -> dict:
+    latency = {
+        name: {"p50_ms": 1.0, "p99_ms": 2.0}
+        for name in (
+            "essay_read",
+            "essay_search",
+            "essay_excerpt",
+            "quote_random",
+            "quote_search",
+            "stats_essay",
+            "essay_autocomplete",
+        )
+    }
+    return {
+        "scale": 1.0,
+        "startup": {"cold_s": 1.7, "warm_s": 0.15, "essays": 1000},
+        "size": {"bytes_per_reaction": 36.3, "bytes_per_quote": 427.0, "reactions": 1000000},
+        "latency": {**latency, "p99_ms": 2.0},
+        "latency_under_load": {**latency, "p99_ms": 2.0, "reactions_per_s": 1998},
+        "ingest": {
+            "events": 50000,
+            "events_per_s": 40000,
+            "noop_events_per_s": 80000,
+            "naive_events_per_s": 4000,
+            "ratio_vs_noop": ratio_vs_noop,
+            "ratio_vs_naive": 10.0,
+            "commit_p99_ms": 100.0,
+        },
+        "memory": {"peak_rss_mb": 120.0},
+    }
+
+
+def test_the_table_shows_each_figure_and_names_what_was_missed():
+    text = table(results(0.5))
+    assert "| /essay search: p50 / p99 idle · p99 with 1,998 reactions/s | 1.0 / 2.0 ms" in text
+    assert "80,000/s, ratio 0.5 (target ≥ 0.7)" in text
+    assert text.endswith("Missed in this run: ingest.ratio_vs_noop = 0.5 (target >= 0.7).")
+    assert START not in text and END not in text
+
+
+def test_a_run_that_meets_every_target_says_so():
+    assert missed(results(0.8)) == []
+    assert table(results(0.8)).endswith("Every target is met in this run.")

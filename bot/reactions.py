@@ -144,12 +144,14 @@ class ReactionRecorder:
 
     # --- events -----------------------------------------------------------------------
 
-    def _push(self, op: tuple, message_id: int, key: tuple[int, str] | None = None) -> None:
+    def _push(self, op: tuple) -> None:
+        """Queue a live event; during a reconciliation, an add or remove marks its (member,
+        emoji) as touched, so what was read from Discord before it does not undo it."""
         if self._closed:
             log.warning("Reaction event after shutdown dropped: %s", op)
             return
-        if self.watch is not None and key is not None:
-            self.watch.setdefault(message_id, set()).add(key)
+        if self.watch is not None and op[0] in (ADD, REMOVE):
+            self.watch.setdefault(op[1], set()).add(op[2:])
         self._queue.append(op)
         if self.commit_latencies is not None:
             self._enqueued_at.append(time.perf_counter())
@@ -167,23 +169,23 @@ class ReactionRecorder:
     def add(self, message_id: int, user_id: int, key: str, display: str | None = None) -> None:
         if display is not None:
             self.remember_emoji(key, display)
-        self._push((ADD, message_id, user_id, key), message_id, (user_id, key))
+        self._push((ADD, message_id, user_id, key))
 
     def remove(self, message_id: int, user_id: int, key: str) -> None:
-        self._push((REMOVE, message_id, user_id, key), message_id, (user_id, key))
+        self._push((REMOVE, message_id, user_id, key))
 
     def clear(self, message_id: int) -> None:
-        self._push((CLEAR, message_id), message_id)
+        self._push((CLEAR, message_id))
 
     def clear_emoji(self, message_id: int, key: str) -> None:
-        self._push((CLEAR_EMOJI, message_id, key), message_id)
+        self._push((CLEAR_EMOJI, message_id, key))
 
     def deleted(self, message_ids: Iterable[int]) -> None:
         """Mark deleted posts (stamped with their batch's time)."""
         for message_id in message_ids:
             if message_id in self.tracked:
                 self.tracked.discard(message_id)
-                self._push((DELETED, message_id), message_id)
+                self._push((DELETED, message_id))
 
     # --- committing -------------------------------------------------------------------
 

@@ -330,7 +330,7 @@ class NaiveRecorder(ReactionRecorder):
         super().__init__(*args, **kwargs)
         self._flushes: set[asyncio.Task] = set()
 
-    def _push(self, op, message_id, key=None):
+    def _push(self, op):
         task = asyncio.create_task(self._commit_one(op))
         self._flushes.add(task)
         task.add_done_callback(self._flushes.discard)

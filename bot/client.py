@@ -149,6 +149,7 @@ class Projectionist(commands.Bot):
             len(report.errors),
         )
         self.films = Films(self.db, self.library)
+        await self.films.load()
         self.recorder = ReactionRecorder(self.db, clock=lambda: discord.utils.utcnow().timestamp())
         await self.recorder.load()
         self.quotes = Quotes(self.db)

@@ -29,6 +29,7 @@ class Settings:
     length_days: int = 7
     last_failure: str | None = None
     last_failure_at: int | None = None
+    moderator_role_id: int | None = None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -132,6 +133,30 @@ class Films:
     def __init__(self, db: Database, library: Library) -> None:
         self.db = db
         self.library = library
+        # Each server's moderator role, read on every moderator command: kept in memory.
+        self._moderator_roles: dict[int, int] = {}
+
+    async def load(self) -> None:
+        rows = await self.db.fetchall(
+            "SELECT guild_id, moderator_role_id FROM guild_settings "
+            "WHERE moderator_role_id IS NOT NULL"
+        )
+        self._moderator_roles = {row[0]: row[1] for row in rows}
+
+    def moderator_role(self, guild_id: int | None) -> int | None:
+        return self._moderator_roles.get(guild_id) if guild_id is not None else None
+
+    async def set_moderator_role(self, guild_id: int, role_id: int | None) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO guild_settings (guild_id, moderator_role_id) VALUES (?, ?) "
+                "ON CONFLICT (guild_id) DO UPDATE SET moderator_role_id = excluded.moderator_role_id",
+                (guild_id, role_id),
+            )
+        if role_id is None:
+            self._moderator_roles.pop(guild_id, None)
+        else:
+            self._moderator_roles[guild_id] = role_id
 
     # --- settings ---------------------------------------------------------------------
 

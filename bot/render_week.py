@@ -204,6 +204,11 @@ def settings_embed(settings: Settings) -> discord.Embed:
         name="Prompts", value=f"{settings.prompt_time}, {describe_days(settings.prompt_days)}"
     )
     embed.add_field(name="Week length", value=f"{settings.length_days} days")
+    embed.add_field(
+        name="Moderators",
+        value="Manage Server"
+        + (f" and <@&{settings.moderator_role_id}>" if settings.moderator_role_id else ""),
+    )
     return embed
 
 

@@ -15,15 +15,37 @@ from bot.errors import UserError
 from bot.text import truncate
 
 
+def moderator_role_id(interaction: discord.Interaction) -> int | None:
+    """The server's moderator role, if one is set (`/film settings moderator_role`)."""
+    return interaction.client.films.moderator_role(interaction.guild_id)
+
+
 def is_moderator(interaction: discord.Interaction) -> bool:
     member = interaction.user
-    return isinstance(member, discord.Member) and member.guild_permissions.manage_guild
+    if not isinstance(member, discord.Member):
+        return False
+    if member.guild_permissions.manage_guild:
+        return True
+    role_id = moderator_role_id(interaction)
+    return role_id is not None and member.get_role(role_id) is not None
+
+
+def moderators_are(interaction: discord.Interaction) -> str:
+    role_id = moderator_role_id(interaction)
+    return "Manage Server" + (f" or the <@&{role_id}> role" if role_id else "")
 
 
 def require_moderator(interaction: discord.Interaction, action: str) -> None:
-    """Refuse a member without Manage Server; nothing has changed when this raises."""
+    """Refuse a member who is not a moderator; nothing has changed when this raises."""
     if not is_moderator(interaction):
-        raise UserError(f"Only moderators (Manage Server) can {action}.")
+        raise UserError(f"Only moderators ({moderators_are(interaction)}) can {action}.")
+
+
+def require_manage_server(interaction: discord.Interaction, action: str) -> None:
+    """For what decides who moderates: Manage Server only, never the moderator role itself."""
+    member = interaction.user
+    if not (isinstance(member, discord.Member) and member.guild_permissions.manage_guild):
+        raise UserError(f"Only members with Manage Server can {action}.")
 
 
 async def deliver(

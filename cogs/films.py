@@ -26,7 +26,7 @@ from bot.render_week import (
 from bot.render_week import stars as render_stars
 from bot.schedule import match_zones, parse_days, parse_time_of_day, slots_between, week_end, zone
 from bot.text import truncate
-from cogs._common import essay_choices, is_moderator, require_moderator
+from cogs._common import essay_choices, is_moderator, require_manage_server, require_moderator
 from cogs._film_posts import (
     END_EVENT,
     POLL_EVENT,
@@ -112,6 +112,8 @@ class Films(commands.Cog):
         prompt_time="Local time of day for prompts, like 18:00",
         prompt_days="daily, or days like mon,wed,fri",
         length_days="How many days a week lasts",
+        moderator_role="Members with this role may run moderator commands (Manage Server only)",
+        remove_moderator_role="Leave moderator commands to Manage Server alone",
     )
     @app_commands.autocomplete(timezone=timezone_autocomplete)
     async def settings(
@@ -122,7 +124,17 @@ class Films(commands.Cog):
         prompt_time: str | None = None,
         prompt_days: str | None = None,
         length_days: app_commands.Range[int, 1, 28] | None = None,
+        moderator_role: discord.Role | None = None,
+        remove_moderator_role: bool = False,
     ) -> None:
+        if moderator_role is not None or remove_moderator_role:
+            require_manage_server(interaction, "choose the moderator role")
+            if moderator_role is not None and remove_moderator_role:
+                raise UserError("Choose a moderator role or remove it, not both.")
+            if moderator_role is not None and moderator_role.is_default():
+                raise UserError(
+                    "@everyone cannot be the moderator role: every member would moderate."
+                )
         changes = {
             "channel_id": channel.id if channel else None,
             "timezone": zone(timezone).key if timezone else None,
@@ -132,11 +144,16 @@ class Films(commands.Cog):
             "prompt_days": parse_days(prompt_days) if prompt_days else None,
             "length_days": length_days,
         }
-        if not any(v is not None for v in changes.values()):
+        role_change = moderator_role is not None or remove_moderator_role
+        if not role_change and not any(v is not None for v in changes.values()):
             settings = await self.films.settings(interaction.guild_id)
             await interaction.response.send_message(embed=settings_embed(settings), ephemeral=True)
             return
         require_moderator(interaction, "change the film of the week settings")
+        if role_change:
+            await self.films.set_moderator_role(
+                interaction.guild_id, moderator_role.id if moderator_role else None
+            )
         settings = await self.films.update_settings(interaction.guild_id, **changes)
         note = "Saved."
         week = await self.films.running_week(interaction.guild_id)

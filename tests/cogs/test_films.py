@@ -200,6 +200,45 @@ async def test_members_are_refused_every_moderator_command(club, command, option
     assert len(await club.env.bot.films.queued_prompts(week.id)) == 1
 
 
+async def test_a_moderator_role_lets_its_members_run_moderator_commands(club, make_bot):
+    env = club.env
+    hosts = club.guild.create_role("Film Hosts")
+    noor = club.guild.add_member(env.create_user("noor"), roles=[hosts])
+    before = await noor.slash(club.general, "film start", title="Heat")
+    assert refusal(env, before) == "Only moderators (Manage Server) can start a film week."
+
+    set_role = await club.mia.slash(club.general, "film settings", moderator_role=hosts)
+    fields = {f.name: f.value for f in set_role.response.embeds[0].fields}
+    assert fields["Moderators"] == f"Manage Server and <@&{hosts.id}>"
+    await env.restart_bot(make_bot())  # kept in the database, not only in memory
+
+    await start_week(club, member=noor, title="Heat")
+    refused = await club.alice.slash(club.general, "film prompt add", text="The score?")
+    assert refusal(env, refused) == (
+        f"Only moderators (Manage Server or the <@&{hosts.id}> role) can queue prompts."
+    )
+
+    # The role decides who moderates, so only Manage Server may change it.
+    grab = await noor.slash(club.general, "film settings", remove_moderator_role=True)
+    assert refusal(env, grab) == "Only members with Manage Server can choose the moderator role."
+    assert env.bot.films.moderator_role(club.guild.id) == hosts.id
+
+    everyone = await club.mia.slash(
+        club.general, "film settings", moderator_role=club.guild.default_role
+    )
+    assert "@everyone cannot be the moderator role" in refusal(env, everyone)
+    both = await club.mia.slash(
+        club.general, "film settings", moderator_role=hosts, remove_moderator_role=True
+    )
+    assert refusal(env, both) == "Choose a moderator role or remove it, not both."
+    assert env.bot.films.moderator_role(club.guild.id) == hosts.id
+
+    await club.mia.slash(club.general, "film settings", remove_moderator_role=True)
+    after = await noor.slash(club.general, "film end")
+    assert refusal(env, after) == "Only moderators (Manage Server) can end the film week."
+    assert (await env.bot.films.running_week(club.guild.id)).title == "Heat"
+
+
 async def test_the_digest_reports_the_ratings_given(club):
     env = club.env
     carol = club.guild.add_member(env.create_user("carol"))
@@ -310,6 +349,7 @@ async def test_settings_show_defaults_and_refuse_unknown_zones(club):
         "Time zone": "UTC",
         "Prompts": "18:00, every day",
         "Week length": "7 days",
+        "Moderators": "Manage Server",
     }
     bad = await club.mia.slash(club.general, "film settings", timezone="America/NewYork")
     assert "Did you mean `America/New_York`" in refusal(club.env, bad)

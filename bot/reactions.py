@@ -43,6 +43,8 @@ class Tracked:
     week_id: int | None = None
 
 
+RETRY_DELAY = 1.0  # seconds before a failed batch write is tried again
+
 # Queued operations, in arrival order.
 ADD, REMOVE, CLEAR, CLEAR_EMOJI, DELETED, EMOJI = range(6)
 
@@ -189,18 +191,32 @@ class ReactionRecorder:
 
     # --- committing -------------------------------------------------------------------
 
-    async def _flush_later(self) -> None:
+    async def _flush_later(self, delay: float | None = None) -> None:
         try:
-            await asyncio.sleep(self.max_delay)
+            await asyncio.sleep(self.max_delay if delay is None else delay)
         finally:
             self._timer = None
-        await self.flush()
+        await self._flush_in_background()
 
     def _spawn_flush(self) -> None:
         # One full-batch flush waiting at a time: while a batch is being written, later events
         # gather in the queue and the waiting flush takes them all (group commit).
         if self._next_flush is None:
-            self._next_flush = asyncio.create_task(self.flush(), name="reaction-flush-now")
+            self._next_flush = asyncio.create_task(
+                self._flush_in_background(), name="reaction-flush-now"
+            )
+
+    async def _flush_in_background(self) -> int:
+        """A flush nobody awaits: when the write fails (already logged, the events queued
+        again), it is tried again after RETRY_DELAY even if no new event arrives."""
+        try:
+            return await self.flush()
+        except Exception:
+            if self._timer is None and not self._closed:
+                self._timer = asyncio.create_task(
+                    self._flush_later(RETRY_DELAY), name="reaction-flush"
+                )
+            return 0
 
     async def flush(self) -> int:
         """Commit everything queued so far in one statement; returns how many events."""

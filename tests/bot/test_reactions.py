@@ -1,4 +1,5 @@
 import asyncio
+import sqlite3
 
 import pytest
 
@@ -71,6 +72,25 @@ async def test_events_arriving_during_a_write_join_the_next_batch(recorder):
     await recorder.flush()
     assert [size - 1 for size in batches] == [100, 350]
     assert len(await rows(recorder)) == 450
+
+
+async def test_a_failed_write_is_tried_again_without_losing_events(recorder, monkeypatch):
+    monkeypatch.setattr("bot.reactions.RETRY_DELAY", 0.05)
+    original = recorder.db.write
+    failures = []
+
+    async def locked_once(sql, params=()):
+        if not failures:
+            failures.append(sql)
+            raise sqlite3.OperationalError("database is locked")
+        await original(sql, params)
+
+    recorder.db.write = locked_once
+    recorder.add(1, 7, "🎬")
+    recorder.add(2, 8, "🔥")
+    await asyncio.sleep(0.3)  # no new event arrives: the retry alone commits them
+    assert len(failures) == 1
+    assert await rows(recorder) == {(1, 7, "🎬"), (2, 8, "🔥")}
 
 
 async def test_order_within_a_batch_is_respected(recorder):

@@ -123,3 +123,18 @@ async def test_bulk_deletes_mark_tracked_messages(recorder):
     )
     assert {r[0] for r in deleted} == {1, 2}
     assert recorder.tracked == {3}
+
+
+async def test_custom_emoji_are_stored_by_id_with_how_to_show_them(recorder):
+    recorder.add(1, 7, emoji_key("popcorn", 55), "<:popcorn:55>")
+    recorder.add(2, 8, emoji_key("popcorn", 55), "<:popcorn:55>")
+    await recorder.flush()
+    assert await rows(recorder) == {(1, 7, "c:55"), (2, 8, "c:55")}
+    shown = await recorder.db.fetchall("SELECT key, display FROM emojis")
+    assert [tuple(r) for r in shown] == [("c:55", "<:popcorn:55>")]
+
+    recorder.known_emoji.clear()  # as after a restart; the emoji was renamed meanwhile
+    recorder.add(3, 7, "c:55", "<:kernels:55>")
+    await recorder.flush()
+    shown = await recorder.db.fetchall("SELECT key, display FROM emojis")
+    assert [tuple(r) for r in shown] == [("c:55", "<:kernels:55>")]

@@ -24,6 +24,11 @@ COMMANDS = {
     "essay_autocomplete": "essay autocomplete",
 }
 
+REPORTS = {
+    "stats_server": "/stats server days:30 (every reaction of the period read)",
+    "quote_top": "/quote top days:30",
+}
+
 
 def number(value: float) -> str:
     return f"{value:,}"
@@ -59,6 +64,11 @@ def table(results: dict) -> str:
             f"| {label}: p50 / p99 idle · p99 with {number(loaded['reactions_per_s'])} "
             f"reactions/s | {latency[key]['p50_ms']} / {latency[key]['p99_ms']} ms · "
             f"{loaded[key]['p99_ms']} ms | p99 ≤ 15 ms idle, ≤ 50 ms under load |"
+        )
+    for key, label in REPORTS.items():
+        figures = results["reports"][key]
+        rows.append(
+            f"| {label}: p50 / p99 | {figures['p50_ms']} / {figures['p99_ms']} ms | no target |"
         )
     rows += [
         f"| Start-up with {number(startup['essays'])} new essays · none changed | "

@@ -207,6 +207,16 @@ def command_payloads(
     }
 
 
+def report_payloads(maker: Interactions) -> dict[str, callable]:
+    """Period reports over the whole table (every reaction of the last 30 days): not among the
+    commands the targets name, measured so their cost at this scale is known."""
+    days = {"type": 4, "name": "days", "value": 30}
+    return {
+        "stats_server": lambda: maker.payload(2, "stats", "server", [days]),
+        "quote_top": lambda: maker.payload(2, "quote", "top", [days]),
+    }
+
+
 async def measure_latency(bot, adapter, payloads, rounds: int) -> dict[str, dict[str, float]]:
     maker_results: dict[str, list[float]] = {name: [] for name in payloads}
     for _ in range(rounds):
@@ -422,6 +432,9 @@ async def measure_bot(
     rounds = max(30, min(300, int(300 * scale_factor) or 30))
     await measure_latency(bot, adapter, payloads, 5)  # warm caches
     results["latency"] = await measure_latency(bot, adapter, payloads, rounds)
+    reports = report_payloads(bot_interactions(bot))
+    await measure_latency(bot, adapter, reports, 2)
+    results["reports"] = await measure_latency(bot, adapter, reports, max(5, rounds // 15))
     results["latency"]["p99_ms"] = max(v["p99_ms"] for v in results["latency"].values())
 
     step("measuring command latency while reactions arrive")

@@ -253,13 +253,17 @@ class Quotes:
         return [self._quote(row) for row in rows], total
 
     async def top(self, guild_id: int, since: int, limit: int = 10) -> list[tuple[Quote, int]]:
+        # From the posts that show a quote (their index keeps them grouped by quote, so no
+        # sort), to their reactions: the reactions on essay sections are never read.
         rows = await self.db.fetchall(
-            "SELECT q.*, count(*) AS reactions FROM reactions r "
-            "JOIN tracked_messages t ON t.message_id = r.message_id "
-            "JOIN quotes q ON q.id = t.quote_id "
-            "WHERE q.guild_id = ? AND r.created_at >= ? "
-            "GROUP BY q.id ORDER BY reactions DESC, q.number LIMIT ?",
-            (guild_id, since, limit),
+            "SELECT q.*, c.reactions FROM ("
+            "  SELECT t.quote_id, count(*) AS reactions FROM tracked_messages t "
+            "  JOIN reactions r ON r.message_id = t.message_id "
+            "  WHERE t.quote_id IS NOT NULL AND t.guild_id = ? AND r.created_at >= ? "
+            "  GROUP BY t.quote_id"
+            ") c JOIN quotes q ON q.id = c.quote_id "
+            "WHERE q.guild_id = ? ORDER BY c.reactions DESC, q.number LIMIT ?",
+            (guild_id, since, guild_id, limit),
         )
         return [(self._quote(row), row["reactions"]) for row in rows]
 

@@ -111,31 +111,30 @@ class Stats:
         )
 
     async def server(self, guild_id: int, since: int) -> ServerStats:
-        reactions = await self.db.fetchval(
-            "SELECT count(*) FROM reactions r JOIN tracked_messages t ON t.message_id = r.message_id "
-            "WHERE t.guild_id = ? AND r.created_at >= ?",
-            (guild_id, since),
+        # Reactions in the period counted per post in one pass in the table's key order (no
+        # sort), then per section and quote from what each post shows: one pass over the
+        # table, where a count, a section ranking and a quote ranking each made their own.
+        per_post = await self.db.fetchall(
+            "SELECT t.section_id, t.quote_id, sum(p.n) FROM "
+            "(SELECT message_id, count(*) AS n FROM reactions WHERE created_at >= ? "
+            " GROUP BY message_id) p "
+            "JOIN tracked_messages t ON t.message_id = p.message_id WHERE t.guild_id = ? "
+            "GROUP BY t.section_id, t.quote_id",
+            (since, guild_id),
         )
+        by_section: dict[int, int] = {}
+        by_quote: dict[int, int] = {}
+        for section_id, quote_id, count in per_post:
+            if section_id is not None:
+                by_section[section_id] = by_section.get(section_id, 0) + count
+            if quote_id is not None:
+                by_quote[quote_id] = by_quote.get(quote_id, 0) + count
         quotes = await self.db.fetchval(
             "SELECT count(*) FROM quotes WHERE guild_id = ? AND saved_at >= ?", (guild_id, since)
         )
         ratings = await self.db.fetchval(
             "SELECT count(*) FROM ratings r JOIN weeks w ON w.id = r.week_id "
             "WHERE w.guild_id = ? AND r.rated_at >= ?",
-            (guild_id, since),
-        )
-        sections = await self.db.fetchall(
-            "SELECT e.title, s.heading, count(*) AS c FROM reactions r "
-            "JOIN tracked_messages t ON t.message_id = r.message_id "
-            "JOIN sections s ON s.id = t.section_id JOIN essays e ON e.id = s.essay_id "
-            "WHERE t.guild_id = ? AND r.created_at >= ? GROUP BY s.id ORDER BY c DESC LIMIT 5",
-            (guild_id, since),
-        )
-        top_quotes = await self.db.fetchall(
-            "SELECT q.number, q.text, count(*) AS c FROM reactions r "
-            "JOIN tracked_messages t ON t.message_id = r.message_id "
-            "JOIN quotes q ON q.id = t.quote_id "
-            "WHERE q.guild_id = ? AND r.created_at >= ? GROUP BY q.id ORDER BY c DESC LIMIT 5",
             (guild_id, since),
         )
         members = await self.db.fetchall(
@@ -150,12 +149,37 @@ class Stats:
             ") GROUP BY user_id ORDER BY total DESC",
             (guild_id, since) * 3,
         )
+        top_sections = leaders(by_section)
+        names = await self._in(
+            "SELECT s.id, e.title, s.heading FROM sections s JOIN essays e ON e.id = s.essay_id "
+            "WHERE s.id IN ({})",
+            top_sections,
+        )
+        top_quotes = leaders(by_quote)
+        texts = await self._in(
+            "SELECT id, number, text FROM quotes WHERE guild_id = ? AND id IN ({})",
+            top_quotes,
+            guild_id,
+        )
         return ServerStats(
-            reactions=reactions,
+            reactions=sum(row[2] for row in per_post),
             quotes=quotes,
             ratings=ratings,
             members=len(members),
-            top_sections=[(r[0], r[1], r[2]) for r in sections],
-            top_quotes=[(r[0], r[1], r[2]) for r in top_quotes],
+            top_sections=[(*names[i], n) for i, n in top_sections if i in names],
+            top_quotes=[(*texts[i], n) for i, n in top_quotes if i in texts],
             top_members=[(r[0], r[1]) for r in members[:5]],
         )
+
+    async def _in(self, sql: str, ranked: list[tuple[int, int]], *params) -> dict[int, tuple]:
+        """Rows by id for the ids of `ranked`, the id first in each row."""
+        if not ranked:
+            return {}
+        ids = [i for i, _ in ranked]
+        rows = await self.db.fetchall(sql.format(", ".join("?" * len(ids))), (*params, *ids))
+        return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def leaders(counts: dict[int, int], limit: int = 5) -> list[tuple[int, int]]:
+    """The `limit` largest counts as (id, count), the lower id first among equals."""
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]

@@ -30,6 +30,10 @@ def results(ratio_vs_noop: float) -> dict:
             "commit_p99_ms": 100.0,
         },
         "memory": {"peak_rss_mb": 120.0},
+        "reports": {
+            "stats_server": {"p50_ms": 400.0, "p99_ms": 450.0},
+            "quote_top": {"p50_ms": 40.0, "p99_ms": 45.0},
+        },
     }
 
 
@@ -37,6 +41,7 @@ def test_the_table_shows_each_figure_and_names_what_was_missed():
     text = table(results(0.5))
     assert "| /essay search: p50 / p99 idle · p99 with 1,998 reactions/s | 1.0 / 2.0 ms" in text
     assert "80,000/s, ratio 0.5 (target ≥ 0.7)" in text
+    assert "| /stats server days:30 (every reaction of the period read): p50 / p99 | 400.0" in text
     assert text.endswith("Missed in this run: ingest.ratio_vs_noop = 0.5 (target >= 0.7).")
     assert START not in text and END not in text
 

@@ -219,6 +219,8 @@ async def test_member_and_server_stats(club):
     ).response.message
     await club.alice.react(post, "🎬")
     await club.bob.react(post, "🎬")
+    shown = await club.alice.slash(club.general, "quote show", number=2)
+    await club.bob.react(shown.response.message, "🔥")
     await club.mia.slash(club.general, "film start", title="Heat")
     await club.alice.slash(club.general, "film rate", stars=5, take="Great.")
     member = await club.bob.slash(club.general, "stats member", member=club.alice)
@@ -232,7 +234,9 @@ async def test_member_and_server_stats(club):
     }
     server = await club.bob.slash(club.general, "stats server", days=7)
     embed = server.response.embeds[0]
-    assert embed.description == "2 reactions · 3 quotes saved · 1 ratings · 2 members taking part"
+    assert embed.description == "3 reactions · 3 quotes saved · 1 ratings · 2 members taking part"
     fields = {f.name: f.value for f in embed.fields}
     assert fields["Top sections"].startswith("1. The Introduction: A Woman in Control of Nothing")
+    assert fields["Top sections"].endswith("— 2")
+    assert fields["Top quotes"] == "#2 Line number 1 about Vegas neon. — 1"
     assert fields["Most involved"].splitlines()[0] == f"1. <@{club.alice.id}> — 5"

@@ -1,0 +1,103 @@
+"""Where reaction ingestion spends its time: the benchmark's ingestion run again with parts of
+the pipeline left out, each beside discord.py alone in the same round.
+
+    python -m bench.breakdown [--scale 1.0] [--rounds 6]
+
+- discord.py alone: `commands.Bot` with listeners that do nothing (the benchmark's baseline);
+- the bot, its listeners swapped for ones that do nothing: what the bot's process costs;
+- the listeners' checks, without queueing anything;
+- checks and queueing, batches dropped instead of written;
+- everything: batches written, the round ending when its last batch is committed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from bench.community import Scale
+from bench.run import Events, child, feed, ingest_noop, start_bot
+from bot import Config
+
+
+async def nothing(payload) -> None:
+    pass
+
+
+async def measure(scale_factor: float, rounds: int) -> dict[str, list[float]]:
+    scale = Scale(scale_factor)
+    count = max(2000, int(50_000 * scale_factor))
+    rates: dict[str, list[float]] = {
+        "discord.py alone": [],
+        "bot, listeners that do nothing": [],
+        "listeners' checks only": [],
+        "checks and queueing": [],
+        "everything": [],
+    }
+    with tempfile.TemporaryDirectory(prefix="projectionist-breakdown-") as tmp:
+        config = Config(database_path=Path(tmp) / "bench.db", essays_dir=Path(tmp) / "essays")
+        child(["essays", str(config.essays_dir), str(scale_factor)])
+        bot, _ = await start_bot(config)
+        await bot.close()
+        child(["fill", str(config.database_path), str(scale_factor), str(int(time.time()))])
+        bot, _ = await start_bot(config)
+        cog, recorder = bot.get_cog("Reactions"), bot.recorder
+        listeners = {
+            "on_raw_reaction_add": cog.on_raw_reaction_add,
+            "on_raw_reaction_remove": cog.on_raw_reaction_remove,
+        }
+        add, remove, flush = recorder.add, recorder.remove, recorder.flush
+
+        async def drop() -> int:
+            recorder._queue.clear()
+            return 0
+
+        async def rate(events: Events) -> float:
+            started = time.perf_counter()
+            await feed(bot, events)
+            await recorder.flush()
+            return events.count / (time.perf_counter() - started)
+
+        try:
+            for round_number in range(rounds):
+                events = Events(scale, count, seed=500 + round_number)
+                rates["discord.py alone"].append(await ingest_noop(events))
+                for name, listener in listeners.items():
+                    bot.remove_listener(listener, name)
+                    bot.add_listener(nothing, name)
+                rates["bot, listeners that do nothing"].append(await rate(events))
+                for name, listener in listeners.items():
+                    bot.remove_listener(nothing, name)
+                    bot.add_listener(listener, name)
+                recorder.add = recorder.remove = lambda *args, **kwargs: None
+                rates["listeners' checks only"].append(await rate(events))
+                recorder.add, recorder.remove, recorder.flush = add, remove, drop
+                rates["checks and queueing"].append(await rate(events))
+                recorder.flush = flush
+                rates["everything"].append(await rate(events))
+        finally:
+            recorder.add, recorder.remove, recorder.flush = add, remove, flush
+            await bot.close()
+    return rates
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--rounds", type=int, default=6)
+    args = parser.parse_args()
+    rates = asyncio.run(measure(args.scale, args.rounds))
+    alone = statistics.median(rates["discord.py alone"])
+    print(f"{'':34} {'events/s (median)':>18}  of discord.py alone")
+    for name, values in rates.items():
+        median = statistics.median(values)
+        print(f"{name:34} {median:18,.0f}  {median / alone:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

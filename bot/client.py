@@ -29,8 +29,8 @@ log = logging.getLogger(__name__)
 
 # The database runs in threads that need the GIL back after each SQLite call. At Python's 5 ms
 # default, an event loop busy with a burst of events kept each such call waiting up to 5 ms per
-# handoff (`make bench`: a reaction batch waited 100 ms to start); threads that are idle
-# compete for nothing, so a shorter interval costs only while both are working.
+# handoff (on the benchmark's full-scale data, a reaction batch waited up to 100 ms to start);
+# threads that are idle compete for nothing, so a shorter interval costs only while both work.
 GIL_SWITCH_INTERVAL_S = 0.0005
 
 # What the bot needs in the channels it posts in, and nothing more.

@@ -20,8 +20,7 @@ import time
 from pathlib import Path
 
 from bench.community import Scale
-from bench.run import Events, child, feed, ingest_noop, start_bot
-from bot import Config
+from bench.run import Events, build_community, feed, ingest_noop, start_bot
 
 
 async def nothing(payload) -> None:
@@ -39,11 +38,7 @@ async def measure(scale_factor: float, rounds: int) -> dict[str, list[float]]:
         "everything": [],
     }
     with tempfile.TemporaryDirectory(prefix="projectionist-breakdown-") as tmp:
-        config = Config(database_path=Path(tmp) / "bench.db", essays_dir=Path(tmp) / "essays")
-        child(["essays", str(config.essays_dir), str(scale_factor)])
-        bot, _ = await start_bot(config)
-        await bot.close()
-        child(["fill", str(config.database_path), str(scale_factor), str(int(time.time()))])
+        config, _ = await build_community(Path(tmp), scale_factor)
         bot, _ = await start_bot(config)
         cog, recorder = bot.get_cog("Reactions"), bot.recorder
         listeners = {

@@ -471,19 +471,25 @@ async def measure_bot(
     }
 
 
+async def build_community(folder: Path, scale_factor: float) -> tuple[Config, float]:
+    """The synthetic community in `folder`: essays synced by a first start (timed: the cold
+    start-up), then quotes, reactions and weeks filled in. Returns its config and that time."""
+    config = Config(database_path=folder / "bench.db", essays_dir=folder / "essays")
+    child(["essays", str(config.essays_dir), str(scale_factor)])
+    step(f"cold start with {Scale(scale_factor).essays} new essays")
+    bot, cold = await start_bot(config)
+    await bot.close()
+    step("filling quotes, reactions and weeks")
+    child(["fill", str(config.database_path), str(scale_factor), str(int(time.time()))])
+    return config, cold
+
+
 async def run(scale_factor: float) -> dict:
     scale = Scale(scale_factor)
     results: dict = {"scale": scale_factor}
     with tempfile.TemporaryDirectory(prefix="projectionist-bench-") as tmp:
         tmp_path = Path(tmp)
-        config = Config(database_path=tmp_path / "bench.db", essays_dir=tmp_path / "essays")
-        child(["essays", str(config.essays_dir), str(scale_factor)])
-
-        step(f"cold start with {scale.essays} new essays")
-        bot, cold = await start_bot(config)
-        await bot.close()
-        step("filling quotes, reactions and weeks")
-        child(["fill", str(config.database_path), str(scale_factor), str(int(time.time()))])
+        config, cold = await build_community(tmp_path, scale_factor)
         sizes = json.loads((tmp_path / "bench.db.sizes.json").read_text())
         gc.collect()
         bot, warm = await start_bot(config)

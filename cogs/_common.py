@@ -20,14 +20,20 @@ def moderator_role_id(interaction: discord.Interaction) -> int | None:
     return interaction.client.films.moderator_role(interaction.guild_id)
 
 
-def is_moderator(interaction: discord.Interaction) -> bool:
+def has_manage_server(interaction: discord.Interaction) -> bool:
     member = interaction.user
-    if not isinstance(member, discord.Member):
-        return False
-    if member.guild_permissions.manage_guild:
+    return isinstance(member, discord.Member) and member.guild_permissions.manage_guild
+
+
+def is_moderator(interaction: discord.Interaction) -> bool:
+    if has_manage_server(interaction):
         return True
-    role_id = moderator_role_id(interaction)
-    return role_id is not None and member.get_role(role_id) is not None
+    member, role_id = interaction.user, moderator_role_id(interaction)
+    return (
+        isinstance(member, discord.Member)
+        and role_id is not None
+        and member.get_role(role_id) is not None
+    )
 
 
 def moderators_are(interaction: discord.Interaction) -> str:
@@ -43,8 +49,7 @@ def require_moderator(interaction: discord.Interaction, action: str) -> None:
 
 def require_manage_server(interaction: discord.Interaction, action: str) -> None:
     """For what decides who moderates: Manage Server only, never the moderator role itself."""
-    member = interaction.user
-    if not (isinstance(member, discord.Member) and member.guild_permissions.manage_guild):
+    if not has_manage_server(interaction):
         raise UserError(f"Only members with Manage Server can {action}.")
 
 

@@ -127,7 +127,8 @@ class Films(commands.Cog):
         moderator_role: discord.Role | None = None,
         remove_moderator_role: bool = False,
     ) -> None:
-        if moderator_role is not None or remove_moderator_role:
+        role_change = moderator_role is not None or remove_moderator_role
+        if role_change:
             require_manage_server(interaction, "choose the moderator role")
             if moderator_role is not None and remove_moderator_role:
                 raise UserError("Choose a moderator role or remove it, not both.")
@@ -144,7 +145,6 @@ class Films(commands.Cog):
             "prompt_days": parse_days(prompt_days) if prompt_days else None,
             "length_days": length_days,
         }
-        role_change = moderator_role is not None or remove_moderator_role
         if not role_change and not any(v is not None for v in changes.values()):
             settings = await self.films.settings(interaction.guild_id)
             await interaction.response.send_message(embed=settings_embed(settings), ephemeral=True)

@@ -7,7 +7,8 @@ the pipeline left out, each beside discord.py alone in the same round.
 - the bot, its listeners swapped for ones that do nothing: what the bot's process costs;
 - the listeners' checks, without queueing anything;
 - checks and queueing, batches dropped instead of written;
-- everything: batches written, the round ending when its last batch is committed.
+- everything: batches written, the round ending when its last batch is committed to the log;
+- everything, the round ending when the log is merged into `reactions` too.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ async def measure(scale_factor: float, rounds: int) -> dict[str, list[float]]:
         "listeners' checks only": [],
         "checks and queueing": [],
         "everything": [],
+        "everything, merged": [],
     }
     with tempfile.TemporaryDirectory(prefix="projectionist-breakdown-") as tmp:
         config, _ = await build_community(Path(tmp), scale_factor)
@@ -45,17 +47,24 @@ async def measure(scale_factor: float, rounds: int) -> dict[str, list[float]]:
             "on_raw_reaction_add": cog.on_raw_reaction_add,
             "on_raw_reaction_remove": cog.on_raw_reaction_remove,
         }
-        add, remove, flush = recorder.add, recorder.remove, recorder.flush
+        add, remove, commit = recorder.add, recorder.remove, recorder.commit
 
         async def drop() -> int:
             recorder._queue.clear()
             return 0
 
-        async def rate(events: Events) -> float:
+        async def rates_of(events: Events) -> tuple[float, float]:
+            """Events per second until committed, and until merged."""
             started = time.perf_counter()
             await feed(bot, events)
-            await recorder.flush()
-            return events.count / (time.perf_counter() - started)
+            await recorder.commit()
+            committed = time.perf_counter()
+            await recorder.merge()
+            merged = time.perf_counter()
+            return events.count / (committed - started), events.count / (merged - started)
+
+        async def rate(events: Events) -> float:
+            return (await rates_of(events))[0]
 
         try:
             for round_number in range(rounds):
@@ -70,12 +79,14 @@ async def measure(scale_factor: float, rounds: int) -> dict[str, list[float]]:
                     bot.add_listener(listener, name)
                 recorder.add = recorder.remove = lambda *args, **kwargs: None
                 rates["listeners' checks only"].append(await rate(events))
-                recorder.add, recorder.remove, recorder.flush = add, remove, drop
+                recorder.add, recorder.remove, recorder.commit = add, remove, drop
                 rates["checks and queueing"].append(await rate(events))
-                recorder.flush = flush
-                rates["everything"].append(await rate(events))
+                recorder.commit = commit
+                committed, merged = await rates_of(events)
+                rates["everything"].append(committed)
+                rates["everything, merged"].append(merged)
         finally:
-            recorder.add, recorder.remove, recorder.flush = add, remove, flush
+            recorder.add, recorder.remove, recorder.commit = add, remove, commit
             await bot.close()
     return rates
 

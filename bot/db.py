@@ -79,8 +79,11 @@ class Database:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         writer = await _connect(path, WRITER_CACHE_KIB)
-        async with writer.execute("PRAGMA wal_autocheckpoint = 4000") as cursor:
-            await cursor.fetchall()
+        # Temporary tables in memory: a merge of reaction events sorts them in one (see
+        # bot/reactions.py), at most a few megabytes; in a file, they spill to disk.
+        for pragma in ("PRAGMA wal_autocheckpoint = 4000", "PRAGMA temp_store = MEMORY"):
+            async with writer.execute(pragma) as cursor:
+                await cursor.fetchall()
         return cls(writer, await _connect(path, READER_CACHE_KIB), path)
 
     async def close(self) -> None:
@@ -106,6 +109,26 @@ class Database:
         writer's thread: for a hot path where BEGIN, the statement and COMMIT would be three."""
         async with self._lock:
             await self._conn.execute(sql, params)
+
+    async def script(self, sql: str) -> None:
+        """Several statements, their own BEGIN and COMMIT included, in one round trip to the
+        writer's thread (no parameters: `sql` must hold only values the bot made, never text a
+        member wrote). A transaction left open by a failing statement is rolled back."""
+        async with self._lock:
+            try:
+                await self._conn.executescript(sql)
+            except BaseException:
+                if self._conn.in_transaction:
+                    await self._conn.rollback()
+                raise
+
+    async def fetchall_writing(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
+    ) -> list[aiosqlite.Row]:
+        """A query on the writer's connection, under its lock: for what only it sees, its
+        temporary tables."""
+        async with self._lock:
+            return list(await self._conn.execute_fetchall(sql, params))
 
     async def fetchall(
         self, sql: str, params: Sequence[Any] | dict[str, Any] = ()

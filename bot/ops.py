@@ -53,6 +53,25 @@ def _rows(conn: sqlite3.Connection, sql: str, params: tuple = ()) -> list[dict[s
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+# A member's reactions as the bot would show them: the merged rows, then what the bot logged and
+# has not merged yet (it may be running; this connection only reads).
+MEMBER_REACTIONS = """
+WITH last AS MATERIALIZED (
+    SELECT message_id, emoji, added, at FROM reaction_log_last WHERE user_id = ?
+)
+SELECT r.message_id, r.emoji, r.created_at FROM reactions r
+    WHERE r.user_id = ? AND NOT EXISTS (
+        SELECT 1 FROM last WHERE last.message_id = r.message_id AND last.emoji = r.emoji
+    )
+UNION ALL
+SELECT last.message_id, last.emoji, coalesce(r.created_at, last.at) FROM last
+    LEFT JOIN reactions r
+        ON r.message_id = last.message_id AND r.user_id = ? AND r.emoji = last.emoji
+    WHERE last.added
+ORDER BY 1, 2
+"""
+
+
 def export(
     database: Path, *, guild_id: int | None = None, member_id: int | None = None
 ) -> dict[str, Any]:
@@ -79,11 +98,7 @@ def export(
                     "JOIN nominations m ON m.id = n.nomination_id WHERE n.user_id = ?",
                     (member_id,),
                 ),
-                "reactions": _rows(
-                    conn,
-                    "SELECT message_id, emoji, created_at FROM reactions WHERE user_id = ?",
-                    (member_id,),
-                ),
+                "reactions": _rows(conn, MEMBER_REACTIONS, (member_id,) * 3),
             }
         if guild_id is None:
             raise ValueError("export needs a server id or a member id")

@@ -1,15 +1,20 @@
 """Reactions on the bot's posts: what each post shows (tracked messages) and a recorder that
 turns a stream of reaction events into rows, committed in batches.
 
-The recorder queues events and commits each batch with one statement (`reaction_batch`, see
-migration 0004) within `max_delay` seconds, or at once when `max_batch` events wait; events that
-arrive while a batch is being written join the next. A burst of thousands never stalls the bot;
-`close()` flushes the rest.
+The recorder queues events and commits each batch with one statement within `max_delay` seconds,
+or at once when `max_batch` events wait; events that arrive while a batch is being written join
+the next. A committed batch is appended to `reaction_log` (migration 0007), and the log is
+merged into `reactions` in runs sorted by post once it has been quiet for a moment (see
+`merge_idle`). So `reactions` trails the events by a fraction of a second, by up to a few seconds
+under a storm; `flush()` commits and merges everything received so far, for reads that must see
+every event (a digest, /quote top, a member's deletion, reconciliation). A batch holding a clear is applied straight to `reactions` (migration 0004)
+after the log is merged. A burst of thousands never stalls the bot; `close()` flushes the rest.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import time
@@ -43,10 +48,60 @@ class Tracked:
     week_id: int | None = None
 
 
-RETRY_DELAY = 1.0  # seconds before a failed batch write is tried again
+RETRY_DELAY = 1.0  # seconds before a failed batch write or merge is tried again
+LAST_ID = 2**63 - 1  # above every Discord id: the open end of the last merge range
 
-# Queued operations, in arrival order.
-ADD, REMOVE, CLEAR, CLEAR_EMOJI, DELETED, EMOJI = range(6)
+APPLY_BATCH = (
+    "INSERT INTO reaction_batch (at, cleared, cleared_emoji, removed, added, deleted, emojis) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+APPEND_BATCH = "INSERT INTO reaction_log_batch (at, events, deleted, emojis) VALUES (?, ?, ?, ?)"
+# A merge gathers the last logged event of each reaction into a table of the writer's own
+# connection, sorted by key, with one read of the log; then it applies ranges of posts of about
+# `merge_chunk` reactions each, one transaction per range, and drops the merged part of the log
+# with the last range. Each step is one round trip to the writer's thread: the bot's event loop,
+# busy with a burst, answers each round trip late. A merge that stops halfway is simply done
+# again: each reaction ends as its last logged event says, however often that is applied.
+# Only integers the recorder read from the database are formatted into these scripts.
+GATHER = """
+CREATE TEMP TABLE IF NOT EXISTS merging (
+    message_id INTEGER NOT NULL, user_id INTEGER NOT NULL, emoji TEXT NOT NULL,
+    added INTEGER NOT NULL, at INTEGER NOT NULL,
+    PRIMARY KEY (message_id, user_id, emoji)
+) WITHOUT ROWID;
+DELETE FROM temp.merging;
+INSERT INTO temp.merging (message_id, user_id, emoji, added, at)
+    SELECT e.value ->> 1, e.value ->> 2, e.value ->> 3, e.value ->> 0, l.at
+    FROM reaction_log l, json_each(l.events) e WHERE l.seq <= {upto} ORDER BY l.seq
+    ON CONFLICT (message_id, user_id, emoji) DO UPDATE SET added = excluded.added, at = excluded.at;
+"""
+# The ends of the ranges: from each end, the post of the `chunk`-th reaction after it in key order.
+RANGE_ENDS = """
+WITH RECURSIVE ends(post) AS (
+    SELECT (SELECT message_id FROM temp.merging LIMIT 1 OFFSET ?1)
+    UNION ALL
+    SELECT (SELECT message_id FROM temp.merging WHERE message_id > post LIMIT 1 OFFSET ?1)
+    FROM ends WHERE post IS NOT NULL
+)
+SELECT post FROM ends WHERE post IS NOT NULL
+"""
+APPLY_RANGE = """
+BEGIN IMMEDIATE;
+DELETE FROM reactions WHERE (message_id, user_id, emoji) IN (
+    SELECT message_id, user_id, emoji FROM temp.merging
+    WHERE message_id > {after} AND message_id <= {through} AND NOT added
+);
+INSERT OR IGNORE INTO reactions (message_id, user_id, emoji, created_at)
+    SELECT message_id, user_id, emoji, at FROM temp.merging
+    WHERE message_id > {after} AND message_id <= {through} AND added;
+{last}
+COMMIT;
+"""
+
+
+# Queued operations, in arrival order. An add or a remove is (ADD or REMOVE, message_id,
+# user_id, emoji): as logged, with its first item the `added` flag.
+REMOVE, ADD, CLEAR, CLEAR_EMOJI, DELETED, EMOJI = range(6)
 
 
 def batch_arrays(ops: list[tuple], now: int) -> tuple:
@@ -86,6 +141,26 @@ def batch_arrays(ops: list[tuple], now: int) -> tuple:
     )
 
 
+def log_arrays(ops: list[tuple]) -> tuple:
+    """Queued operations without clears as the JSON arrays of one `reaction_log_batch` row: the
+    last event of each (message, member, emoji), deleted posts, emoji names."""
+    last: dict[tuple[int, int, str], tuple] = {}
+    deleted: list[int] = []
+    emoji_names: list[tuple[str, str]] = []
+    for op in ops:
+        kind = op[0]
+        if kind <= ADD:
+            last[op[1:]] = op
+        elif kind == DELETED:
+            deleted.append(op[1])
+        elif kind == EMOJI:
+            emoji_names.append(op[1:])
+    return tuple(
+        json.dumps(values) if values else None
+        for values in (list(last.values()), deleted, emoji_names)
+    )
+
+
 class ReactionRecorder:
     def __init__(
         self,
@@ -94,11 +169,24 @@ class ReactionRecorder:
         *,
         max_delay: float = 0.1,
         max_batch: int = 2000,
+        merge_idle: float = 0.1,
+        merge_max_age: float = 2.0,
+        merge_rows: int = 100_000,
+        merge_chunk: int = 20_000,
     ) -> None:
         self.db = db
         self.clock = clock
         self.max_delay = max_delay
         self.max_batch = max_batch
+        # The log is merged once no batch has come for `merge_idle` seconds, or when its oldest
+        # unmerged batch is `merge_max_age` seconds old, or when `merge_rows` events wait. So a
+        # burst is merged after it (the merge's work would slow the event loop, which shares
+        # the machine with it), and a larger merge writes each page it touches for more rows.
+        # A merge runs in ranges of about `merge_chunk` events so that appends never wait long.
+        self.merge_idle = merge_idle
+        self.merge_max_age = merge_max_age
+        self.merge_rows = merge_rows
+        self.merge_chunk = merge_chunk
         self.tracked: set[int] = set()
         self.known_emoji: set[str] = set()
         self._queue: list[tuple] = []
@@ -106,6 +194,13 @@ class ReactionRecorder:
         self._timer: asyncio.Task[None] | None = None
         self._next_flush: asyncio.Task[int] | None = None
         self._writing = asyncio.Lock()
+        self._clears_queued = False
+        self._logged = 0  # appended to the log since the last merge (at most)
+        self._last_commit_at = 0.0
+        self._unmerged_since: float | None = None  # the first batch after the last merge
+        self._merge_timer: asyncio.Task[None] | None = None
+        self._next_merge: asyncio.Task[None] | None = None
+        self._merging = asyncio.Lock()
         self._closed = False
         self.watch: dict[int, set[tuple[int, str]]] | None = None
         self.commit_latencies: list[float] | None = None  # set to a list to measure
@@ -116,6 +211,8 @@ class ReactionRecorder:
         )
         self.tracked = {row[0] for row in rows}
         self.known_emoji = {row[0] for row in await self.db.fetchall("SELECT key FROM emojis")}
+        # Events logged before a stop or a crash and not merged yet.
+        await self.merge()
 
     # --- tracking ---------------------------------------------------------------------
 
@@ -177,9 +274,11 @@ class ReactionRecorder:
         self._push((REMOVE, message_id, user_id, key))
 
     def clear(self, message_id: int) -> None:
+        self._clears_queued = True
         self._push((CLEAR, message_id))
 
     def clear_emoji(self, message_id: int, key: str) -> None:
+        self._clears_queued = True
         self._push((CLEAR_EMOJI, message_id, key))
 
     def deleted(self, message_ids: Iterable[int]) -> None:
@@ -207,10 +306,10 @@ class ReactionRecorder:
             )
 
     async def _flush_in_background(self) -> int:
-        """A flush nobody awaits: when the write fails (already logged, the events queued
+        """A commit nobody awaits: when the write fails (already logged, the events queued
         again), it is tried again after RETRY_DELAY even if no new event arrives."""
         try:
-            return await self.flush()
+            return await self.commit()
         except Exception:
             if self._timer is None and not self._closed:
                 self._timer = asyncio.create_task(
@@ -218,40 +317,119 @@ class ReactionRecorder:
                 )
             return 0
 
-    async def flush(self) -> int:
+    async def commit(self) -> int:
         """Commit everything queued so far in one statement; returns how many events."""
         async with self._writing:
             self._next_flush = None
             if not self._queue:
                 return 0
-            ops, stamps = self._queue, self._enqueued_at
-            self._queue, self._enqueued_at = [], []
+            ops, stamps, clears = self._queue, self._enqueued_at, self._clears_queued
+            self._queue, self._enqueued_at, self._clears_queued = [], [], False
+            now = int(self.clock())
             try:
-                await self.db.write(
-                    "INSERT INTO reaction_batch "
-                    "(at, cleared, cleared_emoji, removed, added, deleted, emojis) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    batch_arrays(ops, int(self.clock())),
-                )
+                if clears:
+                    await self.merge()
+                    await self.db.write(APPLY_BATCH, batch_arrays(ops, now))
+                else:
+                    await self.db.write(APPEND_BATCH, (now, *log_arrays(ops)))
             except Exception:
                 log.exception(
                     "Could not commit %d reaction events; they are queued again", len(ops)
                 )
                 self._queue[:0], self._enqueued_at[:0] = ops, stamps
+                self._clears_queued = self._clears_queued or clears
                 raise
         if self.commit_latencies is not None and stamps:
             done = time.perf_counter()
             self.commit_latencies.extend(done - stamp for stamp in stamps)
+        if not clears:
+            self._logged += len(ops)
+            self._schedule_merge()
         return len(ops)
 
+    async def flush(self) -> int:
+        """Commit everything queued and merge everything logged: afterwards `reactions` holds
+        every event received so far. Returns how many events were committed."""
+        committed = await self.commit()
+        await self.merge()
+        return committed
+
+    # --- merging the log ----------------------------------------------------------------
+
+    def _schedule_merge(self) -> None:
+        if self._closed:
+            return
+        now = asyncio.get_running_loop().time()
+        self._last_commit_at = now
+        if self._unmerged_since is None:
+            self._unmerged_since = now
+        if self._logged >= self.merge_rows or now - self._unmerged_since >= self.merge_max_age:
+            if self._next_merge is None:
+                self._next_merge = asyncio.create_task(
+                    self._merge_in_background(), name="reaction-merge-now"
+                )
+        elif self._merge_timer is None:
+            self._merge_timer = asyncio.create_task(self._merge_when_idle(), name="reaction-merge")
+
+    async def _merge_when_idle(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            wait = self.merge_idle
+            while wait > 0:  # each batch committed meanwhile puts the merge off
+                await asyncio.sleep(wait)
+                wait = self._last_commit_at + self.merge_idle - loop.time()
+        finally:
+            self._merge_timer = None
+        await self._merge_in_background()
+
+    async def _merge_later(self, delay: float) -> None:
+        try:
+            await asyncio.sleep(delay)
+        finally:
+            self._merge_timer = None
+        await self._merge_in_background()
+
+    async def _merge_in_background(self) -> None:
+        try:
+            await self.merge()
+        except Exception:
+            log.exception("Could not merge logged reaction events; they stay in the log")
+            if self._merge_timer is None and not self._closed:
+                self._merge_timer = asyncio.create_task(
+                    self._merge_later(RETRY_DELAY), name="reaction-merge"
+                )
+
+    async def merge(self) -> None:
+        """Merge every committed batch of the log into `reactions`."""
+        async with self._merging:
+            self._next_merge = None
+            self._unmerged_since = None
+            upto = await self.db.fetchval("SELECT max(seq) FROM reaction_log")
+            if upto is None:
+                self._logged = 0
+                return
+            logged = self._logged
+            await self.db.script(GATHER.format(upto=int(upto)))
+            rows = await self.db.fetchall_writing(RANGE_ENDS, (self.merge_chunk - 1,))
+            ends = dict.fromkeys([-1, *(int(row[0]) for row in rows), LAST_ID])
+            ranges = list(itertools.pairwise(ends))
+            for number, (after, through) in enumerate(ranges, 1):
+                last = ""
+                if number == len(ranges):
+                    last = f"DELETE FROM reaction_log WHERE seq <= {int(upto)};"
+                await self.db.script(APPLY_RANGE.format(after=after, through=through, last=last))
+            self._logged = max(0, self._logged - logged)
+
     async def close(self) -> None:
-        """Flush everything still queued; later events are dropped with a warning."""
+        """Commit and merge everything still queued; later events are dropped with a warning."""
         self._closed = True
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if self._next_flush is not None:
-            await asyncio.gather(self._next_flush, return_exceptions=True)
+        for timer in (self._timer, self._merge_timer):
+            if timer is not None:
+                timer.cancel()
+        self._timer = self._merge_timer = None
+        pending = [task for task in (self._next_flush, self._next_merge) if task is not None]
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
         await self.flush()
 
     # --- reading ----------------------------------------------------------------------

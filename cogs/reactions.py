@@ -98,6 +98,7 @@ class Reactions(commands.Cog):
         added = removed = 0
         self.recorder.watch = {}
         try:
+            await self.recorder.flush()  # the stored state read below includes every event
             for message_id, channel_id in targets:
                 observed = await self._observe(message_id, channel_id)
                 if observed is None:

@@ -28,6 +28,11 @@ def results(ratio_vs_noop: float) -> dict:
             "ratio_vs_noop": ratio_vs_noop,
             "ratio_vs_naive": 10.0,
             "commit_p99_ms": 100.0,
+            "merged_after_burst_ms": 250.0,
+            "sustained_events": 250000,
+            "sustained_events_per_s": 60000,
+            "sustained_noop_events_per_s": 80000,
+            "sustained_ratio_vs_noop": 0.75,
         },
         "memory": {"peak_rss_mb": 120.0},
         "reports": {
@@ -41,6 +46,7 @@ def test_the_table_shows_each_figure_and_names_what_was_missed():
     text = table(results(0.5))
     assert "| /essay search: p50 / p99 idle · p99 with 1,998 reactions/s | 1.0 / 2.0 ms" in text
     assert "80,000/s, ratio 0.5 (target ≥ 0.7)" in text
+    assert "| A stream of 250,000, parser to merged row | 60,000 events/s" in text
     assert "| /stats server days:30 (every reaction of the period read): p50 / p99 | 400.0" in text
     assert text.endswith("Missed in this run: ingest.ratio_vs_noop = 0.5 (target >= 0.7).")
     assert START not in text and END not in text

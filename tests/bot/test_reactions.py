@@ -3,6 +3,7 @@ import sqlite3
 
 import pytest
 
+from bot import ops
 from bot.db import Database
 from bot.reactions import ReactionRecorder, Tracked, emoji_key
 
@@ -11,7 +12,7 @@ from bot.reactions import ReactionRecorder, Tracked, emoji_key
 async def recorder(tmp_path):
     db = await Database.open(tmp_path / "r.db")
     await db.migrate()
-    rec = ReactionRecorder(db, clock=lambda: 1000.0, max_delay=0.05)
+    rec = ReactionRecorder(db, clock=lambda: 1000.0, max_delay=0.05, merge_idle=0.05)
     for message_id in (1, 2, 3):
         await rec.track(
             Tracked(message_id, 9, 5, "section", essay_id=1, section_id=message_id), 1000
@@ -25,6 +26,11 @@ async def rows(rec):
     return {
         tuple(r) for r in await rec.db.fetchall("SELECT message_id, user_id, emoji FROM reactions")
     }
+
+
+async def logged(rec):
+    """Events in the log, not merged yet."""
+    return await rec.db.fetchval("SELECT count(*) FROM reaction_log_events")
 
 
 def test_emoji_keys():
@@ -43,11 +49,14 @@ async def test_events_are_committed_in_one_statement_per_batch(recorder):
         await original(sql, params)
 
     recorder.db.write = counting
+    recorder.merge_idle = 60
     for user in range(500):
         recorder.add(1, user, "🎬")
     await asyncio.sleep(0.2)
     assert writes == 1
-    assert len(await rows(recorder)) == 500
+    assert await logged(recorder) == 500 and await rows(recorder) == set()
+    await recorder.flush()
+    assert len(await rows(recorder)) == 500 and await logged(recorder) == 0
 
 
 async def test_events_arriving_during_a_write_join_the_next_batch(recorder):
@@ -57,7 +66,8 @@ async def test_events_arriving_during_a_write_join_the_next_batch(recorder):
     original = recorder.db.write
 
     async def slow(sql, params=()):
-        batches.append(params[4].count("["))  # rows in the `added` array, plus one
+        if "reaction_log_batch" in sql:
+            batches.append(params[1].count("["))  # events in the batch, plus one
         await release.wait()
         await original(sql, params)
 
@@ -138,3 +148,122 @@ async def test_custom_emoji_are_stored_by_id_with_how_to_show_them(recorder):
     await recorder.flush()
     shown = await recorder.db.fetchall("SELECT key, display FROM emojis")
     assert [tuple(r) for r in shown] == [("c:55", "<:kernels:55>")]
+
+
+async def test_logged_events_are_merged_once_no_batch_comes_for_a_moment(recorder):
+    recorder.add(1, 7, "🎬")
+    recorder.add(2, 8, "🔥")
+    await asyncio.sleep(0.07)  # committed to the log, not merged yet
+    assert await logged(recorder) == 2 and await rows(recorder) == set()
+    await asyncio.sleep(0.1)
+    assert await rows(recorder) == {(1, 7, "🎬"), (2, 8, "🔥")}
+    assert await logged(recorder) == 0
+
+
+async def test_many_logged_events_merge_at_once_in_ranges_of_posts(recorder):
+    recorder.merge_idle, recorder.merge_rows, recorder.merge_chunk = 60, 300, 100
+    scripts = []
+    original = recorder.db.script
+
+    async def watching(sql):
+        scripts.append(sql)
+        await original(sql)
+
+    recorder.db.script = watching
+    for message_id in (1, 2, 3):
+        for user in range(100):
+            recorder.add(message_id, user, "🎬")
+    await recorder.commit()
+    await asyncio.sleep(0.05)  # the merge started by 300 waiting events, without the delay
+    assert len(await rows(recorder)) == 300 and await logged(recorder) == 0
+    ranges = [sql for sql in scripts if "INSERT OR IGNORE INTO reactions" in sql]
+    assert len(ranges) == 4  # up to posts 1, 2 and 3, and the open end after them
+
+
+async def test_a_merge_keeps_the_last_event_of_each_reaction_across_batches(recorder):
+    recorder.merge_idle = 60
+    recorder.add(1, 7, "🎬")
+    recorder.add(1, 8, "🎬")
+    await recorder.flush()
+    recorder.remove(1, 7, "🎬")
+    recorder.add(2, 7, "🔥")
+    await recorder.commit()
+    recorder.add(1, 7, "🎬")  # added again in a later batch
+    recorder.remove(1, 8, "🎬")
+    recorder.remove(2, 7, "🔥")
+    await recorder.commit()
+    assert await logged(recorder) == 5
+    await recorder.merge()
+    assert await rows(recorder) == {(1, 7, "🎬")}
+
+
+async def test_a_clear_applies_after_the_events_logged_before_it(recorder):
+    recorder.merge_idle = 60
+    recorder.add(1, 7, "🎬")
+    recorder.add(1, 8, "🔥")
+    await recorder.commit()
+    recorder.clear(1)
+    recorder.add(1, 9, "🎬")
+    await recorder.commit()
+    assert await logged(recorder) == 0
+    assert await rows(recorder) == {(1, 9, "🎬")}
+
+
+async def test_events_logged_before_a_crash_are_merged_on_start(recorder):
+    recorder.merge_idle = 60
+    recorder.add(1, 7, "🎬")
+    await recorder.commit()
+    restarted = ReactionRecorder(recorder.db, clock=lambda: 1000.0)
+    await restarted.load()
+    assert await rows(restarted) == {(1, 7, "🎬")} and await logged(restarted) == 0
+
+
+async def test_a_merge_that_fails_halfway_is_done_again(recorder, monkeypatch):
+    monkeypatch.setattr("bot.reactions.RETRY_DELAY", 0.05)
+    recorder.merge_chunk = 1
+    recorder.add(1, 7, "🎬")
+    recorder.add(2, 7, "🎬")
+    recorder.add(3, 7, "🎬")
+    await recorder.flush()
+    original = recorder.db.script
+    failed = asyncio.Event()
+
+    async def locked_in_the_second_range(sql):
+        if "message_id > 1 " in sql and not failed.is_set():
+            failed.set()
+            raise sqlite3.OperationalError("database is locked")
+        await original(sql)
+
+    recorder.db.script = locked_in_the_second_range
+    recorder.remove(1, 7, "🎬")
+    recorder.remove(2, 7, "🎬")
+    recorder.add(3, 8, "🔥")
+    await failed.wait()
+    assert await rows(recorder) == {(2, 7, "🎬"), (3, 7, "🎬")}, "the first range is merged"
+    assert await logged(recorder) == 3
+    await asyncio.sleep(0.15)  # no new event arrives: the retry alone merges the rest
+    assert await rows(recorder) == {(3, 7, "🎬"), (3, 8, "🔥")}
+    assert await logged(recorder) == 0
+
+
+async def test_a_steady_stream_is_merged_once_its_oldest_batch_is_old_enough(recorder):
+    recorder.merge_idle, recorder.merge_max_age = 0.05, 0.2
+    for user in range(12):
+        recorder.add(1, user, "🎬")
+        await recorder.commit()
+        await asyncio.sleep(0.03)  # never quiet for merge_idle
+    merged = len(await rows(recorder))
+    assert 6 <= merged < 12, "merged while the stream went on, not only after it"
+
+
+async def test_a_members_export_includes_events_not_merged_yet(recorder):
+    recorder.merge_idle = 60
+    recorder.add(1, 7, "🎬")
+    recorder.add(3, 7, "👍")
+    await recorder.flush()
+    recorder.remove(1, 7, "🎬")
+    recorder.add(2, 7, "🔥")
+    recorder.add(2, 8, "🔥")
+    await recorder.commit()
+    exported = ops.export(recorder.db.path, member_id=7)["reactions"]
+    assert [(r["message_id"], r["emoji"]) for r in exported] == [(2, "🔥"), (3, "👍")]

@@ -17,11 +17,10 @@ import argparse
 import asyncio
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
 from bench.community import Scale
-from bench.run import Events, build_community, feed, ingest_noop, start_bot
+from bench.run import Events, build_community, ingest_bot, ingest_noop, start_bot
 
 
 async def nothing(payload) -> None:
@@ -55,13 +54,8 @@ async def measure(scale_factor: float, rounds: int) -> dict[str, list[float]]:
 
         async def rates_of(events: Events) -> tuple[float, float]:
             """Events per second until committed, and until merged."""
-            started = time.perf_counter()
-            await feed(bot, events)
-            await recorder.commit()
-            committed = time.perf_counter()
-            await recorder.merge()
-            merged = time.perf_counter()
-            return events.count / (committed - started), events.count / (merged - started)
+            committed, _, merge_seconds = await ingest_bot(bot, events)
+            return committed, events.count / (events.count / committed + merge_seconds)
 
         async def rate(events: Events) -> float:
             return (await rates_of(events))[0]

@@ -335,8 +335,8 @@ async def ingest_bot(bot: Projectionist, events) -> tuple[float, float, float]:
     committed = time.perf_counter()
     await recorder.merge()
     merged = time.perf_counter()
-    p99 = percentile(recorder.commit_latencies, 99) * 1000
-    recorder.commit_latencies = None
+    latencies, recorder.commit_latencies = recorder.commit_latencies, None
+    p99 = percentile(latencies, 99) * 1000 if latencies else 0.0
     return events.count / (committed - started), p99, merged - committed
 
 

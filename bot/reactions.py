@@ -7,8 +7,9 @@ the next. A committed batch is appended to `reaction_log` (migration 0007), and 
 merged into `reactions` in runs sorted by post once it has been quiet for a moment (see
 `merge_idle`). So `reactions` trails the events by a fraction of a second, by up to a few seconds
 under a storm; `flush()` commits and merges everything received so far, for reads that must see
-every event (a digest, /quote top, a member's deletion, reconciliation). A batch holding a clear is applied straight to `reactions` (migration 0004)
-after the log is merged. A burst of thousands never stalls the bot; `close()` flushes the rest.
+every event (a digest, /quote top, a member's deletion, reconciliation). A batch holding a clear
+is applied straight to `reactions` (migration 0004) after the log is merged. A burst of thousands
+never stalls the bot; `close()` flushes the rest.
 """
 
 from __future__ import annotations
@@ -71,8 +72,8 @@ CREATE TEMP TABLE IF NOT EXISTS merging (
 ) WITHOUT ROWID;
 DELETE FROM temp.merging;
 INSERT INTO temp.merging (message_id, user_id, emoji, added, at)
-    SELECT e.value ->> 1, e.value ->> 2, e.value ->> 3, e.value ->> 0, l.at
-    FROM reaction_log l, json_each(l.events) e WHERE l.seq <= {upto} ORDER BY l.seq
+    SELECT message_id, user_id, emoji, added, at FROM reaction_log_events
+    WHERE seq <= {upto} ORDER BY seq
     ON CONFLICT (message_id, user_id, emoji) DO UPDATE SET added = excluded.added, at = excluded.at;
 """
 # The ends of the ranges: from each end, the post of the `chunk`-th reaction after it in key order.

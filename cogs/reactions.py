@@ -45,13 +45,8 @@ class Reactions(commands.Cog):
             return
         if payload.member is not None and payload.member.bot:
             return
-        emoji = payload.emoji
-        if emoji.id:
-            self.recorder.add(
-                payload.message_id, payload.user_id, emoji_key(None, emoji.id), str(emoji)
-            )
-        else:
-            self.recorder.add(payload.message_id, payload.user_id, emoji_key(emoji.name))
+        key, display = partial_key(payload.emoji)
+        self.recorder.add(payload.message_id, payload.user_id, key, display)
 
     @commands.Cog.listener()
     async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:

@@ -19,6 +19,7 @@ from bot.config import Config
 from bot.db import Database
 from bot.errors import UserError
 from bot.films import Films
+from bot.jobs import Jobs
 from bot.library import Library
 from bot.quotes import Quotes
 from bot.reactions import ReactionRecorder, Tracked
@@ -130,7 +131,7 @@ class Projectionist(commands.Bot):
         self.quotes: Quotes | None = None
         self.stats: Stats | None = None
         self.scheduler: Scheduler | None = None
-        self.week_runner = None  # set by the films cog
+        self.jobs: Jobs | None = None
         self.demo_requests = None  # the offline demo's clock requests
 
     async def setup_hook(self) -> None:
@@ -148,13 +149,15 @@ class Projectionist(commands.Bot):
             len(report.hidden),
             len(report.errors),
         )
-        self.films = Films(self.db, self.library)
+        clock = lambda: discord.utils.utcnow().timestamp()  # noqa: E731
+        self.scheduler = Scheduler(self.db, clock=clock)
+        self.jobs = Jobs(self.db, self.scheduler, clock=clock)
+        self.films = Films(self.db, self.library, self.jobs)
         await self.films.load()
-        self.recorder = ReactionRecorder(self.db, clock=lambda: discord.utils.utcnow().timestamp())
+        self.recorder = ReactionRecorder(self.db, clock=clock)
         await self.recorder.load()
-        self.quotes = Quotes(self.db)
+        self.quotes = Quotes(self.db, self.jobs)
         self.stats = Stats(self.db)
-        self.scheduler = Scheduler(self.db, clock=lambda: discord.utils.utcnow().timestamp())
         for extension in EXTENSIONS + (("cogs.demo",) if self.config.demo else ()):
             await self.load_extension(extension)
         await self.sync_commands(force=self.config.force_sync)

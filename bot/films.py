@@ -3,6 +3,7 @@ Ids and values in, rows out; nothing here talks to Discord."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
@@ -11,12 +12,27 @@ from zoneinfo import ZoneInfo
 
 from bot.db import Database
 from bot.errors import UserError
+from bot.jobs import Jobs
 from bot.library import EssayInfo, Library
-from bot.schedule import parse_time_of_day, zone
+from bot.schedule import next_slot, parse_time_of_day, zone
 from bot.text import fold
 
 MAX_NOMINATIONS_PER_MEMBER = 3
 POLL_ANSWERS = 10
+
+# Timers: the week's prompt times, its end, the end of a poll.
+PROMPT_EVENT = "film_prompt"
+END_EVENT = "film_end"
+# Posts the film week owes (see bot/jobs.py).
+KICKOFF = "kickoff"
+PROMPT = "prompt"
+TAKE = "take"
+DIGEST = "digest"
+POLL = "poll"
+POLL_CLOSE = "poll_close"
+POLL_RESULT = "poll_result"
+DELETE_POST = "delete_post"
+POLL_GRACE = 5  # seconds after a poll's end before its result is read
 
 
 @dataclass(frozen=True)
@@ -77,6 +93,7 @@ class Prompt:
     section_id: int | None
     posted_at: int | None
     message_id: int | None
+    number: int | None = None
 
 
 @dataclass(frozen=True)
@@ -129,10 +146,43 @@ def section_question(heading: str) -> str:
     return f"From the essay, “{heading}”: does it match what you saw? Reply in this thread."
 
 
+@dataclass(frozen=True)
+class Poll:
+    id: int
+    guild_id: int
+    channel_id: int
+    message_id: int | None
+    hours: int
+    ends_at: int
+    ended_at: int | None
+    answers: list[int]  # nomination ids, in the order of the poll's answers
+    outcome: str | None
+    winner_title: str | None
+    winner_year: int | None
+
+    @classmethod
+    def from_row(cls, row) -> Poll:
+        return cls(
+            row["id"],
+            row["guild_id"],
+            row["channel_id"],
+            row["message_id"],
+            row["hours"] or 24,
+            row["ends_at"],
+            row["ended_at"],
+            json.loads(row["answers"] or "[]"),
+            row["outcome"],
+            row["winner_title"],
+            row["winner_year"],
+        )
+
+
 class Films:
-    def __init__(self, db: Database, library: Library) -> None:
+    def __init__(self, db: Database, library: Library, jobs: Jobs) -> None:
         self.db = db
         self.library = library
+        self.jobs = jobs
+        self.scheduler = jobs.scheduler
         # Each server's moderator role, read on every moderator command: kept in memory.
         self._moderator_roles: dict[int, int] = {}
 
@@ -218,7 +268,7 @@ class Films:
             )
         return week
 
-    async def create_week(
+    async def start_week(
         self,
         *,
         guild_id: int,
@@ -226,53 +276,83 @@ class Films:
         year: int | None,
         essay_id: int | None,
         channel_id: int,
-        kickoff_message_id: int,
-        thread_id: int,
         started_by: int,
         started_at: int,
         ends_at: int,
-    ) -> Week:
+    ) -> tuple[Week, int]:
+        """Start a week: the week, its end, its first prompt time and the kickoff it owes, in one
+        transaction. Returns the week and the kickoff's job id."""
+        settings = await self.settings(guild_id)
+        first = next_slot(started_at, settings.tz, settings.at, settings.prompt_days, ends_at)
         try:
-            async with (
-                self.db.transaction() as conn,
-                conn.execute(
-                    "INSERT INTO weeks (guild_id, title, year, essay_id, channel_id, "
-                    "kickoff_message_id, thread_id, started_by, started_at, ends_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                    (
-                        guild_id,
-                        title,
-                        year,
-                        essay_id,
-                        channel_id,
-                        kickoff_message_id,
-                        thread_id,
-                        started_by,
-                        started_at,
-                        ends_at,
-                    ),
-                ) as cursor,
-            ):
-                week_id = (await cursor.fetchone())[0]
+            async with self.jobs.transaction() as conn:
+                async with conn.execute(
+                    "INSERT INTO weeks (guild_id, title, year, essay_id, channel_id, started_by, "
+                    "started_at, ends_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    (guild_id, title, year, essay_id, channel_id, started_by, started_at, ends_at),
+                ) as cursor:
+                    week_id = (await cursor.fetchone())[0]
+                await self.scheduler.insert(conn, ends_at, END_EVENT, {"week_id": week_id})
+                if first is not None:
+                    await self.scheduler.insert(conn, first, PROMPT_EVENT, {"week_id": week_id})
+                job_id = await self.jobs.owe(
+                    conn, guild_id=guild_id, kind=KICKOFF, week_id=week_id
+                )
         except sqlite3.IntegrityError:
             raise UserError(already_running_message()) from None
         week = await self.week(week_id)
         assert week is not None
-        return week
+        return week, job_id
 
-    async def end_week(self, week_id: int, now: int) -> bool:
-        """Mark the week ended; False if it already was (so the digest is posted once)."""
-        ratings = await self.ratings(week_id)
-        summary = summarize_ratings(ratings)
+    async def abandon_start(self, week_id: int) -> None:
+        """Undo a start whose kickoff Discord refused for good: nothing of the week remains."""
+        async with self.jobs.transaction() as conn:
+            for event in (END_EVENT, PROMPT_EVENT):
+                await self.scheduler.cancel_in(conn, event, week_id=week_id)
+            await conn.execute("DELETE FROM jobs WHERE week_id = ?", (week_id,))
+            await conn.execute("DELETE FROM weeks WHERE id = ?", (week_id,))
+
+    async def set_kickoff(self, week_id: int, message_id: int, thread_id: int | None) -> None:
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "UPDATE weeks SET ended_at = ?, average_rating = ?, rating_count = ? "
-                "WHERE id = ? AND ended_at IS NULL",
-                (now, summary.average, summary.count, week_id),
+            await conn.execute(
+                "UPDATE weeks SET kickoff_message_id = ?, thread_id = ? WHERE id = ?",
+                (message_id, thread_id, week_id),
             )
-            ended = cursor.rowcount == 1
-            await cursor.close()
-        return ended
+
+    async def end_week(self, week_id: int, now: int) -> list[int] | None:
+        """End the week and owe its digest (in the thread, then the channel), in one
+        transaction. The digest job ids, or None if the week had already ended."""
+        async with self.jobs.transaction() as conn:
+            async with conn.execute(
+                "SELECT guild_id, thread_id FROM weeks WHERE id = ? AND ended_at IS NULL",
+                (week_id,),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return None
+            async with conn.execute(
+                "SELECT count(*), avg(stars) FROM ratings WHERE week_id = ?", (week_id,)
+            ) as cursor:
+                count, average = await cursor.fetchone()
+            await conn.execute(
+                "UPDATE weeks SET ended_at = ?, average_rating = ?, rating_count = ? WHERE id = ?",
+                (now, average, count, week_id),
+            )
+            for event in (END_EVENT, PROMPT_EVENT):
+                await self.scheduler.cancel_in(conn, event, week_id=week_id)
+            jobs = []
+            for where in ("thread", "channel"):
+                jobs.append(
+                    await self.jobs.owe(
+                        conn,
+                        guild_id=row["guild_id"],
+                        kind=DIGEST,
+                        week_id=week_id,
+                        payload={"where": where},
+                        key=f"digest:{week_id}:{where}",
+                    )
+                )
+        return jobs
 
     async def set_digest(self, week_id: int, channel_id: int, message_id: int) -> None:
         async with self.db.transaction() as conn:
@@ -301,6 +381,7 @@ class Films:
             row["section_id"],
             row["posted_at"],
             row["message_id"],
+            row["number"],
         )
 
     async def add_prompt(self, week_id: int, text: str, user_id: int, now: int) -> int:
@@ -314,7 +395,7 @@ class Films:
 
     async def queued_prompts(self, week_id: int) -> list[Prompt]:
         rows = await self.db.fetchall(
-            "SELECT * FROM prompts WHERE week_id = ? AND kind = 'question' AND posted_at IS NULL "
+            "SELECT * FROM prompts WHERE week_id = ? AND kind = 'question' AND number IS NULL "
             "AND removed = 0 ORDER BY id",
             (week_id,),
         )
@@ -322,10 +403,14 @@ class Films:
 
     async def posted_prompts(self, week_id: int) -> list[Prompt]:
         rows = await self.db.fetchall(
-            "SELECT * FROM prompts WHERE week_id = ? AND posted_at IS NOT NULL ORDER BY posted_at, id",
+            "SELECT * FROM prompts WHERE week_id = ? AND message_id IS NOT NULL ORDER BY number, id",
             (week_id,),
         )
         return [self._prompt(row) for row in rows]
+
+    async def prompt(self, prompt_id: int) -> Prompt | None:
+        row = await self.db.fetchone("SELECT * FROM prompts WHERE id = ?", (prompt_id,))
+        return self._prompt(row) if row else None
 
     async def remove_prompt(self, week_id: int, number: int) -> Prompt:
         queued = await self.queued_prompts(week_id)
@@ -340,55 +425,153 @@ class Films:
             await conn.execute("UPDATE prompts SET removed = 1 WHERE id = ?", (prompt.id,))
         return prompt
 
-    async def plan_next_prompt(self, week: Week) -> PlannedPrompt | None:
-        """The next queued question; else, for a week with an essay, its next unposted section."""
-        queued = await self.queued_prompts(week.id)
-        if queued:
-            return PlannedPrompt("question", queued[0].text, prompt_id=queued[0].id)
+    async def _plan(self, conn, week: Week) -> PlannedPrompt | None:
+        """The next queued question; else, for a week with an essay, its next section not yet
+        owed. Read on the writer's connection, inside the transaction that reserves it."""
+        async with conn.execute(
+            "SELECT id, text FROM prompts WHERE week_id = ? AND kind = 'question' "
+            "AND number IS NULL AND removed = 0 ORDER BY id LIMIT 1",
+            (week.id,),
+        ) as cursor:
+            queued = await cursor.fetchone()
+        if queued is not None:
+            return PlannedPrompt("question", queued["text"], prompt_id=queued["id"])
         essay = self.library.essays.get(week.essay_id) if week.essay_id else None
         if essay is None:
             return None
-        posted = {p.section_id for p in await self.posted_prompts(week.id) if p.section_id}
+        async with conn.execute(
+            "SELECT section_id FROM prompts WHERE week_id = ? AND section_id IS NOT NULL",
+            (week.id,),
+        ) as cursor:
+            taken = {row[0] for row in await cursor.fetchall()}
         for section in essay.sections:
-            if section.id not in posted:
+            if section.id not in taken:
                 return PlannedPrompt(
                     "section", section_question(section.heading), essay=essay, section_id=section.id
                 )
         return None
 
-    async def mark_posted(
-        self, week: Week, planned: PlannedPrompt, message_id: int, now: int
-    ) -> int:
-        """Record a prompt as posted; returns its id."""
-        async with self.db.transaction() as conn:
-            if planned.prompt_id is not None:
-                await conn.execute(
-                    "UPDATE prompts SET posted_at = ?, message_id = ? WHERE id = ?",
-                    (now, message_id, planned.prompt_id),
-                )
-                return planned.prompt_id
+    async def owe_prompt(self, week_id: int, now: int, *, due_at: int | None = None):
+        """Reserve the week's next prompt (its number, its question or section) and owe its post,
+        in one transaction, so two at once never pick the same one. Returns (number, job id),
+        or None when nothing is left."""
+        async with self.jobs.transaction() as conn:
             async with conn.execute(
-                "INSERT INTO prompts (week_id, kind, text, section_id, added_at, posted_at, "
-                "message_id) VALUES (?, 'section', ?, ?, ?, ?, ?) RETURNING id",
-                (week.id, planned.text, planned.section_id, now, now, message_id),
+                "SELECT * FROM weeks WHERE id = ? AND ended_at IS NULL", (week_id,)
             ) as cursor:
-                return (await cursor.fetchone())[0]
+                row = await cursor.fetchone()
+            if row is None:
+                return None
+            week = self._week(row)
+            planned = await self._plan(conn, week)
+            if planned is None:
+                return None
+            async with conn.execute(
+                "SELECT coalesce(max(number), 0) + 1 FROM prompts WHERE week_id = ?", (week.id,)
+            ) as cursor:
+                number = (await cursor.fetchone())[0]
+            if planned.prompt_id is not None:
+                prompt_id = planned.prompt_id
+                await conn.execute(
+                    "UPDATE prompts SET number = ? WHERE id = ?", (number, prompt_id)
+                )
+            else:
+                async with conn.execute(
+                    "INSERT INTO prompts (week_id, kind, text, section_id, added_at, number) "
+                    "VALUES (?, 'section', ?, ?, ?, ?) RETURNING id",
+                    (week.id, planned.text, planned.section_id, now, number),
+                ) as cursor:
+                    prompt_id = (await cursor.fetchone())[0]
+            job_id = await self.jobs.owe(
+                conn,
+                guild_id=week.guild_id,
+                kind=PROMPT,
+                week_id=week.id,
+                payload={"prompt_id": prompt_id},
+                due_at=due_at,
+            )
+        return number, job_id
+
+    @staticmethod
+    async def release_prompt(conn, prompt_id: int) -> None:
+        """A prompt that could not be posted goes back: a question to the queue, a section to
+        the essay's turn; the next prompt time tries it again."""
+        await conn.execute(
+            "DELETE FROM prompts WHERE id = ? AND kind = 'section' AND message_id IS NULL",
+            (prompt_id,),
+        )
+        await conn.execute(
+            "UPDATE prompts SET number = NULL WHERE id = ? AND message_id IS NULL", (prompt_id,)
+        )
+
+    async def prompt_posted(self, prompt_id: int, message_id: int, now: int) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE prompts SET posted_at = ?, message_id = ? WHERE id = ?",
+                (now, message_id, prompt_id),
+            )
+
+    async def schedule_next_prompt(self, week: Week, after: int) -> int | None:
+        settings = await self.settings(week.guild_id)
+        due = next_slot(after, settings.tz, settings.at, settings.prompt_days, week.ends_at)
+        if due is not None:
+            await self.scheduler.create(due, PROMPT_EVENT, {"week_id": week.id})
+        return due
+
+    async def reschedule_prompts(self, week: Week, now: int) -> int | None:
+        await self.scheduler.cancel(PROMPT_EVENT, week_id=week.id)
+        return await self.schedule_next_prompt(week, now)
+
+    async def next_prompt_time(self, week: Week) -> int | None:
+        pending = await self.scheduler.pending(PROMPT_EVENT, week_id=week.id)
+        return pending[0].due_at if pending else None
 
     # --- ratings ----------------------------------------------------------------------
 
     async def rate(
-        self, week_id: int, user_id: int, stars: int, take: str | None, now: int
-    ) -> Rating | None:
-        """Store a member's rating (replacing theirs); returns the one it replaced, if any."""
-        previous = await self.rating(week_id, user_id)
-        async with self.db.transaction() as conn:
+        self,
+        week_id: int,
+        user_id: int,
+        stars: int,
+        take: str | None,
+        now: int,
+        *,
+        author_name: str = "",
+    ) -> tuple[Rating | None, int | None]:
+        """Store a member's rating (replacing theirs) and, when the thread must change (a take to
+        post, edit or remove), owe that, in one transaction. Returns the rating it replaced and
+        the take's job id. Ratings at once from one member leave one take: the job is keyed by
+        member and always posts the latest."""
+        async with self.jobs.transaction() as conn:
+            async with conn.execute(
+                "SELECT r.user_id, r.stars, r.take, r.take_message_id, w.guild_id FROM ratings r "
+                "JOIN weeks w ON w.id = r.week_id WHERE r.week_id = ? AND r.user_id = ?",
+                (week_id, user_id),
+            ) as cursor:
+                row = await cursor.fetchone()
+            previous = Rating(*row[:4]) if row else None
             await conn.execute(
                 "INSERT INTO ratings (week_id, user_id, stars, take, rated_at) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (week_id, user_id) DO UPDATE SET stars = excluded.stars, "
                 "take = excluded.take, rated_at = excluded.rated_at",
                 (week_id, user_id, stars, take, now),
             )
-        return previous
+            job_id = None
+            had_take = previous is not None and (previous.take or previous.take_message_id)
+            if take or had_take:
+                async with conn.execute(
+                    "SELECT guild_id FROM weeks WHERE id = ?", (week_id,)
+                ) as cursor:
+                    guild_id = (await cursor.fetchone())[0]
+                job_id = await self.jobs.owe(
+                    conn,
+                    guild_id=guild_id,
+                    kind=TAKE,
+                    week_id=week_id,
+                    payload={"user_id": user_id, "name": author_name},
+                    key=f"take:{week_id}:{user_id}",
+                )
+        return previous, job_id
 
     async def set_take_message(self, week_id: int, user_id: int, message_id: int | None) -> None:
         async with self.db.transaction() as conn:
@@ -433,34 +616,40 @@ class Films:
     async def nominate(
         self, guild_id: int, user_id: int, title: str, year: int | None, now: int
     ) -> tuple[Nomination, bool]:
-        """Nominate a film; the same title (and year) merges. Returns it and whether it merged."""
+        """Nominate a film; the same title (and year) merges. Returns it and whether it merged.
+        The checks and the write are one transaction: two members nominating one film at once
+        make one nomination, and a member's fourth at once is refused."""
         key = fold(title)
-        mine = await self.db.fetchval(
-            "SELECT count(*) FROM nominators n JOIN nominations m ON m.id = n.nomination_id "
-            "WHERE m.guild_id = ? AND m.poll_id IS NULL AND n.user_id = ?",
-            (guild_id, user_id),
-        )
-        rows = await self.db.fetchall(
-            "SELECT id, year FROM nominations WHERE guild_id = ? AND poll_id IS NULL "
-            "AND title_key = ?",
-            (guild_id, key),
-        )
-        same = [r for r in rows if year is None or r["year"] in (None, year)]
-        existing = next((r for r in same if r["year"] == year), same[0] if same else None)
-        if existing is not None:
-            already = await self.db.fetchval(
-                "SELECT 1 FROM nominators WHERE nomination_id = ? AND user_id = ?",
-                (existing["id"], user_id),
-            )
-            if already:
-                nomination = await self.nomination(existing["id"])
-                raise UserError(f"You already nominated **{nomination.film_line}**.")
-        if mine >= MAX_NOMINATIONS_PER_MEMBER:
-            raise UserError(
-                f"You have nominated {MAX_NOMINATIONS_PER_MEMBER} films already this round; "
-                "the next poll starts a new one."
-            )
         async with self.db.transaction() as conn:
+            async with conn.execute(
+                "SELECT count(*) FROM nominators n JOIN nominations m ON m.id = n.nomination_id "
+                "WHERE m.guild_id = ? AND m.poll_id IS NULL AND n.user_id = ?",
+                (guild_id, user_id),
+            ) as cursor:
+                mine = (await cursor.fetchone())[0]
+            async with conn.execute(
+                "SELECT id, title, year FROM nominations WHERE guild_id = ? AND poll_id IS NULL "
+                "AND title_key = ? ORDER BY id",
+                (guild_id, key),
+            ) as cursor:
+                rows = await cursor.fetchall()
+            same = [r for r in rows if year is None or r["year"] in (None, year)]
+            existing = next((r for r in same if r["year"] == year), same[0] if same else None)
+            if existing is not None:
+                async with conn.execute(
+                    "SELECT 1 FROM nominators WHERE nomination_id = ? AND user_id = ?",
+                    (existing["id"], user_id),
+                ) as cursor:
+                    if await cursor.fetchone():
+                        line = existing["title"] + (
+                            f" ({existing['year']})" if existing["year"] else ""
+                        )
+                        raise UserError(f"You already nominated **{line}**.")
+            if mine >= MAX_NOMINATIONS_PER_MEMBER:
+                raise UserError(
+                    f"You have nominated {MAX_NOMINATIONS_PER_MEMBER} films already this round; "
+                    "the next poll starts a new one."
+                )
             if existing is None:
                 async with conn.execute(
                     "INSERT INTO nominations (guild_id, title, title_key, year, created_at) "
@@ -501,52 +690,126 @@ class Films:
         self,
         guild_id: int,
         channel_id: int,
-        message_id: int,
         created_by: int,
         now: int,
-        ends_at: int,
+        hours: int,
         nominations: list[Nomination],
-    ) -> int:
-        async with self.db.transaction() as conn:
+    ) -> tuple[int, int]:
+        """Close the round of nominations into a poll and owe its post, in one transaction; the
+        answers' order is kept for reading the result. Returns (poll id, job id)."""
+        async with self.jobs.transaction() as conn:
+            marks = ", ".join("?" for _ in nominations)
             async with conn.execute(
-                "INSERT INTO polls (guild_id, channel_id, message_id, created_by, created_at, "
-                "ends_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                (guild_id, channel_id, message_id, created_by, now, ends_at),
+                f"SELECT count(*) FROM nominations WHERE id IN ({marks}) AND poll_id IS NULL",
+                [n.id for n in nominations],
+            ) as cursor:
+                if (await cursor.fetchone())[0] != len(nominations):
+                    raise UserError("A poll of these nominations was just started.")
+            async with conn.execute(
+                "INSERT INTO polls (guild_id, channel_id, created_by, created_at, ends_at, hours, "
+                "answers) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (
+                    guild_id,
+                    channel_id,
+                    created_by,
+                    now,
+                    now + hours * 3600,
+                    hours,
+                    json.dumps([n.id for n in nominations]),
+                ),
             ) as cursor:
                 poll_id = (await cursor.fetchone())[0]
             await conn.executemany(
                 "UPDATE nominations SET poll_id = ? WHERE id = ?",
                 [(poll_id, n.id) for n in nominations],
             )
-        return poll_id
+            job_id = await self.jobs.owe(
+                conn, guild_id=guild_id, kind=POLL, poll_id=poll_id
+            )
+        return poll_id, job_id
 
-    async def poll(self, poll_id: int):
-        return await self.db.fetchone("SELECT * FROM polls WHERE id = ?", (poll_id,))
+    async def abandon_poll(self, poll_id: int) -> None:
+        """Undo a poll Discord refused for good: its nominations are open again."""
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE nominations SET poll_id = NULL WHERE poll_id = ?", (poll_id,))
+            await conn.execute("DELETE FROM jobs WHERE poll_id = ?", (poll_id,))
+            await conn.execute("DELETE FROM polls WHERE id = ?", (poll_id,))
 
-    async def open_polls(self):
-        return await self.db.fetchall("SELECT * FROM polls WHERE ended_at IS NULL")
+    async def poll_posted(self, poll: Poll, message_id: int, now: int) -> None:
+        """The poll is up: when it ends (counted from now, as Discord does) its result is owed."""
+        ends_at = now + poll.hours * 3600
+        async with self.jobs.transaction() as conn:
+            await conn.execute(
+                "UPDATE polls SET message_id = ?, ends_at = ? WHERE id = ?",
+                (message_id, ends_at, poll.id),
+            )
+            await self.jobs.owe(
+                conn,
+                guild_id=poll.guild_id,
+                kind=POLL_CLOSE,
+                poll_id=poll.id,
+                key=f"poll_close:{poll.id}",
+                due_at=ends_at + POLL_GRACE,
+            )
+
+    async def poll(self, poll_id: int) -> Poll | None:
+        row = await self.db.fetchone("SELECT * FROM polls WHERE id = ?", (poll_id,))
+        return Poll.from_row(row) if row else None
+
+    async def open_poll(self, guild_id: int) -> Poll | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM polls WHERE guild_id = ? AND ended_at IS NULL ORDER BY id DESC LIMIT 1",
+            (guild_id,),
+        )
+        return Poll.from_row(row) if row else None
 
     async def finish_poll(
-        self, poll_id: int, winner_title: str | None, winner_year: int | None, now: int
+        self,
+        poll: Poll,
+        outcome: str,
+        winner: Nomination | None,
+        now: int,
+        *,
+        votes: int = 0,
+        tied: list[str] | None = None,
     ) -> bool:
-        async with self.db.transaction() as conn:
+        """Record how the poll ended and owe the announcement, in one transaction; False if it
+        had already been finished."""
+        async with self.jobs.transaction() as conn:
             cursor = await conn.execute(
-                "UPDATE polls SET ended_at = ?, winner_title = ?, winner_year = ? "
+                "UPDATE polls SET ended_at = ?, outcome = ?, winner_title = ?, winner_year = ? "
                 "WHERE id = ? AND ended_at IS NULL",
-                (now, winner_title, winner_year, poll_id),
+                (
+                    now,
+                    outcome,
+                    winner.title if winner else None,
+                    winner.year if winner else None,
+                    poll.id,
+                ),
             )
             finished = cursor.rowcount == 1
             await cursor.close()
+            if finished:
+                await self.jobs.owe(
+                    conn,
+                    guild_id=poll.guild_id,
+                    kind=POLL_RESULT,
+                    poll_id=poll.id,
+                    payload={"votes": votes, "tied": tied or []},
+                )
         return finished
 
-    async def poll_nominations(self, poll_id: int) -> list[Nomination]:
+    async def nominations_by_id(self, ids: list[int]) -> dict[int, Nomination]:
+        if not ids:
+            return {}
+        marks = ", ".join("?" for _ in ids)
         rows = await self.db.fetchall(
-            "SELECT m.id, m.title, m.year, count(n.user_id) AS c FROM nominations m "
-            "LEFT JOIN nominators n ON n.nomination_id = m.id WHERE m.poll_id = ? "
-            "GROUP BY m.id ORDER BY c DESC, m.id",
-            (poll_id,),
+            "SELECT m.id, m.title, m.year, count(n.user_id) FROM nominations m "
+            f"LEFT JOIN nominators n ON n.nomination_id = m.id WHERE m.id IN ({marks}) "
+            "GROUP BY m.id",
+            ids,
         )
-        return [Nomination(*row) for row in rows]
+        return {row[0]: Nomination(*row) for row in rows}
 
     async def suggested_titles(self, guild_id: int) -> list[tuple[str, int | None, bool]]:
         """For `/film start`: (title, year, is the last poll's winner), the winner first unless

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from bot.db import Database
 from bot.errors import NotFound, UserError
+from bot.jobs import Jobs
 from bot.text import fts_query
 
 MAX_QUOTE = 1000
@@ -62,8 +63,9 @@ def check_length(text: str) -> str:
 
 
 class Quotes:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, jobs: Jobs) -> None:
         self.db = db
+        self.jobs = jobs
 
     @staticmethod
     def _quote(row) -> Quote:
@@ -273,9 +275,11 @@ class Quotes:
         async with self.db.transaction() as conn:
             await conn.execute("DELETE FROM quotes WHERE id = ?", (quote_id,))
 
-    async def forget_member(self, user_id: int) -> dict[str, int]:
+    async def forget_member(self, user_id: int, now: int) -> tuple[dict[str, int], list[int]]:
         """Delete every quote of and by a member, their reactions, ratings and takes,
-        nominations and opt-out. Returns what was deleted, by kind."""
+        nominations and opt-out; remember that they were forgotten (so reconciliation never
+        brings their past reactions back); owe the removal of their takes from the threads.
+        One transaction. Returns what was deleted, by kind, and the removals' job ids."""
         statements = {
             "quotes": "DELETE FROM quotes WHERE author_id = ? OR saved_by = ?",
             "reactions": "DELETE FROM reactions WHERE user_id = ?",
@@ -284,7 +288,29 @@ class Quotes:
             "optout": "DELETE FROM quote_optouts WHERE user_id = ?",
         }
         counts = {}
-        async with self.db.transaction() as conn:
+        removals = []
+        async with self.jobs.transaction() as conn:
+            async with conn.execute(
+                "SELECT w.guild_id, w.id, coalesce(w.thread_id, w.channel_id), r.take_message_id "
+                "FROM ratings r JOIN weeks w ON w.id = r.week_id "
+                "WHERE r.user_id = ? AND r.take_message_id IS NOT NULL",
+                (user_id,),
+            ) as cursor:
+                takes = await cursor.fetchall()
+            for guild_id, week_id, channel_id, message_id in takes:
+                removals.append(
+                    await self.jobs.owe(
+                        conn,
+                        guild_id=guild_id,
+                        kind="delete_post",
+                        week_id=week_id,
+                        payload={"channel_id": channel_id, "message_id": message_id},
+                    )
+                )
+            await conn.execute(
+                "DELETE FROM jobs WHERE kind = 'take' AND json_extract(payload, '$.user_id') = ?",
+                (user_id,),
+            )
             for name, sql in statements.items():
                 cursor = await conn.execute(sql, (user_id,) * sql.count("?"))
                 counts[name] = cursor.rowcount
@@ -297,4 +323,9 @@ class Quotes:
                 await conn.execute(
                     f"UPDATE {table} SET {column} = NULL WHERE {column} = ?", (user_id,)
                 )
-        return counts
+            await conn.execute(
+                "INSERT INTO forgotten_members (user_id, forgotten_at) VALUES (?, ?) "
+                "ON CONFLICT (user_id) DO UPDATE SET forgotten_at = excluded.forgotten_at",
+                (user_id, now),
+            )
+        return counts, removals

@@ -151,3 +151,35 @@ def highlight(body: str, words: list[str], width: int = 220, lead: int = 30) -> 
     if start:
         window = "…" + window
     return pattern.sub(r"**\1**", window)
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """`1 quote`, `2 quotes`."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"
+
+
+# Characters that show nothing: zero-width spaces and joiners, bidi controls, the BOM, and the
+# like (Unicode's "format" category), besides whitespace.
+def _invisible(ch: str) -> bool:
+    return ch.isspace() or unicodedata.category(ch) == "Cf"
+
+
+def clean(text: str | None, *, lines: bool = False) -> str:
+    """What a member typed, as the bot keeps it: control characters removed (newlines and tabs
+    kept where the text may have lines), ends trimmed, and empty when nothing visible is left."""
+    if text is None:
+        return ""
+    keep = "\n\t" if lines else ""
+    text = "".join(
+        ch if ch in keep or unicodedata.category(ch) != "Cc" else ("" if lines else " ")
+        for ch in text.replace("\r\n", "\n")
+    )
+    if all(_invisible(ch) for ch in text):
+        return ""
+    return text.strip() if lines else " ".join(text.split())
+
+
+def shown(value: str, limit: int = 60) -> str:
+    """A value a member typed, short enough to quote back in a refusal."""
+    value = " ".join(str(value).split())
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"

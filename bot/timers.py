@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import aiosqlite
+
 from bot.db import Database
 
 log = logging.getLogger(__name__)
@@ -51,35 +53,41 @@ class Scheduler:
     def register(self, event: str, handler: Handler) -> None:
         self.handlers[event] = handler
 
+    def wake(self) -> None:
+        """Look for the earliest timer again (one was added by a transaction that committed)."""
+        self._rearm()
+
+    async def insert(
+        self, conn: aiosqlite.Connection, due_at: int, event: str, payload: dict[str, Any]
+    ) -> int:
+        """A timer written in the caller's transaction; call `wake()` once it has committed."""
+        async with conn.execute(
+            "INSERT INTO timers (due_at, event, payload, created_at) VALUES (?, ?, ?, ?) "
+            "RETURNING id",
+            (int(due_at), event, json.dumps(payload, sort_keys=True), int(self.clock())),
+        ) as cursor:
+            return (await cursor.fetchone())[0]
+
     async def create(self, due_at: int, event: str, payload: dict[str, Any]) -> int:
-        async with (
-            self.db.transaction() as conn,
-            conn.execute(
-                "INSERT INTO timers (due_at, event, payload, created_at) VALUES (?, ?, ?, ?) "
-                "RETURNING id",
-                (int(due_at), event, json.dumps(payload, sort_keys=True), int(self.clock())),
-            ) as cursor,
-        ):
-            timer_id = (await cursor.fetchone())[0]
+        async with self.db.transaction() as conn:
+            timer_id = await self.insert(conn, due_at, event, payload)
         self._rearm()  # the new timer may be sooner than the one being slept for
         return timer_id
 
-    async def cancel(self, event: str, **match: Any) -> int:
-        """Drop unclaimed timers of `event` whose payload has all of `match`."""
-        rows = await self.db.fetchall(
-            "SELECT id, payload FROM timers WHERE event = ? AND claimed_at IS NULL", (event,)
+    @staticmethod
+    async def cancel_in(conn: aiosqlite.Connection, event: str, **match: int) -> None:
+        """Drop unclaimed timers of `event` whose payload has all of `match`, in the caller's
+        transaction."""
+        where = "".join(f" AND json_extract(payload, '$.{key}') = ?" for key in match)
+        await conn.execute(
+            "DELETE FROM timers WHERE event = ? AND claimed_at IS NULL" + where,
+            (event, *match.values()),
         )
-        ids = [
-            (row["id"],)
-            for row in rows
-            if all(json.loads(row["payload"]).get(k) == v for k, v in match.items())
-        ]
-        if ids:
-            async with self.db.transaction() as conn:
-                await conn.executemany(
-                    "DELETE FROM timers WHERE id = ? AND claimed_at IS NULL", ids
-                )
-        return len(ids)
+
+    async def cancel(self, event: str, **match: int) -> None:
+        """Drop unclaimed timers of `event` whose payload has all of `match`."""
+        async with self.db.transaction() as conn:
+            await self.cancel_in(conn, event, **match)
 
     async def pending(self, event: str, **match: Any) -> list[Timer]:
         rows = await self.db.fetchall(

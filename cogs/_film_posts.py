@@ -1,35 +1,62 @@
-"""What the film week posts on its own: prompts at their times, the digest at the end, the
-poll's winner. Runs from durable timers; a failure in one server is recorded and never stops
-the others."""
+"""What the film week posts: the kickoff and its thread, prompts, takes, digests, polls and their
+results. Each is a durable job (bot/jobs.py) owed by the change that calls for it; the handlers
+here post it, record what they posted, and turn Discord's failures into a retry (429, 5xx, the
+network) or a reason to give up (a missing permission, a deleted channel) that moderators see."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
+import aiohttp
 import discord
 
 from bot.client import Projectionist, now_epoch, track_message
-from bot.films import Films, Week, summarize_ratings
+from bot.films import (
+    DELETE_POST,
+    DIGEST,
+    END_EVENT,
+    KICKOFF,
+    POLL,
+    POLL_CLOSE,
+    POLL_RESULT,
+    PROMPT,
+    PROMPT_EVENT,
+    TAKE,
+    Films,
+    Poll,
+    Week,
+    summarize_ratings,
+)
+from bot.jobs import GiveUp, Job, Kind, Retry
 from bot.library import pick_passage
-from bot.render_week import Highlight, TakeLine, digest_embed, jump_url, prompt_embed
-from bot.schedule import next_slot
-from bot.timers import Scheduler, Timer
+from bot.render_week import (
+    Highlight,
+    TakeLine,
+    digest_embed,
+    jump_url,
+    kickoff_embed,
+    prompt_embed,
+    take_embed,
+    when,
+)
+from bot.schedule import slots_between
+from bot.text import truncate
+from bot.timers import Timer
 from cogs._essay_ui import OpenSectionButton
 
 log = logging.getLogger(__name__)
 
-PROMPT_EVENT = "film_prompt"
-END_EVENT = "film_end"
-POLL_EVENT = "film_poll_end"
 CATCH_UP_LIMIT = 6 * 3600  # a prompt missed by less than this is posted once on return
 HISTORY_LIMIT = 2000
+OWN_POST_SEARCH = 50  # how far back in a channel an interrupted job looks for its post
+POLL_FINALIZE_TRIES = 20  # a poll Discord has not closed yet is read again, a minute apart
 EVERYONE = 0  # owner id for buttons anyone may use privately
-
-
-class PostFailed(Exception):
-    """Discord refused a post; the message says what a moderator can fix."""
+THREAD_WAIT = 60  # seconds between looks for a week's thread that is not open yet
 
 
 def explain_failure(error: discord.HTTPException, where: str) -> str:
@@ -44,144 +71,290 @@ def explain_failure(error: discord.HTTPException, where: str) -> str:
             f"{where} no longer exists. Pick a channel with `/film settings channel:` and start "
             "a new week with `/film start` (end this one with `/film end`)."
         )
-    return f"Discord refused the post in {where} (HTTP {error.status}); I will try again at the next prompt time."
+    if error.status == 429 or error.status >= 500:
+        return f"Discord is not answering (HTTP {error.status})"
+    return f"Discord refused the post in {where} (HTTP {error.status})."
 
 
-class WeekRunner:
-    def __init__(self, bot: Projectionist, films: Films, scheduler: Scheduler) -> None:
+def failure(error: BaseException, where: str) -> Retry | GiveUp:
+    """Discord's failure as what the job does next: retry what may pass later, give up the rest.
+    A 5xx or a lost connection may come after Discord made the post: the retry looks first."""
+    if isinstance(error, discord.HTTPException):
+        if error.status == 429 or error.status >= 500:
+            return Retry(explain_failure(error, where), uncertain=error.status >= 500)
+        return GiveUp(explain_failure(error, where))
+    return Retry("Discord could not be reached", uncertain=True)
+
+
+DISCORD_FAILURES = (discord.HTTPException, aiohttp.ClientError, asyncio.TimeoutError, OSError)
+
+
+def marker(job: Job) -> str:
+    return f"#pj{job.id}"
+
+
+def marked(embed: discord.Embed, job: Job, guild_id: int, channel_id: int) -> discord.Embed:
+    """Mark the post as this job's: its link (the channel it is in) carries the job's id, which
+    an interrupted job looks for before posting again (Discord's nonces cannot be relied on)."""
+    embed.url = jump_url(guild_id, channel_id) + marker(job)
+    return embed
+
+
+def has_marker(job: Job) -> Callable[[discord.Message], bool]:
+    return lambda message: any((e.url or "").endswith(marker(job)) for e in message.embeds)
+
+
+def describe(job: Job) -> str | None:
+    """A line for moderators about a post that is owed, or None when it is simply on its way."""
+    labels = {
+        KICKOFF: "The kickoff and its thread",
+        PROMPT: "A prompt",
+        TAKE: f"<@{job.payload.get('user_id')}>'s take",
+        DIGEST: f"The digest in the {job.payload.get('where', 'channel')}",
+        POLL: "The poll",
+        POLL_CLOSE: "The poll's result",
+        POLL_RESULT: "The poll's announcement",
+        DELETE_POST: "Removing a forgotten member's take",
+    }
+    label = labels.get(job.kind, job.kind)
+    if job.given_up:
+        return f"{label} was not posted: {job.last_error}"
+    if job.last_error:
+        return (
+            f"{label} is not posted yet: {job.last_error}; next try {when(job.due_at, 'R')}."
+        )
+    return None
+
+
+class WeekPosts:
+    def __init__(self, bot: Projectionist) -> None:
         self.bot = bot
-        self.films = films
-        self.scheduler = scheduler
+        self.films: Films = bot.films
+
+    def register(self) -> None:
+        jobs, scheduler = self.bot.jobs, self.bot.scheduler
+        jobs.register(KICKOFF, Kind(self.post_kickoff))
+        jobs.register(
+            PROMPT, Kind(self.post_prompt, given_up=self._release_prompt, max_age=CATCH_UP_LIMIT)
+        )
+        jobs.register(TAKE, Kind(self.post_take))
+        jobs.register(DIGEST, Kind(self.post_digest))
+        jobs.register(POLL, Kind(self.post_poll, given_up=self._reopen_poll))
+        jobs.register(POLL_CLOSE, Kind(self.close_poll))
+        jobs.register(POLL_RESULT, Kind(self.post_poll_result))
+        jobs.register(DELETE_POST, Kind(self.delete_post))
+        scheduler.register(PROMPT_EVENT, self.on_prompt_timer)
+        scheduler.register(END_EVENT, self.on_end_timer)
 
     # --- where to post ----------------------------------------------------------------
 
-    async def messageable(self, channel_id: int) -> discord.abc.Messageable:
+    async def messageable(self, channel_id: int, where: str) -> discord.abc.Messageable:
         channel = self.bot.get_channel(channel_id)
         if channel is None:
-            channel = await self.bot.fetch_channel(channel_id)
+            try:
+                channel = await self.bot.fetch_channel(channel_id)
+            except DISCORD_FAILURES as error:
+                raise failure(error, where) from error
         return channel  # type: ignore[return-value]
 
-    # --- scheduling -------------------------------------------------------------------
+    async def find_own(
+        self, channel: discord.abc.Messageable, job: Job, matches: Callable[[discord.Message], bool]
+    ) -> discord.Message | None:
+        """The job's post, if an earlier attempt made it after all."""
+        since = datetime.fromtimestamp(job.created_at - 1, UTC)
+        try:
+            async for message in channel.history(limit=OWN_POST_SEARCH, after=since):
+                if message.author.id == self.bot.user.id and matches(message):
+                    return message
+        except DISCORD_FAILURES as error:
+            raise failure(error, "the channel") from error
+        return None
 
-    async def schedule_next_prompt(self, week: Week, after: int) -> int | None:
-        settings = await self.films.settings(week.guild_id)
-        due = next_slot(after, settings.tz, settings.at, settings.prompt_days, week.ends_at)
-        if due is not None:
-            await self.scheduler.create(due, PROMPT_EVENT, {"week_id": week.id})
-        return due
+    async def send(
+        self,
+        channel: discord.abc.Messageable,
+        job: Job,
+        where: str,
+        matches: Callable[[discord.Message], bool],
+        **kwargs,
+    ) -> discord.Message:
+        """Post once: an uncertain job first looks for the post an earlier attempt made."""
+        if job.uncertain and (found := await self.find_own(channel, job, matches)):
+            return found
+        try:
+            return await channel.send(**kwargs)
+        except DISCORD_FAILURES as error:
+            raise failure(error, where) from error
 
-    async def reschedule_prompts(self, week: Week) -> int | None:
-        await self.scheduler.cancel(PROMPT_EVENT, week_id=week.id)
-        return await self.schedule_next_prompt(week, now_epoch())
+    # --- the kickoff ------------------------------------------------------------------
 
-    async def next_prompt_time(self, week: Week) -> int | None:
-        pending = await self.scheduler.pending(PROMPT_EVENT, week_id=week.id)
-        return pending[0].due_at if pending else None
-
-    async def reconcile(self) -> None:
-        """Make sure every running week and open poll has its timers (e.g. after a crash
-        between claiming one timer and creating the next)."""
-        now = now_epoch()
-        for week in await self.films.running_weeks():
-            if not await self.scheduler.pending(END_EVENT, week_id=week.id):
-                await self.scheduler.create(week.ends_at, END_EVENT, {"week_id": week.id})
-            if not await self.scheduler.pending(PROMPT_EVENT, week_id=week.id):
-                await self.schedule_next_prompt(week, now)
-        for poll in await self.films.open_polls():
-            if not await self.scheduler.pending(POLL_EVENT, poll_id=poll["id"]):
-                await self.scheduler.create(
-                    poll["ends_at"] + 5, POLL_EVENT, {"poll_id": poll["id"]}
+    async def post_kickoff(self, job: Job) -> dict:
+        week = await self.films.week(job.week_id)
+        if week is None or not week.running:
+            raise GiveUp("the week is over")
+        where = f"<#{week.channel_id}>"
+        channel = await self.messageable(week.channel_id, where)
+        if week.kickoff_message_id is not None:
+            kickoff = channel.get_partial_message(week.kickoff_message_id)
+        else:
+            settings = await self.films.settings(week.guild_id)
+            essay = self.bot.library.essays.get(week.essay_id) if week.essay_id else None
+            slots = slots_between(
+                week.started_at, week.ends_at, settings.tz, settings.at, settings.prompt_days
+            )
+            embed = kickoff_embed(week.title, week.year, essay, settings, slots, week.ends_at)
+            marked(embed, job, week.guild_id, week.channel_id)
+            kickoff = await self.send(channel, job, where, has_marker(job), embed=embed)
+            await self.films.set_kickoff(week.id, kickoff.id, None)
+            await track_message(
+                self.bot, kickoff, "week", week_id=week.id, essay_id=week.essay_id
+            )
+        thread = await self._thread_of(kickoff.id)
+        if thread is None:
+            try:
+                thread = await kickoff.create_thread(
+                    name=truncate(week.title, 100), auto_archive_duration=10080
                 )
+            except DISCORD_FAILURES as error:
+                raise failure(error, f"a thread under the kickoff in {where}") from error
+        await self.films.set_kickoff(week.id, kickoff.id, thread.id)
+        return {"message_id": kickoff.id, "thread_id": thread.id}
+
+    async def _thread_of(self, message_id: int) -> discord.Thread | None:
+        """The thread started from a message has the message's id."""
+        thread = self.bot.get_channel(message_id)
+        if thread is None:
+            try:
+                thread = await self.bot.fetch_channel(message_id)
+            except discord.NotFound:
+                return None
+            except DISCORD_FAILURES as error:
+                raise failure(error, "the week's thread") from error
+        return thread if isinstance(thread, discord.Thread) else None
+
+    async def _thread(self, week: Week) -> discord.abc.Messageable:
+        if week.thread_id is None:
+            raise Retry("the week's thread is not open yet", after=THREAD_WAIT)
+        return await self.messageable(week.thread_id, f"the thread of {week.film_line}")
 
     # --- prompts ----------------------------------------------------------------------
-
-    async def post_prompt(self, week: Week) -> int | None:
-        """Post the week's next prompt in its thread; the prompt's number, or None when nothing
-        is left. Raises PostFailed (after recording it) when Discord refuses."""
-        planned = await self.films.plan_next_prompt(week)
-        if planned is None:
-            return None
-        number = len(await self.films.posted_prompts(week.id)) + 1
-        view = discord.utils.MISSING
-        if planned.kind == "section":
-            assert planned.essay is not None and planned.section_id is not None
-            text = await self.bot.library.section_text(planned.essay, planned.section_id)
-            excerpt = pick_passage(text.body, random.Random(planned.section_id))
-            embed = prompt_embed(week, number, planned.text, excerpt, text.section.heading)
-            view = discord.ui.View(timeout=None)
-            view.add_item(OpenSectionButton(planned.essay.id, planned.section_id, EVERYONE))
-        else:
-            embed = prompt_embed(week, number, planned.text, None, None)
-        where = f"the thread of {week.film_line}"
-        try:
-            thread = await self.messageable(week.thread_id or week.channel_id)
-            message = await thread.send(embed=embed, view=view)
-        except discord.HTTPException as error:
-            reason = explain_failure(error, where)
-            await self.films.record_failure(week.guild_id, reason, now_epoch())
-            log.warning("Prompt for week %s in guild %s failed: %s", week.id, week.guild_id, error)
-            raise PostFailed(reason) from error
-        prompt_id = await self.films.mark_posted(week, planned, message.id, now_epoch())
-        await track_message(
-            self.bot,
-            message,
-            "prompt",
-            week_id=week.id,
-            prompt_id=prompt_id,
-            essay_id=planned.essay.id if planned.essay else None,
-            section_id=planned.section_id,
-        )
-        await self.films.record_failure(week.guild_id, None, now_epoch())
-        return number
 
     async def on_prompt_timer(self, timer: Timer) -> None:
         week = await self.films.week(timer.payload["week_id"])
         now = now_epoch()
         if week is None or not week.running or now >= week.ends_at:
             return
-        # The next slot is booked before posting, so a failure here never stalls the week.
-        await self.schedule_next_prompt(week, max(now, timer.due_at))
+        await self.films.schedule_next_prompt(week, max(now, timer.due_at))
         if timer.lateness(now) > CATCH_UP_LIMIT:
             log.info("Skipped the prompt of week %s due %ss ago", week.id, int(timer.lateness(now)))
             return
+        await self.films.owe_prompt(week.id, now)
+
+    async def post_prompt(self, job: Job) -> dict:
+        prompt = await self.films.prompt(job.payload["prompt_id"])
+        week = await self.films.week(job.week_id)
+        if prompt is None or week is None:
+            raise GiveUp("the prompt was removed")
+        if prompt.message_id is not None:
+            return {"message_id": prompt.message_id}
+        if not week.running:
+            raise GiveUp("the week ended before it could be posted")
+        thread = await self._thread(week)
+        view = discord.utils.MISSING
+        essay = self.bot.library.essays.get(week.essay_id) if prompt.section_id else None
+        if essay is not None and essay.section_index(prompt.section_id) is not None:
+            text = await self.bot.library.section_text(essay, prompt.section_id)
+            excerpt = pick_passage(text.body, random.Random(prompt.section_id))
+            embed = prompt_embed(week, prompt.number, prompt.text, excerpt, text.section.heading)
+            view = discord.ui.View(timeout=None)
+            view.add_item(OpenSectionButton(essay.id, prompt.section_id, EVERYONE))
+        else:
+            embed = prompt_embed(week, prompt.number, prompt.text, None, None)
+        marked(embed, job, week.guild_id, week.thread_id)
+        message = await self.send(
+            thread, job, f"the thread of {week.film_line}", has_marker(job), embed=embed, view=view
+        )
+        await self.films.prompt_posted(prompt.id, message.id, now_epoch())
+        await track_message(
+            self.bot,
+            message,
+            "prompt",
+            week_id=week.id,
+            prompt_id=prompt.id,
+            essay_id=essay.id if essay else None,
+            section_id=prompt.section_id,
+        )
+        return {"message_id": message.id}
+
+    async def _release_prompt(self, conn, job: Job) -> None:
+        await Films.release_prompt(conn, job.payload["prompt_id"])
+
+    # --- takes ------------------------------------------------------------------------
+
+    async def post_take(self, job: Job) -> dict:
+        """Make the thread show the member's latest take: post it, edit it, or remove it."""
+        user_id = job.payload["user_id"]
+        week = await self.films.week(job.week_id)
+        rating = await self.films.rating(job.week_id, user_id) if week else None
+        if week is None or ((rating is None or not rating.take) and not (
+            rating and rating.take_message_id
+        )):
+            return {}
+        thread = await self._thread(week)
+        where = f"the thread of {week.film_line}"
+        if not rating.take:
+            await self._delete(thread, rating.take_message_id, where)
+            await self.films.set_take_message(week.id, user_id, None)
+            return {}
+        embed = take_embed(job.payload.get("name") or "A member", week, rating.take)
+        marked(embed, job, week.guild_id, week.thread_id)
+        if rating.take_message_id:
+            try:
+                await thread.get_partial_message(rating.take_message_id).edit(embed=embed)
+                return {"message_id": rating.take_message_id}
+            except discord.NotFound:
+                pass
+            except DISCORD_FAILURES as error:
+                raise failure(error, where) from error
+        message = await self.send(thread, job, where, has_marker(job), embed=embed)
+        await self.films.set_take_message(week.id, user_id, message.id)
+        await track_message(self.bot, message, "take", week_id=week.id)
+        return {"message_id": message.id}
+
+    async def _delete(self, channel: discord.abc.Messageable, message_id: int, where: str) -> None:
         try:
-            await self.post_prompt(week)
-        except PostFailed:
-            pass  # recorded for moderators; retried at the next slot
+            await channel.get_partial_message(message_id).delete()
+        except discord.NotFound:
+            pass
+        except DISCORD_FAILURES as error:
+            raise failure(error, where) from error
+
+    async def delete_post(self, job: Job) -> dict:
+        channel = await self.messageable(job.payload["channel_id"], "the week's thread")
+        await self._delete(channel, job.payload["message_id"], "the week's thread")
+        return {}
 
     # --- the end of a week ------------------------------------------------------------
 
     async def on_end_timer(self, timer: Timer) -> None:
-        week = await self.films.week(timer.payload["week_id"])
-        if week is not None and week.running:
-            await self.end_week(week)
+        await self.films.end_week(timer.payload["week_id"], now_epoch())
 
-    async def end_week(self, week: Week) -> bool:
-        """End the week and post its digest once; False if it had already ended."""
-        if not await self.films.end_week(week.id, now_epoch()):
-            return False
-        await self.scheduler.cancel(PROMPT_EVENT, week_id=week.id)
-        await self.scheduler.cancel(END_EVENT, week_id=week.id)
-        ended = await self.films.week(week.id)
-        assert ended is not None
-        embed = await self.build_digest(ended)
-        posted_in_channel = None
-        for channel_id in (ended.thread_id, ended.channel_id):
-            if channel_id is None:
-                continue
-            try:
-                channel = await self.messageable(channel_id)
-                message = await channel.send(embed=embed)
-            except discord.HTTPException as error:
-                reason = explain_failure(error, "the week's channel")
-                await self.films.record_failure(ended.guild_id, reason, now_epoch())
-                continue
-            await track_message(self.bot, message, "digest", week_id=ended.id)
-            if channel_id == ended.channel_id:
-                posted_in_channel = message
-        if posted_in_channel is not None:
-            await self.films.set_digest(ended.id, ended.channel_id, posted_in_channel.id)
-        return True
+    async def post_digest(self, job: Job) -> dict:
+        week = await self.films.week(job.week_id)
+        if week is None:
+            raise GiveUp("the week was removed")
+        in_thread = job.payload.get("where") == "thread"
+        channel_id = week.thread_id if in_thread else week.channel_id
+        if channel_id is None:
+            return {}  # the week never had its thread
+        where = f"the thread of {week.film_line}" if in_thread else f"<#{week.channel_id}>"
+        channel = await self.messageable(channel_id, where)
+        embed = marked(await self.build_digest(week), job, week.guild_id, channel_id)
+        message = await self.send(channel, job, where, has_marker(job), embed=embed)
+        await track_message(self.bot, message, "digest", week_id=week.id)
+        if not in_thread:
+            await self.films.set_digest(week.id, channel_id, message.id)
+        return {"message_id": message.id}
 
     async def build_digest(self, week: Week) -> discord.Embed:
         ratings = await self.films.ratings(week.id)
@@ -194,7 +367,7 @@ class WeekRunner:
         participants = {r.user_id for r in ratings}
         if week.thread_id:
             try:
-                thread = await self.messageable(week.thread_id)
+                thread = await self.messageable(week.thread_id, "the week's thread")
                 current = None
                 async for message in thread.history(limit=HISTORY_LIMIT, oldest_first=True):
                     if message.id in by_message:
@@ -206,7 +379,7 @@ class WeekRunner:
                     target = ref if ref in by_message else current
                     if target is not None:
                         replies[target] += 1
-            except discord.HTTPException as error:
+            except (*DISCORD_FAILURES, Retry, GiveUp) as error:
                 log.warning("Could not read the thread of week %s: %s", week.id, error)
         takes = [
             TakeLine(f"<@{r.user_id}>", r, reactions.get(r.take_message_id or 0, 0))
@@ -219,9 +392,8 @@ class WeekRunner:
         if scored and max(scored)[0] > 0:
             _, message_id = max(scored, key=lambda s: (s[0], -s[1]))
             prompt = by_message[message_id]
-            number = prompts.index(prompt) + 1
             highlight = Highlight(
-                f"Prompt {number}: {prompt.text}",
+                f"Prompt {prompt.number}: {prompt.text}",
                 reactions.get(message_id, 0),
                 replies[message_id],
                 jump_url(week.guild_id, week.thread_id, message_id) if week.thread_id else None,
@@ -233,46 +405,112 @@ class WeekRunner:
 
     # --- polls ------------------------------------------------------------------------
 
-    async def on_poll_timer(self, timer: Timer) -> None:
-        poll = await self.films.poll(timer.payload["poll_id"])
-        if poll is None or poll["ended_at"] is not None:
-            return
-        nominations = await self.films.poll_nominations(poll["id"])
-        winner = None
-        votes = 0
+    async def _poll(self, job: Job) -> tuple[Poll, list]:
+        poll = await self.films.poll(job.poll_id)
+        if poll is None:
+            raise GiveUp("the poll was removed")
+        by_id = await self.films.nominations_by_id(poll.answers)
+        return poll, [by_id[i] for i in poll.answers if i in by_id]
+
+    async def post_poll(self, job: Job) -> dict:
+        poll, nominations = await self._poll(job)
+        if poll.message_id is not None:
+            return {"message_id": poll.message_id}
+        where = f"<#{poll.channel_id}>"
+        channel = await self.messageable(poll.channel_id, where)
+        texts = [truncate(n.film_line, 55) for n in nominations]
+        question = discord.Poll(question="Which film next?", duration=timedelta(hours=poll.hours))
+        for text in texts:
+            question.add_answer(text=text)
+
+        def same_poll(message: discord.Message) -> bool:
+            return message.poll is not None and [a.text for a in message.poll.answers] == texts
+
+        message = await self.send(channel, job, where, same_poll, poll=question)
+        await self.films.poll_posted(poll, message.id, now_epoch())
+        return {"message_id": message.id}
+
+    async def _reopen_poll(self, conn, job: Job) -> None:
+        """A poll that could not be posted gives its nominations back to the next one."""
+        await conn.execute(
+            "UPDATE nominations SET poll_id = NULL WHERE poll_id = ? AND NOT EXISTS "
+            "(SELECT 1 FROM polls WHERE id = ? AND message_id IS NOT NULL)",
+            (job.poll_id, job.poll_id),
+        )
+        await conn.execute(
+            "UPDATE polls SET ended_at = ?, outcome = 'not posted' WHERE id = ? "
+            "AND message_id IS NULL",
+            (now_epoch(), job.poll_id),
+        )
+
+    async def close_poll(self, job: Job) -> dict:
+        """Read the result once Discord has finalized the poll, by the answers' posted order."""
+        poll, nominations = await self._poll(job)
+        if poll.ended_at is not None:
+            return {}
+        where = f"<#{poll.channel_id}>"
+        channel = await self.messageable(poll.channel_id, where)
         try:
-            channel = await self.messageable(poll["channel_id"])
-            message = await channel.fetch_message(poll["message_id"])
-            if message.poll is not None:
-                counted = [
-                    (answer.vote_count, -answer.id, answer.id) for answer in message.poll.answers
-                ]
-                if counted and max(counted)[0] > 0:
-                    votes, _, answer_id = max(counted)
-                    if 1 <= answer_id <= len(nominations):
-                        winner = nominations[answer_id - 1]
-        except discord.HTTPException as error:
-            await self.films.record_failure(
-                poll["guild_id"], explain_failure(error, "the poll's channel"), now_epoch()
-            )
-            return
-        if not await self.films.finish_poll(
-            poll["id"],
-            winner.title if winner else None,
-            winner.year if winner else None,
-            now_epoch(),
-        ):
-            return
-        if winner is None:
-            text = "The poll for the next film closed without a single vote."
+            message = await channel.fetch_message(poll.message_id)
+        except DISCORD_FAILURES as error:
+            raise failure(error, where) from error
+        if message.poll is None:
+            raise GiveUp("the poll's message no longer has its poll")
+        if not message.poll.is_finalized():
+            if job.attempts >= POLL_FINALIZE_TRIES:
+                raise GiveUp("Discord has not closed the poll")
+            raise Retry("Discord has not closed the poll yet", after=60)
+        votes = {answer.id: answer.vote_count for answer in message.poll.answers}
+        top = max(votes.values(), default=0)
+        leaders = [nominations[i - 1] for i, n in votes.items() if n == top and 1 <= i <= len(nominations)]
+        if top == 0 or not leaders:
+            outcome, winner = "no votes", None
+        elif len(leaders) > 1:
+            outcome, winner = "tie", None
         else:
+            outcome, winner = "winner", leaders[0]
+        await self.films.finish_poll(
+            poll, outcome, winner, now_epoch(), votes=top, tied=[n.film_line for n in leaders]
+        )
+        return {"outcome": outcome}
+
+    async def post_poll_result(self, job: Job) -> dict:
+        poll, _ = await self._poll(job)
+        votes = job.payload.get("votes", 0)
+        count = f"{votes} vote{'s' if votes != 1 else ''}"
+        if poll.outcome == "winner":
+            film = f"{poll.winner_title} ({poll.winner_year})" if poll.winner_year else poll.winner_title
             text = (
-                f"🏆 **{discord.utils.escape_markdown(winner.film_line)}** won the poll for the next "
-                f"film with {votes} vote{'s' if votes != 1 else ''}. Moderators: `/film start` offers it first."
+                f"🏆 **{discord.utils.escape_markdown(film)}** won the poll for the next film with "
+                f"{count}. Moderators: `/film start` offers it first."
             )
-        try:
-            await channel.send(text)
-        except discord.HTTPException as error:
-            await self.films.record_failure(
-                poll["guild_id"], explain_failure(error, "the poll's channel"), now_epoch()
+        elif poll.outcome == "tie":
+            tied = " and ".join(
+                f"**{discord.utils.escape_markdown(t)}**" for t in job.payload.get("tied", [])
             )
+            text = (
+                f"The poll for the next film is a tie between {tied}, with {count} each. "
+                "Moderators: pick one with `/film start`, or run `/film poll` again."
+            )
+        else:
+            text = "The poll for the next film closed without a single vote."
+        where = f"<#{poll.channel_id}>"
+        channel = await self.messageable(poll.channel_id, where)
+        message = await self.send(
+            channel, job, where, lambda m: m.content == text, content=text
+        )
+        return {"message_id": message.id}
+
+    # --- after a restart --------------------------------------------------------------
+
+    async def reconcile(self) -> None:
+        """Every running week has its end and its next prompt time (after a crash between
+        claiming one timer and booking the next); posts interrupted by a crash are released."""
+        now = now_epoch()
+        scheduler = self.bot.scheduler
+        for week in await self.films.running_weeks():
+            if not await scheduler.pending(END_EVENT, week_id=week.id):
+                await scheduler.create(week.ends_at, END_EVENT, {"week_id": week.id})
+            if not await scheduler.pending(PROMPT_EVENT, week_id=week.id):
+                await self.films.schedule_next_prompt(week, now)
+        await self.bot.jobs.recover()

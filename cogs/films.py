@@ -3,38 +3,29 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import Projectionist, now_epoch, track_message
+from bot.client import Projectionist, now_epoch
 from bot.errors import UserError
-from bot.films import POLL_ANSWERS, already_running_message
+from bot.films import DIGEST, POLL_ANSWERS, already_running_message
 from bot.films import Films as FilmService
+from bot.jobs import Job
 from bot.render_week import (
     history_embed,
-    kickoff_embed,
     nominations_embed,
     now_embed,
     prompt_list_embed,
     settings_embed,
-    take_embed,
     when,
 )
 from bot.render_week import stars as render_stars
-from bot.schedule import match_zones, parse_days, parse_time_of_day, slots_between, week_end, zone
+from bot.schedule import match_zones, parse_days, parse_time_of_day, week_end, zone
 from bot.text import truncate
 from cogs._common import essay_choices, is_moderator, require_manage_server, require_moderator
-from cogs._film_posts import (
-    END_EVENT,
-    POLL_EVENT,
-    PROMPT_EVENT,
-    PostFailed,
-    WeekRunner,
-    explain_failure,
-)
+from cogs._film_posts import WeekPosts, describe
 
 FILM_WITH_YEAR = re.compile(r"^(?P<title>.+?)\s*\((?P<year>\d{4})\)$")
 
@@ -61,16 +52,24 @@ class Films(commands.Cog):
     def films(self) -> FilmService:
         return self.bot.films
 
-    @property
-    def runner(self) -> WeekRunner:
-        return self.bot.week_runner
-
     async def cog_load(self) -> None:
-        self.bot.week_runner = WeekRunner(self.bot, self.bot.films, self.bot.scheduler)
-        self.bot.scheduler.register(PROMPT_EVENT, self.runner.on_prompt_timer)
-        self.bot.scheduler.register(END_EVENT, self.runner.on_end_timer)
-        self.bot.scheduler.register(POLL_EVENT, self.runner.on_poll_timer)
-        await self.runner.reconcile()
+        self.posts = WeekPosts(self.bot)
+        self.posts.register()
+        await self.posts.reconcile()
+
+    async def run_now(self, job_id: int) -> Job:
+        """Try an owed post at once, for the reply to say how it went."""
+        job = await self.bot.jobs.run(job_id)
+        assert job is not None
+        return job
+
+    async def tell_moderators(self, interaction: discord.Interaction, jobs: list[Job]) -> None:
+        lines = [line for job in jobs if (line := describe(job))]
+        if lines and is_moderator(interaction):
+            await interaction.followup.send(
+                truncate_lines(["⚠️ Owed posts:", *(f"• {line}" for line in lines)]),
+                ephemeral=True,
+            )
 
     # --- autocomplete -----------------------------------------------------------------
 
@@ -158,7 +157,7 @@ class Films(commands.Cog):
         note = "Saved."
         week = await self.films.running_week(interaction.guild_id)
         if week is not None and any(changes[k] for k in ("timezone", "prompt_time", "prompt_days")):
-            due = await self.runner.reschedule_prompts(week)
+            due = await self.films.reschedule_prompts(week, now_epoch())
             note += f" The running week's next prompt is now {when(due)}." if due else ""
         await interaction.response.send_message(
             note, embed=settings_embed(settings), ephemeral=True
@@ -185,41 +184,32 @@ class Films(commands.Cog):
         channel = await self.week_channel(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         now = now_epoch()
-        ends_at = week_end(now, settings.tz, settings.length_days)
-        slots = slots_between(now, ends_at, settings.tz, settings.at, settings.prompt_days)
-        embed = kickoff_embed(title, year, found, settings, slots, ends_at)
-        try:
-            kickoff = await channel.send(embed=embed)
-            thread = await kickoff.create_thread(
-                name=truncate(title, 100), auto_archive_duration=10080
-            )
-        except discord.HTTPException as error:
-            raise UserError(explain_failure(error, channel.mention)) from error
-        try:
-            week = await self.films.create_week(
-                guild_id=interaction.guild_id,
-                title=title,
-                year=year,
-                essay_id=found.id if found else None,
-                channel_id=channel.id,
-                kickoff_message_id=kickoff.id,
-                thread_id=thread.id,
-                started_by=interaction.user.id,
-                started_at=now,
-                ends_at=ends_at,
-            )
-        except UserError:
-            await kickoff.delete()
-            raise
-        await track_message(self.bot, kickoff, "week", week_id=week.id, essay_id=week.essay_id)
-        await self.runner.scheduler.create(ends_at, END_EVENT, {"week_id": week.id})
-        await self.runner.schedule_next_prompt(week, now)
-        await self.films.record_failure(interaction.guild_id, None, now)
-        await interaction.followup.send(
-            f"Started **{discord.utils.escape_markdown(week.film_line)}** in {channel.mention}; "
-            f"the discussion is in {thread.mention}.",
-            ephemeral=True,
+        week, job_id = await self.films.start_week(
+            guild_id=interaction.guild_id,
+            title=title,
+            year=year,
+            essay_id=found.id if found else None,
+            channel_id=channel.id,
+            started_by=interaction.user.id,
+            started_at=now,
+            ends_at=week_end(now, settings.tz, settings.length_days),
         )
+        kickoff = await self.run_now(job_id)
+        film = discord.utils.escape_markdown(week.film_line)
+        if kickoff.given_up:
+            await self.films.abandon_start(week.id)
+            raise UserError(f"{kickoff.last_error} Nothing was started.")
+        if kickoff.done:
+            text = (
+                f"Started **{film}** in {channel.mention}; the discussion is in "
+                f"<#{kickoff.result['thread_id']}>."
+            )
+        else:
+            text = (
+                f"Started **{film}**. Its kickoff and thread will be posted in {channel.mention} "
+                f"when Discord accepts them ({kickoff.last_error}); `/film now` shows how it goes."
+            )
+        await interaction.followup.send(text, ephemeral=True)
 
     @film.command(name="now", description="The film of the week: its thread, next prompt, ratings")
     async def now(self, interaction: discord.Interaction) -> None:
@@ -228,7 +218,7 @@ class Films(commands.Cog):
         embed = now_embed(
             week,
             essay,
-            await self.runner.next_prompt_time(week),
+            await self.films.next_prompt_time(week),
             await self.films.rating_count(week.id),
         )
         await interaction.response.send_message(embed=embed)
@@ -238,24 +228,26 @@ class Films(commands.Cog):
                 f"Your rating: {render_stars(mine.stars)} (only you can see this until the week ends).",
                 ephemeral=True,
             )
-        settings = await self.films.settings(interaction.guild_id)
-        if is_moderator(interaction) and settings.last_failure:
-            await interaction.followup.send(
-                f"⚠️ Something went wrong {when(settings.last_failure_at, 'R')}: {settings.last_failure}",
-                ephemeral=True,
-            )
+        await self.tell_moderators(
+            interaction, await self.bot.jobs.outstanding(interaction.guild_id, week_id=week.id)
+        )
 
     @film.command(name="end", description="Moderators: end the week now and post its digest")
     async def end(self, interaction: discord.Interaction) -> None:
         require_moderator(interaction, "end the film week")
         week = await self.films.require_running_week(interaction.guild_id)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await self.runner.end_week(week)
-        await interaction.followup.send(
-            f"Ended **{discord.utils.escape_markdown(week.film_line)}**; the digest is posted in "
-            f"<#{week.channel_id}> and the thread.",
-            ephemeral=True,
-        )
+        digests = await self.films.end_week(week.id, now_epoch())
+        if digests is None:
+            raise UserError("This week has just ended.")
+        jobs = [await self.run_now(job_id) for job_id in digests]
+        film = discord.utils.escape_markdown(week.film_line)
+        if all(job.done for job in jobs):
+            text = f"Ended **{film}**; the digest is posted in <#{week.channel_id}> and the thread."
+        else:
+            problems = "; ".join(describe(job) or "" for job in jobs if not job.done)
+            text = f"Ended **{film}**. {problems} `/film history` shows how it goes."
+        await interaction.followup.send(text, ephemeral=True)
 
     @film.command(name="rate", description="Rate the film of the week, with an optional take")
     @app_commands.describe(stars="1 to 5 stars", take="What you thought (at most 500 characters)")
@@ -267,56 +259,44 @@ class Films(commands.Cog):
     ) -> None:
         week = await self.films.require_running_week(interaction.guild_id)
         take = take.strip() if take else None
-        previous = await self.films.rate(week.id, interaction.user.id, stars, take, now_epoch())
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        previous, job_id = await self.films.rate(
+            week.id,
+            interaction.user.id,
+            stars,
+            take,
+            now_epoch(),
+            author_name=interaction.user.display_name,
+        )
         note = ""
-        if take:
-            note = await self._post_take(
-                interaction, week, take, previous.take_message_id if previous else None
-            )
-        elif previous and previous.take_message_id:
-            await self._delete_take(week, previous.take_message_id)
-            await self.films.set_take_message(week.id, interaction.user.id, None)
+        if job_id is not None:
+            job = await self.run_now(job_id)
+            if not take:
+                note = "" if job.done else " Your old take will be removed from the thread."
+            elif job.done:
+                note = " Your take is in the thread."
+            elif job.given_up:
+                note = f" Your take could not be posted in the thread: {job.last_error}"
+            else:
+                note = (
+                    " Your take will be posted in the thread when Discord accepts it "
+                    f"({job.last_error})."
+                )
         verb = "Updated" if previous else "Saved"
-        await interaction.response.send_message(
+        await interaction.followup.send(
             f"{verb} your rating of **{discord.utils.escape_markdown(week.film_line)}**: "
             f"{render_stars(stars)}. Ratings are revealed when the week ends.{note}",
             ephemeral=True,
         )
 
-    async def _post_take(
-        self, interaction: discord.Interaction, week, take: str, old_message_id: int | None
-    ) -> str:
-        embed = take_embed(interaction.user.display_name, week, take)
-        try:
-            thread = await self.runner.messageable(week.thread_id or week.channel_id)
-            if old_message_id:
-                try:
-                    await thread.get_partial_message(old_message_id).edit(embed=embed)
-                    return " Your take in the thread was updated."
-                except discord.NotFound:
-                    pass
-            message = await thread.send(embed=embed)
-        except discord.HTTPException as error:
-            return (
-                " (Your take could not be posted in the thread: "
-                + explain_failure(error, "the thread")
-                + ")"
-            )
-        await self.films.set_take_message(week.id, interaction.user.id, message.id)
-        await track_message(self.bot, message, "take", week_id=week.id)
-        return " Your take is in the thread."
-
-    async def _delete_take(self, week, message_id: int) -> None:
-        try:
-            thread = await self.runner.messageable(week.thread_id or week.channel_id)
-            await thread.get_partial_message(message_id).delete()
-        except discord.HTTPException:
-            pass
-
     @film.command(name="history", description="Past films of the week and how they were rated")
     async def history(self, interaction: discord.Interaction) -> None:
         weeks = await self.films.history(interaction.guild_id)
         await interaction.response.send_message(embed=history_embed(weeks, interaction.guild_id))
+        await self.tell_moderators(
+            interaction,
+            await self.bot.jobs.outstanding(interaction.guild_id, kinds=(DIGEST,)),
+        )
 
     # --- prompts ----------------------------------------------------------------------
 
@@ -365,15 +345,22 @@ class Films(commands.Cog):
         require_moderator(interaction, "post prompts")
         week = await self.films.require_running_week(interaction.guild_id)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        try:
-            number = await self.runner.post_prompt(week)
-        except PostFailed as failed:
-            raise UserError(str(failed)) from None
-        if number is None:
+        owed = await self.films.owe_prompt(week.id, now_epoch())
+        if owed is None:
             raise UserError("Nothing is left to post: queue a question with `/film prompt add`.")
-        await interaction.followup.send(
-            f"Posted prompt {number} in <#{week.thread_id}>.", ephemeral=True
-        )
+        number, job_id = owed
+        job = await self.run_now(job_id)
+        where = f"<#{week.thread_id}>" if week.thread_id else "the week's thread"
+        if job.given_up:
+            raise UserError(f"{job.last_error} Prompt {number} goes back to its turn.")
+        if job.done:
+            text = f"Posted prompt {number} in {where}."
+        else:
+            text = (
+                f"Prompt {number} will be posted in {where} when Discord accepts it "
+                f"({job.last_error})."
+            )
+        await interaction.followup.send(text, ephemeral=True)
 
     # --- the next film ----------------------------------------------------------------
 
@@ -417,29 +404,32 @@ class Films(commands.Cog):
                 "A poll needs at least two nominations; members add them with `/film nominate`."
             )
         channel = await self.week_channel(interaction)
-        poll = discord.Poll(question="Which film next?", duration=timedelta(hours=hours))
-        for nomination in nominations:
-            poll.add_answer(text=truncate(nomination.film_line, 55))
         await interaction.response.defer(ephemeral=True, thinking=True)
-        try:
-            message = await channel.send(poll=poll)
-        except discord.HTTPException as error:
-            raise UserError(explain_failure(error, channel.mention)) from error
-        now = now_epoch()
-        ends_at = now + hours * 3600
-        poll_id = await self.films.create_poll(
-            interaction.guild_id,
-            channel.id,
-            message.id,
-            interaction.user.id,
-            now,
-            ends_at,
-            nominations,
+        poll_id, job_id = await self.films.create_poll(
+            interaction.guild_id, channel.id, interaction.user.id, now_epoch(), hours, nominations
         )
-        await self.runner.scheduler.create(ends_at + 5, POLL_EVENT, {"poll_id": poll_id})
-        await interaction.followup.send(
-            f"The poll is up in {channel.mention} until {when(ends_at)}.", ephemeral=True
-        )
+        job = await self.run_now(job_id)
+        if job.given_up:
+            await self.films.abandon_poll(poll_id)
+            raise UserError(f"{job.last_error} The nominations stay open.")
+        if job.done:
+            poll = await self.films.poll(poll_id)
+            text = f"The poll is up in {channel.mention} until {when(poll.ends_at)}."
+        else:
+            text = (
+                f"The poll will be posted in {channel.mention} when Discord accepts it "
+                f"({job.last_error})."
+            )
+        await interaction.followup.send(text, ephemeral=True)
+
+
+def truncate_lines(lines: list[str], limit: int = 1900) -> str:
+    text = ""
+    for line in lines:
+        if len(text) + len(line) + 1 > limit:
+            return text + "\n…"
+        text = f"{text}\n{line}" if text else line
+    return text
 
 
 async def setup(bot: Projectionist) -> None:

@@ -12,7 +12,7 @@ from bot.client import Projectionist, now_epoch, track
 from bot.errors import UserError
 from bot.quotes import PAGE_SIZE, Quote, Quotes, comparable
 from bot.render_quotes import quote_embed, quote_lines, quote_list_embed
-from bot.text import truncate
+from bot.text import plural, truncate
 from cogs._common import (
     CONFIRMATIONS,
     PAGERS,
@@ -82,22 +82,21 @@ async def remove_quote(interaction: discord.Interaction, quote_id: int) -> str:
 
 async def forget_member(interaction: discord.Interaction, member_id: int) -> str:
     bot: Projectionist = interaction.client  # type: ignore[assignment]
-    takes = await bot.db.fetchall(
-        "SELECT r.take_message_id, w.thread_id, w.channel_id FROM ratings r "
-        "JOIN weeks w ON w.id = r.week_id WHERE r.user_id = ? AND r.take_message_id IS NOT NULL",
-        (member_id,),
-    )
     await bot.recorder.flush()
-    counts = await quotes_of(interaction).forget_member(member_id)
-    for message_id, thread_id, channel_id in takes:
-        try:
-            channel = await bot.week_runner.messageable(thread_id or channel_id)
-            await channel.get_partial_message(message_id).delete()
-        except discord.HTTPException:
-            pass
+    counts, removals = await quotes_of(interaction).forget_member(member_id, now_epoch())
+    removed = [await bot.jobs.run(job_id) for job_id in removals]
+    left = sum(1 for job in removed if job is None or not job.done)
+    takes = ""
+    if left:
+        takes = (
+            f" {plural(left, 'take')} could not be removed from the threads yet; "
+            "the bot keeps trying and moderators see it in `/film now`."
+        )
     return (
-        f"Done. Deleted {counts['quotes']} quotes, {counts['reactions']} reactions, "
-        f"{counts['ratings']} ratings and takes, and {counts['nominations']} nominations. "
+        f"Done. Deleted {plural(counts['quotes'], 'quote')}, "
+        f"{plural(counts['reactions'], 'reaction')}, "
+        f"{plural(counts['ratings'], 'rating')} (with any takes), and "
+        f"{plural(counts['nominations'], 'nomination')}.{takes} "
         "Reactions you add to the bot's posts from now on are kept again; "
         "`/quote optout` keeps others from quoting you."
     )

@@ -184,11 +184,19 @@ async def test_forget_me_leaves_no_row_of_the_member(club):
     assert ask.response.ephemeral
     done = await club.alice.click(ask.response, label="Delete my data")
     assert done.response.content.startswith(
-        "Done. Deleted 5 quotes, 1 reactions, 1 ratings and takes, and 1 nominations."
+        "Done. Deleted 5 quotes, 1 reaction, 1 rating (with any takes), and 1 nomination."
+    )
+    assert not any(
+        "alice's take" in (m.embeds[0].author.name or "") for m in thread.history() if m.embeds
     )
     await env.bot.recorder.flush()
+    # The one row that must name her: the record that she asked to be forgotten.
+    assert await env.bot.db.fetchval("SELECT user_id FROM forgotten_members") == club.alice.id
+    payloads = await env.bot.db.fetchall("SELECT payload FROM jobs")
+    assert not any(str(club.alice.id) in row[0] or "alice" in row[0] for row in payloads)
     tables = await env.bot.db.fetchall(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%fts%'"
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%fts%' "
+        "AND name != 'forgotten_members'"
     )
     for (table,) in tables:
         columns = [c[1] for c in await env.bot.db.fetchall(f"PRAGMA table_info({table})")]

@@ -1,0 +1,308 @@
+"""What the bot owes Discord, as durable jobs.
+
+A state change that obliges a post (a week started owes its kickoff, an ended week its digest)
+writes the job in its own transaction with `owe()`. A timer wakes the dispatcher when the job is
+due; the job is claimed (`claimed_at`) before it runs, so it runs once at a time however many
+timers or callers reach it. Its handler posts and records what it posted, or raises `Retry`
+(Discord failed: tried again with backoff) or `GiveUp` (Discord refused: nothing to retry; the
+reason is kept for moderators). A job that was claimed when the process died is released at the
+next start and marked `uncertain`: its handler looks for its own post before posting again.
+Nothing here talks to Discord.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+from bot.db import Database
+from bot.timers import Scheduler, Timer
+
+log = logging.getLogger(__name__)
+
+JOB_EVENT = "job"
+# Seconds before the next try after the n-th failed one; the last repeats.
+BACKOFF = (15, 60, 300, 900, 3600)
+DEFAULT_MAX_AGE = 7 * 86400  # a job still failing this long after it was owed is given up
+
+
+class Retry(Exception):
+    """Discord failed (429, 5xx, the network): try again later. `uncertain` when the post may
+    have gone through all the same."""
+
+    def __init__(self, reason: str, *, uncertain: bool = False, after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.uncertain = uncertain
+        self.after = after
+
+
+class GiveUp(Exception):
+    """Nothing to retry (the channel is gone, a permission is missing): the reason is kept."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    guild_id: int
+    kind: str
+    week_id: int | None
+    poll_id: int | None
+    key: str | None
+    payload: dict[str, Any]
+    revision: int
+    created_at: int
+    due_at: int
+    attempts: int
+    claimed_at: int | None
+    uncertain: bool
+    done_at: int | None
+    given_up_at: int | None
+    last_error: str | None
+    result: dict[str, Any] | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Job:
+        values = dict(row)
+        values["payload"] = json.loads(values["payload"] or "{}")
+        values["result"] = json.loads(values["result"]) if values["result"] else None
+        values["uncertain"] = bool(values["uncertain"])
+        return cls(**values)
+
+    @property
+    def done(self) -> bool:
+        return self.done_at is not None
+
+    @property
+    def given_up(self) -> bool:
+        return self.given_up_at is not None
+
+    @property
+    def pending(self) -> bool:
+        return not self.done and not self.given_up
+
+
+@dataclass(frozen=True)
+class Kind:
+    run: Callable[[Job], Awaitable[dict[str, Any] | None]]
+    # Called in the transaction that gives the job up (to release what it held).
+    given_up: Callable[[aiosqlite.Connection, Job], Awaitable[None]] | None = None
+    max_age: int = DEFAULT_MAX_AGE
+
+
+class Jobs:
+    def __init__(self, db: Database, scheduler: Scheduler, clock: Callable[[], float]) -> None:
+        self.db = db
+        self.scheduler = scheduler
+        self.clock = clock
+        self.kinds: dict[str, Kind] = {}
+        # Jobs this process is running: a second caller (the dispatcher and a command, or two
+        # commands) waits for the run in progress, then runs it again only if it was owed again.
+        self._running: dict[int, asyncio.Future[None]] = {}
+        scheduler.register(JOB_EVENT, self._on_timer)
+
+    def register(self, kind: str, handler: Kind) -> None:
+        self.kinds[kind] = handler
+
+    def _now(self) -> int:
+        return int(self.clock())
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction that may owe jobs; the dispatcher looks again once it commits."""
+        async with self.db.transaction() as conn:
+            yield conn
+        self.scheduler.wake()
+
+    async def owe(
+        self,
+        conn: aiosqlite.Connection,
+        *,
+        guild_id: int,
+        kind: str,
+        payload: dict[str, Any] | None = None,
+        week_id: int | None = None,
+        poll_id: int | None = None,
+        key: str | None = None,
+        due_at: int | None = None,
+    ) -> int:
+        """Record a post the bot owes, inside the caller's transaction (see `transaction`).
+        A pending job with the same `key` takes the new payload instead (and is run again if
+        it is running now)."""
+        now = self._now()
+        due = now if due_at is None else int(due_at)
+        async with conn.execute(
+            "INSERT INTO jobs (guild_id, kind, week_id, poll_id, key, payload, created_at, due_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (key) WHERE done_at IS NULL AND given_up_at IS NULL DO UPDATE SET "
+            "payload = excluded.payload, revision = revision + 1, "
+            "due_at = min(due_at, excluded.due_at) RETURNING id, revision",
+            (guild_id, kind, week_id, poll_id, key, json.dumps(payload or {}), now, due),
+        ) as cursor:
+            job_id, revision = await cursor.fetchone()
+        if revision == 0 or due < now + 1:
+            await self.scheduler.insert(conn, due, JOB_EVENT, {"job_id": job_id})
+        return job_id
+
+    async def get(self, job_id: int) -> Job | None:
+        row = await self.db.fetchone("SELECT * FROM jobs WHERE id = ?", (job_id,))
+        return Job.from_row(row) if row else None
+
+    async def _claim(self, job_id: int) -> Job | None:
+        async with (
+            self.db.transaction() as conn,
+            conn.execute(
+                "UPDATE jobs SET claimed_at = ?, attempts = attempts + 1 WHERE id = ? "
+                "AND claimed_at IS NULL AND done_at IS NULL AND given_up_at IS NULL RETURNING *",
+                (self._now(), job_id),
+            ) as cursor,
+        ):
+            row = await cursor.fetchone()
+        return Job.from_row(row) if row else None
+
+    async def run(self, job_id: int) -> Job | None:
+        """Claim the job and run it once: posted, re-armed with backoff, or given up. Returns
+        the job as it stands afterwards (None if it does not exist)."""
+        while (running := self._running.get(job_id)) is not None:
+            await asyncio.shield(running)
+        done = self._running[job_id] = asyncio.get_running_loop().create_future()
+        try:
+            return await self._run_claimed(job_id)
+        finally:
+            del self._running[job_id]
+            done.set_result(None)
+
+    async def _run_claimed(self, job_id: int) -> Job | None:
+        job = await self._claim(job_id)
+        if job is None:
+            return await self.get(job_id)  # done, given up, or running elsewhere
+        kind = self.kinds.get(job.kind)
+        if kind is None:
+            await self._give_up(job, f"no handler for {job.kind}", None)
+            return await self.get(job_id)
+        try:
+            result = await kind.run(job)
+        except Retry as retry:
+            await self._retry(job, kind, retry)
+        except GiveUp as refusal:
+            await self._give_up(job, refusal.reason, kind)
+        except Exception as error:
+            log.exception("Job %s (%s) failed", job.id, job.kind)
+            await self._retry(job, kind, Retry(f"an internal error ({type(error).__name__})"))
+        else:
+            await self._done(job, result)
+        return await self.get(job_id)
+
+    async def _on_timer(self, timer: Timer) -> None:
+        await self.run(int(timer.payload["job_id"]))
+
+    async def _done(self, job: Job, result: dict[str, Any] | None) -> None:
+        async with self.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE jobs SET done_at = ?, claimed_at = NULL, uncertain = 0, last_error = NULL, "
+                "result = ? WHERE id = ? AND revision = ?",
+                (self._now(), json.dumps(result) if result else None, job.id, job.revision),
+            )
+            finished = cursor.rowcount == 1
+            await cursor.close()
+            if not finished:  # owed again while it ran: run it again with the newer payload
+                await conn.execute(
+                    "UPDATE jobs SET claimed_at = NULL, attempts = 0, result = ? WHERE id = ?",
+                    (json.dumps(result) if result else None, job.id),
+                )
+                await self.scheduler.insert(conn, self._now(), JOB_EVENT, {"job_id": job.id})
+
+    async def _retry(self, job: Job, kind: Kind, retry: Retry) -> None:
+        now = self._now()
+        delay = retry.after if retry.after is not None else BACKOFF[min(job.attempts, len(BACKOFF)) - 1]
+        due = now + max(1, int(delay))
+        if due - job.created_at > kind.max_age:
+            await self._give_up(job, f"gave up after {job.attempts} tries: {retry.reason}", kind)
+            return
+        log.warning("Job %s (%s) will be tried again: %s", job.id, job.kind, retry.reason)
+        async with self.transaction() as conn:
+            await conn.execute(
+                "UPDATE jobs SET claimed_at = NULL, due_at = ?, last_error = ?, "
+                "uncertain = max(uncertain, ?) WHERE id = ?",
+                (due, retry.reason, int(retry.uncertain), job.id),
+            )
+            await self.scheduler.insert(conn, due, JOB_EVENT, {"job_id": job.id})
+
+    async def _give_up(self, job: Job, reason: str, kind: Kind | None) -> None:
+        log.warning("Job %s (%s) given up: %s", job.id, job.kind, reason)
+        async with self.transaction() as conn:
+            await conn.execute(
+                "UPDATE jobs SET given_up_at = ?, claimed_at = NULL, last_error = ? WHERE id = ?",
+                (self._now(), reason, job.id),
+            )
+            if kind is not None and kind.given_up is not None:
+                await kind.given_up(conn, job)
+
+    async def recover(self) -> int:
+        """At start: jobs claimed by a process that died are released, marked uncertain, and
+        due now; every pending job gets a timer. Returns how many were interrupted."""
+        now = self._now()
+        async with self.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE jobs SET claimed_at = NULL, uncertain = 1, due_at = min(due_at, ?) "
+                "WHERE claimed_at IS NOT NULL AND done_at IS NULL AND given_up_at IS NULL",
+                (now,),
+            )
+            interrupted = cursor.rowcount
+            await cursor.close()
+            async with conn.execute(
+                "SELECT j.id, j.due_at FROM jobs j WHERE j.done_at IS NULL "
+                "AND j.given_up_at IS NULL AND NOT EXISTS (SELECT 1 FROM timers t "
+                "WHERE t.event = ? AND t.claimed_at IS NULL "
+                "AND json_extract(t.payload, '$.job_id') = j.id)",
+                (JOB_EVENT,),
+            ) as cursor:
+                unarmed = await cursor.fetchall()
+            for job_id, due_at in unarmed:
+                await self.scheduler.insert(conn, due_at, JOB_EVENT, {"job_id": job_id})
+        if interrupted:
+            log.info("%d owed posts were interrupted; each looks for its post before retrying", interrupted)
+        return interrupted
+
+    async def outstanding(
+        self, guild_id: int, *, week_id: int | None = None, kinds: tuple[str, ...] = ()
+    ) -> list[Job]:
+        """Jobs a moderator should know about: pending ones, and given-up ones that no later
+        job of the same kind for the same week has made good. Oldest first."""
+        where, params = ["j.guild_id = ?"], [guild_id]
+        if week_id is not None:
+            where.append("(j.week_id = ? OR j.week_id IS NULL)")
+            params.append(week_id)
+        if kinds:
+            where.append(f"j.kind IN ({', '.join('?' for _ in kinds)})")
+            params.extend(kinds)
+        rows = await self.db.fetchall(
+            "SELECT j.* FROM jobs j WHERE " + " AND ".join(where) + " AND j.done_at IS NULL "
+            "AND (j.given_up_at IS NULL OR NOT EXISTS (SELECT 1 FROM jobs k "
+            "WHERE k.guild_id = j.guild_id AND k.kind = j.kind "
+            "AND k.week_id IS j.week_id AND k.done_at > j.given_up_at)) ORDER BY j.id",
+            params,
+        )
+        return [Job.from_row(row) for row in rows]
+
+    async def for_weeks(self, week_ids: list[int], kind: str) -> dict[int, Job]:
+        """The latest job of `kind` for each of these weeks."""
+        if not week_ids:
+            return {}
+        marks = ", ".join("?" for _ in week_ids)
+        rows = await self.db.fetchall(
+            f"SELECT * FROM jobs WHERE kind = ? AND week_id IN ({marks}) ORDER BY id",
+            (kind, *week_ids),
+        )
+        return {row["week_id"]: Job.from_row(row) for row in rows}

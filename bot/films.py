@@ -295,9 +295,7 @@ class Films:
                 await self.scheduler.insert(conn, ends_at, END_EVENT, {"week_id": week_id})
                 if first is not None:
                     await self.scheduler.insert(conn, first, PROMPT_EVENT, {"week_id": week_id})
-                job_id = await self.jobs.owe(
-                    conn, guild_id=guild_id, kind=KICKOFF, week_id=week_id
-                )
+                job_id = await self.jobs.owe(conn, guild_id=guild_id, kind=KICKOFF, week_id=week_id)
         except sqlite3.IntegrityError:
             raise UserError(already_running_message()) from None
         week = await self.week(week_id)
@@ -723,15 +721,15 @@ class Films:
                 "UPDATE nominations SET poll_id = ? WHERE id = ?",
                 [(poll_id, n.id) for n in nominations],
             )
-            job_id = await self.jobs.owe(
-                conn, guild_id=guild_id, kind=POLL, poll_id=poll_id
-            )
+            job_id = await self.jobs.owe(conn, guild_id=guild_id, kind=POLL, poll_id=poll_id)
         return poll_id, job_id
 
     async def abandon_poll(self, poll_id: int) -> None:
         """Undo a poll Discord refused for good: its nominations are open again."""
         async with self.db.transaction() as conn:
-            await conn.execute("UPDATE nominations SET poll_id = NULL WHERE poll_id = ?", (poll_id,))
+            await conn.execute(
+                "UPDATE nominations SET poll_id = NULL WHERE poll_id = ?", (poll_id,)
+            )
             await conn.execute("DELETE FROM jobs WHERE poll_id = ?", (poll_id,))
             await conn.execute("DELETE FROM polls WHERE id = ?", (poll_id,))
 

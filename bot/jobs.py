@@ -163,8 +163,9 @@ class Jobs:
         async with (
             self.db.transaction() as conn,
             conn.execute(
-                "UPDATE jobs SET claimed_at = ?, attempts = attempts + 1 WHERE id = ? "
-                "AND claimed_at IS NULL AND done_at IS NULL AND given_up_at IS NULL RETURNING *",
+                "UPDATE jobs SET claimed_at = ?1, attempts = attempts + 1 WHERE id = ?2 "
+                "AND due_at <= ?1 AND claimed_at IS NULL AND done_at IS NULL "
+                "AND given_up_at IS NULL RETURNING *",
                 (self._now(), job_id),
             ) as cursor,
         ):
@@ -225,7 +226,9 @@ class Jobs:
 
     async def _retry(self, job: Job, kind: Kind, retry: Retry) -> None:
         now = self._now()
-        delay = retry.after if retry.after is not None else BACKOFF[min(job.attempts, len(BACKOFF)) - 1]
+        delay = (
+            retry.after if retry.after is not None else BACKOFF[min(job.attempts, len(BACKOFF)) - 1]
+        )
         due = now + max(1, int(delay))
         if due - job.created_at > kind.max_age:
             await self._give_up(job, f"gave up after {job.attempts} tries: {retry.reason}", kind)
@@ -272,7 +275,10 @@ class Jobs:
             for job_id, due_at in unarmed:
                 await self.scheduler.insert(conn, due_at, JOB_EVENT, {"job_id": job_id})
         if interrupted:
-            log.info("%d owed posts were interrupted; each looks for its post before retrying", interrupted)
+            log.info(
+                "%d owed posts were interrupted; each looks for its post before retrying",
+                interrupted,
+            )
         return interrupted
 
     async def outstanding(

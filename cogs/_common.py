@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -134,6 +135,7 @@ class Confirmation:
 
 
 CONFIRMATIONS: dict[str, Confirmation] = {}
+ANSWERED: dict[int, asyncio.Future[str]] = {}  # question message id -> its answer
 
 
 def confirm_view(action: str, target_id: int, owner_id: int) -> discord.ui.View:
@@ -176,11 +178,26 @@ class ConfirmButton(
         confirmation = CONFIRMATIONS.get(self.action)
         if confirmation is None:
             raise UserError("This question has expired; run the command again.")
-        if self.answer == "no":
-            text = confirmation.declined
-        else:
-            text = await confirmation.act(interaction, self.target_id)
+        # A double click answers the question once: the second click waits for the first and
+        # gets the same answer (its count is the true one, not "0 deleted").
+        question = interaction.message.id if interaction.message else interaction.id
+        answer = ANSWERED.get(question)
+        if answer is None:
+            answer = ANSWERED[question] = asyncio.ensure_future(self._answer(interaction))
+            if len(ANSWERED) > 1000:
+                ANSWERED.pop(next(iter(ANSWERED)))
+        try:
+            text = await asyncio.shield(answer)
+        except Exception:
+            ANSWERED.pop(question, None)  # a failed answer may be tried again
+            raise
         await interaction.response.edit_message(content=text, embed=None, view=None)
+
+    async def _answer(self, interaction: discord.Interaction) -> str:
+        confirmation = CONFIRMATIONS[self.action]
+        if self.answer == "no":
+            return confirmation.declined
+        return await confirmation.act(interaction, self.target_id)
 
 
 # A paged list: (interaction, argument, wanted page) -> (embed, page shown, page count).

@@ -120,9 +120,7 @@ def describe(job: Job) -> str | None:
     if job.given_up:
         return f"{label} was not posted: {job.last_error}"
     if job.last_error:
-        return (
-            f"{label} is not posted yet: {job.last_error}; next try {when(job.due_at, 'R')}."
-        )
+        return f"{label} is not posted yet: {job.last_error}; next try {when(job.due_at, 'R')}."
     return None
 
 
@@ -206,9 +204,7 @@ class WeekPosts:
             marked(embed, job, week.guild_id, week.channel_id)
             kickoff = await self.send(channel, job, where, has_marker(job), embed=embed)
             await self.films.set_kickoff(week.id, kickoff.id, None)
-            await track_message(
-                self.bot, kickoff, "week", week_id=week.id, essay_id=week.essay_id
-            )
+            await track_message(self.bot, kickoff, "week", week_id=week.id, essay_id=week.essay_id)
         thread = await self._thread_of(kickoff.id)
         if thread is None:
             try:
@@ -296,9 +292,9 @@ class WeekPosts:
         user_id = job.payload["user_id"]
         week = await self.films.week(job.week_id)
         rating = await self.films.rating(job.week_id, user_id) if week else None
-        if week is None or ((rating is None or not rating.take) and not (
-            rating and rating.take_message_id
-        )):
+        if week is None or (
+            (rating is None or not rating.take) and not (rating and rating.take_message_id)
+        ):
             return {}
         thread = await self._thread(week)
         where = f"the thread of {week.film_line}"
@@ -462,7 +458,9 @@ class WeekPosts:
             raise Retry("Discord has not closed the poll yet", after=60)
         votes = {answer.id: answer.vote_count for answer in message.poll.answers}
         top = max(votes.values(), default=0)
-        leaders = [nominations[i - 1] for i, n in votes.items() if n == top and 1 <= i <= len(nominations)]
+        leaders = [
+            nominations[i - 1] for i, n in votes.items() if n == top and 1 <= i <= len(nominations)
+        ]
         if top == 0 or not leaders:
             outcome, winner = "no votes", None
         elif len(leaders) > 1:
@@ -479,7 +477,11 @@ class WeekPosts:
         votes = job.payload.get("votes", 0)
         count = f"{votes} vote{'s' if votes != 1 else ''}"
         if poll.outcome == "winner":
-            film = f"{poll.winner_title} ({poll.winner_year})" if poll.winner_year else poll.winner_title
+            film = (
+                f"{poll.winner_title} ({poll.winner_year})"
+                if poll.winner_year
+                else poll.winner_title
+            )
             text = (
                 f"🏆 **{discord.utils.escape_markdown(film)}** won the poll for the next film with "
                 f"{count}. Moderators: `/film start` offers it first."
@@ -496,9 +498,7 @@ class WeekPosts:
             text = "The poll for the next film closed without a single vote."
         where = f"<#{poll.channel_id}>"
         channel = await self.messageable(poll.channel_id, where)
-        message = await self.send(
-            channel, job, where, lambda m: m.content == text, content=text
-        )
+        message = await self.send(channel, job, where, lambda m: m.content == text, content=text)
         return {"message_id": message.id}
 
     # --- after a restart --------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 import discord
@@ -12,7 +13,7 @@ from bot.client import Projectionist, now_epoch
 from bot.errors import UserError
 from bot.films import DIGEST, POLL_ANSWERS, already_running_message
 from bot.films import Films as FilmService
-from bot.jobs import Job
+from bot.jobs import GiveUp, Job, Retry
 from bot.render_week import (
     history_embed,
     nominations_embed,
@@ -26,6 +27,8 @@ from bot.schedule import match_zones, parse_days, parse_time_of_day, week_end, z
 from bot.text import truncate
 from cogs._common import essay_choices, is_moderator, require_manage_server, require_moderator
 from cogs._film_posts import WeekPosts, describe
+
+log = logging.getLogger(__name__)
 
 FILM_WITH_YEAR = re.compile(r"^(?P<title>.+?)\s*\((?P<year>\d{4})\)$")
 
@@ -62,6 +65,17 @@ class Films(commands.Cog):
         job = await self.bot.jobs.run(job_id)
         assert job is not None
         return job
+
+    async def abandon(self, week_id: int) -> None:
+        """A start Discord refused for good leaves nothing behind: no week, no kickoff."""
+        week = await self.films.week(week_id)
+        await self.films.abandon_start(week_id)
+        if week is not None and week.kickoff_message_id is not None:
+            try:
+                channel = await self.posts.messageable(week.channel_id, "the week's channel")
+                await channel.get_partial_message(week.kickoff_message_id).delete()
+            except (discord.HTTPException, Retry, GiveUp) as error:
+                log.warning("Could not delete the kickoff of an abandoned week: %s", error)
 
     async def tell_moderators(self, interaction: discord.Interaction, jobs: list[Job]) -> None:
         lines = [line for job in jobs if (line := describe(job))]
@@ -197,7 +211,7 @@ class Films(commands.Cog):
         kickoff = await self.run_now(job_id)
         film = discord.utils.escape_markdown(week.film_line)
         if kickoff.given_up:
-            await self.films.abandon_start(week.id)
+            await self.abandon(week.id)
             raise UserError(f"{kickoff.last_error} Nothing was started.")
         if kickoff.done:
             text = (

@@ -29,3 +29,21 @@ async def reaction_burst(env, message, events) -> None:
 
 def reaction_rows(db_rows) -> set[tuple[int, int, str]]:
     return {(row[0], row[1], row[2]) for row in db_rows}
+
+
+async def at_once(env, *actions):
+    """Members' actions that reach the bot together, as when two people click at the same
+    moment: every interaction is sent before the bot answers any, then all settle at once.
+    `actions` are callables returning a simcord action (`lambda: mia.slash(...)`)."""
+    settle = env._settle_internal
+
+    async def later(*args, **kwargs) -> None:
+        return None
+
+    env._settle_internal = later
+    try:
+        results = [await action() for action in actions]
+    finally:
+        env._settle_internal = settle
+    await env.settle()
+    return results

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -135,7 +136,10 @@ class Confirmation:
 
 
 CONFIRMATIONS: dict[str, Confirmation] = {}
-ANSWERED: dict[int, asyncio.Future[str]] = {}  # question message id -> its answer
+# Per bot, the answers being given: question message id -> its answer.
+ANSWERED: weakref.WeakKeyDictionary[discord.Client, dict[int, asyncio.Future[str]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def confirm_view(action: str, target_id: int, owner_id: int) -> discord.ui.View:
@@ -181,15 +185,16 @@ class ConfirmButton(
         # A double click answers the question once: the second click waits for the first and
         # gets the same answer (its count is the true one, not "0 deleted").
         question = interaction.message.id if interaction.message else interaction.id
-        answer = ANSWERED.get(question)
+        answered = ANSWERED.setdefault(interaction.client, {})
+        answer = answered.get(question)
         if answer is None:
-            answer = ANSWERED[question] = asyncio.ensure_future(self._answer(interaction))
-            if len(ANSWERED) > 1000:
-                ANSWERED.pop(next(iter(ANSWERED)))
+            answer = answered[question] = asyncio.ensure_future(self._answer(interaction))
+            if len(answered) > 1000:
+                answered.pop(next(iter(answered)))
         try:
             text = await asyncio.shield(answer)
         except Exception:
-            ANSWERED.pop(question, None)  # a failed answer may be tried again
+            answered.pop(question, None)  # a failed answer may be tried again
             raise
         await interaction.response.edit_message(content=text, embed=None, view=None)
 

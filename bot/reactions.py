@@ -441,25 +441,36 @@ class ReactionRecorder:
         )
         return {(row[0], row[1]) for row in rows}
 
-    async def reconcile_targets(self, since: int) -> list[tuple[int, int]]:
+    async def reconcile_targets(self, since: int) -> list[tuple[int, int, int]]:
+        """(message, channel, when it was posted) of the tracked posts to compare with Discord."""
         rows = await self.db.fetchall(
-            "SELECT message_id, channel_id FROM tracked_messages "
+            "SELECT message_id, channel_id, created_at FROM tracked_messages "
             "WHERE deleted_at IS NULL AND created_at >= ? ORDER BY created_at",
             (since,),
         )
-        return [(row[0], row[1]) for row in rows]
+        return [(row[0], row[1], row[2]) for row in rows]
+
+    async def forgotten(self) -> dict[int, int]:
+        """Members who asked to be forgotten, and when."""
+        rows = await self.db.fetchall("SELECT user_id, forgotten_at FROM forgotten_members")
+        return {row[0]: row[1] for row in rows}
 
     def apply_observed(
         self,
         message_id: int,
         observed: set[tuple[int, str]],
         stored: set[tuple[int, str]],
+        skip: set[int] = frozenset(),
     ) -> tuple[int, int]:
         """Queue what makes the stored reactions of a message match what Discord shows, except
-        for keys a live event touched meanwhile (the live event is newer). Returns (added, removed)."""
+        for keys a live event touched meanwhile (the live event is newer) and reactions of the
+        members in `skip` that are not stored (forgotten members' past reactions). Returns
+        (added, removed)."""
         touched = self.watch.get(message_id, set()) if self.watch is not None else set()
         added = removed = 0
         for user_id, key in observed - stored - touched:
+            if user_id in skip:
+                continue
             self._queue_silent((ADD, message_id, user_id, key))
             added += 1
         for user_id, key in stored - observed - touched:

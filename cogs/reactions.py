@@ -94,12 +94,16 @@ class Reactions(commands.Cog):
         self.recorder.watch = {}
         try:
             await self.recorder.flush()  # the stored state read below includes every event
-            for message_id, channel_id in targets:
+            forgotten = await self.recorder.forgotten()
+            for message_id, channel_id, posted_at in targets:
                 observed = await self._observe(message_id, channel_id)
                 if observed is None:
                     continue
                 stored = await self.recorder.state(message_id)
-                a, r = self.recorder.apply_observed(message_id, observed, stored)
+                # A forgotten member's reaction on a post from before they were forgotten is
+                # still on Discord, and stays out of the database.
+                skip = {user for user, at in forgotten.items() if posted_at <= at}
+                a, r = self.recorder.apply_observed(message_id, observed, stored, skip)
                 added, removed = added + a, removed + r
             await self.recorder.flush()
         finally:

@@ -235,3 +235,30 @@ async def test_sigterm_during_a_burst_commits_every_event_received(club):
     ).fetchone()[0]
     conn.close()
     assert count == 300
+
+
+async def test_a_forgotten_member_stays_forgotten_after_reconciliation(club, make_bot):
+    env = club.env
+    post = await section_post(club)
+    await club.alice.react(post, "🎬")
+    await club.bob.react(post, "🔥")
+    ask = await club.alice.slash(club.general, "privacy forget-me")
+    await club.alice.click(ask.response, label="Delete my data")
+    assert await stored(env) == {(post.id, club.bob.id, "🔥")}
+    await env.bot.ws.close()
+    await env.restart_bot(make_bot())  # Discord still shows alice's 🎬 on the post
+    await env.settle()
+    assert await stored(env) == {(post.id, club.bob.id, "🔥")}
+    # What she does after forgetting counts again, live and after downtime.
+    await env.advance_time(60)
+    later = await section_post(club, member=club.bob, section="2")
+    await club.alice.react(later, "👍")
+    await env.bot.ws.close()
+    await club.alice.react(later, "🎬")
+    await env.restart_bot(make_bot())
+    await env.settle()
+    assert await stored(env) == {
+        (post.id, club.bob.id, "🔥"),
+        (later.id, club.alice.id, "👍"),
+        (later.id, club.alice.id, "🎬"),
+    }

@@ -24,6 +24,7 @@ from bot.library import Library
 from bot.quotes import Quotes
 from bot.reactions import ReactionRecorder, Tracked
 from bot.stats import Stats
+from bot.text import clip, shown
 from bot.timers import Scheduler
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ def invite_url(client_id: int) -> str:
     )
 
 
+MESSAGE_LIMIT = 2000  # characters in a message's content
+
 EXTENSIONS = ("cogs.essays", "cogs.films", "cogs.reactions", "cogs.quotes", "cogs.stats")
 TREE_HASH_KEY = "command_tree_hash"
 
@@ -75,12 +78,14 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
     """Tell the member what went wrong: their own mistake plainly, ours with an id to quote."""
     if isinstance(error, app_commands.CommandInvokeError):
         error = error.original
+    if isinstance(error, app_commands.TransformerError) and isinstance(error.__cause__, UserError):
+        error = error.__cause__
     if isinstance(error, UserError):
-        message = error.message
+        message = clip(error.message, MESSAGE_LIMIT)
     elif isinstance(error, app_commands.CheckFailure) and str(error):
         message = str(error)
     elif isinstance(error, app_commands.TransformerError):
-        message = f"“{error.value}” is not a valid value for that option."
+        message = f"“{shown(str(error.value))}” is not a valid value for that option."
     else:
         error_id = secrets.token_hex(4)
         name = interaction.command.qualified_name if interaction.command else interaction.data

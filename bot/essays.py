@@ -15,6 +15,7 @@ from markdown import Markdown
 from markdown.extensions.toc import slugify, slugify_unicode, unique
 
 from bot.errors import EssayFormatError
+from bot.text import clean
 
 FIELDS = ("title", "film", "year", "director", "author")
 OPENING_SLUG = "opening"
@@ -127,16 +128,16 @@ def parse_essay(text: str, **overrides: str | int | None) -> Essay:
     warnings = [
         f"Unknown front matter key `{key}` was ignored." for key in meta if key not in FIELDS
     ]
-    values = {key: meta.get(key) or None for key in FIELDS}
+    values = {key: clean(meta.get(key)) or None for key in FIELDS}
     for key, value in overrides.items():
         if key not in FIELDS:
             raise TypeError(f"unknown essay field {key}")
-        if value is not None and str(value).strip():
-            values[key] = " ".join(str(value).split())
+        if value is not None and clean(str(value)):
+            values[key] = clean(str(value))
 
     opening_lines, raw_sections, h1_title = _split_sections(body_lines)
     if not values["title"] and h1_title:
-        values["title"] = h1_title
+        values["title"] = clean(h1_title) or None
     for key in FIELDS:
         if values[key] and len(values[key]) > MAX_META_VALUE:
             raise EssayFormatError(f"{key.title()} is longer than {MAX_META_VALUE} characters.")

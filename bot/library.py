@@ -16,7 +16,17 @@ import aiosqlite
 from bot.db import Database
 from bot.errors import EssayFormatError, NotFound, UserError
 from bot.essays import Essay, file_stem, parse_essay
-from bot.text import closest, fold, fts_query, highlight, paragraphs, search_words, sentences
+from bot.text import (
+    closest,
+    fold,
+    fts_query,
+    highlight,
+    paragraphs,
+    search_words,
+    sentences,
+    shown,
+    truncate,
+)
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +111,7 @@ def content_hash(data: bytes) -> str:
 
 def decode_essay_bytes(data: bytes, name: str) -> str:
     """UTF-8 (with or without a BOM) text, or a UserError saying what is wrong with the file."""
+    name = shown(name)
     if len(data) > MAX_ESSAY_BYTES:
         raise EssayFormatError(f"{name} is {len(data) // 1024} KB; essays can be at most 512 KB.")
     try:
@@ -116,7 +127,8 @@ def decode_essay_bytes(data: bytes, name: str) -> str:
 
 def pick_passage(body: str, rng: random.Random, limit: int = EXCERPT_LIMIT) -> str:
     """One or two consecutive paragraphs under `limit` characters, or, where every paragraph is
-    longer, the opening sentences of one: never cut inside a sentence."""
+    longer, the opening sentences of one: cut inside a sentence (at a word, with an ellipsis)
+    only when its first sentence alone is too long."""
     paras = [p for p in paragraphs(body) if not p.startswith("#")]
     candidates = [p for p in paras if len(p) <= limit]
     candidates += [
@@ -130,7 +142,7 @@ def pick_passage(body: str, rng: random.Random, limit: int = EXCERPT_LIMIT) -> s
         if chosen and len(chosen) + 1 + len(sentence) > limit:
             break
         chosen = f"{chosen} {sentence}" if chosen else sentence
-    return chosen
+    return truncate(chosen, limit) if len(chosen) > limit else chosen
 
 
 def scan_directory(
@@ -299,7 +311,7 @@ class Library:
             if wanted in (fold(essay.key), fold(essay.title)):
                 return essay
         hint = _did_you_mean(name, [e.title for e in essays])
-        raise NotFound(f"No essay called “{name}”.{hint} `/essay list` shows them all.")
+        raise NotFound(f"No essay called “{shown(name)}”.{hint} `/essay list` shows them all.")
 
     def resolve_section(self, essay: EssayInfo, name: str) -> SectionInfo:
         """The section whose slug, heading or number is `name`, else NotFound with suggestions."""
@@ -310,7 +322,7 @@ class Library:
             if wanted in (fold(section.slug), fold(section.heading)):
                 return section
         hint = _did_you_mean(name, [s.heading for s in essay.sections])
-        raise NotFound(f"“{essay.title}” has no section called “{name}”.{hint}")
+        raise NotFound(f"“{essay.title}” has no section called “{shown(name)}”.{hint}")
 
     def match_essays(self, guild_id: int | None, typed: str, limit: int = 25) -> list[EssayInfo]:
         """Autocomplete: essays whose title, film, year or director loosely match `typed`."""

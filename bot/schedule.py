@@ -12,7 +12,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.errors import UserError
-from bot.text import closest, fold
+from bot.text import closest, fold, shown
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = dict(
@@ -43,7 +43,7 @@ def zone(name: str) -> ZoneInfo:
     suggestions = closest(name.replace(" ", "_"), list(all_zones()))
     hint = f" Did you mean {', '.join(f'`{s}`' for s in suggestions)}?" if suggestions else ""
     raise UserError(
-        f"“{name}” is not a time zone I know.{hint} Use a name like `America/New_York`."
+        f"“{shown(name)}” is not a time zone I know.{hint} Use a name like `America/New_York`."
     )
 
 
@@ -68,7 +68,7 @@ def parse_time_of_day(text: str) -> time:
             hour = hour % 12 + (12 if half == "pm" else 0)
         if valid and minute < 60:
             return time(hour, minute)
-    raise UserError(f"“{text}” is not a time of day. Use 24-hour `HH:MM`, like `18:00`.")
+    raise UserError(f"“{shown(text)}” is not a time of day. Use 24-hour `HH:MM`, like `18:00`.")
 
 
 def parse_days(text: str) -> str:
@@ -85,7 +85,7 @@ def parse_days(text: str) -> str:
         )
         if day is None:
             raise UserError(
-                f"“{text}” is not a list of days. Use `daily`, or weekdays like `mon,wed,fri`."
+                f"“{shown(text)}” is not a list of days. Use `daily`, or weekdays like `mon,wed,fri`."
             )
         if day not in days:
             days.append(day)

@@ -19,7 +19,10 @@ def fold(text: str) -> str:
 
 
 def closest(query: str, names: list[str], limit: int = 3) -> list[str]:
-    """The names closest to `query`, for "did you mean" lines."""
+    """The names closest to `query`, for "did you mean" lines (none for a query far longer
+    than any name: matching it would take seconds)."""
+    if len(query) > 200:
+        return []
     folded = {fold(name): name for name in names}
     hits = difflib.get_close_matches(fold(query), list(folded), n=limit, cutoff=0.45)
     if not hits:

@@ -14,7 +14,7 @@ from discord import app_commands
 
 from bot.client import report_error
 from bot.errors import UserError
-from bot.text import truncate
+from bot.text import clean, truncate
 
 
 def moderator_role_id(interaction: discord.Interaction) -> int | None:
@@ -53,6 +53,35 @@ def require_manage_server(interaction: discord.Interaction, action: str) -> None
     """For what decides who moderates: Manage Server only, never the moderator role itself."""
     if not has_manage_server(interaction):
         raise UserError(f"Only members with Manage Server can {action}.")
+
+
+class Text(app_commands.Transformer):
+    """A text option as the bot keeps it (`bot.text.clean`): control characters removed, newlines
+    kept only where the text may have lines, and refused when nothing visible is left."""
+
+    def __init__(self, what: str, max_length: int, *, lines: bool = False) -> None:
+        self.what, self.max_length, self.lines = what, max_length, lines
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.string
+
+    @property
+    def min_value(self) -> int:
+        return 1
+
+    @property
+    def max_value(self) -> int:
+        return self.max_length
+
+    async def transform(self, interaction: discord.Interaction, value: str) -> str:
+        text = clean(value, lines=self.lines)
+        if not text:
+            raise UserError(
+                f"The {self.what} is blank once spaces and invisible characters are set aside; "
+                "nothing was saved."
+            )
+        return text
 
 
 async def deliver(

@@ -21,12 +21,13 @@ from bot.render import (
     excerpt_embed,
     search_embed,
 )
-from bot.text import truncate
+from bot.text import shown, truncate
 from cogs._common import (
     CONFIRMATIONS,
     PAGERS,
     ConfirmButton,
     PageButton,
+    Text,
     confirm_view,
     essay_choices,
     pager_view,
@@ -169,20 +170,20 @@ class Essays(commands.Cog):
         self,
         interaction: discord.Interaction,
         file: discord.Attachment,
-        title: app_commands.Range[str, 1, 200] | None = None,
-        film: app_commands.Range[str, 1, 200] | None = None,
+        title: app_commands.Transform[str, Text("title", 200)] | None = None,
+        film: app_commands.Transform[str, Text("film", 200)] | None = None,
         year: app_commands.Range[int, 1870, 2100] | None = None,
-        director: app_commands.Range[str, 1, 200] | None = None,
+        director: app_commands.Transform[str, Text("director", 200)] | None = None,
     ) -> None:
         require_moderator(interaction, "add essays")
         suffix = PurePath(file.filename).suffix.lower()
         if suffix not in ALLOWED_SUFFIXES:
             raise UserError(
-                f"{file.filename} is not an essay file: upload a `.md` (Markdown) or `.txt` file."
+                f"{shown(file.filename)} is not an essay file: upload a `.md` (Markdown) or `.txt` file."
             )
         if file.size > MAX_ESSAY_BYTES:
             raise UserError(
-                f"{file.filename} is {file.size / 1024:,.0f} KB; essays can be at most 512 KB."
+                f"{shown(file.filename)} is {file.size / 1024:,.0f} KB; essays can be at most 512 KB."
             )
         await interaction.response.defer(ephemeral=True, thinking=True)
         data = await file.read()

@@ -25,20 +25,28 @@ from bot.render_week import (
 from bot.render_week import stars as render_stars
 from bot.schedule import match_zones, parse_days, parse_time_of_day, week_end, zone
 from bot.text import truncate
-from cogs._common import essay_choices, is_moderator, require_manage_server, require_moderator
+from cogs._common import Text, essay_choices, is_moderator, require_manage_server, require_moderator
 from cogs._film_posts import WeekPosts, describe
 
 log = logging.getLogger(__name__)
 
+FIRST_FILM_YEAR, LAST_FILM_YEAR = 1870, 2100
 FILM_WITH_YEAR = re.compile(r"^(?P<title>.+?)\s*\((?P<year>\d{4})\)$")
 
 
 def split_title(title: str, year: int | None) -> tuple[str, int | None]:
-    """`Heat (1995)` as typed or picked from autocomplete -> ("Heat", 1995)."""
+    """`Heat (1995)` as typed or picked from autocomplete -> ("Heat", 1995). A year typed in
+    the title obeys the same range as the `year` option."""
     title = " ".join(title.split())
     match = FILM_WITH_YEAR.match(title)
     if match and year is None:
-        return match["title"], int(match["year"])
+        typed = int(match["year"])
+        if not FIRST_FILM_YEAR <= typed <= LAST_FILM_YEAR:
+            raise UserError(
+                f"{typed} is not a film's year: give one from {FIRST_FILM_YEAR} to "
+                f"{LAST_FILM_YEAR}, or leave it out."
+            )
+        return match["title"], typed
     return title, year
 
 
@@ -185,7 +193,7 @@ class Films(commands.Cog):
     async def start(
         self,
         interaction: discord.Interaction,
-        title: app_commands.Range[str, 1, 100],
+        title: app_commands.Transform[str, Text("film title", 100)],
         year: app_commands.Range[int, 1870, 2100] | None = None,
         essay: str | None = None,
     ) -> None:
@@ -269,7 +277,7 @@ class Films(commands.Cog):
         self,
         interaction: discord.Interaction,
         stars: app_commands.Range[int, 1, 5],
-        take: app_commands.Range[str, 1, 500] | None = None,
+        take: app_commands.Transform[str, Text("take", 500, lines=True)] | None = None,
     ) -> None:
         week = await self.films.require_running_week(interaction.guild_id)
         take = take.strip() if take else None
@@ -317,7 +325,9 @@ class Films(commands.Cog):
     @prompt.command(name="add", description="Moderators: queue a question for this week")
     @app_commands.describe(text="The question")
     async def prompt_add(
-        self, interaction: discord.Interaction, text: app_commands.Range[str, 1, 1000]
+        self,
+        interaction: discord.Interaction,
+        text: app_commands.Transform[str, Text("question", 1000, lines=True)],
     ) -> None:
         require_moderator(interaction, "queue prompts")
         week = await self.films.require_running_week(interaction.guild_id)
@@ -383,7 +393,7 @@ class Films(commands.Cog):
     async def nominate(
         self,
         interaction: discord.Interaction,
-        title: app_commands.Range[str, 1, 100],
+        title: app_commands.Transform[str, Text("film title", 100)],
         year: app_commands.Range[int, 1870, 2100] | None = None,
     ) -> None:
         title, year = split_title(title, year)

@@ -12,13 +12,14 @@ from bot.client import Projectionist, now_epoch, track
 from bot.errors import UserError
 from bot.quotes import PAGE_SIZE, Quote, Quotes, comparable
 from bot.render_quotes import quote_embed, quote_lines, quote_list_embed
-from bot.text import plural, truncate
+from bot.text import clean, plural, truncate
 from cogs._common import (
     CONFIRMATIONS,
     PAGERS,
     Confirmation,
     ConfirmButton,
     PageButton,
+    Text,
     confirm_view,
     essay_choices,
     is_moderator,
@@ -147,11 +148,12 @@ class QuotesCog(commands.Cog, name="Quotes"):
     ) -> None:
         if message.author.bot:
             raise UserError("Quotes are for what members say; bot messages can't be saved.")
-        if not message.content.strip():
+        text = clean(message.content, lines=True)
+        if not text:
             raise UserError("That message has no text to quote.")
         quote, created = await self.quotes.save_message(
             interaction.guild_id,
-            text=message.content,
+            text=text,
             author_id=message.author.id,
             author_name=message.author.display_name,
             channel_id=message.channel.id,
@@ -179,8 +181,8 @@ class QuotesCog(commands.Cog, name="Quotes"):
     async def add(
         self,
         interaction: discord.Interaction,
-        text: app_commands.Range[str, 1, 1000],
-        author: app_commands.Range[str, 1, 100] | None = None,
+        text: app_commands.Transform[str, Text("quote", 1000, lines=True)],
+        author: app_commands.Transform[str, Text("author", 100)] | None = None,
         essay: str | None = None,
         section: str | None = None,
     ) -> None:

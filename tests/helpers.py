@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import simcord
-
 from bot.errors import UserError
 
 
 def refusal(env, result) -> str:
-    """The ephemeral message a member got for their mistake (and acknowledge the error)."""
-    simcord.assert_error(env, UserError)
+    """The ephemeral message a member got for their mistake (and acknowledge the error: a
+    UserError, raised by the command or by an option's transformer)."""
+    assert any(
+        isinstance(e, UserError) or isinstance(getattr(e, "original", e.__cause__), UserError)
+        for e in env.errors
+    ), env.errors
     message = result.response  # after a defer, the first followup edits the placeholder
     assert message is not None and message.ephemeral, "refusals are private"
     return message.content

@@ -11,10 +11,11 @@ import sqlite3
 import sys
 from pathlib import Path
 
+import aiohttp
 import discord
 
 from bot.config import Config, ConfigError
-from bot.db import DatabaseTooNew
+from bot.db import DatabaseTooNew, DatabaseUnavailable
 from bot.errors import UserError
 from bot.essays import file_stem, markdown_with_front_matter, parse_essay, plain_to_markdown
 from bot.library import decode_essay_bytes, scan_directory
@@ -25,6 +26,10 @@ NO_TOKEN = (
     "No DISCORD_TOKEN is set. Put DISCORD_TOKEN=<your bot token> in a .env file next to the "
     "Makefile (see .env.example) or in the environment, then run `make run` again."
 )
+
+
+# Discord out of reach: DNS, a refused or dropped connection, a timeout, a server error at login.
+UNREACHABLE = (aiohttp.ClientError, OSError, asyncio.TimeoutError, discord.DiscordServerError)
 
 
 def setup_logging(config: Config) -> None:
@@ -39,6 +44,10 @@ async def run_bot(config: Config) -> int:
     if not config.token:
         print(NO_TOKEN, file=sys.stderr)
         return 2
+    # The database first: a file that cannot be used is said in one line, before any network.
+    from bot.db import Database
+
+    await (await Database.open(config.database_path)).close()
     log.info("Connecting to Discord")
     async with create_bot(config) as bot:
         stop_on_signals(bot)
@@ -46,6 +55,12 @@ async def run_bot(config: Config) -> int:
             await bot.start(config.token)
         except discord.LoginFailure:
             log.error("Discord refused the token: check DISCORD_TOKEN in .env")
+            return 1
+        except UNREACHABLE as error:
+            log.error(
+                "Cannot reach Discord (%s): check this machine's network and try again.",
+                type(error).__name__,
+            )
             return 1
     return 0
 
@@ -64,6 +79,9 @@ def start_demo(config: Config, db: str | None, port: int | None) -> int:
         return 2
     try:
         return asyncio.run(run_demo(config, database=Path(db) if db else None, port=port))
+    except (DatabaseTooNew, DatabaseUnavailable) as exc:
+        print(exc, file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 0
 
@@ -128,6 +146,9 @@ def import_essay(args: argparse.Namespace, essays_dir: Path) -> int:
 
 
 def check_essays(essays_dir: Path) -> int:
+    if not essays_dir.is_dir():
+        print(f"No essays folder at {essays_dir}: check ESSAYS_DIR.", file=sys.stderr)
+        return 1
     results = scan_directory(essays_dir, {})
     problems = 0
     for name, _digest, outcome in results:
@@ -232,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     runner = sync_commands if args.command == "sync" else run_bot
     try:
         return asyncio.run(runner(config))
-    except DatabaseTooNew as exc:
+    except (DatabaseTooNew, DatabaseUnavailable) as exc:
         log.error("%s", exc)
         return 1
     except KeyboardInterrupt:

@@ -143,7 +143,6 @@ class Projectionist(commands.Bot):
         started = time.perf_counter()
         sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
         self.db = await Database.open(self.config.database_path)
-        await self.db.migrate()
         self.library = Library(self.db)
         report = await self.library.sync_directory(self.config.essays_dir, now_epoch())
         log.info(

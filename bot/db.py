@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import os
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -20,6 +23,53 @@ MIGRATION_NAME = re.compile(r"^(\d{4})_[\w-]+\.sql$")
 
 class DatabaseTooNew(RuntimeError):
     """The database was written by a newer Projectionist than this one."""
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database file cannot be opened or written; the message names it and what to do."""
+
+
+def _read_only_file_system(path: Path) -> bool:
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    try:
+        return existing is not None and bool(os.statvfs(existing).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def explain_open_failure(path: Path, error: BaseException) -> str:
+    """One line for the operator: which file, what is wrong, what to do."""
+    text = str(error).lower()
+    if isinstance(error, sqlite3.DatabaseError) and (
+        "not a database" in text or "malformed" in text or "corrupt" in text
+    ):
+        return (
+            f"The database {path} is damaged ({error}). Restore it from a backup, or move it "
+            "aside to start with a new one; `python -m bot db check` shows what is wrong."
+        )
+    if "full" in text or getattr(error, "errno", None) == errno.ENOSPC:
+        return f"The disk holding {path} is full ({error}): free some space and start again."
+    if _read_only_file_system(path):
+        return (
+            f"The database {path} is on a read-only file system ({error}): mount it writable, "
+            "or point DATABASE_PATH somewhere writable."
+        )
+    writable = os.access(path if path.exists() else path.parent, os.W_OK)
+    if (
+        not writable
+        or "readonly" in text
+        or "read-only" in text
+        or isinstance(error, PermissionError)
+        or getattr(error, "errno", None) in (errno.EROFS, errno.EACCES)
+    ):
+        return (
+            f"The database {path} cannot be written ({error}): give this user write access to "
+            "the file and its folder, or point DATABASE_PATH somewhere writable."
+        )
+    return (
+        f"The database {path} cannot be opened ({error}): check that the path is right and its "
+        "folder writable, or point DATABASE_PATH at another file."
+    )
 
 
 def bundled_migrations() -> list[tuple[int, str, str]]:
@@ -54,10 +104,14 @@ READER_CACHE_KIB = 8_000
 
 async def _connect(path: Path, cache_kib: int) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
-    conn.row_factory = aiosqlite.Row
-    for pragma in (*PRAGMAS, f"PRAGMA cache_size = -{cache_kib}"):
-        async with conn.execute(pragma) as cursor:
-            await cursor.fetchall()
+    try:
+        conn.row_factory = aiosqlite.Row
+        for pragma in (*PRAGMAS, f"PRAGMA cache_size = -{cache_kib}"):
+            async with conn.execute(pragma) as cursor:
+                await cursor.fetchall()
+    except BaseException:
+        await conn.close()  # its thread would keep the process alive
+        raise
     return conn
 
 
@@ -75,16 +129,31 @@ class Database:
         self.path = path
 
     @classmethod
-    async def open(cls, path: str | Path) -> Database:
+    async def open(
+        cls, path: str | Path, migrations: Iterable[tuple[int, str, str]] | None = None
+    ) -> Database:
+        """Open the file and apply pending migrations (the bundled ones unless given). Raises DatabaseUnavailable (every
+        connection closed again, so nothing keeps the process alive) or DatabaseTooNew."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        writer = await _connect(path, WRITER_CACHE_KIB)
-        # Temporary tables in memory: a merge of reaction events sorts them in one (see
-        # bot/reactions.py), at most a few megabytes; in a file, they spill to disk.
-        for pragma in ("PRAGMA wal_autocheckpoint = 4000", "PRAGMA temp_store = MEMORY"):
-            async with writer.execute(pragma) as cursor:
-                await cursor.fetchall()
-        return cls(writer, await _connect(path, READER_CACHE_KIB), path)
+        opened: list[aiosqlite.Connection] = []
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            opened.append(writer := await _connect(path, WRITER_CACHE_KIB))
+            # Temporary tables in memory: a merge of reaction events sorts them in one (see
+            # bot/reactions.py), at most a few megabytes; in a file, they spill to disk.
+            for pragma in ("PRAGMA wal_autocheckpoint = 4000", "PRAGMA temp_store = MEMORY"):
+                async with writer.execute(pragma) as cursor:
+                    await cursor.fetchall()
+            opened.append(reader := await _connect(path, READER_CACHE_KIB))
+            db = cls(writer, reader, path)
+            await db.migrate(migrations)
+            return db
+        except BaseException as error:
+            for conn in opened:
+                await conn.close()
+            if isinstance(error, sqlite3.Error | OSError):
+                raise DatabaseUnavailable(explain_open_failure(path, error)) from error
+            raise
 
     async def close(self) -> None:
         async with self._lock:

@@ -229,17 +229,6 @@ class Films:
                 )
         return await self.settings(guild_id)
 
-    async def record_failure(self, guild_id: int, message: str | None, now: int) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO guild_settings (guild_id) VALUES (?) ON CONFLICT DO NOTHING",
-                (guild_id,),
-            )
-            await conn.execute(
-                "UPDATE guild_settings SET last_failure = ?, last_failure_at = ? WHERE guild_id = ?",
-                (message, now if message else None, guild_id),
-            )
-
     # --- weeks ------------------------------------------------------------------------
 
     @staticmethod

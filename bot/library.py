@@ -461,6 +461,15 @@ class Library:
         are skipped, edited ones updated in place, removed ones hidden. A file that does not parse
         is reported and its previous version, if any, stays as it was."""
         report = SyncReport()
+        if not await asyncio.to_thread(essays_dir.is_dir):
+            # A folder that is gone (a wrong ESSAYS_DIR, an unmounted disk) hides nothing: only
+            # files removed from a folder that is there hide their essays.
+            log.warning(
+                "The essays folder %s does not exist: the bundled essays stay as they were. "
+                "Check ESSAYS_DIR.",
+                essays_dir,
+            )
+            return report
         rows = await self.db.fetchall(
             "SELECT id, source_path, content_hash, hidden FROM essays WHERE source = 'file'"
         )

@@ -2,9 +2,14 @@
 
 import logging
 import os
+import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
+import time
+
+import pytest
 
 from tests.conftest import ROOT, SEED_ESSAY, SEED_TEXT
 
@@ -129,7 +134,6 @@ def test_db_backup_check_and_export(tmp_path):
 
     async def make():
         db = await Database.open(tmp_path / "live.db")
-        await db.migrate()
         async with db.transaction() as conn:
             await conn.execute(
                 "INSERT INTO quotes (guild_id, number, text, author_id, saved_by, saved_at) "
@@ -203,3 +207,110 @@ def test_a_backup_taken_while_writes_run_passes_the_integrity_check(tmp_path):
         copy = sqlite3.connect(tmp_path / f"copy{i}.db")
         assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         copy.close()
+
+
+def test_a_database_that_cannot_be_used_is_one_line_and_a_non_zero_exit(tmp_path):
+    corrupt = tmp_path / "corrupt.db"
+    corrupt.write_bytes(b"this is not a database, only some text" * 200)
+    newer = tmp_path / "newer.db"
+    with sqlite3.connect(newer) as conn:
+        conn.execute("PRAGMA user_version = 999")
+    cases = [
+        ("run", {"DATABASE_PATH": str(corrupt)}, "is damaged"),
+        ("run", {"DATABASE_PATH": str(newer)}, "schema version 999"),
+        ("run", {"DATABASE_PATH": str(corrupt / "new.db")}, "cannot be opened"),
+        ("demo --db " + str(corrupt), {}, "is damaged"),
+        ("demo --db " + str(newer), {}, "schema version 999"),
+    ]
+    for command, env, says in cases:
+        started = time.monotonic()
+        result = cli(*command.split(), cwd=tmp_path, env_extra={"DISCORD_TOKEN": "x.y.z", **env})
+        assert_one_line_failure(result, says, time.monotonic() - started)
+
+
+def assert_one_line_failure(result, says: str, took: float) -> None:
+    assert result.returncode == 1, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if "ERROR" in line or says in line]
+    assert len(errors) == 1 and says in errors[0], result.stderr
+    assert "Traceback" not in result.stderr
+    assert took < 10, took
+
+
+READ_ONLY_AND_FULL = """
+set -e
+mount -t tmpfs -o size=1m tmpfs "$1"
+"$2" -c "import asyncio; from bot.db import Database
+async def made(): await (await Database.open('$1/club.db')).close()
+asyncio.run(made())"
+mount -o remount,ro "$1"
+DATABASE_PATH="$1/club.db" "$2" -m bot run 2>"$1.existing" || echo $? >>"$1.codes"
+DATABASE_PATH="$1/sub/new.db" "$2" -m bot run 2>"$1.new" || echo $? >>"$1.codes"
+mount -o remount,rw "$1"
+dd if=/dev/zero of="$1/filler" bs=1k count=2000 2>/dev/null || true
+DATABASE_PATH="$1/full.db" "$2" -m bot run 2>"$1.full" || echo $? >>"$1.codes"
+"""
+
+
+def test_a_read_only_file_system_or_a_full_disk_is_one_line_and_a_non_zero_exit(tmp_path):
+    if shutil.which("unshare") is None:
+        pytest.skip("needs unshare and mount (util-linux) to make a read-only, then full, disk")
+    mounted = tmp_path / "disk"
+    mounted.mkdir()
+    env = {k: v for k, v in os.environ.items()}
+    env.update(PYTHONPATH=str(ROOT), DISCORD_TOKEN="x.y.z")
+    started = time.monotonic()
+    run = subprocess.run(
+        ["unshare", "-m", "sh", "-c", READ_ONLY_AND_FULL, "sh", str(mounted), sys.executable],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if "mount:" in run.stderr or "unshare:" in run.stderr:
+        pytest.skip(f"this machine cannot mount a test file system: {run.stderr.strip()}")
+    took = (time.monotonic() - started) / 3
+    assert (tmp_path / "disk.codes").read_text().split() == ["1", "1", "1"]
+    for name, says in (
+        ("existing", "is on a read-only file system"),
+        ("new", "is on a read-only file system"),
+        ("full", "is full"),
+    ):
+        stderr = (tmp_path / f"disk.{name}").read_text()
+        assert_one_line_failure(subprocess.CompletedProcess([], 1, "", stderr), says, took)
+
+
+def test_discord_out_of_reach_is_one_line_and_a_non_zero_exit(tmp_path):
+    # Discord's address pointed at a closed port on this machine: the connection is refused.
+    script = (
+        "import sys, discord.http\n"
+        "discord.http.Route.BASE = 'http://127.0.0.1:9/api/v10'\n"
+        "from bot.__main__ import main\n"
+        "sys.exit(main(['run']))\n"
+    )
+    env = {k: v for k, v in os.environ.items()}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        DISCORD_TOKEN="secret.token.value",
+        DATABASE_PATH=str(tmp_path / "bot.db"),
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if "ERROR" in line]
+    assert len(errors) == 1 and "Cannot reach Discord" in errors[0], result.stderr
+    assert "secret.token.value" not in result.stderr + result.stdout
+
+
+def test_essays_check_on_a_missing_folder_fails(tmp_path):
+    result = cli("essays", "check", cwd=tmp_path, env_extra={"ESSAYS_DIR": str(tmp_path / "no")})
+    assert result.returncode == 1
+    assert f"No essays folder at {tmp_path / 'no'}" in result.stderr

@@ -6,7 +6,7 @@ from bot.db import Database, DatabaseTooNew, bundled_migrations
 
 
 async def test_migrations_set_user_version_and_pragmas(tmp_path):
-    db = await Database.open(tmp_path / "a.db")
+    db = await Database.open(tmp_path / "a.db", migrations=[])
     try:
         applied = await db.migrate()
         assert applied == [name for _, name, _ in bundled_migrations()]
@@ -20,7 +20,7 @@ async def test_migrations_set_user_version_and_pragmas(tmp_path):
 
 
 async def test_a_failing_migration_leaves_nothing_behind(tmp_path):
-    db = await Database.open(tmp_path / "a.db")
+    db = await Database.open(tmp_path / "a.db", migrations=[])
     try:
         broken = [(1, "0001_x.sql", "CREATE TABLE t (a INTEGER);\nINSERT INTO nope VALUES (1);")]
         with pytest.raises(sqlite3.OperationalError):

@@ -16,7 +16,6 @@ ESSAY = "Title: Heat\nFilm: Heat\nYear: 1995\nDirector: Michael Mann\n\n"
 @pytest.fixture
 async def library(tmp_path):
     db = await Database.open(tmp_path / "lib.db")
-    await db.migrate()
     yield Library(db)
     await db.close()
 
@@ -74,6 +73,16 @@ async def test_a_removed_file_hides_its_essay_and_deletes_nothing(library, folde
     report = await library.sync_directory(folder, now=3)
     assert report.updated == ["heat.md"]
     assert library.resolve_essay(None, "heat").title == "Heat"
+
+
+async def test_a_missing_folder_is_a_warning_and_hides_nothing(library, folder, caplog):
+    await library.sync_directory(folder, now=1)
+    missing = folder.parent / "moved-away"
+    report = await library.sync_directory(missing, now=2)
+    assert report.hidden == [] and report.errors == []
+    assert len(library.visible(None)) == 2
+    assert f"The essays folder {missing} does not exist" in caplog.text
+    assert any(r.levelname == "WARNING" for r in caplog.records)
 
 
 async def test_a_broken_file_is_reported_and_the_rest_load(library, folder):

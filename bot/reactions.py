@@ -168,7 +168,7 @@ class ReactionRecorder:
         db: Database,
         clock: Callable[[], float],
         *,
-        max_delay: float = 0.1,
+        max_delay: float = 0.05,
         max_batch: int = 2000,
         merge_idle: float = 0.1,
         merge_max_age: float = 2.0,

@@ -235,7 +235,18 @@ class Films(commands.Cog):
 
     @film.command(name="now", description="The film of the week: its thread, next prompt, ratings")
     async def now(self, interaction: discord.Interaction) -> None:
-        week = await self.films.require_running_week(interaction.guild_id)
+        week = await self.films.running_week(interaction.guild_id)
+        if week is None:
+            # An ended week may still owe its digest: moderators hear of it here too.
+            owed = await self.bot.jobs.outstanding(interaction.guild_id)
+            lines = [line for job in owed if (line := describe(job))]
+            note = ""
+            if lines and is_moderator(interaction):
+                note = "\n\n" + truncate_lines(["⚠️ Owed posts:", *(f"• {line}" for line in lines)])
+            raise UserError(
+                "No film of the week is running. A moderator can start one with `/film start`."
+                + note
+            )
         essay = self.bot.library.essays.get(week.essay_id) if week.essay_id else None
         embed = now_embed(
             week,

@@ -65,6 +65,10 @@ async def test_a_digest_discord_refuses_is_owed_shown_to_moderators_and_posted_l
     member = await club.alice.slash(club.general, "film history")
     assert member.followups == []
 
+    now = await club.mia.slash(club.general, "film now")
+    assert "No film of the week is running." in refusal(env, now)
+    assert "The digest in the channel is not posted yet" in refusal(env, now)
+
     await env.advance_time(60)  # still failing: tried again, still owed
     assert digests_in(club.general) == []
     stop_failing(env)
@@ -220,3 +224,21 @@ async def test_a_poll_result_waits_for_discord_to_close_the_poll_and_names_a_tie
     )
     poll = await env.bot.db.fetchone("SELECT outcome, winner_title FROM polls")
     assert (poll["outcome"], poll["winner_title"]) == ("tie", None)
+
+
+async def test_a_poll_result_discord_cannot_read_at_first_is_read_later(club):
+    env = club.env
+    for member, title in ((club.alice, "Heat"), (club.bob, "Thief")):
+        await member.slash(club.general, "film nominate", title=title)
+    await club.mia.slash(club.general, "film poll", hours=1)
+    poll_message = next(m for m in club.general.history() if m.poll is not None)
+    await club.alice.vote(poll_message, answer=2)
+    env.inject_error(
+        "GET", f"/channels/{club.general.id}/messages/{poll_message.id}", status=503, times=2
+    )
+    await env.advance_time(3600 + 10)
+    assert not club.general.history()[-1].content.startswith("🏆")
+    await env.advance_time(20 * 60)
+    assert club.general.history()[-1].content.startswith(
+        "🏆 **Thief** won the poll for the next film with 1 vote."
+    )

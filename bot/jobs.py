@@ -285,7 +285,8 @@ class Jobs:
         self, guild_id: int, *, week_id: int | None = None, kinds: tuple[str, ...] = ()
     ) -> list[Job]:
         """Jobs a moderator should know about: pending ones, and given-up ones that no later
-        job of the same kind for the same week has made good. Oldest first."""
+        job of the same kind, week and key has made good (a later prompt makes good a prompt
+        given up; only the member's own later take, theirs). Oldest first."""
         where, params = ["j.guild_id = ?"], [guild_id]
         if week_id is not None:
             where.append("(j.week_id = ? OR j.week_id IS NULL)")
@@ -296,19 +297,8 @@ class Jobs:
         rows = await self.db.fetchall(
             "SELECT j.* FROM jobs j WHERE " + " AND ".join(where) + " AND j.done_at IS NULL "
             "AND (j.given_up_at IS NULL OR NOT EXISTS (SELECT 1 FROM jobs k "
-            "WHERE k.guild_id = j.guild_id AND k.kind = j.kind "
-            "AND k.week_id IS j.week_id AND k.done_at > j.given_up_at)) ORDER BY j.id",
+            "WHERE k.guild_id = j.guild_id AND k.kind = j.kind AND k.week_id IS j.week_id "
+            "AND k.key IS j.key AND k.done_at > j.given_up_at)) ORDER BY j.id",
             params,
         )
         return [Job.from_row(row) for row in rows]
-
-    async def for_weeks(self, week_ids: list[int], kind: str) -> dict[int, Job]:
-        """The latest job of `kind` for each of these weeks."""
-        if not week_ids:
-            return {}
-        marks = ", ".join("?" for _ in week_ids)
-        rows = await self.db.fetchall(
-            f"SELECT * FROM jobs WHERE kind = ? AND week_id IN ({marks}) ORDER BY id",
-            (kind, *week_ids),
-        )
-        return {row["week_id"]: Job.from_row(row) for row in rows}

@@ -20,12 +20,14 @@ class Clock:
 
 
 @pytest.fixture
-async def jobs(tmp_path):
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+async def jobs(tmp_path, clock):
     db = await Database.open(tmp_path / "jobs.db")
-    clock = Clock()
-    service = Jobs(db, Scheduler(db, clock), clock)
-    service.clock_for_tests = clock
-    yield service
+    yield Jobs(db, Scheduler(db, clock), clock)
     await db.close()
 
 
@@ -50,8 +52,7 @@ async def test_a_job_runs_once_and_keeps_its_result(jobs):
     assert (await jobs.run(job_id)).attempts == 1
 
 
-async def test_discord_failing_is_retried_with_backoff_then_given_up(jobs):
-    clock = jobs.clock_for_tests
+async def test_discord_failing_is_retried_with_backoff_then_given_up(jobs, clock):
 
     async def post(job):
         raise Retry("Discord is not answering (HTTP 503)", uncertain=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 
 from bot.library import EssayInfo, Passage, SearchHit, SectionText
-from bot.text import clip, paginate, truncate
+from bot.text import clip, paginate, plural, truncate
 
 COLOUR = discord.Colour(0xC9A227)  # projector-lamp amber
 ERROR_COLOUR = discord.Colour(0xB03A2E)
@@ -52,7 +52,9 @@ def contents_embed(essay: EssayInfo, openings: dict[int, str]) -> discord.Embed:
     credits = [f"Directed by {essay.director}" if essay.director else None]
     credits.append(f"Essay by {essay.author}" if essay.author else None)
     footer = " · ".join(c for c in credits if c)
-    embed.set_footer(text=(footer + " · " if footer else "") + f"{len(essay.sections)} sections")
+    embed.set_footer(
+        text=(footer + " · " if footer else "") + plural(len(essay.sections), "section")
+    )
     return embed
 
 
@@ -69,10 +71,10 @@ def essay_list_embed(essays: list[EssayInfo], page: int) -> discord.Embed:
         count = len(essay.sections)
         lines.append(
             f"**{truncate(essay.title, 150)}**\n{truncate(essay.film_line, 120)}{director}"
-            f" · {count} section{'s' if count != 1 else ''}"
+            f" · {plural(count, 'section')}"
         )
     embed.description = "\n\n".join(lines)
-    embed.set_footer(text=f"{len(essays)} essays · Page {page + 1} of {pages}")
+    embed.set_footer(text=f"{plural(len(essays), 'essay')} · Page {page + 1} of {pages}")
     return embed
 
 
@@ -117,9 +119,11 @@ def essay_preview_embed(
     embed = discord.Embed(title=truncate(f"Preview: {title}", TITLE_LIMIT), colour=COLOUR)
     embed.add_field(name="Film", value=truncate(film_line, 1000))
     embed.add_field(name="Director", value=truncate(director or "—", 1000))
-    lines = [f"{i}. {truncate(h, 80)} — {n:,} characters" for i, (h, n) in enumerate(sections, 1)]
+    lines = [
+        f"{i}. {truncate(h, 80)} — {plural(n, 'character')}" for i, (h, n) in enumerate(sections, 1)
+    ]
     embed.add_field(
-        name=f"{len(sections)} sections", value=clip("\n".join(lines), 1024), inline=False
+        name=plural(len(sections), "section"), value=clip("\n".join(lines), 1024), inline=False
     )
     notes = list(warnings)
     if updates:

@@ -9,7 +9,7 @@ import discord
 from bot.quotes import Quote
 from bot.render import COLOUR, TITLE_LIMIT
 from bot.stats import MemberStats, SectionStats, ServerStats
-from bot.text import clip, truncate
+from bot.text import clip, plural, truncate
 
 
 def literal(text: str) -> str:
@@ -41,7 +41,9 @@ def quote_embed(quote: Quote, source: str | None = None) -> discord.Embed:
 def quote_lines(quotes: list[Quote], counts: dict[int, int] | None = None) -> str:
     lines = []
     for quote in quotes:
-        extra = f" · {counts[quote.id]} reactions" if counts and quote.id in counts else ""
+        extra = (
+            f" · {plural(counts[quote.id], 'reaction')}" if counts and quote.id in counts else ""
+        )
         lines.append(
             f"**#{quote.number}** {literal(truncate(quote.text, 140))} — {attribution(quote)}{extra}"
         )
@@ -53,7 +55,7 @@ def quote_list_embed(
 ) -> discord.Embed:
     embed = discord.Embed(title=truncate(title, TITLE_LIMIT), colour=COLOUR)
     embed.description = quote_lines(quotes) if quotes else "No quotes yet."
-    embed.set_footer(text=f"{total} quotes · Page {page + 1} of {pages}")
+    embed.set_footer(text=f"{plural(total, 'quote')} · Page {page + 1} of {pages}")
     return embed
 
 
@@ -69,8 +71,8 @@ def essay_stats_embed(
     lines = []
     for s in sections:
         emoji = emoji_summary(s.by_emoji, names)
-        parts = [f"{s.reactions} reactions" + (f" ({emoji})" if emoji else "")]
-        parts.append(f"{s.quotes} quotes")
+        parts = [plural(s.reactions, "reaction") + (f" ({emoji})" if emoji else "")]
+        parts.append(plural(s.quotes, "quote"))
         if s.prompt_reactions:
             parts.append(f"{s.prompt_reactions} on its prompt")
         lines.append(f"**{s.position}. {truncate(s.heading, 80)}** — {', '.join(parts)}")
@@ -101,8 +103,8 @@ def member_stats_embed(name: str, stats: MemberStats) -> discord.Embed:
 def server_stats_embed(days: int, stats: ServerStats) -> discord.Embed:
     embed = discord.Embed(title=f"The last {days} days", colour=COLOUR)
     embed.description = (
-        f"{stats.reactions} reactions · {stats.quotes} quotes saved · {stats.ratings} ratings · "
-        f"{stats.members} members taking part"
+        f"{plural(stats.reactions, 'reaction')} · {plural(stats.quotes, 'quote')} saved · "
+        f"{plural(stats.ratings, 'rating')} · {plural(stats.members, 'member')} taking part"
     )
     sections = "\n".join(
         f"{i}. {truncate(heading, 60)} ({truncate(title, 40)}) — {n}"

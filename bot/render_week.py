@@ -10,7 +10,7 @@ from bot.films import Nomination, Prompt, Rating, RatingSummary, Settings, Week
 from bot.library import EssayInfo
 from bot.render import COLOUR, TITLE_LIMIT
 from bot.schedule import describe_days
-from bot.text import clip, truncate
+from bot.text import clip, plural, truncate
 
 STAR = "★"
 EMPTY_STAR = "☆"
@@ -43,7 +43,7 @@ def kickoff_embed(
     if essay is not None:
         embed.add_field(
             name="Essay",
-            value=truncate(f"{essay.title} — {len(essay.sections)} sections", 1000),
+            value=truncate(f"{essay.title} — {plural(len(essay.sections), 'section')}", 1000),
             inline=False,
         )
     lines = [when(slot) for slot in slots[:SCHEDULE_LINES]]
@@ -130,19 +130,15 @@ def digest_embed(
     )
     if summary.count:
         embed.description = (
-            f"**{summary.average:.1f} ★** average from {summary.count} "
-            f"rating{'s' if summary.count != 1 else ''}\n\n{spread_lines(summary)}"
+            f"**{summary.average:.1f} ★** average from {plural(summary.count, 'rating')}"
+            f"\n\n{spread_lines(summary)}"
         )
     else:
         embed.description = "Nobody rated this one."
     if takes:
         lines = []
         for line in takes[:5]:
-            reacted = (
-                f" · {line.reactions} reaction{'s' if line.reactions != 1 else ''}"
-                if line.reactions
-                else ""
-            )
+            reacted = f" · {plural(line.reactions, 'reaction')}" if line.reactions else ""
             lines.append(
                 f"{line.name} {stars(line.rating.stars)}{reacted}\n{truncate(line.rating.take or '', 160)}"
             )
@@ -153,12 +149,13 @@ def digest_embed(
             name="Drew the most response",
             value=clip(
                 f"{truncate(highlight.label, 300)}{where}\n"
-                f"{highlight.reactions} reactions, {highlight.replies} replies",
+                f"{plural(highlight.reactions, 'reaction')}, "
+                f"{plural(highlight.replies, 'reply', 'replies')}",
                 1024,
             ),
             inline=False,
         )
-    footer = f"{participants} member{'s' if participants != 1 else ''} took part"
+    footer = f"{plural(participants, 'member')} took part"
     embed.add_field(
         name="Taking part",
         value=footer + (f" · [the thread]({thread_url})" if thread_url else ""),
@@ -186,7 +183,7 @@ def now_embed(
         if next_prompt
         else "None scheduled",
     )
-    embed.add_field(name="Rated so far", value=f"{rated} member{'s' if rated != 1 else ''}")
+    embed.add_field(name="Rated so far", value=plural(rated, "member"))
     embed.add_field(
         name="Ends", value=f"{when(week.ends_at)} ({when(week.ends_at, 'R')})", inline=False
     )
@@ -203,7 +200,7 @@ def settings_embed(settings: Settings) -> discord.Embed:
     embed.add_field(
         name="Prompts", value=f"{settings.prompt_time}, {describe_days(settings.prompt_days)}"
     )
-    embed.add_field(name="Week length", value=f"{settings.length_days} days")
+    embed.add_field(name="Week length", value=plural(settings.length_days, "day"))
     embed.add_field(
         name="Moderators",
         value="Manage Server"
@@ -264,7 +261,7 @@ def nominations_embed(nominations: list[Nomination]) -> discord.Embed:
         embed.description = "Nothing nominated yet. Put a film forward with `/film nominate`."
         return embed
     embed.description = "\n".join(
-        f"{i}. **{truncate(n.film_line, 120)}** — {n.nominators} nomination{'s' if n.nominators != 1 else ''}"
+        f"{i}. **{truncate(n.film_line, 120)}** — {plural(n.nominators, 'nomination')}"
         for i, n in enumerate(nominations[:25], 1)
     )
     return embed

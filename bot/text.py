@@ -158,7 +158,7 @@ def highlight(body: str, words: list[str], width: int = 220, lead: int = 30) -> 
 
 def plural(count: int, noun: str, many: str | None = None) -> str:
     """`1 quote`, `2 quotes`."""
-    return f"{count} {noun if count == 1 else many or noun + 's'}"
+    return f"{count:,} {noun if count == 1 else many or noun + 's'}"
 
 
 # Characters that show nothing: zero-width spaces and joiners, bidi controls, the BOM, and the

@@ -19,7 +19,7 @@ from bot.render import (
     section_embed,
     section_pages,
 )
-from bot.text import truncate
+from bot.text import plural, truncate
 from cogs._common import (
     Confirmation,
     ConfirmButton,
@@ -365,7 +365,7 @@ class UploadButton(
         verb = "Updated" if updated else "Published"
         await interaction.response.edit_message(
             content=(
-                f"{verb} **{essay.title}** ({essay.film_line}), {len(essay.sections)} sections. "
+                f"{verb} **{essay.title}** ({essay.film_line}), {plural(len(essay.sections), 'section')}. "
                 f"Members can read it with `/essay read`."
             ),
             embed=None,

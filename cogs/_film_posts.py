@@ -45,7 +45,7 @@ from bot.render_week import (
     when,
 )
 from bot.schedule import slots_between
-from bot.text import truncate
+from bot.text import plural, truncate
 from bot.timers import Timer
 from cogs._essay_ui import OpenSectionButton
 
@@ -475,7 +475,7 @@ class WeekPosts:
     async def post_poll_result(self, job: Job) -> dict:
         poll, _ = await self._poll(job)
         votes = job.payload.get("votes", 0)
-        count = f"{votes} vote{'s' if votes != 1 else ''}"
+        count = plural(votes, "vote")
         if poll.outcome == "winner":
             film = (
                 f"{poll.winner_title} ({poll.winner_year})"

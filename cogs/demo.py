@@ -7,6 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import Projectionist
+from bot.text import plural
 
 
 class Demo(commands.Cog):
@@ -23,7 +24,7 @@ class Demo(commands.Cog):
         # The demo runner owns the simulated clock; the bot only asks it to move.
         self.bot.demo_requests.put_nowait(hours)
         await interaction.response.send_message(
-            f"Moving the clock forward {hours} hour{'s' if hours != 1 else ''}…", ephemeral=True
+            f"Moving the clock forward {plural(hours, 'hour')}…", ephemeral=True
         )
 
 

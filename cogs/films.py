@@ -24,7 +24,7 @@ from bot.render_week import (
 )
 from bot.render_week import stars as render_stars
 from bot.schedule import match_zones, parse_days, parse_time_of_day, week_end, zone
-from bot.text import truncate
+from bot.text import plural, truncate
 from cogs._common import Text, essay_choices, is_moderator, require_manage_server, require_moderator
 from cogs._film_posts import WeekPosts, describe
 
@@ -412,7 +412,7 @@ class Films(commands.Cog):
             interaction.guild_id, interaction.user.id, title, year, now_epoch()
         )
         film = discord.utils.escape_markdown(nomination.film_line)
-        count = f"{nomination.nominators} nomination{'s' if nomination.nominators != 1 else ''}"
+        count = plural(nomination.nominators, "nomination")
         text = (
             f"{interaction.user.mention} seconded **{film}** ({count})."
             if merged

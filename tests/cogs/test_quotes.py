@@ -242,9 +242,25 @@ async def test_member_and_server_stats(club):
     }
     server = await club.bob.slash(club.general, "stats server", days=7)
     embed = server.response.embeds[0]
-    assert embed.description == "3 reactions · 3 quotes saved · 1 ratings · 2 members taking part"
+    assert embed.description == "3 reactions · 3 quotes saved · 1 rating · 2 members taking part"
     fields = {f.name: f.value for f in embed.fields}
     assert fields["Top sections"].startswith("1. The Introduction: A Woman in Control of Nothing")
     assert fields["Top sections"].endswith("— 2")
     assert fields["Top quotes"] == "#2 Line number 1 about Vegas neon. — 1"
     assert fields["Most involved"].splitlines()[0] == f"1. <@{club.alice.id}> — 5"
+
+
+async def test_every_count_of_one_is_singular(club):
+    env = club.env
+    await club.alice.slash(club.general, "quote add", text="One line.")
+    listing = await club.alice.slash(club.general, "quote list")
+    assert listing.response.embeds[0].footer.text.startswith("1 quote · Page 1 of 1")
+    server = await club.alice.slash(club.general, "stats server")
+    assert server.response.embeds[0].description == (
+        "0 reactions · 1 quote saved · 0 ratings · 1 member taking part"
+    )
+    read = await club.alice.slash(club.general, "essay read", essay=SERA, section="1")
+    await club.bob.react(read.response.message, "🎬")
+    stats = await club.alice.slash(club.general, "stats essay", essay=SERA)
+    assert "**1. Opening** — 1 reaction (🎬 1), 0 quotes" in stats.response.embeds[0].description
+    await env.bot.recorder.flush()

@@ -21,14 +21,19 @@ def literal(text: str) -> str:
 def attribution(quote: Quote) -> str:
     if quote.author_id:
         return f"<@{quote.author_id}>"
-    return literal(quote.author_name) if quote.author_name else "someone"
+    if quote.author_name:
+        return literal(quote.author_name)
+    return "an essay" if quote.essay_id else "someone"
 
 
 def quote_embed(quote: Quote, source: str | None = None) -> discord.Embed:
+    """A quote; `source` ("From *essay*, “section”") names where an essay quote comes from, and
+    stands alone when the essay names no author."""
     embed = discord.Embed(description=literal(quote.text), colour=COLOUR)
-    lines = [f"— {attribution(quote)}"]
-    if source:
-        lines.append(source)
+    if source and not (quote.author_id or quote.author_name):
+        lines = [f"— {source}"]
+    else:
+        lines = [f"— {attribution(quote)}", *([source] if source else [])]
     if quote.jump_url:
         lines.append(f"[Original message]({quote.jump_url})")
     embed.add_field(name="\u200b", value=clip("\n".join(lines), 1024), inline=False)

@@ -75,9 +75,9 @@ def prompt_embed(
     embed.set_author(name=truncate(f"Prompt {number} · {week.film_line}", 256))
     if excerpt is not None:
         embed.title = truncate(heading or "From the essay", TITLE_LIMIT)
-        embed.description = (
-            truncate(f"{excerpt}\n\n**{text}**", 4000) if len(excerpt) < 3800 else text
-        )
+        # The passage keeps its paragraphs; the question stands in a paragraph of its own.
+        question = f"**{truncate(text, 500)}**"
+        embed.description = f"{clip(excerpt, 4000 - len(question) - 2)}\n\n{question}"
     else:
         embed.description = truncate(text, 4000)
     return embed

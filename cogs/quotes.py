@@ -209,7 +209,7 @@ class QuotesCog(commands.Cog, name="Quotes"):
                     "(spacing and quote marks aside)."
                 )
             essay_id = found.id
-            author = author or found.author or found.title
+            author = author or found.author
         quote = await self.quotes.add_typed(
             interaction.guild_id,
             text=text,

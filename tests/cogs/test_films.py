@@ -76,6 +76,9 @@ async def test_a_week_across_daylight_saving_posts_at_18_local_every_day(club):
     assert prompts[0].embeds[0].title == "Opening"
     assert prompts[6].embeds[0].title == "Elisabeth Shue’s Masterpiece"
     assert "Reply in this thread" in prompts[1].embeds[0].description
+    passage, question = prompts[1].embeds[0].description.rsplit("\n\n", 1)
+    assert question.startswith("**From the essay, “") and question.endswith("in this thread.**")
+    assert passage and not passage.endswith("**")
     assert [c["label"] for row in prompts[0].components for c in row.to_dict()["components"]] == [
         "Read the whole section"
     ]

@@ -81,7 +81,12 @@ async def test_typed_and_essay_quotes(club):
         section="the-introduction-a-woman-in-control-of-nothing-and-everything",
     )
     embed = good.response.embeds[0]
-    assert "From *Sera: Elisabeth Shue in Leaving Las Vegas*" in embed.fields[0].value
+    # The essay names no author: it is named once, as the source.
+    assert embed.fields[0].value.splitlines()[0] == (
+        "— From *Sera: Elisabeth Shue in Leaving Las Vegas*, “The Introduction: A Woman in "
+        "Control of Nothing and Everything”"
+    )
+    assert embed.fields[0].value.count("Sera: Elisabeth Shue") == 1
     row = await club.env.bot.db.fetchone("SELECT essay_id, section_id FROM quotes WHERE number = 2")
     essay = club.env.bot.library.resolve_essay(club.guild.id, SERA)
     assert (row[0], row[1]) == (essay.id, essay.sections[1].id)

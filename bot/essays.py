@@ -232,8 +232,13 @@ def plain_to_markdown(
     author: str | None = None,
 ) -> str:
     """Turn a plain-text essay into Projectionist Markdown: front matter, then paragraphs, with
-    each heading line (short, no end punctuation, followed by a paragraph) as a `##` heading."""
+    each heading line (short, no end punctuation, followed by a paragraph) as a `##` heading.
+    A heading line at the very top is the document's title: the title when none is given, and
+    dropped when one is (it is not a section)."""
     paragraphs = plain_paragraphs(text)
+    if len(paragraphs) > 1 and looks_like_heading(paragraphs[0]):
+        first = paragraphs.pop(0)
+        title = title or first
     blocks = []
     for i, paragraph in enumerate(paragraphs):
         following = paragraphs[i + 1] if i + 1 < len(paragraphs) else None

@@ -154,3 +154,14 @@ def test_escape_markdown_line_starts():
 def test_markdown_with_front_matter_merges_options_and_keeps_body():
     merged = markdown_with_front_matter("Title: A\nFilm: B\n\n## H\n\nText.\n", year=1999)
     assert merged == "Title: A\nFilm: B\nYear: 1999\n\n## H\n\nText.\n"
+
+
+def test_a_plain_text_title_line_is_the_title_and_never_a_section():
+    text = "Night Moves\n\nThe diner scene is the film.\n\nThe Airport\n\nLights on the runway."
+    untitled = parse_essay(plain_to_markdown(text, title="", film="Heat"))
+    assert untitled.title == "Night Moves"
+    assert [s.heading for s in untitled.sections] == ["Opening", "The Airport"]
+    titled = parse_essay(plain_to_markdown(text, title="Heat, again", film="Heat"))
+    assert titled.title == "Heat, again"
+    assert [s.heading for s in titled.sections] == ["Opening", "The Airport"]
+    assert titled.sections[0].body == "The diner scene is the film."

@@ -212,3 +212,12 @@ async def test_sync_on_request_pushes_the_tree_even_when_unchanged(club, make_bo
         e for e in club.env.http_requests if e.method == "PUT" and e.path.endswith("/commands")
     ]
     assert len(pushes) == 2
+
+
+async def test_a_plain_text_upload_takes_its_first_line_as_the_title(club):
+    upload = b"Night Moves\n\nThe diner scene is the film.\n\nThe Airport\n\nLights.\n"
+    r = await club.mia.slash(club.general, "essay add", file=("night.txt", upload), film="Heat")
+    preview = r.response.embeds[0]
+    assert preview.title == "Preview: Night Moves"
+    fields = {f.name: f.value for f in preview.fields}
+    assert fields["2 sections"].splitlines()[0].startswith("1. Opening")

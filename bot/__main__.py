@@ -67,9 +67,9 @@ async def run_bot(config: Config) -> int:
 
 def start_demo(config: Config, db: str | None, port: int | None) -> int:
     try:
-        import simcord  # noqa: F401
+        from bot.demo import load_simcord, run_demo
 
-        from bot.demo import run_demo
+        load_simcord()
     except ImportError:
         print(NO_TOKEN, file=sys.stderr)
         print(

@@ -18,7 +18,7 @@ from pathlib import Path
 import discord
 
 from bot.config import Config
-from bot.logs import redact
+from bot.logs import Silence, redact
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +70,23 @@ async def seed(env, bot) -> dict:
     }
 
 
+def load_simcord():
+    """simcord, imported without discord.py's warning about the client of no intents it probes
+    discord.py with on import (the bot itself always has the guilds intent)."""
+    probe_warning = Silence("Guilds intent seems to be disabled")
+    state_log = logging.getLogger("discord.state")
+    state_log.addFilter(probe_warning)
+    try:
+        import simcord
+    finally:
+        state_log.removeFilter(probe_warning)
+    return simcord
+
+
 @asynccontextmanager
 async def demo_world(config: Config, database: Path | None = None) -> AsyncIterator[tuple]:
     """(env, bot, world): the bot running against a seeded, simulated Film Club."""
-    import simcord
+    simcord = load_simcord()
 
     from bot import create_bot
 

@@ -4,6 +4,7 @@ replaced wherever they would appear."""
 from __future__ import annotations
 
 import logging
+from typing import TextIO
 
 import discord
 
@@ -28,8 +29,32 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def setup_logging(level: int, token: str | None) -> None:
-    discord.utils.setup_logging(level=level, root=True)
+class Silence(logging.Filter):
+    """Drops log records whose message starts with one of `prefixes`."""
+
+    def __init__(self, *prefixes: str) -> None:
+        super().__init__()
+        self.prefixes = prefixes
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.prefixes)
+
+
+# The bot has no voice features: discord.py's warnings about voice libraries mean nothing here.
+NO_VOICE = Silence("PyNaCl is not installed", "davey is not installed")
+PLAIN_FORMAT = "{asctime} {levelname:<8} {name} {message}"
+
+
+def setup_logging(level: int, token: str | None, stream: TextIO | None = None) -> None:
+    """Log lines to standard error, in colour only on a terminal (never into the journal or a
+    file), secrets redacted."""
+    handler = logging.StreamHandler(stream)
+    formatter = None
+    if not (hasattr(handler.stream, "isatty") and handler.stream.isatty()):
+        formatter = logging.Formatter(PLAIN_FORMAT, "%Y-%m-%d %H:%M:%S", style="{")
+    discord.utils.setup_logging(
+        level=level, root=True, handler=handler, **({"formatter": formatter} if formatter else {})
+    )
     redact(token)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(RedactSecrets())
+    handler.addFilter(RedactSecrets())
+    logging.getLogger("discord.client").addFilter(NO_VOICE)

@@ -95,19 +95,24 @@ def test_run_without_a_token_starts_the_offline_demo(tmp_path):
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         text=True,
     )
     try:
         line = process.stdout.readline()
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=30)
+        log = process.stderr.read()
     finally:
         process.kill()
     assert line.startswith(
         "Projectionist offline demo (no Discord token set): open http://127.0.0.1:"
     )
     assert code == 0, "SIGTERM shuts the demo down cleanly"
+    # Its log, not on a terminal: no colour codes, no warnings that mean nothing for this bot.
+    assert "Applied database migration" in log
+    assert "\x1b[" not in log
+    assert "WARNING" not in log, log
 
 
 def test_secrets_are_redacted_from_log_lines(caplog):

@@ -74,14 +74,53 @@ async def send_ephemeral(interaction: discord.Interaction, content: str) -> None
         await interaction.response.send_message(content, ephemeral=True)
 
 
-async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
-    """Tell the member what went wrong: their own mistake plainly, ours with an id to quote."""
+def refusal_message(error: BaseException) -> str | None:
+    """What to tell a member whose command was refused (a UserError raised by the command or by
+    one of its options), or None when the error is not a refusal."""
     if isinstance(error, app_commands.CommandInvokeError):
         error = error.original
     if isinstance(error, app_commands.TransformerError) and isinstance(error.__cause__, UserError):
         error = error.__cause__
-    if isinstance(error, UserError):
-        message = clip(error.message, MESSAGE_LIMIT)
+    return clip(error.message, MESSAGE_LIMIT) if isinstance(error, UserError) else None
+
+
+def answer_refusals(tree: app_commands.CommandTree) -> None:
+    """Refusals are ordinary private replies, answered where the command runs: only what is
+    unexpected reaches the tree's error handler (and is logged with an id)."""
+    for command in tree.walk_commands():
+        if isinstance(command, app_commands.Command):
+            command._invoke_with_namespace = _answering(command._invoke_with_namespace)
+    for kind in (discord.AppCommandType.message, discord.AppCommandType.user):
+        for menu in tree.get_commands(type=kind):
+            menu._invoke = _answering(menu._invoke)
+
+
+def _answering(invoke):
+    async def answered(interaction: discord.Interaction, *args):
+        try:
+            return await invoke(interaction, *args)
+        except app_commands.AppCommandError as error:
+            message = refusal_message(error)
+            if message is None:
+                raise
+            interaction.command_failed = True
+            name = interaction.command.qualified_name if interaction.command else "?"
+            log.info("member %s was refused /%s", interaction.user.id, name)
+            try:
+                await send_ephemeral(interaction, message)
+            except discord.HTTPException:
+                log.warning("Could not deliver a refusal to member %s", interaction.user.id)
+
+    return answered
+
+
+async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
+    """Tell the member what went wrong: their own mistake plainly, ours with an id to quote."""
+    refusal = refusal_message(error)
+    if isinstance(error, app_commands.CommandInvokeError):
+        error = error.original
+    if refusal is not None:
+        message = refusal
     elif isinstance(error, app_commands.CheckFailure) and str(error):
         message = str(error)
     elif isinstance(error, app_commands.TransformerError):
@@ -164,6 +203,7 @@ class Projectionist(commands.Bot):
         self.stats = Stats(self.db)
         for extension in EXTENSIONS + (("cogs.demo",) if self.config.demo else ()):
             await self.load_extension(extension)
+        answer_refusals(self.tree)
         await self.sync_commands(force=self.config.force_sync)
         self.scheduler.start(self.wait_until_ready)
         # What start-up built (modules, the essay catalog, the command tree) lives as long as the

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from bot.errors import UserError
-
 
 def refusal(env, result) -> str:
-    """The ephemeral message a member got for their mistake (and acknowledge the error: a
-    UserError, raised by the command or by an option's transformer)."""
-    assert any(
-        isinstance(e, UserError) or isinstance(getattr(e, "original", e.__cause__), UserError)
-        for e in env.errors
-    ), env.errors
+    """The private message a member got for their mistake: an ordinary reply, not an error."""
+    assert env.errors == [], env.errors
     message = result.response  # after a defer, the first followup edits the placeholder
     assert message is not None and message.ephemeral, "refusals are private"
     return message.content

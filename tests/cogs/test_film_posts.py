@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import discord
-import pytest
 
 from tests.cogs.test_films import advance_to, digests_in, prompts_in, start_week
 from tests.conftest import SERA
@@ -185,7 +184,6 @@ async def test_a_take_refused_for_good_says_so_and_keeps_the_rating(club):
     )
 
 
-@pytest.mark.simcord(check_errors=False)
 async def test_a_prompt_discord_keeps_failing_is_given_up_and_comes_back_next_time(club):
     env = club.env
     await advance_to(env, datetime(2026, 1, 5, 12, tzinfo=UTC))

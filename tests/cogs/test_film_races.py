@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import discord
-import pytest
 
 from tests.cogs.test_film_posts import kickoffs_in, takes_in
 from tests.cogs.test_films import prompts_in, start_week
 from tests.conftest import SERA
 from tests.helpers import at_once
-
-pytestmark = pytest.mark.simcord(check_errors=False)
 
 
 async def test_two_moderators_starting_at_once_make_one_week_and_one_thread(club):

@@ -33,6 +33,12 @@ POLL_CLOSE = "poll_close"
 POLL_RESULT = "poll_result"
 DELETE_POST = "delete_post"
 POLL_GRACE = 5  # seconds after a poll's end before its result is read
+# The settings a moderator changes, each with its own statement (no column name is ever built
+# from what a caller passes).
+SETTING_COLUMNS = {
+    name: f"UPDATE guild_settings SET {name} = ? WHERE guild_id = ?"
+    for name in ("channel_id", "timezone", "prompt_time", "prompt_days", "length_days", "threads")
+}
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,7 @@ class Settings:
     last_failure: str | None = None
     last_failure_at: int | None = None
     moderator_role_id: int | None = None
+    threads: int = 1
 
     @property
     def tz(self) -> ZoneInfo:
@@ -82,6 +89,11 @@ class Week:
     @property
     def running(self) -> bool:
         return self.ended_at is None
+
+    @property
+    def has_thread(self) -> bool:
+        """False for a week that runs in its channel (`/film settings threads:False`)."""
+        return self.thread_id != self.channel_id
 
 
 @dataclass(frozen=True)
@@ -215,18 +227,17 @@ class Films:
         return Settings(**dict(row)) if row else Settings(guild_id)
 
     async def update_settings(self, guild_id: int, **changes: object) -> Settings:
-        allowed = {"channel_id", "timezone", "prompt_time", "prompt_days", "length_days"}
         changes = {k: v for k, v in changes.items() if v is not None}
-        assert set(changes) <= allowed, changes
+        unknown = set(changes) - set(SETTING_COLUMNS)
+        if unknown:
+            raise ValueError(f"not a film week setting: {sorted(unknown)}")
         async with self.db.transaction() as conn:
             await conn.execute(
                 "INSERT INTO guild_settings (guild_id) VALUES (?) ON CONFLICT DO NOTHING",
                 (guild_id,),
             )
             for key, value in changes.items():
-                await conn.execute(
-                    f"UPDATE guild_settings SET {key} = ? WHERE guild_id = ?", (value, guild_id)
-                )
+                await conn.execute(SETTING_COLUMNS[key], (value, guild_id))
         return await self.settings(guild_id)
 
     # --- weeks ------------------------------------------------------------------------
@@ -276,9 +287,20 @@ class Films:
         try:
             async with self.jobs.transaction() as conn:
                 async with conn.execute(
-                    "INSERT INTO weeks (guild_id, title, year, essay_id, channel_id, started_by, "
-                    "started_at, ends_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                    (guild_id, title, year, essay_id, channel_id, started_by, started_at, ends_at),
+                    "INSERT INTO weeks (guild_id, title, year, essay_id, channel_id, thread_id, "
+                    "started_by, started_at, ends_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "RETURNING id",
+                    (
+                        guild_id,
+                        title,
+                        year,
+                        essay_id,
+                        channel_id,
+                        None if settings.threads else channel_id,
+                        started_by,
+                        started_at,
+                        ends_at,
+                    ),
                 ) as cursor:
                     week_id = (await cursor.fetchone())[0]
                 await self.scheduler.insert(conn, ends_at, END_EVENT, {"week_id": week_id})
@@ -311,7 +333,8 @@ class Films:
         transaction. The digest job ids, or None if the week had already ended."""
         async with self.jobs.transaction() as conn:
             async with conn.execute(
-                "SELECT guild_id, thread_id FROM weeks WHERE id = ? AND ended_at IS NULL",
+                "SELECT guild_id, thread_id, channel_id FROM weeks WHERE id = ? "
+                "AND ended_at IS NULL",
                 (week_id,),
             ) as cursor:
                 row = await cursor.fetchone()
@@ -328,7 +351,8 @@ class Films:
             for event in (END_EVENT, PROMPT_EVENT):
                 await self.scheduler.cancel_in(conn, event, week_id=week_id)
             jobs = []
-            for where in ("thread", "channel"):
+            in_channel = row["thread_id"] == row["channel_id"]  # a week without a thread
+            for where in ("channel",) if in_channel else ("thread", "channel"):
                 jobs.append(
                     await self.jobs.owe(
                         conn,

@@ -37,6 +37,7 @@ def kickoff_embed(
     settings: Settings,
     slots: list[int],
     ends_at: int,
+    in_thread: bool = True,
 ) -> discord.Embed:
     film = f"{week_title} ({year})" if year else week_title
     embed = discord.Embed(title=truncate(f"Film of the week: {film}", TITLE_LIMIT), colour=COLOUR)
@@ -58,7 +59,8 @@ def kickoff_embed(
     embed.add_field(
         name="How to take part",
         value=(
-            "Talk in the thread below, where the prompts appear.\n"
+            ("Talk in the thread below" if in_thread else "Talk here in the channel")
+            + ", where the prompts appear.\n"
             "`/film rate` gives your stars (1–5) and an optional take; ratings are revealed "
             "when the week ends.\n"
             "`/film nominate` puts a film forward for next time."
@@ -201,6 +203,10 @@ def settings_embed(settings: Settings) -> discord.Embed:
         name="Prompts", value=f"{settings.prompt_time}, {describe_days(settings.prompt_days)}"
     )
     embed.add_field(name="Week length", value=plural(settings.length_days, "day"))
+    embed.add_field(
+        name="Discussion",
+        value="A thread for each week" if settings.threads else "In the channel itself",
+    )
     embed.add_field(
         name="Moderators",
         value="Manage Server"

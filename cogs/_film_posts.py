@@ -200,11 +200,15 @@ class WeekPosts:
             slots = slots_between(
                 week.started_at, week.ends_at, settings.tz, settings.at, settings.prompt_days
             )
-            embed = kickoff_embed(week.title, week.year, essay, settings, slots, week.ends_at)
+            embed = kickoff_embed(
+                week.title, week.year, essay, settings, slots, week.ends_at, week.has_thread
+            )
             marked(embed, job, week.guild_id, week.channel_id)
             kickoff = await self.send(channel, job, where, has_marker(job), embed=embed)
-            await self.films.set_kickoff(week.id, kickoff.id, None)
+            await self.films.set_kickoff(week.id, kickoff.id, week.thread_id)
             await track_message(self.bot, kickoff, "week", week_id=week.id, essay_id=week.essay_id)
+        if not week.has_thread:  # the week runs in its channel
+            return {"message_id": kickoff.id, "thread_id": week.channel_id}
         thread = await self._thread_of(kickoff.id)
         if thread is None:
             try:

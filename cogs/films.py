@@ -133,6 +133,7 @@ class Films(commands.Cog):
         prompt_time="Local time of day for prompts, like 18:00",
         prompt_days="daily, or days like mon,wed,fri",
         length_days="How many days a week lasts",
+        threads="Open a thread for each week (on by default); off: the week runs in the channel",
         moderator_role="Members with this role may run moderator commands (Manage Server only)",
         remove_moderator_role="Leave moderator commands to Manage Server alone",
     )
@@ -145,6 +146,7 @@ class Films(commands.Cog):
         prompt_time: str | None = None,
         prompt_days: str | None = None,
         length_days: app_commands.Range[int, 1, 28] | None = None,
+        threads: bool | None = None,
         moderator_role: discord.Role | None = None,
         remove_moderator_role: bool = False,
     ) -> None:
@@ -165,6 +167,7 @@ class Films(commands.Cog):
             else None,
             "prompt_days": parse_days(prompt_days) if prompt_days else None,
             "length_days": length_days,
+            "threads": None if threads is None else int(threads),
         }
         if not role_change and not any(v is not None for v in changes.values()):
             settings = await self.films.settings(interaction.guild_id)

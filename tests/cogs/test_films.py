@@ -352,6 +352,7 @@ async def test_settings_show_defaults_and_refuse_unknown_zones(club):
         "Time zone": "UTC",
         "Prompts": "18:00, every day",
         "Week length": "7 days",
+        "Discussion": "A thread for each week",
         "Moderators": "Manage Server",
     }
     bad = await club.mia.slash(club.general, "film settings", timezone="America/NewYork")
@@ -453,3 +454,26 @@ async def test_a_vanished_thread_is_reported_with_what_to_do(club):
         len(pending) == 1
         and pending[0].due_at == int(datetime(2026, 1, 7, 18, tzinfo=UTC).timestamp()) + 86400
     )
+
+
+async def test_a_week_without_a_thread_runs_in_its_channel(club):
+    env = club.env
+    r = await club.mia.slash(club.general, "film settings", threads=False)
+    fields = {f.name: f.value for f in r.response.embeds[0].fields}
+    assert fields["Discussion"] == "In the channel itself"
+    await advance_to(env, datetime(2026, 1, 5, 12, tzinfo=UTC))
+    started = await club.mia.slash(club.general, "film start", title="Heat", essay=SERA)
+    assert started.response.content == (
+        f"Started **Heat** in {club.general.mention}; the discussion is in {club.general.mention}."
+    )
+    assert club.general.threads == []
+    kickoff = next(m for m in club.general.history() if m.embeds and m.embeds[0].fields)
+    how = {f.name: f.value for f in kickoff.embeds[0].fields}["How to take part"]
+    assert how.startswith("Talk here in the channel, where the prompts appear.")
+    await advance_to(env, datetime(2026, 1, 5, 19, tzinfo=UTC))
+    assert [m.embeds[0].title for m in prompts_in(club.general)] == ["Opening"]
+    await club.alice.slash(club.general, "film rate", stars=4, take="Pacino at full volume.")
+    take = club.general.history()[-1]
+    assert take.embeds[0].description == "Pacino at full volume."
+    await club.mia.slash(club.general, "film end")
+    assert len(digests_in(club.general)) == 1

@@ -1,4 +1,10 @@
-"""A bar chart as PNG bytes (Pillow), for `/stats essay`."""
+"""A bar chart as PNG bytes (Pillow), for `/stats essay`.
+
+Discord shows an embed's image at most about 400 px wide and 300 px high, so the chart is laid out
+for that size (drawn at twice the pixels, sharp on dense screens): a row per section, named by
+its number (the embed's text beside it names each section), a reactions bar and a quotes bar end
+to end, and both counts at the end of the row under a header that says which is which.
+"""
 
 from __future__ import annotations
 
@@ -13,46 +19,77 @@ QUOTE_BAR = (114, 137, 218)
 TEXT = (220, 221, 222)
 MUTED = (148, 155, 164)
 
+SCALE = 2  # pixels drawn per pixel shown
+WIDTH = 400  # as shown
+MAX_HEIGHT = 300
+TITLE_SIZE, TEXT_SIZE = 14, 12
+MAX_ROW, MIN_ROW = 26, 15
+
 
 def drawable(text: str) -> str:
     """The bundled font has no long dashes."""
     return text.replace("—", "-").replace("–", "-")
 
 
-@lru_cache(maxsize=2)
+@lru_cache(maxsize=4)
 def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.load_default(size=size)
+    return ImageFont.load_default(size=size * SCALE)
+
+
+def fit(draw: ImageDraw.ImageDraw, text: str, size: int, width: int) -> str:
+    """`text`, cut with an ellipsis to fit `width` (shown pixels)."""
+    if draw.textlength(text, font=font(size)) <= width * SCALE:
+        return text
+    while text and draw.textlength(text + "…", font=font(size)) > width * SCALE:
+        text = text[:-1]
+    return text.rstrip() + "…"
 
 
 def bar_chart(labels: list[str], reactions: list[int], quotes: list[int], title: str) -> bytes:
-    """One row per label: a reactions bar and a quotes bar stacked, the totals at the end."""
-    title_font, small = font(15), font(13)
-    row, top, left, width = 34, 52, 260, 900
-    height = top + row * len(labels) + 36
+    """One row per section (`labels` start with its number: "3. The Pact")."""
+    top, bottom, left, counts = 50, 10, 34, 74  # shown pixels
+    row = max(MIN_ROW, min(MAX_ROW, (MAX_HEIGHT - top - bottom) // max(1, len(labels))))
+    height = top + row * len(labels) + bottom
     # A five-colour palette image: a fraction of the bytes and encoding time of RGB.
-    image = Image.new("P", (width, height), 0)
+    image = Image.new("P", (WIDTH * SCALE, height * SCALE), 0)
     image.putpalette([*BACKGROUND, *BAR, *QUOTE_BAR, *TEXT, *MUTED])
     draw = ImageDraw.Draw(image)
-    draw.text((16, 14), drawable(title)[:90], fill=3, font=title_font)
+
+    def at(x: float, y: float) -> tuple[int, int]:
+        return round(x * SCALE), round(y * SCALE)
+
+    def box(x0: float, y0: float, x1: float, y1: float) -> tuple[int, int, int, int]:
+        return (*at(x0, y0), *at(x1, y1))
+
+    draw.text(
+        at(12, 8), fit(draw, drawable(title), TITLE_SIZE, WIDTH - 24), fill=3, font=font(TITLE_SIZE)
+    )
+    # The legend, which is also the header of the counts column.
+    legend_y = 30
+    draw.rectangle(box(12, legend_y + 2, 22, legend_y + 12), fill=1)
+    draw.text(at(26, legend_y), "reactions", fill=4, font=font(TEXT_SIZE))
+    draw.rectangle(box(92, legend_y + 2, 102, legend_y + 12), fill=2)
+    draw.text(at(106, legend_y), "quotes", fill=4, font=font(TEXT_SIZE))
+    draw.text(at(WIDTH - counts, legend_y), "reacts · quotes", fill=4, font=font(TEXT_SIZE - 2))
     most = max((r + q for r, q in zip(reactions, quotes, strict=True)), default=0) or 1
-    span = width - left - 90
+    span = WIDTH - left - counts - 10
     for i, (label, r, q) in enumerate(zip(labels, reactions, quotes, strict=True)):
         y = top + i * row
-        label = drawable(label)
-        text = label if len(label) <= 34 else label[:33] + "…"
-        draw.text((16, y + 8), text, fill=3, font=small)
-        r_len = round(span * r / most)
-        q_len = round(span * q / most)
-        if r_len:
-            draw.rectangle((left, y + 6, left + r_len, y + row - 8), fill=1)
-        if q_len:
-            draw.rectangle((left + r_len, y + 6, left + r_len + q_len, y + row - 8), fill=2)
-        draw.text((left + r_len + q_len + 8, y + 8), f"{r} · {q}", fill=4, font=small)
-    legend_y = height - 26
-    draw.rectangle((16, legend_y + 3, 28, legend_y + 15), fill=1)
-    draw.text((34, legend_y), "reactions", fill=4, font=small)
-    draw.rectangle((124, legend_y + 3, 136, legend_y + 15), fill=2)
-    draw.text((142, legend_y), "quotes", fill=4, font=small)
+        number = label.split(".", 1)[0]
+        draw.text(at(12, y + (row - TEXT_SIZE) / 2 - 1), f"{number}.", fill=3, font=font(TEXT_SIZE))
+        r_len, q_len = span * r / most, span * q / most
+        pad = max(3, row // 5)
+        if r:
+            draw.rectangle(box(left, y + pad, left + max(r_len, 1), y + row - pad), fill=1)
+        if q:
+            start = left + r_len
+            draw.rectangle(box(start, y + pad, start + max(q_len, 1), y + row - pad), fill=2)
+        draw.text(
+            at(WIDTH - counts, y + (row - TEXT_SIZE) / 2 - 1),
+            f"{r} · {q}",
+            fill=3,
+            font=font(TEXT_SIZE),
+        )
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()

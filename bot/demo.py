@@ -25,47 +25,58 @@ log = logging.getLogger(__name__)
 SEED_ESSAY_KEY = "sera-elisabeth-shue-in-leaving-las-vegas"
 
 
+WELCOME = (
+    "**Welcome to the Projectionist demo.** This is #film-of-the-week, where the week runs: the "
+    "kickoff, the prompts, members' takes, the poll for the next film and the digest all appear "
+    "here. Type a slash command below: `/essay read`, `/film rate`, `/film nominate`, "
+    "`/quote random`, `/stats essay`. `/demo advance hours:24` moves the simulated clock, so "
+    "prompts and the end of the week fire. Click a reaction to add yours; switch *viewing as* to "
+    "see what alice or bob sees. #general, where the essay was first read, is reached through "
+    "the same commands."
+)
+REACTIONS = ("🎬", "❤️", "🔥", "👍")
+
+
 async def seed(env, bot) -> dict:
-    """A film club with something to see at once."""
+    """A film club with something to see at once, all of it in the channel the page shows."""
     guild = env.create_guild("Film Club")
     general = guild.create_text_channel("general")
     weekly = guild.create_text_channel("film-of-the-week")
     mods = guild.create_role("Moderators", permissions=discord.Permissions(manage_guild=True))
-    visitor = guild.add_member(env.create_user("you"), roles=[mods])
+    visitor = guild.add_member(env.create_user("sam"), roles=[mods])
     alice = guild.add_member(env.create_user("alice"))
     bob = guild.add_member(env.create_user("bob"))
 
-    await visitor.slash(general, "film settings", channel=weekly, timezone="America/New_York")
+    await bot.get_channel(weekly.id).send(WELCOME)
+    await env.settle()
+    await visitor.slash(
+        general, "film settings", channel=weekly, timezone="America/New_York", threads=False
+    )
     await visitor.slash(
         general, "film start", title="Leaving Las Vegas", year=1995, essay=SEED_ESSAY_KEY
     )
-    thread = weekly.threads[0]
-    await visitor.slash(general, "film prompt add", text="Which scene of Sera's stayed with you?")
-    await visitor.slash(general, "film prompt now")
-    prompt = thread.history()[-1]
-    await alice.react(prompt, "🎬")
-    await bob.react(prompt, "❤️")
-    said = await alice.send(
-        thread, "Shue never asks for our pity. That's what makes it unbearable."
-    )
-    await bob.send(thread, "The therapist scenes feel like a documentary.")
-    await bob.context_menu(thread, "Save as quote", said)
-    await alice.slash(
-        general, "film rate", stars=5, take="Shue is devastating and never sentimental."
-    )
-    await bob.slash(general, "film rate", stars=4)
-    await alice.slash(general, "film nominate", title="Heat", year=1995)
-    await bob.slash(general, "film nominate", title="Thief", year=1981)
+    await visitor.slash(weekly, "film prompt add", text="Which scene of Sera's stayed with you?")
+    await visitor.slash(weekly, "film prompt now")
+    prompt = weekly.history()[-1]
+    said = await alice.send(weekly, "Shue never asks for our pity. That's what makes it unbearable.")
+    await bob.send(weekly, "The therapist scenes feel like a documentary.")
+    await bob.context_menu(weekly, "Save as quote", said)
+    await alice.slash(weekly, "film rate", stars=5, take="Shue is devastating and never sentimental.")
+    take = weekly.history()[-1]
+    await bob.slash(weekly, "film rate", stars=4)
+    await alice.slash(weekly, "film nominate", title="Heat", year=1995)
+    await bob.slash(weekly, "film nominate", title="Thief", year=1981)
     read = await visitor.slash(
-        general, "essay read", essay=SEED_ESSAY_KEY, section="the-pact-love-without-redemption"
+        weekly, "essay read", essay=SEED_ESSAY_KEY, section="the-pact-love-without-redemption"
     )
-    await alice.react(read.response.message, "🎬")
-    await bob.react(read.response.message, "🔥")
+    # A few reactions on what the visitor sees: the page lets a visitor add theirs to these.
+    for post in (prompt, take, read.response.message):
+        for member, emoji in zip((alice, bob, alice, bob), REACTIONS, strict=True):
+            await member.react(post, emoji)
     return {
         "guild": guild,
         "general": general,
         "weekly": weekly,
-        "thread": thread,
         "viewers": [visitor, alice, bob],
     }
 
@@ -96,12 +107,29 @@ async def demo_world(config: Config, database: Path | None = None) -> AsyncItera
         bot = create_bot(demo_config)
         bot.demo_requests = asyncio.Queue()
         env = simcord.Env(bot, check_errors=False)
+        env.backend.bot_user.name = "Projectionist"  # the simulated Discord calls it TestBot
         await env.start()
         try:
             yield env, bot, await seed(env, bot)
         finally:
             await env.shutdown()
             await bot.close()
+
+
+async def advance_after_the_action(env, seconds: float) -> None:
+    """Move the clock once the page's action that asked for it (`/demo advance`) is over: the
+    simulated Discord refuses to move time while a visitor's action is in flight."""
+    import simcord
+
+    for _ in range(200):
+        try:
+            await env.advance_time(seconds)
+            return
+        except simcord.SetupError as error:
+            if "overlaps" not in str(error):
+                raise
+            await asyncio.sleep(0.05)
+    log.warning("The clock could not be moved: the page kept acting")
 
 
 async def run_demo(
@@ -115,7 +143,7 @@ async def run_demo(
     async with (
         demo_world(config, database) as (env, bot, world),
         env.preview(
-            world["thread"], viewers=world["viewers"], layout="channel", port=port
+            world["weekly"], viewers=world["viewers"], layout="channel", port=port
         ) as preview,
     ):
         url = preview.url
@@ -133,7 +161,7 @@ async def run_demo(
                 request = asyncio.create_task(bot.demo_requests.get())
                 done, _ = await asyncio.wait({closed, request}, return_when=asyncio.FIRST_COMPLETED)
                 if request in done:
-                    await env.advance_time(request.result() * 3600)
+                    await advance_after_the_action(env, request.result() * 3600)
                 else:
                     request.cancel()
         finally:

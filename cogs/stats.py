@@ -34,7 +34,7 @@ class StatsCog(commands.Cog, name="Stats"):
             [f"{s.position}. {s.heading}" for s in sections],
             [s.reactions for s in sections],
             [s.quotes for s in sections],
-            f"{found.title} · reactions and quotes by section",
+            found.title,
         )
         embed = essay_stats_embed(found.title, sections, names, CHART_NAME)
         file = discord.File(

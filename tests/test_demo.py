@@ -18,15 +18,15 @@ async def test_the_demo_seeds_a_film_club_and_serves_its_page(tmp_path, capsys):
             seen["status"] = page.status
             seen["html"] = await page.text()
         seen["snapshot"] = await preview.snapshot()
-        visitor, thread = world["viewers"][0], world["thread"]
-        r = await visitor.slash(world["general"], "demo advance", hours=30)
+        visitor, weekly = world["viewers"][0], world["weekly"]
+        r = await visitor.slash(weekly, "demo advance", hours=30)
         seen["advance"] = r.response.content
 
         async def close_when_the_next_prompt_is_up():
             for _ in range(200):
                 if any(
                     "Prompt 2 ·" in str(m.embeds[0].author.name)
-                    for m in thread.history()
+                    for m in weekly.history()
                     if m.embeds
                 ):
                     seen["second_prompt"] = True
@@ -42,7 +42,10 @@ async def test_the_demo_seeds_a_film_club_and_serves_its_page(tmp_path, capsys):
     text = str(seen["snapshot"])
     assert "Prompt 1 · Leaving Las Vegas (1995)" in text
     assert "Which scene of Sera's stayed with you?" in text
-    assert "take on Leaving Las Vegas (1995)" in text
+    assert "alice's take on Leaving Las Vegas (1995)" in text
+    assert "Welcome to the Projectionist demo." in text
+    assert "Projectionist" in text and "TestBot" not in text
+    assert "you's" not in text and "'sam'" in text
     assert seen["advance"] == "Moving the clock forward 30 hours…"
     assert seen.get("second_prompt"), "advancing the clock fired the next scheduled prompt"
     assert capsys.readouterr().out == "", "the URL is handed to the caller, not printed or logged"

@@ -58,10 +58,14 @@ async def seed(env, bot) -> dict:
     await visitor.slash(weekly, "film prompt add", text="Which scene of Sera's stayed with you?")
     await visitor.slash(weekly, "film prompt now")
     prompt = weekly.history()[-1]
-    said = await alice.send(weekly, "Shue never asks for our pity. That's what makes it unbearable.")
+    said = await alice.send(
+        weekly, "Shue never asks for our pity. That's what makes it unbearable."
+    )
     await bob.send(weekly, "The therapist scenes feel like a documentary.")
     await bob.context_menu(weekly, "Save as quote", said)
-    await alice.slash(weekly, "film rate", stars=5, take="Shue is devastating and never sentimental.")
+    await alice.slash(
+        weekly, "film rate", stars=5, take="Shue is devastating and never sentimental."
+    )
     take = weekly.history()[-1]
     await bob.slash(weekly, "film rate", stars=4)
     await alice.slash(weekly, "film nominate", title="Heat", year=1995)

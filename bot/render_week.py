@@ -160,7 +160,12 @@ def digest_embed(
     footer = f"{plural(participants, 'member')} took part"
     embed.add_field(
         name="Taking part",
-        value=footer + (f" · [the thread]({thread_url})" if thread_url else ""),
+        value=footer
+        + (
+            f" · [the {'thread' if week.has_thread else 'discussion'}]({thread_url})"
+            if thread_url
+            else ""
+        ),
         inline=False,
     )
     return embed

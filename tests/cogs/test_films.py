@@ -477,3 +477,5 @@ async def test_a_week_without_a_thread_runs_in_its_channel(club):
     assert take.embeds[0].description == "Pacino at full volume."
     await club.mia.slash(club.general, "film end")
     assert len(digests_in(club.general)) == 1
+    fields = {f.name: f.value for f in digests_in(club.general)[0].embeds[0].fields}
+    assert "[the discussion](" in fields["Taking part"]

@@ -13,12 +13,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# setuptools prints notes about editable installs as warnings; they say nothing about this project.
 $(RUN_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[demo]'
+	PYTHONWARNINGS=ignore $(BIN)/pip install --quiet -e '.[demo]'
 	touch $@
 
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test,demo]'
+	PYTHONWARNINGS=ignore $(BIN)/pip install --quiet -e '.[test,demo]'
 	touch $@ $(RUN_STAMP)
 
 run: $(RUN_STAMP)

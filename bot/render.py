@@ -8,7 +8,6 @@ from bot.library import EssayInfo, Passage, SearchHit, SectionText
 from bot.text import clip, paginate, plural, truncate
 
 COLOUR = discord.Colour(0xC9A227)  # projector-lamp amber
-ERROR_COLOUR = discord.Colour(0xB03A2E)
 PAGE_LIMIT = 3800  # under the 4,096 description limit, leaving room for the 6,000 embed total
 LIST_PAGE_SIZE = 10
 TITLE_LIMIT = 256
@@ -134,7 +133,3 @@ def essay_preview_embed(
         )
     embed.set_footer(text="Publish to add it to this server's library, or Cancel.")
     return embed
-
-
-def error_embed(message: str) -> discord.Embed:
-    return discord.Embed(description=message, colour=ERROR_COLOUR)

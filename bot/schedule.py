@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 from bot.errors import UserError
 from bot.text import closest, fold, shown
@@ -35,11 +35,6 @@ def zone(name: str) -> ZoneInfo:
     exact = {fold(z): z for z in all_zones()}.get(fold(name))
     if exact:
         return ZoneInfo(exact)
-    try:
-        if name in all_zones():
-            return ZoneInfo(name)
-    except ZoneInfoNotFoundError:
-        pass
     suggestions = closest(name.replace(" ", "_"), list(all_zones()))
     hint = f" Did you mean {', '.join(f'`{s}`' for s in suggestions)}?" if suggestions else ""
     raise UserError(

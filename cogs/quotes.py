@@ -124,7 +124,11 @@ class QuotesCog(commands.Cog, name="Quotes"):
 
     def __init__(self, bot: Projectionist) -> None:
         self.bot = bot
-        self.save_menu = app_commands.ContextMenu(name="Save as quote", callback=self.save_as_quote)
+        self.save_menu = app_commands.ContextMenu(
+            name="Save as quote",
+            callback=self.save_as_quote,
+            extras={"description": "Save a member's message as a numbered quote"},
+        )
         self.save_menu.guild_only = True
 
     @property
@@ -325,11 +329,6 @@ class QuotesCog(commands.Cog, name="Quotes"):
             view=view,
             ephemeral=True,
         )
-
-    async def cog_app_command_error(
-        self, interaction: discord.Interaction, error: Exception
-    ) -> None:
-        del interaction, error  # the tree's handler answers; nothing extra here
 
 
 async def setup(bot: Projectionist) -> None:

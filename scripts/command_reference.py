@@ -33,9 +33,8 @@ async def reference() -> str:
                 if isinstance(command, app_commands.Command):
                     rows.append(f"| `{usage(command)}` | {command.description} |")
             for menu in bot.tree.get_commands(type=discord.AppCommandType.message):
-                rows.append(
-                    f"| `{menu.name}` (message menu) | Save a member's message as a numbered quote |"
-                )
+                # Discord gives menus no description: each keeps its own in `extras`.
+                rows.append(f"| `{menu.name}` (message menu) | {menu.extras['description']} |")
             return "\n".join(rows)
         finally:
             await bot.close()

@@ -191,19 +191,6 @@ async def test_buttons_keep_working_after_a_restart_without_resyncing(club, make
     assert clicked.response.embeds[0].footer.text == "Section 2 of 8"
 
 
-async def test_every_extension_loads_without_colliding_names(club):
-    names = [c.qualified_name for c in club.env.bot.tree.walk_commands()]
-    assert len(names) == len(set(names))
-    assert {
-        "essay list",
-        "essay read",
-        "essay excerpt",
-        "essay search",
-        "essay add",
-        "essay remove",
-    } <= set(names)
-
-
 async def test_sync_on_request_pushes_the_tree_even_when_unchanged(club, make_bot, config):
     import dataclasses
 

@@ -25,6 +25,51 @@ class DatabaseTooNew(RuntimeError):
     """The database was written by a newer Projectionist than this one."""
 
 
+class Conflict(Exception):
+    """A write broke a uniqueness rule: what the domain makes of it ("already running")."""
+
+
+class Tx:
+    """A write transaction as the domain sees it: statements and their rows, never the driver's
+    connection or cursors. A uniqueness violation is raised as Conflict."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        """Run one statement; how many rows it changed."""
+        try:
+            async with self._conn.execute(sql, params) as cursor:
+                return cursor.rowcount
+        except sqlite3.IntegrityError as error:
+            raise Conflict(str(error)) from error
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        try:
+            await self._conn.executemany(sql, rows)
+        except sqlite3.IntegrityError as error:
+            raise Conflict(str(error)) from error
+
+    async def fetchall(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
+    ) -> list[aiosqlite.Row]:
+        try:
+            async with self._conn.execute(sql, params) as cursor:
+                return list(await cursor.fetchall())
+        except sqlite3.IntegrityError as error:
+            raise Conflict(str(error)) from error
+
+    async def fetchone(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
+    ) -> aiosqlite.Row | None:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def fetchval(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+
 class DatabaseUnavailable(RuntimeError):
     """The database file cannot be opened or written; the message names it and what to do."""
 
@@ -161,12 +206,12 @@ class Database:
             await self._conn.close()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[Tx]:
         """`BEGIN IMMEDIATE` ... `COMMIT`, rolled back on any error, with the lock held throughout."""
         async with self._lock:
             await self._conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self._conn
+                yield Tx(self._conn)
             except BaseException:
                 await self._conn.rollback()
                 raise

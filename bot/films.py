@@ -4,13 +4,12 @@ Ids and values in, rows out; nothing here talks to Discord."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import time
 from zoneinfo import ZoneInfo
 
-from bot.db import Database
+from bot.db import Conflict, Database
 from bot.errors import UserError
 from bot.jobs import Jobs
 from bot.library import EssayInfo, Library
@@ -209,8 +208,8 @@ class Films:
         return self._moderator_roles.get(guild_id) if guild_id is not None else None
 
     async def set_moderator_role(self, guild_id: int, role_id: int | None) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute(
+        async with self.db.transaction() as tx:
+            await tx.execute(
                 "INSERT INTO guild_settings (guild_id, moderator_role_id) VALUES (?, ?) "
                 "ON CONFLICT (guild_id) DO UPDATE SET moderator_role_id = excluded.moderator_role_id",
                 (guild_id, role_id),
@@ -231,13 +230,13 @@ class Films:
         unknown = set(changes) - set(SETTING_COLUMNS)
         if unknown:
             raise ValueError(f"not a film week setting: {sorted(unknown)}")
-        async with self.db.transaction() as conn:
-            await conn.execute(
+        async with self.db.transaction() as tx:
+            await tx.execute(
                 "INSERT INTO guild_settings (guild_id) VALUES (?) ON CONFLICT DO NOTHING",
                 (guild_id,),
             )
             for key, value in changes.items():
-                await conn.execute(SETTING_COLUMNS[key], (value, guild_id))
+                await tx.execute(SETTING_COLUMNS[key], (value, guild_id))
         return await self.settings(guild_id)
 
     # --- weeks ------------------------------------------------------------------------
@@ -285,8 +284,8 @@ class Films:
         settings = await self.settings(guild_id)
         first = next_slot(started_at, settings.tz, settings.at, settings.prompt_days, ends_at)
         try:
-            async with self.jobs.transaction() as conn:
-                async with conn.execute(
+            async with self.jobs.transaction() as tx:
+                week_id = await tx.fetchval(
                     "INSERT INTO weeks (guild_id, title, year, essay_id, channel_id, thread_id, "
                     "started_by, started_at, ends_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                     "RETURNING id",
@@ -301,13 +300,12 @@ class Films:
                         started_at,
                         ends_at,
                     ),
-                ) as cursor:
-                    week_id = (await cursor.fetchone())[0]
-                await self.scheduler.insert(conn, ends_at, END_EVENT, {"week_id": week_id})
+                )
+                await self.scheduler.insert(tx, ends_at, END_EVENT, {"week_id": week_id})
                 if first is not None:
-                    await self.scheduler.insert(conn, first, PROMPT_EVENT, {"week_id": week_id})
-                job_id = await self.jobs.owe(conn, guild_id=guild_id, kind=KICKOFF, week_id=week_id)
-        except sqlite3.IntegrityError:
+                    await self.scheduler.insert(tx, first, PROMPT_EVENT, {"week_id": week_id})
+                job_id = await self.jobs.owe(tx, guild_id=guild_id, kind=KICKOFF, week_id=week_id)
+        except Conflict:
             raise UserError(already_running_message()) from None
         week = await self.week(week_id)
         assert week is not None
@@ -315,15 +313,15 @@ class Films:
 
     async def abandon_start(self, week_id: int) -> None:
         """Undo a start whose kickoff Discord refused for good: nothing of the week remains."""
-        async with self.jobs.transaction() as conn:
+        async with self.jobs.transaction() as tx:
             for event in (END_EVENT, PROMPT_EVENT):
-                await self.scheduler.cancel_in(conn, event, week_id=week_id)
-            await conn.execute("DELETE FROM jobs WHERE week_id = ?", (week_id,))
-            await conn.execute("DELETE FROM weeks WHERE id = ?", (week_id,))
+                await self.scheduler.cancel_in(tx, event, week_id=week_id)
+            await tx.execute("DELETE FROM jobs WHERE week_id = ?", (week_id,))
+            await tx.execute("DELETE FROM weeks WHERE id = ?", (week_id,))
 
     async def set_kickoff(self, week_id: int, message_id: int, thread_id: int | None) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute(
+        async with self.db.transaction() as tx:
+            await tx.execute(
                 "UPDATE weeks SET kickoff_message_id = ?, thread_id = ? WHERE id = ?",
                 (message_id, thread_id, week_id),
             )
@@ -331,31 +329,29 @@ class Films:
     async def end_week(self, week_id: int, now: int) -> list[int] | None:
         """End the week and owe its digest (in the thread, then the channel), in one
         transaction. The digest job ids, or None if the week had already ended."""
-        async with self.jobs.transaction() as conn:
-            async with conn.execute(
+        async with self.jobs.transaction() as tx:
+            row = await tx.fetchone(
                 "SELECT guild_id, thread_id, channel_id FROM weeks WHERE id = ? "
                 "AND ended_at IS NULL",
                 (week_id,),
-            ) as cursor:
-                row = await cursor.fetchone()
+            )
             if row is None:
                 return None
-            async with conn.execute(
+            count, average = await tx.fetchone(
                 "SELECT count(*), avg(stars) FROM ratings WHERE week_id = ?", (week_id,)
-            ) as cursor:
-                count, average = await cursor.fetchone()
-            await conn.execute(
+            )
+            await tx.execute(
                 "UPDATE weeks SET ended_at = ?, average_rating = ?, rating_count = ? WHERE id = ?",
                 (now, average, count, week_id),
             )
             for event in (END_EVENT, PROMPT_EVENT):
-                await self.scheduler.cancel_in(conn, event, week_id=week_id)
+                await self.scheduler.cancel_in(tx, event, week_id=week_id)
             jobs = []
             in_channel = row["thread_id"] == row["channel_id"]  # a week without a thread
             for where in ("channel",) if in_channel else ("thread", "channel"):
                 jobs.append(
                     await self.jobs.owe(
-                        conn,
+                        tx,
                         guild_id=row["guild_id"],
                         kind=DIGEST,
                         week_id=week_id,
@@ -366,8 +362,8 @@ class Films:
         return jobs
 
     async def set_digest(self, week_id: int, channel_id: int, message_id: int) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute(
+        async with self.db.transaction() as tx:
+            await tx.execute(
                 "UPDATE weeks SET digest_channel_id = ?, digest_message_id = ? WHERE id = ?",
                 (channel_id, message_id, week_id),
             )
@@ -396,8 +392,8 @@ class Films:
         )
 
     async def add_prompt(self, week_id: int, text: str, user_id: int, now: int) -> int:
-        async with self.db.transaction() as conn:
-            await conn.execute(
+        async with self.db.transaction() as tx:
+            await tx.execute(
                 "INSERT INTO prompts (week_id, kind, text, added_by, added_at) "
                 "VALUES (?, 'question', ?, ?, ?)",
                 (week_id, text, user_id, now),
@@ -432,29 +428,30 @@ class Films:
                 else "The prompt queue is empty."
             )
         prompt = queued[number - 1]
-        async with self.db.transaction() as conn:
-            await conn.execute("UPDATE prompts SET removed = 1 WHERE id = ?", (prompt.id,))
+        async with self.db.transaction() as tx:
+            await tx.execute("UPDATE prompts SET removed = 1 WHERE id = ?", (prompt.id,))
         return prompt
 
-    async def _plan(self, conn, week: Week) -> PlannedPrompt | None:
+    async def _plan(self, tx, week: Week) -> PlannedPrompt | None:
         """The next queued question; else, for a week with an essay, its next section not yet
         owed. Read on the writer's connection, inside the transaction that reserves it."""
-        async with conn.execute(
+        queued = await tx.fetchone(
             "SELECT id, text FROM prompts WHERE week_id = ? AND kind = 'question' "
             "AND number IS NULL AND removed = 0 ORDER BY id LIMIT 1",
             (week.id,),
-        ) as cursor:
-            queued = await cursor.fetchone()
+        )
         if queued is not None:
             return PlannedPrompt("question", queued["text"], prompt_id=queued["id"])
         essay = self.library.essays.get(week.essay_id) if week.essay_id else None
         if essay is None:
             return None
-        async with conn.execute(
-            "SELECT section_id FROM prompts WHERE week_id = ? AND section_id IS NOT NULL",
-            (week.id,),
-        ) as cursor:
-            taken = {row[0] for row in await cursor.fetchall()}
+        taken = {
+            row[0]
+            for row in await tx.fetchall(
+                "SELECT section_id FROM prompts WHERE week_id = ? AND section_id IS NOT NULL",
+                (week.id,),
+            )
+        }
         for section in essay.sections:
             if section.id not in taken:
                 return PlannedPrompt(
@@ -466,35 +463,30 @@ class Films:
         """Reserve the week's next prompt (its number, its question or section) and owe its post,
         in one transaction, so two at once never pick the same one. Returns (number, job id),
         or None when nothing is left."""
-        async with self.jobs.transaction() as conn:
-            async with conn.execute(
+        async with self.jobs.transaction() as tx:
+            row = await tx.fetchone(
                 "SELECT * FROM weeks WHERE id = ? AND ended_at IS NULL", (week_id,)
-            ) as cursor:
-                row = await cursor.fetchone()
+            )
             if row is None:
                 return None
             week = self._week(row)
-            planned = await self._plan(conn, week)
+            planned = await self._plan(tx, week)
             if planned is None:
                 return None
-            async with conn.execute(
+            number = await tx.fetchval(
                 "SELECT coalesce(max(number), 0) + 1 FROM prompts WHERE week_id = ?", (week.id,)
-            ) as cursor:
-                number = (await cursor.fetchone())[0]
+            )
             if planned.prompt_id is not None:
                 prompt_id = planned.prompt_id
-                await conn.execute(
-                    "UPDATE prompts SET number = ? WHERE id = ?", (number, prompt_id)
-                )
+                await tx.execute("UPDATE prompts SET number = ? WHERE id = ?", (number, prompt_id))
             else:
-                async with conn.execute(
+                prompt_id = await tx.fetchval(
                     "INSERT INTO prompts (week_id, kind, text, section_id, added_at, number) "
                     "VALUES (?, 'section', ?, ?, ?, ?) RETURNING id",
                     (week.id, planned.text, planned.section_id, now, number),
-                ) as cursor:
-                    prompt_id = (await cursor.fetchone())[0]
+                )
             job_id = await self.jobs.owe(
-                conn,
+                tx,
                 guild_id=week.guild_id,
                 kind=PROMPT,
                 week_id=week.id,
@@ -504,20 +496,20 @@ class Films:
         return number, job_id
 
     @staticmethod
-    async def release_prompt(conn, prompt_id: int) -> None:
+    async def release_prompt(tx, prompt_id: int) -> None:
         """A prompt that could not be posted goes back: a question to the queue, a section to
         the essay's turn; the next prompt time tries it again."""
-        await conn.execute(
+        await tx.execute(
             "DELETE FROM prompts WHERE id = ? AND kind = 'section' AND message_id IS NULL",
             (prompt_id,),
         )
-        await conn.execute(
+        await tx.execute(
             "UPDATE prompts SET number = NULL WHERE id = ? AND message_id IS NULL", (prompt_id,)
         )
 
     async def prompt_posted(self, prompt_id: int, message_id: int, now: int) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute(
+        async with self.db.transaction() as tx:
+            await tx.execute(
                 "UPDATE prompts SET posted_at = ?, message_id = ? WHERE id = ?",
                 (now, message_id, prompt_id),
             )
@@ -553,15 +545,14 @@ class Films:
         post, edit or remove), owe that, in one transaction. Returns the rating it replaced and
         the take's job id. Ratings at once from one member leave one take: the job is keyed by
         member and always posts the latest."""
-        async with self.jobs.transaction() as conn:
-            async with conn.execute(
+        async with self.jobs.transaction() as tx:
+            row = await tx.fetchone(
                 "SELECT r.user_id, r.stars, r.take, r.take_message_id, w.guild_id FROM ratings r "
                 "JOIN weeks w ON w.id = r.week_id WHERE r.week_id = ? AND r.user_id = ?",
                 (week_id, user_id),
-            ) as cursor:
-                row = await cursor.fetchone()
+            )
             previous = Rating(*row[:4]) if row else None
-            await conn.execute(
+            await tx.execute(
                 "INSERT INTO ratings (week_id, user_id, stars, take, rated_at) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (week_id, user_id) DO UPDATE SET stars = excluded.stars, "
                 "take = excluded.take, rated_at = excluded.rated_at",
@@ -570,12 +561,9 @@ class Films:
             job_id = None
             had_take = previous is not None and (previous.take or previous.take_message_id)
             if take or had_take:
-                async with conn.execute(
-                    "SELECT guild_id FROM weeks WHERE id = ?", (week_id,)
-                ) as cursor:
-                    guild_id = (await cursor.fetchone())[0]
+                guild_id = await tx.fetchval("SELECT guild_id FROM weeks WHERE id = ?", (week_id,))
                 job_id = await self.jobs.owe(
-                    conn,
+                    tx,
                     guild_id=guild_id,
                     kind=TAKE,
                     week_id=week_id,
@@ -585,8 +573,8 @@ class Films:
         return previous, job_id
 
     async def set_take_message(self, week_id: int, user_id: int, message_id: int | None) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute(
+        async with self.db.transaction() as tx:
+            await tx.execute(
                 "UPDATE ratings SET take_message_id = ? WHERE week_id = ? AND user_id = ?",
                 (message_id, week_id, user_id),
             )
@@ -631,50 +619,43 @@ class Films:
         The checks and the write are one transaction: two members nominating one film at once
         make one nomination, and a member's fourth at once is refused."""
         key = fold(title)
-        async with self.db.transaction() as conn:
-            async with conn.execute(
+        async with self.db.transaction() as tx:
+            mine = await tx.fetchval(
                 "SELECT count(*) FROM nominators n JOIN nominations m ON m.id = n.nomination_id "
                 "WHERE m.guild_id = ? AND m.poll_id IS NULL AND n.user_id = ?",
                 (guild_id, user_id),
-            ) as cursor:
-                mine = (await cursor.fetchone())[0]
-            async with conn.execute(
+            )
+            rows = await tx.fetchall(
                 "SELECT id, title, year FROM nominations WHERE guild_id = ? AND poll_id IS NULL "
                 "AND title_key = ? ORDER BY id",
                 (guild_id, key),
-            ) as cursor:
-                rows = await cursor.fetchall()
+            )
             same = [r for r in rows if year is None or r["year"] in (None, year)]
             existing = next((r for r in same if r["year"] == year), same[0] if same else None)
-            if existing is not None:
-                async with conn.execute(
-                    "SELECT 1 FROM nominators WHERE nomination_id = ? AND user_id = ?",
-                    (existing["id"], user_id),
-                ) as cursor:
-                    if await cursor.fetchone():
-                        line = existing["title"] + (
-                            f" ({existing['year']})" if existing["year"] else ""
-                        )
-                        raise UserError(f"You already nominated **{line}**.")
+            if existing is not None and await tx.fetchone(
+                "SELECT 1 FROM nominators WHERE nomination_id = ? AND user_id = ?",
+                (existing["id"], user_id),
+            ):
+                line = existing["title"] + (f" ({existing['year']})" if existing["year"] else "")
+                raise UserError(f"You already nominated **{line}**.")
             if mine >= MAX_NOMINATIONS_PER_MEMBER:
                 raise UserError(
                     f"You have nominated {MAX_NOMINATIONS_PER_MEMBER} films already this round; "
                     "the next poll starts a new one."
                 )
             if existing is None:
-                async with conn.execute(
+                nomination_id = await tx.fetchval(
                     "INSERT INTO nominations (guild_id, title, title_key, year, created_at) "
                     "VALUES (?, ?, ?, ?, ?) RETURNING id",
                     (guild_id, title, key, year, now),
-                ) as cursor:
-                    nomination_id = (await cursor.fetchone())[0]
+                )
             else:
                 nomination_id = existing["id"]
                 if existing["year"] is None and year is not None:
-                    await conn.execute(
+                    await tx.execute(
                         "UPDATE nominations SET year = ? WHERE id = ?", (year, nomination_id)
                     )
-            await conn.execute(
+            await tx.execute(
                 "INSERT INTO nominators (nomination_id, user_id, created_at) VALUES (?, ?, ?)",
                 (nomination_id, user_id, now),
             )
@@ -708,15 +689,14 @@ class Films:
     ) -> tuple[int, int]:
         """Close the round of nominations into a poll and owe its post, in one transaction; the
         answers' order is kept for reading the result. Returns (poll id, job id)."""
-        async with self.jobs.transaction() as conn:
+        async with self.jobs.transaction() as tx:
             marks = ", ".join("?" for _ in nominations)
-            async with conn.execute(
+            if await tx.fetchval(
                 f"SELECT count(*) FROM nominations WHERE id IN ({marks}) AND poll_id IS NULL",
                 [n.id for n in nominations],
-            ) as cursor:
-                if (await cursor.fetchone())[0] != len(nominations):
-                    raise UserError("A poll of these nominations was just started.")
-            async with conn.execute(
+            ) != len(nominations):
+                raise UserError("A poll of these nominations was just started.")
+            poll_id = await tx.fetchval(
                 "INSERT INTO polls (guild_id, channel_id, created_by, created_at, ends_at, hours, "
                 "answers) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
@@ -728,34 +708,31 @@ class Films:
                     hours,
                     json.dumps([n.id for n in nominations]),
                 ),
-            ) as cursor:
-                poll_id = (await cursor.fetchone())[0]
-            await conn.executemany(
+            )
+            await tx.executemany(
                 "UPDATE nominations SET poll_id = ? WHERE id = ?",
                 [(poll_id, n.id) for n in nominations],
             )
-            job_id = await self.jobs.owe(conn, guild_id=guild_id, kind=POLL, poll_id=poll_id)
+            job_id = await self.jobs.owe(tx, guild_id=guild_id, kind=POLL, poll_id=poll_id)
         return poll_id, job_id
 
     async def abandon_poll(self, poll_id: int) -> None:
         """Undo a poll Discord refused for good: its nominations are open again."""
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE nominations SET poll_id = NULL WHERE poll_id = ?", (poll_id,)
-            )
-            await conn.execute("DELETE FROM jobs WHERE poll_id = ?", (poll_id,))
-            await conn.execute("DELETE FROM polls WHERE id = ?", (poll_id,))
+        async with self.db.transaction() as tx:
+            await tx.execute("UPDATE nominations SET poll_id = NULL WHERE poll_id = ?", (poll_id,))
+            await tx.execute("DELETE FROM jobs WHERE poll_id = ?", (poll_id,))
+            await tx.execute("DELETE FROM polls WHERE id = ?", (poll_id,))
 
     async def poll_posted(self, poll: Poll, message_id: int, now: int) -> None:
         """The poll is up: when it ends (counted from now, as Discord does) its result is owed."""
         ends_at = now + poll.hours * 3600
-        async with self.jobs.transaction() as conn:
-            await conn.execute(
+        async with self.jobs.transaction() as tx:
+            await tx.execute(
                 "UPDATE polls SET message_id = ?, ends_at = ? WHERE id = ?",
                 (message_id, ends_at, poll.id),
             )
             await self.jobs.owe(
-                conn,
+                tx,
                 guild_id=poll.guild_id,
                 kind=POLL_CLOSE,
                 poll_id=poll.id,
@@ -786,23 +763,23 @@ class Films:
     ) -> bool:
         """Record how the poll ended and owe the announcement, in one transaction; False if it
         had already been finished."""
-        async with self.jobs.transaction() as conn:
-            cursor = await conn.execute(
-                "UPDATE polls SET ended_at = ?, outcome = ?, winner_title = ?, winner_year = ? "
-                "WHERE id = ? AND ended_at IS NULL",
-                (
-                    now,
-                    outcome,
-                    winner.title if winner else None,
-                    winner.year if winner else None,
-                    poll.id,
-                ),
-            )
-            finished = cursor.rowcount == 1
-            await cursor.close()
+        async with self.jobs.transaction() as tx:
+            finished = (
+                await tx.execute(
+                    "UPDATE polls SET ended_at = ?, outcome = ?, winner_title = ?, winner_year = ? "
+                    "WHERE id = ? AND ended_at IS NULL",
+                    (
+                        now,
+                        outcome,
+                        winner.title if winner else None,
+                        winner.year if winner else None,
+                        poll.id,
+                    ),
+                )
+            ) == 1
             if finished:
                 await self.jobs.owe(
-                    conn,
+                    tx,
                     guild_id=poll.guild_id,
                     kind=POLL_RESULT,
                     poll_id=poll.id,

@@ -20,9 +20,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
-from bot.db import Database
+from bot.db import Database, Tx
 from bot.timers import Scheduler, Timer
 
 log = logging.getLogger(__name__)
@@ -97,7 +95,7 @@ class Job:
 class Kind:
     run: Callable[[Job], Awaitable[dict[str, Any] | None]]
     # Called in the transaction that gives the job up (to release what it held).
-    given_up: Callable[[aiosqlite.Connection, Job], Awaitable[None]] | None = None
+    given_up: Callable[[Tx, Job], Awaitable[None]] | None = None
     max_age: int = DEFAULT_MAX_AGE
 
 
@@ -119,15 +117,15 @@ class Jobs:
         return int(self.clock())
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[Tx]:
         """A write transaction that may owe jobs; the dispatcher looks again once it commits."""
-        async with self.db.transaction() as conn:
-            yield conn
+        async with self.db.transaction() as tx:
+            yield tx
         self.scheduler.wake()
 
     async def owe(
         self,
-        conn: aiosqlite.Connection,
+        tx: Tx,
         *,
         guild_id: int,
         kind: str,
@@ -142,17 +140,16 @@ class Jobs:
         it is running now)."""
         now = self._now()
         due = now if due_at is None else int(due_at)
-        async with conn.execute(
+        job_id, revision = await tx.fetchone(
             "INSERT INTO jobs (guild_id, kind, week_id, poll_id, key, payload, created_at, due_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (key) WHERE done_at IS NULL AND given_up_at IS NULL DO UPDATE SET "
             "payload = excluded.payload, revision = revision + 1, "
             "due_at = min(due_at, excluded.due_at) RETURNING id, revision",
             (guild_id, kind, week_id, poll_id, key, json.dumps(payload or {}), now, due),
-        ) as cursor:
-            job_id, revision = await cursor.fetchone()
+        )
         if revision == 0 or due < now + 1:
-            await self.scheduler.insert(conn, due, JOB_EVENT, {"job_id": job_id})
+            await self.scheduler.insert(tx, due, JOB_EVENT, {"job_id": job_id})
         return job_id
 
     async def get(self, job_id: int) -> Job | None:
@@ -160,16 +157,13 @@ class Jobs:
         return Job.from_row(row) if row else None
 
     async def _claim(self, job_id: int) -> Job | None:
-        async with (
-            self.db.transaction() as conn,
-            conn.execute(
+        async with self.db.transaction() as tx:
+            row = await tx.fetchone(
                 "UPDATE jobs SET claimed_at = ?1, attempts = attempts + 1 WHERE id = ?2 "
                 "AND due_at <= ?1 AND claimed_at IS NULL AND done_at IS NULL "
                 "AND given_up_at IS NULL RETURNING *",
                 (self._now(), job_id),
-            ) as cursor,
-        ):
-            row = await cursor.fetchone()
+            )
         return Job.from_row(row) if row else None
 
     async def run(self, job_id: int) -> Job | None:
@@ -209,20 +203,20 @@ class Jobs:
         await self.run(int(timer.payload["job_id"]))
 
     async def _done(self, job: Job, result: dict[str, Any] | None) -> None:
-        async with self.transaction() as conn:
-            cursor = await conn.execute(
-                "UPDATE jobs SET done_at = ?, claimed_at = NULL, uncertain = 0, last_error = NULL, "
-                "result = ? WHERE id = ? AND revision = ?",
-                (self._now(), json.dumps(result) if result else None, job.id, job.revision),
-            )
-            finished = cursor.rowcount == 1
-            await cursor.close()
+        async with self.transaction() as tx:
+            finished = (
+                await tx.execute(
+                    "UPDATE jobs SET done_at = ?, claimed_at = NULL, uncertain = 0, last_error = NULL, "
+                    "result = ? WHERE id = ? AND revision = ?",
+                    (self._now(), json.dumps(result) if result else None, job.id, job.revision),
+                )
+            ) == 1
             if not finished:  # owed again while it ran: run it again with the newer payload
-                await conn.execute(
+                await tx.execute(
                     "UPDATE jobs SET claimed_at = NULL, attempts = 0, result = ? WHERE id = ?",
                     (json.dumps(result) if result else None, job.id),
                 )
-                await self.scheduler.insert(conn, self._now(), JOB_EVENT, {"job_id": job.id})
+                await self.scheduler.insert(tx, self._now(), JOB_EVENT, {"job_id": job.id})
 
     async def _retry(self, job: Job, kind: Kind, retry: Retry) -> None:
         now = self._now()
@@ -234,46 +228,43 @@ class Jobs:
             await self._give_up(job, f"gave up after {job.attempts} tries: {retry.reason}", kind)
             return
         log.warning("Job %s (%s) will be tried again: %s", job.id, job.kind, retry.reason)
-        async with self.transaction() as conn:
-            await conn.execute(
+        async with self.transaction() as tx:
+            await tx.execute(
                 "UPDATE jobs SET claimed_at = NULL, due_at = ?, last_error = ?, "
                 "uncertain = max(uncertain, ?) WHERE id = ?",
                 (due, retry.reason, int(retry.uncertain), job.id),
             )
-            await self.scheduler.insert(conn, due, JOB_EVENT, {"job_id": job.id})
+            await self.scheduler.insert(tx, due, JOB_EVENT, {"job_id": job.id})
 
     async def _give_up(self, job: Job, reason: str, kind: Kind | None) -> None:
         log.warning("Job %s (%s) given up: %s", job.id, job.kind, reason)
-        async with self.transaction() as conn:
-            await conn.execute(
+        async with self.transaction() as tx:
+            await tx.execute(
                 "UPDATE jobs SET given_up_at = ?, claimed_at = NULL, last_error = ? WHERE id = ?",
                 (self._now(), reason, job.id),
             )
             if kind is not None and kind.given_up is not None:
-                await kind.given_up(conn, job)
+                await kind.given_up(tx, job)
 
     async def recover(self) -> int:
         """At start: jobs claimed by a process that died are released, marked uncertain, and
         due now; every pending job gets a timer. Returns how many were interrupted."""
         now = self._now()
-        async with self.transaction() as conn:
-            cursor = await conn.execute(
+        async with self.transaction() as tx:
+            interrupted = await tx.execute(
                 "UPDATE jobs SET claimed_at = NULL, uncertain = 1, due_at = min(due_at, ?) "
                 "WHERE claimed_at IS NOT NULL AND done_at IS NULL AND given_up_at IS NULL",
                 (now,),
             )
-            interrupted = cursor.rowcount
-            await cursor.close()
-            async with conn.execute(
+            unarmed = await tx.fetchall(
                 "SELECT j.id, j.due_at FROM jobs j WHERE j.done_at IS NULL "
                 "AND j.given_up_at IS NULL AND NOT EXISTS (SELECT 1 FROM timers t "
                 "WHERE t.event = ? AND t.claimed_at IS NULL "
                 "AND json_extract(t.payload, '$.job_id') = j.id)",
                 (JOB_EVENT,),
-            ) as cursor:
-                unarmed = await cursor.fetchall()
+            )
             for job_id, due_at in unarmed:
-                await self.scheduler.insert(conn, due_at, JOB_EVENT, {"job_id": job_id})
+                await self.scheduler.insert(tx, due_at, JOB_EVENT, {"job_id": job_id})
         if interrupted:
             log.info(
                 "%d owed posts were interrupted; each looks for its post before retrying",

@@ -11,9 +11,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import aiosqlite
-
-from bot.db import Database
+from bot.db import Database, Tx
 from bot.errors import EssayFormatError, NotFound, UserError
 from bot.essays import Essay, file_stem, parse_essay
 from bot.text import (
@@ -171,7 +169,7 @@ def scan_directory(
 
 
 async def _upsert(
-    conn: aiosqlite.Connection,
+    tx: Tx,
     essay: Essay,
     *,
     key: str,
@@ -185,28 +183,28 @@ async def _upsert(
     """Insert or update one essay inside the caller's transaction. Sections are matched by slug,
     so a kept heading keeps its row id; sections gone from the text are hidden, not deleted."""
     values = (essay.title, essay.film, essay.year, essay.director, essay.author, digest, now)
-    async with conn.execute("SELECT id FROM essays WHERE key = ?", (key,)) as cursor:
-        row = await cursor.fetchone()
+    row = await tx.fetchone("SELECT id FROM essays WHERE key = ?", (key,))
     existing: dict[str, int] = {}
     if row is None:
-        async with conn.execute(
+        essay_id = await tx.fetchval(
             "INSERT INTO essays (title, film, year, director, author, content_hash, "
             "updated_at, key, guild_id, source, source_path, added_by, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (*values, key, guild_id, source, source_path, added_by, now),
-        ) as cursor:
-            essay_id = (await cursor.fetchone())[0]
+        )
     else:
         essay_id = row[0]
-        await conn.execute(
+        await tx.execute(
             "UPDATE essays SET title = ?, film = ?, year = ?, director = ?, author = ?, "
             "content_hash = ?, updated_at = ?, hidden = 0 WHERE id = ?",
             (*values, essay_id),
         )
-        async with conn.execute(
-            "SELECT slug, id FROM sections WHERE essay_id = ?", (essay_id,)
-        ) as cursor:
-            existing = {r[0]: r[1] for r in await cursor.fetchall()}
+        existing = {
+            r[0]: r[1]
+            for r in await tx.fetchall(
+                "SELECT slug, id FROM sections WHERE essay_id = ?", (essay_id,)
+            )
+        }
     updates, inserts = [], []
     for position, section in enumerate(essay.sections, 1):
         if section.slug in existing:
@@ -214,19 +212,19 @@ async def _upsert(
         else:
             inserts.append((essay_id, section.slug, position, section.heading, section.body))
     if updates:
-        await conn.executemany(
+        await tx.executemany(
             "UPDATE sections SET position = ?, heading = ?, body = ?, hidden = 0 WHERE id = ?",
             updates,
         )
     if inserts:
-        await conn.executemany(
+        await tx.executemany(
             "INSERT INTO sections (essay_id, slug, position, heading, body) VALUES (?, ?, ?, ?, ?)",
             inserts,
         )
     kept = {s.slug for s in essay.sections}
     gone = [(section_id,) for slug, section_id in existing.items() if slug not in kept]
     if gone:
-        await conn.executemany("UPDATE sections SET hidden = 1 WHERE id = ?", gone)
+        await tx.executemany("UPDATE sections SET hidden = 1 WHERE id = ?", gone)
     return essay_id
 
 
@@ -490,10 +488,10 @@ class Library:
         gone = [(row["id"], name) for name, row in known.items() if name in current]
         gone = [(essay_id, name) for essay_id, name in gone if name not in present]
         if pending or gone:
-            async with self.db.transaction() as conn:
+            async with self.db.transaction() as tx:
                 for name, essay, digest in pending:
                     await _upsert(
-                        conn,
+                        tx,
                         essay,
                         key=Path(name).stem,
                         guild_id=None,
@@ -504,7 +502,7 @@ class Library:
                         now=now,
                     )
                     (report.updated if name in known else report.added).append(name)
-                await conn.executemany(
+                await tx.executemany(
                     "UPDATE essays SET hidden = 1, updated_at = ? WHERE id = ?",
                     [(now, essay_id) for essay_id, _ in gone],
                 )
@@ -540,9 +538,9 @@ class Library:
                 "SELECT key FROM essays WHERE guild_id = ? AND title = ? COLLATE NOCASE",
                 (guild_id, essay.title),
             ) or await self._free_key(f"g{guild_id}-{file_stem(essay.title)}")
-        async with self.db.transaction() as conn:
+        async with self.db.transaction() as tx:
             essay_id = await _upsert(
-                conn,
+                tx,
                 essay,
                 key=key,
                 guild_id=guild_id,
@@ -564,13 +562,13 @@ class Library:
 
     async def hide(self, guild_id: int, essay: EssayInfo, *, user_id: int, now: int) -> None:
         """Remove an essay from a server's library; nothing tied to it is deleted."""
-        async with self.db.transaction() as conn:
+        async with self.db.transaction() as tx:
             if essay.guild_id == guild_id:
-                await conn.execute(
+                await tx.execute(
                     "UPDATE essays SET hidden = 1, updated_at = ? WHERE id = ?", (now, essay.id)
                 )
             else:
-                await conn.execute(
+                await tx.execute(
                     "INSERT OR IGNORE INTO guild_hidden_essays "
                     "(guild_id, essay_id, hidden_by, hidden_at) VALUES (?, ?, ?, ?)",
                     (guild_id, essay.id, user_id, now),

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import random
 import re
-import sqlite3
 from dataclasses import dataclass
 
-from bot.db import Database
+from bot.db import Conflict, Database
 from bot.errors import NotFound, UserError
 from bot.jobs import Jobs
 from bot.text import fts_query
@@ -80,12 +79,12 @@ class Quotes:
 
     async def toggle_optout(self, user_id: int, now: int) -> bool:
         """Flip whether others may quote `user_id`; returns True when now opted out."""
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute("DELETE FROM quote_optouts WHERE user_id = ?", (user_id,))
-            was_out = cursor.rowcount == 1
-            await cursor.close()
+        async with self.db.transaction() as tx:
+            was_out = (
+                await tx.execute("DELETE FROM quote_optouts WHERE user_id = ?", (user_id,))
+            ) == 1
             if not was_out:
-                await conn.execute(
+                await tx.execute(
                     "INSERT INTO quote_optouts (user_id, since) VALUES (?, ?)", (user_id, now)
                 )
         return not was_out
@@ -93,23 +92,23 @@ class Quotes:
     # --- saving -----------------------------------------------------------------------
 
     async def _insert(self, guild_id: int, values: dict) -> Quote:
-        async with self.db.transaction() as conn:
+        async with self.db.transaction() as tx:
             counter = f"quote_number:{guild_id}"
-            async with conn.execute("SELECT value FROM meta WHERE key = ?", (counter,)) as cursor:
-                row = await cursor.fetchone()
+            row = await tx.fetchone("SELECT value FROM meta WHERE key = ?", (counter,))
             number = int(row[0]) + 1 if row else 1
-            await conn.execute(
+            await tx.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (counter, str(number)),
             )
             columns = ["guild_id", "number", *values]
-            async with conn.execute(
-                f"INSERT INTO quotes ({', '.join(columns)}) "
-                f"VALUES ({', '.join('?' for _ in columns)}) RETURNING *",
-                (guild_id, number, *values.values()),
-            ) as cursor:
-                return self._quote(await cursor.fetchone())
+            return self._quote(
+                await tx.fetchone(
+                    f"INSERT INTO quotes ({', '.join(columns)}) "
+                    f"VALUES ({', '.join('?' for _ in columns)}) RETURNING *",
+                    (guild_id, number, *values.values()),
+                )
+            )
 
     async def save_message(
         self,
@@ -144,7 +143,7 @@ class Quotes:
         }
         try:
             return await self._insert(guild_id, values), True
-        except sqlite3.IntegrityError:  # saved by someone else a moment ago
+        except Conflict:  # saved by someone else a moment ago
             return await self._by_source(guild_id, message_id), False
 
     async def _by_source(self, guild_id: int, message_id: int) -> Quote | None:
@@ -272,8 +271,8 @@ class Quotes:
     # --- removing ---------------------------------------------------------------------
 
     async def remove(self, quote_id: int) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute("DELETE FROM quotes WHERE id = ?", (quote_id,))
+        async with self.db.transaction() as tx:
+            await tx.execute("DELETE FROM quotes WHERE id = ?", (quote_id,))
 
     async def forget_member(self, user_id: int, now: int) -> tuple[dict[str, int], list[int]]:
         """Delete every quote of and by a member, their reactions, ratings and takes,
@@ -289,41 +288,38 @@ class Quotes:
         }
         counts = {}
         removals = []
-        async with self.jobs.transaction() as conn:
-            async with conn.execute(
+        async with self.jobs.transaction() as tx:
+            takes = await tx.fetchall(
                 "SELECT w.guild_id, w.id, coalesce(w.thread_id, w.channel_id), r.take_message_id "
                 "FROM ratings r JOIN weeks w ON w.id = r.week_id "
                 "WHERE r.user_id = ? AND r.take_message_id IS NOT NULL",
                 (user_id,),
-            ) as cursor:
-                takes = await cursor.fetchall()
+            )
             for guild_id, week_id, channel_id, message_id in takes:
                 removals.append(
                     await self.jobs.owe(
-                        conn,
+                        tx,
                         guild_id=guild_id,
                         kind="delete_post",
                         week_id=week_id,
                         payload={"channel_id": channel_id, "message_id": message_id},
                     )
                 )
-            await conn.execute(
+            await tx.execute(
                 "DELETE FROM jobs WHERE kind = 'take' AND json_extract(payload, '$.user_id') = ?",
                 (user_id,),
             )
             for name, sql in statements.items():
-                cursor = await conn.execute(sql, (user_id,) * sql.count("?"))
-                counts[name] = cursor.rowcount
-                await cursor.close()
-            await conn.execute(
+                counts[name] = await tx.execute(sql, (user_id,) * sql.count("?"))
+            await tx.execute(
                 "DELETE FROM nominations WHERE poll_id IS NULL AND NOT EXISTS "
                 "(SELECT 1 FROM nominators n WHERE n.nomination_id = nominations.id)"
             )
             for table, column in ANONYMIZED:
-                await conn.execute(
+                await tx.execute(
                     f"UPDATE {table} SET {column} = NULL WHERE {column} = ?", (user_id,)
                 )
-            await conn.execute(
+            await tx.execute(
                 "INSERT INTO forgotten_members (user_id, forgotten_at) VALUES (?, ?) "
                 "ON CONFLICT (user_id) DO UPDATE SET forgotten_at = excluded.forgotten_at",
                 (user_id, now),

@@ -14,9 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
-from bot.db import Database
+from bot.db import Database, Tx
 
 log = logging.getLogger(__name__)
 
@@ -57,37 +55,34 @@ class Scheduler:
         """Look for the earliest timer again (one was added by a transaction that committed)."""
         self._rearm()
 
-    async def insert(
-        self, conn: aiosqlite.Connection, due_at: int, event: str, payload: dict[str, Any]
-    ) -> int:
+    async def insert(self, tx: Tx, due_at: int, event: str, payload: dict[str, Any]) -> int:
         """A timer written in the caller's transaction; call `wake()` once it has committed."""
-        async with conn.execute(
+        return await tx.fetchval(
             "INSERT INTO timers (due_at, event, payload, created_at) VALUES (?, ?, ?, ?) "
             "RETURNING id",
             (int(due_at), event, json.dumps(payload, sort_keys=True), int(self.clock())),
-        ) as cursor:
-            return (await cursor.fetchone())[0]
+        )
 
     async def create(self, due_at: int, event: str, payload: dict[str, Any]) -> int:
-        async with self.db.transaction() as conn:
-            timer_id = await self.insert(conn, due_at, event, payload)
+        async with self.db.transaction() as tx:
+            timer_id = await self.insert(tx, due_at, event, payload)
         self._rearm()  # the new timer may be sooner than the one being slept for
         return timer_id
 
     @staticmethod
-    async def cancel_in(conn: aiosqlite.Connection, event: str, **match: int) -> None:
+    async def cancel_in(tx: Tx, event: str, **match: int) -> None:
         """Drop unclaimed timers of `event` whose payload has all of `match`, in the caller's
         transaction."""
         where = "".join(f" AND json_extract(payload, '$.{key}') = ?" for key in match)
-        await conn.execute(
+        await tx.execute(
             "DELETE FROM timers WHERE event = ? AND claimed_at IS NULL" + where,
             (event, *match.values()),
         )
 
     async def cancel(self, event: str, **match: int) -> None:
         """Drop unclaimed timers of `event` whose payload has all of `match`."""
-        async with self.db.transaction() as conn:
-            await self.cancel_in(conn, event, **match)
+        async with self.db.transaction() as tx:
+            await self.cancel_in(tx, event, **match)
 
     async def pending(self, event: str, **match: Any) -> list[Timer]:
         rows = await self.db.fetchall(
@@ -108,13 +103,13 @@ class Scheduler:
         return Timer(row["id"], row["due_at"], row["event"], json.loads(row["payload"]))
 
     async def _claim(self, timer: Timer) -> bool:
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "UPDATE timers SET claimed_at = ? WHERE id = ? AND claimed_at IS NULL",
-                (int(self.clock()), timer.id),
-            )
-            claimed = cursor.rowcount == 1
-            await cursor.close()
+        async with self.db.transaction() as tx:
+            claimed = (
+                await tx.execute(
+                    "UPDATE timers SET claimed_at = ? WHERE id = ? AND claimed_at IS NULL",
+                    (int(self.clock()), timer.id),
+                )
+            ) == 1
         return claimed
 
     async def run_due(self) -> int:

@@ -286,8 +286,8 @@ class WeekPosts:
         )
         return {"message_id": message.id}
 
-    async def _release_prompt(self, conn, job: Job) -> None:
-        await Films.release_prompt(conn, job.payload["prompt_id"])
+    async def _release_prompt(self, tx, job: Job) -> None:
+        await Films.release_prompt(tx, job.payload["prompt_id"])
 
     # --- takes ------------------------------------------------------------------------
 
@@ -430,14 +430,14 @@ class WeekPosts:
         await self.films.poll_posted(poll, message.id, now_epoch())
         return {"message_id": message.id}
 
-    async def _reopen_poll(self, conn, job: Job) -> None:
+    async def _reopen_poll(self, tx, job: Job) -> None:
         """A poll that could not be posted gives its nominations back to the next one."""
-        await conn.execute(
+        await tx.execute(
             "UPDATE nominations SET poll_id = NULL WHERE poll_id = ? AND NOT EXISTS "
             "(SELECT 1 FROM polls WHERE id = ? AND message_id IS NOT NULL)",
             (job.poll_id, job.poll_id),
         )
-        await conn.execute(
+        await tx.execute(
             "UPDATE polls SET ended_at = ?, outcome = 'not posted' WHERE id = ? "
             "AND message_id IS NULL",
             (now_epoch(), job.poll_id),

@@ -11,9 +11,6 @@ import sqlite3
 import sys
 from pathlib import Path
 
-import aiohttp
-import discord
-
 from bot.config import Config, ConfigError
 from bot.db import DatabaseTooNew, DatabaseUnavailable
 from bot.errors import UserError
@@ -28,10 +25,6 @@ NO_TOKEN = (
 )
 
 
-# Discord out of reach: DNS, a refused or dropped connection, a timeout, a server error at login.
-UNREACHABLE = (aiohttp.ClientError, OSError, asyncio.TimeoutError, discord.DiscordServerError)
-
-
 def setup_logging(config: Config) -> None:
     from bot.logs import setup_logging as setup
 
@@ -39,7 +32,13 @@ def setup_logging(config: Config) -> None:
 
 
 async def run_bot(config: Config) -> int:
+    import aiohttp
+    import discord
+
     from bot import create_bot
+
+    # Discord out of reach: DNS, a refused or dropped connection, a timeout, a server error.
+    unreachable = (aiohttp.ClientError, OSError, asyncio.TimeoutError, discord.DiscordServerError)
 
     if not config.token:
         print(NO_TOKEN, file=sys.stderr)
@@ -56,7 +55,7 @@ async def run_bot(config: Config) -> int:
         except discord.LoginFailure:
             log.error("Discord refused the token: check DISCORD_TOKEN in .env")
             return 1
-        except UNREACHABLE as error:
+        except unreachable as error:
             log.error(
                 "Cannot reach Discord (%s): check this machine's network and try again.",
                 type(error).__name__,
@@ -86,7 +85,7 @@ def start_demo(config: Config, db: str | None, port: int | None) -> int:
         return 0
 
 
-def stop_on_signals(bot: discord.Client) -> None:
+def stop_on_signals(bot) -> None:
     """SIGTERM and Ctrl-C close the bot cleanly: pending writes flushed, the database closed."""
     loop = asyncio.get_running_loop()
     closing: set[asyncio.Task[None]] = set()

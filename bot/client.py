@@ -3,6 +3,7 @@ handler every command and component goes through."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import hashlib
 import json
@@ -19,10 +20,12 @@ from bot.config import Config
 from bot.db import Database
 from bot.errors import UserError
 from bot.films import Films
+from bot.interactions import send_ephemeral
 from bot.jobs import Jobs
 from bot.library import Library
 from bot.quotes import Quotes
-from bot.reactions import ReactionRecorder, Tracked
+from bot.reactions import ReactionRecorder
+from bot.services import Services
 from bot.stats import Stats
 from bot.text import clip, shown
 from bot.timers import Scheduler
@@ -59,19 +62,6 @@ MESSAGE_LIMIT = 2000  # characters in a message's content
 
 EXTENSIONS = ("cogs.essays", "cogs.films", "cogs.reactions", "cogs.quotes", "cogs.stats")
 TREE_HASH_KEY = "command_tree_hash"
-
-
-def now_epoch() -> int:
-    """The current time in UTC epoch seconds, from discord.py's clock (which tests can move)."""
-    return int(discord.utils.utcnow().timestamp())
-
-
-async def send_ephemeral(interaction: discord.Interaction, content: str) -> None:
-    """Reply privately, whether or not the interaction was already answered or deferred."""
-    if interaction.response.is_done():
-        await interaction.followup.send(content, ephemeral=True)
-    else:
-        await interaction.response.send_message(content, ephemeral=True)
 
 
 def refusal_message(error: BaseException) -> str | None:
@@ -157,7 +147,7 @@ class ProjectionistTree(app_commands.CommandTree):
 
 
 class Projectionist(commands.Bot):
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, push_commands: bool = True) -> None:
         intents = discord.Intents.default()
         intents.message_content = False
         super().__init__(
@@ -168,43 +158,67 @@ class Projectionist(commands.Bot):
             help_command=None,
         )
         self.config = config
-        self.db: Database | None = None
-        self.library: Library | None = None
-        self.films: Films | None = None
-        self.recorder: ReactionRecorder | None = None
-        self.quotes: Quotes | None = None
-        self.stats: Stats | None = None
-        self.scheduler: Scheduler | None = None
-        self.jobs: Jobs | None = None
-        self.demo_requests = None  # the offline demo's clock requests
+        self.push_commands = push_commands
+        # The offline demo's requests to move its simulated clock (see cogs/demo.py).
+        self.demo_requests: asyncio.Queue[int] = asyncio.Queue()
+        self._services: Services | None = None
+
+    @property
+    def services(self) -> Services:
+        """Every service, from `setup_hook` on (cogs load after it is built)."""
+        if self._services is None:
+            raise RuntimeError("the bot's services are built by setup_hook")
+        return self._services
+
+    @property
+    def has_services(self) -> bool:
+        """True from `setup_hook` until `close` has closed the database."""
+        return self._services is not None
+
+    # The services cogs use most, by name.
+    @property
+    def db(self) -> Database:
+        return self.services.db
+
+    @property
+    def library(self) -> Library:
+        return self.services.library
+
+    @property
+    def films(self) -> Films:
+        return self.services.films
+
+    @property
+    def jobs(self) -> Jobs:
+        return self.services.jobs
+
+    @property
+    def scheduler(self) -> Scheduler:
+        return self.services.scheduler
+
+    @property
+    def recorder(self) -> ReactionRecorder:
+        return self.services.recorder
+
+    @property
+    def quotes(self) -> Quotes:
+        return self.services.quotes
+
+    @property
+    def stats(self) -> Stats:
+        return self.services.stats
 
     async def setup_hook(self) -> None:
         started = time.perf_counter()
         sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
-        self.db = await Database.open(self.config.database_path)
-        self.library = Library(self.db)
-        report = await self.library.sync_directory(self.config.essays_dir, now_epoch())
-        log.info(
-            "Essays: %d added, %d updated, %d unchanged, %d hidden, %d with problems",
-            len(report.added),
-            len(report.updated),
-            report.unchanged,
-            len(report.hidden),
-            len(report.errors),
+        self._services = await Services.start(
+            self.config, clock=lambda: discord.utils.utcnow().timestamp()
         )
-        clock = lambda: discord.utils.utcnow().timestamp()  # noqa: E731
-        self.scheduler = Scheduler(self.db, clock=clock)
-        self.jobs = Jobs(self.db, self.scheduler, clock=clock)
-        self.films = Films(self.db, self.library, self.jobs)
-        await self.films.load()
-        self.recorder = ReactionRecorder(self.db, clock=clock)
-        await self.recorder.load()
-        self.quotes = Quotes(self.db, self.jobs)
-        self.stats = Stats(self.db)
         for extension in EXTENSIONS + (("cogs.demo",) if self.config.demo else ()):
             await self.load_extension(extension)
         answer_refusals(self.tree)
-        await self.sync_commands(force=self.config.force_sync)
+        if self.push_commands:
+            await self.sync_commands(force=self.config.force_sync)
         self.scheduler.start(self.wait_until_ready)
         # What start-up built (modules, the essay catalog, the command tree) lives as long as the
         # process. Frozen, it is left out of the collector's full passes, which under a burst of
@@ -227,7 +241,6 @@ class Projectionist(commands.Bot):
     async def sync_commands(self, *, force: bool = False) -> bool:
         """Push the command tree to Discord when it changed since the last push (Discord limits
         how often commands may be created), or always when `force` is set."""
-        assert self.db is not None
         fingerprint = self.tree_fingerprint()
         if not force and await self.db.get_meta(TREE_HASH_KEY) == fingerprint:
             log.info("Command tree unchanged; not syncing")
@@ -247,48 +260,23 @@ class Projectionist(commands.Bot):
 
     async def close(self) -> None:
         try:
-            if self.scheduler is not None:
-                await self.scheduler.stop()
+            if self._services is not None:
+                await self._services.scheduler.stop()
             await super().close()
-            if self.recorder is not None:
-                await self.recorder.close()
         finally:
-            if self.db is not None:
-                await self.db.close()
-                self.db = None
+            if self._services is not None:
+                services, self._services = self._services, None
+                await services.close()
             gc.unfreeze()  # what start-up froze may now be collected with the rest
 
 
 async def build_offline(config: Config) -> Projectionist:
     """A bot set up as at start-up (database, essays, cogs) without connecting or pushing
     commands, for tools that read its command tree or drive its layers directly."""
-    bot = create_bot(config)
-
-    async def no_push(*args: object, **kwargs: object) -> list:
-        return []
-
-    bot.tree.sync = no_push  # type: ignore[method-assign]
+    bot = Projectionist(config, push_commands=False)
     await bot._async_setup_hook()
     await bot.setup_hook()
     return bot
-
-
-async def track(
-    interaction: discord.Interaction, message_id: int | None, kind: str, **refs: int | None
-) -> None:
-    """Remember what a public reply shows, so reactions on it mean something."""
-    if message_id is not None:
-        item = Tracked(message_id, interaction.guild_id, interaction.channel_id or 0, kind, **refs)
-        await interaction.client.recorder.track(item, now_epoch())  # type: ignore[attr-defined]
-
-
-async def track_message(
-    bot: Projectionist, message: discord.Message, kind: str, **refs: int | None
-) -> None:
-    """Remember what a message the bot posted shows."""
-    guild_id = message.guild.id if message.guild else None
-    item = Tracked(message.id, guild_id, message.channel.id, kind, **refs)
-    await bot.recorder.track(item, now_epoch())
 
 
 def create_bot(config: Config | None = None) -> Projectionist:

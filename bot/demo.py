@@ -109,7 +109,6 @@ async def demo_world(config: Config, database: Path | None = None) -> AsyncItera
         db_path = database or Path(tmp) / "demo.db"
         demo_config = dataclasses.replace(config, token=None, database_path=db_path, demo=True)
         bot = create_bot(demo_config)
-        bot.demo_requests = asyncio.Queue()
         env = simcord.Env(bot, check_errors=False)
         env.backend.bot_user.name = "Projectionist"  # the simulated Discord calls it TestBot
         await env.start()

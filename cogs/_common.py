@@ -14,6 +14,7 @@ from discord import app_commands
 
 from bot.client import report_error
 from bot.errors import UserError
+from bot.interactions import Interaction, services
 from bot.text import clean, truncate
 
 
@@ -109,22 +110,18 @@ async def deliver(
     return None if ephemeral else callback.message_id
 
 
-async def essay_choices(
-    interaction: discord.Interaction, current: str
-) -> list[app_commands.Choice[str]]:
+async def essay_choices(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
     """Autocomplete for an `essay` option, from the in-memory catalog."""
-    library = interaction.client.library  # type: ignore[attr-defined]
+    library = services(interaction).library
     return [
         app_commands.Choice(name=truncate(f"{e.title} — {e.film_line}", 100), value=e.key[:100])
         for e in library.match_essays(interaction.guild_id, current)
     ]
 
 
-async def section_choices(
-    interaction: discord.Interaction, current: str
-) -> list[app_commands.Choice[str]]:
+async def section_choices(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
     """Autocomplete for a `section` option, within the essay typed beside it."""
-    library = interaction.client.library  # type: ignore[attr-defined]
+    library = services(interaction).library
     typed = getattr(interaction.namespace, "essay", None)
     if not typed:
         return []

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import discord
 
-from bot.client import now_epoch, track
 from bot.errors import UserError
+from bot.interactions import Interaction, now_epoch, services, track
 from bot.library import EssayInfo, Library, SearchHit
 from bot.render import (
     contents_embed,
@@ -29,14 +28,11 @@ from cogs._common import (
     require_moderator,
 )
 
-if TYPE_CHECKING:
-    from cogs.essays import Essays
-
 SELECT_CHUNK = 25
 
 
-def library_of(interaction: discord.Interaction) -> Library:
-    return interaction.client.library  # type: ignore[attr-defined]
+def library_of(interaction: Interaction) -> Library:
+    return services(interaction).library
 
 
 def chosen_value(interaction: discord.Interaction) -> str:
@@ -336,7 +332,11 @@ class UploadButton(
         return cls(match["token"], match["action"])
 
     async def run(self, interaction: discord.Interaction) -> None:
-        cog: Essays = interaction.client.get_cog("Essays")  # type: ignore[assignment]
+        from cogs.essays import Essays  # the cog imports this module
+
+        cog = interaction.client.get_cog("Essays")
+        if not isinstance(cog, Essays):
+            raise UserError("Uploading essays is not available right now; try again later.")
         pending = cog.pending_uploads.get(self.token)
         if pending is None:
             await interaction.response.edit_message(

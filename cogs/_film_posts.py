@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import discord
 
-from bot.client import Projectionist, now_epoch, track_message
+from bot.client import Projectionist
 from bot.films import (
     DELETE_POST,
     DIGEST,
@@ -32,6 +32,7 @@ from bot.films import (
     Week,
     summarize_ratings,
 )
+from bot.interactions import now_epoch, track_message
 from bot.jobs import GiveUp, Job, Kind, Retry
 from bot.library import pick_passage
 from bot.render_week import (
@@ -153,7 +154,9 @@ class WeekPosts:
                 channel = await self.bot.fetch_channel(channel_id)
             except DISCORD_FAILURES as error:
                 raise failure(error, where) from error
-        return channel  # type: ignore[return-value]
+        if not isinstance(channel, discord.abc.Messageable):
+            raise GiveUp(f"{where} is not a channel I can post in.")
+        return channel
 
     async def find_own(
         self, channel: discord.abc.Messageable, job: Job, matches: Callable[[discord.Message], bool]

@@ -11,9 +11,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import Projectionist, track
+from bot.client import Projectionist
 from bot.errors import UserError
 from bot.essays import Essay, parse_essay, plain_to_markdown
+from bot.interactions import track
 from bot.library import MAX_ESSAY_BYTES, Library, content_hash, decode_essay_bytes
 from bot.render import (
     contents_embed,

@@ -9,10 +9,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import Projectionist, now_epoch
+from bot.client import Projectionist
 from bot.errors import UserError
 from bot.films import DIGEST, POLL_ANSWERS, already_running_message
 from bot.films import Films as FilmService
+from bot.interactions import now_epoch
 from bot.jobs import GiveUp, Job, Retry
 from bot.render_week import (
     history_embed,

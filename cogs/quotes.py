@@ -8,8 +8,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import Projectionist, now_epoch, track
+from bot.client import Projectionist
 from bot.errors import UserError
+from bot.interactions import Interaction, now_epoch, services, track
 from bot.quotes import PAGE_SIZE, Quote, Quotes, comparable
 from bot.render_quotes import quote_embed, quote_lines, quote_list_embed
 from bot.text import clean, plural, truncate
@@ -28,8 +29,8 @@ from cogs._common import (
 )
 
 
-def quotes_of(interaction: discord.Interaction) -> Quotes:
-    return interaction.client.quotes  # type: ignore[attr-defined]
+def quotes_of(interaction: Interaction) -> Quotes:
+    return services(interaction).quotes
 
 
 async def show_quote(
@@ -46,10 +47,10 @@ async def show_quote(
     )
 
 
-def essay_source(interaction: discord.Interaction, quote: Quote) -> str | None:
+def essay_source(interaction: Interaction, quote: Quote) -> str | None:
     if not quote.essay_id:
         return None
-    essay = interaction.client.library.essays.get(quote.essay_id)  # type: ignore[attr-defined]
+    essay = services(interaction).library.essays.get(quote.essay_id)
     if essay is None:
         return None
     index = essay.section_index(quote.section_id) if quote.section_id else None
@@ -81,8 +82,8 @@ async def remove_quote(interaction: discord.Interaction, quote_id: int) -> str:
     return "Removed."
 
 
-async def forget_member(interaction: discord.Interaction, member_id: int) -> str:
-    bot: Projectionist = interaction.client  # type: ignore[assignment]
+async def forget_member(interaction: Interaction, member_id: int) -> str:
+    bot = interaction.client
     await bot.recorder.flush()
     counts, removals = await quotes_of(interaction).forget_member(member_id, now_epoch())
     removed = [await bot.jobs.run(job_id) for job_id in removals]

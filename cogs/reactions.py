@@ -9,7 +9,8 @@ import logging
 import discord
 from discord.ext import commands
 
-from bot.client import Projectionist, now_epoch
+from bot.client import Projectionist
+from bot.interactions import now_epoch
 from bot.reactions import emoji_key
 
 log = logging.getLogger(__name__)

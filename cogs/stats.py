@@ -9,7 +9,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.chart import bar_chart
-from bot.client import Projectionist, now_epoch
+from bot.client import Projectionist
+from bot.interactions import now_epoch
 from bot.render_quotes import essay_stats_embed, member_stats_embed, server_stats_embed
 from cogs._common import essay_choices
 

@@ -319,3 +319,26 @@ def test_essays_check_on_a_missing_folder_fails(tmp_path):
     result = cli("essays", "check", cwd=tmp_path, env_extra={"ESSAYS_DIR": str(tmp_path / "no")})
     assert result.returncode == 1
     assert f"No essays folder at {tmp_path / 'no'}" in result.stderr
+
+
+def test_essays_check_and_db_check_load_neither_discord_nor_the_services(tmp_path):
+    script = (
+        "import sys\n"
+        "from bot.__main__ import main\n"
+        "main(sys.argv[1:])\n"
+        "heavy = ('discord', 'bot.client', 'bot.films', 'bot.quotes', 'bot.reactions')\n"
+        "print('loaded:', sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+    env.update(PYTHONPATH=str(ROOT), DATABASE_PATH=str(tmp_path / "x.db"))
+    sqlite3.connect(tmp_path / "x.db").close()
+    for args in (["essays", "check"], ["db", "check"]):
+        result = subprocess.run(
+            [sys.executable, "-c", script, *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.stdout.splitlines()[-1] == "loaded: []", (args, result.stdout, result.stderr)

@@ -223,10 +223,10 @@ async def test_sigterm_during_a_burst_commits_every_event_received(club):
     stop_on_signals(bot)
     os.kill(os.getpid(), signal.SIGTERM)
     for _ in range(200):
-        if bot.db is None:
+        if not bot.has_services:
             break
         await asyncio.sleep(0.01)
-    assert bot.db is None, "the bot closed"
+    assert not bot.has_services, "the bot closed, its database too"
     import sqlite3
 
     conn = sqlite3.connect(bot.config.database_path)

@@ -1,0 +1,52 @@
+"""Helpers every cog uses with an interaction: the clock, replying privately, and remembering
+what a post shows (so reactions on it mean something)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.reactions import Tracked
+
+if TYPE_CHECKING:
+    from bot.client import Projectionist
+    from bot.services import Services
+
+# An interaction with this bot: `interaction.client` is a Projectionist.
+Interaction = discord.Interaction["Projectionist"]
+
+
+def now_epoch() -> int:
+    """The current time in UTC epoch seconds, from discord.py's clock (which tests can move)."""
+    return int(discord.utils.utcnow().timestamp())
+
+
+def services(interaction: Interaction) -> Services:
+    return interaction.client.services
+
+
+async def send_ephemeral(interaction: discord.Interaction, content: str) -> None:
+    """Reply privately, whether or not the interaction was already answered or deferred."""
+    if interaction.response.is_done():
+        await interaction.followup.send(content, ephemeral=True)
+    else:
+        await interaction.response.send_message(content, ephemeral=True)
+
+
+async def track(
+    interaction: Interaction, message_id: int | None, kind: str, **refs: int | None
+) -> None:
+    """Remember what a public reply shows."""
+    if message_id is not None:
+        item = Tracked(message_id, interaction.guild_id, interaction.channel_id or 0, kind, **refs)
+        await services(interaction).recorder.track(item, now_epoch())
+
+
+async def track_message(
+    bot: Projectionist, message: discord.Message, kind: str, **refs: int | None
+) -> None:
+    """Remember what a message the bot posted shows."""
+    guild_id = message.guild.id if message.guild else None
+    item = Tracked(message.id, guild_id, message.channel.id, kind, **refs)
+    await bot.recorder.track(item, now_epoch())

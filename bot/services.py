@@ -1,0 +1,76 @@
+"""Every service of the bot, built once at start-up from the configuration, in dependency
+order, and closed in reverse. Cogs, the CLI, the demo and the tests reach features through it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.config import Config
+from bot.db import Database
+from bot.films import Films
+from bot.jobs import Jobs
+from bot.library import Library
+from bot.quotes import Quotes
+from bot.reactions import ReactionRecorder
+from bot.stats import Stats
+from bot.timers import Scheduler
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Services:
+    db: Database
+    library: Library
+    scheduler: Scheduler
+    jobs: Jobs
+    films: Films
+    recorder: ReactionRecorder
+    quotes: Quotes
+    stats: Stats
+
+    @classmethod
+    async def start(cls, config: Config, clock: Callable[[], float]) -> Services:
+        """Open the database (migrations applied), sync the essays folder, load what the
+        services keep in memory."""
+        db = await Database.open(config.database_path)
+        try:
+            library = Library(db)
+            report = await library.sync_directory(config.essays_dir, int(clock()))
+            log.info(
+                "Essays: %d added, %d updated, %d unchanged, %d hidden, %d with problems",
+                len(report.added),
+                len(report.updated),
+                report.unchanged,
+                len(report.hidden),
+                len(report.errors),
+            )
+            scheduler = Scheduler(db, clock=clock)
+            jobs = Jobs(db, scheduler, clock=clock)
+            films = Films(db, library, jobs)
+            await films.load()
+            recorder = ReactionRecorder(db, clock=clock)
+            await recorder.load()
+        except BaseException:
+            await db.close()
+            raise
+        return cls(
+            db=db,
+            library=library,
+            scheduler=scheduler,
+            jobs=jobs,
+            films=films,
+            recorder=recorder,
+            quotes=Quotes(db, jobs),
+            stats=Stats(db),
+        )
+
+    async def close(self) -> None:
+        """Stop the timers, commit what the recorder holds, close the database."""
+        try:
+            await self.scheduler.stop()
+            await self.recorder.close()
+        finally:
+            await self.db.close()

@@ -207,7 +207,9 @@ def database_command(args: argparse.Namespace, config: Config) -> int:
     try:
         if args.command == "export":
             data = ops.export_json(
-                ops.export(config.database_path, guild_id=args.guild, member_id=args.member)
+                asyncio.run(
+                    ops.export(config.database_path, guild_id=args.guild, member_id=args.member)
+                )
             )
             if args.out:
                 Path(args.out).write_text(data, encoding="utf-8")

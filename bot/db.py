@@ -166,8 +166,9 @@ class Database:
     never waits for a write batch, so a burst of writes does not stall members' commands."""
 
     def __init__(
-        self, conn: aiosqlite.Connection, reader: aiosqlite.Connection, path: Path
+        self, conn: aiosqlite.Connection | None, reader: aiosqlite.Connection, path: Path
     ) -> None:
+        # `conn` (the writer) is None for a database opened to read (`open_to_read`).
         self._conn = conn
         self._reader = reader
         self._lock = asyncio.Lock()
@@ -200,10 +201,22 @@ class Database:
                 raise DatabaseUnavailable(explain_open_failure(path, error)) from error
             raise
 
+    @classmethod
+    async def open_to_read(cls, path: str | Path) -> Database:
+        """The file opened read-only, without migrations: for an export while the bot may run.
+        Only the reading methods work."""
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"No database at {path}")
+        reader = await aiosqlite.connect(f"file:{path}?mode=ro", uri=True)
+        reader.row_factory = aiosqlite.Row
+        return cls(None, reader, path)
+
     async def close(self) -> None:
         async with self._lock:
             await self._reader.close()
-            await self._conn.close()
+            if self._conn is not None:
+                await self._conn.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:

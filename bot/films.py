@@ -7,12 +7,14 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import time
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.db import Conflict, Database
+from bot.db import Conflict, Database, Tx
 from bot.errors import UserError
 from bot.jobs import Jobs
 from bot.library import EssayInfo, Library
+from bot.members import Forgotten, rows_as_dicts
 from bot.schedule import next_slot, parse_time_of_day, zone
 from bot.text import fold
 
@@ -798,6 +800,73 @@ class Films:
             ids,
         )
         return {row[0]: Nomination(*row) for row in rows}
+
+    # --- members' data (see bot/members.py) -------------------------------------------
+
+    MEMBER_TABLES = frozenset(
+        {"guild_settings", "weeks", "prompts", "ratings", "nominations", "nominators", "polls"}
+    )
+    # Moderators' bookkeeping that names a member: forgetting them blanks it.
+    BLANKED = (
+        "UPDATE weeks SET started_by = NULL WHERE started_by = ?",
+        "UPDATE prompts SET added_by = NULL WHERE added_by = ?",
+        "UPDATE polls SET created_by = NULL WHERE created_by = ?",
+    )
+
+    async def forget_member(self, tx: Tx, user_id: int, forgotten: Forgotten) -> None:
+        """Ratings and takes (their posts removed from the threads, as owed jobs), nominations,
+        and the member's name wherever a moderator's action recorded it."""
+        takes = await tx.fetchall(
+            "SELECT w.guild_id, w.id, coalesce(w.thread_id, w.channel_id), r.take_message_id "
+            "FROM ratings r JOIN weeks w ON w.id = r.week_id "
+            "WHERE r.user_id = ? AND r.take_message_id IS NOT NULL",
+            (user_id,),
+        )
+        for guild_id, week_id, channel_id, message_id in takes:
+            forgotten.jobs.append(
+                await self.jobs.owe(
+                    tx,
+                    guild_id=guild_id,
+                    kind=DELETE_POST,
+                    week_id=week_id,
+                    payload={"channel_id": channel_id, "message_id": message_id},
+                )
+            )
+        forgotten.counts["ratings"] = await tx.execute(
+            "DELETE FROM ratings WHERE user_id = ?", (user_id,)
+        )
+        forgotten.counts["nominations"] = await tx.execute(
+            "DELETE FROM nominators WHERE user_id = ?", (user_id,)
+        )
+        await tx.execute(
+            "DELETE FROM nominations WHERE poll_id IS NULL AND NOT EXISTS "
+            "(SELECT 1 FROM nominators n WHERE n.nomination_id = nominations.id)"
+        )
+        for statement in self.BLANKED:
+            await tx.execute(statement, (user_id,))
+
+    async def export_member(self, user_id: int) -> dict[str, Any]:
+        ratings = await self.db.fetchall(
+            "SELECT w.guild_id, w.title, w.year, r.stars, r.take, r.rated_at FROM ratings r "
+            "JOIN weeks w ON w.id = r.week_id WHERE r.user_id = ?",
+            (user_id,),
+        )
+        nominations = await self.db.fetchall(
+            "SELECT m.guild_id, m.title, m.year, n.created_at FROM nominators n "
+            "JOIN nominations m ON m.id = n.nomination_id WHERE n.user_id = ?",
+            (user_id,),
+        )
+        return {"ratings": rows_as_dicts(ratings), "nominations": rows_as_dicts(nominations)}
+
+    async def export_guild(self, guild_id: int) -> dict[str, Any]:
+        weeks = await self.db.fetchall(
+            "SELECT * FROM weeks WHERE guild_id = ? ORDER BY started_at", (guild_id,)
+        )
+        ratings = await self.db.fetchall(
+            "SELECT r.* FROM ratings r JOIN weeks w ON w.id = r.week_id WHERE w.guild_id = ?",
+            (guild_id,),
+        )
+        return {"weeks": rows_as_dicts(weeks), "ratings": rows_as_dicts(ratings)}
 
     async def suggested_titles(self, guild_id: int) -> list[tuple[str, int | None, bool]]:
         """For `/film start`: (title, year, is the last poll's winner), the winner first unless

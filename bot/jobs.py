@@ -293,3 +293,19 @@ class Jobs:
             params,
         )
         return [Job.from_row(row) for row in rows]
+
+    # --- members' data (see bot/members.py) -------------------------------------------
+
+    MEMBER_TABLES = frozenset({"jobs"})
+
+    async def forget_member(self, tx: Tx, user_id: int, forgotten: Any) -> None:
+        """Jobs that name the member (a take's, with their name): done or not, they go."""
+        await tx.execute(
+            "DELETE FROM jobs WHERE json_extract(payload, '$.user_id') = ?", (user_id,)
+        )
+
+    async def export_member(self, user_id: int) -> dict[str, Any]:
+        return {}
+
+    async def export_guild(self, guild_id: int) -> dict[str, Any]:
+        return {}

@@ -10,6 +10,7 @@ import logging
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bot.db import Database, Tx
 from bot.errors import EssayFormatError, NotFound, UserError
@@ -451,6 +452,32 @@ class Library:
         section = rng.choice(chosen.sections)
         text = await self.section_text(chosen, section.id)
         return Passage(chosen, section, pick_passage(text.body, rng))
+
+    # --- members' data (see bot/members.py) -------------------------------------------
+
+    MEMBER_TABLES = frozenset({"essays", "guild_hidden_essays"})
+
+    async def forget_member(self, tx: Tx, user_id: int, forgotten: Any) -> None:
+        """Essays stay (they belong to the server); who uploaded or hid one is forgotten."""
+        await tx.execute("UPDATE essays SET added_by = NULL WHERE added_by = ?", (user_id,))
+        await tx.execute(
+            "UPDATE guild_hidden_essays SET hidden_by = NULL WHERE hidden_by = ?", (user_id,)
+        )
+
+    async def export_member(self, user_id: int) -> dict[str, Any]:
+        rows = await self.db.fetchall(
+            "SELECT guild_id, key, title, created_at FROM essays WHERE added_by = ?", (user_id,)
+        )
+        return {"essays_added": [dict(row) for row in rows]}
+
+    async def export_guild(self, guild_id: int) -> dict[str, Any]:
+        rows = await self.db.fetchall(
+            "SELECT e.key, e.title, e.film, e.year, e.director, e.author, s.position, "
+            "s.heading, s.body FROM essays e JOIN sections s ON s.essay_id = e.id "
+            "WHERE e.guild_id = ? AND e.hidden = 0 AND s.hidden = 0 ORDER BY e.id, s.position",
+            (guild_id,),
+        )
+        return {"essays": [dict(row) for row in rows]}
 
     # --- writing ---------------------------------------------------------------------
 

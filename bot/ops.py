@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
-from bot.db import bundled_migrations
+from bot.db import Database, bundled_migrations
 
 
 def backup(database: Path, target: Path) -> int:
@@ -47,84 +48,23 @@ def check(database: Path) -> tuple[bool, list[str]]:
     return healthy, lines
 
 
-def _rows(conn: sqlite3.Connection, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
-    cursor = conn.execute(sql, params)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-# A member's reactions as the bot would show them: the merged rows, then what the bot logged and
-# has not merged yet (it may be running; this connection only reads).
-MEMBER_REACTIONS = """
-WITH last AS MATERIALIZED (
-    SELECT message_id, emoji, added, at FROM reaction_log_last WHERE user_id = ?
-)
-SELECT r.message_id, r.emoji, r.created_at FROM reactions r
-    WHERE r.user_id = ? AND NOT EXISTS (
-        SELECT 1 FROM last WHERE last.message_id = r.message_id AND last.emoji = r.emoji
-    )
-UNION ALL
-SELECT last.message_id, last.emoji, coalesce(r.created_at, last.at) FROM last
-    LEFT JOIN reactions r
-        ON r.message_id = last.message_id AND r.user_id = ? AND r.emoji = last.emoji
-    WHERE last.added
-ORDER BY 1, 2
-"""
-
-
-def export(
+async def export(
     database: Path, *, guild_id: int | None = None, member_id: int | None = None
 ) -> dict[str, Any]:
-    """A server's data (its essays, quotes, weeks and ratings) or a member's (their quotes,
-    ratings, takes, nominations and reactions), as plain JSON-ready dictionaries."""
-    conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    """A server's data or a member's, as plain JSON-ready dictionaries: every feature's part
+    (bot/members.py), read from the file without changing it (the bot may be running)."""
+    from bot.services import members_reading
+
+    db = await Database.open_to_read(database)
     try:
+        members = members_reading(db, clock=time.time)
         if member_id is not None:
-            return {
-                "member_id": member_id,
-                "quotes_of": _rows(conn, "SELECT * FROM quotes WHERE author_id = ?", (member_id,)),
-                "quotes_saved": _rows(
-                    conn, "SELECT * FROM quotes WHERE saved_by = ?", (member_id,)
-                ),
-                "ratings": _rows(
-                    conn,
-                    "SELECT w.guild_id, w.title, w.year, r.stars, r.take, r.rated_at FROM ratings r "
-                    "JOIN weeks w ON w.id = r.week_id WHERE r.user_id = ?",
-                    (member_id,),
-                ),
-                "nominations": _rows(
-                    conn,
-                    "SELECT m.guild_id, m.title, m.year, n.created_at FROM nominators n "
-                    "JOIN nominations m ON m.id = n.nomination_id WHERE n.user_id = ?",
-                    (member_id,),
-                ),
-                "reactions": _rows(conn, MEMBER_REACTIONS, (member_id,) * 3),
-            }
+            return await members.export_member(member_id)
         if guild_id is None:
             raise ValueError("export needs a server id or a member id")
-        return {
-            "guild_id": guild_id,
-            "essays": _rows(
-                conn,
-                "SELECT e.key, e.title, e.film, e.year, e.director, e.author, s.position, "
-                "s.heading, s.body FROM essays e JOIN sections s ON s.essay_id = e.id "
-                "WHERE e.guild_id = ? AND e.hidden = 0 AND s.hidden = 0 ORDER BY e.id, s.position",
-                (guild_id,),
-            ),
-            "quotes": _rows(
-                conn, "SELECT * FROM quotes WHERE guild_id = ? ORDER BY number", (guild_id,)
-            ),
-            "weeks": _rows(
-                conn, "SELECT * FROM weeks WHERE guild_id = ? ORDER BY started_at", (guild_id,)
-            ),
-            "ratings": _rows(
-                conn,
-                "SELECT r.* FROM ratings r JOIN weeks w ON w.id = r.week_id WHERE w.guild_id = ?",
-                (guild_id,),
-            ),
-        }
+        return await members.export_guild(guild_id)
     finally:
-        conn.close()
+        await db.close()
 
 
 def export_json(data: dict[str, Any]) -> str:

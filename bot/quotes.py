@@ -5,21 +5,14 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from bot.db import Conflict, Database
+from bot.db import Conflict, Database, Tx
 from bot.errors import NotFound, UserError
-from bot.jobs import Jobs
+from bot.members import Forgotten, rows_as_dicts
 from bot.text import fts_query
 
 MAX_QUOTE = 1000
-# Moderators' bookkeeping that names a member; forgetting them blanks it.
-ANONYMIZED = (
-    ("essays", "added_by"),
-    ("guild_hidden_essays", "hidden_by"),
-    ("weeks", "started_by"),
-    ("prompts", "added_by"),
-    ("polls", "created_by"),
-)
 PAGE_SIZE = 10
 
 
@@ -62,9 +55,8 @@ def check_length(text: str) -> str:
 
 
 class Quotes:
-    def __init__(self, db: Database, jobs: Jobs) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
-        self.jobs = jobs
 
     @staticmethod
     def _quote(row) -> Quote:
@@ -274,54 +266,28 @@ class Quotes:
         async with self.db.transaction() as tx:
             await tx.execute("DELETE FROM quotes WHERE id = ?", (quote_id,))
 
-    async def forget_member(self, user_id: int, now: int) -> tuple[dict[str, int], list[int]]:
-        """Delete every quote of and by a member, their reactions, ratings and takes,
-        nominations and opt-out; remember that they were forgotten (so reconciliation never
-        brings their past reactions back); owe the removal of their takes from the threads.
-        One transaction. Returns what was deleted, by kind, and the removals' job ids."""
-        statements = {
-            "quotes": "DELETE FROM quotes WHERE author_id = ? OR saved_by = ?",
-            "reactions": "DELETE FROM reactions WHERE user_id = ?",
-            "ratings": "DELETE FROM ratings WHERE user_id = ?",
-            "nominations": "DELETE FROM nominators WHERE user_id = ?",
-            "optout": "DELETE FROM quote_optouts WHERE user_id = ?",
+    # --- members' data (see bot/members.py) -------------------------------------------
+
+    MEMBER_TABLES = frozenset({"quotes", "quote_optouts"})
+
+    async def forget_member(self, tx: Tx, user_id: int, forgotten: Forgotten) -> None:
+        forgotten.counts["quotes"] = await tx.execute(
+            "DELETE FROM quotes WHERE author_id = ? OR saved_by = ?", (user_id, user_id)
+        )
+        await tx.execute("DELETE FROM quote_optouts WHERE user_id = ?", (user_id,))
+
+    async def export_member(self, user_id: int) -> dict[str, Any]:
+        return {
+            "quotes_of": rows_as_dicts(
+                await self.db.fetchall("SELECT * FROM quotes WHERE author_id = ?", (user_id,))
+            ),
+            "quotes_saved": rows_as_dicts(
+                await self.db.fetchall("SELECT * FROM quotes WHERE saved_by = ?", (user_id,))
+            ),
         }
-        counts = {}
-        removals = []
-        async with self.jobs.transaction() as tx:
-            takes = await tx.fetchall(
-                "SELECT w.guild_id, w.id, coalesce(w.thread_id, w.channel_id), r.take_message_id "
-                "FROM ratings r JOIN weeks w ON w.id = r.week_id "
-                "WHERE r.user_id = ? AND r.take_message_id IS NOT NULL",
-                (user_id,),
-            )
-            for guild_id, week_id, channel_id, message_id in takes:
-                removals.append(
-                    await self.jobs.owe(
-                        tx,
-                        guild_id=guild_id,
-                        kind="delete_post",
-                        week_id=week_id,
-                        payload={"channel_id": channel_id, "message_id": message_id},
-                    )
-                )
-            await tx.execute(
-                "DELETE FROM jobs WHERE kind = 'take' AND json_extract(payload, '$.user_id') = ?",
-                (user_id,),
-            )
-            for name, sql in statements.items():
-                counts[name] = await tx.execute(sql, (user_id,) * sql.count("?"))
-            await tx.execute(
-                "DELETE FROM nominations WHERE poll_id IS NULL AND NOT EXISTS "
-                "(SELECT 1 FROM nominators n WHERE n.nomination_id = nominations.id)"
-            )
-            for table, column in ANONYMIZED:
-                await tx.execute(
-                    f"UPDATE {table} SET {column} = NULL WHERE {column} = ?", (user_id,)
-                )
-            await tx.execute(
-                "INSERT INTO forgotten_members (user_id, forgotten_at) VALUES (?, ?) "
-                "ON CONFLICT (user_id) DO UPDATE SET forgotten_at = excluded.forgotten_at",
-                (user_id, now),
-            )
-        return counts, removals
+
+    async def export_guild(self, guild_id: int) -> dict[str, Any]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM quotes WHERE guild_id = ? ORDER BY number", (guild_id,)
+        )
+        return {"quotes": rows_as_dicts(rows)}

@@ -22,8 +22,9 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
-from bot.db import Database
+from bot.db import Database, Tx
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +161,25 @@ def log_arrays(ops: list[tuple]) -> tuple:
         json.dumps(values) if values else None
         for values in (list(last.values()), deleted, emoji_names)
     )
+
+
+# A member's reactions as the bot would show them: the merged rows, then what the bot logged and
+# has not merged yet (an export may read while the bot runs).
+MEMBER_REACTIONS = """
+WITH last AS MATERIALIZED (
+    SELECT message_id, emoji, added, at FROM reaction_log_last WHERE user_id = ?
+)
+SELECT r.message_id, r.emoji, r.created_at FROM reactions r
+    WHERE r.user_id = ? AND NOT EXISTS (
+        SELECT 1 FROM last WHERE last.message_id = r.message_id AND last.emoji = r.emoji
+    )
+UNION ALL
+SELECT last.message_id, last.emoji, coalesce(r.created_at, last.at) FROM last
+    LEFT JOIN reactions r
+        ON r.message_id = last.message_id AND r.user_id = ? AND r.emoji = last.emoji
+    WHERE last.added
+ORDER BY 1, 2
+"""
 
 
 class ReactionRecorder:
@@ -432,6 +452,23 @@ class ReactionRecorder:
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
         await self.flush()
+
+    # --- members' data (see bot/members.py) -------------------------------------------
+
+    MEMBER_TABLES = frozenset({"reactions", "tracked_messages"})
+
+    async def forget_member(self, tx: Tx, user_id: int, forgotten: Any) -> None:
+        """Every stored reaction of the member (the coordinator flushed the recorder first)."""
+        forgotten.counts["reactions"] = await tx.execute(
+            "DELETE FROM reactions WHERE user_id = ?", (user_id,)
+        )
+
+    async def export_member(self, user_id: int) -> dict[str, Any]:
+        rows = await self.db.fetchall(MEMBER_REACTIONS, (user_id,) * 3)
+        return {"reactions": [dict(row) for row in rows]}
+
+    async def export_guild(self, guild_id: int) -> dict[str, Any]:
+        return {}
 
     # --- reading ----------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from bot.db import Database
 from bot.films import Films
 from bot.jobs import Jobs
 from bot.library import Library
+from bot.members import Members
 from bot.quotes import Quotes
 from bot.reactions import ReactionRecorder
 from bot.stats import Stats
@@ -30,6 +31,7 @@ class Services:
     recorder: ReactionRecorder
     quotes: Quotes
     stats: Stats
+    members: Members
 
     @classmethod
     async def start(cls, config: Config, clock: Callable[[], float]) -> Services:
@@ -56,6 +58,7 @@ class Services:
         except BaseException:
             await db.close()
             raise
+        quotes = Quotes(db)
         return cls(
             db=db,
             library=library,
@@ -63,8 +66,9 @@ class Services:
             jobs=jobs,
             films=films,
             recorder=recorder,
-            quotes=Quotes(db, jobs),
+            quotes=quotes,
             stats=Stats(db),
+            members=Members(jobs, recorder, [library, films, jobs, recorder, quotes]),
         )
 
     async def close(self) -> None:
@@ -74,3 +78,13 @@ class Services:
             await self.recorder.close()
         finally:
             await self.db.close()
+
+
+def members_reading(db: Database, clock: Callable[[], float]) -> Members:
+    """The members' data of a database opened to read (an export while the bot may run):
+    every feature's part, without starting anything."""
+    library = Library(db)
+    jobs = Jobs(db, Scheduler(db, clock=clock), clock=clock)
+    recorder = ReactionRecorder(db, clock=clock)
+    parts = [library, Films(db, library, jobs), jobs, recorder, Quotes(db)]
+    return Members(jobs, recorder, parts)

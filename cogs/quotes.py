@@ -84,9 +84,9 @@ async def remove_quote(interaction: discord.Interaction, quote_id: int) -> str:
 
 async def forget_member(interaction: Interaction, member_id: int) -> str:
     bot = interaction.client
-    await bot.recorder.flush()
-    counts, removals = await quotes_of(interaction).forget_member(member_id, now_epoch())
-    removed = [await bot.jobs.run(job_id) for job_id in removals]
+    forgotten = await bot.services.members.forget(member_id, now_epoch())
+    counts = forgotten.counts
+    removed = [await bot.jobs.run(job_id) for job_id in forgotten.jobs]
     left = sum(1 for job in removed if job is None or not job.done)
     takes = ""
     if left:

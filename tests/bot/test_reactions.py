@@ -265,5 +265,5 @@ async def test_a_members_export_includes_events_not_merged_yet(recorder):
     recorder.add(2, 7, "🔥")
     recorder.add(2, 8, "🔥")
     await recorder.commit()
-    exported = ops.export(recorder.db.path, member_id=7)["reactions"]
+    exported = (await ops.export(recorder.db.path, member_id=7))["reactions"]
     assert [(r["message_id"], r["emoji"]) for r in exported] == [(2, "🔥"), (3, "👍")]

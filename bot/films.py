@@ -600,18 +600,6 @@ class Films:
     async def rating_count(self, week_id: int) -> int:
         return await self.db.fetchval("SELECT count(*) FROM ratings WHERE week_id = ?", (week_id,))
 
-    async def reaction_counts(self, message_ids: list[int]) -> dict[int, int]:
-        """Members' reactions per bot post, from the stored reactions."""
-        if not message_ids:
-            return {}
-        marks = ", ".join("?" for _ in message_ids)
-        rows = await self.db.fetchall(
-            f"SELECT message_id, count(*) FROM reactions WHERE message_id IN ({marks}) "
-            "GROUP BY message_id",
-            message_ids,
-        )
-        return {row[0]: row[1] for row in rows}
-
     # --- nominations and polls --------------------------------------------------------
 
     async def nominate(

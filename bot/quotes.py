@@ -245,20 +245,23 @@ class Quotes:
         )
         return [self._quote(row) for row in rows], total
 
-    async def top(self, guild_id: int, since: int, limit: int = 10) -> list[tuple[Quote, int]]:
-        # From the posts that show a quote (their index keeps them grouped by quote, so no
-        # sort), to their reactions: the reactions on essay sections are never read.
-        rows = await self.db.fetchall(
-            "SELECT q.*, c.reactions FROM ("
-            "  SELECT t.quote_id, count(*) AS reactions FROM tracked_messages t "
-            "  JOIN reactions r ON r.message_id = t.message_id "
-            "  WHERE t.quote_id IS NOT NULL AND t.guild_id = ? AND r.created_at >= ? "
-            "  GROUP BY t.quote_id"
-            ") c JOIN quotes q ON q.id = c.quote_id "
-            "WHERE q.guild_id = ? ORDER BY c.reactions DESC, q.number LIMIT ?",
-            (guild_id, since, guild_id, limit),
-        )
-        return [(self._quote(row), row["reactions"]) for row in rows]
+    async def top(self, guild_id: int, counts: dict[int, int], limit: int = 10) -> list:
+        """The most-reacted quotes of a server, from reactions per quote id (the recorder's
+        `on_quotes`): (quote, reactions), the older quote first among equals. Ids of quotes
+        removed since are passed over."""
+        ranked = sorted(counts, key=lambda quote_id: (-counts[quote_id], quote_id))
+        found: list[tuple[Quote, int]] = []
+        for start in range(0, len(ranked), limit * 2):
+            chunk = ranked[start : start + limit * 2]
+            marks = ", ".join("?" for _ in chunk)
+            rows = await self.db.fetchall(
+                f"SELECT * FROM quotes WHERE guild_id = ? AND id IN ({marks})", (guild_id, *chunk)
+            )
+            by_id = {row["id"]: row for row in rows}
+            found += [(self._quote(by_id[i]), counts[i]) for i in chunk if i in by_id]
+            if len(found) >= limit:
+                break
+        return found[:limit]
 
     # --- removing ---------------------------------------------------------------------
 

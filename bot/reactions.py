@@ -471,6 +471,83 @@ class ReactionRecorder:
         return {}
 
     # --- reading ----------------------------------------------------------------------
+    # `reactions` is read here only. It trails the events by a fraction of a second; a caller
+    # whose answer must include every event received so far passes `latest=True`.
+
+    async def _settled(self, latest: bool) -> None:
+        if latest:
+            await self.flush()
+
+    async def counts(self, message_ids: list[int], *, latest: bool = False) -> dict[int, int]:
+        """Members' reactions per post."""
+        await self._settled(latest)
+        if not message_ids:
+            return {}
+        marks = ", ".join("?" for _ in message_ids)
+        rows = await self.db.fetchall(
+            f"SELECT message_id, count(*) FROM reactions WHERE message_id IN ({marks}) "
+            "GROUP BY message_id",
+            message_ids,
+        )
+        return {row[0]: row[1] for row in rows}
+
+    async def by_section(self, essay_id: int, guild_id: int) -> list[tuple[int, str, str, int]]:
+        """(section, kind of post, emoji, count) for the posts that show an essay's sections."""
+        rows = await self.db.fetchall(
+            "SELECT t.section_id, t.kind, r.emoji, count(*) FROM reactions r "
+            "JOIN tracked_messages t ON t.message_id = r.message_id "
+            "WHERE t.essay_id = ? AND t.guild_id = ? AND t.section_id IS NOT NULL "
+            "GROUP BY t.section_id, t.kind, r.emoji",
+            (essay_id, guild_id),
+        )
+        return [tuple(row) for row in rows]
+
+    async def given(self, guild_id: int, user_id: int) -> int:
+        """How many reactions a member gave on the bot's posts in a server."""
+        return int(
+            await self.db.fetchval(
+                "SELECT count(*) FROM reactions r JOIN tracked_messages t "
+                "ON t.message_id = r.message_id WHERE t.guild_id = ? AND r.user_id = ?",
+                (guild_id, user_id),
+            )
+            or 0
+        )
+
+    async def by_shown(self, guild_id: int, since: int) -> list[tuple[int | None, int | None, int]]:
+        """(section, quote, count) of a period's reactions, per what the posts show. Counted per
+        post in one pass in the table's key order (no sort), then grouped by what each shows."""
+        rows = await self.db.fetchall(
+            "SELECT t.section_id, t.quote_id, sum(p.n) FROM "
+            "(SELECT message_id, count(*) AS n FROM reactions WHERE created_at >= ? "
+            " GROUP BY message_id) p "
+            "JOIN tracked_messages t ON t.message_id = p.message_id WHERE t.guild_id = ? "
+            "GROUP BY t.section_id, t.quote_id",
+            (since, guild_id),
+        )
+        return [tuple(row) for row in rows]
+
+    async def by_member(self, guild_id: int, since: int) -> dict[int, int]:
+        """Reactions per member in a period."""
+        rows = await self.db.fetchall(
+            "SELECT r.user_id, count(*) FROM reactions r JOIN tracked_messages t "
+            "ON t.message_id = r.message_id WHERE t.guild_id = ? AND r.created_at >= ? "
+            "GROUP BY r.user_id",
+            (guild_id, since),
+        )
+        return {row[0]: row[1] for row in rows}
+
+    async def on_quotes(self, guild_id: int, since: int, *, latest: bool = False) -> dict[int, int]:
+        """Reactions per quote in a period, from the posts that show quotes (their index keeps
+        them grouped by quote, so no sort): the reactions on essay sections are never read."""
+        await self._settled(latest)
+        rows = await self.db.fetchall(
+            "SELECT t.quote_id, count(*) FROM tracked_messages t "
+            "JOIN reactions r ON r.message_id = t.message_id "
+            "WHERE t.quote_id IS NOT NULL AND t.guild_id = ? AND r.created_at >= ? "
+            "GROUP BY t.quote_id",
+            (guild_id, since),
+        )
+        return {row[0]: row[1] for row in rows}
 
     async def state(self, message_id: int) -> set[tuple[int, str]]:
         rows = await self.db.fetchall(

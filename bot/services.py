@@ -67,7 +67,7 @@ class Services:
             films=films,
             recorder=recorder,
             quotes=quotes,
-            stats=Stats(db),
+            stats=Stats(db, recorder),
             members=Members(jobs, recorder, [library, films, jobs, recorder, quotes]),
         )
 

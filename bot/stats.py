@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from bot.db import Database
 from bot.library import EssayInfo
+from bot.reactions import ReactionRecorder
 
 
 @dataclass
@@ -43,8 +45,11 @@ class ServerStats:
 
 
 class Stats:
-    def __init__(self, db: Database) -> None:
+    """Reads what other features own: reactions through the recorder, the rest by query."""
+
+    def __init__(self, db: Database, recorder: ReactionRecorder) -> None:
         self.db = db
+        self.recorder = recorder
 
     async def emoji_names(self) -> dict[str, str]:
         rows = await self.db.fetchall("SELECT key, display FROM emojis")
@@ -52,14 +57,7 @@ class Stats:
 
     async def essay(self, essay: EssayInfo, guild_id: int) -> list[SectionStats]:
         stats = {s.id: SectionStats(s.position, s.heading) for s in essay.sections}
-        rows = await self.db.fetchall(
-            "SELECT t.section_id, t.kind, r.emoji, count(*) FROM reactions r "
-            "JOIN tracked_messages t ON t.message_id = r.message_id "
-            "WHERE t.essay_id = ? AND t.guild_id = ? AND t.section_id IS NOT NULL "
-            "GROUP BY t.section_id, t.kind, r.emoji",
-            (essay.id, guild_id),
-        )
-        for section_id, kind, emoji, count in rows:
+        for section_id, kind, emoji, count in await self.recorder.by_section(essay.id, guild_id):
             entry = stats.get(section_id)
             if entry is None:
                 continue
@@ -90,12 +88,7 @@ class Stats:
                 guild_id,
                 user_id,
             ),
-            reactions_given=await one(
-                "SELECT count(*) FROM reactions r JOIN tracked_messages t "
-                "ON t.message_id = r.message_id WHERE t.guild_id = ? AND r.user_id = ?",
-                guild_id,
-                user_id,
-            ),
+            reactions_given=await self.recorder.given(guild_id, user_id),
             takes=await one(
                 "SELECT count(*) FROM ratings r JOIN weeks w ON w.id = r.week_id "
                 "WHERE w.guild_id = ? AND r.user_id = ? AND r.take IS NOT NULL",
@@ -111,17 +104,9 @@ class Stats:
         )
 
     async def server(self, guild_id: int, since: int) -> ServerStats:
-        # Reactions in the period counted per post in one pass in the table's key order (no
-        # sort), then per section and quote from what each post shows: one pass over the
-        # table, where a count, a section ranking and a quote ranking each made their own.
-        per_post = await self.db.fetchall(
-            "SELECT t.section_id, t.quote_id, sum(p.n) FROM "
-            "(SELECT message_id, count(*) AS n FROM reactions WHERE created_at >= ? "
-            " GROUP BY message_id) p "
-            "JOIN tracked_messages t ON t.message_id = p.message_id WHERE t.guild_id = ? "
-            "GROUP BY t.section_id, t.quote_id",
-            (since, guild_id),
-        )
+        # The period's reactions read once, per what each post shows, where a count, a section
+        # ranking and a quote ranking each made their own pass over the table.
+        per_post = await self.recorder.by_shown(guild_id, since)
         by_section: dict[int, int] = {}
         by_quote: dict[int, int] = {}
         for section_id, quote_id, count in per_post:
@@ -137,18 +122,17 @@ class Stats:
             "WHERE w.guild_id = ? AND r.rated_at >= ?",
             (guild_id, since),
         )
-        members = await self.db.fetchall(
-            "SELECT user_id, sum(n) AS total FROM ("
-            "  SELECT r.user_id, count(*) AS n FROM reactions r JOIN tracked_messages t "
-            "  ON t.message_id = r.message_id WHERE t.guild_id = ? AND r.created_at >= ? "
-            "  GROUP BY r.user_id"
-            "  UNION ALL SELECT saved_by, count(*) FROM quotes WHERE guild_id = ? AND saved_at >= ? "
-            "  GROUP BY saved_by"
-            "  UNION ALL SELECT r.user_id, count(*) FROM ratings r JOIN weeks w ON w.id = r.week_id "
-            "  WHERE w.guild_id = ? AND r.rated_at >= ? GROUP BY r.user_id"
-            ") GROUP BY user_id ORDER BY total DESC",
-            (guild_id, since) * 3,
+        involvement = Counter(await self.recorder.by_member(guild_id, since))
+        others = await self.db.fetchall(
+            "SELECT saved_by, count(*) FROM quotes WHERE guild_id = ? AND saved_at >= ? "
+            "GROUP BY saved_by "
+            "UNION ALL SELECT r.user_id, count(*) FROM ratings r JOIN weeks w ON w.id = r.week_id "
+            "WHERE w.guild_id = ? AND r.rated_at >= ? GROUP BY r.user_id",
+            (guild_id, since) * 2,
         )
+        for user_id, count in others:
+            involvement[user_id] += count
+        members = sorted(involvement.items(), key=lambda item: (-item[1], item[0]))
         top_sections = leaders(by_section)
         names = await self._in(
             "SELECT s.id, e.title, s.heading FROM sections s JOIN essays e ON e.id = s.essay_id "

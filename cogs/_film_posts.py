@@ -364,8 +364,7 @@ class WeekPosts:
         prompts = await self.films.posted_prompts(week.id)
         by_message = {p.message_id: p for p in prompts if p.message_id}
         take_messages = {r.take_message_id for r in ratings if r.take_message_id}
-        await self.bot.recorder.flush()
-        reactions = await self.films.reaction_counts([*by_message, *take_messages])
+        reactions = await self.bot.recorder.counts([*by_message, *take_messages], latest=True)
         replies: Counter[int] = Counter()
         participants = {r.user_id for r in ratings}
         if week.thread_id:

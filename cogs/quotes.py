@@ -278,8 +278,9 @@ class QuotesCog(commands.Cog, name="Quotes"):
     async def top(
         self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 3650] = 30
     ) -> None:
-        await self.bot.recorder.flush()
-        ranked = await self.quotes.top(interaction.guild_id, now_epoch() - days * 86400)
+        since = now_epoch() - days * 86400
+        counts = await self.bot.recorder.on_quotes(interaction.guild_id, since, latest=True)
+        ranked = await self.quotes.top(interaction.guild_id, counts)
         if not ranked:
             raise UserError(f"No quote got a reaction in the last {days} days.")
         counts = {quote.id: n for quote, n in ranked}

@@ -8,7 +8,7 @@ GUILD, OTHER_GUILD = 9, 10
 
 async def recorder_at(tmp_path):
     db = await Database.open(tmp_path / "s.db")
-    await db.migrate()
+
     now = {"t": 0.0}
     recorder = ReactionRecorder(db, clock=lambda: now["t"])
     await recorder.track(Tracked(1, GUILD, 5, "section"), 0)
@@ -35,7 +35,7 @@ async def test_member_rankings_count_exactly_the_period(tmp_path):
     recorder.remove(2, 8, "🔥")  # taken back: no longer counted
     await recorder.flush()
 
-    stats = Stats(db)
+    stats = Stats(db, recorder)
     server = await stats.server(GUILD, since)
     assert server.reactions == 3
     assert (server.members, server.top_members) == (2, [(7, 2), (8, 1)])

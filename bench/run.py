@@ -385,16 +385,15 @@ class NaiveRecorder(ReactionRecorder):
 async def ingest_naive(bot: Projectionist, events) -> float:
     naive = NaiveRecorder(bot.db, bot.recorder.clock)
     naive.tracked = bot.recorder.tracked
-    original, bot.recorder = bot.recorder, naive
+    # The reactions cog hands events to the recorder it holds: the baseline takes its place.
     cog = bot.get_cog("Reactions")
-    cog.recorder = naive
+    original, cog.recorder = cog.recorder, naive
     try:
         started = time.perf_counter()
         await feed(bot, events)
         await asyncio.gather(*naive._flushes)
         return events.count / (time.perf_counter() - started)
     finally:
-        bot.recorder = original
         cog.recorder = original
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from bot.config import Config, ConfigError
 from bot.db import DatabaseTooNew, DatabaseUnavailable
 from bot.errors import UserError
-from bot.essays import file_stem, markdown_with_front_matter, parse_essay, plain_to_markdown
+from bot.essays import essay_markdown, file_stem, parse_essay
 from bot.library import decode_essay_bytes, scan_directory
 
 log = logging.getLogger("bot")
@@ -116,13 +116,15 @@ def import_essay(args: argparse.Namespace, essays_dir: Path) -> int:
     source = Path(args.file)
     try:
         text = decode_essay_bytes(source.read_bytes(), source.name)
-        fields = {"year": args.year, "director": args.director, "author": args.author}
-        if source.suffix.lower() == ".md":
-            markdown = markdown_with_front_matter(text, title=args.title, film=args.film, **fields)
-        else:
-            markdown = plain_to_markdown(
-                text, title=args.title or "", film=args.film or "", **fields
-            )
+        markdown = essay_markdown(
+            text,
+            source.name,
+            title=args.title,
+            film=args.film,
+            year=args.year,
+            director=args.director,
+            author=args.author,
+        )
         essay = parse_essay(markdown)
     except OSError as exc:
         print(f"Cannot read {source}: {exc.strerror}", file=sys.stderr)

@@ -272,5 +272,24 @@ def markdown_with_front_matter(text: str, **overrides: str | int | None) -> str:
     return front_matter(**values) + "\n".join(body).strip("\n") + "\n"
 
 
+def essay_markdown(
+    text: str,
+    filename: str,
+    *,
+    title: str | None = None,
+    film: str | None = None,
+    year: int | None = None,
+    director: str | None = None,
+    author: str | None = None,
+) -> str:
+    """A file's text as Projectionist Markdown, for the CLI importer and uploads alike: plain
+    text (`.txt`) through the importer, Markdown with the given fields merged into its front
+    matter."""
+    fields = {"year": year, "director": director, "author": author}
+    if filename.lower().endswith(".md"):
+        return markdown_with_front_matter(text, title=title, film=film, **fields)
+    return plain_to_markdown(text, title=title or "", film=film or "", **fields)
+
+
 def file_stem(title: str) -> str:
     return slugify(title, "-") or slugify_unicode(title, "-") or "essay"

@@ -15,10 +15,11 @@ from typing import Any
 from bot.db import Database, Tx
 from bot.errors import EssayFormatError, NotFound, UserError
 from bot.essays import Essay, file_stem, parse_essay
+from bot.fulltext import ESSAYS_RANKED, ESSAYS_RANKED_FOR_GUILD, fts_query
 from bot.text import (
     closest,
+    comparable,
     fold,
-    fts_query,
     highlight,
     paragraphs,
     search_words,
@@ -33,11 +34,6 @@ MAX_ESSAY_BYTES = 512 * 1024
 EXCERPT_LIMIT = 600
 SEARCH_HITS = 5
 RANK_WINDOW = 50  # best matches ranked by FTS5 before the server's visibility is applied
-# Headings weigh four times the body. The weights are given to bm25() in the query because
-# `ORDER BY rank` (the same weights, configured in the index) goes through FTS5's own sorting
-# subquery: 12.3 ms against 9.4 ms for two words found in every section of the benchmark's
-# 1,000 essays.
-RANK_ORDER = "bm25(sections_fts, 4.0, 1.0)"
 
 
 @dataclass(frozen=True)
@@ -373,6 +369,22 @@ class Library:
         body = await self.db.fetchval("SELECT body FROM sections WHERE id = ?", (section_id,))
         return SectionText(essay, essay.sections[index], index, body or "")
 
+    async def find_passage(
+        self, essay: EssayInfo, text: str, section: SectionInfo | None = None
+    ) -> SectionInfo | None:
+        """The section (of `essay`, or just `section`) whose text holds `text`, spacing, quote
+        marks and Markdown aside; one read of the essay's sections."""
+        wanted = comparable(text)
+        if not wanted:
+            return None
+        candidates = [section] if section is not None else list(essay.sections)
+        marks = ", ".join("?" for _ in candidates)
+        rows = await self.db.fetchall(
+            f"SELECT id, body FROM sections WHERE id IN ({marks})", [s.id for s in candidates]
+        )
+        bodies = {row["id"]: row["body"] for row in rows}
+        return next((s for s in candidates if wanted in comparable(bodies.get(s.id, ""))), None)
+
     async def section_openings(self, essay: EssayInfo) -> dict[int, str]:
         """The first few hundred characters of each section, for contents previews."""
         rows = await self.db.fetchall(
@@ -388,13 +400,7 @@ class Library:
         match = fts_query(query)
         if match is None:
             return []
-        # Ranking alone, kept to the best few: joins, filters or snippets in the same query would
-        # make SQLite build every matching row first.
-        ranked = await self.db.fetchall(
-            f"SELECT rowid FROM sections_fts WHERE sections_fts MATCH ? ORDER BY {RANK_ORDER} "
-            "LIMIT ?",
-            (match, RANK_WINDOW),
-        )
+        ranked = await self.db.fetchall(ESSAYS_RANKED, (match, RANK_WINDOW))
         located = [self._locate(row[0], guild_id) for row in ranked]
         shown = [hit for hit in located if hit is not None][:limit]
         if len(shown) < limit and len(ranked) == RANK_WINDOW:
@@ -428,16 +434,7 @@ class Library:
         self, match: str, guild_id: int | None, limit: int
     ) -> list[tuple[EssayInfo, SectionInfo]]:
         """Ranking over every match, for a server whose hits are not among the best overall."""
-        rows = await self.db.fetchall(
-            "SELECT s.id FROM sections_fts JOIN sections s ON s.id = sections_fts.rowid "
-            "JOIN essays e ON e.id = s.essay_id "
-            "WHERE sections_fts MATCH ? AND s.hidden = 0 AND e.hidden = 0 "
-            "AND (e.guild_id IS NULL OR e.guild_id = ?) "
-            "AND NOT EXISTS (SELECT 1 FROM guild_hidden_essays h "
-            "                WHERE h.guild_id = ? AND h.essay_id = e.id) "
-            f"ORDER BY {RANK_ORDER} LIMIT ?",
-            (match, guild_id, guild_id, limit),
-        )
+        rows = await self.db.fetchall(ESSAYS_RANKED_FOR_GUILD, (match, guild_id, guild_id, limit))
         located = [self._locate(row[0], guild_id) for row in rows]
         return [hit for hit in located if hit is not None]
 

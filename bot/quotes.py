@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import random
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from bot.db import Conflict, Database, Tx
 from bot.errors import NotFound, UserError
+from bot.fulltext import QUOTES_NEWEST, fts_query
 from bot.members import Forgotten, rows_as_dicts
-from bot.text import fts_query
 
 MAX_QUOTE = 1000
 PAGE_SIZE = 10
@@ -32,15 +31,6 @@ class Quote:
     saved_by: int
     said_at: int | None
     saved_at: int
-
-
-def comparable(text: str) -> str:
-    """Text with whitespace, quote marks, Markdown markers and escapes set aside, for checking
-    that a quote really is in an essay section."""
-    text = re.sub(r"\\(.)", r"\1", text)
-    text = re.sub(r"[\"'“”‘’«»„`*_~|]", "", text)
-    text = re.sub(r"(?m)^\s*>\s?", "", text)
-    return " ".join(text.split())
 
 
 def check_length(text: str) -> str:
@@ -222,13 +212,7 @@ class Quotes:
         match = fts_query(query)
         if match is None:
             return []
-        rows = await self.db.fetchall(
-            "SELECT q.* FROM quotes_fts JOIN quotes q ON q.id = quotes_fts.rowid "
-            # Newest matches first: FTS5 walks its index in rowid order and stops after `limit`,
-            # where ranking would score every match (tens of thousands for common words).
-            "WHERE quotes_fts MATCH ? AND q.guild_id = ? ORDER BY quotes_fts.rowid DESC LIMIT ?",
-            (match, guild_id, limit),
-        )
+        rows = await self.db.fetchall(QUOTES_NEWEST, (match, guild_id, limit))
         return [self._quote(row) for row in rows]
 
     async def page(

@@ -99,19 +99,6 @@ def clip(text: str, limit: int) -> str:
     return head[: cut if cut > limit // 2 else limit - 1].rstrip() + "…"
 
 
-def fts_query(text: str) -> str | None:
-    """A safe FTS5 query for what a member typed: every word quoted as a string (prefix-matched
-    when 3+ characters), so quotes, AND/OR/NEAR, `*`, `-` and parentheses are just text."""
-    words = search_words(text)
-    if not words:
-        return None
-    terms = []
-    for word in words:
-        quoted = '"' + word.replace('"', '""') + '"'
-        terms.append(quoted + "*" if len(word) >= 3 else quoted)
-    return " ".join(terms)
-
-
 def search_words(text: str) -> list[str]:
     """The words a search looks for (what `fts_query` quotes), each once: FTS5 would look a
     repeated word up again, and for a word in most sections that is most of the search's time."""
@@ -186,3 +173,12 @@ def shown(value: str, limit: int = 60) -> str:
     """A value a member typed, short enough to quote back in a refusal."""
     value = " ".join(str(value).split())
     return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
+
+
+def comparable(text: str) -> str:
+    """Text with whitespace, quote marks, Markdown markers and escapes set aside, for checking
+    that a quote really is in an essay section."""
+    text = re.sub(r"\\(.)", r"\1", text)
+    text = re.sub(r"[\"'“”‘’«»„`*_~|]", "", text)
+    text = re.sub(r"(?m)^\s*>\s?", "", text)
+    return " ".join(text.split())

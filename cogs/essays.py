@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from bot.client import Projectionist
 from bot.errors import UserError
-from bot.essays import Essay, parse_essay, plain_to_markdown
+from bot.essays import Essay, essay_markdown, parse_essay
 from bot.interactions import track
 from bot.library import MAX_ESSAY_BYTES, Library, content_hash, decode_essay_bytes
 from bot.render import (
@@ -58,17 +58,6 @@ class PendingUpload:
     user_id: int
     guild_id: int
     created: float
-
-
-def essay_from_upload(text: str, filename: str, **overrides: str | int | None) -> Essay:
-    """Plain text goes through the importer; Markdown keeps its own structure."""
-    if PurePath(filename).suffix.lower() == ".txt":
-        fields = {k: overrides.get(k) for k in ("year", "director", "author")}
-        markdown = plain_to_markdown(
-            text, title=overrides.get("title") or "", film=overrides.get("film") or "", **fields
-        )
-        return parse_essay(markdown)
-    return parse_essay(text, **overrides)
 
 
 class Essays(commands.Cog):
@@ -189,8 +178,10 @@ class Essays(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         data = await file.read()
         text = decode_essay_bytes(data, file.filename)
-        essay = essay_from_upload(
-            text, file.filename, title=title, film=film, year=year, director=director
+        essay = parse_essay(
+            essay_markdown(
+                text, file.filename, title=title, film=film, year=year, director=director
+            )
         )
         target = self.library.upload_target(interaction.guild_id, essay.title)
         self._forget_stale_uploads()

@@ -11,7 +11,7 @@ from discord.ext import commands
 from bot.client import Projectionist
 from bot.errors import UserError
 from bot.interactions import Interaction, now_epoch, services, track
-from bot.quotes import PAGE_SIZE, Quote, Quotes, comparable
+from bot.quotes import PAGE_SIZE, Quote, Quotes
 from bot.render_quotes import quote_embed, quote_lines, quote_list_embed
 from bot.text import clean, plural, truncate
 from cogs._common import (
@@ -196,24 +196,15 @@ class QuotesCog(commands.Cog, name="Quotes"):
             raise UserError("Name the essay too when you give a section.")
         if essay:
             found = self.bot.library.resolve_essay(interaction.guild_id, essay)
-            candidates = (
-                [self.bot.library.resolve_section(found, section)]
-                if section
-                else list(found.sections)
-            )
-            wanted = comparable(text)
-            for candidate in candidates:
-                body = (await self.bot.library.section_text(found, candidate.id)).body
-                if wanted and wanted in comparable(body):
-                    section_id = candidate.id
-                    break
-            else:
-                where = f"“{candidates[0].heading}”" if section else f"“{found.title}”"
+            named = self.bot.library.resolve_section(found, section) if section else None
+            passage = await self.bot.library.find_passage(found, text, named)
+            if passage is None:
+                where = f"“{named.heading}”" if named else f"“{found.title}”"
                 raise UserError(
                     f"Those words are not in {where}. Quotes from essays must match the text "
                     "(spacing and quote marks aside)."
                 )
-            essay_id = found.id
+            essay_id, section_id = found.id, passage.id
             author = author or found.author
         quote = await self.quotes.add_typed(
             interaction.guild_id,

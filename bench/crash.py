@@ -28,7 +28,7 @@ FIRST_MEMBER = 10_000  # event i is member FIRST_MEMBER + i reacting, so each ev
 
 async def child(db_path: Path, rate: int) -> None:
     from bot.db import Database
-    from bot.reactions import ReactionRecorder, Tracked
+    from bot.reactions.recorder import ReactionRecorder, Tracked
 
     db = await Database.open(db_path)
     recorder = ReactionRecorder(db, clock=time.time)

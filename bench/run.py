@@ -32,7 +32,7 @@ from discord.webhook import async_ as webhook_async
 from bench.community import CHANNEL_ID, EMOJIS, GUILD_ID, MEMBER_BASE, MESSAGE_BASE, Scale, word
 from bot import Config
 from bot.client import Projectionist, build_offline
-from bot.reactions import ADD, ReactionRecorder
+from bot.reactions.recorder import ADD, ReactionRecorder
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {

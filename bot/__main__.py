@@ -14,8 +14,8 @@ from pathlib import Path
 from bot.config import Config, ConfigError
 from bot.db import DatabaseTooNew, DatabaseUnavailable
 from bot.errors import UserError
-from bot.essays import essay_markdown, file_stem, parse_essay
-from bot.library import decode_essay_bytes, scan_directory
+from bot.essays.library import decode_essay_bytes, scan_directory
+from bot.essays.parse import essay_markdown, file_stem, parse_essay
 
 log = logging.getLogger("bot")
 

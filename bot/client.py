@@ -19,14 +19,14 @@ from discord.ext import commands
 from bot.config import Config
 from bot.db import Database
 from bot.errors import UserError
-from bot.films import Films
+from bot.essays.library import Library
+from bot.films.service import Films
 from bot.interactions import send_ephemeral
 from bot.jobs import Jobs
-from bot.library import Library
-from bot.quotes import Quotes
-from bot.reactions import ReactionRecorder
+from bot.quotes.service import Quotes
+from bot.reactions.recorder import ReactionRecorder
 from bot.services import Services
-from bot.stats import Stats
+from bot.stats.service import Stats
 from bot.text import clip, shown
 from bot.timers import Scheduler
 

@@ -186,7 +186,7 @@ class Database:
             path.parent.mkdir(parents=True, exist_ok=True)
             opened.append(writer := await _connect(path, WRITER_CACHE_KIB))
             # Temporary tables in memory: a merge of reaction events sorts them in one (see
-            # bot/reactions.py), at most a few megabytes; in a file, they spill to disk.
+            # bot/reactions/recorder.py), at most a few megabytes; in a file, they spill to disk.
             for pragma in ("PRAGMA wal_autocheckpoint = 4000", "PRAGMA temp_store = MEMORY"):
                 async with writer.execute(pragma) as cursor:
                     await cursor.fetchall()

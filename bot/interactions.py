@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.reactions import Tracked
+from bot.reactions.recorder import Tracked
 
 if TYPE_CHECKING:
     from bot.client import Projectionist

@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Protocol
 
 from bot.db import Tx
 from bot.jobs import Jobs
-from bot.reactions import ReactionRecorder
+from bot.reactions.recorder import ReactionRecorder
 
 
 @dataclass

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 
 from bot.config import Config
 from bot.db import Database
-from bot.films import Films
+from bot.essays.library import Library
+from bot.films.service import Films
 from bot.jobs import Jobs
-from bot.library import Library
 from bot.members import Members
-from bot.quotes import Quotes
-from bot.reactions import ReactionRecorder
-from bot.stats import Stats
+from bot.quotes.service import Quotes
+from bot.reactions.recorder import ReactionRecorder
+from bot.stats.service import Stats
 from bot.timers import Scheduler
 
 log = logging.getLogger(__name__)

@@ -9,15 +9,15 @@ from collections.abc import Callable
 import discord
 
 from bot.errors import UserError
-from bot.interactions import Interaction, now_epoch, services, track
-from bot.library import EssayInfo, Library, SearchHit
-from bot.render import (
+from bot.essays.embeds import (
     contents_embed,
     essay_list_embed,
     list_page_count,
     section_embed,
     section_pages,
 )
+from bot.essays.library import EssayInfo, Library, SearchHit
+from bot.interactions import Interaction, now_epoch, services, track
 from bot.text import plural, truncate
 from cogs._common import (
     Confirmation,
@@ -332,10 +332,10 @@ class UploadButton(
         return cls(match["token"], match["action"])
 
     async def run(self, interaction: discord.Interaction) -> None:
-        from cogs.essays import Essays  # the cog imports this module
+        from cogs.essays import EssaysCog  # the cog imports this module
 
         cog = interaction.client.get_cog("Essays")
-        if not isinstance(cog, Essays):
+        if not isinstance(cog, EssaysCog):
             raise UserError("Uploading essays is not available right now; try again later.")
         pending = cog.pending_uploads.get(self.token)
         if pending is None:

@@ -16,7 +16,19 @@ import aiohttp
 import discord
 
 from bot.client import Projectionist
-from bot.films import (
+from bot.essays.library import pick_passage
+from bot.films.embeds import (
+    Highlight,
+    TakeLine,
+    digest_embed,
+    jump_url,
+    kickoff_embed,
+    prompt_embed,
+    take_embed,
+    when,
+)
+from bot.films.schedule import slots_between
+from bot.films.service import (
     DELETE_POST,
     DIGEST,
     END_EVENT,
@@ -34,18 +46,6 @@ from bot.films import (
 )
 from bot.interactions import now_epoch, track_message
 from bot.jobs import GiveUp, Job, Kind, Retry
-from bot.library import pick_passage
-from bot.render_week import (
-    Highlight,
-    TakeLine,
-    digest_embed,
-    jump_url,
-    kickoff_embed,
-    prompt_embed,
-    take_embed,
-    when,
-)
-from bot.schedule import slots_between
 from bot.text import plural, truncate
 from bot.timers import Timer
 from cogs._essay_ui import OpenSectionButton

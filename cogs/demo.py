@@ -10,7 +10,7 @@ from bot.client import Projectionist
 from bot.text import plural
 
 
-class Demo(commands.Cog):
+class DemoCog(commands.Cog, name="Demo"):
     demo = app_commands.Group(name="demo", description="Offline demo controls", guild_only=True)
 
     def __init__(self, bot: Projectionist) -> None:
@@ -29,4 +29,4 @@ class Demo(commands.Cog):
 
 
 async def setup(bot: Projectionist) -> None:
-    await bot.add_cog(Demo(bot))
+    await bot.add_cog(DemoCog(bot))

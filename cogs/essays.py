@@ -13,15 +13,15 @@ from discord.ext import commands
 
 from bot.client import Projectionist
 from bot.errors import UserError
-from bot.essays import Essay, essay_markdown, parse_essay
-from bot.interactions import track
-from bot.library import MAX_ESSAY_BYTES, Library, content_hash, decode_essay_bytes
-from bot.render import (
+from bot.essays.embeds import (
     contents_embed,
     essay_preview_embed,
     excerpt_embed,
     search_embed,
 )
+from bot.essays.library import MAX_ESSAY_BYTES, Library, content_hash, decode_essay_bytes
+from bot.essays.parse import Essay, essay_markdown, parse_essay
+from bot.interactions import track
 from bot.text import shown, truncate
 from cogs._common import (
     CONFIRMATIONS,
@@ -60,7 +60,7 @@ class PendingUpload:
     created: float
 
 
-class Essays(commands.Cog):
+class EssaysCog(commands.Cog, name="Essays"):
     essay = app_commands.Group(
         name="essay", description="Read, search and add film essays", guild_only=True
     )
@@ -71,7 +71,6 @@ class Essays(commands.Cog):
 
     @property
     def library(self) -> Library:
-        assert self.bot.library is not None
         return self.bot.library
 
     async def cog_load(self) -> None:
@@ -221,4 +220,4 @@ class Essays(commands.Cog):
 
 
 async def setup(bot: Projectionist) -> None:
-    await bot.add_cog(Essays(bot))
+    await bot.add_cog(EssaysCog(bot))

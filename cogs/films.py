@@ -11,11 +11,7 @@ from discord.ext import commands
 
 from bot.client import Projectionist
 from bot.errors import UserError
-from bot.films import DIGEST, POLL_ANSWERS, already_running_message
-from bot.films import Films as FilmService
-from bot.interactions import now_epoch
-from bot.jobs import GiveUp, Job, Retry
-from bot.render_week import (
+from bot.films.embeds import (
     history_embed,
     nominations_embed,
     now_embed,
@@ -23,8 +19,11 @@ from bot.render_week import (
     settings_embed,
     when,
 )
-from bot.render_week import stars as render_stars
-from bot.schedule import match_zones, parse_days, parse_time_of_day, week_end, zone
+from bot.films.embeds import stars as render_stars
+from bot.films.schedule import match_zones, parse_days, parse_time_of_day, week_end, zone
+from bot.films.service import DIGEST, POLL_ANSWERS, Films, already_running_message
+from bot.interactions import now_epoch
+from bot.jobs import GiveUp, Job, Retry
 from bot.text import plural, truncate
 from cogs._common import Text, essay_choices, is_moderator, require_manage_server, require_moderator
 from cogs._film_posts import WeekPosts, describe
@@ -51,7 +50,7 @@ def split_title(title: str, year: int | None) -> tuple[str, int | None]:
     return title, year
 
 
-class Films(commands.Cog):
+class FilmsCog(commands.Cog, name="Films"):
     film = app_commands.Group(name="film", description="The film of the week", guild_only=True)
     prompt = app_commands.Group(
         name="prompt", description="The week's discussion prompts", parent=film
@@ -61,7 +60,7 @@ class Films(commands.Cog):
         self.bot = bot
 
     @property
-    def films(self) -> FilmService:
+    def films(self) -> Films:
         return self.bot.films
 
     async def cog_load(self) -> None:
@@ -472,4 +471,4 @@ def truncate_lines(lines: list[str], limit: int = 1900) -> str:
 
 
 async def setup(bot: Projectionist) -> None:
-    await bot.add_cog(Films(bot))
+    await bot.add_cog(FilmsCog(bot))

@@ -11,8 +11,8 @@ from discord.ext import commands
 from bot.client import Projectionist
 from bot.errors import UserError
 from bot.interactions import Interaction, now_epoch, services, track
-from bot.quotes import PAGE_SIZE, Quote, Quotes
-from bot.render_quotes import quote_embed, quote_lines, quote_list_embed
+from bot.quotes.embeds import quote_embed, quote_lines, quote_list_embed
+from bot.quotes.service import PAGE_SIZE, Quote, Quotes
 from bot.text import clean, plural, truncate
 from cogs._common import (
     CONFIRMATIONS,

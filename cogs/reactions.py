@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot.client import Projectionist
 from bot.interactions import now_epoch
-from bot.reactions import emoji_key
+from bot.reactions.recorder import emoji_key
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def partial_key(emoji: discord.PartialEmoji | discord.Emoji | str) -> tuple[str,
     return emoji_key(emoji.name), None
 
 
-class Reactions(commands.Cog):
+class ReactionsCog(commands.Cog, name="Reactions"):
     def __init__(self, bot: Projectionist) -> None:
         self.bot = bot
         self.recorder = bot.recorder
@@ -139,4 +139,4 @@ def _log_failure(task: asyncio.Task[None]) -> None:
 
 
 async def setup(bot: Projectionist) -> None:
-    await bot.add_cog(Reactions(bot))
+    await bot.add_cog(ReactionsCog(bot))

@@ -8,10 +8,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.chart import bar_chart
 from bot.client import Projectionist
 from bot.interactions import now_epoch
-from bot.render_quotes import essay_stats_embed, member_stats_embed, server_stats_embed
+from bot.stats.chart import bar_chart
+from bot.stats.embeds import essay_stats_embed, member_stats_embed, server_stats_embed
 from cogs._common import essay_choices
 
 CHART_NAME = "essay-stats.png"

@@ -326,7 +326,7 @@ def test_essays_check_and_db_check_load_neither_discord_nor_the_services(tmp_pat
         "import sys\n"
         "from bot.__main__ import main\n"
         "main(sys.argv[1:])\n"
-        "heavy = ('discord', 'bot.client', 'bot.films', 'bot.quotes', 'bot.reactions')\n"
+        "heavy = ('discord', 'bot.client', 'bot.films.service', 'bot.quotes.service', 'bot.reactions.recorder')\n"
         "print('loaded:', sorted(m for m in heavy if m in sys.modules))\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}

@@ -2,7 +2,7 @@ import io
 
 from PIL import Image
 
-from bot.chart import MAX_HEIGHT, SCALE, WIDTH, bar_chart
+from bot.stats.chart import MAX_HEIGHT, SCALE, WIDTH, bar_chart
 
 
 def test_the_chart_fits_where_discord_shows_it_whatever_the_number_of_sections():

@@ -3,7 +3,7 @@ import re
 import pytest
 
 from bot.errors import EssayFormatError
-from bot.essays import (
+from bot.essays.parse import (
     escape_markdown,
     looks_like_heading,
     markdown_with_front_matter,

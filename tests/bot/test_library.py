@@ -5,9 +5,9 @@ import pytest
 
 from bot.db import Database
 from bot.errors import NotFound, UserError
-from bot.essays import parse_essay
+from bot.essays.library import Library, pick_passage
+from bot.essays.parse import parse_essay
 from bot.fulltext import fts_query
-from bot.library import Library, pick_passage
 from bot.text import paginate
 from tests.conftest import SEED_ESSAY, SERA
 

@@ -5,7 +5,7 @@ import pytest
 
 from bot import ops
 from bot.db import Database
-from bot.reactions import ReactionRecorder, Tracked, emoji_key
+from bot.reactions.recorder import ReactionRecorder, Tracked, emoji_key
 
 
 @pytest.fixture
@@ -85,7 +85,7 @@ async def test_events_arriving_during_a_write_join_the_next_batch(recorder):
 
 
 async def test_a_failed_write_is_tried_again_without_losing_events(recorder, monkeypatch):
-    monkeypatch.setattr("bot.reactions.RETRY_DELAY", 0.05)
+    monkeypatch.setattr("bot.reactions.recorder.RETRY_DELAY", 0.05)
     original = recorder.db.write
     failures = []
 
@@ -219,7 +219,7 @@ async def test_events_logged_before_a_crash_are_merged_on_start(recorder):
 
 
 async def test_a_merge_that_fails_halfway_is_done_again(recorder, monkeypatch):
-    monkeypatch.setattr("bot.reactions.RETRY_DELAY", 0.05)
+    monkeypatch.setattr("bot.reactions.recorder.RETRY_DELAY", 0.05)
     recorder.merge_chunk = 1
     recorder.add(1, 7, "🎬")
     recorder.add(2, 7, "🎬")

@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.errors import UserError
-from bot.schedule import (
+from bot.films.schedule import (
     match_zones,
     next_slot,
     parse_days,

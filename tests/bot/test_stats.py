@@ -1,6 +1,6 @@
 from bot.db import Database
-from bot.reactions import ReactionRecorder, Tracked
-from bot.stats import Stats
+from bot.reactions.recorder import ReactionRecorder, Tracked
+from bot.stats.service import Stats
 
 DAY = 86400
 GUILD, OTHER_GUILD = 9, 10

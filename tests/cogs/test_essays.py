@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import simcord
 
-from bot.essays import parse_essay
+from bot.essays.parse import parse_essay
 from tests.conftest import SEED_ESSAY, SERA
 from tests.helpers import refusal
 

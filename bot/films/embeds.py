@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.films import Nomination, Prompt, Rating, RatingSummary, Settings, Week
-from bot.library import EssayInfo
-from bot.render import COLOUR, TITLE_LIMIT
-from bot.schedule import describe_days
+from bot.embeds import COLOUR, TITLE_LIMIT
+from bot.essays.library import EssayInfo
+from bot.films.schedule import describe_days
+from bot.films.service import Nomination, Prompt, Rating, RatingSummary, Settings, Week
 from bot.text import clip, plural, truncate
 
 STAR = "★"

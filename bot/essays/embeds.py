@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import discord
 
-from bot.library import EssayInfo, Passage, SearchHit, SectionText
+from bot.embeds import COLOUR, TITLE_LIMIT
+from bot.essays.library import EssayInfo, Passage, SearchHit, SectionText
 from bot.text import clip, paginate, plural, truncate
 
-COLOUR = discord.Colour(0xC9A227)  # projector-lamp amber
 PAGE_LIMIT = 3800  # under the 4,096 description limit, leaving room for the 6,000 embed total
 LIST_PAGE_SIZE = 10
-TITLE_LIMIT = 256
 
 
 def section_pages(body: str) -> list[str]:

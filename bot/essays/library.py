@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.db import Database, Tx
 from bot.errors import EssayFormatError, NotFound, UserError
-from bot.essays import Essay, file_stem, parse_essay
+from bot.essays.parse import Essay, file_stem, parse_essay
 from bot.fulltext import ESSAYS_RANKED, ESSAYS_RANKED_FOR_GUILD, fts_query
 from bot.text import (
     closest,

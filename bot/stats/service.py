@@ -6,8 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from bot.db import Database
-from bot.library import EssayInfo
-from bot.reactions import ReactionRecorder
+from bot.essays.library import EssayInfo
+from bot.reactions.recorder import ReactionRecorder
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""Essays: parsing Markdown and plain text, the library (catalog, sync, search), embeds."""

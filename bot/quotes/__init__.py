@@ -1,0 +1,1 @@
+"""Quotes: the service (saving, search, numbering) and their embeds."""

@@ -1,0 +1,1 @@
+"""Reactions on the bot's posts: the recorder (batches, log and merge, reads)."""

@@ -1,0 +1,1 @@
+"""What the community's reactions, quotes and ratings add up to: service, chart, embeds."""

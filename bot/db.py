@@ -69,6 +69,16 @@ class Tx:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
 
+    async def next_number(self, counter: str) -> int:
+        """The next number of a counter kept in `meta` (1, 2, ...), in this transaction."""
+        return int(
+            await self.fetchval(
+                "INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE "
+                "SET value = CAST(value AS INTEGER) + 1 RETURNING value",
+                (counter,),
+            )
+        )
+
 
 class DatabaseUnavailable(RuntimeError):
     """The database file cannot be opened or written; the message names it and what to do."""

@@ -152,6 +152,14 @@ class Jobs:
             await self.scheduler.insert(tx, due, JOB_EVENT, {"job_id": job_id})
         return job_id
 
+    @staticmethod
+    async def drop(tx: Tx, *, week_id: int | None = None, poll_id: int | None = None) -> None:
+        """Forget the jobs of a week or a poll that is being undone (never posted)."""
+        if week_id is not None:
+            await tx.execute("DELETE FROM jobs WHERE week_id = ?", (week_id,))
+        if poll_id is not None:
+            await tx.execute("DELETE FROM jobs WHERE poll_id = ?", (poll_id,))
+
     async def get(self, job_id: int) -> Job | None:
         row = await self.db.fetchone("SELECT * FROM jobs WHERE id = ?", (job_id,))
         return Job.from_row(row) if row else None

@@ -433,17 +433,7 @@ class WeekPosts:
         return {"message_id": message.id}
 
     async def _reopen_poll(self, tx, job: Job) -> None:
-        """A poll that could not be posted gives its nominations back to the next one."""
-        await tx.execute(
-            "UPDATE nominations SET poll_id = NULL WHERE poll_id = ? AND NOT EXISTS "
-            "(SELECT 1 FROM polls WHERE id = ? AND message_id IS NOT NULL)",
-            (job.poll_id, job.poll_id),
-        )
-        await tx.execute(
-            "UPDATE polls SET ended_at = ?, outcome = 'not posted' WHERE id = ? "
-            "AND message_id IS NULL",
-            (now_epoch(), job.poll_id),
-        )
+        await Films.reopen_poll(tx, job.poll_id, now_epoch())
 
     async def close_poll(self, job: Job) -> dict:
         """Read the result once Discord has finalized the poll, by the answers' posted order."""

@@ -318,7 +318,7 @@ class Films:
         async with self.jobs.transaction() as tx:
             for event in (END_EVENT, PROMPT_EVENT):
                 await self.scheduler.cancel_in(tx, event, week_id=week_id)
-            await tx.execute("DELETE FROM jobs WHERE week_id = ?", (week_id,))
+            await self.jobs.drop(tx, week_id=week_id)
             await tx.execute("DELETE FROM weeks WHERE id = ?", (week_id,))
 
     async def set_kickoff(self, week_id: int, message_id: int, thread_id: int | None) -> None:
@@ -710,8 +710,22 @@ class Films:
         """Undo a poll Discord refused for good: its nominations are open again."""
         async with self.db.transaction() as tx:
             await tx.execute("UPDATE nominations SET poll_id = NULL WHERE poll_id = ?", (poll_id,))
-            await tx.execute("DELETE FROM jobs WHERE poll_id = ?", (poll_id,))
+            await self.jobs.drop(tx, poll_id=poll_id)
             await tx.execute("DELETE FROM polls WHERE id = ?", (poll_id,))
+
+    @staticmethod
+    async def reopen_poll(tx: Tx, poll_id: int, now: int) -> None:
+        """A poll that could not be posted gives its nominations back to the next one."""
+        await tx.execute(
+            "UPDATE nominations SET poll_id = NULL WHERE poll_id = ? AND NOT EXISTS "
+            "(SELECT 1 FROM polls WHERE id = ? AND message_id IS NOT NULL)",
+            (poll_id, poll_id),
+        )
+        await tx.execute(
+            "UPDATE polls SET ended_at = ?, outcome = 'not posted' WHERE id = ? "
+            "AND message_id IS NULL",
+            (now, poll_id),
+        )
 
     async def poll_posted(self, poll: Poll, message_id: int, now: int) -> None:
         """The poll is up: when it ends (counted from now, as Discord does) its result is owed."""

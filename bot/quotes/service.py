@@ -75,14 +75,7 @@ class Quotes:
 
     async def _insert(self, guild_id: int, values: dict) -> Quote:
         async with self.db.transaction() as tx:
-            counter = f"quote_number:{guild_id}"
-            row = await tx.fetchone("SELECT value FROM meta WHERE key = ?", (counter,))
-            number = int(row[0]) + 1 if row else 1
-            await tx.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (counter, str(number)),
-            )
+            number = await tx.next_number(f"quote_number:{guild_id}")
             columns = ["guild_id", "number", *values]
             return self._quote(
                 await tx.fetchone(

@@ -29,7 +29,25 @@ class Conflict(Exception):
     """A write broke a uniqueness rule: what the domain makes of it ("already running")."""
 
 
-class Tx:
+Params = Sequence[Any] | dict[str, Any]
+
+
+class Rows:
+    """One row or one value of a query, for whatever runs `fetchall`."""
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
+        raise NotImplementedError
+
+    async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+
+class Tx(Rows):
     """A write transaction as the domain sees it: statements and their rows, never the driver's
     connection or cursors. A uniqueness violation is raised as Conflict."""
 
@@ -58,16 +76,6 @@ class Tx:
                 return list(await cursor.fetchall())
         except sqlite3.IntegrityError as error:
             raise Conflict(str(error)) from error
-
-    async def fetchone(
-        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
-    ) -> aiosqlite.Row | None:
-        rows = await self.fetchall(sql, params)
-        return rows[0] if rows else None
-
-    async def fetchval(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
 
     async def next_number(self, counter: str) -> int:
         """The next number of a counter kept in `meta` (1, 2, ...), in this transaction."""
@@ -170,7 +178,7 @@ async def _connect(path: Path, cache_kib: int) -> aiosqlite.Connection:
     return conn
 
 
-class Database:
+class Database(Rows):
     """One writer connection, used under a lock held across each whole transaction, and one
     reader connection for queries. In WAL mode the reader sees the last committed state and
     never waits for a write batch, so a burst of writes does not stall members' commands."""
@@ -273,16 +281,6 @@ class Database:
         # One call on the reader's thread runs the statement to completion, so each query reads
         # the latest commit and no half-read statement holds an old snapshot for the next one.
         return list(await self._reader.execute_fetchall(sql, params))
-
-    async def fetchone(
-        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
-    ) -> aiosqlite.Row | None:
-        rows = await self.fetchall(sql, params)
-        return rows[0] if rows else None
-
-    async def fetchval(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
 
     async def user_version(self) -> int:
         return int(await self.fetchval("PRAGMA user_version"))

@@ -35,6 +35,17 @@ WELCOME = (
     "the same commands."
 )
 REACTIONS = ("🎬", "❤️", "🔥", "👍")
+# Headless Chromium on the demo's page (tests, screenshots): no sandbox as root, and nothing that
+# reaches for the network, which is closed here.
+CHROMIUM_FLAGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+)
 
 
 async def seed(env, bot) -> dict:

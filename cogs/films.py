@@ -314,10 +314,7 @@ class FilmsCog(commands.Cog, name="Films"):
             elif job.given_up:
                 note = f" Your take could not be posted in the thread: {job.last_error}"
             else:
-                note = (
-                    " Your take will be posted in the thread when Discord accepts it "
-                    f"({job.last_error})."
-                )
+                note = " " + on_its_way(job, "Your take will be posted in the thread")
         verb = "Updated" if previous else "Saved"
         await interaction.followup.send(
             f"{verb} your rating of **{discord.utils.escape_markdown(week.film_line)}**: "
@@ -391,13 +388,11 @@ class FilmsCog(commands.Cog, name="Films"):
         where = f"<#{week.thread_id}>" if week.thread_id else "the week's thread"
         if job.given_up:
             raise UserError(f"{job.last_error} Prompt {number} goes back to its turn.")
-        if job.done:
-            text = f"Posted prompt {number} in {where}."
-        else:
-            text = (
-                f"Prompt {number} will be posted in {where} when Discord accepts it "
-                f"({job.last_error})."
-            )
+        text = (
+            f"Posted prompt {number} in {where}."
+            if job.done
+            else on_its_way(job, f"Prompt {number} will be posted in {where}")
+        )
         await interaction.followup.send(text, ephemeral=True)
 
     # --- the next film ----------------------------------------------------------------
@@ -454,11 +449,13 @@ class FilmsCog(commands.Cog, name="Films"):
             poll = await self.films.poll(poll_id)
             text = f"The poll is up in {channel.mention} until {when(poll.ends_at)}."
         else:
-            text = (
-                f"The poll will be posted in {channel.mention} when Discord accepts it "
-                f"({job.last_error})."
-            )
+            text = on_its_way(job, f"The poll will be posted in {channel.mention}")
         await interaction.followup.send(text, ephemeral=True)
+
+
+def on_its_way(job: Job, what: str) -> str:
+    """A reply about a post Discord has not accepted yet: only what is true."""
+    return f"{what} when Discord accepts it ({job.last_error})."
 
 
 def truncate_lines(lines: list[str], limit: int = 1900) -> str:

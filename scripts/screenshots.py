@@ -13,20 +13,11 @@ import sys
 from pathlib import Path
 
 from bot import Config
-from bot.demo import SEED_ESSAY_KEY, demo_world
+from bot.demo import CHROMIUM_FLAGS, SEED_ESSAY_KEY, demo_world
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-    "--hide-scrollbars",
-]
+FLAGS = [*CHROMIUM_FLAGS, "--hide-scrollbars"]
 PASSAGE = "She’s a survivor in heels, maintaining control in a profession where control is a myth."
 
 

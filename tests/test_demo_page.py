@@ -12,6 +12,7 @@ import sys
 
 import pytest
 
+from bot.demo import CHROMIUM_FLAGS
 from tests.conftest import ROOT
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -21,15 +22,7 @@ playwright = pytest.importorskip(
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="the page test needs Debian's Chromium: apt-get install chromium"
 )
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
+FLAGS = list(CHROMIUM_FLAGS)
 
 
 async def run(page, command: str, **options) -> str:

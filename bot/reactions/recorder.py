@@ -7,9 +7,9 @@ the next. A committed batch is appended to `reaction_log` (migration 0007), and 
 merged into `reactions` in runs sorted by post once it has been quiet for a moment (see
 `merge_idle`). So `reactions` trails the events by a fraction of a second, by up to a few seconds
 under a storm; `flush()` commits and merges everything received so far, for reads that must see
-every event (a digest, /quote top, a member's deletion, reconciliation). A batch holding a clear
-is applied straight to `reactions` (migration 0004) after the log is merged. A burst of thousands
-never stalls the bot; `close()` flushes the rest.
+every event (a digest, /quote top, a member's deletion, reconciliation). Clears are logged with
+the events (migration 0010): every batch has one write path. A burst of thousands never stalls
+the bot; `close()` flushes the rest.
 """
 
 from __future__ import annotations
@@ -53,11 +53,9 @@ class Tracked:
 RETRY_DELAY = 1.0  # seconds before a failed batch write or merge is tried again
 LAST_ID = 2**63 - 1  # above every Discord id: the open end of the last merge range
 
-APPLY_BATCH = (
-    "INSERT INTO reaction_batch (at, cleared, cleared_emoji, removed, added, deleted, emojis) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+APPEND_BATCH = (
+    "INSERT INTO reaction_log_batch (at, events, cleared, deleted, emojis) VALUES (?, ?, ?, ?, ?)"
 )
-APPEND_BATCH = "INSERT INTO reaction_log_batch (at, events, deleted, emojis) VALUES (?, ?, ?, ?)"
 # A merge gathers the last logged event of each reaction into a table of the writer's own
 # connection, sorted by key, with one read of the log; then it applies ranges of posts of about
 # `merge_chunk` reactions each, one transaction per range, and drops the merged part of the log
@@ -68,14 +66,22 @@ APPEND_BATCH = "INSERT INTO reaction_log_batch (at, events, deleted, emojis) VAL
 GATHER = """
 CREATE TEMP TABLE IF NOT EXISTS merging (
     message_id INTEGER NOT NULL, user_id INTEGER NOT NULL, emoji TEXT NOT NULL,
-    added INTEGER NOT NULL, at INTEGER NOT NULL,
+    added INTEGER NOT NULL, at INTEGER NOT NULL, seq INTEGER NOT NULL,
     PRIMARY KEY (message_id, user_id, emoji)
 ) WITHOUT ROWID;
 DELETE FROM temp.merging;
-INSERT INTO temp.merging (message_id, user_id, emoji, added, at)
-    SELECT message_id, user_id, emoji, added, at FROM reaction_log_events
+INSERT INTO temp.merging (message_id, user_id, emoji, added, at, seq)
+    SELECT message_id, user_id, emoji, added, at, seq FROM reaction_log_events
     WHERE seq <= {upto} ORDER BY seq
-    ON CONFLICT (message_id, user_id, emoji) DO UPDATE SET added = excluded.added, at = excluded.at;
+    ON CONFLICT (message_id, user_id, emoji)
+    DO UPDATE SET added = excluded.added, at = excluded.at, seq = excluded.seq;
+CREATE TEMP TABLE IF NOT EXISTS clearing (
+    message_id INTEGER NOT NULL, emoji TEXT, seq INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS temp.clearing_post ON clearing (message_id);
+DELETE FROM temp.clearing;
+INSERT INTO temp.clearing (message_id, emoji, seq)
+    SELECT message_id, emoji, seq FROM reaction_log_clears WHERE seq <= {upto};
 """
 # The ends of the ranges: from each end, the post of the `chunk`-th reaction after it in key order.
 RANGE_ENDS = """
@@ -89,13 +95,25 @@ SELECT post FROM ends WHERE post IS NOT NULL
 """
 APPLY_RANGE = """
 BEGIN IMMEDIATE;
+DELETE FROM reactions WHERE message_id IN (
+    SELECT message_id FROM temp.clearing
+    WHERE emoji IS NULL AND message_id > {after} AND message_id <= {through}
+);
+DELETE FROM reactions WHERE (message_id, emoji) IN (
+    SELECT message_id, emoji FROM temp.clearing
+    WHERE emoji IS NOT NULL AND message_id > {after} AND message_id <= {through}
+);
 DELETE FROM reactions WHERE (message_id, user_id, emoji) IN (
     SELECT message_id, user_id, emoji FROM temp.merging
     WHERE message_id > {after} AND message_id <= {through} AND NOT added
 );
 INSERT OR IGNORE INTO reactions (message_id, user_id, emoji, created_at)
-    SELECT message_id, user_id, emoji, at FROM temp.merging
-    WHERE message_id > {after} AND message_id <= {through} AND added;
+    SELECT m.message_id, m.user_id, m.emoji, m.at FROM temp.merging m
+    WHERE m.message_id > {after} AND m.message_id <= {through} AND m.added
+    AND NOT EXISTS (
+        SELECT 1 FROM temp.clearing c WHERE c.message_id = m.message_id
+        AND (c.emoji IS NULL OR c.emoji = m.emoji) AND c.seq > m.seq
+    );
 {last}
 COMMIT;
 """
@@ -106,60 +124,31 @@ COMMIT;
 REMOVE, ADD, CLEAR, CLEAR_EMOJI, DELETED, EMOJI = range(6)
 
 
-def batch_arrays(ops: list[tuple], now: int) -> tuple:
-    """The queued operations as the JSON arrays of one `reaction_batch` row: the last event for
-    each (message, member, emoji) wins, and a clear undoes the adds queued before it."""
-    cleared: list[int] = []
-    cleared_emoji: list[tuple[int, str]] = []
-    deleted: list[int] = []
-    emoji_names: list[tuple[str, str]] = []
-    final: dict[tuple[int, int, str], bool] = {}
-    for op in ops:
-        kind = op[0]
-        if kind == ADD:
-            final[op[1:]] = True
-        elif kind == REMOVE:
-            final[op[1:]] = False
-        elif kind == EMOJI:
-            emoji_names.append((op[1], op[2]))
-        elif kind == CLEAR:
-            cleared.append(op[1])
-            for key in [k for k in final if k[0] == op[1]]:
-                final[key] = False
-        elif kind == CLEAR_EMOJI:
-            cleared_emoji.append((op[1], op[2]))
-            for key in [k for k in final if k[0] == op[1] and k[2] == op[2]]:
-                final[key] = False
-        elif kind == DELETED:
-            deleted.append(op[1])
-    added = [key for key, present in final.items() if present]
-    removed = [key for key, present in final.items() if not present]
-    return (
-        now,
-        *(
-            json.dumps(values) if values else None
-            for values in (cleared, cleared_emoji, removed, added, deleted, emoji_names)
-        ),
-    )
-
-
 def log_arrays(ops: list[tuple]) -> tuple:
-    """Queued operations without clears as the JSON arrays of one `reaction_log_batch` row: the
-    last event of each (message, member, emoji), deleted posts, emoji names."""
+    """Queued operations as the JSON arrays of one `reaction_log_batch` row: the last event of
+    each (message, member, emoji) after the batch's last clear of it, the clears, deleted posts
+    and emoji names."""
     last: dict[tuple[int, int, str], tuple] = {}
+    cleared: list[tuple[int, str | None]] = []
     deleted: list[int] = []
     emoji_names: list[tuple[str, str]] = []
     for op in ops:
         kind = op[0]
         if kind <= ADD:
             last[op[1:]] = op
+        elif kind in (CLEAR, CLEAR_EMOJI):
+            message_id, emoji = op[1], op[2] if kind == CLEAR_EMOJI else None
+            cleared.append((message_id, emoji))
+            # Events before the clear in this batch are void; the merge removes what they did.
+            for key in [k for k in last if k[0] == message_id and emoji in (None, k[2])]:
+                del last[key]
         elif kind == DELETED:
             deleted.append(op[1])
         elif kind == EMOJI:
             emoji_names.append(op[1:])
     return tuple(
         json.dumps(values) if values else None
-        for values in (list(last.values()), deleted, emoji_names)
+        for values in (list(last.values()), cleared, deleted, emoji_names)
     )
 
 
@@ -215,7 +204,6 @@ class ReactionRecorder:
         self._timer: asyncio.Task[None] | None = None
         self._next_flush: asyncio.Task[int] | None = None
         self._writing = asyncio.Lock()
-        self._clears_queued = False
         self._logged = 0  # appended to the log since the last merge (at most)
         self._last_commit_at = 0.0
         self._unmerged_since: float | None = None  # the first batch after the last merge
@@ -295,11 +283,9 @@ class ReactionRecorder:
         self._push((REMOVE, message_id, user_id, key))
 
     def clear(self, message_id: int) -> None:
-        self._clears_queued = True
         self._push((CLEAR, message_id))
 
     def clear_emoji(self, message_id: int, key: str) -> None:
-        self._clears_queued = True
         self._push((CLEAR_EMOJI, message_id, key))
 
     def deleted(self, message_ids: Iterable[int]) -> None:
@@ -344,28 +330,21 @@ class ReactionRecorder:
             self._next_flush = None
             if not self._queue:
                 return 0
-            ops, stamps, clears = self._queue, self._enqueued_at, self._clears_queued
-            self._queue, self._enqueued_at, self._clears_queued = [], [], False
-            now = int(self.clock())
+            ops, stamps = self._queue, self._enqueued_at
+            self._queue, self._enqueued_at = [], []
             try:
-                if clears:
-                    await self.merge()
-                    await self.db.write(APPLY_BATCH, batch_arrays(ops, now))
-                else:
-                    await self.db.write(APPEND_BATCH, (now, *log_arrays(ops)))
+                await self.db.write(APPEND_BATCH, (int(self.clock()), *log_arrays(ops)))
             except Exception:
                 log.exception(
                     "Could not commit %d reaction events; they are queued again", len(ops)
                 )
                 self._queue[:0], self._enqueued_at[:0] = ops, stamps
-                self._clears_queued = self._clears_queued or clears
                 raise
         if self.commit_latencies is not None and stamps:
             done = time.perf_counter()
             self.commit_latencies.extend(done - stamp for stamp in stamps)
-        if not clears:
-            self._logged += len(ops)
-            self._schedule_merge()
+        self._logged += len(ops)
+        self._schedule_merge()
         return len(ops)
 
     async def flush(self) -> int:

@@ -204,9 +204,25 @@ async def test_a_clear_applies_after_the_events_logged_before_it(recorder):
     await recorder.commit()
     recorder.clear(1)
     recorder.add(1, 9, "🎬")
-    await recorder.commit()
+    await recorder.commit()  # clears are logged like the events: one write path
+    assert await logged(recorder) == 3 and await rows(recorder) == set()
+    await recorder.merge()
     assert await logged(recorder) == 0
     assert await rows(recorder) == {(1, 9, "🎬")}
+
+
+async def test_clears_in_a_batch_void_what_came_before_them_only(recorder):
+    recorder.merge_idle = 60
+    recorder.add(2, 7, "🎬")
+    recorder.add(2, 7, "🔥")
+    await recorder.flush()  # merged: they are rows already
+    recorder.add(1, 7, "🎬")
+    recorder.clear(1)  # in the same batch: voids the add before it
+    recorder.add(1, 8, "🔥")
+    recorder.clear_emoji(2, "🎬")  # one emoji of a merged post
+    recorder.add(2, 9, "🎬")  # after it: kept
+    await recorder.flush()
+    assert await rows(recorder) == {(1, 8, "🔥"), (2, 7, "🔥"), (2, 9, "🎬")}
 
 
 async def test_events_logged_before_a_crash_are_merged_on_start(recorder):

@@ -171,12 +171,24 @@ ORDER BY 1, 2
 """
 
 
+class LoopTime:
+    """The recorder's sense of elapsed time: the event loop's clock and sleep. Tests give it a
+    clock they move by hand."""
+
+    def monotonic(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
 class ReactionRecorder:
     def __init__(
         self,
         db: Database,
         clock: Callable[[], float],
         *,
+        timing: LoopTime | None = None,
         max_delay: float = 0.05,
         max_batch: int = 2000,
         merge_idle: float = 0.1,
@@ -185,7 +197,8 @@ class ReactionRecorder:
         merge_chunk: int = 20_000,
     ) -> None:
         self.db = db
-        self.clock = clock
+        self.clock = clock  # wall time, stamped on what is stored
+        self.timing = timing or LoopTime()  # when to commit and merge
         self.max_delay = max_delay
         self.max_batch = max_batch
         # The log is merged once no batch has come for `merge_idle` seconds, or when its oldest
@@ -211,6 +224,7 @@ class ReactionRecorder:
         self._next_merge: asyncio.Task[None] | None = None
         self._merging = asyncio.Lock()
         self._closed = False
+        self._tasks: set[asyncio.Task] = set()
         self.watch: dict[int, set[tuple[int, str]]] | None = None
         self.commit_latencies: list[float] | None = None  # set to a list to measure
 
@@ -266,7 +280,7 @@ class ReactionRecorder:
         if len(self._queue) >= self.max_batch:
             self._spawn_flush()
         elif self._timer is None:
-            self._timer = asyncio.create_task(self._flush_later(), name="reaction-flush")
+            self._timer = self._start(self._flush_later(), name="reaction-flush")
 
     def remember_emoji(self, key: str, display: str | None) -> None:
         """Keep how to show a custom emoji (written with the next batch)."""
@@ -299,7 +313,7 @@ class ReactionRecorder:
 
     async def _flush_later(self, delay: float | None = None) -> None:
         try:
-            await asyncio.sleep(self.max_delay if delay is None else delay)
+            await self.timing.sleep(self.max_delay if delay is None else delay)
         finally:
             self._timer = None
         await self._flush_in_background()
@@ -308,9 +322,7 @@ class ReactionRecorder:
         # One full-batch flush waiting at a time: while a batch is being written, later events
         # gather in the queue and the waiting flush takes them all (group commit).
         if self._next_flush is None:
-            self._next_flush = asyncio.create_task(
-                self._flush_in_background(), name="reaction-flush-now"
-            )
+            self._next_flush = self._start(self._flush_in_background(), name="reaction-flush-now")
 
     async def _flush_in_background(self) -> int:
         """A commit nobody awaits: when the write fails (already logged, the events queued
@@ -319,9 +331,7 @@ class ReactionRecorder:
             return await self.commit()
         except Exception:
             if self._timer is None and not self._closed:
-                self._timer = asyncio.create_task(
-                    self._flush_later(RETRY_DELAY), name="reaction-flush"
-                )
+                self._timer = self._start(self._flush_later(RETRY_DELAY), name="reaction-flush")
             return 0
 
     async def commit(self) -> int:
@@ -354,37 +364,47 @@ class ReactionRecorder:
         await self.merge()
         return committed
 
+    def _start(self, work, *, name: str) -> asyncio.Task:
+        """A task of the recorder's own: kept until it ends (tests wait for them)."""
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def background(self) -> list[asyncio.Task]:
+        """The recorder's tasks still to finish."""
+        return [task for task in self._tasks if not task.done()]
+
     # --- merging the log ----------------------------------------------------------------
 
     def _schedule_merge(self) -> None:
         if self._closed:
             return
-        now = asyncio.get_running_loop().time()
+        now = self.timing.monotonic()
         self._last_commit_at = now
         if self._unmerged_since is None:
             self._unmerged_since = now
         if self._logged >= self.merge_rows or now - self._unmerged_since >= self.merge_max_age:
             if self._next_merge is None:
-                self._next_merge = asyncio.create_task(
+                self._next_merge = self._start(
                     self._merge_in_background(), name="reaction-merge-now"
                 )
         elif self._merge_timer is None:
-            self._merge_timer = asyncio.create_task(self._merge_when_idle(), name="reaction-merge")
+            self._merge_timer = self._start(self._merge_when_idle(), name="reaction-merge")
 
     async def _merge_when_idle(self) -> None:
-        loop = asyncio.get_running_loop()
         try:
             wait = self.merge_idle
             while wait > 0:  # each batch committed meanwhile puts the merge off
-                await asyncio.sleep(wait)
-                wait = self._last_commit_at + self.merge_idle - loop.time()
+                await self.timing.sleep(wait)
+                wait = self._last_commit_at + self.merge_idle - self.timing.monotonic()
         finally:
             self._merge_timer = None
         await self._merge_in_background()
 
     async def _merge_later(self, delay: float) -> None:
         try:
-            await asyncio.sleep(delay)
+            await self.timing.sleep(delay)
         finally:
             self._merge_timer = None
         await self._merge_in_background()
@@ -395,7 +415,7 @@ class ReactionRecorder:
         except Exception:
             log.exception("Could not merge logged reaction events; they stay in the log")
             if self._merge_timer is None and not self._closed:
-                self._merge_timer = asyncio.create_task(
+                self._merge_timer = self._start(
                     self._merge_later(RETRY_DELAY), name="reaction-merge"
                 )
 
@@ -577,4 +597,4 @@ class ReactionRecorder:
         if self.commit_latencies is not None:
             self._enqueued_at.append(time.perf_counter())
         if self._timer is None and not self._closed:
-            self._timer = asyncio.create_task(self._flush_later(), name="reaction-flush")
+            self._timer = self._start(self._flush_later(), name="reaction-flush")

@@ -5,14 +5,56 @@ import pytest
 
 from bot import ops
 from bot.db import Database
-from bot.reactions.recorder import ReactionRecorder, Tracked, emoji_key
+from bot.reactions.recorder import LoopTime, ReactionRecorder, Tracked, emoji_key
+
+
+class HandTime(LoopTime):
+    """Time the test moves: the recorder's sleeps end only when `advance` passes them, and
+    `advance` returns once every task the recorder started has finished or sleeps again."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeping: dict[asyncio.Task, tuple[float, asyncio.Future]] = {}
+        self.recorder: ReactionRecorder | None = None
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        future = asyncio.get_running_loop().create_future()
+        self.sleeping[asyncio.current_task()] = (self.now + seconds, future)
+        await future
+
+    async def settle(self) -> None:
+        for _ in range(5000):
+            if all(task in self.sleeping for task in self.recorder.background()):
+                return
+            await asyncio.sleep(0.001)  # the database's threads finish what they were given
+        raise AssertionError("the recorder kept working")
+
+    async def advance(self, seconds: float) -> None:
+        """Move time on by `seconds`, waking each sleep in turn when its moment comes."""
+        target = self.now + seconds
+        await self.settle()
+        while True:
+            due = [(deadline, task) for task, (deadline, _) in self.sleeping.items()]
+            due = [pair for pair in due if pair[0] <= target]
+            if not due:
+                break
+            deadline, task = min(due, key=lambda pair: pair[0])
+            self.now = max(self.now, deadline)
+            _, future = self.sleeping.pop(task)
+            future.set_result(None)
+            await self.settle()
+        self.now = target
 
 
 @pytest.fixture
 async def recorder(tmp_path):
     db = await Database.open(tmp_path / "r.db")
-    await db.migrate()
-    rec = ReactionRecorder(db, clock=lambda: 1000.0, max_delay=0.05, merge_idle=0.05)
+    timing = HandTime()
+    rec = ReactionRecorder(db, clock=lambda: 1000.0, timing=timing, max_delay=0.05, merge_idle=0.05)
+    timing.recorder = rec
     for message_id in (1, 2, 3):
         await rec.track(
             Tracked(message_id, 9, 5, "section", essay_id=1, section_id=message_id), 1000
@@ -52,7 +94,7 @@ async def test_events_are_committed_in_one_statement_per_batch(recorder):
     recorder.merge_idle = 60
     for user in range(500):
         recorder.add(1, user, "🎬")
-    await asyncio.sleep(0.2)
+    await recorder.timing.advance(0.2)
     assert writes == 1
     assert await logged(recorder) == 500 and await rows(recorder) == set()
     await recorder.flush()
@@ -98,7 +140,7 @@ async def test_a_failed_write_is_tried_again_without_losing_events(recorder, mon
     recorder.db.write = locked_once
     recorder.add(1, 7, "🎬")
     recorder.add(2, 8, "🔥")
-    await asyncio.sleep(0.3)  # no new event arrives: the retry alone commits them
+    await recorder.timing.advance(0.3)  # no new event arrives: the retry alone commits them
     assert len(failures) == 1
     assert await rows(recorder) == {(1, 7, "🎬"), (2, 8, "🔥")}
 
@@ -153,9 +195,9 @@ async def test_custom_emoji_are_stored_by_id_with_how_to_show_them(recorder):
 async def test_logged_events_are_merged_once_no_batch_comes_for_a_moment(recorder):
     recorder.add(1, 7, "🎬")
     recorder.add(2, 8, "🔥")
-    await asyncio.sleep(0.07)  # committed to the log, not merged yet
+    await recorder.timing.advance(0.07)  # committed to the log, not merged yet
     assert await logged(recorder) == 2 and await rows(recorder) == set()
-    await asyncio.sleep(0.1)
+    await recorder.timing.advance(0.1)
     assert await rows(recorder) == {(1, 7, "🎬"), (2, 8, "🔥")}
     assert await logged(recorder) == 0
 
@@ -174,7 +216,7 @@ async def test_many_logged_events_merge_at_once_in_ranges_of_posts(recorder):
         for user in range(100):
             recorder.add(message_id, user, "🎬")
     await recorder.commit()
-    await asyncio.sleep(0.05)  # the merge started by 300 waiting events, without the delay
+    await recorder.timing.settle()  # the merge started by 300 waiting events, at once
     assert len(await rows(recorder)) == 300 and await logged(recorder) == 0
     ranges = [sql for sql in scripts if "INSERT OR IGNORE INTO reactions" in sql]
     assert len(ranges) == 4  # up to posts 1, 2 and 3, and the open end after them
@@ -254,10 +296,11 @@ async def test_a_merge_that_fails_halfway_is_done_again(recorder, monkeypatch):
     recorder.remove(1, 7, "🎬")
     recorder.remove(2, 7, "🎬")
     recorder.add(3, 8, "🔥")
-    await failed.wait()
+    await recorder.timing.advance(0.1)  # committed at 0.05, merged at 0.10: the second range fails
+    assert failed.is_set()
     assert await rows(recorder) == {(2, 7, "🎬"), (3, 7, "🎬")}, "the first range is merged"
     assert await logged(recorder) == 3
-    await asyncio.sleep(0.15)  # no new event arrives: the retry alone merges the rest
+    await recorder.timing.advance(0.15)  # no new event arrives: the retry alone merges the rest
     assert await rows(recorder) == {(3, 7, "🎬"), (3, 8, "🔥")}
     assert await logged(recorder) == 0
 
@@ -267,9 +310,11 @@ async def test_a_steady_stream_is_merged_once_its_oldest_batch_is_old_enough(rec
     for user in range(12):
         recorder.add(1, user, "🎬")
         await recorder.commit()
-        await asyncio.sleep(0.03)  # never quiet for merge_idle
+        await recorder.timing.advance(0.03)  # never quiet for merge_idle
     merged = len(await rows(recorder))
-    assert 6 <= merged < 12, "merged while the stream went on, not only after it"
+    # Batches at 0, 0.03, ... 0.33 s: the one at 0.21 s finds the oldest unmerged batch 0.2 s
+    # old, and the eight logged so far are merged while the stream goes on.
+    assert merged == 8, "merged while the stream went on, not only after it"
 
 
 async def test_a_members_export_includes_events_not_merged_yet(recorder):

@@ -3,21 +3,18 @@
 -- merge applies in order with the events (an event logged before a clear of its post is void).
 ALTER TABLE reaction_log ADD COLUMN cleared TEXT;
 
-DROP TRIGGER reaction_log_append;
-DROP VIEW reaction_log_batch;
-CREATE VIEW reaction_log_batch (at, events, cleared, deleted, emojis) AS
+-- A batch, clears included, appended by one statement. A batch with clears is logged here; the
+-- rest (and deleted posts and emoji names) by the append of migration 0007.
+CREATE VIEW reaction_log_entry (at, events, cleared, deleted, emojis) AS
     SELECT NULL, NULL, NULL, NULL, NULL WHERE 0;
 
-CREATE TRIGGER reaction_log_append INSTEAD OF INSERT ON reaction_log_batch
+CREATE TRIGGER reaction_log_entry_append INSTEAD OF INSERT ON reaction_log_entry
 BEGIN
     INSERT INTO reaction_log (at, events, cleared)
-        SELECT NEW.at, coalesce(NEW.events, '[]'), NEW.cleared
-        WHERE NEW.events IS NOT NULL OR NEW.cleared IS NOT NULL;
-    UPDATE tracked_messages SET deleted_at = NEW.at
-        WHERE message_id IN (SELECT value FROM json_each(NEW.deleted));
-    INSERT INTO emojis (key, display)
-        SELECT value ->> 0, value ->> 1 FROM json_each(NEW.emojis) WHERE true
-        ON CONFLICT (key) DO UPDATE SET display = excluded.display;
+        SELECT NEW.at, coalesce(NEW.events, '[]'), NEW.cleared WHERE NEW.cleared IS NOT NULL;
+    INSERT INTO reaction_log_batch (at, events, deleted, emojis) VALUES (
+        NEW.at, CASE WHEN NEW.cleared IS NULL THEN NEW.events END, NEW.deleted, NEW.emojis
+    );
 END;
 
 -- The logged clears one per row.

@@ -54,7 +54,7 @@ RETRY_DELAY = 1.0  # seconds before a failed batch write or merge is tried again
 LAST_ID = 2**63 - 1  # above every Discord id: the open end of the last merge range
 
 APPEND_BATCH = (
-    "INSERT INTO reaction_log_batch (at, events, cleared, deleted, emojis) VALUES (?, ?, ?, ?, ?)"
+    "INSERT INTO reaction_log_entry (at, events, cleared, deleted, emojis) VALUES (?, ?, ?, ?, ?)"
 )
 # A merge gathers the last logged event of each reaction into a table of the writer's own
 # connection, sorted by key, with one read of the log; then it applies ranges of posts of about
@@ -125,7 +125,7 @@ REMOVE, ADD, CLEAR, CLEAR_EMOJI, DELETED, EMOJI = range(6)
 
 
 def log_arrays(ops: list[tuple]) -> tuple:
-    """Queued operations as the JSON arrays of one `reaction_log_batch` row: the last event of
+    """Queued operations as the JSON arrays of one `reaction_log_entry` row (migration 0010): the last event of
     each (message, member, emoji) after the batch's last clear of it, the clears, deleted posts
     and emoji names."""
     last: dict[tuple[int, int, str], tuple] = {}

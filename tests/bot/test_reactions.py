@@ -108,7 +108,7 @@ async def test_events_arriving_during_a_write_join_the_next_batch(recorder):
     original = recorder.db.write
 
     async def slow(sql, params=()):
-        if "reaction_log_batch" in sql:
+        if "reaction_log_entry" in sql:
             batches.append(params[1].count("["))  # events in the batch, plus one
         await release.wait()
         await original(sql, params)

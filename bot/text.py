@@ -81,13 +81,24 @@ def paginate(body: str, limit: int) -> list[str]:
     return pages
 
 
+SPOILER = re.compile(r"\|\|(.+?)\|\|", re.S)  # a balanced pair of spoiler bars and what they hide
+BARS = re.compile(r"(?<!\\)\|\|")  # spoiler bars, not escaped ones
+
+
+def whole_spoilers(head: str) -> str:
+    """`head` cut before a spoiler it would leave open (a cut never shows half a spoiler)."""
+    bars = [m.start() for m in BARS.finditer(head)]
+    return head[: bars[-1]] if len(bars) % 2 else head
+
+
 def truncate(text: str, limit: int) -> str:
     """At most `limit` characters, cut at a word boundary with an ellipsis."""
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
     cut = text.rfind(" ", 0, limit - 1)
-    return text[: cut if cut > limit // 2 else limit - 1].rstrip(" ,;:—-") + "…"
+    head = whole_spoilers(text[: cut if cut > limit // 2 else limit - 1])
+    return head.rstrip(" ,;:—-") + "…"
 
 
 def clip(text: str, limit: int) -> str:
@@ -96,7 +107,7 @@ def clip(text: str, limit: int) -> str:
         return text
     head = text[: limit - 1]
     cut = max(head.rfind("\n"), head.rfind(" "))
-    return head[: cut if cut > limit // 2 else limit - 1].rstrip() + "…"
+    return whole_spoilers(head[: cut if cut > limit // 2 else limit - 1]).rstrip() + "…"
 
 
 def search_words(text: str) -> list[str]:

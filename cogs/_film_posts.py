@@ -309,7 +309,13 @@ class WeekPosts:
             await self._delete(thread, rating.take_message_id, where)
             await self.films.set_take_message(week.id, user_id, None)
             return {}
-        embed = take_embed(job.payload.get("name") or "A member", week, rating.take)
+        settings = await self.films.settings(week.guild_id)
+        embed = take_embed(
+            job.payload.get("name") or "A member",
+            week,
+            rating.take,
+            spoiler=bool(settings.spoiler_takes) and week.running,
+        )
         marked(embed, job, week.guild_id, week.thread_id)
         if rating.take_message_id:
             try:

@@ -134,6 +134,7 @@ class FilmsCog(commands.Cog, name="Films"):
         prompt_days="daily, or days like mon,wed,fri",
         length_days="How many days a week lasts",
         threads="Open a thread for each week (on by default); off: the week runs in the channel",
+        spoiler_takes="Hide takes as spoilers while the week runs (on by default)",
         moderator_role="Members with this role may run moderator commands (Manage Server only)",
         remove_moderator_role="Leave moderator commands to Manage Server alone",
     )
@@ -147,6 +148,7 @@ class FilmsCog(commands.Cog, name="Films"):
         prompt_days: str | None = None,
         length_days: app_commands.Range[int, 1, 28] | None = None,
         threads: bool | None = None,
+        spoiler_takes: bool | None = None,
         moderator_role: discord.Role | None = None,
         remove_moderator_role: bool = False,
     ) -> None:
@@ -168,6 +170,7 @@ class FilmsCog(commands.Cog, name="Films"):
             "prompt_days": parse_days(prompt_days) if prompt_days else None,
             "length_days": length_days,
             "threads": None if threads is None else int(threads),
+            "spoiler_takes": None if spoiler_takes is None else int(spoiler_takes),
         }
         if not role_change and not any(v is not None for v in changes.values()):
             settings = await self.films.settings(interaction.guild_id)

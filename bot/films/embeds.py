@@ -85,8 +85,14 @@ def prompt_embed(
     return embed
 
 
-def take_embed(author_name: str, week: Week, take: str) -> discord.Embed:
-    embed = discord.Embed(description=take, colour=COLOUR)
+ESCAPED_BARS = r"\|\|"
+
+
+def take_embed(author_name: str, week: Week, take: str, spoiler: bool = False) -> discord.Embed:
+    """A member's take in the thread; as a spoiler while the week runs, when the server wants
+    (its own spoiler bars shown as typed, so the whole take stays hidden)."""
+    text = "||" + take.replace("||", ESCAPED_BARS) + "||" if spoiler else take
+    embed = discord.Embed(description=text, colour=COLOUR)
     embed.set_author(name=truncate(f"{author_name}'s take on {week.film_line}", 256))
     embed.set_footer(
         text="React to the takes you agree with. Stars are revealed at the end of the week."
@@ -211,6 +217,9 @@ def settings_embed(settings: Settings) -> discord.Embed:
     embed.add_field(
         name="Discussion",
         value="A thread for each week" if settings.threads else "In the channel itself",
+    )
+    embed.add_field(
+        name="Takes", value="Hidden as spoilers" if settings.spoiler_takes else "Shown as written"
     )
     embed.add_field(
         name="Moderators",

@@ -38,7 +38,15 @@ POLL_GRACE = 5  # seconds after a poll's end before its result is read
 # from what a caller passes).
 SETTING_COLUMNS = {
     name: f"UPDATE guild_settings SET {name} = ? WHERE guild_id = ?"
-    for name in ("channel_id", "timezone", "prompt_time", "prompt_days", "length_days", "threads")
+    for name in (
+        "channel_id",
+        "timezone",
+        "prompt_time",
+        "prompt_days",
+        "length_days",
+        "threads",
+        "spoiler_takes",
+    )
 }
 
 
@@ -54,6 +62,7 @@ class Settings:
     last_failure_at: int | None = None
     moderator_role_id: int | None = None
     threads: int = 1
+    spoiler_takes: int = 1
 
     @property
     def tz(self) -> ZoneInfo:

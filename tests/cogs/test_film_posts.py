@@ -160,7 +160,7 @@ async def test_a_take_discord_fails_is_promised_truthfully_and_posted_once(club)
     )
     assert takes_in(thread) == []
     await env.advance_time(20)
-    assert [m.embeds[0].description for m in takes_in(thread)] == ["Shue is devastating."]
+    assert [m.embeds[0].description for m in takes_in(thread)] == ["||Shue is devastating.||"]
     await env.advance_time(3600)
     assert len(takes_in(thread)) == 1
 

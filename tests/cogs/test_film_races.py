@@ -54,7 +54,7 @@ async def test_one_member_rating_twice_at_once_leaves_one_take_the_latest(club):
         lambda: club.alice.slash(club.general, "film rate", stars=4, take="Bleak, but true."),
     )
     takes = takes_in(thread)
-    assert [m.embeds[0].description for m in takes] == ["Bleak, but true."]
+    assert [m.embeds[0].description for m in takes] == ["||Bleak, but true.||"]
     row = await club.env.bot.db.fetchone("SELECT stars, take, take_message_id FROM ratings")
     assert (row["stars"], row["take"], row["take_message_id"]) == (
         4,

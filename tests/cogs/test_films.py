@@ -266,7 +266,7 @@ async def test_the_digest_reports_the_ratings_given(club):
     ]
     assert len(takes) == 3
     carol_take = next(m for m in takes if m.embeds[0].author.name.startswith("carol"))
-    assert carol_take.embeds[0].description == "Bleak, but true."
+    assert carol_take.embeds[0].description == "||Bleak, but true.||"  # hidden while it runs
     alice_take = next(m for m in takes if m.embeds[0].author.name.startswith("alice"))
     await club.bob.react(alice_take, "👍")
     await carol.react(alice_take, "👍")
@@ -353,6 +353,7 @@ async def test_settings_show_defaults_and_refuse_unknown_zones(club):
         "Prompts": "18:00, every day",
         "Week length": "7 days",
         "Discussion": "A thread for each week",
+        "Takes": "Hidden as spoilers",
         "Moderators": "Manage Server",
     }
     bad = await club.mia.slash(club.general, "film settings", timezone="America/NewYork")
@@ -474,8 +475,20 @@ async def test_a_week_without_a_thread_runs_in_its_channel(club):
     assert [m.embeds[0].title for m in prompts_in(club.general)] == ["Opening"]
     await club.alice.slash(club.general, "film rate", stars=4, take="Pacino at full volume.")
     take = club.general.history()[-1]
-    assert take.embeds[0].description == "Pacino at full volume."
+    assert take.embeds[0].description == "||Pacino at full volume.||"
     await club.mia.slash(club.general, "film end")
     assert len(digests_in(club.general)) == 1
     fields = {f.name: f.value for f in digests_in(club.general)[0].embeds[0].fields}
     assert "[the discussion](" in fields["Taking part"]
+
+
+async def test_takes_are_spoilers_while_the_week_runs_unless_the_server_says_no(club):
+    thread = await start_week(club)
+    await club.alice.slash(club.general, "film rate", stars=4, take="The ending ||hurts||.")
+    take = [m for m in thread.history() if m.embeds][-1]
+    assert take.embeds[0].description == "||The ending \\|\\|hurts\\|\\|.||"
+    r = await club.mia.slash(club.general, "film settings", spoiler_takes=False)
+    assert {f.name: f.value for f in r.response.embeds[0].fields}["Takes"] == "Shown as written"
+    await club.bob.slash(club.general, "film rate", stars=3, take="Too long.")
+    take = [m for m in thread.history() if m.embeds][-1]
+    assert take.embeds[0].description == "Too long."

@@ -44,7 +44,7 @@ async def test_control_characters_are_removed_and_lines_kept_only_where_text_has
         club.general, "film rate", stars=4, take="First line.\x07\nSecond\x1b line."
     )
     take = [m for m in thread.history() if m.embeds][-1]
-    assert take.embeds[0].description == "First line.\nSecond line."
+    assert take.embeds[0].description == "||First line.\nSecond line.||"
 
 
 async def test_a_year_typed_in_the_title_obeys_the_year_range(club):

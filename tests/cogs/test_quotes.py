@@ -59,7 +59,7 @@ async def test_a_quote_with_mentions_and_markup_renders_literally_and_pings_nobo
     assert "\\[free](https://evil.example)" in description
     assert (
         "\\`\\`\\`py" in description
-        and "\\|\\|spoiler\\|\\|" in description
+        and " ||spoiler|| " in description  # a balanced spoiler stays hidden
         and "\\*\\*loud\\*\\*" in description
     )
     assert "@\u200b&123456789012345678" in description
@@ -269,3 +269,18 @@ async def test_every_count_of_one_is_singular(club):
     stats = await club.alice.slash(club.general, "stats essay", essay=SERA)
     assert "**1. Opening** — 1 reaction (🎬 1), 0 quotes" in stats.response.embeds[0].description
     await env.bot.recorder.flush()
+
+
+async def test_a_quote_keeps_its_spoilers_hidden_and_lists_never_cut_one_in_half(club):
+    secret = "The last shot: ||he was dead all along, and *she* knew it from the start||. Wow"
+    r = await club.alice.slash(club.general, "quote add", text=secret)
+    assert r.response.embeds[0].description == (
+        "The last shot: ||he was dead all along, and \\*she\\* knew it from the start||. Wow"
+    )
+    lone = await club.alice.slash(club.general, "quote add", text="a || b")
+    assert lone.response.embeds[0].description == "a \\|\\| b"
+    long = "Opening words " * 8 + "||" + "the secret ending " * 10 + "||"
+    await club.alice.slash(club.general, "quote add", text=long)
+    listing = await club.alice.slash(club.general, "quote list")
+    line = listing.response.embeds[0].description.splitlines()[0]
+    assert line.startswith("**#3** Opening words") and "||" not in line

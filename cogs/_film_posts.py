@@ -46,7 +46,7 @@ from bot.films.service import (
 )
 from bot.interactions import now_epoch, track_message
 from bot.jobs import GiveUp, Job, Kind, Retry
-from bot.text import plural, truncate
+from bot.text import clip, plural, truncate
 from bot.timers import Timer
 from cogs._essay_ui import OpenSectionButton
 
@@ -434,7 +434,14 @@ class WeekPosts:
         def same_poll(message: discord.Message) -> bool:
             return message.poll is not None and [a.text for a in message.poll.answers] == texts
 
-        message = await self.send(channel, job, where, same_poll, poll=question)
+        content = None
+        if left_out := job.payload.get("left_out"):
+            films = ", ".join(f"**{discord.utils.escape_markdown(t)}**" for t in left_out)
+            content = clip(
+                f"A poll holds ten films: also nominated, and still open for the next one: {films}.",
+                2000,
+            )
+        message = await self.send(channel, job, where, same_poll, poll=question, content=content)
         await self.films.poll_posted(poll, message.id, now_epoch())
         return {"message_id": message.id}
 

@@ -16,6 +16,7 @@ from bot.films.embeds import (
     nominations_embed,
     now_embed,
     prompt_list_embed,
+    screened_note,
     settings_embed,
     when,
 )
@@ -413,18 +414,21 @@ class FilmsCog(commands.Cog, name="Films"):
             interaction.guild_id, interaction.user.id, title, year, now_epoch()
         )
         film = discord.utils.escape_markdown(nomination.film_line)
+        screened = await self.films.screened(interaction.guild_id, title, year)
+        note = screened_note(screened) if screened else ""
         count = plural(nomination.nominators, "nomination")
         text = (
-            f"{interaction.user.mention} seconded **{film}** ({count})."
+            f"{interaction.user.mention} seconded **{film}**{note} ({count})."
             if merged
-            else f"{interaction.user.mention} nominated **{film}**."
+            else f"{interaction.user.mention} nominated **{film}**{note}."
         )
         await interaction.response.send_message(text)
 
     @film.command(name="nominations", description="Films nominated for a future week")
     async def nominations(self, interaction: discord.Interaction) -> None:
         nominations = await self.films.open_nominations(interaction.guild_id)
-        await interaction.response.send_message(embed=nominations_embed(nominations))
+        poll = await self.films.open_poll(interaction.guild_id)
+        await interaction.response.send_message(embed=nominations_embed(nominations, poll))
 
     @film.command(
         name="poll", description="Moderators: a poll of the nominations for the next film"
@@ -434,7 +438,8 @@ class FilmsCog(commands.Cog, name="Films"):
         self, interaction: discord.Interaction, hours: app_commands.Range[int, 1, 168] = 24
     ) -> None:
         require_moderator(interaction, "start a poll")
-        nominations = (await self.films.open_nominations(interaction.guild_id))[:POLL_ANSWERS]
+        nominated = await self.films.open_nominations(interaction.guild_id)
+        nominations, left_out = nominated[:POLL_ANSWERS], nominated[POLL_ANSWERS:]
         if len(nominations) < 2:
             raise UserError(
                 "A poll needs at least two nominations; members add them with `/film nominate`."
@@ -442,7 +447,13 @@ class FilmsCog(commands.Cog, name="Films"):
         channel = await self.week_channel(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         poll_id, job_id = await self.films.create_poll(
-            interaction.guild_id, channel.id, interaction.user.id, now_epoch(), hours, nominations
+            interaction.guild_id,
+            channel.id,
+            interaction.user.id,
+            now_epoch(),
+            hours,
+            nominations,
+            left_out=[n.film_line for n in left_out],
         )
         job = await self.run_now(job_id)
         if job.given_up:

@@ -9,7 +9,15 @@ import discord
 from bot.embeds import COLOUR, TITLE_LIMIT
 from bot.essays.library import EssayInfo
 from bot.films.schedule import describe_days
-from bot.films.service import Nomination, Prompt, Rating, RatingSummary, Settings, Week
+from bot.films.service import (
+    Nomination,
+    Poll,
+    Prompt,
+    Rating,
+    RatingSummary,
+    Settings,
+    Week,
+)
 from bot.text import clip, plural, truncate
 
 STAR = "★"
@@ -275,13 +283,30 @@ def history_embed(weeks: list[Week], guild_id: int) -> discord.Embed:
     return embed
 
 
-def nominations_embed(nominations: list[Nomination]) -> discord.Embed:
+def nominations_embed(nominations: list[Nomination], poll: Poll | None = None) -> discord.Embed:
     embed = discord.Embed(title="Nominations for the next film", colour=COLOUR)
+    if poll is not None and poll.message_id is not None:
+        embed.add_field(
+            name="The poll is open",
+            value=(
+                f"[Vote for the next film]({jump_url(poll.guild_id, poll.channel_id, poll.message_id)})"
+                f" until {when(poll.ends_at)} ({when(poll.ends_at, 'R')})"
+            ),
+            inline=False,
+        )
     if not nominations:
-        embed.description = "Nothing nominated yet. Put a film forward with `/film nominate`."
+        embed.description = (
+            "Nothing else nominated yet." if poll is not None else "Nothing nominated yet."
+        ) + " Put a film forward with `/film nominate`."
         return embed
     embed.description = "\n".join(
         f"{i}. **{truncate(n.film_line, 120)}** — {plural(n.nominators, 'nomination')}"
         for i, n in enumerate(nominations[:25], 1)
     )
     return embed
+
+
+def screened_note(week: Week) -> str:
+    """ " (screened <date>, rated 4.2)" for a film the server has had its week for."""
+    rated = f", rated {week.average_rating:.1f}" if week.rating_count else ""
+    return f" (screened {when(week.ended_at or week.ends_at, 'D')}{rated})"

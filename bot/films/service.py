@@ -660,6 +660,23 @@ class Films:
             )
         return await self.nomination(nomination_id), existing is not None
 
+    async def screened(self, guild_id: int, title: str, year: int | None) -> Week | None:
+        """The latest ended week of this film in the server, if it was screened before."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM weeks WHERE guild_id = ? AND ended_at IS NOT NULL "
+            "ORDER BY ended_at DESC",
+            (guild_id,),
+        )
+        key = fold(title)
+        return next(
+            (
+                self._week(row)
+                for row in rows
+                if fold(row["title"]) == key and (year is None or row["year"] in (None, year))
+            ),
+            None,
+        )
+
     async def nomination(self, nomination_id: int) -> Nomination:
         row = await self.db.fetchone(
             "SELECT m.id, m.title, m.year, count(n.user_id) FROM nominations m "
@@ -685,6 +702,8 @@ class Films:
         now: int,
         hours: int,
         nominations: list[Nomination],
+        *,
+        left_out: list[str] | None = None,
     ) -> tuple[int, int]:
         """Close the round of nominations into a poll and owe its post, in one transaction; the
         answers' order is kept for reading the result. Returns (poll id, job id)."""
@@ -712,7 +731,13 @@ class Films:
                 "UPDATE nominations SET poll_id = ? WHERE id = ?",
                 [(poll_id, n.id) for n in nominations],
             )
-            job_id = await self.jobs.owe(tx, guild_id=guild_id, kind=POLL, poll_id=poll_id)
+            job_id = await self.jobs.owe(
+                tx,
+                guild_id=guild_id,
+                kind=POLL,
+                poll_id=poll_id,
+                payload={"left_out": left_out or []},
+            )
         return poll_id, job_id
 
     async def abandon_poll(self, poll_id: int) -> None:

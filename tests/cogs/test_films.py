@@ -492,3 +492,32 @@ async def test_takes_are_spoilers_while_the_week_runs_unless_the_server_says_no(
     await club.bob.slash(club.general, "film rate", stars=3, take="Too long.")
     take = [m for m in thread.history() if m.embeds][-1]
     assert take.embeds[0].description == "Too long."
+
+
+async def test_the_vote_names_what_a_poll_leaves_out_shows_the_open_poll_and_marks_screened_films(
+    club,
+):
+    env = club.env
+    await start_week(club, title="Heat", year=1995)
+    await club.alice.slash(club.general, "film rate", stars=4)
+    await club.mia.slash(club.general, "film end")
+    again = await club.alice.slash(club.general, "film nominate", title="Heat", year=1995)
+    ended = (await env.bot.films.history(club.guild.id))[0]
+    assert again.response.content == (
+        f"{club.alice.mention} nominated **Heat (1995)** "
+        f"(screened <t:{ended.ended_at}:D>, rated 4.0)."
+    )
+    members = [club.guild.add_member(env.create_user(f"m{i}")) for i in range(4)]
+    titles = [f"Film {n}" for n in range(1, 12)]  # eleven more, with Heat twelve
+    for n, title in enumerate(titles):
+        await members[n % 4].slash(club.general, "film nominate", title=title)
+    await club.mia.slash(club.general, "film poll", hours=6)
+    poll_message = next(m for m in club.general.history() if m.poll is not None)
+    assert len(poll_message.poll.answers) == 10
+    assert poll_message.content.startswith("A poll holds ten films: also nominated")
+    assert "**Film 10**" in poll_message.content and "**Film 11**" in poll_message.content
+    listing = await club.bob.slash(club.general, "film nominations")
+    embed = listing.response.embeds[0]
+    field = {f.name: f.value for f in embed.fields}["The poll is open"]
+    assert f"/{club.general.id}/{poll_message.id})" in field
+    assert embed.description.splitlines()[0].startswith("1. **Film 10**")

@@ -132,17 +132,19 @@ async def demo_world(config: Config, database: Path | None = None) -> AsyncItera
 
 async def advance_after_the_action(env, seconds: float) -> None:
     """Move the clock once the page's action that asked for it (`/demo advance`) is over: the
-    simulated Discord refuses to move time while a visitor's action is in flight."""
+    simulated Discord refuses to move time while a visitor's action is in flight. The wait
+    yields without a timer: the action settles only when no timer is pending, so a sleeping
+    retry would hold it up until it timed out."""
     import simcord
 
-    for _ in range(200):
+    for _ in range(1_000_000):
         try:
             await env.advance_time(seconds)
             return
         except simcord.SetupError as error:
             if "overlaps" not in str(error):
                 raise
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0)
     log.warning("The clock could not be moved: the page kept acting")
 
 

@@ -23,10 +23,19 @@ from bot.films.embeds import (
 from bot.films.embeds import stars as render_stars
 from bot.films.schedule import match_zones, parse_days, parse_time_of_day, week_end, zone
 from bot.films.service import DIGEST, POLL_ANSWERS, Films, already_running_message
-from bot.interactions import now_epoch
+from bot.interactions import Interaction, now_epoch
 from bot.jobs import GiveUp, Job, Retry
 from bot.text import plural, truncate
-from cogs._common import Text, essay_choices, is_moderator, require_manage_server, require_moderator
+from cogs._common import (
+    CONFIRMATIONS,
+    Confirmation,
+    Text,
+    confirm_view,
+    essay_choices,
+    is_moderator,
+    require_manage_server,
+    require_moderator,
+)
 from cogs._film_posts import WeekPosts, describe
 
 log = logging.getLogger(__name__)
@@ -64,7 +73,11 @@ class FilmsCog(commands.Cog, name="Films"):
     def films(self) -> Films:
         return self.bot.films
 
+    async def cog_unload(self) -> None:
+        CONFIRMATIONS.pop("film-end", None)
+
     async def cog_load(self) -> None:
+        CONFIRMATIONS["film-end"] = END_WEEK
         self.posts = WeekPosts(self.bot)
         self.posts.register()
         await self.posts.reconcile()
@@ -276,18 +289,12 @@ class FilmsCog(commands.Cog, name="Films"):
     async def end(self, interaction: discord.Interaction) -> None:
         require_moderator(interaction, "end the film week")
         week = await self.films.require_running_week(interaction.guild_id)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        digests = await self.films.end_week(week.id, now_epoch())
-        if digests is None:
-            raise UserError("This week has just ended.")
-        jobs = [await self.run_now(job_id) for job_id in digests]
-        film = discord.utils.escape_markdown(week.film_line)
-        if all(job.done for job in jobs):
-            text = f"Ended **{film}**; the digest is posted in <#{week.channel_id}> and the thread."
-        else:
-            problems = "; ".join(describe(job) or "" for job in jobs if not job.done)
-            text = f"Ended **{film}**. {problems} `/film history` shows how it goes."
-        await interaction.followup.send(text, ephemeral=True)
+        await interaction.response.send_message(
+            f"End the week of **{discord.utils.escape_markdown(week.film_line)}** now? Its "
+            f"digest is posted at once (the week would end on its own {when(week.ends_at, 'R')}).",
+            view=confirm_view("film-end", week.id, interaction.user.id),
+            ephemeral=True,
+        )
 
     @film.command(name="rate", description="Rate the film of the week, with an optional take")
     @app_commands.describe(stars="1 to 5 stars", take="What you thought (at most 500 characters)")
@@ -465,6 +472,25 @@ class FilmsCog(commands.Cog, name="Films"):
         else:
             text = on_its_way(job, f"The poll will be posted in {channel.mention}")
         await interaction.followup.send(text, ephemeral=True)
+
+
+async def end_week_confirmed(interaction: Interaction, week_id: int) -> str:
+    bot = interaction.client
+    week = await bot.films.week(week_id)
+    digests = await bot.films.end_week(week_id, now_epoch())
+    if week is None or digests is None:
+        return "That week has already ended."
+    jobs = [job for job_id in digests if (job := await bot.jobs.run(job_id)) is not None]
+    film = discord.utils.escape_markdown(week.film_line)
+    if all(job.done for job in jobs):
+        return f"Ended **{film}**; the digest is posted in <#{week.channel_id}> and the thread."
+    problems = "; ".join(describe(job) or "" for job in jobs if not job.done)
+    return f"Ended **{film}**. {problems} `/film history` shows how it goes."
+
+
+END_WEEK = Confirmation(
+    "End the week", "Keep it running", "Kept running: nothing was ended.", end_week_confirmed
+)
 
 
 def on_its_way(job: Job, what: str) -> str:

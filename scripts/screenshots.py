@@ -86,7 +86,8 @@ async def shoot(chromium: str) -> None:
         prompt = next(m for m in shown if m.embeds and "Prompt 1" in str(m.embeds[0].author.name))
         take = next(m for m in shown if m.embeds and "'s take" in str(m.embeds[0].author.name))
         await photograph(browser, env, weekly, viewers, "prompt.png", prompt, take)
-        await sam.slash(weekly, "film end")
+        asked = await sam.slash(weekly, "film end")
+        await sam.click(asked.response, label="End the week")
         await photograph(browser, env, weekly, viewers, "digest.png")
         await browser.close()
 

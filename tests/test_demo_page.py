@@ -60,7 +60,7 @@ async def wait_for_text(page, text: str, seconds: float = 10) -> bool:
     return False
 
 
-async def visit(url: str) -> None:
+async def visit(url: str, log) -> None:
     async with playwright.async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = await browser.new_page(viewport={"width": 1200, "height": 900})
@@ -72,7 +72,7 @@ async def visit(url: str) -> None:
 
         # The clock moves after the page's own action is over: the next prompt appears.
         assert await run(page, "/demo advance", hours=30) == "Action completed"
-        assert await wait_for_text(page, "Prompt 2 ·")
+        assert await wait_for_text(page, "Prompt 2 ·"), log.read_text()[-3000:]
         assert "Connection interrupted" not in await page.inner_text("body")
 
         # A visitor adds a reaction of their own to a post that shows an essay section.
@@ -107,7 +107,7 @@ def test_a_visitor_follows_the_week_in_the_page(tmp_path):
         )
     try:
         url = demo.stdout.readline().split("open ", 1)[1].strip()
-        asyncio.run(visit(url))
+        asyncio.run(visit(url, log))
         assert demo.poll() is None, "the demo is still running"
     finally:
         demo.send_signal(signal.SIGTERM)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import discord
 
-from tests.cogs.test_films import advance_to, digests_in, prompts_in, start_week
+from tests.cogs.test_films import advance_to, digests_in, end_week, prompts_in, start_week
 from tests.conftest import SERA
 from tests.helpers import refusal
 
@@ -47,7 +47,7 @@ async def test_a_digest_discord_refuses_is_owed_shown_to_moderators_and_posted_l
     await club.alice.slash(club.general, "film rate", stars=4, take="Shue is devastating.")
     fail_posts(env, thread.id)
     fail_posts(env, club.general.id)
-    ended = await club.mia.slash(club.general, "film end")
+    ended = await end_week(club)
     text = ended.response.content
     assert text.startswith("Ended **Leaving Las Vegas (1995)**.")
     assert "The digest in the thread is not posted yet: Discord is not answering (HTTP 503)" in text

@@ -40,6 +40,14 @@ async def start_week(club, member=None, **options):
     return club.general.threads[-1]
 
 
+async def end_week(club, member=None):
+    """`/film end` and its confirmation, as a moderator does it."""
+    member = member or club.mia
+    asked = await member.slash(club.general, "film end")
+    assert asked.response.ephemeral and "End the week" in str(asked.response.components)
+    return await member.click(asked.response, label="End the week")
+
+
 async def new_york_evenings(club):
     await club.mia.slash(
         club.general, "film settings", timezone="America/New_York", prompt_time="18:00"
@@ -279,7 +287,7 @@ async def test_the_digest_reports_the_ratings_given(club):
     assert now.followups[0].ephemeral
     assert now.followups[0].content.startswith("Your rating: ★★★☆☆ (only you can see this")
 
-    ended = await club.mia.slash(club.general, "film end")
+    ended = await end_week(club)
     assert ended.response.content.startswith("Ended **Leaving Las Vegas (1995)**")
     digest = digests_in(club.general)[0].embeds[0]
     assert digest.description.startswith("**4.0 ★** average from 4 ratings")
@@ -476,7 +484,7 @@ async def test_a_week_without_a_thread_runs_in_its_channel(club):
     await club.alice.slash(club.general, "film rate", stars=4, take="Pacino at full volume.")
     take = club.general.history()[-1]
     assert take.embeds[0].description == "||Pacino at full volume.||"
-    await club.mia.slash(club.general, "film end")
+    await end_week(club)
     assert len(digests_in(club.general)) == 1
     fields = {f.name: f.value for f in digests_in(club.general)[0].embeds[0].fields}
     assert "[the discussion](" in fields["Taking part"]
@@ -500,7 +508,7 @@ async def test_the_vote_names_what_a_poll_leaves_out_shows_the_open_poll_and_mar
     env = club.env
     await start_week(club, title="Heat", year=1995)
     await club.alice.slash(club.general, "film rate", stars=4)
-    await club.mia.slash(club.general, "film end")
+    await end_week(club)
     again = await club.alice.slash(club.general, "film nominate", title="Heat", year=1995)
     ended = (await env.bot.films.history(club.guild.id))[0]
     assert again.response.content == (
@@ -521,3 +529,16 @@ async def test_the_vote_names_what_a_poll_leaves_out_shows_the_open_poll_and_mar
     field = {f.name: f.value for f in embed.fields}["The poll is open"]
     assert f"/{club.general.id}/{poll_message.id})" in field
     assert embed.description.splitlines()[0].startswith("1. **Film 10**")
+
+
+async def test_ending_a_week_asks_first_and_keeping_it_changes_nothing(club):
+    await start_week(club)
+    asked = await club.mia.slash(club.general, "film end")
+    assert asked.response.content.startswith("End the week of **Leaving Las Vegas** now?")
+    kept = await club.mia.click(asked.response, label="Keep it running")
+    assert kept.response.content == "Kept running: nothing was ended."
+    assert await club.env.bot.films.running_week(club.guild.id) is not None
+    assert digests_in(club.general) == []
+    ended = await end_week(club)
+    assert ended.response.content.startswith("Ended **Leaving Las Vegas**")
+    assert len(digests_in(club.general)) == 1

@@ -427,7 +427,10 @@ class WeekPosts:
         where = f"<#{poll.channel_id}>"
         channel = await self.messageable(poll.channel_id, where)
         texts = [truncate(n.film_line, 55) for n in nominations]
-        question = discord.Poll(question="Which film next?", duration=timedelta(hours=poll.hours))
+        question = discord.Poll(
+            question="Runoff: which film next?" if poll.runoff_of else "Which film next?",
+            duration=timedelta(hours=poll.hours),
+        )
         for text in texts:
             question.add_answer(text=text)
 
@@ -477,7 +480,7 @@ class WeekPosts:
         else:
             outcome, winner = "winner", leaders[0]
         await self.films.finish_poll(
-            poll, outcome, winner, now_epoch(), votes=top, tied=[n.film_line for n in leaders]
+            poll, outcome, winner, now_epoch(), votes=top, tied=leaders if outcome == "tie" else []
         )
         return {"outcome": outcome}
 
@@ -499,9 +502,12 @@ class WeekPosts:
             tied = " and ".join(
                 f"**{discord.utils.escape_markdown(t)}**" for t in job.payload.get("tied", [])
             )
+            if runoff_ends := job.payload.get("runoff_ends"):
+                settle = f"a runoff between them is open until {when(runoff_ends)}."
+            else:
+                settle = "Moderators: pick one with `/film start`, or run `/film poll` again."
             text = (
-                f"The poll for the next film is a tie between {tied}, with {count} each. "
-                "Moderators: pick one with `/film start`, or run `/film poll` again."
+                f"The poll for the next film is a tie between {tied}, with {count} each: {settle}"
             )
         else:
             text = "The poll for the next film closed without a single vote."

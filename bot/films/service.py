@@ -181,6 +181,7 @@ class Poll:
     outcome: str | None
     winner_title: str | None
     winner_year: int | None
+    runoff_of: int | None = None
 
     @classmethod
     def from_row(cls, row) -> Poll:
@@ -196,6 +197,7 @@ class Poll:
             row["outcome"],
             row["winner_title"],
             row["winner_year"],
+            row["runoff_of"],
         )
 
 
@@ -313,6 +315,11 @@ class Films:
                     ),
                 )
                 await self.scheduler.insert(tx, ends_at, END_EVENT, {"week_id": week_id})
+                await tx.execute(
+                    "UPDATE nominations SET closed_at = ? WHERE guild_id = ? AND title_key = ? "
+                    "AND closed_at IS NULL AND poll_id IS NULL",
+                    (started_at, guild_id, fold(title)),
+                )
                 if first is not None:
                     await self.scheduler.insert(tx, first, PROMPT_EVENT, {"week_id": week_id})
                 job_id = await self.jobs.owe(tx, guild_id=guild_id, kind=KICKOFF, week_id=week_id)
@@ -621,12 +628,14 @@ class Films:
         async with self.db.transaction() as tx:
             mine = await tx.fetchval(
                 "SELECT count(*) FROM nominators n JOIN nominations m ON m.id = n.nomination_id "
-                "WHERE m.guild_id = ? AND m.poll_id IS NULL AND n.user_id = ?",
-                (guild_id, user_id),
+                "WHERE m.guild_id = ? AND m.poll_id IS NULL AND m.closed_at IS NULL "
+                "AND n.user_id = ? AND n.created_at > "
+                "coalesce((SELECT max(created_at) FROM polls WHERE guild_id = ?), 0)",
+                (guild_id, user_id, guild_id),
             )
             rows = await tx.fetchall(
                 "SELECT id, title, year FROM nominations WHERE guild_id = ? AND poll_id IS NULL "
-                "AND title_key = ? ORDER BY id",
+                "AND closed_at IS NULL AND title_key = ? ORDER BY id",
                 (guild_id, key),
             )
             same = [r for r in rows if year is None or r["year"] in (None, year)]
@@ -689,7 +698,8 @@ class Films:
         rows = await self.db.fetchall(
             "SELECT m.id, m.title, m.year, count(n.user_id) AS c FROM nominations m "
             "LEFT JOIN nominators n ON n.nomination_id = m.id "
-            "WHERE m.guild_id = ? AND m.poll_id IS NULL GROUP BY m.id ORDER BY c DESC, m.id",
+            "WHERE m.guild_id = ? AND m.poll_id IS NULL AND m.closed_at IS NULL "
+            "GROUP BY m.id ORDER BY c DESC, m.id",
             (guild_id,),
         )
         return [Nomination(*row) for row in rows]
@@ -710,7 +720,8 @@ class Films:
         async with self.jobs.transaction() as tx:
             marks = ", ".join("?" for _ in nominations)
             if await tx.fetchval(
-                f"SELECT count(*) FROM nominations WHERE id IN ({marks}) AND poll_id IS NULL",
+                f"SELECT count(*) FROM nominations WHERE id IN ({marks}) AND poll_id IS NULL "
+                "AND closed_at IS NULL",
                 [n.id for n in nominations],
             ) != len(nominations):
                 raise UserError("A poll of these nominations was just started.")
@@ -797,10 +808,13 @@ class Films:
         now: int,
         *,
         votes: int = 0,
-        tied: list[str] | None = None,
+        tied: list[Nomination] | None = None,
     ) -> bool:
         """Record how the poll ended and owe the announcement, in one transaction; False if it
-        had already been finished."""
+        had already been finished. A tie is settled by a runoff of the tied films, as long as
+        the first poll (a runoff that ties too is left to the moderators); every other
+        nomination carries over to the next round with its nominators."""
+        tied = tied or []
         async with self.jobs.transaction() as tx:
             finished = (
                 await tx.execute(
@@ -815,15 +829,49 @@ class Films:
                     ),
                 )
             ) == 1
-            if finished:
+            if not finished:
+                return False
+            runoff = outcome == "tie" and poll.runoff_of is None
+            runoff_ends = now + poll.hours * 3600 if runoff else None
+            # The announcement first, then the runoff it announces.
+            await self.jobs.owe(
+                tx,
+                guild_id=poll.guild_id,
+                kind=POLL_RESULT,
+                poll_id=poll.id,
+                payload={
+                    "votes": votes,
+                    "tied": [n.film_line for n in tied],
+                    "runoff_ends": runoff_ends,
+                },
+            )
+            await tx.execute("UPDATE nominations SET poll_id = NULL WHERE poll_id = ?", (poll.id,))
+            if runoff:
+                runoff_id = await tx.fetchval(
+                    "INSERT INTO polls (guild_id, channel_id, created_at, ends_at, hours, answers, "
+                    "runoff_of) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    (
+                        poll.guild_id,
+                        poll.channel_id,
+                        now,
+                        runoff_ends,
+                        poll.hours,
+                        json.dumps([n.id for n in tied]),
+                        poll.id,
+                    ),
+                )
+                await tx.executemany(
+                    "UPDATE nominations SET poll_id = ? WHERE id = ?",
+                    [(runoff_id, n.id) for n in tied],
+                )
                 await self.jobs.owe(
                     tx,
                     guild_id=poll.guild_id,
-                    kind=POLL_RESULT,
-                    poll_id=poll.id,
-                    payload={"votes": votes, "tied": tied or []},
+                    kind=POLL,
+                    poll_id=runoff_id,
+                    payload={"left_out": []},
                 )
-        return finished
+        return True
 
     async def nominations_by_id(self, ids: list[int]) -> dict[int, Nomination]:
         if not ids:

@@ -215,13 +215,21 @@ async def test_a_poll_result_waits_for_discord_to_close_the_poll_and_names_a_tie
     await club.alice.vote(poll_message, answer=2)
     await club.bob.vote(poll_message, answer=3)
     await env.advance_time(2 * 3600 + 10)
-    announcement = club.general.history()[-1]
-    assert announcement.content == (
-        "The poll for the next film is a tie between **Heat** and **Thief**, with 1 vote each. "
-        "Moderators: pick one with `/film start`, or run `/film poll` again."
+    announcement = club.general.history()[-2]
+    assert announcement.content.startswith(
+        "The poll for the next film is a tie between **Heat** and **Thief**, with 1 vote each: "
+        "a runoff between them is open until <t:"
     )
-    poll = await env.bot.db.fetchone("SELECT outcome, winner_title FROM polls")
+    poll = await env.bot.db.fetchone("SELECT outcome, winner_title FROM polls WHERE id = 1")
     assert (poll["outcome"], poll["winner_title"]) == ("tie", None)
+    runoff = club.general.history()[-1]
+    assert str(runoff.poll.question) == "Runoff: which film next?"
+    assert [a.text for a in runoff.poll.answers] == ["Heat", "Thief"]
+    await club.alice.vote(runoff, answer=2)
+    await env.advance_time(2 * 3600 + 10)
+    assert club.general.history()[-1].content.startswith(
+        "🏆 **Thief** won the poll for the next film with 1 vote."
+    )
 
 
 async def test_a_poll_result_discord_cannot_read_at_first_is_read_later(club):

@@ -542,3 +542,34 @@ async def test_ending_a_week_asks_first_and_keeping_it_changes_nothing(club):
     ended = await end_week(club)
     assert ended.response.content.startswith("Ended **Leaving Las Vegas**")
     assert len(digests_in(club.general)) == 1
+
+
+async def test_nominations_that_did_not_win_carry_over_and_the_winner_closes_when_its_week_starts(
+    club,
+):
+    env = club.env
+    await club.alice.slash(club.general, "film nominate", title="Heat")
+    await club.bob.slash(club.general, "film nominate", title="Thief")
+    await club.bob.slash(club.general, "film nominate", title="Ali")
+    await club.mia.slash(club.general, "film nominate", title="Heat")
+    await club.mia.slash(club.general, "film poll", hours=1)
+    poll_message = next(m for m in club.general.history() if m.poll is not None)
+    await club.alice.vote(poll_message, answer=2)  # Thief
+    await env.advance_time(3600 + 10)
+    assert club.general.history()[-1].content.startswith("🏆 **Thief** won")
+    listing = await club.alice.slash(club.general, "film nominations")
+    assert listing.response.embeds[0].description.splitlines() == [
+        "1. **Heat** — 2 nominations",
+        "2. **Thief** — 1 nomination",
+        "3. **Ali** — 1 nomination",
+    ]
+    await start_week(club, title="Thief")
+    listing = await club.alice.slash(club.general, "film nominations")
+    assert listing.response.embeds[0].description.splitlines() == [
+        "1. **Heat** — 2 nominations",
+        "2. **Ali** — 1 nomination",
+    ]
+    # A new round: what carried over does not count against a member's three.
+    for title in ("Collateral", "Manhunter", "Miami Vice"):
+        r = await club.bob.slash(club.general, "film nominate", title=title)
+        assert r.response.content.endswith("nominated **" + title + "**.")

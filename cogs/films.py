@@ -253,6 +253,38 @@ class FilmsCog(commands.Cog, name="Films"):
             )
         await interaction.followup.send(text, ephemeral=True)
 
+    @film.command(name="edit", description="Moderators: change the running week's film or essay")
+    @app_commands.describe(
+        title="The film", year="Its year", essay="An essay to discuss with it from now on"
+    )
+    @app_commands.autocomplete(title=title_autocomplete, essay=essay_choices)
+    async def edit(
+        self,
+        interaction: discord.Interaction,
+        title: app_commands.Transform[str, Text("film title", 100)] | None = None,
+        year: app_commands.Range[int, 1870, 2100] | None = None,
+        essay: str | None = None,
+    ) -> None:
+        require_moderator(interaction, "change the film week")
+        week = await self.films.require_running_week(interaction.guild_id)
+        if title is None and year is None and essay is None:
+            raise UserError("Give a new title, year or essay for the week.")
+        if title is not None:
+            title, year = split_title(title, year)
+        found = self.bot.library.resolve_essay(interaction.guild_id, essay) if essay else None
+        edited = await self.films.edit_week(
+            week.id, title=title, year=year, essay_id=found.id if found else None
+        )
+        essay_note = (
+            f" Prompts now draw from *{discord.utils.escape_markdown(found.title)}*."
+            if found
+            else ""
+        )
+        await interaction.response.send_message(
+            f"The week is now **{discord.utils.escape_markdown(edited.film_line)}**.{essay_note}",
+            ephemeral=True,
+        )
+
     @film.command(name="now", description="The film of the week: its thread, next prompt, ratings")
     async def now(self, interaction: discord.Interaction) -> None:
         week = await self.films.running_week(interaction.guild_id)

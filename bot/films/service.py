@@ -337,6 +337,22 @@ class Films:
             await self.jobs.drop(tx, week_id=week_id)
             await tx.execute("DELETE FROM weeks WHERE id = ?", (week_id,))
 
+    async def edit_week(
+        self, week_id: int, *, title: str | None, year: int | None, essay_id: int | None
+    ) -> Week:
+        """Change the running week's film or essay; later prompts draw from the new essay."""
+        async with self.db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE weeks SET title = coalesce(?, title), year = coalesce(?, year), "
+                "essay_id = coalesce(?, essay_id) WHERE id = ? AND ended_at IS NULL",
+                (title, year, essay_id, week_id),
+            )
+        if not changed:
+            raise UserError("That week has ended; `/film start` begins the next one.")
+        week = await self.week(week_id)
+        assert week is not None
+        return week
+
     async def set_kickoff(self, week_id: int, message_id: int, thread_id: int | None) -> None:
         async with self.db.transaction() as tx:
             await tx.execute(

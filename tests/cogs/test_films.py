@@ -190,6 +190,7 @@ MODERATOR_COMMANDS = [
     ("film settings", {"timezone": "Europe/Paris"}),
     ("film start", {"title": "Heat"}),
     ("film end", {}),
+    ("film edit", {"title": "Heat"}),
     ("film prompt add", {"text": "What about the score?"}),
     ("film prompt list", {}),
     ("film prompt remove", {"number": 1}),
@@ -573,3 +574,18 @@ async def test_nominations_that_did_not_win_carry_over_and_the_winner_closes_whe
     for title in ("Collateral", "Manhunter", "Miami Vice"):
         r = await club.bob.slash(club.general, "film nominate", title=title)
         assert r.response.content.endswith("nominated **" + title + "**.")
+
+
+async def test_a_moderator_attaches_an_essay_to_a_running_week_and_prompts_draw_from_it(club):
+    thread = await start_week(club, title="Leaving Las Vegas")
+    nothing = await club.mia.slash(club.general, "film prompt now")
+    assert refusal(club.env, nothing).startswith("Nothing is left to post")
+    r = await club.mia.slash(club.general, "film edit", year=1995, essay=SERA)
+    assert r.response.content == (
+        "The week is now **Leaving Las Vegas (1995)**. Prompts now draw from "
+        "*Sera: Elisabeth Shue in Leaving Las Vegas*."
+    )
+    await club.mia.slash(club.general, "film prompt now")
+    assert [m.embeds[0].title for m in prompts_in(thread)] == ["Opening"]
+    member = await club.alice.slash(club.general, "film edit", title="Heat")
+    assert refusal(club.env, member) == "Only moderators (Manage Server) can change the film week."

@@ -88,6 +88,11 @@ class Tx(Rows):
         )
 
 
+def rows_as_dicts(rows: Iterable[aiosqlite.Row]) -> list[dict[str, Any]]:
+    """Rows as plain dictionaries, for exports."""
+    return [dict(row) for row in rows]
+
+
 class DatabaseUnavailable(RuntimeError):
     """The database file cannot be opened or written; the message names it and what to do."""
 

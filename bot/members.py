@@ -70,7 +70,3 @@ class Members:
         for part in self.parts:
             data.update(await part.export_guild(guild_id))
         return data
-
-
-def rows_as_dicts(rows) -> list[dict[str, Any]]:
-    return [dict(row) for row in rows]

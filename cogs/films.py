@@ -100,12 +100,8 @@ class FilmsCog(commands.Cog, name="Films"):
                 log.warning("Could not delete the kickoff of an abandoned week: %s", error)
 
     async def tell_moderators(self, interaction: discord.Interaction, jobs: list[Job]) -> None:
-        lines = [line for job in jobs if (line := describe(job))]
-        if lines and is_moderator(interaction):
-            await interaction.followup.send(
-                truncate_lines(["⚠️ Owed posts:", *(f"• {line}" for line in lines)]),
-                ephemeral=True,
-            )
+        if is_moderator(interaction) and (owed := owed_posts(jobs)):
+            await interaction.followup.send(owed, ephemeral=True)
 
     # --- autocomplete -----------------------------------------------------------------
 
@@ -290,11 +286,8 @@ class FilmsCog(commands.Cog, name="Films"):
         week = await self.films.running_week(interaction.guild_id)
         if week is None:
             # An ended week may still owe its digest: moderators hear of it here too.
-            owed = await self.bot.jobs.outstanding(interaction.guild_id)
-            lines = [line for job in owed if (line := describe(job))]
-            note = ""
-            if lines and is_moderator(interaction):
-                note = "\n\n" + truncate_lines(["⚠️ Owed posts:", *(f"• {line}" for line in lines)])
+            owed = owed_posts(await self.bot.jobs.outstanding(interaction.guild_id))
+            note = f"\n\n{owed}" if owed and is_moderator(interaction) else ""
             raise UserError(
                 "No film of the week is running. A moderator can start one with `/film start`."
                 + note
@@ -515,7 +508,8 @@ async def end_week_confirmed(interaction: Interaction, week_id: int) -> str:
     jobs = [job for job_id in digests if (job := await bot.jobs.run(job_id)) is not None]
     film = discord.utils.escape_markdown(week.film_line)
     if all(job.done for job in jobs):
-        return f"Ended **{film}**; the digest is posted in <#{week.channel_id}> and the thread."
+        also = " and the thread" if week.has_thread else ""
+        return f"Ended **{film}**; the digest is posted in <#{week.channel_id}>{also}."
     problems = "; ".join(describe(job) or "" for job in jobs if not job.done)
     return f"Ended **{film}**. {problems} `/film history` shows how it goes."
 
@@ -528,6 +522,12 @@ END_WEEK = Confirmation(
 def on_its_way(job: Job, what: str) -> str:
     """A reply about a post Discord has not accepted yet: only what is true."""
     return f"{what} when Discord accepts it ({job.last_error})."
+
+
+def owed_posts(jobs: list[Job]) -> str:
+    """What moderators should know of the posts still owed, or nothing."""
+    lines = [line for job in jobs if (line := describe(job))]
+    return truncate_lines(["⚠️ Owed posts:", *(f"• {line}" for line in lines)]) if lines else ""
 
 
 def truncate_lines(lines: list[str], limit: int = 1900) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.db import Database, Tx
+from bot.db import Database, Tx, rows_as_dicts
 from bot.errors import EssayFormatError, NotFound, UserError
 from bot.essays.parse import Essay, file_stem, parse_essay
 from bot.fulltext import ESSAYS_RANKED, ESSAYS_RANKED_FOR_GUILD, fts_query
@@ -465,7 +465,7 @@ class Library:
         rows = await self.db.fetchall(
             "SELECT guild_id, key, title, created_at FROM essays WHERE added_by = ?", (user_id,)
         )
-        return {"essays_added": [dict(row) for row in rows]}
+        return {"essays_added": rows_as_dicts(rows)}
 
     async def export_guild(self, guild_id: int) -> dict[str, Any]:
         rows = await self.db.fetchall(
@@ -474,7 +474,7 @@ class Library:
             "WHERE e.guild_id = ? AND e.hidden = 0 AND s.hidden = 0 ORDER BY e.id, s.position",
             (guild_id,),
         )
-        return {"essays": [dict(row) for row in rows]}
+        return {"essays": rows_as_dicts(rows)}
 
     # --- writing ---------------------------------------------------------------------
 

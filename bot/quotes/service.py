@@ -6,10 +6,10 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from bot.db import Conflict, Database, Tx
+from bot.db import Conflict, Database, Tx, rows_as_dicts
 from bot.errors import NotFound, UserError
 from bot.fulltext import QUOTES_NEWEST, fts_query
-from bot.members import Forgotten, rows_as_dicts
+from bot.members import Forgotten
 
 MAX_QUOTE = 1000
 PAGE_SIZE = 10

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from bot.db import Database, Tx
+from bot.db import Database, Tx, rows_as_dicts
 
 log = logging.getLogger(__name__)
 
@@ -464,7 +464,7 @@ class ReactionRecorder:
 
     async def export_member(self, user_id: int) -> dict[str, Any]:
         rows = await self.db.fetchall(MEMBER_REACTIONS, (user_id,) * 3)
-        return {"reactions": [dict(row) for row in rows]}
+        return {"reactions": rows_as_dicts(rows)}
 
     async def export_guild(self, guild_id: int) -> dict[str, Any]:
         return {}

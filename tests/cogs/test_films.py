@@ -485,7 +485,10 @@ async def test_a_week_without_a_thread_runs_in_its_channel(club):
     await club.alice.slash(club.general, "film rate", stars=4, take="Pacino at full volume.")
     take = club.general.history()[-1]
     assert take.embeds[0].description == "||Pacino at full volume.||"
-    await end_week(club)
+    ended = await end_week(club)
+    assert ended.response.content == (
+        f"Ended **Heat**; the digest is posted in {club.general.mention}."
+    )
     assert len(digests_in(club.general)) == 1
     fields = {f.name: f.value for f in digests_in(club.general)[0].embeds[0].fields}
     assert "[the discussion](" in fields["Taking part"]

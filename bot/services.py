@@ -68,7 +68,7 @@ class Services:
             recorder=recorder,
             quotes=quotes,
             stats=Stats(db, recorder),
-            members=Members(jobs, recorder, [library, films, jobs, recorder, quotes]),
+            members=members_of(library, films, jobs, recorder, quotes),
         )
 
     async def close(self) -> None:
@@ -86,5 +86,12 @@ def members_reading(db: Database, clock: Callable[[], float]) -> Members:
     library = Library(db)
     jobs = Jobs(db, Scheduler(db, clock=clock), clock=clock)
     recorder = ReactionRecorder(db, clock=clock)
-    parts = [library, Films(db, library, jobs), jobs, recorder, Quotes(db)]
-    return Members(jobs, recorder, parts)
+    return members_of(library, Films(db, library, jobs), jobs, recorder, Quotes(db))
+
+
+def members_of(
+    library: Library, films: Films, jobs: Jobs, recorder: ReactionRecorder, quotes: Quotes
+) -> Members:
+    """Every feature's part of members' data. Films comes before jobs: forgetting a member owes
+    the removal of their takes (jobs that name no member), then drops the jobs that name them."""
+    return Members(jobs, recorder, [library, films, jobs, recorder, quotes])

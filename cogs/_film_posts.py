@@ -90,6 +90,11 @@ def failure(error: BaseException, where: str) -> Retry | GiveUp:
 DISCORD_FAILURES = (discord.HTTPException, aiohttp.ClientError, asyncio.TimeoutError, OSError)
 
 
+def discussion(week: Week) -> str:
+    """Where the week's talk and prompts are, as a moderator reads it in a failure."""
+    return f"the thread of {week.film_line}" if week.has_thread else f"<#{week.channel_id}>"
+
+
 def marker(job: Job) -> str:
     return f"#pj{job.id}"
 
@@ -238,7 +243,7 @@ class WeekPosts:
     async def _thread(self, week: Week) -> discord.abc.Messageable:
         if week.thread_id is None:
             raise Retry("the week's thread is not open yet", after=THREAD_WAIT)
-        return await self.messageable(week.thread_id, f"the thread of {week.film_line}")
+        return await self.messageable(week.thread_id, discussion(week))
 
     # --- prompts ----------------------------------------------------------------------
 
@@ -275,7 +280,7 @@ class WeekPosts:
             embed = prompt_embed(week, prompt.number, prompt.text, None, None)
         marked(embed, job, week.guild_id, week.thread_id)
         message = await self.send(
-            thread, job, f"the thread of {week.film_line}", has_marker(job), embed=embed, view=view
+            thread, job, discussion(week), has_marker(job), embed=embed, view=view
         )
         await self.films.prompt_posted(prompt.id, message.id, now_epoch())
         await track_message(
@@ -304,7 +309,7 @@ class WeekPosts:
         ):
             return {}
         thread = await self._thread(week)
-        where = f"the thread of {week.film_line}"
+        where = discussion(week)
         if not rating.take:
             await self._delete(thread, rating.take_message_id, where)
             await self.films.set_take_message(week.id, user_id, None)
@@ -356,7 +361,7 @@ class WeekPosts:
         channel_id = week.thread_id if in_thread else week.channel_id
         if channel_id is None:
             return {}  # the week never had its thread
-        where = f"the thread of {week.film_line}" if in_thread else f"<#{week.channel_id}>"
+        where = discussion(week) if in_thread else f"<#{week.channel_id}>"
         channel = await self.messageable(channel_id, where)
         embed = marked(await self.build_digest(week), job, week.guild_id, channel_id)
         message = await self.send(channel, job, where, has_marker(job), embed=embed)

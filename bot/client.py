@@ -20,6 +20,7 @@ from bot.config import Config
 from bot.db import Database
 from bot.errors import UserError
 from bot.essays.library import Library
+from bot.films.screenings import Screenings
 from bot.films.service import Films
 from bot.interactions import send_ephemeral
 from bot.jobs import Jobs
@@ -47,6 +48,7 @@ INVITE_PERMISSIONS = discord.Permissions(
     embed_links=True,
     attach_files=True,
     read_message_history=True,
+    create_events=True,  # a week's screening is a Discord event (the bot edits only its own)
 )
 
 
@@ -187,6 +189,10 @@ class Projectionist(commands.Bot):
     @property
     def films(self) -> Films:
         return self.services.films
+
+    @property
+    def screenings(self) -> Screenings:
+        return self.services.screenings
 
     @property
     def jobs(self) -> Jobs:

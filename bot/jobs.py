@@ -164,6 +164,15 @@ class Jobs:
         row = await self.db.fetchone("SELECT * FROM jobs WHERE id = ?", (job_id,))
         return Job.from_row(row) if row else None
 
+    async def owed(self, key: str) -> bool:
+        """Whether a job with this key is still owed (neither done nor given up)."""
+        return bool(
+            await self.db.fetchval(
+                "SELECT 1 FROM jobs WHERE key = ? AND done_at IS NULL AND given_up_at IS NULL",
+                (key,),
+            )
+        )
+
     async def _claim(self, job_id: int) -> Job | None:
         async with self.db.transaction() as tx:
             row = await tx.fetchone(

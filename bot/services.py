@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from bot.config import Config
 from bot.db import Database
 from bot.essays.library import Library
+from bot.films.screenings import Screenings
 from bot.films.service import Films
 from bot.jobs import Jobs
 from bot.members import Members
@@ -28,6 +29,7 @@ class Services:
     scheduler: Scheduler
     jobs: Jobs
     films: Films
+    screenings: Screenings
     recorder: ReactionRecorder
     quotes: Quotes
     stats: Stats
@@ -59,16 +61,18 @@ class Services:
             await db.close()
             raise
         quotes = Quotes(db)
+        screenings = Screenings(db, jobs)
         return cls(
             db=db,
             library=library,
             scheduler=scheduler,
             jobs=jobs,
             films=films,
+            screenings=screenings,
             recorder=recorder,
             quotes=quotes,
             stats=Stats(db, recorder),
-            members=members_of(library, films, jobs, recorder, quotes),
+            members=members_of(library, films, screenings, jobs, recorder, quotes),
         )
 
     async def close(self) -> None:
@@ -86,12 +90,19 @@ def members_reading(db: Database, clock: Callable[[], float]) -> Members:
     library = Library(db)
     jobs = Jobs(db, Scheduler(db, clock=clock), clock=clock)
     recorder = ReactionRecorder(db, clock=clock)
-    return members_of(library, Films(db, library, jobs), jobs, recorder, Quotes(db))
+    return members_of(
+        library, Films(db, library, jobs), Screenings(db, jobs), jobs, recorder, Quotes(db)
+    )
 
 
 def members_of(
-    library: Library, films: Films, jobs: Jobs, recorder: ReactionRecorder, quotes: Quotes
+    library: Library,
+    films: Films,
+    screenings: Screenings,
+    jobs: Jobs,
+    recorder: ReactionRecorder,
+    quotes: Quotes,
 ) -> Members:
     """Every feature's part of members' data. Films comes before jobs: forgetting a member owes
     the removal of their takes (jobs that name no member), then drops the jobs that name them."""
-    return Members(jobs, recorder, [library, films, jobs, recorder, quotes])
+    return Members(jobs, recorder, [library, films, screenings, jobs, recorder, quotes])

@@ -6,6 +6,7 @@ network) or a reason to give up (a missing permission, a deleted channel) that m
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
 from collections import Counter
@@ -28,11 +29,13 @@ from bot.films.embeds import (
     when,
 )
 from bot.films.schedule import slots_between
+from bot.films.screenings import REMINDER, SCREENING_EVENT, SCREENING_NOTE, Screening
 from bot.films.service import (
     DELETE_POST,
     DIGEST,
     END_EVENT,
     KICKOFF,
+    KICKOFF_EDIT,
     POLL,
     POLL_CLOSE,
     POLL_RESULT,
@@ -95,6 +98,21 @@ def discussion(week: Week) -> str:
     return f"the thread of {week.film_line}" if week.has_thread else f"<#{week.channel_id}>"
 
 
+RUNNING_TAG, ENDED_TAG = "running", "ended"
+
+
+def forum_tags(
+    forum: discord.ForumChannel, applied: list[discord.ForumTag], *, running: bool
+) -> list[discord.ForumTag]:
+    """The post's tags with "Running" or "Ended" as the week is (when the forum has them);
+    the tags moderators gave it stay."""
+    by_name = {tag.name.casefold(): tag for tag in forum.available_tags}
+    ours = {by_name[n].id for n in (RUNNING_TAG, ENDED_TAG) if n in by_name}
+    wanted = by_name.get(RUNNING_TAG if running else ENDED_TAG)
+    kept = [tag for tag in applied if tag.id not in ours]
+    return [*kept, wanted][:5] if wanted else kept
+
+
 def marker(job: Job) -> str:
     return f"#pj{job.id}"
 
@@ -114,19 +132,24 @@ def describe(job: Job) -> str | None:
     """A line for moderators about a post that is owed, or None when it is simply on its way."""
     labels = {
         KICKOFF: "The kickoff and its thread",
+        KICKOFF_EDIT: ("The kickoff", "brought up to date"),
         PROMPT: "A prompt",
         TAKE: f"<@{job.payload.get('user_id')}>'s take",
         DIGEST: f"The digest in the {job.payload.get('where', 'channel')}",
         POLL: "The poll",
         POLL_CLOSE: "The poll's result",
         POLL_RESULT: "The poll's announcement",
-        DELETE_POST: "Removing a forgotten member's take",
+        DELETE_POST: ("A forgotten member's take", "removed"),
+        SCREENING_EVENT: ("The screening's Discord event", "made to match"),
+        SCREENING_NOTE: "The screening's note in the thread",
+        REMINDER: "A screening reminder",
     }
     label = labels.get(job.kind, job.kind)
+    label, done = label if isinstance(label, tuple) else (label, "posted")
     if job.given_up:
-        return f"{label} was not posted: {job.last_error}"
+        return f"{label} was not {done}: {job.last_error}"
     if job.last_error:
-        return f"{label} is not posted yet: {job.last_error}; next try {when(job.due_at, 'R')}."
+        return f"{label} is not {done} yet: {job.last_error}; next try {when(job.due_at, 'R')}."
     return None
 
 
@@ -138,6 +161,7 @@ class WeekPosts:
     def register(self) -> None:
         jobs, scheduler = self.bot.jobs, self.bot.scheduler
         jobs.register(KICKOFF, Kind(self.post_kickoff))
+        jobs.register(KICKOFF_EDIT, Kind(self.edit_kickoff))
         jobs.register(
             PROMPT, Kind(self.post_prompt, given_up=self._release_prompt, max_age=CATCH_UP_LIMIT)
         )
@@ -152,13 +176,17 @@ class WeekPosts:
 
     # --- where to post ----------------------------------------------------------------
 
-    async def messageable(self, channel_id: int, where: str) -> discord.abc.Messageable:
+    async def channel(self, channel_id: int, where: str):
         channel = self.bot.get_channel(channel_id)
         if channel is None:
             try:
                 channel = await self.bot.fetch_channel(channel_id)
             except DISCORD_FAILURES as error:
                 raise failure(error, where) from error
+        return channel
+
+    async def messageable(self, channel_id: int, where: str) -> discord.abc.Messageable:
+        channel = await self.channel(channel_id, where)
         if not isinstance(channel, discord.abc.Messageable):
             raise GiveUp(f"{where} is not a channel I can post in.")
         return channel
@@ -194,24 +222,36 @@ class WeekPosts:
 
     # --- the kickoff ------------------------------------------------------------------
 
+    async def kickoff_embed(self, week: Week) -> discord.Embed:
+        """The kickoff as the week now stands: its film, essay, schedule and screening."""
+        settings = await self.films.settings(week.guild_id)
+        essay = self.bot.library.essays.get(week.essay_id) if week.essay_id else None
+        slots = slots_between(
+            week.started_at, week.ends_at, settings.tz, settings.at, settings.prompt_days
+        )
+        return kickoff_embed(
+            week.title,
+            week.year,
+            essay,
+            settings,
+            slots,
+            week.ends_at,
+            week.has_thread,
+            await self.bot.screenings.of_week(week.id),
+        )
+
     async def post_kickoff(self, job: Job) -> dict:
         week = await self.films.week(job.week_id)
         if week is None or not week.running:
             raise GiveUp("the week is over")
         where = f"<#{week.channel_id}>"
+        if week.forum:
+            return await self._open_forum_post(job, week, where)
         channel = await self.messageable(week.channel_id, where)
         if week.kickoff_message_id is not None:
             kickoff = channel.get_partial_message(week.kickoff_message_id)
         else:
-            settings = await self.films.settings(week.guild_id)
-            essay = self.bot.library.essays.get(week.essay_id) if week.essay_id else None
-            slots = slots_between(
-                week.started_at, week.ends_at, settings.tz, settings.at, settings.prompt_days
-            )
-            embed = kickoff_embed(
-                week.title, week.year, essay, settings, slots, week.ends_at, week.has_thread
-            )
-            marked(embed, job, week.guild_id, week.channel_id)
+            embed = marked(await self.kickoff_embed(week), job, week.guild_id, week.channel_id)
             kickoff = await self.send(channel, job, where, has_marker(job), embed=embed)
             await self.films.set_kickoff(week.id, kickoff.id, week.thread_id)
             await track_message(self.bot, kickoff, "week", week_id=week.id, essay_id=week.essay_id)
@@ -228,6 +268,68 @@ class WeekPosts:
         await self.films.set_kickoff(week.id, kickoff.id, thread.id)
         return {"message_id": kickoff.id, "thread_id": thread.id}
 
+    async def _open_forum_post(self, job: Job, week: Week, where: str) -> dict:
+        """A week in a forum channel is a post in it: the kickoff starts it, tagged Running."""
+        forum = await self.channel(week.channel_id, where)
+        if not isinstance(forum, discord.ForumChannel):
+            raise GiveUp(f"{where} is no longer a forum channel.")
+        name = truncate(week.film_line, 100)
+        thread, starter_id = None, None
+        if job.uncertain:  # an earlier attempt may have opened it
+            thread = next(
+                (
+                    t
+                    for t in forum.threads
+                    if t.owner_id == self.bot.user.id
+                    and t.name == name
+                    and t.created_at
+                    and t.created_at.timestamp() >= job.created_at - 1
+                ),
+                None,
+            )
+        if thread is None:
+            embed = marked(await self.kickoff_embed(week), job, week.guild_id, week.channel_id)
+            tags = forum_tags(forum, [], running=True)
+            try:
+                opened = await forum.create_thread(
+                    name=name, embed=embed, applied_tags=tags, auto_archive_duration=10080
+                )
+            except DISCORD_FAILURES as error:
+                raise failure(error, f"a post in {where}") from error
+            thread, starter_id = opened.thread, opened.message.id
+            await track_message(
+                self.bot, opened.message, "week", week_id=week.id, essay_id=week.essay_id
+            )
+        # A post's starter message has the post's id.
+        starter_id = starter_id or thread.id
+        await self.films.set_kickoff(week.id, starter_id, thread.id)
+        return {"message_id": starter_id, "thread_id": thread.id}
+
+    async def edit_kickoff(self, job: Job) -> dict:
+        """Bring the posted kickoff up to date; a forum week's post gets its Running or Ended
+        tag. A kickoff not posted yet is built as the week stands when it is."""
+        week = await self.films.week(job.week_id)
+        if week is None or week.kickoff_message_id is None:
+            return {}
+        home = week.thread_id if week.forum else week.channel_id
+        where = discussion(week) if week.forum else f"<#{week.channel_id}>"
+        channel = await self.messageable(home, where)
+        embed = await self.kickoff_embed(week)
+        embed.url = jump_url(week.guild_id, week.channel_id)
+        try:
+            await channel.get_partial_message(week.kickoff_message_id).edit(embed=embed)
+            if week.forum and isinstance(channel, discord.Thread):
+                forum = channel.parent
+                if isinstance(forum, discord.ForumChannel):
+                    tags = forum_tags(forum, channel.applied_tags, running=week.running)
+                    if {t.id for t in tags} != {t.id for t in channel.applied_tags}:
+                        await channel.edit(applied_tags=tags)
+        except discord.NotFound:
+            return {}  # the kickoff was deleted: nothing to bring up to date
+        except DISCORD_FAILURES as error:
+            raise failure(error, where) from error
+        return {}
+
     async def _thread_of(self, message_id: int) -> discord.Thread | None:
         """The thread started from a message has the message's id."""
         thread = self.bot.get_channel(message_id)
@@ -240,7 +342,7 @@ class WeekPosts:
                 raise failure(error, "the week's thread") from error
         return thread if isinstance(thread, discord.Thread) else None
 
-    async def _thread(self, week: Week) -> discord.abc.Messageable:
+    async def discussion_channel(self, week: Week) -> discord.abc.Messageable:
         if week.thread_id is None:
             raise Retry("the week's thread is not open yet", after=THREAD_WAIT)
         return await self.messageable(week.thread_id, discussion(week))
@@ -267,7 +369,7 @@ class WeekPosts:
             return {"message_id": prompt.message_id}
         if not week.running:
             raise GiveUp("the week ended before it could be posted")
-        thread = await self._thread(week)
+        thread = await self.discussion_channel(week)
         view = discord.utils.MISSING
         essay = self.bot.library.essays.get(week.essay_id) if prompt.section_id else None
         if essay is not None and essay.section_index(prompt.section_id) is not None:
@@ -308,7 +410,7 @@ class WeekPosts:
             (rating is None or not rating.take) and not (rating and rating.take_message_id)
         ):
             return {}
-        thread = await self._thread(week)
+        thread = await self.discussion_channel(week)
         where = discussion(week)
         if not rating.take:
             await self._delete(thread, rating.take_message_id, where)
@@ -366,7 +468,7 @@ class WeekPosts:
         embed = marked(await self.build_digest(week), job, week.guild_id, channel_id)
         message = await self.send(channel, job, where, has_marker(job), embed=embed)
         await track_message(self.bot, message, "digest", week_id=week.id)
-        if not in_thread:
+        if not in_thread or week.forum:
             await self.films.set_digest(week.id, channel_id, message.id)
         return {"message_id": message.id}
 
@@ -412,9 +514,34 @@ class WeekPosts:
                 jump_url(week.guild_id, week.thread_id, message_id) if week.thread_id else None,
             )
         thread_url = jump_url(week.guild_id, week.thread_id) if week.thread_id else None
+        screening = await self.bot.screenings.of_week(week.id)
+        if screening is not None and screening.event_id:
+            screening = await self.interest(screening)
         return digest_embed(
-            week, summarize_ratings(ratings), takes, highlight, len(participants), thread_url
+            week,
+            summarize_ratings(ratings),
+            takes,
+            highlight,
+            len(participants),
+            thread_url,
+            screening,
         )
+
+    async def interest(self, screening: Screening) -> Screening:
+        """The screening with how many members are interested in its event now (as last read
+        when Discord cannot say)."""
+        guild = self.bot.get_guild(screening.guild_id)
+        if guild is None or screening.event_id is None:
+            return screening
+        try:
+            event = await guild.fetch_scheduled_event(screening.event_id, with_counts=True)
+        except DISCORD_FAILURES as error:
+            log.warning("Could not read the event of screening %s: %s", screening.id, error)
+            return screening
+        count = event.user_count or 0
+        if count != screening.interested:
+            await self.bot.screenings.record_interest(screening.id, count)
+        return dataclasses.replace(screening, interested=count)
 
     # --- polls ------------------------------------------------------------------------
 

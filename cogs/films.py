@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.client import Projectionist
 from bot.errors import UserError
 from bot.films.embeds import (
+    event_url,
     history_embed,
     nominations_embed,
     now_embed,
@@ -21,7 +22,15 @@ from bot.films.embeds import (
     when,
 )
 from bot.films.embeds import stars as render_stars
-from bot.films.schedule import match_zones, parse_days, parse_time_of_day, week_end, zone
+from bot.films.schedule import (
+    local_line,
+    match_zones,
+    parse_days,
+    parse_moment,
+    parse_time_of_day,
+    week_end,
+    zone,
+)
 from bot.films.service import DIGEST, POLL_ANSWERS, Films, already_running_message
 from bot.interactions import Interaction, now_epoch
 from bot.jobs import GiveUp, Job, Retry
@@ -37,11 +46,15 @@ from cogs._common import (
     require_moderator,
 )
 from cogs._film_posts import WeekPosts, describe
+from cogs._screening_posts import ScreeningPosts
 
 log = logging.getLogger(__name__)
 
 FIRST_FILM_YEAR, LAST_FILM_YEAR = 1870, 2100
 FILM_WITH_YEAR = re.compile(r"^(?P<title>.+?)\s*\((?P<year>\d{4})\)$")
+CHANNEL_MENTION = re.compile(r"<#(\d+)>|(\d{15,20})")
+WATCHING_CHANNELS = (discord.VoiceChannel, discord.StageChannel)
+WEEK_CHANNELS = (discord.TextChannel, discord.ForumChannel)
 
 
 def split_title(title: str, year: int | None) -> tuple[str, int | None]:
@@ -60,10 +73,34 @@ def split_title(title: str, year: int | None) -> tuple[str, int | None]:
     return title, year
 
 
+def resolve_where(guild: discord.Guild, where: str | None) -> tuple[int | None, str | None]:
+    """A screening's place: a voice or stage channel (picked, mentioned or named) as its id,
+    or anything else as a place written out."""
+    if not where:
+        return None, None
+    mention = CHANNEL_MENTION.fullmatch(where.strip())
+    if mention:
+        channel = guild.get_channel(int(mention[1] or mention[2]))
+        if isinstance(channel, WATCHING_CHANNELS):
+            return channel.id, None
+        raise UserError(
+            "A screening in Discord is in a voice or stage channel; for anywhere else, write "
+            "the place out (like `The Roxy, 8 Main St`)."
+        )
+    name = where.strip().lstrip("#🔊").strip().casefold()
+    for channel in guild.channels:
+        if isinstance(channel, WATCHING_CHANNELS) and channel.name.casefold() == name:
+            return channel.id, None
+    return None, where.strip()
+
+
 class FilmsCog(commands.Cog, name="Films"):
     film = app_commands.Group(name="film", description="The film of the week", guild_only=True)
     prompt = app_commands.Group(
         name="prompt", description="The week's discussion prompts", parent=film
+    )
+    screening = app_commands.Group(
+        name="screening", description="When the club watches the film together", parent=film
     )
 
     def __init__(self, bot: Projectionist) -> None:
@@ -80,6 +117,7 @@ class FilmsCog(commands.Cog, name="Films"):
         CONFIRMATIONS["film-end"] = END_WEEK
         self.posts = WeekPosts(self.bot)
         self.posts.register()
+        ScreeningPosts(self.bot, self.posts).register()
         await self.posts.reconcile()
 
     async def run_now(self, job_id: int) -> Job:
@@ -120,7 +158,17 @@ class FilmsCog(commands.Cog, name="Films"):
             choices.append(app_commands.Choice(name=truncate(name, 100), value=line[:100]))
         return choices[:25]
 
-    async def week_channel(self, interaction: discord.Interaction) -> discord.TextChannel:
+    async def where_autocomplete(self, interaction: discord.Interaction, current: str):
+        typed = current.casefold().lstrip("#🔊 ")
+        return [
+            app_commands.Choice(name=f"🔊 {truncate(c.name, 90)}", value=c.mention)
+            for c in interaction.guild.channels
+            if isinstance(c, WATCHING_CHANNELS) and typed in c.name.casefold()
+        ][:25]
+
+    async def week_channel(
+        self, interaction: discord.Interaction
+    ) -> discord.TextChannel | discord.ForumChannel:
         """The channel set with `/film settings`, or else the one the command was used in."""
         settings = await self.films.settings(interaction.guild_id)
         channel = (
@@ -128,17 +176,31 @@ class FilmsCog(commands.Cog, name="Films"):
             if settings.channel_id
             else interaction.channel
         )
-        if not isinstance(channel, discord.TextChannel):
+        if not isinstance(channel, WEEK_CHANNELS):
             raise UserError(
-                "The film of the week lives in a text channel. Pick one with `/film settings channel:`."
+                "The film of the week lives in a text or forum channel. Pick one with "
+                "`/film settings channel:`."
             )
         return channel
+
+    async def poll_channel(self, interaction: discord.Interaction) -> discord.TextChannel:
+        """The week's channel, unless it is a forum (which takes no poll): then the text
+        channel the command was used in."""
+        channel = await self.week_channel(interaction)
+        if isinstance(channel, discord.TextChannel):
+            return channel
+        if isinstance(interaction.channel, discord.TextChannel):
+            return interaction.channel
+        raise UserError(
+            f"A poll cannot be posted in the forum {channel.mention}: run `/film poll` in the "
+            "text channel where members should vote."
+        )
 
     # --- settings ---------------------------------------------------------------------
 
     @film.command(name="settings", description="Moderators: where and when the week runs")
     @app_commands.describe(
-        channel="Where the week is posted",
+        channel="Where the week is posted: a text channel, or a forum (each week is a post)",
         timezone="The server's time zone, like America/New_York",
         prompt_time="Local time of day for prompts, like 18:00",
         prompt_days="daily, or days like mon,wed,fri",
@@ -152,7 +214,7 @@ class FilmsCog(commands.Cog, name="Films"):
     async def settings(
         self,
         interaction: discord.Interaction,
-        channel: discord.TextChannel | None = None,
+        channel: discord.TextChannel | discord.ForumChannel | None = None,
         timezone: str | None = None,
         prompt_time: str | None = None,
         prompt_days: str | None = None,
@@ -231,6 +293,7 @@ class FilmsCog(commands.Cog, name="Films"):
             started_by=interaction.user.id,
             started_at=now,
             ends_at=week_end(now, settings.tz, settings.length_days),
+            forum=isinstance(channel, discord.ForumChannel),
         )
         kickoff = await self.run_now(job_id)
         film = discord.utils.escape_markdown(week.film_line)
@@ -298,6 +361,7 @@ class FilmsCog(commands.Cog, name="Films"):
             essay,
             await self.films.next_prompt_time(week),
             await self.films.rating_count(week.id),
+            await self.bot.screenings.of_week(week.id),
         )
         await interaction.response.send_message(embed=embed)
         mine = await self.films.rating(week.id, interaction.user.id)
@@ -431,6 +495,76 @@ class FilmsCog(commands.Cog, name="Films"):
         )
         await interaction.followup.send(text, ephemeral=True)
 
+    # --- the screening ----------------------------------------------------------------
+
+    @screening.command(
+        name="set", description="Moderators: when and where the club watches the film together"
+    )
+    @app_commands.rename(starts="when")
+    @app_commands.describe(
+        starts="Local date and time, like 2026-12-05 20:00, saturday 20:00 or tomorrow 8pm",
+        where="A voice or stage channel, or a place written out",
+        note="A word for the members (what to bring, where to stream it)",
+    )
+    @app_commands.autocomplete(where=where_autocomplete)
+    async def screening_set(
+        self,
+        interaction: discord.Interaction,
+        starts: app_commands.Transform[str, Text("date and time", 60)],
+        where: app_commands.Transform[str, Text("place", 100)] | None = None,
+        note: app_commands.Transform[str, Text("note", 300, lines=True)] | None = None,
+    ) -> None:
+        require_moderator(interaction, "plan the screening")
+        week = await self.films.require_running_week(interaction.guild_id)
+        settings = await self.films.settings(interaction.guild_id)
+        starts_at = parse_moment(starts, settings.tz, now_epoch())
+        channel_id, place = resolve_where(interaction.guild, where)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        screening, moved, job_id = await self.bot.screenings.schedule(
+            guild_id=interaction.guild_id,
+            week_id=week.id,
+            week_ends_at=week.ends_at,
+            starts_at=starts_at,
+            channel_id=channel_id,
+            place=place,
+            note=note.strip() if note else None,
+            by=interaction.user.id,
+            now=now_epoch(),
+            tz=settings.tz,
+        )
+        event = await self.run_now(job_id)
+        film = discord.utils.escape_markdown(week.film_line)
+        local = f"{local_line(starts_at, settings.tz)} ({settings.timezone})"
+        text = (
+            f"{'Moved the screening' if moved else 'The screening'} of **{film}** "
+            f"{'to' if moved else 'is'} {local}, in {screening.where}. Reminders go to the "
+            "thread the day before at the same time and 15 minutes before."
+        )
+        if event.done:
+            text += f" The event: {event_url(interaction.guild_id, event.result['event_id'])}"
+        elif event.given_up:
+            text += f"\n⚠️ Its Discord event could not be made: {event.last_error}"
+        else:
+            text += " " + on_its_way(event, "Its Discord event will be made")
+        await interaction.followup.send(text, ephemeral=True)
+
+    @screening.command(name="cancel", description="Moderators: call off the week's screening")
+    async def screening_cancel(self, interaction: discord.Interaction) -> None:
+        require_moderator(interaction, "cancel the screening")
+        week = await self.films.require_running_week(interaction.guild_id)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        _, job_id = await self.bot.screenings.cancel(week.id, now_epoch())
+        event = await self.run_now(job_id)
+        text = (
+            f"Cancelled the screening of **{discord.utils.escape_markdown(week.film_line)}**; "
+            "no reminders will be posted."
+        )
+        if event.given_up:
+            text += f"\n⚠️ Its Discord event could not be cancelled: {event.last_error}"
+        elif not event.done:
+            text += " " + on_its_way(event, "Its Discord event will be cancelled")
+        await interaction.followup.send(text, ephemeral=True)
+
     # --- the next film ----------------------------------------------------------------
 
     @film.command(name="nominate", description="Put a film forward for a future week")
@@ -465,9 +599,15 @@ class FilmsCog(commands.Cog, name="Films"):
     @film.command(
         name="poll", description="Moderators: a poll of the nominations for the next film"
     )
-    @app_commands.describe(hours="How long the poll runs (default 24)")
+    @app_commands.describe(
+        hours="How long the poll runs (default 24)",
+        runoff_hours="How long a runoff runs if the poll ties (default: as long as the poll)",
+    )
     async def poll(
-        self, interaction: discord.Interaction, hours: app_commands.Range[int, 1, 168] = 24
+        self,
+        interaction: discord.Interaction,
+        hours: app_commands.Range[int, 1, 168] = 24,
+        runoff_hours: app_commands.Range[int, 1, 168] | None = None,
     ) -> None:
         require_moderator(interaction, "start a poll")
         nominated = await self.films.open_nominations(interaction.guild_id)
@@ -476,7 +616,7 @@ class FilmsCog(commands.Cog, name="Films"):
             raise UserError(
                 "A poll needs at least two nominations; members add them with `/film nominate`."
             )
-        channel = await self.week_channel(interaction)
+        channel = await self.poll_channel(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         poll_id, job_id = await self.films.create_poll(
             interaction.guild_id,
@@ -486,6 +626,7 @@ class FilmsCog(commands.Cog, name="Films"):
             hours,
             nominations,
             left_out=[n.film_line for n in left_out],
+            runoff_hours=runoff_hours,
         )
         job = await self.run_now(job_id)
         if job.given_up:

@@ -20,7 +20,7 @@ START, END = "<!-- commands:start -->", "<!-- commands:end -->"
 def usage(command: app_commands.Command) -> str:
     parts = [f"/{command.qualified_name}"]
     for param in command.parameters:
-        parts.append(param.name if param.required else f"[{param.name}]")
+        parts.append(param.display_name if param.required else f"[{param.display_name}]")
     return " ".join(parts)
 
 

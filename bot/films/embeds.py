@@ -9,6 +9,7 @@ import discord
 from bot.embeds import COLOUR, TITLE_LIMIT
 from bot.essays.library import EssayInfo
 from bot.films.schedule import describe_days
+from bot.films.screenings import Screening
 from bot.films.service import (
     Nomination,
     Poll,
@@ -38,6 +39,20 @@ def jump_url(guild_id: int, channel_id: int, message_id: int | None = None) -> s
     return f"{base}/{message_id}" if message_id else base
 
 
+def event_url(guild_id: int, event_id: int) -> str:
+    return f"https://discord.com/events/{guild_id}/{event_id}"
+
+
+def screening_text(screening: Screening, *, note: bool = True) -> str:
+    """`<when> (<in 2 days>) in <#voice>`, its event link and the moderators' note."""
+    text = f"{when(screening.starts_at)} ({when(screening.starts_at, 'R')}) in {screening.where}"
+    if screening.event_id:
+        text += f" · [the event]({event_url(screening.guild_id, screening.event_id)})"
+    if note and screening.note:
+        text += f"\n{truncate(screening.note, 300)}"
+    return text
+
+
 def kickoff_embed(
     week_title: str,
     year: int | None,
@@ -46,6 +61,7 @@ def kickoff_embed(
     slots: list[int],
     ends_at: int,
     in_thread: bool = True,
+    screening: Screening | None = None,
 ) -> discord.Embed:
     film = f"{week_title} ({year})" if year else week_title
     embed = discord.Embed(title=truncate(f"Film of the week: {film}", TITLE_LIMIT), colour=COLOUR)
@@ -63,6 +79,8 @@ def kickoff_embed(
         value="\n".join(lines) or "No prompt times fall inside this week.",
         inline=False,
     )
+    if screening is not None:
+        embed.add_field(name="Screening", value=screening_text(screening), inline=False)
     embed.add_field(name="Ends", value=f"{when(ends_at)} ({when(ends_at, 'R')})", inline=False)
     embed.add_field(
         name="How to take part",
@@ -140,6 +158,7 @@ def digest_embed(
     highlight: Highlight | None,
     participants: int,
     thread_url: str | None,
+    screening: Screening | None = None,
 ) -> discord.Embed:
     embed = discord.Embed(
         title=truncate(f"The week of {week.film_line} is over", TITLE_LIMIT), colour=COLOUR
@@ -171,6 +190,13 @@ def digest_embed(
             ),
             inline=False,
         )
+    if screening is not None and screening.interested is not None:
+        embed.add_field(
+            name="Screening",
+            value=f"{when(screening.starts_at)}: "
+            f"{plural(screening.interested, 'member was', 'members were')} interested",
+            inline=False,
+        )
     footer = f"{plural(participants, 'member')} took part"
     embed.add_field(
         name="Taking part",
@@ -190,6 +216,7 @@ def now_embed(
     essay: EssayInfo | None,
     next_prompt: int | None,
     rated: int,
+    screening: Screening | None = None,
 ) -> discord.Embed:
     embed = discord.Embed(
         title=truncate(f"Film of the week: {week.film_line}", TITLE_LIMIT), colour=COLOUR
@@ -205,6 +232,8 @@ def now_embed(
         else "None scheduled",
     )
     embed.add_field(name="Rated so far", value=plural(rated, "member"))
+    if screening is not None:
+        embed.add_field(name="Screening", value=screening_text(screening), inline=False)
     embed.add_field(
         name="Ends", value=f"{when(week.ends_at)} ({when(week.ends_at, 'R')})", inline=False
     )

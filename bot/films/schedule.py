@@ -140,3 +140,104 @@ def describe_days(days: str) -> str:
     if days == DAILY:
         return "every day"
     return ", ".join(d.title() for d in days.split(","))
+
+
+MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+MOMENT = re.compile(r"(?P<day>.*?)\s*(?:\bat\s+)?(?P<time>\d{1,2}(?::?\d{2})?\s*(?:am|pm)?)")
+MOMENT_EXAMPLES = "`2026-12-05 20:00`, `5 Dec 8pm`, `saturday 20:00` or `tomorrow 19:30`"
+
+
+def _month(word: str) -> int | None:
+    if len(word) < 3:
+        return None
+    return next((i + 1 for i, name in enumerate(MONTHS) if name.startswith(word)), None)
+
+
+def _is_weekday(word: str) -> int | None:
+    """The weekday's number (Monday 0) for `sat`, `saturday`; None for anything else."""
+    if len(word) < 3:
+        return None
+    return next((i for i, full in enumerate(DAY_NAMES.values()) if full.startswith(word)), None)
+
+
+def _day(text: str, today: date) -> date | None:
+    """The local day a moderator typed: a date, a weekday (the next one), today or tomorrow."""
+    words = text.replace(",", " ").split()
+    if not words or words == ["today"] or words == ["tonight"]:
+        return today
+    if words == ["tomorrow"]:
+        return today + timedelta(days=1)
+    if len(words) == 1 and (iso := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", words[0])):
+        try:
+            return date(int(iso[1]), int(iso[2]), int(iso[3]))
+        except ValueError:
+            return None
+    if len(words) == 1 and (weekday := _is_weekday(words[0])) is not None:
+        return today + timedelta(days=(weekday - today.weekday()) % 7)
+    numbers = [w for w in words if w.isdigit()]
+    months = [m for w in words if not w.isdigit() and (m := _month(w))]
+    if len(months) == 1 and 1 <= len(numbers) <= 2 and len(numbers) + 1 == len(words):
+        day_number = int(numbers[0])
+        year = int(numbers[1]) if len(numbers) == 2 else today.year
+        try:
+            found = date(year, months[0], day_number)
+        except ValueError:
+            return None
+        if len(numbers) == 1 and found < today:
+            found = found.replace(year=today.year + 1)
+        return found
+    return None
+
+
+def parse_moment(text: str, tz: ZoneInfo, now: int) -> int:
+    """A local date and time as a moderator types it -> UTC epoch seconds, strictly after `now`.
+    A time alone is the next time it comes round; a weekday, the next such day it is ahead."""
+    cleaned = re.sub(r"^(\d{4}-\d{1,2}-\d{1,2})t", r"\1 ", " ".join(text.lower().split()))
+    match = MOMENT.fullmatch(cleaned)
+    today = datetime.fromtimestamp(now, UTC).astimezone(tz).date()
+    day = _day(match["day"], today) if match else None
+    if match is None or day is None:
+        raise UserError(
+            f"“{shown(text)}” is not a date and time I can read. Write it in the server's time "
+            f"zone ({tz.key}), like {MOMENT_EXAMPLES}."
+        )
+    at = parse_time_of_day(match["time"])
+    instant = local_instant(day, at, tz)
+    words = match["day"].split()
+    if instant <= now and not words:
+        instant = local_instant(day + timedelta(days=1), at, tz)
+    elif instant <= now and len(words) == 1 and _is_weekday(words[0]) is not None:
+        instant = local_instant(day + timedelta(days=7), at, tz)
+    if instant <= now:
+        raise UserError(
+            f"{local_line(instant, tz)} has already passed in {tz.key}. Give a time ahead, like "
+            f"{MOMENT_EXAMPLES}."
+        )
+    return instant
+
+
+def day_before(instant: int, tz: ZoneInfo) -> int:
+    """The same local wall time on the day before (24 hours, or 23 or 25 across a clock
+    change): what "tomorrow at 20:00" means to the members reading it."""
+    local = datetime.fromtimestamp(instant, UTC).astimezone(tz)
+    return local_instant(local.date() - timedelta(days=1), local.time().replace(tzinfo=None), tz)
+
+
+def local_line(instant: int, tz: ZoneInfo) -> str:
+    """`Saturday 5 December 2026, 20:00` in the zone (for replies that must not depend on the
+    reader's own zone)."""
+    local = datetime.fromtimestamp(instant, UTC).astimezone(tz)
+    return f"{local:%A} {local.day} {local:%B %Y, %H:%M}"

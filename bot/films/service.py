@@ -26,6 +26,7 @@ PROMPT_EVENT = "film_prompt"
 END_EVENT = "film_end"
 # Posts the film week owes (see bot/jobs.py).
 KICKOFF = "kickoff"
+KICKOFF_EDIT = "kickoff_edit"  # the kickoff shows the week as it now is (film, essay, screening)
 PROMPT = "prompt"
 TAKE = "take"
 DIGEST = "digest"
@@ -91,6 +92,7 @@ class Week:
     digest_channel_id: int | None
     average_rating: float | None
     rating_count: int | None
+    forum: int = 0  # the week is a post in a forum channel
 
     @property
     def film_line(self) -> str:
@@ -182,6 +184,7 @@ class Poll:
     winner_title: str | None
     winner_year: int | None
     runoff_of: int | None = None
+    runoff_hours: int | None = None  # a tie's runoff: this long, or as long as this poll
 
     @classmethod
     def from_row(cls, row) -> Poll:
@@ -198,6 +201,7 @@ class Poll:
             row["winner_title"],
             row["winner_year"],
             row["runoff_of"],
+            row["runoff_hours"],
         )
 
 
@@ -291,6 +295,7 @@ class Films:
         started_by: int,
         started_at: int,
         ends_at: int,
+        forum: bool = False,
     ) -> tuple[Week, int]:
         """Start a week: the week, its end, its first prompt time and the kickoff it owes, in one
         transaction. Returns the week and the kickoff's job id."""
@@ -300,7 +305,7 @@ class Films:
             async with self.jobs.transaction() as tx:
                 week_id = await tx.fetchval(
                     "INSERT INTO weeks (guild_id, title, year, essay_id, channel_id, thread_id, "
-                    "started_by, started_at, ends_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "started_by, started_at, ends_at, forum) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                     "RETURNING id",
                     (
                         guild_id,
@@ -308,10 +313,11 @@ class Films:
                         year,
                         essay_id,
                         channel_id,
-                        None if settings.threads else channel_id,
+                        None if settings.threads or forum else channel_id,
                         started_by,
                         started_at,
                         ends_at,
+                        int(forum),
                     ),
                 )
                 await self.scheduler.insert(tx, ends_at, END_EVENT, {"week_id": week_id})
@@ -341,13 +347,16 @@ class Films:
         self, week_id: int, *, title: str | None, year: int | None, essay_id: int | None
     ) -> Week:
         """Change the running week's film or essay; later prompts draw from the new essay."""
-        async with self.db.transaction() as tx:
-            changed = await tx.execute(
+        async with self.jobs.transaction() as tx:
+            row = await tx.fetchone(
                 "UPDATE weeks SET title = coalesce(?, title), year = coalesce(?, year), "
-                "essay_id = coalesce(?, essay_id) WHERE id = ? AND ended_at IS NULL",
+                "essay_id = coalesce(?, essay_id) WHERE id = ? AND ended_at IS NULL "
+                "RETURNING guild_id",
                 (title, year, essay_id, week_id),
             )
-        if not changed:
+            if row is not None:
+                await owe_kickoff_edit(self.jobs, tx, row["guild_id"], week_id)
+        if row is None:
             raise UserError("That week has ended; `/film start` begins the next one.")
         week = await self.week(week_id)
         assert week is not None
@@ -365,7 +374,7 @@ class Films:
         transaction. The digest job ids, or None if the week had already ended."""
         async with self.jobs.transaction() as tx:
             row = await tx.fetchone(
-                "SELECT guild_id, thread_id, channel_id FROM weeks WHERE id = ? "
+                "SELECT guild_id, thread_id, channel_id, forum FROM weeks WHERE id = ? "
                 "AND ended_at IS NULL",
                 (week_id,),
             )
@@ -381,8 +390,14 @@ class Films:
             for event in (END_EVENT, PROMPT_EVENT):
                 await self.scheduler.cancel_in(tx, event, week_id=week_id)
             jobs = []
-            in_channel = row["thread_id"] == row["channel_id"]  # a week without a thread
-            for where in ("channel",) if in_channel else ("thread", "channel"):
+            if row["forum"]:  # the forum post is the week: its digest there, its tag changed
+                places: tuple[str, ...] = ("thread",)
+                await owe_kickoff_edit(self.jobs, tx, row["guild_id"], week_id)
+            elif row["thread_id"] == row["channel_id"]:  # a week without a thread
+                places = ("channel",)
+            else:
+                places = ("thread", "channel")
+            for where in places:
                 jobs.append(
                     await self.jobs.owe(
                         tx,
@@ -730,6 +745,7 @@ class Films:
         nominations: list[Nomination],
         *,
         left_out: list[str] | None = None,
+        runoff_hours: int | None = None,
     ) -> tuple[int, int]:
         """Close the round of nominations into a poll and owe its post, in one transaction; the
         answers' order is kept for reading the result. Returns (poll id, job id)."""
@@ -743,7 +759,7 @@ class Films:
                 raise UserError("A poll of these nominations was just started.")
             poll_id = await tx.fetchval(
                 "INSERT INTO polls (guild_id, channel_id, created_by, created_at, ends_at, hours, "
-                "answers) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "answers, runoff_hours) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     guild_id,
                     channel_id,
@@ -752,6 +768,7 @@ class Films:
                     now + hours * 3600,
                     hours,
                     json.dumps([n.id for n in nominations]),
+                    runoff_hours,
                 ),
             )
             await tx.executemany(
@@ -848,7 +865,8 @@ class Films:
             if not finished:
                 return False
             runoff = outcome == "tie" and poll.runoff_of is None
-            runoff_ends = now + poll.hours * 3600 if runoff else None
+            runoff_hours = poll.runoff_hours or poll.hours
+            runoff_ends = now + runoff_hours * 3600 if runoff else None
             # The announcement first, then the runoff it announces.
             await self.jobs.owe(
                 tx,
@@ -871,7 +889,7 @@ class Films:
                         poll.channel_id,
                         now,
                         runoff_ends,
-                        poll.hours,
+                        runoff_hours,
                         json.dumps([n.id for n in tied]),
                         poll.id,
                     ),
@@ -989,6 +1007,13 @@ class Films:
             if (nomination.title, nomination.year) not in offered:
                 suggestions.append((nomination.title, nomination.year, False))
         return suggestions
+
+
+async def owe_kickoff_edit(jobs: Jobs, tx: Tx, guild_id: int, week_id: int) -> int:
+    """Owe bringing the week's kickoff up to date (edits in a row coalesce into one)."""
+    return await jobs.owe(
+        tx, guild_id=guild_id, kind=KICKOFF_EDIT, week_id=week_id, key=f"kickoff_edit:{week_id}"
+    )
 
 
 def already_running_message() -> str:

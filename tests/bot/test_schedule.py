@@ -5,9 +5,12 @@ import pytest
 
 from bot.errors import UserError
 from bot.films.schedule import (
+    day_before,
+    local_line,
     match_zones,
     next_slot,
     parse_days,
+    parse_moment,
     parse_time_of_day,
     slots_between,
     week_end,
@@ -95,3 +98,30 @@ def test_zones():
         zone("America/NewYork")
     assert match_zones("new_y")[0] == "America/New_York"
     assert len(match_zones("a")) == 25
+
+
+def test_a_screening_time_is_read_in_the_servers_zone_as_moderators_write_it():
+    tz = ZoneInfo("America/New_York")
+    now = int(datetime(2026, 3, 5, 15, tzinfo=UTC).timestamp())  # Thursday 10:00 in New York
+    sunday_8pm = int(datetime(2026, 3, 9, 0, tzinfo=UTC).timestamp())  # after the clock change
+    for typed in (
+        "2026-03-08 20:00",
+        "2026-03-08T20:00",
+        "8 Mar 8pm",
+        "March 8 20:00",
+        "sunday 20:00",
+        "Sun at 8 pm",
+    ):
+        assert parse_moment(typed, tz, now) == sunday_8pm, typed
+    assert local_line(parse_moment("9:00", tz, now), tz) == "Friday 6 March 2026, 09:00"
+    assert local_line(parse_moment("thursday 9:00", tz, now), tz) == "Thursday 12 March 2026, 09:00"
+    assert local_line(parse_moment("tomorrow 19:30", tz, now), tz) == "Friday 6 March 2026, 19:30"
+    # The day before at the same local time: 23 hours before across the spring change.
+    assert sunday_8pm - day_before(sunday_8pm, tz) == 23 * 3600
+    for typed, message in (
+        ("soon", "is not a date and time I can read"),
+        ("2026-02-30 20:00", "is not a date and time I can read"),
+        ("today 9:00", "Thursday 5 March 2026, 09:00 has already passed in America/New_York"),
+    ):
+        with pytest.raises(UserError, match=message):
+            parse_moment(typed, tz, now)

@@ -1,0 +1,228 @@
+"""What a week's screening owes Discord: its scheduled event (created, moved, cancelled), a note
+in the week's thread when it is set, moved or cancelled, and the two reminders. Each is a durable
+job (bot/jobs.py); the reminders' timers follow the catch-up policy of prompts."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import discord
+
+from bot.client import Projectionist
+from bot.embeds import COLOUR, TITLE_LIMIT
+from bot.films.embeds import jump_url, screening_text
+from bot.films.screenings import (
+    LENGTH,
+    REMINDER,
+    REMINDER_EVENT,
+    SCREENING_EVENT,
+    SCREENING_NOTE,
+    SOON,
+    Screening,
+)
+from bot.films.service import Week
+from bot.interactions import now_epoch
+from bot.jobs import GiveUp, Job, Kind, Retry
+from bot.text import clip, plural, truncate
+from bot.timers import Timer
+from cogs._film_posts import (
+    CATCH_UP_LIMIT,
+    DISCORD_FAILURES,
+    WeekPosts,
+    discussion,
+    failure,
+    has_marker,
+    marked,
+)
+
+log = logging.getLogger(__name__)
+
+EVENT_SEARCH = 100  # how many of a server's events an interrupted job looks through
+NOTE_TITLES = {
+    "set": "Screening: {film}",
+    "moved": "The screening of {film} has moved",
+    "cancelled": "The screening of {film} is cancelled",
+}
+
+
+def event_failure(error: BaseException) -> Retry | GiveUp:
+    if isinstance(error, discord.Forbidden):
+        return GiveUp(
+            "I am not allowed to create events in this server: give me Create Events "
+            "(Server Settings → Roles)."
+        )
+    return failure(error, "the server's events")
+
+
+class ScreeningPosts:
+    def __init__(self, bot: Projectionist, posts: WeekPosts) -> None:
+        self.bot = bot
+        self.posts = posts
+        self.screenings = bot.screenings
+
+    def register(self) -> None:
+        jobs = self.bot.jobs
+        jobs.register(SCREENING_EVENT, Kind(self.make_event))
+        jobs.register(SCREENING_NOTE, Kind(self.post_note))
+        jobs.register(REMINDER, Kind(self.post_reminder, max_age=CATCH_UP_LIMIT))
+        self.bot.scheduler.register(REMINDER_EVENT, self.on_reminder_timer)
+
+    async def _screening(self, job: Job) -> tuple[Screening, Week]:
+        screening = await self.screenings.get(job.payload["screening_id"])
+        week = await self.bot.films.week(screening.week_id) if screening else None
+        if screening is None or week is None:
+            raise GiveUp("the screening was removed")
+        return screening, week
+
+    # --- the Discord event ------------------------------------------------------------
+
+    async def make_event(self, job: Job) -> dict:
+        """Make the server's event match the screening: create it, move it, or cancel it."""
+        screening, week = await self._screening(job)
+        guild = self.bot.get_guild(screening.guild_id)
+        if guild is None:
+            raise GiveUp("I am no longer in that server")
+        try:
+            if screening.cancelled_at is not None:
+                if screening.event_id is not None:
+                    await self._cancel_event(guild, screening.event_id)
+                return {}
+            fields = await self._event_fields(guild, screening, week)
+            if screening.event_id is not None:
+                try:
+                    event = await guild.fetch_scheduled_event(screening.event_id)
+                    await event.edit(**fields)
+                    return {"event_id": event.id}
+                except discord.NotFound:
+                    pass  # deleted in Discord: a new one is made
+            event = await self._own_event(guild, fields) if job.uncertain else None
+            if event is None:
+                event = await guild.create_scheduled_event(**fields)
+        except DISCORD_FAILURES as error:
+            raise event_failure(error) from error
+        await self.screenings.event_made(screening.id, event.id)
+        return {"event_id": event.id}
+
+    async def _cancel_event(self, guild: discord.Guild, event_id: int) -> None:
+        try:
+            event = await guild.fetch_scheduled_event(event_id)
+        except discord.NotFound:
+            return
+        if event.status is discord.EventStatus.scheduled:
+            await event.cancel()
+
+    async def _own_event(self, guild: discord.Guild, fields: dict) -> discord.ScheduledEvent | None:
+        """The event an interrupted attempt created, if it did."""
+        for event in await guild.fetch_scheduled_events(with_counts=False):
+            if (
+                event.creator_id == self.bot.user.id
+                and event.name == fields["name"]
+                and event.start_time == fields["start_time"]
+            ):
+                return event
+        return None
+
+    async def _event_fields(self, guild: discord.Guild, screening: Screening, week: Week) -> dict:
+        start = datetime.fromtimestamp(screening.starts_at, UTC)
+        end = datetime.fromtimestamp(screening.starts_at + LENGTH, UTC)
+        lines = [screening.note] if screening.note else []
+        lines.append(f"The film of the week in {guild.name}.")
+        if week.thread_id:
+            lines.append(f"Talk about it: {jump_url(week.guild_id, week.thread_id)}")
+        essay = self.bot.library.essays.get(week.essay_id) if week.essay_id else None
+        if essay is not None:
+            lines.append(f"Read with it: {essay.title} (`/essay read`)")
+        fields: dict = {
+            "name": truncate(f"Screening: {week.film_line}", 100),
+            "description": clip("\n".join(lines), 1000),
+            "start_time": start,
+            "end_time": end,
+        }
+        if screening.channel_id is None:
+            fields["entity_type"] = discord.EntityType.external
+            fields["location"] = truncate(screening.place or "Wherever you watch", 100)
+            return fields
+        channel = guild.get_channel(screening.channel_id)
+        if not isinstance(channel, discord.VoiceChannel | discord.StageChannel):
+            raise GiveUp(
+                f"<#{screening.channel_id}> is gone: move the screening with `/film screening "
+                "set where:`."
+            )
+        fields["channel"] = channel
+        fields["entity_type"] = (
+            discord.EntityType.stage_instance
+            if isinstance(channel, discord.StageChannel)
+            else discord.EntityType.voice
+        )
+        return fields
+
+    # --- posts in the week's thread ---------------------------------------------------
+
+    async def post_note(self, job: Job) -> dict:
+        """Tell the thread the screening was set, moved or cancelled, with the event's link
+        (so it waits, a little, for the event being made)."""
+        screening, week = await self._screening(job)
+        what = job.payload.get("what", "set")
+        if what != "cancelled" and await self.bot.jobs.owed(f"screening_event:{screening.id}"):
+            raise Retry("waiting for the screening's Discord event", after=10)
+        if not week.running:
+            return {}
+        title = NOTE_TITLES[what].format(film=week.film_line)
+        embed = discord.Embed(title=truncate(title, TITLE_LIMIT), colour=COLOUR)
+        if what == "cancelled":
+            embed.description = "It will not take place. The discussion goes on here."
+        else:
+            embed.description = screening_text(screening) + (
+                "\nSay you are coming: mark yourself **Interested** on the event."
+                if screening.event_id
+                else ""
+            )
+        return await self._post(job, week, embed)
+
+    async def _post(self, job: Job, week: Week, embed: discord.Embed) -> dict:
+        thread = await self.posts.discussion_channel(week)
+        marked(embed, job, week.guild_id, week.thread_id or week.channel_id)
+        message = await self.posts.send(thread, job, discussion(week), has_marker(job), embed=embed)
+        return {"message_id": message.id}
+
+    # --- reminders --------------------------------------------------------------------
+
+    def _still_due(self, screening: Screening | None, which: str, starts_at: int) -> bool:
+        """A reminder is for the screening as it stands: not cancelled, not moved, not begun;
+        the day-before one is left to the 15-minute one once that is due."""
+        if screening is None or screening.cancelled_at or screening.starts_at != starts_at:
+            return False
+        now = now_epoch()
+        return now < screening.starts_at - (SOON if which == "day" else 0)
+
+    async def on_reminder_timer(self, timer: Timer) -> None:
+        payload = timer.payload
+        screening = await self.screenings.get(payload["screening_id"])
+        if not self._still_due(screening, payload["which"], payload["starts_at"]):
+            return
+        if timer.lateness(now_epoch()) > CATCH_UP_LIMIT:
+            log.info(
+                "Skipped a reminder of screening %s, %ss late",
+                screening.id,
+                timer.lateness(now_epoch()),
+            )
+            return
+        await self.screenings.owe_reminder(screening, payload["which"])
+
+    async def post_reminder(self, job: Job) -> dict:
+        screening, week = await self._screening(job)
+        which = job.payload["which"]
+        if not self._still_due(screening, which, job.payload["starts_at"]):
+            return {"skipped": True}
+        screening = await self.posts.interest(screening)
+        film = week.film_line
+        title = (
+            f"Screening tomorrow: {film}" if which == "day" else f"Starting in 15 minutes: {film}"
+        )
+        embed = discord.Embed(title=truncate(title, TITLE_LIMIT), colour=COLOUR)
+        lines = [screening_text(screening)]
+        if screening.interested is not None:
+            lines.append(f"{plural(screening.interested, 'member is', 'members are')} interested.")
+        embed.description = clip("\n".join(lines), 4000)
+        return await self._post(job, week, embed)

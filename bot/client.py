@@ -26,7 +26,7 @@ from bot.interactions import send_ephemeral
 from bot.jobs import Jobs
 from bot.quotes.service import Quotes
 from bot.reactions.recorder import ReactionRecorder
-from bot.services import Services
+from bot.services import COMMAND_PUSH, Services
 from bot.stats.service import Stats
 from bot.text import clip, shown
 from bot.timers import Scheduler
@@ -248,11 +248,13 @@ class Projectionist(commands.Bot):
         """Push the command tree to Discord when it changed since the last push (Discord limits
         how often commands may be created), or always when `force` is set."""
         fingerprint = self.tree_fingerprint()
-        if not force and await self.db.get_meta(TREE_HASH_KEY) == fingerprint:
-            log.info("Command tree unchanged; not syncing")
-            return False
-        synced = await self.tree.sync(guild=self._tree_scope())
-        await self.db.set_meta(TREE_HASH_KEY, fingerprint)
+        # Processes starting together push once: the others find the fingerprint stored.
+        async with self.db.once(COMMAND_PUSH):
+            if not force and await self.db.get_meta(TREE_HASH_KEY) == fingerprint:
+                log.info("Command tree unchanged; not syncing")
+                return False
+            synced = await self.tree.sync(guild=self._tree_scope())
+            await self.db.set_meta(TREE_HASH_KEY, fingerprint)
         log.info("Synced %d commands", len(synced))
         return True
 

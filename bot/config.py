@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +12,11 @@ from dotenv import dotenv_values
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def redact_url(url: str) -> str:
+    """The URL with its password (if any) replaced by ***."""
+    return re.sub(r"(://[^:/@]*:)[^/]*@", r"\1***@", url)
 
 
 class ConfigError(ValueError):
@@ -21,6 +27,9 @@ class ConfigError(ValueError):
 class Config:
     token: str | None = field(default=None, repr=False)
     database_path: Path = PROJECT_ROOT / "data" / "projectionist.db"
+    # `postgresql://user:password@host:port/database` for PostgreSQL; `sqlite:///path` (or
+    # unset: `database_path`) for SQLite. Kept out of repr: it may hold a password.
+    database_url: str | None = field(default=None, repr=False)
     essays_dir: Path = PROJECT_ROOT / "essays"
     dev_guild_id: int | None = None
     log_level: str = "INFO"
@@ -30,6 +39,19 @@ class Config:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "database_path", Path(self.database_path))
+        if self.database_url is not None:
+            url = self.database_url.strip()
+            if url.startswith("sqlite:///"):
+                object.__setattr__(self, "database_path", Path(url.removeprefix("sqlite://")))
+                object.__setattr__(self, "database_url", None)
+            elif url.startswith(("postgresql://", "postgres://")):
+                object.__setattr__(self, "database_url", url)
+            else:
+                raise ConfigError(
+                    "DATABASE_URL must be sqlite:///path/to/file.db or "
+                    "postgresql://user:password@host:port/database, not "
+                    f"{redact_url(url)!r}."
+                )
         object.__setattr__(self, "essays_dir", Path(self.essays_dir))
         level = str(self.log_level).upper()
         if level not in LOG_LEVELS:
@@ -37,6 +59,15 @@ class Config:
                 f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}."
             )
         object.__setattr__(self, "log_level", level)
+
+    @property
+    def backend(self) -> str:
+        return "postgresql" if self.database_url else "sqlite"
+
+    @property
+    def database_name(self) -> str:
+        """The database as a log line or a message names it: never with its password."""
+        return redact_url(self.database_url) if self.database_url else str(self.database_path)
 
     @property
     def log_level_number(self) -> int:
@@ -57,6 +88,8 @@ class Config:
         kwargs: dict[str, object] = {"token": get("DISCORD_TOKEN")}
         if path := get("DATABASE_PATH"):
             kwargs["database_path"] = Path(path)
+        if url := get("DATABASE_URL"):
+            kwargs["database_url"] = url
         if path := get("ESSAYS_DIR"):
             kwargs["essays_dir"] = Path(path)
         if guild := get("DEV_GUILD_ID"):

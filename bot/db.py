@@ -33,7 +33,18 @@ Params = Sequence[Any] | dict[str, Any]
 
 
 class Rows:
-    """One row or one value of a query, for whatever runs `fetchall`."""
+    """One row or one value of a query, for whatever runs `fetchall`; and the few pieces of SQL
+    each backend spells its own way."""
+
+    backend = "sqlite"
+    # After a claim's SELECT: rows another transaction holds are left to it (PostgreSQL). On
+    # SQLite one transaction writes at a time, so there is nothing to skip.
+    skip_locked = ""
+
+    @staticmethod
+    def json_int(column: str, key: str) -> str:
+        """SQL for the integer at `key` of the JSON object in `column`."""
+        return f"json_extract({column}, '$.{key}')"
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
         raise NotImplementedError
@@ -45,6 +56,16 @@ class Rows:
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
+
+    async def next_number(self, counter: str) -> int:
+        """The next number of a counter kept in `meta` (1, 2, ...), in this transaction."""
+        return int(
+            await self.fetchval(
+                "INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE "
+                "SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS TEXT) RETURNING value",
+                (counter,),
+            )
+        )
 
 
 class Tx(Rows):
@@ -76,16 +97,6 @@ class Tx(Rows):
                 return list(await cursor.fetchall())
         except sqlite3.IntegrityError as error:
             raise Conflict(str(error)) from error
-
-    async def next_number(self, counter: str) -> int:
-        """The next number of a counter kept in `meta` (1, 2, ...), in this transaction."""
-        return int(
-            await self.fetchval(
-                "INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE "
-                "SET value = CAST(value AS INTEGER) + 1 RETURNING value",
-                (counter,),
-            )
-        )
 
 
 def rows_as_dicts(rows: Iterable[aiosqlite.Row]) -> list[dict[str, Any]]:
@@ -140,20 +151,39 @@ def explain_open_failure(path: Path, error: BaseException) -> str:
     )
 
 
-def bundled_migrations() -> list[tuple[int, str, str]]:
-    """(version, file name, SQL) for every migration shipped in `bot/migrations`, in order."""
+def migrations_in(backend: str = "sqlite") -> list[tuple[int, str, str]]:
+    """(version, file name, SQL) for every migration shipped for a backend, in order: SQLite's
+    in `bot/migrations` from 0001; PostgreSQL's in `bot/migrations/postgresql`, whose first
+    holds the whole schema as of its number."""
+    package = "bot.migrations" if backend == "sqlite" else f"bot.migrations.{backend}"
     found = []
-    for entry in resources.files("bot.migrations").iterdir():
+    for entry in resources.files(package).iterdir():
         match = MIGRATION_NAME.match(entry.name)
         if match:
             found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
     found.sort()
     versions = [version for version, _, _ in found]
-    if versions != list(range(1, len(found) + 1)):
+    first = 1 if backend == "sqlite" else (versions or [1])[0]
+    if versions != list(range(first, first + len(found))):
         raise RuntimeError(
-            f"Migrations must be numbered 0001, 0002, ... without gaps; found {versions}"
+            f"Migrations must be numbered {first:04}, {first + 1:04}, ... without gaps; "
+            f"found {versions}"
         )
     return found
+
+
+def bundled_migrations() -> list[tuple[int, str, str]]:
+    return migrations_in("sqlite")
+
+
+async def open_database(config, migrations=None):
+    """The configured database, opened and migrated: PostgreSQL for a `postgresql://` URL,
+    else the SQLite file."""
+    if config.database_url:
+        from bot.postgres import PostgresDatabase
+
+        return await PostgresDatabase.open(config.database_url, migrations)
+    return await Database.open(config.database_path, migrations)
 
 
 PRAGMAS = (
@@ -196,6 +226,7 @@ class Database(Rows):
         self._reader = reader
         self._lock = asyncio.Lock()
         self.path = path
+        self.name = str(path)
 
     @classmethod
     async def open(
@@ -253,6 +284,28 @@ class Database(Rows):
                 raise
             else:
                 await self._conn.commit()
+
+    def unlocked(self):
+        """A transaction for statements safe on their own (on SQLite, every write is locked)."""
+        return self.transaction()
+
+    @asynccontextmanager
+    async def once(self, task: int) -> AsyncIterator[bool]:
+        """A one-off task at start; one process owns a SQLite file, so nothing to wait for."""
+        yield True
+
+    async def tables(self) -> list[str]:
+        rows = await self.fetchall(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "AND name NOT LIKE '%fts%' ORDER BY name"
+        )
+        return [row[0] for row in rows]
+
+    async def columns(self, table: str) -> list[tuple[str, str]]:
+        """(name, "integer" / "real" / "text" / ...) of each column of a table, in order."""
+        rows = await self.fetchall("SELECT name, type FROM pragma_table_info(?)", (table,))
+        kinds = {"INTEGER": "integer", "REAL": "real", "TEXT": "text", "BLOB": "blob"}
+        return [(row[0], kinds.get(row[1].upper(), row[1].lower() or "any")) for row in rows]
 
     async def write(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> None:
         """One statement, atomic on its own (triggers included), in one round trip to the

@@ -1,42 +1,27 @@
-"""Full-text search on SQLite's FTS5: the match expression built from what a member typed, and
-the search statements of essays and quotes. (PostgreSQL's differ: a backend of its own.)"""
+"""Full-text search: the query built from what a member typed, and the search statements of
+essays and quotes, for each backend. SQLite has FTS5 (bm25 ranking); PostgreSQL a weighted
+tsvector per section and quote with a GIN index (migration postgresql/0013). Both match every
+word, a word of three letters or more as a prefix, accents folded, and treat whatever a member
+typed as words only: quotes, AND/OR/NEAR, `*`, `-`, `&`, `|`, `!` and parentheses are text."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from bot.text import search_words
 
-# Headings weigh four times the body. The weights are given to bm25() in the query because
-# `ORDER BY rank` (the same weights, configured in the index) goes through FTS5's own sorting
-# subquery: 12.3 ms against 9.4 ms for two words found in every section of the benchmark's
-# 1,000 essays.
-RANK_ORDER = "bm25(sections_fts, 4.0, 1.0)"
 
-# The best matches over every essay, ranked alone: joins, filters or snippets in the same query
-# would make SQLite build every matching row first.
-ESSAYS_RANKED = (
-    f"SELECT rowid FROM sections_fts WHERE sections_fts MATCH ? ORDER BY {RANK_ORDER} LIMIT ?"
-)
-# Ranking over every match a server can see, for one whose hits are not among the best overall.
-ESSAYS_RANKED_FOR_GUILD = (
-    "SELECT s.id FROM sections_fts JOIN sections s ON s.id = sections_fts.rowid "
-    "JOIN essays e ON e.id = s.essay_id "
-    "WHERE sections_fts MATCH ? AND s.hidden = 0 AND e.hidden = 0 "
-    "AND (e.guild_id IS NULL OR e.guild_id = ?) "
-    "AND NOT EXISTS (SELECT 1 FROM guild_hidden_essays h "
-    "                WHERE h.guild_id = ? AND h.essay_id = e.id) "
-    f"ORDER BY {RANK_ORDER} LIMIT ?"
-)
-# Newest matches first: FTS5 walks its index in rowid order and stops after the limit, where
-# ranking would score every match (tens of thousands for common words).
-QUOTES_NEWEST = (
-    "SELECT q.* FROM quotes_fts JOIN quotes q ON q.id = quotes_fts.rowid "
-    "WHERE quotes_fts MATCH ? AND q.guild_id = ? ORDER BY quotes_fts.rowid DESC LIMIT ?"
-)
+@dataclass(frozen=True)
+class FullText:
+    query: Callable[[str], str | None]  # what a member typed -> the match parameter, or None
+    essays_ranked: str  # (match, limit) -> section ids, best first, over every essay
+    essays_ranked_for_guild: str  # (match, guild, guild, limit) -> what one server can see
+    quotes_newest: str  # (match, guild, limit) -> quote rows, newest first
 
 
 def fts_query(text: str) -> str | None:
-    """A safe FTS5 query for what a member typed: every word quoted as a string (prefix-matched
-    when 3+ characters), so quotes, AND/OR/NEAR, `*`, `-` and parentheses are just text."""
+    """A safe FTS5 query: every word quoted as a string (prefix-matched when 3+ characters)."""
     words = search_words(text)
     if not words:
         return None
@@ -45,3 +30,76 @@ def fts_query(text: str) -> str | None:
         quoted = '"' + word.replace('"', '""') + '"'
         terms.append(quoted + "*" if len(word) >= 3 else quoted)
     return " ".join(terms)
+
+
+def tsquery(text: str) -> str | None:
+    """A safe tsquery: every word a quoted lexeme (prefix-matched when 3+ characters), all of
+    them required."""
+    words = search_words(text)
+    if not words:
+        return None
+    terms = []
+    for word in words:
+        quoted = "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+        terms.append(quoted + ":*" if len(word) >= 3 else quoted)
+    return " & ".join(terms)
+
+
+# Headings weigh four times the body. The weights are given to bm25() in the query because
+# `ORDER BY rank` (the same weights, configured in the index) goes through FTS5's own sorting
+# subquery: 12.3 ms against 9.4 ms for two words found in every section of the benchmark's
+# 1,000 essays. The best matches over every essay are ranked alone: joins, filters or snippets
+# in the same query would make SQLite build every matching row first.
+SQLITE_RANK = "bm25(sections_fts, 4.0, 1.0)"
+SQLITE = FullText(
+    query=fts_query,
+    essays_ranked=(
+        f"SELECT rowid FROM sections_fts WHERE sections_fts MATCH ? ORDER BY {SQLITE_RANK} LIMIT ?"
+    ),
+    essays_ranked_for_guild=(
+        "SELECT s.id FROM sections_fts JOIN sections s ON s.id = sections_fts.rowid "
+        "JOIN essays e ON e.id = s.essay_id "
+        "WHERE sections_fts MATCH ? AND s.hidden = 0 AND e.hidden = 0 "
+        "AND (e.guild_id IS NULL OR e.guild_id = ?) "
+        "AND NOT EXISTS (SELECT 1 FROM guild_hidden_essays h "
+        "                WHERE h.guild_id = ? AND h.essay_id = e.id) "
+        f"ORDER BY {SQLITE_RANK} LIMIT ?"
+    ),
+    # Newest matches first: FTS5 walks its index in rowid order and stops after the limit,
+    # where ranking would score every match (tens of thousands for common words).
+    quotes_newest=(
+        "SELECT q.* FROM quotes_fts JOIN quotes q ON q.id = quotes_fts.rowid "
+        "WHERE quotes_fts MATCH ? AND q.guild_id = ? ORDER BY quotes_fts.rowid DESC LIMIT ?"
+    ),
+)
+
+# Weights of D, C, B (the text) and A (the heading): a heading counts four times.
+POSTGRES_RANK = "ts_rank('{0.1, 0.2, 0.25, 1.0}', w.words, m.q)"
+POSTGRES_MATCH = "WITH m AS (SELECT to_tsquery('simple', search_text(?)) AS q) "
+POSTGRESQL = FullText(
+    query=tsquery,
+    essays_ranked=(
+        POSTGRES_MATCH + "SELECT w.section_id FROM section_words w, m WHERE w.words @@ m.q "
+        f"ORDER BY {POSTGRES_RANK} DESC, w.section_id LIMIT ?"
+    ),
+    essays_ranked_for_guild=(
+        POSTGRES_MATCH + "SELECT s.id FROM section_words w CROSS JOIN m "
+        "JOIN sections s ON s.id = w.section_id JOIN essays e ON e.id = s.essay_id "
+        "WHERE w.words @@ m.q AND s.hidden = 0 AND e.hidden = 0 "
+        "AND (e.guild_id IS NULL OR e.guild_id = ?) "
+        "AND NOT EXISTS (SELECT 1 FROM guild_hidden_essays h "
+        "                WHERE h.guild_id = ? AND h.essay_id = e.id) "
+        f"ORDER BY {POSTGRES_RANK} DESC, s.id LIMIT ?"
+    ),
+    quotes_newest=(
+        POSTGRES_MATCH + "SELECT q.* FROM quote_words w CROSS JOIN m "
+        "JOIN quotes q ON q.id = w.quote_id WHERE w.words @@ m.q AND w.guild_id = ? "
+        "ORDER BY w.quote_id DESC LIMIT ?"
+    ),
+)
+
+BACKENDS = {"sqlite": SQLITE, "postgresql": POSTGRESQL}
+
+
+def for_backend(backend: str) -> FullText:
+    return BACKENDS[backend]

@@ -144,8 +144,9 @@ class Jobs:
             "INSERT INTO jobs (guild_id, kind, week_id, poll_id, key, payload, created_at, due_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (key) WHERE done_at IS NULL AND given_up_at IS NULL DO UPDATE SET "
-            "payload = excluded.payload, revision = revision + 1, "
-            "due_at = min(due_at, excluded.due_at) RETURNING id, revision",
+            "payload = excluded.payload, revision = jobs.revision + 1, "
+            "due_at = CASE WHEN excluded.due_at < jobs.due_at THEN excluded.due_at "
+            "ELSE jobs.due_at END RETURNING id, revision",
             (guild_id, kind, week_id, poll_id, key, json.dumps(payload or {}), now, due),
         )
         if revision == 0 or due < now + 1:
@@ -248,7 +249,7 @@ class Jobs:
         async with self.transaction() as tx:
             await tx.execute(
                 "UPDATE jobs SET claimed_at = NULL, due_at = ?, last_error = ?, "
-                "uncertain = max(uncertain, ?) WHERE id = ?",
+                "uncertain = CASE WHEN ? = 1 THEN 1 ELSE uncertain END WHERE id = ?",
                 (due, retry.reason, int(retry.uncertain), job.id),
             )
             await self.scheduler.insert(tx, due, JOB_EVENT, {"job_id": job.id})
@@ -269,7 +270,8 @@ class Jobs:
         now = self._now()
         async with self.transaction() as tx:
             interrupted = await tx.execute(
-                "UPDATE jobs SET claimed_at = NULL, uncertain = 1, due_at = min(due_at, ?) "
+                "UPDATE jobs SET claimed_at = NULL, uncertain = 1, "
+                "due_at = CASE WHEN due_at < ?1 THEN due_at ELSE ?1 END "
                 "WHERE claimed_at IS NOT NULL AND done_at IS NULL AND given_up_at IS NULL",
                 (now,),
             )
@@ -277,7 +279,7 @@ class Jobs:
                 "SELECT j.id, j.due_at FROM jobs j WHERE j.done_at IS NULL "
                 "AND j.given_up_at IS NULL AND NOT EXISTS (SELECT 1 FROM timers t "
                 "WHERE t.event = ? AND t.claimed_at IS NULL "
-                "AND json_extract(t.payload, '$.job_id') = j.id)",
+                f"AND {tx.json_int('t.payload', 'job_id')} = j.id)",
                 (JOB_EVENT,),
             )
             for job_id, due_at in unarmed:
@@ -305,8 +307,9 @@ class Jobs:
         rows = await self.db.fetchall(
             "SELECT j.* FROM jobs j WHERE " + " AND ".join(where) + " AND j.done_at IS NULL "
             "AND (j.given_up_at IS NULL OR NOT EXISTS (SELECT 1 FROM jobs k "
-            "WHERE k.guild_id = j.guild_id AND k.kind = j.kind AND k.week_id IS j.week_id "
-            "AND k.key IS j.key AND k.done_at > j.given_up_at)) ORDER BY j.id",
+            "WHERE k.guild_id = j.guild_id AND k.kind = j.kind "
+            "AND k.week_id IS NOT DISTINCT FROM j.week_id "
+            "AND k.key IS NOT DISTINCT FROM j.key AND k.done_at > j.given_up_at)) ORDER BY j.id",
             params,
         )
         return [Job.from_row(row) for row in rows]
@@ -318,7 +321,7 @@ class Jobs:
     async def forget_member(self, tx: Tx, user_id: int, forgotten: Any) -> None:
         """Jobs that name the member (a take's, with their name): done or not, they go."""
         await tx.execute(
-            "DELETE FROM jobs WHERE json_extract(payload, '$.user_id') = ?", (user_id,)
+            f"DELETE FROM jobs WHERE {tx.json_int('payload', 'user_id')} = ?", (user_id,)
         )
 
     async def export_member(self, user_id: int) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.config import Config
-from bot.db import Database
+from bot.db import Database, open_database
 from bot.essays.library import Library
 from bot.films.screenings import Screenings
 from bot.films.service import Films
@@ -20,6 +20,10 @@ from bot.stats.service import Stats
 from bot.timers import Scheduler
 
 log = logging.getLogger(__name__)
+
+# One-off tasks at start, each under a lock of its own (bot/postgres.py `once`).
+ESSAYS_SYNC = 1
+COMMAND_PUSH = 2
 
 
 @dataclass(frozen=True)
@@ -39,10 +43,11 @@ class Services:
     async def start(cls, config: Config, clock: Callable[[], float]) -> Services:
         """Open the database (migrations applied), sync the essays folder, load what the
         services keep in memory."""
-        db = await Database.open(config.database_path)
+        db = await open_database(config)
         try:
             library = Library(db)
-            report = await library.sync_directory(config.essays_dir, int(clock()))
+            async with db.once(ESSAYS_SYNC):  # processes starting together sync one at a time
+                report = await library.sync_directory(config.essays_dir, int(clock()))
             log.info(
                 "Essays: %d added, %d updated, %d unchanged, %d hidden, %d with problems",
                 len(report.added),

@@ -73,7 +73,7 @@ class Scheduler:
     async def cancel_in(tx: Tx, event: str, **match: int) -> None:
         """Drop unclaimed timers of `event` whose payload has all of `match`, in the caller's
         transaction."""
-        where = "".join(f" AND json_extract(payload, '$.{key}') = ?" for key in match)
+        where = "".join(f" AND {tx.json_int('payload', key)} = ?" for key in match)
         await tx.execute(
             "DELETE FROM timers WHERE event = ? AND claimed_at IS NULL" + where,
             (event, *match.values()),
@@ -102,22 +102,25 @@ class Scheduler:
             return None
         return Timer(row["id"], row["due_at"], row["event"], json.loads(row["payload"]))
 
-    async def _claim(self, timer: Timer) -> bool:
-        async with self.db.transaction() as tx:
-            claimed = (
-                await tx.execute(
-                    "UPDATE timers SET claimed_at = ? WHERE id = ? AND claimed_at IS NULL",
-                    (int(self.clock()), timer.id),
-                )
-            ) == 1
-        return claimed
+    async def _claim_next(self) -> Timer | None:
+        """Claim the earliest timer that is due, if any: once, however many processes look
+        (on PostgreSQL a timer another one is claiming is skipped, not waited for)."""
+        async with self.db.unlocked() as tx:
+            row = await tx.fetchone(
+                "UPDATE timers SET claimed_at = ?1 WHERE claimed_at IS NULL AND id = ("
+                "SELECT id FROM timers WHERE claimed_at IS NULL AND due_at <= ?1 "
+                f"ORDER BY due_at, id LIMIT 1{tx.skip_locked}) "
+                "RETURNING id, due_at, event, payload",
+                (int(self.clock()),),
+            )
+        if row is None:
+            return None
+        return Timer(row["id"], row["due_at"], row["event"], json.loads(row["payload"]))
 
     async def run_due(self) -> int:
         """Claim and run every timer that is due now; returns how many ran."""
         ran = 0
-        while (timer := await self._next()) is not None and timer.due_at <= self.clock():
-            if not await self._claim(timer):
-                continue
+        while (timer := await self._claim_next()) is not None:
             handler = self.handlers.get(timer.event)
             if handler is None:
                 log.warning("No handler for timer %s (%s); dropped", timer.id, timer.event)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+import itertools
 import shutil
 from pathlib import Path
 
@@ -7,6 +9,9 @@ import discord
 import pytest
 
 from bot import Config, create_bot
+from bot.db import open_database
+from bot.postgres import PostgresDatabase
+from tests import postgres_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_ESSAY = ROOT / "essays" / "sera-elisabeth-shue-in-leaving-las-vegas.md"
@@ -38,9 +43,72 @@ def essays_dir(tmp_path: Path) -> Path:
     return folder
 
 
+BACKENDS = ("sqlite", "postgresql")
+MIGRATED = "projectionist_migrated"  # a database every PostgreSQL test starts from a copy of
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL server for the session, with a migrated template database."""
+    reason = postgres_server.unavailable()
+    if reason:
+        pytest.skip(f"PostgreSQL: {reason}")
+    server = postgres_server.PostgresServer().start()
+    try:
+        url = server.create_database(MIGRATED)
+
+        async def migrate() -> None:
+            await (await PostgresDatabase.open(url)).close()
+
+        asyncio.run(migrate())
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
 @pytest.fixture
-def config(tmp_path: Path, essays_dir: Path) -> Config:
-    return Config(database_path=tmp_path / "data" / "test.db", essays_dir=essays_dir)
+def config(tmp_path: Path, essays_dir: Path, backend: str, request) -> Config:
+    """The bot's settings on a fresh database of the test's backend."""
+    path = tmp_path / "data" / "test.db"
+    if backend == "postgresql":
+        server = request.getfixturevalue("postgres")
+        url = server.create_database(f"test_{next(DATABASE_NUMBERS)}", template=MIGRATED)
+        return Config(database_url=url, database_path=path, essays_dir=essays_dir)
+    return Config(database_path=path, essays_dir=essays_dir)
+
+
+DATABASE_NUMBERS = itertools.count(1)
+
+
+@pytest.fixture
+async def db(config: Config):
+    """The test's database, opened and migrated, on its backend."""
+    database = await open_database(config)
+    yield database
+    await database.close()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """How many tests ran on each backend, and why PostgreSQL's did not when they did not."""
+    counts = {name: 0 for name in BACKENDS}
+    for report in terminalreporter.stats.get("passed", []):
+        for name in BACKENDS:
+            if (
+                f"[{name}" in report.nodeid
+                or f"-{name}]" in report.nodeid
+                or f"-{name}-" in report.nodeid
+            ):
+                counts[name] += 1
+    line = ", ".join(f"{counts[name]} on {name}" for name in BACKENDS)
+    terminalreporter.write_line(f"Passed per backend: {line}")
+    reason = postgres_server.unavailable()
+    if reason:
+        terminalreporter.write_line(f"PostgreSQL tests skipped: {reason}")
 
 
 @pytest.fixture

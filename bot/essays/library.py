@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot import fulltext
 from bot.db import Database, Tx, rows_as_dicts
 from bot.errors import EssayFormatError, NotFound, UserError
 from bot.essays.parse import Essay, file_stem, parse_essay
-from bot.fulltext import ESSAYS_RANKED, ESSAYS_RANKED_FOR_GUILD, fts_query
 from bot.text import (
     closest,
     comparable,
@@ -397,10 +397,11 @@ class Library:
     async def search(
         self, guild_id: int | None, query: str, limit: int = SEARCH_HITS
     ) -> list[SearchHit]:
-        match = fts_query(query)
+        search = fulltext.for_backend(self.db.backend)
+        match = search.query(query)
         if match is None:
             return []
-        ranked = await self.db.fetchall(ESSAYS_RANKED, (match, RANK_WINDOW))
+        ranked = await self.db.fetchall(search.essays_ranked, (match, RANK_WINDOW))
         located = [self._locate(row[0], guild_id) for row in ranked]
         shown = [hit for hit in located if hit is not None][:limit]
         if len(shown) < limit and len(ranked) == RANK_WINDOW:
@@ -434,7 +435,10 @@ class Library:
         self, match: str, guild_id: int | None, limit: int
     ) -> list[tuple[EssayInfo, SectionInfo]]:
         """Ranking over every match, for a server whose hits are not among the best overall."""
-        rows = await self.db.fetchall(ESSAYS_RANKED_FOR_GUILD, (match, guild_id, guild_id, limit))
+        rows = await self.db.fetchall(
+            fulltext.for_backend(self.db.backend).essays_ranked_for_guild,
+            (match, guild_id, guild_id, limit),
+        )
         located = [self._locate(row[0], guild_id) for row in rows]
         return [hit for hit in located if hit is not None]
 
@@ -559,7 +563,7 @@ class Library:
             key = target.key
         else:
             key = await self.db.fetchval(
-                "SELECT key FROM essays WHERE guild_id = ? AND title = ? COLLATE NOCASE",
+                "SELECT key FROM essays WHERE guild_id = ? AND lower(title) = lower(?)",
                 (guild_id, essay.title),
             ) or await self._free_key(f"g{guild_id}-{file_stem(essay.title)}")
         async with self.db.transaction() as tx:
@@ -593,8 +597,8 @@ class Library:
                 )
             else:
                 await tx.execute(
-                    "INSERT OR IGNORE INTO guild_hidden_essays "
-                    "(guild_id, essay_id, hidden_by, hidden_at) VALUES (?, ?, ?, ?)",
+                    "INSERT INTO guild_hidden_essays "
+                    "(guild_id, essay_id, hidden_by, hidden_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     (guild_id, essay.id, user_id, now),
                 )
         await self.reload()

@@ -381,7 +381,8 @@ class Films:
             if row is None:
                 return None
             count, average = await tx.fetchone(
-                "SELECT count(*), avg(stars) FROM ratings WHERE week_id = ?", (week_id,)
+                "SELECT count(*), CAST(avg(stars) AS DOUBLE PRECISION) FROM ratings WHERE week_id = ?",
+                (week_id,),
             )
             await tx.execute(
                 "UPDATE weeks SET ended_at = ?, average_rating = ?, rating_count = ? WHERE id = ?",

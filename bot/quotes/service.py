@@ -6,9 +6,9 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from bot import fulltext
 from bot.db import Conflict, Database, Tx, rows_as_dicts
 from bot.errors import NotFound, UserError
-from bot.fulltext import QUOTES_NEWEST, fts_query
 from bot.members import Forgotten
 
 MAX_QUOTE = 1000
@@ -202,10 +202,11 @@ class Quotes:
         return self._quote(row)
 
     async def search(self, guild_id: int, query: str, limit: int = 5) -> list[Quote]:
-        match = fts_query(query)
+        search = fulltext.for_backend(self.db.backend)
+        match = search.query(query)
         if match is None:
             return []
-        rows = await self.db.fetchall(QUOTES_NEWEST, (match, guild_id, limit))
+        rows = await self.db.fetchall(search.quotes_newest, (match, guild_id, limit))
         return [self._quote(row) for row in rows]
 
     async def page(
@@ -248,7 +249,8 @@ class Quotes:
 
     # --- members' data (see bot/members.py) -------------------------------------------
 
-    MEMBER_TABLES = frozenset({"quotes", "quote_optouts"})
+    # quote_words (PostgreSQL's search words of each quote) goes with its quote.
+    MEMBER_TABLES = frozenset({"quotes", "quote_optouts", "quote_words"})
 
     async def forget_member(self, tx: Tx, user_id: int, forgotten: Forgotten) -> None:
         forgotten.counts["quotes"] = await tx.execute(

@@ -15,8 +15,6 @@ the bot; `close()` flushes the rest.
 from __future__ import annotations
 
 import asyncio
-import itertools
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -25,6 +23,7 @@ from functools import lru_cache
 from typing import Any
 
 from bot.db import Database, Tx, rows_as_dicts
+from bot.reactions.store import ADD, CLEAR, CLEAR_EMOJI, DELETED, EMOJI, REMOVE, store_for
 
 log = logging.getLogger(__name__)
 
@@ -51,124 +50,6 @@ class Tracked:
 
 
 RETRY_DELAY = 1.0  # seconds before a failed batch write or merge is tried again
-LAST_ID = 2**63 - 1  # above every Discord id: the open end of the last merge range
-
-APPEND_BATCH = (
-    "INSERT INTO reaction_log_entry (at, events, cleared, deleted, emojis) VALUES (?, ?, ?, ?, ?)"
-)
-# A merge gathers the last logged event of each reaction into a table of the writer's own
-# connection, sorted by key, with one read of the log; then it applies ranges of posts of about
-# `merge_chunk` reactions each, one transaction per range, and drops the merged part of the log
-# with the last range. Each step is one round trip to the writer's thread: the bot's event loop,
-# busy with a burst, answers each round trip late. A merge that stops halfway is simply done
-# again: each reaction ends as its last logged event says, however often that is applied.
-# Only integers the recorder read from the database are formatted into these scripts.
-GATHER = """
-CREATE TEMP TABLE IF NOT EXISTS merging (
-    message_id INTEGER NOT NULL, user_id INTEGER NOT NULL, emoji TEXT NOT NULL,
-    added INTEGER NOT NULL, at INTEGER NOT NULL, seq INTEGER NOT NULL,
-    PRIMARY KEY (message_id, user_id, emoji)
-) WITHOUT ROWID;
-DELETE FROM temp.merging;
-INSERT INTO temp.merging (message_id, user_id, emoji, added, at, seq)
-    SELECT message_id, user_id, emoji, added, at, seq FROM reaction_log_events
-    WHERE seq <= {upto} ORDER BY seq
-    ON CONFLICT (message_id, user_id, emoji)
-    DO UPDATE SET added = excluded.added, at = excluded.at, seq = excluded.seq;
-CREATE TEMP TABLE IF NOT EXISTS clearing (
-    message_id INTEGER NOT NULL, emoji TEXT, seq INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS temp.clearing_post ON clearing (message_id);
-DELETE FROM temp.clearing;
-INSERT INTO temp.clearing (message_id, emoji, seq)
-    SELECT message_id, emoji, seq FROM reaction_log_clears WHERE seq <= {upto};
-"""
-# The ends of the ranges: from each end, the post of the `chunk`-th reaction after it in key order.
-RANGE_ENDS = """
-WITH RECURSIVE ends(post) AS (
-    SELECT (SELECT message_id FROM temp.merging LIMIT 1 OFFSET ?1)
-    UNION ALL
-    SELECT (SELECT message_id FROM temp.merging WHERE message_id > post LIMIT 1 OFFSET ?1)
-    FROM ends WHERE post IS NOT NULL
-)
-SELECT post FROM ends WHERE post IS NOT NULL
-"""
-APPLY_RANGE = """
-BEGIN IMMEDIATE;
-DELETE FROM reactions WHERE message_id IN (
-    SELECT message_id FROM temp.clearing
-    WHERE emoji IS NULL AND message_id > {after} AND message_id <= {through}
-);
-DELETE FROM reactions WHERE (message_id, emoji) IN (
-    SELECT message_id, emoji FROM temp.clearing
-    WHERE emoji IS NOT NULL AND message_id > {after} AND message_id <= {through}
-);
-DELETE FROM reactions WHERE (message_id, user_id, emoji) IN (
-    SELECT message_id, user_id, emoji FROM temp.merging
-    WHERE message_id > {after} AND message_id <= {through} AND NOT added
-);
-INSERT OR IGNORE INTO reactions (message_id, user_id, emoji, created_at)
-    SELECT m.message_id, m.user_id, m.emoji, m.at FROM temp.merging m
-    WHERE m.message_id > {after} AND m.message_id <= {through} AND m.added
-    AND NOT EXISTS (
-        SELECT 1 FROM temp.clearing c WHERE c.message_id = m.message_id
-        AND (c.emoji IS NULL OR c.emoji = m.emoji) AND c.seq > m.seq
-    );
-{last}
-COMMIT;
-"""
-
-
-# Queued operations, in arrival order. An add or a remove is (ADD or REMOVE, message_id,
-# user_id, emoji): as logged, with its first item the `added` flag.
-REMOVE, ADD, CLEAR, CLEAR_EMOJI, DELETED, EMOJI = range(6)
-
-
-def log_arrays(ops: list[tuple]) -> tuple:
-    """Queued operations as the JSON arrays of one `reaction_log_entry` row (migration 0010): the last event of
-    each (message, member, emoji) after the batch's last clear of it, the clears, deleted posts
-    and emoji names."""
-    last: dict[tuple[int, int, str], tuple] = {}
-    cleared: list[tuple[int, str | None]] = []
-    deleted: list[int] = []
-    emoji_names: list[tuple[str, str]] = []
-    for op in ops:
-        kind = op[0]
-        if kind <= ADD:
-            last[op[1:]] = op
-        elif kind in (CLEAR, CLEAR_EMOJI):
-            message_id, emoji = op[1], op[2] if kind == CLEAR_EMOJI else None
-            cleared.append((message_id, emoji))
-            # Events before the clear in this batch are void; the merge removes what they did.
-            for key in [k for k in last if k[0] == message_id and emoji in (None, k[2])]:
-                del last[key]
-        elif kind == DELETED:
-            deleted.append(op[1])
-        elif kind == EMOJI:
-            emoji_names.append(op[1:])
-    return tuple(
-        json.dumps(values) if values else None
-        for values in (list(last.values()), cleared, deleted, emoji_names)
-    )
-
-
-# A member's reactions as the bot would show them: the merged rows, then what the bot logged and
-# has not merged yet (an export may read while the bot runs).
-MEMBER_REACTIONS = """
-WITH last AS MATERIALIZED (
-    SELECT message_id, emoji, added, at FROM reaction_log_last WHERE user_id = ?
-)
-SELECT r.message_id, r.emoji, r.created_at FROM reactions r
-    WHERE r.user_id = ? AND NOT EXISTS (
-        SELECT 1 FROM last WHERE last.message_id = r.message_id AND last.emoji = r.emoji
-    )
-UNION ALL
-SELECT last.message_id, last.emoji, coalesce(r.created_at, last.at) FROM last
-    LEFT JOIN reactions r
-        ON r.message_id = last.message_id AND r.user_id = ? AND r.emoji = last.emoji
-    WHERE last.added
-ORDER BY 1, 2
-"""
 
 
 class LoopTime:
@@ -209,7 +90,7 @@ class ReactionRecorder:
         self.merge_idle = merge_idle
         self.merge_max_age = merge_max_age
         self.merge_rows = merge_rows
-        self.merge_chunk = merge_chunk
+        self.store = store_for(db, merge_chunk)
         self.tracked: set[int] = set()
         self.known_emoji: set[str] = set()
         self._queue: list[tuple] = []
@@ -343,7 +224,7 @@ class ReactionRecorder:
             ops, stamps = self._queue, self._enqueued_at
             self._queue, self._enqueued_at = [], []
             try:
-                await self.db.write(APPEND_BATCH, (int(self.clock()), *log_arrays(ops)))
+                await self.store.append(int(self.clock()), ops)
             except Exception:
                 log.exception(
                     "Could not commit %d reaction events; they are queued again", len(ops)
@@ -377,8 +258,16 @@ class ReactionRecorder:
 
     # --- merging the log ----------------------------------------------------------------
 
+    @property
+    def merge_chunk(self) -> int:
+        return self.store.merge_chunk
+
+    @merge_chunk.setter
+    def merge_chunk(self, events: int) -> None:
+        self.store.merge_chunk = events
+
     def _schedule_merge(self) -> None:
-        if self._closed:
+        if self._closed or not self.store.merges:
             return
         now = self.timing.monotonic()
         self._last_commit_at = now
@@ -424,21 +313,9 @@ class ReactionRecorder:
         async with self._merging:
             self._next_merge = None
             self._unmerged_since = None
-            upto = await self.db.fetchval("SELECT max(seq) FROM reaction_log")
-            if upto is None:
-                self._logged = 0
-                return
             logged = self._logged
-            await self.db.script(GATHER.format(upto=int(upto)))
-            rows = await self.db.fetchall_writing(RANGE_ENDS, (self.merge_chunk - 1,))
-            ends = dict.fromkeys([-1, *(int(row[0]) for row in rows), LAST_ID])
-            ranges = list(itertools.pairwise(ends))
-            for number, (after, through) in enumerate(ranges, 1):
-                last = ""
-                if number == len(ranges):
-                    last = f"DELETE FROM reaction_log WHERE seq <= {int(upto)};"
-                await self.db.script(APPLY_RANGE.format(after=after, through=through, last=last))
-            self._logged = max(0, self._logged - logged)
+            merged = await self.store.merge()
+            self._logged = max(0, self._logged - logged) if merged else 0
 
     async def close(self) -> None:
         """Commit and merge everything still queued; later events are dropped with a warning."""
@@ -463,7 +340,7 @@ class ReactionRecorder:
         )
 
     async def export_member(self, user_id: int) -> dict[str, Any]:
-        rows = await self.db.fetchall(MEMBER_REACTIONS, (user_id,) * 3)
+        rows = await self.store.member_reactions(user_id)
         return {"reactions": rows_as_dicts(rows)}
 
     async def export_guild(self, guild_id: int) -> dict[str, Any]:
@@ -516,7 +393,7 @@ class ReactionRecorder:
         """(section, quote, count) of a period's reactions, per what the posts show. Counted per
         post in one pass in the table's key order (no sort), then grouped by what each shows."""
         rows = await self.db.fetchall(
-            "SELECT t.section_id, t.quote_id, sum(p.n) FROM "
+            "SELECT t.section_id, t.quote_id, CAST(sum(p.n) AS BIGINT) FROM "
             "(SELECT message_id, count(*) AS n FROM reactions WHERE created_at >= ? "
             " GROUP BY message_id) p "
             "JOIN tracked_messages t ON t.message_id = p.message_id WHERE t.guild_id = ? "

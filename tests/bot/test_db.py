@@ -2,7 +2,7 @@ import sqlite3
 
 import pytest
 
-from bot.db import Database, DatabaseTooNew, bundled_migrations
+from bot.db import Conflict, Database, DatabaseTooNew, bundled_migrations
 
 
 async def test_migrations_set_user_version_and_pragmas(tmp_path):
@@ -43,17 +43,22 @@ async def test_a_database_newer_than_the_code_is_refused(tmp_path):
         await db.close()
 
 
-async def test_transaction_rolls_back_on_error(tmp_path):
-    db = await Database.open(tmp_path / "a.db")
-    try:
-        await db.migrate()
-        with pytest.raises(RuntimeError):
-            async with db.transaction() as conn:
-                await conn.execute("INSERT INTO meta (key, value) VALUES ('k', 'v')")
-                raise RuntimeError("boom")
-        assert await db.get_meta("k") is None
-        await db.set_meta("k", "v")
-        await db.set_meta("k", "w")
-        assert await db.get_meta("k") == "w"
-    finally:
-        await db.close()
+async def test_transaction_rolls_back_on_error(db):
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO meta (key, value) VALUES ('k', 'v')")
+            raise RuntimeError("boom")
+    assert await db.get_meta("k") is None
+    await db.set_meta("k", "v")
+    await db.set_meta("k", "w")
+    assert await db.get_meta("k") == "w"
+    async with db.transaction() as tx:
+        assert [await tx.next_number("n") for _ in range(3)] == [1, 2, 3]
+
+
+async def test_a_uniqueness_violation_is_a_conflict_and_rolls_back(db):
+    with pytest.raises(Conflict):
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO meta (key, value) VALUES ('k', 'v')")
+            await tx.execute("INSERT INTO meta (key, value) VALUES ('k', 'w')")
+    assert await db.get_meta("k") is None

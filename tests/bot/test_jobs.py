@@ -6,7 +6,6 @@ import asyncio
 
 import pytest
 
-from bot.db import Database
 from bot.jobs import BACKOFF, GiveUp, Jobs, Kind, Retry
 from bot.timers import Scheduler
 
@@ -25,10 +24,8 @@ def clock():
 
 
 @pytest.fixture
-async def jobs(tmp_path, clock):
-    db = await Database.open(tmp_path / "jobs.db")
-    yield Jobs(db, Scheduler(db, clock), clock)
-    await db.close()
+async def jobs(db, clock):
+    return Jobs(db, Scheduler(db, clock), clock)
 
 
 async def owe(jobs: Jobs, **fields) -> int:

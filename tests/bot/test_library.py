@@ -3,7 +3,6 @@ import shutil
 
 import pytest
 
-from bot.db import Database
 from bot.errors import NotFound, UserError
 from bot.essays.library import Library, pick_passage
 from bot.essays.parse import parse_essay
@@ -15,15 +14,13 @@ ESSAY = "Title: Heat\nFilm: Heat\nYear: 1995\nDirector: Michael Mann\n\n"
 
 
 @pytest.fixture
-async def library(tmp_path):
-    db = await Database.open(tmp_path / "lib.db")
-    yield Library(db)
-    await db.close()
+async def library(db):
+    return Library(db)
 
 
 @pytest.fixture
 def folder(tmp_path):
-    path = tmp_path / "essays"
+    path = tmp_path / "library"
     path.mkdir()
     shutil.copy(SEED_ESSAY, path / SEED_ESSAY.name)
     (path / "heat.md").write_text(ESSAY + "## The Diner\n\nCoffee.\n\n## The Bank\n\nGuns.\n")

@@ -4,7 +4,6 @@ import sqlite3
 import pytest
 
 from bot import ops
-from bot.db import Database
 from bot.reactions.recorder import LoopTime, ReactionRecorder, Tracked, emoji_key
 
 
@@ -50,8 +49,7 @@ class HandTime(LoopTime):
 
 
 @pytest.fixture
-async def recorder(tmp_path):
-    db = await Database.open(tmp_path / "r.db")
+async def recorder(db):
     timing = HandTime()
     rec = ReactionRecorder(db, clock=lambda: 1000.0, timing=timing, max_delay=0.05, merge_idle=0.05)
     timing.recorder = rec
@@ -61,7 +59,10 @@ async def recorder(tmp_path):
         )
     yield rec
     await rec.close()
-    await db.close()
+
+
+# The log and its merge are SQLite's (bot/reactions/store.py); PostgreSQL applies each batch.
+SQLITE_LOG = pytest.mark.parametrize("backend", ["sqlite"])
 
 
 async def rows(rec):
@@ -81,6 +82,7 @@ def test_emoji_keys():
     assert emoji_key("👍🏽") == "👍🏽"
 
 
+@SQLITE_LOG
 async def test_events_are_committed_in_one_statement_per_batch(recorder):
     writes = 0
     original = recorder.db.write
@@ -101,6 +103,7 @@ async def test_events_are_committed_in_one_statement_per_batch(recorder):
     assert len(await rows(recorder)) == 500 and await logged(recorder) == 0
 
 
+@SQLITE_LOG
 async def test_events_arriving_during_a_write_join_the_next_batch(recorder):
     recorder.max_batch = 100
     batches = []
@@ -192,6 +195,7 @@ async def test_custom_emoji_are_stored_by_id_with_how_to_show_them(recorder):
     assert [tuple(r) for r in shown] == [("c:55", "<:kernels:55>")]
 
 
+@SQLITE_LOG
 async def test_logged_events_are_merged_once_no_batch_comes_for_a_moment(recorder):
     recorder.add(1, 7, "🎬")
     recorder.add(2, 8, "🔥")
@@ -202,6 +206,7 @@ async def test_logged_events_are_merged_once_no_batch_comes_for_a_moment(recorde
     assert await logged(recorder) == 0
 
 
+@SQLITE_LOG
 async def test_many_logged_events_merge_at_once_in_ranges_of_posts(recorder):
     recorder.merge_idle, recorder.merge_rows, recorder.merge_chunk = 60, 300, 100
     scripts = []
@@ -222,6 +227,7 @@ async def test_many_logged_events_merge_at_once_in_ranges_of_posts(recorder):
     assert len(ranges) == 4  # up to posts 1, 2 and 3, and the open end after them
 
 
+@SQLITE_LOG
 async def test_a_merge_keeps_the_last_event_of_each_reaction_across_batches(recorder):
     recorder.merge_idle = 60
     recorder.add(1, 7, "🎬")
@@ -239,6 +245,7 @@ async def test_a_merge_keeps_the_last_event_of_each_reaction_across_batches(reco
     assert await rows(recorder) == {(1, 7, "🎬")}
 
 
+@SQLITE_LOG
 async def test_a_clear_applies_after_the_events_logged_before_it(recorder):
     recorder.merge_idle = 60
     recorder.add(1, 7, "🎬")
@@ -267,6 +274,7 @@ async def test_clears_in_a_batch_void_what_came_before_them_only(recorder):
     assert await rows(recorder) == {(1, 8, "🔥"), (2, 7, "🔥"), (2, 9, "🎬")}
 
 
+@SQLITE_LOG
 async def test_events_logged_before_a_crash_are_merged_on_start(recorder):
     recorder.merge_idle = 60
     recorder.add(1, 7, "🎬")
@@ -276,6 +284,7 @@ async def test_events_logged_before_a_crash_are_merged_on_start(recorder):
     assert await rows(restarted) == {(1, 7, "🎬")} and await logged(restarted) == 0
 
 
+@SQLITE_LOG
 async def test_a_merge_that_fails_halfway_is_done_again(recorder, monkeypatch):
     monkeypatch.setattr("bot.reactions.recorder.RETRY_DELAY", 0.05)
     recorder.merge_chunk = 1
@@ -305,6 +314,7 @@ async def test_a_merge_that_fails_halfway_is_done_again(recorder, monkeypatch):
     assert await logged(recorder) == 0
 
 
+@SQLITE_LOG
 async def test_a_steady_stream_is_merged_once_its_oldest_batch_is_old_enough(recorder):
     recorder.merge_idle, recorder.merge_max_age = 0.05, 0.2
     for user in range(12):
@@ -317,6 +327,7 @@ async def test_a_steady_stream_is_merged_once_its_oldest_batch_is_old_enough(rec
     assert merged == 8, "merged while the stream went on, not only after it"
 
 
+@SQLITE_LOG
 async def test_a_members_export_includes_events_not_merged_yet(recorder):
     recorder.merge_idle = 60
     recorder.add(1, 7, "🎬")
@@ -328,3 +339,26 @@ async def test_a_members_export_includes_events_not_merged_yet(recorder):
     await recorder.commit()
     exported = (await ops.export(recorder.db.path, member_id=7))["reactions"]
     assert [(r["message_id"], r["emoji"]) for r in exported] == [(2, "🔥"), (3, "👍")]
+
+
+async def test_batches_apply_in_the_order_events_came_on_either_backend(recorder):
+    recorder.add(1, 7, "🎬")
+    recorder.add(1, 8, "🔥")
+    await recorder.commit()
+    recorder.clear(1)
+    recorder.add(1, 9, "🎬")
+    await recorder.commit()
+    recorder.remove(1, 9, "🎬")
+    recorder.add(1, 9, "🎬")  # taken back and given again in one batch
+    recorder.add(2, 7, "🎬")
+    recorder.add(2, 7, "🔥")
+    await recorder.commit()
+    recorder.clear_emoji(2, "🎬")
+    recorder.add(2, 8, "🎬")
+    recorder.deleted([3])
+    await recorder.flush()
+    assert await rows(recorder) == {(1, 9, "🎬"), (2, 7, "🔥"), (2, 8, "🎬")}
+    assert (
+        await recorder.db.fetchval("SELECT deleted_at FROM tracked_messages WHERE message_id = 3")
+        == 1000
+    )

@@ -1,4 +1,3 @@
-from bot.db import Database
 from bot.reactions.recorder import ReactionRecorder, Tracked
 from bot.stats.service import Stats
 
@@ -6,8 +5,7 @@ DAY = 86400
 GUILD, OTHER_GUILD = 9, 10
 
 
-async def recorder_at(tmp_path):
-    db = await Database.open(tmp_path / "s.db")
+async def recorder_at(db):
 
     now = {"t": 0.0}
     recorder = ReactionRecorder(db, clock=lambda: now["t"])
@@ -17,8 +15,8 @@ async def recorder_at(tmp_path):
     return db, recorder, now
 
 
-async def test_member_rankings_count_exactly_the_period(tmp_path):
-    db, recorder, now = await recorder_at(tmp_path)
+async def test_member_rankings_count_exactly_the_period(db):
+    db, recorder, now = await recorder_at(db)
     since = 100 * DAY + 3600  # one hour into a UTC day
     for at, message, user, emoji in [
         (since - 60, 1, 7, "🎬"),  # the same day, a minute before the period: not counted
@@ -48,4 +46,3 @@ async def test_member_rankings_count_exactly_the_period(tmp_path):
     assert (server.reactions, server.top_members) == (1, [(8, 1)])
     assert (await stats.member(GUILD, 7)).reactions_given == 0
     await recorder.close()
-    await db.close()

@@ -160,7 +160,7 @@ async def test_remove_by_the_saver_the_quoted_or_a_moderator_after_confirming(cl
     ask = await club.bob.slash(club.general, "quote remove", number=2)
     done = await club.bob.click(ask.response, label="Remove")
     assert done.response.content == "Removed."
-    assert await club.env.bot.db.fetchval("SELECT group_concat(number) FROM quotes") == "1"
+    assert [row[0] for row in await club.env.bot.db.fetchall("SELECT number FROM quotes")] == [1]
     later = await club.mia.send(club.general, "Another one.")
     saved = await club.alice.context_menu(club.general, "Save as quote", later)
     assert saved.response.content == "Saved as quote #3.", "numbers are never reused"
@@ -199,15 +199,16 @@ async def test_forget_me_leaves_no_row_of_the_member(club):
     assert await env.bot.db.fetchval("SELECT user_id FROM forgotten_members") == club.alice.id
     payloads = await env.bot.db.fetchall("SELECT payload FROM jobs")
     assert not any(str(club.alice.id) in row[0] or "alice" in row[0] for row in payloads)
-    tables = await env.bot.db.fetchall(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%fts%' "
-        "AND name != 'forgotten_members'"
-    )
-    for (table,) in tables:
-        columns = [c[1] for c in await env.bot.db.fetchall(f"PRAGMA table_info({table})")]
-        for column in columns:
+    db = env.bot.db
+    for table in await db.tables():
+        if table == "forgotten_members":
+            continue
+        for column, kind in await db.columns(table):
+            if kind != "integer":
+                continue
             hits = await env.bot.db.fetchval(
-                f"SELECT count(*) FROM {table} WHERE {column} = ?", (club.alice.id,)
+                f"SELECT count(*) FROM {table} WHERE CAST({column} AS BIGINT) = ?",
+                (club.alice.id,),
             )
             assert hits == 0, f"{table}.{column} still holds alice"
     assert await env.bot.db.fetchval("SELECT count(*) FROM reactions") == 1

@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from bot.db import open_database
 from tests.conftest import SERA
 from tests.helpers import reaction_burst, reaction_rows
 
@@ -227,13 +228,9 @@ async def test_sigterm_during_a_burst_commits_every_event_received(club):
             break
         await asyncio.sleep(0.01)
     assert not bot.has_services, "the bot closed, its database too"
-    import sqlite3
-
-    conn = sqlite3.connect(bot.config.database_path)
-    count = conn.execute(
-        "SELECT count(*) FROM reactions WHERE message_id = ?", (post.id,)
-    ).fetchone()[0]
-    conn.close()
+    db = await open_database(bot.config)
+    count = await db.fetchval("SELECT count(*) FROM reactions WHERE message_id = ?", (post.id,))
+    await db.close()
     assert count == 300
 
 

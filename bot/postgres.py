@@ -1,0 +1,264 @@
+"""PostgreSQL behind the same interface as SQLite (bot/db.py): a pool of asyncpg connections,
+transactions as `Tx`, the migrations of `bot/migrations/postgresql` applied under an advisory
+lock with the version in a table.
+
+The domain's SQL is written once with `?` placeholders (SQLite's); they become `$1, $2, ...`
+here. Write transactions take one advisory lock for their length: like SQLite's single writer,
+every check-then-act of the domain (the next prompt's number, a member's third nomination) reads
+what it writes without a race, in one process or in many. Reactions do not take it: a batch is
+one statement of its own (bot/reactions/store.py)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from functools import lru_cache
+from typing import Any
+
+import asyncpg
+
+from bot.config import redact_url
+from bot.db import Conflict, DatabaseTooNew, DatabaseUnavailable, Rows, migrations_in
+
+log = logging.getLogger(__name__)
+
+# Advisory lock keys: 'PJ' and what each serializes.
+WRITE_LOCK = 0x504A_0001
+MIGRATION_LOCK = 0x504A_0002
+ONCE_LOCKS = 0x504A_1000  # + a small number per one-off task (see `once`)
+
+PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\?(\d*)")
+
+
+@lru_cache(maxsize=2048)
+def numbered(sql: str) -> str:
+    """`?` placeholders as `$1, $2, ...` (and `?3` as `$3`), leaving string literals alone."""
+    counter = 0
+
+    def replace(match: re.Match) -> str:
+        nonlocal counter
+        if match.group(0).startswith("'"):
+            return match.group(0)
+        if match.group(1):
+            return f"${match.group(1)}"
+        counter += 1
+        return f"${counter}"
+
+    return PLACEHOLDER.sub(replace, sql)
+
+
+def _args(params: Sequence[Any] | dict[str, Any]) -> Sequence[Any]:
+    if isinstance(params, dict):
+        raise TypeError("PostgreSQL statements take positional parameters")
+    return params
+
+
+def _count(status: str) -> int:
+    """Rows changed, from a command tag like `UPDATE 3` or `INSERT 0 1`."""
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0
+
+
+class PostgresSql:
+    backend = "postgresql"
+    skip_locked = " FOR UPDATE SKIP LOCKED"
+
+    @staticmethod
+    def json_int(column: str, key: str) -> str:
+        return f"CAST(CAST({column} AS jsonb) ->> '{key}' AS BIGINT)"
+
+
+class PostgresTx(PostgresSql, Rows):
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        try:
+            return _count(await self._conn.execute(numbered(sql), *_args(params)))
+        except asyncpg.IntegrityConstraintViolationError as error:
+            raise Conflict(str(error)) from error
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        rows = list(rows)
+        if not rows:
+            return
+        try:
+            await self._conn.executemany(numbered(sql), rows)
+        except asyncpg.IntegrityConstraintViolationError as error:
+            raise Conflict(str(error)) from error
+
+    async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list:
+        try:
+            return await self._conn.fetch(numbered(sql), *_args(params))
+        except asyncpg.IntegrityConstraintViolationError as error:
+            raise Conflict(str(error)) from error
+
+
+def explain_connect_failure(url: str, error: BaseException) -> str:
+    where = redact_url(url)
+    if isinstance(
+        error, asyncpg.InvalidPasswordError | asyncpg.InvalidAuthorizationSpecificationError
+    ):
+        return f"PostgreSQL at {where} refused the login ({error}): check the user and password in DATABASE_URL."
+    if isinstance(error, asyncpg.InvalidCatalogNameError):
+        return (
+            f"PostgreSQL at {where} has no such database ({error}): create it "
+            "(`createdb projectionist`) or fix DATABASE_URL."
+        )
+    if isinstance(error, asyncpg.InsufficientPrivilegeError):
+        return (
+            f"PostgreSQL at {where} refused ({error}): the user in DATABASE_URL must own the "
+            "database (it creates the tables and the unaccent extension)."
+        )
+    return (
+        f"PostgreSQL at {where} cannot be reached ({type(error).__name__}: {error}): check that "
+        "the server runs and DATABASE_URL names it."
+    )
+
+
+class PostgresDatabase(PostgresSql, Rows):
+    def __init__(self, pool: asyncpg.Pool, url: str) -> None:
+        self._pool = pool
+        self.url = url
+        self.name = redact_url(url)
+
+    @classmethod
+    async def open(
+        cls,
+        url: str,
+        migrations: Iterable[tuple[int, str, str]] | None = None,
+        *,
+        min_size: int = 2,
+        max_size: int = 10,
+    ) -> PostgresDatabase:
+        """Connect a pool and apply pending migrations. Raises DatabaseUnavailable (with one line
+        naming the server, never the password) or DatabaseTooNew."""
+        try:
+            pool = await asyncpg.create_pool(
+                url, min_size=min_size, max_size=max_size, command_timeout=60
+            )
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
+            raise DatabaseUnavailable(explain_connect_failure(url, error)) from None
+        db = cls(pool, url)
+        try:
+            await db.migrate(migrations)
+        except BaseException:
+            await pool.close()
+            raise
+        return db
+
+    @classmethod
+    async def open_to_read(cls, url: str) -> PostgresDatabase:
+        """A small pool without migrations: for an export or a check while the bot may run."""
+        try:
+            pool = await asyncpg.create_pool(url, min_size=1, max_size=2, command_timeout=60)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
+            raise DatabaseUnavailable(explain_connect_failure(url, error)) from None
+        return cls(pool, url)
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[PostgresTx]:
+        """A write transaction, holding the write lock until it commits or rolls back."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
+            yield PostgresTx(conn)
+
+    @asynccontextmanager
+    async def unlocked(self) -> AsyncIterator[PostgresTx]:
+        """A transaction without the write lock, for statements safe on their own."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            yield PostgresTx(conn)
+
+    async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list:
+        return await self._pool.fetch(numbered(sql), *_args(params))
+
+    async def write(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> None:
+        """One statement, atomic on its own, in one round trip (a batch of reactions)."""
+        await self._pool.execute(numbered(sql), *_args(params))
+
+    @asynccontextmanager
+    async def once(self, task: int) -> AsyncIterator[bool]:
+        """Hold a cluster-wide lock for a one-off task at start (the essays sync, the command
+        push): processes starting together do it one after another, never at once."""
+        async with self._pool.acquire() as conn:
+            await conn.execute("SELECT pg_advisory_lock($1)", ONCE_LOCKS + task)
+            try:
+                yield True
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock($1)", ONCE_LOCKS + task)
+
+    async def user_version(self) -> int:
+        exists = await self.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
+        if not exists:
+            return 0
+        return int(await self.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations"))
+
+    async def migrate(self, migrations: Iterable[tuple[int, str, str]] | None = None) -> list[str]:
+        """Apply pending migrations, each in a transaction with its version recorded, under an
+        advisory lock: processes starting at once apply each once."""
+        migrations = list(migrations_in("postgresql") if migrations is None else migrations)
+        latest = migrations[-1][0] if migrations else 0
+        applied = []
+        async with self._pool.acquire() as conn:
+            await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+            try:
+                await conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                    "name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+                )
+                current = await conn.fetchval(
+                    "SELECT coalesce(max(version), 0) FROM schema_migrations"
+                )
+                if current > latest:
+                    raise DatabaseTooNew(
+                        f"The database {self.name} is at schema version {current}, but this "
+                        f"Projectionist knows versions up to {latest}. It was written by a newer "
+                        "release: upgrade Projectionist, or point DATABASE_URL at another database."
+                    )
+                for version, name, sql in migrations:
+                    if version <= current:
+                        continue
+                    async with conn.transaction():
+                        await conn.execute(sql)
+                        await conn.execute(
+                            "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                            version,
+                            name,
+                        )
+                    log.info("Applied database migration %s", name)
+                    applied.append(name)
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+        return applied
+
+    async def get_meta(self, key: str) -> str | None:
+        return await self.fetchval("SELECT value FROM meta WHERE key = ?", (key,))
+
+    async def set_meta(self, key: str, value: str) -> None:
+        async with self.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    async def columns(self, table: str) -> list[tuple[str, str]]:
+        rows = await self.fetchall(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
+            (table,),
+        )
+        kinds = {"bigint": "integer", "integer": "integer", "double precision": "real"}
+        return [(row[0], kinds.get(row[1], row[1])) for row in rows]
+
+    async def tables(self) -> list[str]:
+        rows = await self.fetchall(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+            "AND tablename <> 'schema_migrations' ORDER BY tablename"
+        )
+        return [row[0] for row in rows]

@@ -1,0 +1,224 @@
+"""Where a batch of reaction events goes, per backend.
+
+SQLite (`LogStore`): each batch is appended to `reaction_log` with one statement, and the log is
+merged into `reactions` in runs sorted by post, once it has been quiet for a moment: appending
+is cheap however scattered the posts are, and the merge writes each page of `reactions` once for
+many rows. PostgreSQL (`DirectStore`): each batch is one statement (a function applying the
+clears, the removals and the additions in that order); its pages are written by the server,
+which many processes share, so there is no log to merge."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any
+
+from bot.db import Rows
+
+# Queued operations, in arrival order. An add or a remove is (ADD or REMOVE, message_id,
+# user_id, emoji): as logged, with its first item the `added` flag.
+REMOVE, ADD, CLEAR, CLEAR_EMOJI, DELETED, EMOJI = range(6)
+
+
+def batch_parts(ops: list[tuple]) -> tuple[list, list, list, list]:
+    """Queued operations as what a batch writes: the last event of each (message, member,
+    emoji) after the batch's last clear of it, the clears, deleted posts and emoji names."""
+    last: dict[tuple[int, int, str], tuple] = {}
+    cleared: list[tuple[int, str | None]] = []
+    deleted: list[int] = []
+    emoji_names: list[tuple[str, str]] = []
+    for op in ops:
+        kind = op[0]
+        if kind <= ADD:
+            last[op[1:]] = op
+        elif kind in (CLEAR, CLEAR_EMOJI):
+            message_id, emoji = op[1], op[2] if kind == CLEAR_EMOJI else None
+            cleared.append((message_id, emoji))
+            # Events before the clear in this batch are void; the merge removes what they did.
+            for key in [k for k in last if k[0] == message_id and emoji in (None, k[2])]:
+                del last[key]
+        elif kind == DELETED:
+            deleted.append(op[1])
+        elif kind == EMOJI:
+            emoji_names.append(op[1:])
+    return list(last.values()), cleared, deleted, list(dict(emoji_names).items())
+
+
+def log_arrays(ops: list[tuple]) -> tuple:
+    """The batch as the JSON arrays of one `reaction_log_entry` row (SQLite migration 0010)."""
+    return tuple(json.dumps(values) if values else None for values in batch_parts(ops))
+
+
+# --- SQLite: a log, merged --------------------------------------------------------------
+
+LAST_ID = 2**63 - 1  # above every Discord id: the open end of the last merge range
+
+APPEND_BATCH = (
+    "INSERT INTO reaction_log_entry (at, events, cleared, deleted, emojis) VALUES (?, ?, ?, ?, ?)"
+)
+# A merge gathers the last logged event of each reaction into a table of the writer's own
+# connection, sorted by key, with one read of the log; then it applies ranges of posts of about
+# `merge_chunk` reactions each, one transaction per range, and drops the merged part of the log
+# with the last range. Each step is one round trip to the writer's thread: the bot's event loop,
+# busy with a burst, answers each round trip late. A merge that stops halfway is simply done
+# again: each reaction ends as its last logged event says, however often that is applied.
+# Only integers the recorder read from the database are formatted into these scripts.
+GATHER = """
+CREATE TEMP TABLE IF NOT EXISTS merging (
+    message_id INTEGER NOT NULL, user_id INTEGER NOT NULL, emoji TEXT NOT NULL,
+    added INTEGER NOT NULL, at INTEGER NOT NULL, seq INTEGER NOT NULL,
+    PRIMARY KEY (message_id, user_id, emoji)
+) WITHOUT ROWID;
+DELETE FROM temp.merging;
+INSERT INTO temp.merging (message_id, user_id, emoji, added, at, seq)
+    SELECT message_id, user_id, emoji, added, at, seq FROM reaction_log_events
+    WHERE seq <= {upto} ORDER BY seq
+    ON CONFLICT (message_id, user_id, emoji)
+    DO UPDATE SET added = excluded.added, at = excluded.at, seq = excluded.seq;
+CREATE TEMP TABLE IF NOT EXISTS clearing (
+    message_id INTEGER NOT NULL, emoji TEXT, seq INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS temp.clearing_post ON clearing (message_id);
+DELETE FROM temp.clearing;
+INSERT INTO temp.clearing (message_id, emoji, seq)
+    SELECT message_id, emoji, seq FROM reaction_log_clears WHERE seq <= {upto};
+"""
+# The ends of the ranges: from each end, the post of the `chunk`-th reaction after it in key order.
+RANGE_ENDS = """
+WITH RECURSIVE ends(post) AS (
+    SELECT (SELECT message_id FROM temp.merging LIMIT 1 OFFSET ?1)
+    UNION ALL
+    SELECT (SELECT message_id FROM temp.merging WHERE message_id > post LIMIT 1 OFFSET ?1)
+    FROM ends WHERE post IS NOT NULL
+)
+SELECT post FROM ends WHERE post IS NOT NULL
+"""
+APPLY_RANGE = """
+BEGIN IMMEDIATE;
+DELETE FROM reactions WHERE message_id IN (
+    SELECT message_id FROM temp.clearing
+    WHERE emoji IS NULL AND message_id > {after} AND message_id <= {through}
+);
+DELETE FROM reactions WHERE (message_id, emoji) IN (
+    SELECT message_id, emoji FROM temp.clearing
+    WHERE emoji IS NOT NULL AND message_id > {after} AND message_id <= {through}
+);
+DELETE FROM reactions WHERE (message_id, user_id, emoji) IN (
+    SELECT message_id, user_id, emoji FROM temp.merging
+    WHERE message_id > {after} AND message_id <= {through} AND NOT added
+);
+INSERT OR IGNORE INTO reactions (message_id, user_id, emoji, created_at)
+    SELECT m.message_id, m.user_id, m.emoji, m.at FROM temp.merging m
+    WHERE m.message_id > {after} AND m.message_id <= {through} AND m.added
+    AND NOT EXISTS (
+        SELECT 1 FROM temp.clearing c WHERE c.message_id = m.message_id
+        AND (c.emoji IS NULL OR c.emoji = m.emoji) AND c.seq > m.seq
+    );
+{last}
+COMMIT;
+"""
+
+
+# A member's reactions as the bot would show them: the merged rows, then what the bot logged and
+# has not merged yet (an export may read while the bot runs).
+MEMBER_REACTIONS = """
+WITH last AS MATERIALIZED (
+    SELECT message_id, emoji, added, at FROM reaction_log_last WHERE user_id = ?
+)
+SELECT r.message_id, r.emoji, r.created_at FROM reactions r
+    WHERE r.user_id = ? AND NOT EXISTS (
+        SELECT 1 FROM last WHERE last.message_id = r.message_id AND last.emoji = r.emoji
+    )
+UNION ALL
+SELECT last.message_id, last.emoji, coalesce(r.created_at, last.at) FROM last
+    LEFT JOIN reactions r
+        ON r.message_id = last.message_id AND r.user_id = ? AND r.emoji = last.emoji
+    WHERE last.added
+ORDER BY 1, 2
+"""
+
+
+class LogStore:
+    """SQLite: each batch appended to the log; the log merged into `reactions` later."""
+
+    merges = True
+
+    def __init__(self, db: Any, merge_chunk: int = 20_000) -> None:
+        self.db = db
+        self.merge_chunk = merge_chunk
+
+    async def append(self, at: int, ops: list[tuple]) -> None:
+        await self.db.write(APPEND_BATCH, (at, *log_arrays(ops)))
+
+    async def merge(self) -> bool:
+        """Merge every committed batch of the log into `reactions`; False if it was empty."""
+        upto = await self.db.fetchval("SELECT max(seq) FROM reaction_log")
+        if upto is None:
+            return False
+        await self.db.script(GATHER.format(upto=int(upto)))
+        rows = await self.db.fetchall_writing(RANGE_ENDS, (self.merge_chunk - 1,))
+        ends = dict.fromkeys([-1, *(int(row[0]) for row in rows), LAST_ID])
+        ranges = list(itertools.pairwise(ends))
+        for number, (after, through) in enumerate(ranges, 1):
+            last = ""
+            if number == len(ranges):
+                last = f"DELETE FROM reaction_log WHERE seq <= {int(upto)};"
+            await self.db.script(APPLY_RANGE.format(after=after, through=through, last=last))
+        return True
+
+    async def member_reactions(self, user_id: int) -> list:
+        return await self.db.fetchall(MEMBER_REACTIONS, (user_id,) * 3)
+
+
+# --- PostgreSQL: one statement a batch --------------------------------------------------
+
+# apply_reaction_batch (migration postgresql/0013): the clears, then the removals, then the
+# additions, then deleted posts and emoji names, from arrays: one statement, one round trip.
+APPLY_BATCH = (
+    "SELECT apply_reaction_batch(?, ?::integer[], ?::bigint[], ?::bigint[], ?::text[], "
+    "?::bigint[], ?::text[], ?::bigint[], ?::text[], ?::text[])"
+)
+
+
+class DirectStore:
+    """PostgreSQL: each batch applied to `reactions` at once."""
+
+    merges = False
+
+    def __init__(self, db: Any, merge_chunk: int = 0) -> None:
+        self.db = db
+        self.merge_chunk = merge_chunk
+
+    async def append(self, at: int, ops: list[tuple]) -> None:
+        events, cleared, deleted, emojis = batch_parts(ops)
+        await self.db.write(
+            APPLY_BATCH,
+            (
+                at,
+                [e[0] for e in events],
+                [e[1] for e in events],
+                [e[2] for e in events],
+                [e[3] for e in events],
+                [c[0] for c in cleared],
+                [c[1] for c in cleared],
+                deleted,
+                [k for k, _ in emojis],
+                [d for _, d in emojis],
+            ),
+        )
+
+    async def merge(self) -> bool:
+        return False
+
+    async def member_reactions(self, user_id: int) -> list:
+        return await self.db.fetchall(
+            "SELECT message_id, emoji, created_at FROM reactions WHERE user_id = ? ORDER BY 1, 2",
+            (user_id,),
+        )
+
+
+STORES = {"sqlite": LogStore, "postgresql": DirectStore}
+
+
+def store_for(db: Rows, merge_chunk: int) -> LogStore | DirectStore:
+    return STORES[db.backend](db, merge_chunk)

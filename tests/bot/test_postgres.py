@@ -1,0 +1,127 @@
+"""PostgreSQL's own parts: migrations under a lock, refusals that never show the password, and
+search that finds what SQLite's finds."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import shutil
+
+import pytest
+
+from bot.db import Database, DatabaseTooNew, DatabaseUnavailable, migrations_in
+from bot.essays.library import Library
+from bot.postgres import PostgresDatabase, numbered
+from tests.conftest import SEED_ESSAY, long_essay
+
+NAMES = itertools.count(1)
+
+
+def fresh(postgres) -> str:
+    return postgres.create_database(f"fresh_{next(NAMES)}")
+
+
+def test_placeholders_are_numbered_outside_string_literals():
+    assert numbered("SELECT ? , '?', 'it''s ?', ?") == "SELECT $1 , '?', 'it''s ?', $2"
+    assert numbered("UPDATE t SET a = ?1 WHERE b <= ?1 AND c = ?2") == (
+        "UPDATE t SET a = $1 WHERE b <= $1 AND c = $2"
+    )
+
+
+def test_both_backends_reach_the_same_schema_version():
+    assert migrations_in("postgresql")[-1][0] == migrations_in("sqlite")[-1][0]
+
+
+async def test_two_processes_starting_at_once_apply_each_migration_once(postgres):
+    url = fresh(postgres)
+    opened = await asyncio.gather(PostgresDatabase.open(url), PostgresDatabase.open(url))
+    try:
+        versions = await opened[0].fetchall("SELECT version FROM schema_migrations")
+        assert [row[0] for row in versions] == [migrations_in("postgresql")[-1][0]]
+        assert await opened[1].user_version() == migrations_in("sqlite")[-1][0]
+        again = await opened[0].migrate()
+        assert again == []
+    finally:
+        for db in opened:
+            await db.close()
+
+
+async def test_a_database_from_a_newer_release_is_refused(postgres):
+    url = fresh(postgres)
+    db = await PostgresDatabase.open(url)
+    await db.write("INSERT INTO schema_migrations (version, name) VALUES (99, '0099_x.sql')")
+    await db.close()
+    with pytest.raises(DatabaseTooNew, match="schema version 99"):
+        await PostgresDatabase.open(url)
+
+
+async def test_a_failing_migration_leaves_nothing_behind(postgres):
+    db = await PostgresDatabase.open(fresh(postgres), migrations=[])
+    try:
+        broken = [(1, "0001_x.sql", "CREATE TABLE t (a INTEGER); INSERT INTO nope VALUES (1);")]
+        with pytest.raises(Exception, match="nope"):
+            await db.migrate(broken)
+        assert await db.user_version() == 0
+        assert await db.fetchval("SELECT to_regclass('t')") is None
+    finally:
+        await db.close()
+
+
+async def test_a_server_that_refuses_is_one_line_without_the_password(postgres):
+    url = postgres.url("no_such_database").replace("postgres@", "postgres:s3cret@")
+    with pytest.raises(DatabaseUnavailable) as refused:
+        await PostgresDatabase.open(url)
+    message = str(refused.value)
+    assert "s3cret" not in message and "postgres:***@" in message
+    assert "has no such database" in message and "\n" not in message
+    closed = f"postgresql://postgres:s3cret@127.0.0.1:{postgres.port + 1}/x"
+    with pytest.raises(DatabaseUnavailable, match="cannot be reached") as unreachable:
+        await PostgresDatabase.open(closed)
+    assert "s3cret" not in str(unreachable.value)
+
+
+QUERIES = (
+    "love",
+    "Sera",
+    "camera neon",
+    "redemption pact",
+    'love" OR "',
+    "Shue's",
+    "creme",
+    "crème",
+    "the",
+    "apartment trunk",
+    "waiting",
+    "ne",
+)
+
+
+async def test_search_finds_the_same_sections_on_both_backends(postgres, tmp_path):
+    folder = tmp_path / "library"
+    folder.mkdir()
+    shutil.copy(SEED_ESSAY, folder / SEED_ESSAY.name)
+    (folder / "the-long-take.md").write_text(long_essay(), encoding="utf-8")
+    (folder / "accents.md").write_text(
+        "Title: Crème brûlée\nFilm: Amélie\nYear: 2001\n\nOpening.\n\n## Crème\n\nLa crème.\n",
+        encoding="utf-8",
+    )
+    lite = await Database.open(tmp_path / "s.db")
+    pg = await PostgresDatabase.open(fresh(postgres))
+    try:
+        found = {}
+        for db in (lite, pg):
+            library = Library(db)
+            await library.sync_directory(folder, now=1)
+            found[db.backend] = {
+                query: {
+                    (hit.essay.key, hit.section.slug)
+                    for hit in await library.search(None, query, limit=50)
+                }
+                for query in QUERIES
+            }
+        assert found["sqlite"] == found["postgresql"]
+        assert found["postgresql"]["creme"] == found["postgresql"]["crème"] != set()
+        assert found["postgresql"]['love" OR "'] == found["postgresql"]["love"] != set()
+    finally:
+        await lite.close()
+        await pg.close()

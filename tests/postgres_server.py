@@ -1,0 +1,132 @@
+"""A throwaway PostgreSQL server for the tests and the benchmark: the machine's binaries
+(`pg_config --bindir`), a temporary folder, a free port, fsync off; stopped at the end.
+
+`initdb` refuses to run as root: as root, the server runs as the `postgres` user (Debian's
+package creates it), through `runuser`."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+HOW_TO_INSTALL = "install PostgreSQL (Debian: apt-get install postgresql) to run them"
+
+
+def bindir() -> Path | None:
+    """Where the server's programs are, or None when this machine has none."""
+    found = shutil.which("pg_config")
+    if found:
+        try:
+            path = Path(
+                subprocess.run(
+                    [found, "--bindir"], capture_output=True, text=True, check=True
+                ).stdout.strip()
+            )
+            if (path / "initdb").exists():
+                return path
+        except (OSError, subprocess.CalledProcessError):
+            pass
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), reverse=True)
+    return versions[0].parent if versions else None
+
+
+def unavailable() -> str | None:
+    """Why no throwaway server can run here (one line), or None when one can."""
+    if bindir() is None:
+        return f"no PostgreSQL binaries: {HOW_TO_INSTALL}"
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            return "running as root without a `postgres` user for initdb"
+        if shutil.which("runuser") is None:
+            return "running as root without `runuser` to start PostgreSQL as `postgres`"
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PostgresServer:
+    def __init__(self) -> None:
+        self.bin = bindir()
+        self.folder = Path(tempfile.mkdtemp(prefix="projectionist-pg-"))
+        self.data = self.folder / "data"
+        self.port = free_port()
+        self.user: str | None = None
+        if os.geteuid() == 0:
+            self.user = "postgres"
+            entry = pwd.getpwnam("postgres")
+            os.chown(self.folder, entry.pw_uid, entry.pw_gid)
+
+    def _run(self, *args: str) -> None:
+        command = [str(self.bin / args[0]), *args[1:]]
+        if self.user:
+            command = ["runuser", "-u", self.user, "--", *command]
+        result = subprocess.run(command, capture_output=True, text=True, cwd=self.folder)
+        if result.returncode != 0:
+            raise RuntimeError(f"{' '.join(args[:1])} failed: {result.stderr or result.stdout}")
+
+    def start(self) -> PostgresServer:
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        )
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.folder}"
+            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            " -c max_connections=200 -c shared_buffers=128MB"
+        )
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-w",
+            "-l",
+            str(self.folder / "server.log"),
+            "start",
+        )
+        return self
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str, template: str = "template0") -> str:
+        """A new, empty database (or a copy of `template`); its URL."""
+        self._run(
+            "createdb",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-T",
+            template,
+            name,
+        )
+        return self.url(name)
+
+    def stop(self) -> None:
+        try:
+            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop")
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)

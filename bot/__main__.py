@@ -43,10 +43,10 @@ async def run_bot(config: Config) -> int:
     if not config.token:
         print(NO_TOKEN, file=sys.stderr)
         return 2
-    # The database first: a file that cannot be used is said in one line, before any network.
-    from bot.db import Database
+    # The database first: one that cannot be used is said in one line, before any network.
+    from bot.db import open_database
 
-    await (await Database.open(config.database_path)).close()
+    await (await open_database(config)).close()
     log.info("Connecting to Discord")
     async with create_bot(config) as bot:
         stop_on_signals(bot)
@@ -190,11 +190,15 @@ def build_parser() -> argparse.ArgumentParser:
     essays_sub.add_parser("check", help="parse every essay and report problems")
     invite = sub.add_parser("invite", help="the link that adds the bot to a server")
     invite.add_argument("client_id", type=int, help="the application's client id")
-    db = sub.add_parser("db", help="the database file")
+    db = sub.add_parser("db", help="the database")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_backup = db_sub.add_parser("backup", help="a consistent copy, safe while the bot runs")
     db_backup.add_argument("path")
     db_sub.add_parser("check", help="integrity check and schema version")
+    db_port = db_sub.add_parser(
+        "port", help="copy the SQLite database into an empty PostgreSQL database"
+    )
+    db_port.add_argument("--to", required=True, metavar="URL", help="postgresql://...")
     exp = sub.add_parser("export", help="a server's or a member's data as JSON")
     who = exp.add_mutually_exclusive_group(required=True)
     who.add_argument("--guild", type=int, help="a server id")
@@ -208,25 +212,45 @@ def database_command(args: argparse.Namespace, config: Config) -> int:
 
     try:
         if args.command == "export":
-            data = ops.export_json(
-                asyncio.run(
-                    ops.export(config.database_path, guild_id=args.guild, member_id=args.member)
-                )
-            )
+            exported = asyncio.run(ops.export(config, guild_id=args.guild, member_id=args.member))
+            data = ops.export_json(exported)
             if args.out:
                 Path(args.out).write_text(data, encoding="utf-8")
                 print(f"Wrote {args.out}")
             else:
                 print(data)
             return 0
+        if args.db_command == "port":
+            if config.database_url:
+                print(
+                    "db port copies the SQLite database (DATABASE_PATH) into PostgreSQL: unset "
+                    "DATABASE_URL while porting, then set it to the new database.",
+                    file=sys.stderr,
+                )
+                return 2
+            same, lines = asyncio.run(ops.port(config, args.to))
+            print("\n".join(lines))
+            return 0 if same else 1
         if args.db_command == "backup":
+            if config.database_url:
+                print(ops.pg_dump_advice(config), file=sys.stderr)
+                return 1
             size = ops.backup(config.database_path, Path(args.path))
             print(f"Backed up {config.database_path} to {args.path} ({size:,} bytes)")
             return 0
-        healthy, lines = ops.check(config.database_path)
+        if config.database_url:
+            healthy, lines = asyncio.run(ops.check_postgres(config))
+        else:
+            healthy, lines = ops.check(config.database_path)
         print("\n".join(lines))
         return 0 if healthy else 1
-    except (FileNotFoundError, sqlite3.Error) as exc:
+    except (
+        FileNotFoundError,
+        sqlite3.Error,
+        DatabaseUnavailable,
+        DatabaseTooNew,
+        ops.PortRefused,
+    ) as exc:
         print(f"{exc}", file=sys.stderr)
         return 1
 

@@ -1,5 +1,6 @@
-"""Operations on the database file: a consistent backup while the bot runs, an integrity
-check, and JSON exports of a server's or a member's data."""
+"""Operations on the database: a consistent backup while the bot runs, an integrity check,
+JSON exports of a server's or a member's data (on either backend), and moving a club's SQLite
+file to PostgreSQL (`port`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.db import Database, bundled_migrations
+from bot.config import Config, redact_url
+from bot.db import Database, bundled_migrations, migrations_in
 
 
 def backup(database: Path, target: Path) -> int:
@@ -48,14 +50,71 @@ def check(database: Path) -> tuple[bool, list[str]]:
     return healthy, lines
 
 
+def pg_dump_advice(config: Config) -> str:
+    """What to run instead of `db backup` on PostgreSQL."""
+    url = redact_url(config.database_url or "")
+    return (
+        "On PostgreSQL, back up with the server's own tool, safe while the bot runs:\n"
+        f"  pg_dump --format=custom --file=projectionist.dump '{url}'\n"
+        "and restore into an empty database with:\n"
+        "  pg_restore --dbname=<database url> projectionist.dump\n"
+        "(give the password as PGPASSWORD or in ~/.pgpass rather than in the command)"
+    )
+
+
+async def check_postgres(config: Config) -> tuple[bool, list[str]]:
+    """(healthy, report lines) for a PostgreSQL database: reachable, schema version, tables."""
+    from bot.postgres import PostgresDatabase
+
+    db = await PostgresDatabase.open_to_read(config.database_url or "")
+    try:
+        server = await db.fetchval("SHOW server_version")
+        version = await db.user_version()
+        tables = set(await db.tables())
+    finally:
+        await db.close()
+    latest = migrations_in("postgresql")[-1][0]
+    lines = [
+        f"server: PostgreSQL {server} at {config.database_name}",
+        f"schema version: {version} (this release knows up to {latest})",
+    ]
+    healthy = version <= latest
+    if version and version <= latest:
+        expected = set(schema_tables())
+        missing = sorted(expected - tables)
+        lines.append(f"tables: {len(tables & expected)} of {len(expected)}")
+        if missing:
+            lines.append(f"missing: {', '.join(missing)}")
+            healthy = False
+    if version < latest:
+        lines.append("the next start will apply the newer migrations")
+    if version > latest:
+        lines.append("written by a newer release: upgrade before starting the bot on it")
+    return healthy, lines
+
+
+def schema_tables() -> list[str]:
+    """PostgreSQL's tables in the order the migrations create them: each after the tables it
+    refers to."""
+    names: list[str] = []
+    for _, _, sql in migrations_in("postgresql"):
+        names += [line.split()[2] for line in sql.splitlines() if line.startswith("CREATE TABLE ")]
+    return names
+
+
 async def export(
-    database: Path, *, guild_id: int | None = None, member_id: int | None = None
+    config: Config, *, guild_id: int | None = None, member_id: int | None = None
 ) -> dict[str, Any]:
     """A server's data or a member's, as plain JSON-ready dictionaries: every feature's part
-    (bot/members.py), read from the file without changing it (the bot may be running)."""
+    (bot/members.py), read without changing anything (the bot may be running)."""
     from bot.services import members_reading
 
-    db = await Database.open_to_read(database)
+    if config.database_url:
+        from bot.postgres import PostgresDatabase
+
+        db = await PostgresDatabase.open_to_read(config.database_url)
+    else:
+        db = await Database.open_to_read(config.database_path)
     try:
         members = members_reading(db, clock=time.time)
         if member_id is not None:
@@ -69,3 +128,67 @@ async def export(
 
 def export_json(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, default=str)
+
+
+class PortRefused(RuntimeError):
+    """The target cannot take the club: it holds data already, or is not PostgreSQL."""
+
+
+# Kept only on SQLite: the log of reaction batches (merged before the copy) and its helpers.
+SQLITE_ONLY = {"reaction_log"}
+
+
+async def port(config: Config, target_url: str) -> tuple[bool, list[str]]:
+    """Copy the SQLite database of `config` into an empty PostgreSQL database: every table in
+    one transaction, then the row count of each compared. Returns (all equal, report lines)."""
+    from bot.postgres import PostgresDatabase
+    from bot.reactions.recorder import ReactionRecorder
+
+    if not target_url.startswith(("postgresql://", "postgres://")):
+        raise PortRefused(f"{redact_url(target_url)} is not a postgresql:// URL.")
+    if not config.database_path.exists():
+        raise FileNotFoundError(f"No database at {config.database_path}")
+    source = await Database.open(config.database_path)  # brought to this release's schema
+    try:
+        recorder = ReactionRecorder(source, clock=time.time)
+        await recorder.load()  # reactions logged and not merged yet become rows first
+        target = await PostgresDatabase.open(target_url)
+        try:
+            return await _copy(source, target)
+        finally:
+            await target.close()
+    finally:
+        await source.close()
+
+
+async def _copy(source: Database, target) -> tuple[bool, list[str]]:
+    target_tables = set(await target.tables())
+    held = [t for t in sorted(target_tables) if await target.fetchval(f"SELECT count(*) FROM {t}")]
+    if held:
+        raise PortRefused(
+            f"{target.name} already holds data (in {', '.join(held)}): port into an empty "
+            "database (`createdb projectionist`)."
+        )
+    present = set(await source.tables()) & target_tables
+    tables = [t for t in schema_tables() if t in present and t not in SQLITE_ONLY]
+    data = []
+    for table in tables:
+        columns = await target.columns(table)
+        names = [name for name, _ in columns]
+        rows = await source.fetchall(f"SELECT {', '.join(names)} FROM {table}")
+        data.append((table, columns, [tuple(row) for row in rows]))
+    await target.load_tables(data)
+    lines, same = [], True
+    for table in tables:
+        before = await source.fetchval(f"SELECT count(*) FROM {table}")
+        after = await target.fetchval(f"SELECT count(*) FROM {table}")
+        same &= before == after
+        lines.append(
+            f"{table}: {before:,} rows" + ("" if before == after else f", {after:,} copied")
+        )
+    lines.append(
+        f"Copied {len(tables)} tables to {target.name}; every row count matches."
+        if same
+        else "Row counts differ: do not switch DATABASE_URL to this database."
+    )
+    return same, lines

@@ -247,6 +247,31 @@ class PostgresDatabase(PostgresSql, Rows):
                 (key, value),
             )
 
+    async def load_tables(self, data: list[tuple[str, list[tuple[str, str]], list[tuple]]]) -> None:
+        """Copy rows into empty tables (`db port`), all in one transaction, each value as its
+        column's type; then identity columns continue after the highest id copied."""
+        convert = {"integer": int, "real": float, "text": str}
+        async with self._pool.acquire() as conn, conn.transaction():
+            for table, columns, rows in data:
+                casts = [convert.get(kind) for _, kind in columns]
+                records = [
+                    tuple(
+                        value if value is None or cast is None else cast(value)
+                        for cast, value in zip(casts, row, strict=True)
+                    )
+                    for row in rows
+                ]
+                if records:
+                    await conn.copy_records_to_table(
+                        table, records=records, columns=[name for name, _ in columns]
+                    )
+                if any(name == "id" for name, _ in columns):
+                    await conn.execute(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false) "
+                        f"WHERE pg_get_serial_sequence('{table}', 'id') IS NOT NULL"
+                    )
+
     async def columns(self, table: str) -> list[tuple[str, str]]:
         rows = await self.fetchall(
             "SELECT column_name, data_type FROM information_schema.columns "

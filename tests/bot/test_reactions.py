@@ -3,7 +3,7 @@ import sqlite3
 
 import pytest
 
-from bot import ops
+from bot import Config, ops
 from bot.reactions.recorder import LoopTime, ReactionRecorder, Tracked, emoji_key
 
 
@@ -337,7 +337,7 @@ async def test_a_members_export_includes_events_not_merged_yet(recorder):
     recorder.add(2, 7, "🔥")
     recorder.add(2, 8, "🔥")
     await recorder.commit()
-    exported = (await ops.export(recorder.db.path, member_id=7))["reactions"]
+    exported = (await ops.export(Config(database_path=recorder.db.path), member_id=7))["reactions"]
     assert [(r["message_id"], r["emoji"]) for r in exported] == [(2, "🔥"), (3, "👍")]
 
 

@@ -1,0 +1,107 @@
+"""Moving a club from its SQLite file to PostgreSQL, and the database commands on PostgreSQL, as
+a host runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+import pytest
+
+from bot.ops import schema_tables
+from bot.postgres import PostgresDatabase
+from tests.cogs.test_films import end_week, start_week
+from tests.conftest import SERA
+from tests.test_cli import cli
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_a_club_moves_to_postgresql_with_every_row_and_carries_on(
+    club, make_bot, postgres, config, tmp_path
+):
+    env = club.env
+    thread = await start_week(club, title="Leaving Las Vegas", year=1995, essay=SERA)
+    await club.alice.slash(club.general, "film rate", stars=5, take="Shue is devastating.")
+    said = await club.bob.send(club.general, "The neon never sleeps.")
+    await club.alice.context_menu(club.general, "Save as quote", said)
+    await club.mia.slash(club.general, "film prompt now")
+    prompt = thread.history()[-1]
+    await club.alice.react(prompt, "🎬")
+    await club.bob.react(prompt, "🔥")
+    await end_week(club)
+    await env.bot.close()
+
+    target = postgres.create_database("club")
+    moved = cli(
+        "db",
+        "port",
+        "--to",
+        target,
+        cwd=tmp_path,
+        env_extra={
+            "DATABASE_PATH": str(config.database_path),
+            "ESSAYS_DIR": str(config.essays_dir),
+        },
+    )
+    assert moved.returncode == 0, moved.stderr
+    lines = moved.stdout.splitlines()
+    assert "reactions: 2 rows" in lines and "quotes: 1 rows" in lines and "weeks: 1 rows" in lines
+    assert lines[-1].startswith("Copied ") and lines[-1].endswith("every row count matches.")
+
+    again = cli(
+        "db",
+        "port",
+        "--to",
+        target,
+        cwd=tmp_path,
+        env_extra={"DATABASE_PATH": str(config.database_path)},
+    )
+    assert again.returncode == 1 and "already holds data" in again.stderr
+
+    on_postgres = dataclasses.replace(config, database_url=target)
+    await env.restart_bot(make_bot(on_postgres))
+    assert env.bot.db.backend == "postgresql"
+    history = await club.alice.slash(club.general, "film history")
+    assert "**Leaving Las Vegas (1995)**" in history.response.embeds[0].description
+    quote = await club.alice.slash(club.general, "quote random")
+    assert "The neon never sleeps." in quote.response.embeds[0].description
+    found = await club.alice.slash(club.general, "quote search", query="neon")
+    assert "The neon never sleeps." in str(found.response.embeds[0].to_dict())
+    started = await club.mia.slash(club.general, "film start", title="Heat")
+    assert started.response.content.startswith("Started **Heat**")
+    number = await env.bot.db.fetchval("SELECT max(id) FROM weeks")
+    assert number == 2, "ids go on after the ones copied"
+
+
+def test_database_commands_on_postgresql(postgres, tmp_path):
+    url = postgres.create_database("commands").replace("postgres@", "postgres:s3cret@")
+    env = {"DATABASE_URL": url}
+    empty = cli("db", "check", cwd=tmp_path, env_extra=env)
+    assert empty.returncode == 0, empty.stderr
+    assert "schema version: 0 (this release knows up to 13)" in empty.stdout
+    assert "the next start will apply the newer migrations" in empty.stdout
+
+    async def make() -> None:
+        db = await PostgresDatabase.open(url)
+        async with db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO quotes (guild_id, number, text, author_id, saved_by, saved_at) "
+                "VALUES (5, 1, 'Hello there', 7, 8, 0)"
+            )
+        await db.close()
+
+    asyncio.run(make())
+    checked = cli("db", "check", cwd=tmp_path, env_extra=env)
+    assert checked.returncode == 0, checked.stderr
+    tables = len(schema_tables())
+    assert f"schema version: 13 (this release knows up to 13)\ntables: {tables} of {tables}" in (
+        checked.stdout
+    )
+    assert "s3cret" not in checked.stdout and "postgres:***@" in checked.stdout
+    exported = cli("export", "--member", "7", cwd=tmp_path, env_extra=env)
+    assert exported.returncode == 0 and '"text": "Hello there"' in exported.stdout
+    backup = cli("db", "backup", str(tmp_path / "x"), cwd=tmp_path, env_extra=env)
+    assert backup.returncode == 1
+    assert "pg_dump --format=custom" in backup.stderr and "s3cret" not in backup.stderr
+    porting = cli("db", "port", "--to", url, cwd=tmp_path, env_extra=env)
+    assert porting.returncode == 2 and "unset DATABASE_URL" in porting.stderr

@@ -8,6 +8,7 @@ TEST_STAMP := $(VENV)/.installed-test
 .PHONY: run demo test bench docs screenshots lint format essays-check clean
 
 SCALE ?= 1.0
+BACKEND ?= sqlite
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +34,8 @@ test: $(TEST_STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m bot essays check
 	$(BIN)/python -m bench.run --scale 0.01 --out /tmp/projectionist-bench-smoke.json
+	$(BIN)/python -m bench.run --scale 0.01 --backend postgresql --if-available \
+		--out /tmp/projectionist-bench-smoke-postgresql.json
 	$(BIN)/pytest -q
 
 docs: $(TEST_STAMP)
@@ -42,7 +45,7 @@ screenshots: $(RUN_STAMP)
 	$(BIN)/python -m scripts.screenshots
 
 bench: $(TEST_STAMP)
-	$(BIN)/python -m bench.run --scale $(SCALE)
+	$(BIN)/python -m bench.run --scale $(SCALE) --backend $(BACKEND)
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .

@@ -19,6 +19,7 @@ import asyncio
 import dataclasses
 import gc
 import json
+import os
 import random
 import resource
 import statistics
@@ -445,6 +446,17 @@ def child(args: list[str]) -> None:
     subprocess.run([sys.executable, "-m", "bench.prepare", *args], check=True, cwd=ROOT)
 
 
+def port_in_child(config: Config, url: str) -> None:
+    """`db port`, as a host runs it: its memory is not the bot's."""
+    subprocess.run(
+        [sys.executable, "-m", "bot", "db", "port", "--to", url],
+        check=True,
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_PATH": str(config.database_path)},
+        stdout=subprocess.DEVNULL,
+    )
+
+
 async def measure_bot(
     bot: Projectionist, scale: Scale, results: dict, cold: float, warm: float, sizes: dict
 ) -> None:
@@ -537,17 +549,15 @@ async def build_community(folder: Path, scale_factor: float) -> tuple[Config, fl
 async def on_postgres(config: Config, server, sizes: dict) -> tuple[Config, float, dict]:
     """The same community moved into the throwaway server with `db port`; the cold start timed
     on an empty database of its own. Returns the config, that time and the sizes there."""
-    from bot import ops
     from bot.postgres import PostgresDatabase
 
     step("cold start on an empty PostgreSQL database")
     empty = dataclasses.replace(config, database_url=server.create_database("cold"))
     bot, cold = await start_bot(empty)
     await bot.close()
-    step("moving the community into PostgreSQL (db port)")
+    step("moving the community into PostgreSQL (db port, in a process of its own)")
     url = server.create_database("bench")
-    same, lines = await ops.port(config, url)
-    assert same, lines
+    port_in_child(config, url)
     db = await PostgresDatabase.open(url)
     try:
         await db.write("VACUUM ANALYZE")

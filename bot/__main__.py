@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import sys
 from pathlib import Path
+from urllib.parse import unquote
 
 from bot.config import Config, ConfigError
 from bot.db import DatabaseTooNew, DatabaseUnavailable
@@ -26,9 +27,13 @@ NO_TOKEN = (
 
 
 def setup_logging(config: Config) -> None:
+    from bot.logs import redact
     from bot.logs import setup_logging as setup
 
     setup(config.log_level_number, config.token)
+    if password := config.database_password:
+        redact(password)
+        redact(unquote(password))  # as the driver reads it
 
 
 async def run_bot(config: Config) -> int:

@@ -164,6 +164,7 @@ class Projectionist(commands.Bot):
         # The offline demo's requests to move its simulated clock (see cogs/demo.py).
         self.demo_requests: asyncio.Queue[int] = asyncio.Queue()
         self._services: Services | None = None
+        self._closing = False
 
     @property
     def services(self) -> Services:
@@ -272,9 +273,15 @@ class Projectionist(commands.Bot):
                 await self._services.scheduler.stop()
             await super().close()
         finally:
-            if self._services is not None:
-                services, self._services = self._services, None
-                await services.close()
+            # `has_services` stays true until what the recorder holds is committed and the
+            # database closed; a second close meanwhile leaves it to the first.
+            services = self._services
+            if services is not None and not self._closing:
+                self._closing = True
+                try:
+                    await services.close()
+                finally:
+                    self._services = None
             gc.unfreeze()  # what start-up froze may now be collected with the rest
 
 

@@ -7,6 +7,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
@@ -68,6 +69,13 @@ class Config:
     def database_name(self) -> str:
         """The database as a log line or a message names it: never with its password."""
         return redact_url(self.database_url) if self.database_url else str(self.database_path)
+
+    @property
+    def database_password(self) -> str | None:
+        """The password in DATABASE_URL, if any (redacted from every log line)."""
+        if not self.database_url:
+            return None
+        return urlsplit(self.database_url).password
 
     @property
     def log_level_number(self) -> int:

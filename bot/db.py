@@ -340,6 +340,17 @@ class Database(Rows):
         # the latest commit and no half-read statement holds an old snapshot for the next one.
         return list(await self._reader.execute_fetchall(sql, params))
 
+    async def chunks(self, sql: str, size: int = 10_000) -> AsyncIterator[list]:
+        """A query's rows, `size` at a time, on a connection of its own (a copy of a large
+        table without holding it all in memory)."""
+        conn = await aiosqlite.connect(f"file:{self.path}?mode=ro", uri=True)
+        try:
+            async with conn.execute(sql) as cursor:
+                while rows := await cursor.fetchmany(size):
+                    yield rows
+        finally:
+            await conn.close()
+
     async def user_version(self) -> int:
         return int(await self.fetchval("PRAGMA user_version"))
 

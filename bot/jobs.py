@@ -175,11 +175,14 @@ class Jobs:
         )
 
     async def _claim(self, job_id: int) -> Job | None:
-        async with self.db.transaction() as tx:
+        """The job, claimed for this run; None if it is not due, done, given up, or being
+        claimed or run elsewhere (on PostgreSQL, skipped rather than waited for)."""
+        async with self.db.unlocked() as tx:
             row = await tx.fetchone(
-                "UPDATE jobs SET claimed_at = ?1, attempts = attempts + 1 WHERE id = ?2 "
-                "AND due_at <= ?1 AND claimed_at IS NULL AND done_at IS NULL "
-                "AND given_up_at IS NULL RETURNING *",
+                "UPDATE jobs SET claimed_at = ?1, attempts = attempts + 1 WHERE claimed_at IS NULL "
+                "AND id = (SELECT id FROM jobs WHERE id = ?2 AND due_at <= ?1 "
+                "AND claimed_at IS NULL AND done_at IS NULL AND given_up_at IS NULL"
+                f"{tx.skip_locked}) RETURNING *",
                 (self._now(), job_id),
             )
         return Job.from_row(row) if row else None

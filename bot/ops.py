@@ -171,13 +171,12 @@ async def _copy(source: Database, target) -> tuple[bool, list[str]]:
         )
     present = set(await source.tables()) & target_tables
     tables = [t for t in schema_tables() if t in present and t not in SQLITE_ONLY]
-    data = []
-    for table in tables:
-        columns = await target.columns(table)
-        names = [name for name, _ in columns]
-        rows = await source.fetchall(f"SELECT {', '.join(names)} FROM {table}")
-        data.append((table, columns, [tuple(row) for row in rows]))
-    await target.load_tables(data)
+    async with target.loading() as load:
+        for table in tables:
+            columns = await target.columns(table)
+            names = ", ".join(name for name, _ in columns)
+            async for rows in source.chunks(f"SELECT {names} FROM {table}"):
+                await load(table, columns, rows)
     lines, same = [], True
     for table in tables:
         before = await source.fetchval(f"SELECT count(*) FROM {table}")

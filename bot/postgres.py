@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any
@@ -247,12 +247,16 @@ class PostgresDatabase(PostgresSql, Rows):
                 (key, value),
             )
 
-    async def load_tables(self, data: list[tuple[str, list[tuple[str, str]], list[tuple]]]) -> None:
-        """Copy rows into empty tables (`db port`), all in one transaction, each value as its
-        column's type; then identity columns continue after the highest id copied."""
+    @asynccontextmanager
+    async def loading(self) -> AsyncIterator[Callable[..., Awaitable[None]]]:
+        """Copy rows into empty tables (`db port`), all in one transaction: yields
+        `load(table, columns, rows)`, called once per chunk, each value converted to its
+        column's type; at the end, identity columns continue after the highest id copied."""
         convert = {"integer": int, "real": float, "text": str}
+        loaded: set[str] = set()
         async with self._pool.acquire() as conn, conn.transaction():
-            for table, columns, rows in data:
+
+            async def load(table: str, columns: list[tuple[str, str]], rows: list) -> None:
                 casts = [convert.get(kind) for _, kind in columns]
                 records = [
                     tuple(
@@ -266,11 +270,14 @@ class PostgresDatabase(PostgresSql, Rows):
                         table, records=records, columns=[name for name, _ in columns]
                     )
                 if any(name == "id" for name, _ in columns):
-                    await conn.execute(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                        f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false) "
-                        f"WHERE pg_get_serial_sequence('{table}', 'id') IS NOT NULL"
-                    )
+                    loaded.add(table)
+
+            yield load
+            for table in sorted(loaded):
+                await conn.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
+                )
 
     async def columns(self, table: str) -> list[tuple[str, str]]:
         rows = await self.fetchall(

@@ -401,7 +401,7 @@ class Library:
         match = search.query(query)
         if match is None:
             return []
-        ranked = await self.db.fetchall(search.essays_ranked, (match, RANK_WINDOW))
+        ranked = await self.db.fetchall(search.essays_ranked, (*match, RANK_WINDOW))
         located = [self._locate(row[0], guild_id) for row in ranked]
         shown = [hit for hit in located if hit is not None][:limit]
         if len(shown) < limit and len(ranked) == RANK_WINDOW:
@@ -432,12 +432,12 @@ class Library:
         return None if index is None else (essay, essay.sections[index])
 
     async def _search_all(
-        self, match: str, guild_id: int | None, limit: int
+        self, match: tuple, guild_id: int | None, limit: int
     ) -> list[tuple[EssayInfo, SectionInfo]]:
         """Ranking over every match, for a server whose hits are not among the best overall."""
         rows = await self.db.fetchall(
             fulltext.for_backend(self.db.backend).essays_ranked_for_guild,
-            (match, guild_id, guild_id, limit),
+            (*match, guild_id, guild_id, limit),
         )
         located = [self._locate(row[0], guild_id) for row in rows]
         return [hit for hit in located if hit is not None]

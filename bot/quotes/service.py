@@ -206,7 +206,7 @@ class Quotes:
         match = search.query(query)
         if match is None:
             return []
-        rows = await self.db.fetchall(search.quotes_newest, (match, guild_id, limit))
+        rows = await self.db.fetchall(search.quotes_newest, (*match, guild_id, limit))
         return [self._quote(row) for row in rows]
 
     async def page(

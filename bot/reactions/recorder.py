@@ -3,12 +3,13 @@ turns a stream of reaction events into rows, committed in batches.
 
 The recorder queues events and commits each batch with one statement within `max_delay` seconds,
 or at once when `max_batch` events wait; events that arrive while a batch is being written join
-the next. A committed batch is appended to `reaction_log` (migration 0007), and the log is
-merged into `reactions` in runs sorted by post once it has been quiet for a moment (see
-`merge_idle`). So `reactions` trails the events by a fraction of a second, by up to a few seconds
-under a storm; `flush()` commits and merges everything received so far, for reads that must see
-every event (a digest, /quote top, a member's deletion, reconciliation). Clears are logged with
-the events (migration 0010): every batch has one write path. A burst of thousands never stalls
+the next. Where a batch goes is the backend's (bot/reactions/store.py): on SQLite it is appended
+to `reaction_log` (migration 0007), and the log is merged into `reactions` in runs sorted by post
+once it has been quiet for a moment (see `merge_idle`); on PostgreSQL it is applied to
+`reactions` at once. So on SQLite `reactions` trails the events by a fraction of a second, by up
+to a few seconds under a storm; `flush()` commits and merges everything received so far, for
+reads that must see every event (a digest, /quote top, a member's deletion, reconciliation).
+Clears go with the events: every batch has one write path. A burst of thousands never stalls
 the bot; `close()` flushes the rest.
 """
 

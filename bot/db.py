@@ -9,7 +9,7 @@ import os
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -213,7 +213,26 @@ async def _connect(path: Path, cache_kib: int) -> aiosqlite.Connection:
     return conn
 
 
-class Database(Rows):
+class Meta(Rows):
+    """A database of either backend: its transactions, and the `meta` table's key-value
+    pairs."""
+
+    def transaction(self) -> AbstractAsyncContextManager[Any]:
+        raise NotImplementedError
+
+    async def get_meta(self, key: str) -> str | None:
+        return await self.fetchval("SELECT value FROM meta WHERE key = ?", (key,))
+
+    async def set_meta(self, key: str, value: str) -> None:
+        async with self.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+
+class Database(Meta):
     """One writer connection, used under a lock held across each whole transaction, and one
     reader connection for queries. In WAL mode the reader sees the last committed state and
     never waits for a write batch, so a burst of writes does not stall members' commands."""
@@ -380,14 +399,3 @@ class Database(Rows):
             log.info("Applied database migration %s", name)
             applied.append(name)
         return applied
-
-    async def get_meta(self, key: str) -> str | None:
-        return await self.fetchval("SELECT value FROM meta WHERE key = ?", (key,))
-
-    async def set_meta(self, key: str, value: str) -> None:
-        async with self.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )

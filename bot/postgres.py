@@ -20,7 +20,7 @@ from typing import Any
 import asyncpg
 
 from bot.config import redact_url
-from bot.db import Conflict, DatabaseTooNew, DatabaseUnavailable, Rows, migrations_in
+from bot.db import Conflict, DatabaseTooNew, DatabaseUnavailable, Meta, Rows, migrations_in
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ def explain_connect_failure(url: str, error: BaseException) -> str:
     )
 
 
-class PostgresDatabase(PostgresSql, Rows):
+class PostgresDatabase(PostgresSql, Meta):
     def __init__(self, pool: asyncpg.Pool, url: str) -> None:
         self._pool = pool
         self.url = url
@@ -235,17 +235,6 @@ class PostgresDatabase(PostgresSql, Rows):
             finally:
                 await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
         return applied
-
-    async def get_meta(self, key: str) -> str | None:
-        return await self.fetchval("SELECT value FROM meta WHERE key = ?", (key,))
-
-    async def set_meta(self, key: str, value: str) -> None:
-        async with self.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
 
     @asynccontextmanager
     async def loading(self) -> AsyncIterator[Callable[..., Awaitable[None]]]:

@@ -138,14 +138,18 @@ ORDER BY 1, 2
 """
 
 
-class LogStore:
-    """SQLite: each batch appended to the log; the log merged into `reactions` later."""
-
-    merges = True
+class Store:
+    merges = False  # whether batches wait in a log for `merge`
 
     def __init__(self, db: Any, merge_chunk: int = 20_000) -> None:
         self.db = db
-        self.merge_chunk = merge_chunk
+        self.merge_chunk = merge_chunk  # events per merged range (SQLite)
+
+
+class LogStore(Store):
+    """SQLite: each batch appended to the log; the log merged into `reactions` later."""
+
+    merges = True
 
     async def append(self, at: int, ops: list[tuple]) -> None:
         await self.db.write(APPEND_BATCH, (at, *log_arrays(ops)))
@@ -180,14 +184,8 @@ APPLY_BATCH = (
 )
 
 
-class DirectStore:
+class DirectStore(Store):
     """PostgreSQL: each batch applied to `reactions` at once."""
-
-    merges = False
-
-    def __init__(self, db: Any, merge_chunk: int = 0) -> None:
-        self.db = db
-        self.merge_chunk = merge_chunk
 
     async def append(self, at: int, ops: list[tuple]) -> None:
         events, cleared, deleted, emojis = batch_parts(ops)
@@ -220,5 +218,5 @@ class DirectStore:
 STORES = {"sqlite": LogStore, "postgresql": DirectStore}
 
 
-def store_for(db: Rows, merge_chunk: int) -> LogStore | DirectStore:
+def store_for(db: Rows, merge_chunk: int) -> Store:
     return STORES[db.backend](db, merge_chunk)

@@ -24,6 +24,20 @@ class ConfigError(ValueError):
     """A setting is missing or malformed; the message names the setting and what to put there."""
 
 
+def parse_shard_ids(text: str) -> tuple[int, ...]:
+    """`0-7`, `8,9,10` or `0-3,8` -> the shard ids."""
+    ids: list[int] = []
+    for part in text.replace(" ", "").split(","):
+        bounds = part.split("-")
+        if not part or len(bounds) > 2 or not all(b.isdigit() for b in bounds):
+            raise ConfigError(f"SHARD_IDS must be shard numbers like 0-7 or 8,9,10, not {text!r}.")
+        first, last = int(bounds[0]), int(bounds[-1])
+        if last < first:
+            raise ConfigError(f"SHARD_IDS has a range that runs backwards: {part!r}.")
+        ids.extend(range(first, last + 1))
+    return tuple(ids)
+
+
 @dataclass(frozen=True)
 class Config:
     token: str | None = field(default=None, repr=False)
@@ -31,6 +45,10 @@ class Config:
     # `postgresql://user:password@host:port/database` for PostgreSQL; `sqlite:///path` (or
     # unset: `database_path`) for SQLite. Kept out of repr: it may hold a password.
     database_url: str | None = field(default=None, repr=False)
+    # Sharding (an AutoShardedBot when shard_count is set): this process runs `shard_ids`, or
+    # every shard when None.
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] | None = None
     essays_dir: Path = PROJECT_ROOT / "essays"
     dev_guild_id: int | None = None
     log_level: str = "INFO"
@@ -54,6 +72,26 @@ class Config:
                     f"{redact_url(url)!r}."
                 )
         object.__setattr__(self, "essays_dir", Path(self.essays_dir))
+        if self.shard_ids is not None:
+            object.__setattr__(self, "shard_ids", tuple(sorted(set(self.shard_ids))))
+            if self.shard_count is None:
+                raise ConfigError(
+                    "SHARD_IDS needs SHARD_COUNT: how many shards the bot has in all."
+                )
+            wrong = [i for i in self.shard_ids if not 0 <= i < self.shard_count]
+            if wrong or not self.shard_ids:
+                raise ConfigError(
+                    f"SHARD_IDS must be shards from 0 to {self.shard_count - 1}, not "
+                    f"{', '.join(map(str, wrong)) or 'none'}."
+                )
+        if self.shard_count is not None and self.shard_count < 1:
+            raise ConfigError(f"SHARD_COUNT must be 1 or more, not {self.shard_count}.")
+        partial = self.shard_ids is not None and len(self.shard_ids) < (self.shard_count or 0)
+        if partial and not self.database_url:
+            raise ConfigError(
+                "SHARD_IDS names only some shards, so other processes run the rest: they must "
+                "share a PostgreSQL database (DATABASE_URL), not a SQLite file."
+            )
         level = str(self.log_level).upper()
         if level not in LOG_LEVELS:
             raise ConfigError(
@@ -69,6 +107,17 @@ class Config:
     def database_name(self) -> str:
         """The database as a log line or a message names it: never with its password."""
         return redact_url(self.database_url) if self.database_url else str(self.database_path)
+
+    def owns(self, guild_id: int) -> bool:
+        """Whether this process's shards hold the server."""
+        if self.shard_count is None or self.shard_ids is None:
+            return True
+        return (guild_id >> 22) % self.shard_count in self.shard_ids
+
+    @property
+    def shards_line(self) -> str:
+        """This process's shards as `status` shows them: `0,1` or `all`."""
+        return "all" if self.shard_ids is None else ",".join(map(str, self.shard_ids))
 
     @property
     def database_password(self) -> str | None:
@@ -107,6 +156,12 @@ class Config:
                     "Leave it empty to register commands globally."
                 )
             kwargs["dev_guild_id"] = int(guild)
+        if count := get("SHARD_COUNT"):
+            if not count.isdigit():
+                raise ConfigError(f"SHARD_COUNT must be a number of shards, not {count!r}.")
+            kwargs["shard_count"] = int(count)
+        if ids := get("SHARD_IDS"):
+            kwargs["shard_ids"] = parse_shard_ids(ids)
         if level := get("LOG_LEVEL"):
             kwargs["log_level"] = level
         if days := get("RECONCILE_DAYS"):

@@ -150,7 +150,7 @@ class Jobs:
             (guild_id, kind, week_id, poll_id, key, json.dumps(payload or {}), now, due),
         )
         if revision == 0 or due < now + 1:
-            await self.scheduler.insert(tx, due, JOB_EVENT, {"job_id": job_id})
+            await self.scheduler.insert(tx, due, JOB_EVENT, {"job_id": job_id}, guild_id)
         return job_id
 
     @staticmethod
@@ -237,7 +237,9 @@ class Jobs:
                     "UPDATE jobs SET claimed_at = NULL, attempts = 0, result = ? WHERE id = ?",
                     (json.dumps(result) if result else None, job.id),
                 )
-                await self.scheduler.insert(tx, self._now(), JOB_EVENT, {"job_id": job.id})
+                await self.scheduler.insert(
+                    tx, self._now(), JOB_EVENT, {"job_id": job.id}, job.guild_id
+                )
 
     async def _retry(self, job: Job, kind: Kind, retry: Retry) -> None:
         now = self._now()
@@ -255,7 +257,7 @@ class Jobs:
                 "uncertain = CASE WHEN ? = 1 THEN 1 ELSE uncertain END WHERE id = ?",
                 (due, retry.reason, int(retry.uncertain), job.id),
             )
-            await self.scheduler.insert(tx, due, JOB_EVENT, {"job_id": job.id})
+            await self.scheduler.insert(tx, due, JOB_EVENT, {"job_id": job.id}, job.guild_id)
 
     async def _give_up(self, job: Job, reason: str, kind: Kind | None) -> None:
         log.warning("Job %s (%s) given up: %s", job.id, job.kind, reason)
@@ -268,25 +270,27 @@ class Jobs:
                 await kind.given_up(tx, job)
 
     async def recover(self) -> int:
-        """At start: jobs claimed by a process that died are released, marked uncertain, and
-        due now; every pending job gets a timer. Returns how many were interrupted."""
+        """At start: jobs of this process's servers claimed by a process that died are released,
+        marked uncertain, and due now; each of them still owed gets a timer. Returns how many
+        were interrupted. (Another process's servers are its own: it may be running them.)"""
         now = self._now()
+        owned = self.scheduler.owned
         async with self.transaction() as tx:
             interrupted = await tx.execute(
                 "UPDATE jobs SET claimed_at = NULL, uncertain = 1, "
                 "due_at = CASE WHEN due_at < ?1 THEN due_at ELSE ?1 END "
-                "WHERE claimed_at IS NOT NULL AND done_at IS NULL AND given_up_at IS NULL",
+                "WHERE claimed_at IS NOT NULL AND done_at IS NULL AND given_up_at IS NULL" + owned,
                 (now,),
             )
             unarmed = await tx.fetchall(
-                "SELECT j.id, j.due_at FROM jobs j WHERE j.done_at IS NULL "
-                "AND j.given_up_at IS NULL AND NOT EXISTS (SELECT 1 FROM timers t "
+                "SELECT j.id, j.due_at, j.guild_id FROM jobs j WHERE j.done_at IS NULL "
+                f"AND j.given_up_at IS NULL{owned} AND NOT EXISTS (SELECT 1 FROM timers t "
                 "WHERE t.event = ? AND t.claimed_at IS NULL "
                 f"AND {tx.json_int('t.payload', 'job_id')} = j.id)",
                 (JOB_EVENT,),
             )
-            for job_id, due_at in unarmed:
-                await self.scheduler.insert(tx, due_at, JOB_EVENT, {"job_id": job_id})
+            for job_id, due_at, guild_id in unarmed:
+                await self.scheduler.insert(tx, due_at, JOB_EVENT, {"job_id": job_id}, guild_id)
         if interrupted:
             log.info(
                 "%d owed posts were interrupted; each looks for its post before retrying",
@@ -319,7 +323,8 @@ class Jobs:
 
     # --- members' data (see bot/members.py) -------------------------------------------
 
-    MEMBER_TABLES = frozenset({"jobs"})
+    # Timers (bot/timers.py) name no member; a server's are its schedule, not data to export.
+    MEMBER_TABLES = frozenset({"jobs", "timers"})
 
     async def forget_member(self, tx: Tx, user_id: int, forgotten: Any) -> None:
         """Jobs that name the member (a take's, with their name): done or not, they go."""

@@ -16,6 +16,7 @@ from bot.jobs import Jobs
 from bot.members import Members
 from bot.quotes.service import Quotes
 from bot.reactions.recorder import ReactionRecorder
+from bot.shards import owned_sql
 from bot.stats.service import Stats
 from bot.timers import Scheduler
 
@@ -56,7 +57,7 @@ class Services:
                 len(report.hidden),
                 len(report.errors),
             )
-            scheduler = Scheduler(db, clock=clock)
+            scheduler = Scheduler(db, clock=clock, owned=owned_sql(config))
             jobs = Jobs(db, scheduler, clock=clock)
             films = Films(db, library, jobs)
             await films.load()

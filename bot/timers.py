@@ -37,9 +37,11 @@ Handler = Callable[[Timer], Awaitable[None]]
 
 
 class Scheduler:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, owned: str = "") -> None:
         self.db = db
         self.clock = clock
+        # SQL that keeps the rows of this process's servers (bot/shards.py), or nothing.
+        self.owned = owned
         self.handlers: dict[str, Handler] = {}
         self._sleeper: asyncio.Task[None] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -55,17 +57,27 @@ class Scheduler:
         """Look for the earliest timer again (one was added by a transaction that committed)."""
         self._rearm()
 
-    async def insert(self, tx: Tx, due_at: int, event: str, payload: dict[str, Any]) -> int:
-        """A timer written in the caller's transaction; call `wake()` once it has committed."""
+    async def insert(
+        self,
+        tx: Tx,
+        due_at: int,
+        event: str,
+        payload: dict[str, Any],
+        guild_id: int | None = None,
+    ) -> int:
+        """A timer written in the caller's transaction; call `wake()` once it has committed.
+        A timer of a server is claimed only by the process whose shards hold it."""
         return await tx.fetchval(
-            "INSERT INTO timers (due_at, event, payload, created_at) VALUES (?, ?, ?, ?) "
-            "RETURNING id",
-            (int(due_at), event, json.dumps(payload, sort_keys=True), int(self.clock())),
+            "INSERT INTO timers (due_at, event, payload, created_at, guild_id) "
+            "VALUES (?, ?, ?, ?, ?) RETURNING id",
+            (int(due_at), event, json.dumps(payload, sort_keys=True), int(self.clock()), guild_id),
         )
 
-    async def create(self, due_at: int, event: str, payload: dict[str, Any]) -> int:
+    async def create(
+        self, due_at: int, event: str, payload: dict[str, Any], guild_id: int | None = None
+    ) -> int:
         async with self.db.transaction() as tx:
-            timer_id = await self.insert(tx, due_at, event, payload)
+            timer_id = await self.insert(tx, due_at, event, payload, guild_id)
         self._rearm()  # the new timer may be sooner than the one being slept for
         return timer_id
 
@@ -95,7 +107,7 @@ class Scheduler:
 
     async def _next(self) -> Timer | None:
         row = await self.db.fetchone(
-            "SELECT id, due_at, event, payload FROM timers WHERE claimed_at IS NULL "
+            f"SELECT id, due_at, event, payload FROM timers WHERE claimed_at IS NULL{self.owned} "
             "ORDER BY due_at, id LIMIT 1"
         )
         if row is None:
@@ -108,7 +120,7 @@ class Scheduler:
         async with self.db.unlocked() as tx:
             row = await tx.fetchone(
                 "UPDATE timers SET claimed_at = ?1 WHERE claimed_at IS NULL AND id = ("
-                "SELECT id FROM timers WHERE claimed_at IS NULL AND due_at <= ?1 "
+                f"SELECT id FROM timers WHERE claimed_at IS NULL AND due_at <= ?1{self.owned} "
                 f"ORDER BY due_at, id LIMIT 1{tx.skip_locked}) "
                 "RETURNING id, due_at, event, payload",
                 (int(self.clock()),),

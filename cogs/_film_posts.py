@@ -656,8 +656,10 @@ class WeekPosts:
         now = now_epoch()
         scheduler = self.bot.scheduler
         for week in await self.films.running_weeks():
+            if not self.bot.config.owns(week.guild_id):
+                continue  # another process's server
             if not await scheduler.pending(END_EVENT, week_id=week.id):
-                await scheduler.create(week.ends_at, END_EVENT, {"week_id": week.id})
+                await scheduler.create(week.ends_at, END_EVENT, {"week_id": week.id}, week.guild_id)
             if not await scheduler.pending(PROMPT_EVENT, week_id=week.id):
                 await self.films.schedule_next_prompt(week, now)
         await self.bot.jobs.recover()

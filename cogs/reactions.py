@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.client import Projectionist
 from bot.interactions import now_epoch
 from bot.reactions.recorder import emoji_key
+from bot.shards import owned_sql
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ class ReactionsCog(commands.Cog, name="Reactions"):
         """Make the stored reactions of recent tracked posts match Discord. Idempotent; live
         events that arrive meanwhile win over what was read before them."""
         since = now_epoch() - self.bot.config.reconcile_days * 86400
-        targets = await self.recorder.reconcile_targets(since)
+        targets = await self.recorder.reconcile_targets(since, owned_sql(self.bot.config))
         added = removed = 0
         self.recorder.watch = {}
         try:

@@ -121,6 +121,7 @@ class Screenings:
                         due,
                         REMINDER_EVENT,
                         {"screening_id": screening.id, "which": which, "starts_at": starts_at},
+                        guild_id,
                     )
             event_job = await self._owe_posts(tx, screening, "moved" if moved else "set")
         return screening, moved is not None, event_job

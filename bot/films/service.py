@@ -320,14 +320,16 @@ class Films:
                         int(forum),
                     ),
                 )
-                await self.scheduler.insert(tx, ends_at, END_EVENT, {"week_id": week_id})
+                await self.scheduler.insert(tx, ends_at, END_EVENT, {"week_id": week_id}, guild_id)
                 await tx.execute(
                     "UPDATE nominations SET closed_at = ? WHERE guild_id = ? AND title_key = ? "
                     "AND closed_at IS NULL AND poll_id IS NULL",
                     (started_at, guild_id, fold(title)),
                 )
                 if first is not None:
-                    await self.scheduler.insert(tx, first, PROMPT_EVENT, {"week_id": week_id})
+                    await self.scheduler.insert(
+                        tx, first, PROMPT_EVENT, {"week_id": week_id}, guild_id
+                    )
                 job_id = await self.jobs.owe(tx, guild_id=guild_id, kind=KICKOFF, week_id=week_id)
         except Conflict:
             raise UserError(already_running_message()) from None
@@ -568,7 +570,7 @@ class Films:
         settings = await self.settings(week.guild_id)
         due = next_slot(after, settings.tz, settings.at, settings.prompt_days, week.ends_at)
         if due is not None:
-            await self.scheduler.create(due, PROMPT_EVENT, {"week_id": week.id})
+            await self.scheduler.create(due, PROMPT_EVENT, {"week_id": week.id}, week.guild_id)
         return due
 
     async def reschedule_prompts(self, week: Week, now: int) -> int | None:

@@ -432,11 +432,12 @@ class ReactionRecorder:
         )
         return {(row[0], row[1]) for row in rows}
 
-    async def reconcile_targets(self, since: int) -> list[tuple[int, int, int]]:
-        """(message, channel, when it was posted) of the tracked posts to compare with Discord."""
+    async def reconcile_targets(self, since: int, owned: str = "") -> list[tuple[int, int, int]]:
+        """(message, channel, when it was posted) of the tracked posts to compare with Discord,
+        of this process's servers (`owned`, bot/shards.py)."""
         rows = await self.db.fetchall(
             "SELECT message_id, channel_id, created_at FROM tracked_messages "
-            "WHERE deleted_at IS NULL AND created_at >= ? ORDER BY created_at",
+            f"WHERE deleted_at IS NULL AND created_at >= ?{owned} ORDER BY created_at",
             (since,),
         )
         return [(row[0], row[1], row[2]) for row in rows]

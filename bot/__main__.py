@@ -204,6 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
         "port", help="copy the SQLite database into an empty PostgreSQL database"
     )
     db_port.add_argument("--to", required=True, metavar="URL", help="postgresql://...")
+    sub.add_parser(
+        "status", help="the bot's processes, their shards and heartbeats (a sharded bot)"
+    )
     exp = sub.add_parser("export", help="a server's or a member's data as JSON")
     who = exp.add_mutually_exclusive_group(required=True)
     who.add_argument("--guild", type=int, help="a server id")
@@ -260,6 +263,20 @@ def database_command(args: argparse.Namespace, config: Config) -> int:
         return 1
 
 
+def cluster_status(config: Config) -> int:
+    """Every process of the bot with its shards and last heartbeat; exit 1 if a shard runs
+    nowhere, runs twice, or a process stopped beating."""
+    from bot import ops
+
+    try:
+        healthy, lines = asyncio.run(ops.status(config))
+    except (FileNotFoundError, sqlite3.Error, DatabaseUnavailable) as exc:
+        print(f"{exc}", file=sys.stderr)
+        return 1
+    print("\n".join(lines))
+    return 0 if healthy else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -278,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command in ("db", "export"):
         return database_command(args, config)
+    if args.command == "status":
+        return cluster_status(config)
     setup_logging(config)
     if args.command == "demo" or (args.command in (None, "run") and not config.token):
         return start_demo(config, getattr(args, "db", None), getattr(args, "port", None))

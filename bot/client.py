@@ -14,8 +14,9 @@ import time
 
 import discord
 from discord import app_commands
-from discord.ext import commands
+from discord.ext import commands, tasks
 
+from bot.cluster import BEAT_EVERY, Cluster, take_identify_turn
 from bot.config import Config
 from bot.db import Database
 from bot.errors import UserError
@@ -152,12 +153,18 @@ class Projectionist(commands.Bot):
     def __init__(self, config: Config, *, push_commands: bool = True) -> None:
         intents = discord.Intents.default()
         intents.message_content = False
+        shards = (
+            {"shard_count": config.shard_count, "shard_ids": list(config.shard_ids or ()) or None}
+            if config.shard_count is not None
+            else {}
+        )
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=ProjectionistTree,
             help_command=None,
+            **shards,
         )
         self.config = config
         self.push_commands = push_commands
@@ -224,6 +231,11 @@ class Projectionist(commands.Bot):
         for extension in EXTENSIONS + (("cogs.demo",) if self.config.demo else ()):
             await self.load_extension(extension)
         answer_refusals(self.tree)
+        self.cluster = Cluster(
+            self.db, self.config, clock=lambda: discord.utils.utcnow().timestamp()
+        )
+        if self.config.shard_count is not None:  # one of a cluster's processes: it beats
+            self.heartbeat.start()
         if self.push_commands:
             await self.sync_commands(force=self.config.force_sync)
         self.scheduler.start(self.wait_until_ready)
@@ -267,10 +279,24 @@ class Projectionist(commands.Bot):
         took = (time.perf_counter() - interaction.extras.get("started", time.perf_counter())) * 1000
         log.info("member %s ran /%s in %.0f ms", interaction.user.id, command.qualified_name, took)
 
+    @tasks.loop(seconds=BEAT_EVERY)
+    async def heartbeat(self) -> None:
+        """This process's shards and the time, for `python -m bot status`."""
+        try:
+            await self.cluster.beat()
+        except Exception as error:  # the next beat tries again
+            log.warning("Could not record the heartbeat: %s", error)
+
     async def close(self) -> None:
         try:
             if self._services is not None:
                 await self._services.scheduler.stop()
+                if self.config.shard_count is not None:
+                    self.heartbeat.cancel()
+                    try:
+                        await self.cluster.leave()
+                    except Exception as error:
+                        log.warning("Could not leave the list of processes: %s", error)
             await super().close()
         finally:
             # `has_services` stays true until what the recorder holds is committed and the
@@ -294,6 +320,26 @@ async def build_offline(config: Config) -> Projectionist:
     return bot
 
 
+class ShardedProjectionist(Projectionist, commands.AutoShardedBot):
+    """The bot over `SHARD_COUNT` shards, or the `SHARD_IDS` of them this process runs."""
+
+    _identify_buckets: int | None = None
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Every process's logins take turns through the database: one per bucket each
+        5 seconds, however many processes start at once."""
+        if self._identify_buckets is None:
+            try:
+                _, _, limits = await self.http.get_bot_gateway()
+                self._identify_buckets = max(1, int(limits["max_concurrency"]))
+            except (discord.HTTPException, discord.GatewayNotFound, KeyError):
+                self._identify_buckets = 1
+        waited = await take_identify_turn(self.db, (shard_id or 0) % self._identify_buckets)
+        if waited:
+            log.info("Shard %s waited %.1fs for its turn to log in", shard_id, waited)
+
+
 def create_bot(config: Config | None = None) -> Projectionist:
     """A bot that has not connected yet; `setup_hook` does the rest when it logs in."""
-    return Projectionist(config or Config())
+    config = config or Config()
+    return (ShardedProjectionist if config.shard_count is not None else Projectionist)(config)

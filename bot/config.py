@@ -49,6 +49,7 @@ class Config:
     # every shard when None.
     shard_count: int | None = None
     shard_ids: tuple[int, ...] | None = None
+    process_name: str | None = None  # in `status`; host:pid unless PROCESS_NAME is set
     essays_dir: Path = PROJECT_ROOT / "essays"
     dev_guild_id: int | None = None
     log_level: str = "INFO"
@@ -162,6 +163,8 @@ class Config:
             kwargs["shard_count"] = int(count)
         if ids := get("SHARD_IDS"):
             kwargs["shard_ids"] = parse_shard_ids(ids)
+        if name := get("PROCESS_NAME"):
+            kwargs["process_name"] = name
         if level := get("LOG_LEVEL"):
             kwargs["log_level"] = level
         if days := get("RECONCILE_DAYS"):

@@ -109,12 +109,7 @@ async def export(
     (bot/members.py), read without changing anything (the bot may be running)."""
     from bot.services import members_reading
 
-    if config.database_url:
-        from bot.postgres import PostgresDatabase
-
-        db = await PostgresDatabase.open_to_read(config.database_url)
-    else:
-        db = await Database.open_to_read(config.database_path)
+    db = await _open_to_read(config)
     try:
         members = members_reading(db, clock=time.time)
         if member_id is not None:
@@ -124,6 +119,26 @@ async def export(
         return await members.export_guild(guild_id)
     finally:
         await db.close()
+
+
+async def status(config: Config) -> tuple[bool, list[str]]:
+    """The cluster as its heartbeats show it (bot/cluster.py)."""
+    from bot.cluster import processes, status_lines
+
+    db = await _open_to_read(config)
+    try:
+        found = await processes(db)
+    finally:
+        await db.close()
+    return status_lines(found, int(time.time()))
+
+
+async def _open_to_read(config: Config):
+    if config.database_url:
+        from bot.postgres import PostgresDatabase
+
+        return await PostgresDatabase.open_to_read(config.database_url)
+    return await Database.open_to_read(config.database_path)
 
 
 def export_json(data: dict[str, Any]) -> str:

@@ -11,3 +11,10 @@ CREATE TABLE processes (
     started_at  INTEGER NOT NULL,
     beat_at     INTEGER NOT NULL
 );
+
+-- Logins (IDENTIFY) spaced across the processes of a sharded bot: the last one of each
+-- concurrency bucket.
+CREATE TABLE identify_slots (
+    bucket  INTEGER PRIMARY KEY,
+    last_at REAL NOT NULL
+);

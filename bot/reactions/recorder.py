@@ -95,6 +95,9 @@ class ReactionRecorder:
         self.tracked: set[int] = set()
         self.known_emoji: set[str] = set()
         self._queue: list[tuple] = []
+        # When the oldest queued event came (wall time): a member forgotten since then, by any
+        # process, keeps none of the queued additions (PostgreSQL's batch leaves them out).
+        self._queued_since: int | None = None
         self._enqueued_at: list[float] = []
         self._timer: asyncio.Task[None] | None = None
         self._next_flush: asyncio.Task[int] | None = None
@@ -156,6 +159,8 @@ class ReactionRecorder:
             return
         if self.watch is not None and op[0] in (ADD, REMOVE):
             self.watch.setdefault(op[1], set()).add(op[2:])
+        if not self._queue:
+            self._queued_since = int(self.clock())
         self._queue.append(op)
         if self.commit_latencies is not None:
             self._enqueued_at.append(time.perf_counter())
@@ -222,15 +227,18 @@ class ReactionRecorder:
             self._next_flush = None
             if not self._queue:
                 return 0
-            ops, stamps = self._queue, self._enqueued_at
-            self._queue, self._enqueued_at = [], []
+            ops, stamps, since = self._queue, self._enqueued_at, self._queued_since
+            self._queue, self._enqueued_at, self._queued_since = [], [], None
+            now = int(self.clock())
             try:
-                await self.store.append(int(self.clock()), ops)
+                await self.store.append(now, ops, since=now if since is None else since)
             except Exception:
                 log.exception(
                     "Could not commit %d reaction events; they are queued again", len(ops)
                 )
                 self._queue[:0], self._enqueued_at[:0] = ops, stamps
+                if since is not None:
+                    self._queued_since = min(since, self._queued_since or since)
                 raise
         if self.commit_latencies is not None and stamps:
             done = time.perf_counter()
@@ -472,6 +480,8 @@ class ReactionRecorder:
 
     def _queue_silent(self, op: tuple) -> None:
         """Queue without marking the key as touched by a live event."""
+        if not self._queue:
+            self._queued_since = int(self.clock())
         self._queue.append(op)
         if self.commit_latencies is not None:
             self._enqueued_at.append(time.perf_counter())

@@ -151,7 +151,8 @@ class LogStore(Store):
 
     merges = True
 
-    async def append(self, at: int, ops: list[tuple]) -> None:
+    async def append(self, at: int, ops: list[tuple], since: int) -> None:
+        # One process owns a SQLite file: forget-me commits what it holds before forgetting.
         await self.db.write(APPEND_BATCH, (at, *log_arrays(ops)))
 
     async def merge(self) -> bool:
@@ -176,10 +177,11 @@ class LogStore(Store):
 
 # --- PostgreSQL: one statement a batch --------------------------------------------------
 
-# apply_reaction_batch (migration postgresql/0013): the clears, then the removals, then the
-# additions, then deleted posts and emoji names, from arrays: one statement, one round trip.
+# apply_reaction_batch (migrations postgresql/0013 and 0014): the clears, then the removals,
+# then the additions (none of a member forgotten since the batch's first event, by whichever
+# process), then deleted posts and emoji names, from arrays: one statement, one round trip.
 APPLY_BATCH = (
-    "SELECT apply_reaction_batch(?, ?::integer[], ?::bigint[], ?::bigint[], ?::text[], "
+    "SELECT apply_reaction_batch(?, ?, ?::integer[], ?::bigint[], ?::bigint[], ?::text[], "
     "?::bigint[], ?::text[], ?::bigint[], ?::text[], ?::text[])"
 )
 
@@ -187,12 +189,13 @@ APPLY_BATCH = (
 class DirectStore(Store):
     """PostgreSQL: each batch applied to `reactions` at once."""
 
-    async def append(self, at: int, ops: list[tuple]) -> None:
+    async def append(self, at: int, ops: list[tuple], since: int) -> None:
         events, cleared, deleted, emojis = batch_parts(ops)
         await self.db.write(
             APPLY_BATCH,
             (
                 at,
+                since,
                 [e[0] for e in events],
                 [e[1] for e in events],
                 [e[2] for e in events],

@@ -1,0 +1,136 @@
+"""The processes of one bot: each records a heartbeat with its shards and version, and `python
+-m bot status` reads them all, naming shards nobody runs and processes that stopped beating.
+Nothing here talks to Discord."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+
+from bot.config import Config
+
+BEAT_EVERY = 30  # seconds between heartbeats
+STOPPED_AFTER = 3 * BEAT_EVERY  # a process silent this long has stopped
+
+
+def release() -> str:
+    try:
+        return version("projectionist")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class Process:
+    name: str
+    shard_count: int | None
+    shards: str
+    version: str
+    started_at: int
+    beat_at: int
+
+    def runs(self) -> set[int]:
+        if self.shards == "all":
+            return set(range(self.shard_count or 1))
+        return {int(shard) for shard in self.shards.split(",")}
+
+
+class Cluster:
+    def __init__(self, db, config: Config, clock: Callable[[], float]) -> None:
+        self.db = db
+        self.config = config
+        self.clock = clock
+        self.name = config.process_name or f"{socket.gethostname()}:{os.getpid()}"
+        self.started_at = int(clock())
+
+    async def beat(self) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO processes (name, shard_count, shards, version, started_at, beat_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                "shard_count = excluded.shard_count, shards = excluded.shards, "
+                "version = excluded.version, started_at = excluded.started_at, "
+                "beat_at = excluded.beat_at",
+                (
+                    self.name,
+                    self.config.shard_count,
+                    self.config.shards_line,
+                    release(),
+                    self.started_at,
+                    int(self.clock()),
+                ),
+            )
+
+    async def leave(self) -> None:
+        """A process that stops cleanly leaves the list (one that dies stops beating)."""
+        async with self.db.transaction() as tx:
+            await tx.execute("DELETE FROM processes WHERE name = ?", (self.name,))
+
+
+async def processes(db) -> list[Process]:
+    rows = await db.fetchall("SELECT * FROM processes ORDER BY name")
+    return [Process(**dict(row)) for row in rows]
+
+
+def status_lines(found: list[Process], now: int) -> tuple[bool, list[str]]:
+    """(healthy, report): every process, its shards and last heartbeat; shards nobody runs,
+    shards run twice, and processes that stopped beating."""
+    if not found:
+        return False, ["No process of the bot is running (none has recorded a heartbeat)."]
+    lines, healthy = [], True
+    live = [p for p in found if now - p.beat_at <= STOPPED_AFTER]
+    for process in found:
+        ago = now - process.beat_at
+        of = f" of {process.shard_count}" if process.shard_count else ""
+        state = "" if process in live else ": stopped beating"
+        lines.append(
+            f"{process.name}: shards {process.shards}{of}, version {process.version}, "
+            f"last heartbeat {ago} s ago{state}"
+        )
+    healthy &= len(live) == len(found)
+    count = max((p.shard_count or 1 for p in found), default=1)
+    runs: dict[int, int] = {}
+    for process in live:
+        for shard in process.runs():
+            runs[shard] = runs.get(shard, 0) + 1
+    nobody = sorted(set(range(count)) - set(runs))
+    twice = sorted(shard for shard, n in runs.items() if n > 1)
+    if nobody:
+        lines.append(f"Shards nobody runs: {', '.join(map(str, nobody))}")
+        healthy = False
+    if twice:
+        lines.append(f"Shards run by more than one process: {', '.join(map(str, twice))}")
+        healthy = False
+    if healthy:
+        lines.append(f"All {count} shards run, each by one process.")
+    return healthy, lines
+
+
+IDENTIFY_SPACING = 5.0  # seconds between logins of one concurrency bucket (Discord's rule)
+
+
+async def take_identify_turn(db, bucket: int, spacing: float = IDENTIFY_SPACING) -> float:
+    """Wait until the bucket's last login, by any process, is `spacing` seconds old, and record
+    this one; returns how long it waited. Real time: the limit is Discord's."""
+    waited = 0.0
+    while True:
+        async with db.transaction() as tx:  # one process at a time reads and takes the turn
+            last = await tx.fetchval(
+                "SELECT last_at FROM identify_slots WHERE bucket = ?", (bucket,)
+            )
+            now = time.time()
+            if last is None or now - last >= spacing:
+                await tx.execute(
+                    "INSERT INTO identify_slots (bucket, last_at) VALUES (?, ?) "
+                    "ON CONFLICT (bucket) DO UPDATE SET last_at = excluded.last_at",
+                    (bucket, now),
+                )
+                return waited
+        pause = spacing - (now - last)
+        await asyncio.sleep(pause)
+        waited += pause

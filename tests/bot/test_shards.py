@@ -1,0 +1,235 @@
+"""Shards spread over processes on one PostgreSQL: each process minds its own servers' timers
+and jobs, logins take turns, forgetting a member reaches what another process holds, and the
+cluster's state is one command away. Each "process" here has its own pool, as a process would."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import itertools
+import json
+import time
+
+import discord
+import pytest
+
+from bot.cluster import Cluster, processes, status_lines, take_identify_turn
+from bot.config import Config, ConfigError, parse_shard_ids
+from bot.jobs import Jobs
+from bot.postgres import PostgresDatabase
+from bot.reactions.recorder import ReactionRecorder
+from bot.services import members_reading
+from bot.shards import owned_sql
+from bot.timers import Scheduler
+from tests.test_cli import cli
+
+NAMES = itertools.count(1)
+DAY0 = 1_000_000
+
+
+def guild_on(shard: int, count: int = 4, n: int = 1) -> int:
+    """A server id that Discord places on `shard` of `count`."""
+    return ((n * count + shard) << 22) | 12345
+
+
+def test_shard_ids_are_read_as_a_host_writes_them():
+    assert parse_shard_ids("0-7") == tuple(range(8))
+    assert parse_shard_ids("8,9,10") == (8, 9, 10)
+    assert parse_shard_ids("0-1, 6") == (0, 1, 6)
+    with pytest.raises(ConfigError, match="like 0-7 or 8,9,10"):
+        parse_shard_ids("0..3")
+    with pytest.raises(ConfigError, match="from 0 to 3, not 4"):
+        Config(shard_count=4, shard_ids=(3, 4), database_url="postgresql://x@h/d")
+    config = Config(shard_count=4, shard_ids=(0, 1), database_url="postgresql://x@h/d")
+    assert config.owns(guild_on(1)) and not config.owns(guild_on(2))
+    assert Config(shard_count=4).owns(guild_on(3))  # every shard
+
+
+def test_some_shards_on_a_sqlite_file_are_refused_at_start_in_one_line(tmp_path):
+    result = cli(
+        "run",
+        cwd=tmp_path,
+        env_extra={"DISCORD_TOKEN": "x", "SHARD_COUNT": "4", "SHARD_IDS": "0-1"},
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "Configuration problem: SHARD_IDS names only some shards, so other processes run the "
+        "rest: they must share a PostgreSQL database (DATABASE_URL), not a SQLite file."
+    ]
+
+
+@pytest.fixture
+def url(postgres) -> str:
+    database = postgres.create_database(f"shards_{next(NAMES)}")
+    asyncio.run(_migrate(database))
+    return database
+
+
+async def _migrate(url: str) -> None:
+    await (await PostgresDatabase.open(url)).close()
+
+
+class Process:
+    """One process's view: its own pool, its shards' timers and jobs."""
+
+    def __init__(self, db, shard_ids: tuple[int, ...], now: list[float]) -> None:
+        config = Config(shard_count=4, shard_ids=shard_ids, database_url="postgresql://x@h/d")
+        self.db = db
+        self.scheduler = Scheduler(db, clock=lambda: now[0], owned=owned_sql(config))
+        self.jobs = Jobs(db, self.scheduler, clock=lambda: now[0])
+        self.fired: list[int] = []
+
+        async def fire(timer) -> None:
+            self.fired.append(timer.payload["n"])
+            await asyncio.sleep(0.01)  # the other process claims meanwhile
+
+        self.scheduler.register("ping", fire)
+
+    @classmethod
+    async def start(cls, url: str, shard_ids: tuple[int, ...], now: list[float]) -> Process:
+        return cls(await PostgresDatabase.open(url), shard_ids, now)
+
+
+async def test_each_process_claims_only_its_own_servers_timers_and_a_shared_shard_fires_once(url):
+    now = [DAY0]
+    first = await Process.start(url, (0, 1), now)
+    second = await Process.start(url, (2, 3), now)
+    confused = await Process.start(url, (0, 1), now)  # misconfigured: the first's shards too
+    try:
+        for n in range(40):
+            await first.scheduler.create(DAY0 - 1, "ping", {"n": n}, guild_on(n % 4, n=n + 1))
+        await asyncio.gather(*(p.scheduler.run_due() for p in (first, second, confused)))
+        mine = {n for n in range(40) if n % 4 in (0, 1)}
+        assert set(first.fired) | set(confused.fired) == mine
+        assert sorted(first.fired + confused.fired) == sorted(mine), "each once"
+        assert sorted(second.fired) == sorted(set(range(40)) - mine)
+    finally:
+        for process in (first, second, confused):
+            await process.db.close()
+
+
+async def test_a_restarted_process_releases_only_its_own_servers_interrupted_jobs(url):
+    now = [DAY0]
+    first = await Process.start(url, (0, 1), now)
+    second = await Process.start(url, (2, 3), now)
+    try:
+        async with first.jobs.transaction() as tx:
+            mine = await first.jobs.owe(tx, guild_id=guild_on(0), kind="x")
+            theirs = await first.jobs.owe(tx, guild_id=guild_on(2), kind="x")
+        assert await first.jobs._claim(mine) is not None
+        assert await second.jobs._claim(theirs) is not None  # the second is running it
+        assert await first.jobs.recover() == 1
+        claimed = dict(await first.db.fetchall("SELECT id, claimed_at FROM jobs"))
+        assert claimed[mine] is None and claimed[theirs] == DAY0
+    finally:
+        await first.db.close()
+        await second.db.close()
+
+
+async def test_processes_starting_at_once_log_in_one_after_another(url):
+    pools = [await PostgresDatabase.open(url) for _ in range(3)]
+    try:
+        started = time.monotonic()
+        waits = await asyncio.gather(*(take_identify_turn(db, 0, spacing=0.3) for db in pools))
+        assert sorted(round(w, 1) for w in waits) == [0.0, 0.3, 0.6]
+        assert time.monotonic() - started >= 0.6
+        other_bucket = await take_identify_turn(pools[0], 1, spacing=0.3)
+        assert other_bucket == 0.0
+    finally:
+        for db in pools:
+            await db.close()
+
+
+async def test_a_member_forgotten_in_one_process_keeps_nothing_another_held(url):
+    now = [float(DAY0)]
+    holder_db = await PostgresDatabase.open(url)
+    other_db = await PostgresDatabase.open(url)
+    try:
+        holder = ReactionRecorder(holder_db, clock=lambda: now[0], max_delay=60)
+        alice, bob = 7, 8
+        holder.add(100, alice, "🎬")
+        holder.add(100, bob, "🎬")  # queued in the holding process, not committed yet
+        now[0] += 1
+        forgetting = members_reading(other_db, clock=lambda: now[0])
+        await forgetting.forget(alice, int(now[0]))
+        now[0] += 1
+        await holder.close()
+        rows = await other_db.fetchall("SELECT user_id FROM reactions WHERE message_id = 100")
+        assert [row[0] for row in rows] == [bob]
+        holder_again = ReactionRecorder(holder_db, clock=lambda: now[0])
+        holder_again.add(101, alice, "🔥")  # after forgetting: a new reaction is hers to give
+        await holder_again.close()
+        assert await other_db.fetchval("SELECT count(*) FROM reactions WHERE user_id = ?", (alice,))
+    finally:
+        await holder_db.close()
+        await other_db.close()
+
+
+async def test_status_lists_processes_and_names_what_runs_nowhere(url, tmp_path):
+    now = [time.time()]
+    db = await PostgresDatabase.open(url)
+    try:
+        for name, shards in (("a", (0, 1)), ("b", (2,))):
+            config = Config(shard_count=4, shard_ids=shards, database_url=url, process_name=name)
+            await Cluster(db, config, clock=lambda: now[0]).beat()
+        healthy, lines = status_lines(await processes(db), int(now[0]) + 10)
+        assert not healthy
+        assert lines[0].startswith("a: shards 0,1 of 4, version ")
+        assert lines[0].endswith("last heartbeat 10 s ago")
+        assert lines[-1] == "Shards nobody runs: 3"
+        healthy, lines = status_lines(await processes(db), int(now[0]) + 600)
+        assert "b: shards 2 of 4" in lines[1] and lines[1].endswith(": stopped beating")
+        assert lines[-1] == "Shards nobody runs: 0, 1, 2, 3"
+        config = Config(shard_count=4, shard_ids=(3,), database_url=url, process_name="c")
+        await Cluster(db, config, clock=time.time).beat()
+    finally:
+        await db.close()
+    shown = cli("status", cwd=tmp_path, env_extra={"DATABASE_URL": url})
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert shown.stdout.strip().splitlines()[-1] == "All 4 shards run, each by one process."
+
+
+async def test_a_timer_of_another_process_is_in_the_database_for_it(url):
+    now = [DAY0]
+    first = await Process.start(url, (0,), now)
+    try:
+        await first.scheduler.create(DAY0 - 5, "ping", {"n": 1}, guild_on(3))
+        assert await first.scheduler.run_due() == 0
+        row = await first.db.fetchone("SELECT claimed_at, payload FROM timers")
+        assert row[0] is None and json.loads(row[1]) == {"n": 1}
+    finally:
+        await first.db.close()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_a_process_runs_its_shards_servers_and_records_its_heartbeat(config, make_bot):
+    import simcord
+
+    sharded = dataclasses.replace(config, shard_count=2, shard_ids=(0,), process_name="p0")
+    bot = make_bot(sharded)
+    env = simcord.Env(bot)
+    await env.start()
+    try:
+        mine = env.create_guild("Mine", shard_id=0)
+        theirs = env.create_guild("Theirs", shard_id=1)
+        channel = mine.create_text_channel("films")
+        mods = mine.create_role("Mods", permissions=discord.Permissions(manage_guild=True))
+        mia = mine.add_member(env.create_user("mia"), roles=[mods])
+        await env.settle()
+        assert bot.get_guild(mine.id) is not None and bot.get_guild(theirs.id) is None
+        started = await mia.slash(channel, "film start", title="Heat")
+        assert started.response.content.startswith("Started **Heat**")
+        await bot.scheduler.create(0, "film_end", {"week_id": 999}, theirs.id)
+        await env.advance_time(60)
+        assert (
+            await bot.db.fetchval("SELECT claimed_at FROM timers WHERE guild_id = ?", (theirs.id,))
+            is None
+        ), "another process's server: its timer is left to it"
+        [process] = await processes(bot.db)
+        assert (process.name, process.shard_count, process.shards) == ("p0", 2, "0")
+    finally:
+        await env.shutdown()
+        await bot.close()
+    after = await PostgresDatabase.open(config.database_url)
+    assert await processes(after) == [], "a process that stops cleanly leaves the list"
+    await after.close()

@@ -16,7 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.cluster import BEAT_EVERY, Cluster, take_identify_turn
+from bot.cluster import Cluster, take_identify_turn
 from bot.config import Config
 from bot.db import Database
 from bot.errors import UserError
@@ -235,6 +235,7 @@ class Projectionist(commands.Bot):
             self.db, self.config, clock=lambda: discord.utils.utcnow().timestamp()
         )
         if self.config.shard_count is not None:  # one of a cluster's processes: it beats
+            self.heartbeat.change_interval(seconds=self.config.heartbeat_seconds)
             self.heartbeat.start()
         if self.push_commands:
             await self.sync_commands(force=self.config.force_sync)
@@ -279,7 +280,7 @@ class Projectionist(commands.Bot):
         took = (time.perf_counter() - interaction.extras.get("started", time.perf_counter())) * 1000
         log.info("member %s ran /%s in %.0f ms", interaction.user.id, command.qualified_name, took)
 
-    @tasks.loop(seconds=BEAT_EVERY)
+    @tasks.loop(seconds=30)
     async def heartbeat(self) -> None:
         """This process's shards and the time, for `python -m bot status`."""
         try:

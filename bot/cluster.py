@@ -14,8 +14,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from bot.config import Config
 
-BEAT_EVERY = 30  # seconds between heartbeats
-STOPPED_AFTER = 3 * BEAT_EVERY  # a process silent this long has stopped
+MISSED_BEATS = 3  # a process silent for this many of its heartbeats has stopped
 
 
 def release() -> str:
@@ -33,6 +32,10 @@ class Process:
     version: str
     started_at: int
     beat_at: int
+    beat_every: int
+
+    def stopped(self, now: int) -> bool:
+        return now - self.beat_at > MISSED_BEATS * self.beat_every
 
     def runs(self) -> set[int]:
         if self.shards == "all":
@@ -51,11 +54,11 @@ class Cluster:
     async def beat(self) -> None:
         async with self.db.transaction() as tx:
             await tx.execute(
-                "INSERT INTO processes (name, shard_count, shards, version, started_at, beat_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                "INSERT INTO processes (name, shard_count, shards, version, started_at, beat_at, "
+                "beat_every) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
                 "shard_count = excluded.shard_count, shards = excluded.shards, "
                 "version = excluded.version, started_at = excluded.started_at, "
-                "beat_at = excluded.beat_at",
+                "beat_at = excluded.beat_at, beat_every = excluded.beat_every",
                 (
                     self.name,
                     self.config.shard_count,
@@ -63,6 +66,7 @@ class Cluster:
                     release(),
                     self.started_at,
                     int(self.clock()),
+                    self.config.heartbeat_seconds,
                 ),
             )
 
@@ -83,7 +87,7 @@ def status_lines(found: list[Process], now: int) -> tuple[bool, list[str]]:
     if not found:
         return False, ["No process of the bot is running (none has recorded a heartbeat)."]
     lines, healthy = [], True
-    live = [p for p in found if now - p.beat_at <= STOPPED_AFTER]
+    live = [p for p in found if not p.stopped(now)]
     for process in found:
         ago = now - process.beat_at
         of = f" of {process.shard_count}" if process.shard_count else ""

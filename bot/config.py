@@ -50,6 +50,7 @@ class Config:
     shard_count: int | None = None
     shard_ids: tuple[int, ...] | None = None
     process_name: str | None = None  # in `status`; host:pid unless PROCESS_NAME is set
+    heartbeat_seconds: int = 30  # between a sharded process's heartbeats
     essays_dir: Path = PROJECT_ROOT / "essays"
     dev_guild_id: int | None = None
     log_level: str = "INFO"

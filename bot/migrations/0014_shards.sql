@@ -9,7 +9,8 @@ CREATE TABLE processes (
     shards      TEXT NOT NULL,   -- "0,1" or "all"
     version     TEXT NOT NULL,
     started_at  INTEGER NOT NULL,
-    beat_at     INTEGER NOT NULL
+    beat_at     INTEGER NOT NULL,
+    beat_every  INTEGER NOT NULL  -- seconds between its heartbeats
 );
 
 -- Logins (IDENTIFY) spaced across the processes of a sharded bot: the last one of each

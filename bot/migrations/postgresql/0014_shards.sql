@@ -8,7 +8,8 @@ CREATE TABLE processes (
     shards      TEXT NOT NULL,
     version     TEXT NOT NULL,
     started_at  BIGINT NOT NULL,
-    beat_at     BIGINT NOT NULL
+    beat_at     BIGINT NOT NULL,
+    beat_every  INTEGER NOT NULL
 );
 
 -- Logins (IDENTIFY) spaced across processes: the last one of each concurrency bucket.

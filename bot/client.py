@@ -312,15 +312,6 @@ class Projectionist(commands.Bot):
             gc.unfreeze()  # what start-up froze may now be collected with the rest
 
 
-async def build_offline(config: Config) -> Projectionist:
-    """A bot set up as at start-up (database, essays, cogs) without connecting or pushing
-    commands, for tools that read its command tree or drive its layers directly."""
-    bot = Projectionist(config, push_commands=False)
-    await bot._async_setup_hook()
-    await bot.setup_hook()
-    return bot
-
-
 class ShardedProjectionist(Projectionist, commands.AutoShardedBot):
     """The bot over `SHARD_COUNT` shards, or the `SHARD_IDS` of them this process runs."""
 
@@ -340,7 +331,20 @@ class ShardedProjectionist(Projectionist, commands.AutoShardedBot):
             log.info("Shard %s waited %.1fs for its turn to log in", shard_id, waited)
 
 
+async def build_offline(config: Config) -> Projectionist:
+    """A bot set up as at start-up (database, essays, cogs) without connecting or pushing
+    commands, for tools that read its command tree or drive its layers directly."""
+    bot = bot_class(config)(config, push_commands=False)
+    await bot._async_setup_hook()
+    await bot.setup_hook()
+    return bot
+
+
 def create_bot(config: Config | None = None) -> Projectionist:
     """A bot that has not connected yet; `setup_hook` does the rest when it logs in."""
     config = config or Config()
-    return (ShardedProjectionist if config.shard_count is not None else Projectionist)(config)
+    return bot_class(config)(config)
+
+
+def bot_class(config: Config) -> type[Projectionist]:
+    return ShardedProjectionist if config.shard_count is not None else Projectionist

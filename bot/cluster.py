@@ -118,9 +118,11 @@ def status_lines(found: list[Process], now: int) -> tuple[bool, list[str]]:
 IDENTIFY_SPACING = 5.0  # seconds between logins of one concurrency bucket (Discord's rule)
 
 
-async def take_identify_turn(db, bucket: int, spacing: float = IDENTIFY_SPACING) -> float:
-    """Wait until the bucket's last login, by any process, is `spacing` seconds old, and record
-    this one; returns how long it waited. Real time: the limit is Discord's."""
+async def take_identify_turn(db, bucket: int, spacing: float | None = None) -> float:
+    """Wait until the bucket's last login, by any process, is `spacing` seconds old (Discord's
+    five by default), and record this one; returns how long it waited. Real time: the limit is
+    Discord's."""
+    spacing = IDENTIFY_SPACING if spacing is None else spacing
     waited = 0.0
     while True:
         async with db.transaction() as tx:  # one process at a time reads and takes the turn

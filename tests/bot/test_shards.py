@@ -233,3 +233,33 @@ async def test_a_process_runs_its_shards_servers_and_records_its_heartbeat(confi
     after = await PostgresDatabase.open(config.database_url)
     assert await processes(after) == [], "a process that stops cleanly leaves the list"
     await after.close()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_the_bots_logins_wait_their_turn_in_the_database(config, monkeypatch):
+    from bot.client import build_offline
+
+    sharded = dataclasses.replace(config, shard_count=4, shard_ids=(0, 1))
+    bots = [await build_offline(sharded) for _ in range(2)]  # two processes' bots
+    try:
+
+        async def gateway():
+            return 4, "wss://gateway", {"max_concurrency": 2}
+
+        for bot in bots:
+            monkeypatch.setattr(bot.http, "get_bot_gateway", gateway)
+        monkeypatch.setattr("bot.cluster.IDENTIFY_SPACING", 0.3)
+        started = time.monotonic()
+        # Shards 0 and 2 share a bucket of two; shard 1 has the other to itself.
+        await asyncio.gather(
+            bots[0].before_identify_hook(0, initial=True),
+            bots[1].before_identify_hook(2, initial=True),
+            bots[0].before_identify_hook(1, initial=True),
+        )
+        took = time.monotonic() - started
+        assert 0.3 <= took < 0.6
+        rows = await bots[0].db.fetchall("SELECT bucket FROM identify_slots ORDER BY bucket")
+        assert [row[0] for row in rows] == [0, 1]
+    finally:
+        for bot in bots:
+            await bot.close()

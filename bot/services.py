@@ -62,7 +62,7 @@ class Services:
             films = Films(db, library, jobs)
             await films.load()
             recorder = ReactionRecorder(db, clock=clock)
-            await recorder.load()
+            await recorder.load(owned_sql(config))
         except BaseException:
             await db.close()
             raise

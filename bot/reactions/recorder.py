@@ -113,9 +113,11 @@ class ReactionRecorder:
         self.watch: dict[int, set[tuple[int, str]]] | None = None
         self.commit_latencies: list[float] | None = None  # set to a list to measure
 
-    async def load(self) -> None:
+    async def load(self, owned: str = "") -> None:
+        """The posts to record reactions on (of this process's servers, `owned`: see
+        bot/shards.py), the custom emoji known, and what the log holds merged."""
         rows = await self.db.fetchall(
-            "SELECT message_id FROM tracked_messages WHERE deleted_at IS NULL"
+            f"SELECT message_id FROM tracked_messages WHERE deleted_at IS NULL{owned}"
         )
         self.tracked = {row[0] for row in rows}
         self.known_emoji = {row[0] for row in await self.db.fetchall("SELECT key FROM emojis")}

@@ -177,7 +177,7 @@ class LogStore(Store):
 
 # --- PostgreSQL: one statement a batch --------------------------------------------------
 
-# apply_reaction_batch (migrations postgresql/0013 and 0014): the clears, then the removals,
+# apply_reaction_batch (migration postgresql/0013): the clears, then the removals,
 # then the additions (none of a member forgotten since the batch's first event, by whichever
 # process), then deleted posts and emoji names, from arrays: one statement, one round trip.
 APPLY_BATCH = (

@@ -308,11 +308,13 @@ CREATE INDEX screenings_guild ON screenings (guild_id);
 
 -- A batch of reaction events in one statement (bot/reactions/store.py): the clears first, then
 -- the last event of each reaction after them (removed, added), then deleted posts and the names
--- of custom emoji. Each statement here sees what the one before it did.
+-- of custom emoji. Each statement here sees what the one before it did. Several processes may
+-- hold events: a member forgotten by any of them since the batch's first event (queued_since)
+-- keeps none of its additions.
 CREATE FUNCTION apply_reaction_batch(
-    batch_at BIGINT, event_added INTEGER[], event_messages BIGINT[], event_members BIGINT[],
-    event_emoji TEXT[], cleared_messages BIGINT[], cleared_emoji TEXT[], deleted_messages BIGINT[],
-    emoji_keys TEXT[], emoji_names TEXT[]
+    batch_at BIGINT, queued_since BIGINT, event_added INTEGER[], event_messages BIGINT[],
+    event_members BIGINT[], event_emoji TEXT[], cleared_messages BIGINT[], cleared_emoji TEXT[],
+    deleted_messages BIGINT[], emoji_keys TEXT[], emoji_names TEXT[]
 ) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     DELETE FROM reactions r
@@ -327,7 +329,10 @@ BEGIN
         SELECT e.message_id, e.user_id, e.emoji, batch_at
         FROM unnest(event_added, event_messages, event_members, event_emoji)
             AS e (added, message_id, user_id, emoji)
-        WHERE e.added = 1
+        WHERE e.added = 1 AND NOT EXISTS (
+            SELECT 1 FROM forgotten_members f
+            WHERE f.user_id = e.user_id AND f.forgotten_at >= queued_since
+        )
         ON CONFLICT DO NOTHING;
     UPDATE tracked_messages SET deleted_at = batch_at WHERE message_id = ANY (deleted_messages);
     INSERT INTO emojis (key, display)

@@ -215,7 +215,10 @@ class Jobs:
             await self._give_up(job, refusal.reason, kind)
         except Exception as error:
             log.exception("Job %s (%s) failed", job.id, job.kind)
-            await self._retry(job, kind, Retry(f"an internal error ({type(error).__name__})"))
+            # The post may have been made before the error: the next try looks for it first.
+            await self._retry(
+                job, kind, Retry(f"an internal error ({type(error).__name__})", uncertain=True)
+            )
         else:
             await self._done(job, result)
         return await self.get(job_id)

@@ -288,3 +288,29 @@ async def test_a_reminder_missed_while_down_is_posted_on_return_but_never_after_
     await env.advance_time(3600)
     titles = [m.embeds[0].title for m in screening_posts(thread)]
     assert titles == ["Screening: Heat", "Screening tomorrow: Heat"]
+
+
+async def test_an_event_made_just_before_a_failure_is_not_made_twice(club):
+    env, guild = club.env, club.guild
+    await advance_to(env, datetime(2026, 1, 5, 12, tzinfo=UTC))
+    await start_week(club, title="Heat")
+    screenings = env.bot.screenings
+    record = screenings.event_made
+
+    async def failing(*args, **kwargs):
+        raise RuntimeError("the bot failed here")
+
+    screenings.event_made = failing  # Discord made the event; the bot did not record it
+    r = await club.mia.slash(club.general, "film screening set", when="2026-01-07 20:00")
+    assert "Its Discord event will be made when Discord accepts it" in r.response.content
+    assert len(env.backend.get_guild(guild.id).scheduled_events) == 1
+    screenings.event_made = record
+    await env.advance_time(60)  # tried again: it looks for the event before making one
+    [event] = env.backend.get_guild(guild.id).scheduled_events.values()
+    assert (await screenings.of_week(1)).event_id == event.id
+    assert (
+        await env.bot.db.fetchval(
+            "SELECT count(*) FROM jobs WHERE kind = 'screening_event' AND done_at IS NULL"
+        )
+        == 0
+    )

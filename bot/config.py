@@ -110,12 +110,6 @@ class Config:
         """The database as a log line or a message names it: never with its password."""
         return redact_url(self.database_url) if self.database_url else str(self.database_path)
 
-    def owns(self, guild_id: int) -> bool:
-        """Whether this process's shards hold the server."""
-        if self.shard_count is None or self.shard_ids is None:
-            return True
-        return (guild_id >> 22) % self.shard_count in self.shard_ids
-
     @property
     def shards_line(self) -> str:
         """This process's shards as `status` shows them: `0,1` or `all`."""

@@ -186,6 +186,15 @@ async def open_database(config, migrations=None):
     return await Database.open(config.database_path, migrations)
 
 
+async def open_database_to_read(config):
+    """The configured database opened to read, without migrations (an export, `status`)."""
+    if config.database_url:
+        from bot.postgres import PostgresDatabase
+
+        return await PostgresDatabase.open_to_read(config.database_url)
+    return await Database.open_to_read(config.database_path)
+
+
 PRAGMAS = (
     "PRAGMA journal_mode = WAL",
     "PRAGMA busy_timeout = 5000",

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Config, redact_url
-from bot.db import Database, bundled_migrations, migrations_in
+from bot.db import Database, bundled_migrations, migrations_in, open_database_to_read
 
 
 def backup(database: Path, target: Path) -> int:
@@ -38,16 +38,18 @@ def check(database: Path) -> tuple[bool, list[str]]:
     finally:
         conn.close()
     latest = bundled_migrations()[-1][0]
-    lines = [
-        f"integrity: {', '.join(integrity)}",
-        f"schema version: {version} (this release knows up to {latest})",
-    ]
-    healthy = integrity == ["ok"] and version <= latest
+    lines = [f"integrity: {', '.join(integrity)}", *version_lines(version, latest)]
+    return integrity == ["ok"] and version <= latest, lines
+
+
+def version_lines(version: int, latest: int) -> list[str]:
+    """The schema version against this release's, and what that means for the next start."""
+    lines = [f"schema version: {version} (this release knows up to {latest})"]
     if version < latest:
         lines.append("the next start will apply the newer migrations")
     if version > latest:
         lines.append("written by a newer release: upgrade before starting the bot on it")
-    return healthy, lines
+    return lines
 
 
 def pg_dump_advice(config: Config) -> str:
@@ -74,10 +76,7 @@ async def check_postgres(config: Config) -> tuple[bool, list[str]]:
     finally:
         await db.close()
     latest = migrations_in("postgresql")[-1][0]
-    lines = [
-        f"server: PostgreSQL {server} at {config.database_name}",
-        f"schema version: {version} (this release knows up to {latest})",
-    ]
+    lines = [f"server: PostgreSQL {server} at {config.database_name}"]
     healthy = version <= latest
     if version and version <= latest:
         expected = set(schema_tables())
@@ -86,11 +85,8 @@ async def check_postgres(config: Config) -> tuple[bool, list[str]]:
         if missing:
             lines.append(f"missing: {', '.join(missing)}")
             healthy = False
-    if version < latest:
-        lines.append("the next start will apply the newer migrations")
-    if version > latest:
-        lines.append("written by a newer release: upgrade before starting the bot on it")
-    return healthy, lines
+    versions = version_lines(version, latest)
+    return healthy, [lines[0], versions[0], *lines[1:], *versions[1:]]
 
 
 def schema_tables() -> list[str]:
@@ -109,7 +105,7 @@ async def export(
     (bot/members.py), read without changing anything (the bot may be running)."""
     from bot.services import members_reading
 
-    db = await _open_to_read(config)
+    db = await open_database_to_read(config)
     try:
         members = members_reading(db, clock=time.time)
         if member_id is not None:
@@ -125,20 +121,12 @@ async def status(config: Config) -> tuple[bool, list[str]]:
     """The cluster as its heartbeats show it (bot/cluster.py)."""
     from bot.cluster import processes, status_lines
 
-    db = await _open_to_read(config)
+    db = await open_database_to_read(config)
     try:
         found = await processes(db)
     finally:
         await db.close()
     return status_lines(found, int(time.time()))
-
-
-async def _open_to_read(config: Config):
-    if config.database_url:
-        from bot.postgres import PostgresDatabase
-
-        return await PostgresDatabase.open_to_read(config.database_url)
-    return await Database.open_to_read(config.database_path)
 
 
 def export_json(data: dict[str, Any]) -> str:

@@ -7,6 +7,13 @@ from __future__ import annotations
 from bot.config import Config
 
 
+def owns(config: Config, guild_id: int) -> bool:
+    """Whether this process's shards hold the server (the rule `owned_sql` puts in SQL)."""
+    if config.shard_count is None or config.shard_ids is None:
+        return True
+    return (guild_id >> 22) % config.shard_count in config.shard_ids
+
+
 def owned_sql(config: Config, column: str = "guild_id") -> str:
     """An SQL condition (` AND ...`) keeping the rows of this process's servers and the rows of
     none (cluster-wide), or nothing when the process runs every shard. Only integers from the

@@ -49,6 +49,7 @@ from bot.films.service import (
 )
 from bot.interactions import now_epoch, track_message
 from bot.jobs import GiveUp, Job, Kind, Retry
+from bot.shards import owns
 from bot.text import clip, plural, truncate
 from bot.timers import Timer
 from cogs._essay_ui import OpenSectionButton
@@ -656,7 +657,7 @@ class WeekPosts:
         now = now_epoch()
         scheduler = self.bot.scheduler
         for week in await self.films.running_weeks():
-            if not self.bot.config.owns(week.guild_id):
+            if not owns(self.bot.config, week.guild_id):
                 continue  # another process's server
             if not await scheduler.pending(END_EVENT, week_id=week.id):
                 await scheduler.create(week.ends_at, END_EVENT, {"week_id": week.id}, week.guild_id)

@@ -161,15 +161,18 @@ class ReactionRecorder:
             return
         if self.watch is not None and op[0] in (ADD, REMOVE):
             self.watch.setdefault(op[1], set()).add(op[2:])
+        self._enqueue(op)
+        if len(self._queue) >= self.max_batch:
+            self._spawn_flush()
+        elif self._timer is None:
+            self._timer = self._start(self._flush_later(), name="reaction-flush")
+
+    def _enqueue(self, op: tuple) -> None:
         if not self._queue:
             self._queued_since = int(self.clock())
         self._queue.append(op)
         if self.commit_latencies is not None:
             self._enqueued_at.append(time.perf_counter())
-        if len(self._queue) >= self.max_batch:
-            self._spawn_flush()
-        elif self._timer is None:
-            self._timer = self._start(self._flush_later(), name="reaction-flush")
 
     def remember_emoji(self, key: str, display: str | None) -> None:
         """Keep how to show a custom emoji (written with the next batch)."""
@@ -482,10 +485,6 @@ class ReactionRecorder:
 
     def _queue_silent(self, op: tuple) -> None:
         """Queue without marking the key as touched by a live event."""
-        if not self._queue:
-            self._queued_since = int(self.clock())
-        self._queue.append(op)
-        if self.commit_latencies is not None:
-            self._enqueued_at.append(time.perf_counter())
+        self._enqueue(op)
         if self._timer is None and not self._closed:
             self._timer = self._start(self._flush_later(), name="reaction-flush")

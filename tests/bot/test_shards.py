@@ -19,7 +19,7 @@ from bot.jobs import Jobs
 from bot.postgres import PostgresDatabase
 from bot.reactions.recorder import ReactionRecorder
 from bot.services import members_reading
-from bot.shards import owned_sql
+from bot.shards import owned_sql, owns
 from bot.timers import Scheduler
 from tests.test_cli import cli
 
@@ -41,8 +41,8 @@ def test_shard_ids_are_read_as_a_host_writes_them():
     with pytest.raises(ConfigError, match="from 0 to 3, not 4"):
         Config(shard_count=4, shard_ids=(3, 4), database_url="postgresql://x@h/d")
     config = Config(shard_count=4, shard_ids=(0, 1), database_url="postgresql://x@h/d")
-    assert config.owns(guild_on(1)) and not config.owns(guild_on(2))
-    assert Config(shard_count=4).owns(guild_on(3))  # every shard
+    assert owns(config, guild_on(1)) and not owns(config, guild_on(2))
+    assert owns(Config(shard_count=4), guild_on(3))  # every shard
 
 
 def test_some_shards_on_a_sqlite_file_are_refused_at_start_in_one_line(tmp_path):

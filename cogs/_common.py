@@ -7,7 +7,7 @@ import re
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import discord
 from discord import app_commands
@@ -151,17 +151,57 @@ class SafeItem:
         raise NotImplementedError
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True)
-class Confirmation:
-    """A destructive action that waits for its asker to click the confirming button."""
+class Confirmation(Generic[T]):
+    """A destructive action that waits for its asker to click the confirming button.
+
+    A custom_id can be sent with any ids in it, and a moderator can lose the role between the
+    question and the click, so the click checks again what the command checked, before acting:
+    `load` reads the target afresh by its id, the button refuses it unless `server_of` it is the
+    server the click comes from, `may` refuses a clicker who may not do this now, and only then
+    `act` runs, on the loaded target. Every field is required: a confirmation cannot leave a
+    check out."""
 
     yes: str  # the confirming button's label
     no: str  # the declining button's label
     declined: str  # what the message says when declined
-    act: Callable[[discord.Interaction, int], Awaitable[str]]  # does it; returns what to say
+    # The target by its id, or None once it is gone.
+    load: Callable[[Interaction, int], Awaitable[T | None]]
+    # The server the target belongs to; None for what belongs to every server (a bundled essay,
+    # a member's own data).
+    server_of: Callable[[T], int | None]
+    may: Callable[[Interaction, T], None]  # raises UserError when the clicker may not, now
+    act: Callable[[Interaction, T], Awaitable[str]]  # does it; returns what to say
+    gone: str = "That is no longer here; nothing was changed."
 
 
-CONFIRMATIONS: dict[str, Confirmation] = {}
+async def checked_target(
+    confirmation: Confirmation[T], interaction: Interaction, target_id: int
+) -> T:
+    """The target of a click, once everything its command checked holds again."""
+    target = await confirmation.load(interaction, target_id)
+    if target is None:
+        raise UserError(confirmation.gone)
+    require_here(interaction, confirmation.server_of(target))
+    confirmation.may(interaction, target)
+    return target
+
+
+def require_here(interaction: discord.Interaction, guild_id: int | None) -> None:
+    """Refuse a click on something of another server (None: it belongs to every server)."""
+    if guild_id is not None and guild_id != interaction.guild_id:
+        raise UserError("That belongs to another server; nothing was changed.")
+
+
+def only_themselves(interaction: discord.Interaction, member_id: int) -> None:
+    if member_id != interaction.user.id:
+        raise UserError("Members can only do this for themselves; nothing was changed.")
+
+
+CONFIRMATIONS: dict[str, Confirmation[Any]] = {}
 # Per bot, the answers being given: question message id -> its answer.
 ANSWERED: weakref.WeakKeyDictionary[discord.Client, dict[int, asyncio.Future[str]]] = (
     weakref.WeakKeyDictionary()
@@ -214,7 +254,9 @@ class ConfirmButton(
         answered = ANSWERED.setdefault(interaction.client, {})
         answer = answered.get(question)
         if answer is None:
-            answer = answered[question] = asyncio.ensure_future(self._answer(interaction))
+            answer = answered[question] = asyncio.ensure_future(
+                self._answer(confirmation, interaction)
+            )
             if len(answered) > 1000:
                 answered.pop(next(iter(answered)))
         try:
@@ -224,11 +266,11 @@ class ConfirmButton(
             raise
         await interaction.response.edit_message(content=text, embed=None, view=None)
 
-    async def _answer(self, interaction: discord.Interaction) -> str:
-        confirmation = CONFIRMATIONS[self.action]
+    async def _answer(self, confirmation: Confirmation[Any], interaction: Interaction) -> str:
+        target = await checked_target(confirmation, interaction, self.target_id)
         if self.answer == "no":
             return confirmation.declined
-        return await confirmation.act(interaction, self.target_id)
+        return await confirmation.act(interaction, target)
 
 
 # A paged list: (interaction, argument, wanted page) -> (embed, page shown, page count).

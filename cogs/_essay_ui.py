@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import discord
 
-from bot.errors import UserError
+from bot.errors import NotFound, UserError
 from bot.essays.embeds import (
     contents_embed,
     essay_list_embed,
@@ -25,6 +25,7 @@ from cogs._common import (
     PageButton,
     SafeItem,
     deliver,
+    require_here,
     require_moderator,
 )
 
@@ -345,6 +346,7 @@ class UploadButton(
                 view=None,
             )
             return
+        require_here(interaction, pending.guild_id)
         if pending.user_id != interaction.user.id:
             raise UserError("Only the moderator who uploaded this essay can publish it.")
         if self.action == "cancel":
@@ -373,10 +375,18 @@ class UploadButton(
         )
 
 
-async def remove_essay(interaction: discord.Interaction, essay_id: int) -> str:
+async def load_essay(interaction: Interaction, essay_id: int) -> EssayInfo | None:
+    return library_of(interaction).essays.get(essay_id)
+
+
+def require_essay_remover(interaction: discord.Interaction, _essay: EssayInfo) -> None:
     require_moderator(interaction, "remove essays")
+
+
+async def remove_essay(interaction: Interaction, essay: EssayInfo) -> str:
     library = library_of(interaction)
-    essay = library.get(essay_id, interaction.guild_id)
+    if not library.is_visible(essay, interaction.guild_id):
+        raise NotFound("That essay is no longer in this server's library.")
     await library.hide(interaction.guild_id, essay, user_id=interaction.user.id, now=now_epoch())
     return (
         f"Removed **{essay.title}** from this server's library. Reactions and quotes tied to it "
@@ -384,7 +394,16 @@ async def remove_essay(interaction: discord.Interaction, essay_id: int) -> str:
     )
 
 
-REMOVE_ESSAY = Confirmation("Remove", "Keep it", "Kept: nothing was removed.", remove_essay)
+REMOVE_ESSAY = Confirmation(
+    "Remove",
+    "Keep it",
+    "Kept: nothing was removed.",
+    load=load_essay,
+    server_of=lambda essay: essay.guild_id,  # None: a bundled essay, in every server's library
+    may=require_essay_remover,
+    act=remove_essay,
+    gone="That essay is no longer in the library; nothing was removed.",
+)
 
 
 DYNAMIC_ITEMS = (

@@ -454,7 +454,9 @@ class WeekPosts:
     # --- the end of a week ------------------------------------------------------------
 
     async def on_end_timer(self, timer: Timer) -> None:
-        await self.films.end_week(timer.payload["week_id"], now_epoch())
+        week = await self.films.week(timer.payload["week_id"])
+        if week is not None:
+            await self.films.end_week(week.id, week.guild_id, now_epoch())
 
     async def post_digest(self, job: Job) -> dict:
         week = await self.films.week(job.week_id)

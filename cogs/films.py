@@ -31,7 +31,7 @@ from bot.films.schedule import (
     week_end,
     zone,
 )
-from bot.films.service import DIGEST, POLL_ANSWERS, Films, already_running_message
+from bot.films.service import DIGEST, POLL_ANSWERS, Films, Week, already_running_message
 from bot.interactions import Interaction, now_epoch
 from bot.jobs import GiveUp, Job, Retry
 from bot.text import plural, truncate
@@ -229,6 +229,10 @@ class FilmsCog(commands.Cog, name="Films"):
             require_manage_server(interaction, "choose the moderator role")
             if moderator_role is not None and remove_moderator_role:
                 raise UserError("Choose a moderator role or remove it, not both.")
+            if moderator_role is not None and (
+                interaction.guild is None or interaction.guild.get_role(moderator_role.id) is None
+            ):
+                raise UserError("That role is not one of this server's roles; nothing was changed.")
             if moderator_role is not None and moderator_role.is_default():
                 raise UserError(
                     "@everyone cannot be the moderator role: every member would moderate."
@@ -640,11 +644,18 @@ class FilmsCog(commands.Cog, name="Films"):
         await interaction.followup.send(text, ephemeral=True)
 
 
-async def end_week_confirmed(interaction: Interaction, week_id: int) -> str:
+async def load_week(interaction: Interaction, week_id: int) -> Week | None:
+    return await interaction.client.films.week(week_id)
+
+
+def require_week_ender(interaction: discord.Interaction, _week: Week) -> None:
+    require_moderator(interaction, "end the film week")
+
+
+async def end_week_confirmed(interaction: Interaction, week: Week) -> str:
     bot = interaction.client
-    week = await bot.films.week(week_id)
-    digests = await bot.films.end_week(week_id, now_epoch())
-    if week is None or digests is None:
+    digests = await bot.films.end_week(week.id, week.guild_id, now_epoch())
+    if digests is None:
         return "That week has already ended."
     jobs = [job for job_id in digests if (job := await bot.jobs.run(job_id)) is not None]
     film = discord.utils.escape_markdown(week.film_line)
@@ -656,7 +667,14 @@ async def end_week_confirmed(interaction: Interaction, week_id: int) -> str:
 
 
 END_WEEK = Confirmation(
-    "End the week", "Keep it running", "Kept running: nothing was ended.", end_week_confirmed
+    "End the week",
+    "Keep it running",
+    "Kept running: nothing was ended.",
+    load=load_week,
+    server_of=lambda week: week.guild_id,
+    may=require_week_ender,
+    act=end_week_confirmed,
+    gone="That week is no longer here; nothing was ended.",
 )
 
 

@@ -24,6 +24,7 @@ from cogs._common import (
     confirm_view,
     essay_choices,
     is_moderator,
+    only_themselves,
     pager_view,
     section_choices,
 )
@@ -77,9 +78,27 @@ async def quote_list_page(
     return embed, page, pages
 
 
-async def remove_quote(interaction: discord.Interaction, quote_id: int) -> str:
-    await quotes_of(interaction).remove(quote_id)
+def require_quote_remover(interaction: discord.Interaction, quote: Quote) -> None:
+    """Who may remove a quote: its saver, the member quoted, or a moderator."""
+    user = interaction.user.id
+    if user not in (quote.saved_by, quote.author_id) and not is_moderator(interaction):
+        raise UserError(
+            "Only the member who saved it, the member quoted, or a moderator can remove a quote."
+        )
+
+
+async def load_quote(interaction: Interaction, quote_id: int) -> Quote | None:
+    return await quotes_of(interaction).by_id(quote_id)
+
+
+async def remove_quote(interaction: Interaction, quote: Quote) -> str:
+    if not await quotes_of(interaction).remove(quote.id, quote.guild_id):
+        return f"Quote #{quote.number} was already removed."
     return "Removed."
+
+
+async def the_member(interaction: Interaction, member_id: int) -> int:
+    return member_id
 
 
 async def forget_member(interaction: Interaction, member_id: int) -> str:
@@ -104,10 +123,26 @@ async def forget_member(interaction: Interaction, member_id: int) -> str:
     )
 
 
-OWN_CONFIRMATIONS = {
-    "quote-remove": Confirmation("Remove", "Keep it", "Kept: nothing was removed.", remove_quote),
+OWN_CONFIRMATIONS: dict[str, Confirmation[Any]] = {
+    "quote-remove": Confirmation(
+        "Remove",
+        "Keep it",
+        "Kept: nothing was removed.",
+        load=load_quote,
+        server_of=lambda quote: quote.guild_id,
+        may=require_quote_remover,
+        act=remove_quote,
+        gone="That quote was already removed.",
+    ),
+    # A member's data is theirs in every server; only they may delete it.
     "forget-me": Confirmation(
-        "Delete my data", "Cancel", "Cancelled: nothing was deleted.", forget_member
+        "Delete my data",
+        "Cancel",
+        "Cancelled: nothing was deleted.",
+        load=the_member,
+        server_of=lambda _member_id: None,
+        may=only_themselves,
+        act=forget_member,
     ),
 }
 
@@ -290,12 +325,8 @@ class QuotesCog(commands.Cog, name="Quotes"):
         self, interaction: discord.Interaction, number: app_commands.Range[int, 1, 10**9]
     ) -> None:
         quote = await self.quotes.get(interaction.guild_id, number)
-        user = interaction.user.id
-        if user not in (quote.saved_by, quote.author_id) and not is_moderator(interaction):
-            raise UserError(
-                "Only the member who saved it, the member quoted, or a moderator can remove a quote."
-            )
-        view = confirm_view("quote-remove", quote.id, user)
+        require_quote_remover(interaction, quote)
+        view = confirm_view("quote-remove", quote.id, interaction.user.id)
         await interaction.response.send_message(
             f"Remove quote #{quote.number}?", embed=quote_embed(quote), view=view, ephemeral=True
         )

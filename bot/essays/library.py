@@ -590,10 +590,13 @@ class Library:
 
     async def hide(self, guild_id: int, essay: EssayInfo, *, user_id: int, now: int) -> None:
         """Remove an essay from a server's library; nothing tied to it is deleted."""
+        if essay.guild_id not in (None, guild_id):
+            raise NotFound("That essay is no longer in this server's library.")
         async with self.db.transaction() as tx:
             if essay.guild_id == guild_id:
                 await tx.execute(
-                    "UPDATE essays SET hidden = 1, updated_at = ? WHERE id = ?", (now, essay.id)
+                    "UPDATE essays SET hidden = 1, updated_at = ? WHERE id = ? AND guild_id = ?",
+                    (now, essay.id, guild_id),
                 )
             else:
                 await tx.execute(

@@ -371,14 +371,14 @@ class Films:
                 (message_id, thread_id, week_id),
             )
 
-    async def end_week(self, week_id: int, now: int) -> list[int] | None:
-        """End the week and owe its digest (in the thread, then the channel), in one
-        transaction. The digest job ids, or None if the week had already ended."""
+    async def end_week(self, week_id: int, guild_id: int, now: int) -> list[int] | None:
+        """End the week of `guild_id` and owe its digest (in the thread, then the channel), in
+        one transaction. The digest job ids, or None if the server has no such running week."""
         async with self.jobs.transaction() as tx:
             row = await tx.fetchone(
                 "SELECT guild_id, thread_id, channel_id, forum FROM weeks WHERE id = ? "
-                "AND ended_at IS NULL",
-                (week_id,),
+                "AND guild_id = ? AND ended_at IS NULL",
+                (week_id, guild_id),
             )
             if row is None:
                 return None

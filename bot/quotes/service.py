@@ -243,9 +243,18 @@ class Quotes:
 
     # --- removing ---------------------------------------------------------------------
 
-    async def remove(self, quote_id: int) -> None:
+    async def by_id(self, quote_id: int) -> Quote | None:
+        """A quote by its id, of whichever server: the caller checks the server it belongs to."""
+        row = await self.db.fetchone("SELECT * FROM quotes WHERE id = ?", (quote_id,))
+        return self._quote(row) if row else None
+
+    async def remove(self, quote_id: int, guild_id: int) -> bool:
+        """Remove a quote of `guild_id`; False when that server has no such quote (any more)."""
         async with self.db.transaction() as tx:
-            await tx.execute("DELETE FROM quotes WHERE id = ?", (quote_id,))
+            removed = await tx.execute(
+                "DELETE FROM quotes WHERE id = ? AND guild_id = ?", (quote_id, guild_id)
+            )
+        return removed == 1
 
     # --- members' data (see bot/members.py) -------------------------------------------
 

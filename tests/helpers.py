@@ -43,3 +43,37 @@ async def at_once(env, *actions):
         env._settle_internal = settle
     await env.settle()
     return results
+
+
+async def click_custom_id(member, message, custom_id: str, *, values: list[str] | None = None):
+    """`member` clicks a component with any `custom_id` on `message`, as a modified client could
+    send it: the INTERACTION_CREATE payload simcord builds for a click (`MemberActor.click`), with
+    the message carrying that one component, whatever the message really shows. With `values`,
+    the component is a select menu and these are the chosen options."""
+    from simcord.actors import _dispatch_actor_interaction, _visible_message
+    from simcord.backend import serializers
+    from simcord.builders import ChannelHandle
+    from simcord.enums import ComponentType, InteractionType
+
+    env = member._env
+    stored = _visible_message(member, message)
+    if values is None:
+        kind = ComponentType.BUTTON
+        component = {"type": kind, "style": 4, "label": "Crafted", "custom_id": custom_id}
+        data = {"custom_id": custom_id, "component_type": kind}
+    else:
+        kind = ComponentType.STRING_SELECT
+        options = [{"label": value, "value": value} for value in values]
+        component = {"type": kind, "custom_id": custom_id, "options": options}
+        data = {"custom_id": custom_id, "component_type": kind, "values": list(values)}
+    shown = dict(serializers.message_payload(env.backend, stored))
+    shown["components"] = [{"type": ComponentType.ACTION_ROW, "components": [component]}]
+    channel = ChannelHandle(env, member.guild, env.backend.get_channel(stored.channel_id))
+    return await _dispatch_actor_interaction(
+        member,
+        InteractionType.MESSAGE_COMPONENT,
+        channel,
+        data,
+        extra={"message": shown},
+        source_message_id=stored.id,
+    )

@@ -336,7 +336,11 @@ class FilmsCog(commands.Cog, name="Films"):
             title, year = split_title(title, year)
         found = self.bot.library.resolve_essay(interaction.guild_id, essay) if essay else None
         edited = await self.films.edit_week(
-            week.id, title=title, year=year, essay_id=found.id if found else None
+            week.id,
+            interaction.guild_id,
+            title=title,
+            year=year,
+            essay_id=found.id if found else None,
         )
         essay_note = (
             f" Prompts now draw from *{discord.utils.escape_markdown(found.title)}*."
@@ -447,7 +451,7 @@ class FilmsCog(commands.Cog, name="Films"):
         require_moderator(interaction, "queue prompts")
         week = await self.films.require_running_week(interaction.guild_id)
         position = await self.films.add_prompt(
-            week.id, text.strip(), interaction.user.id, now_epoch()
+            week.id, interaction.guild_id, text.strip(), interaction.user.id, now_epoch()
         )
         await interaction.response.send_message(
             f"Queued as number {position}. It will be posted at the next prompt time, or now with "
@@ -474,7 +478,7 @@ class FilmsCog(commands.Cog, name="Films"):
     ) -> None:
         require_moderator(interaction, "remove prompts")
         week = await self.films.require_running_week(interaction.guild_id)
-        removed = await self.films.remove_prompt(week.id, number)
+        removed = await self.films.remove_prompt(week.id, interaction.guild_id, number)
         await interaction.response.send_message(
             f"Removed from the queue: “{truncate(removed.text, 200)}”", ephemeral=True
         )
@@ -557,7 +561,7 @@ class FilmsCog(commands.Cog, name="Films"):
         require_moderator(interaction, "cancel the screening")
         week = await self.films.require_running_week(interaction.guild_id)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        _, job_id = await self.bot.screenings.cancel(week.id, now_epoch())
+        _, job_id = await self.bot.screenings.cancel(week.id, interaction.guild_id, now_epoch())
         event = await self.run_now(job_id)
         text = (
             f"Cancelled the screening of **{discord.utils.escape_markdown(week.film_line)}**; "

@@ -126,13 +126,13 @@ class Screenings:
             event_job = await self._owe_posts(tx, screening, "moved" if moved else "set")
         return screening, moved is not None, event_job
 
-    async def cancel(self, week_id: int, now: int) -> tuple[Screening, int]:
+    async def cancel(self, week_id: int, guild_id: int, now: int) -> tuple[Screening, int]:
         """Cancel the week's screening: no reminders; the event cancelled and a note owed."""
         async with self.jobs.transaction() as tx:
             row = await tx.fetchone(
                 "UPDATE screenings SET cancelled_at = ?, updated_at = ? WHERE week_id = ? "
-                "AND cancelled_at IS NULL RETURNING *",
-                (now, now, week_id),
+                "AND guild_id = ? AND cancelled_at IS NULL RETURNING *",
+                (now, now, week_id, guild_id),
             )
             if row is None:
                 raise UserError(

@@ -346,15 +346,21 @@ class Films:
             await tx.execute("DELETE FROM weeks WHERE id = ?", (week_id,))
 
     async def edit_week(
-        self, week_id: int, *, title: str | None, year: int | None, essay_id: int | None
+        self,
+        week_id: int,
+        guild_id: int,
+        *,
+        title: str | None,
+        year: int | None,
+        essay_id: int | None,
     ) -> Week:
         """Change the running week's film or essay; later prompts draw from the new essay."""
         async with self.jobs.transaction() as tx:
             row = await tx.fetchone(
                 "UPDATE weeks SET title = coalesce(?, title), year = coalesce(?, year), "
-                "essay_id = coalesce(?, essay_id) WHERE id = ? AND ended_at IS NULL "
-                "RETURNING guild_id",
-                (title, year, essay_id, week_id),
+                "essay_id = coalesce(?, essay_id) WHERE id = ? AND guild_id = ? "
+                "AND ended_at IS NULL RETURNING guild_id",
+                (title, year, essay_id, week_id, guild_id),
             )
             if row is not None:
                 await owe_kickoff_edit(self.jobs, tx, row["guild_id"], week_id)
@@ -443,13 +449,17 @@ class Films:
             row["number"],
         )
 
-    async def add_prompt(self, week_id: int, text: str, user_id: int, now: int) -> int:
+    async def add_prompt(
+        self, week_id: int, guild_id: int, text: str, user_id: int, now: int
+    ) -> int:
         async with self.db.transaction() as tx:
-            await tx.execute(
+            added = await tx.execute(
                 "INSERT INTO prompts (week_id, kind, text, added_by, added_at) "
-                "VALUES (?, 'question', ?, ?, ?)",
-                (week_id, text, user_id, now),
+                "SELECT id, 'question', ?, ?, ? FROM weeks WHERE id = ? AND guild_id = ?",
+                (text, user_id, now, week_id, guild_id),
             )
+        if not added:
+            raise UserError("That week is not this server's; nothing was queued.")
         return len(await self.queued_prompts(week_id))
 
     async def queued_prompts(self, week_id: int) -> list[Prompt]:
@@ -471,8 +481,9 @@ class Films:
         row = await self.db.fetchone("SELECT * FROM prompts WHERE id = ?", (prompt_id,))
         return self._prompt(row) if row else None
 
-    async def remove_prompt(self, week_id: int, number: int) -> Prompt:
-        queued = await self.queued_prompts(week_id)
+    async def remove_prompt(self, week_id: int, guild_id: int, number: int) -> Prompt:
+        week = await self.week(week_id)
+        queued = await self.queued_prompts(week_id) if week and week.guild_id == guild_id else []
         if not 1 <= number <= len(queued):
             raise UserError(
                 f"There is no queued prompt number {number}; `/film prompt list` shows the queue."

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import discord
 import pytest
 
+from bot.errors import UserError
 from cogs._common import CONFIRMATIONS
 from tests.cogs.test_essay_admin import NEW_ESSAY
 from tests.cogs.test_films import digests_in, start_week
@@ -284,3 +285,33 @@ async def test_no_button_or_menu_acts_on_another_servers_target(club, cinema):
     assert env.errors == []
     assert await snapshot(env.bot.db) == before
     assert len(list(cinema.films.history())) == posts
+
+
+async def test_service_methods_acting_on_an_id_take_the_server_and_filter_on_it(club, cinema):
+    """Given a target of the cinema club and the film club's server, each changes nothing."""
+    env, bot, here = club.env, club.env.bot, club.guild.id
+    quote = await save_quote(cinema.otto, cinema.films, B_WORDS)
+    upload = await cinema.mia.slash(cinema.films, "essay add", file=("late.md", B_ESSAY))
+    await cinema.mia.click(upload.response, label="Publish")
+    await cinema.mia.slash(cinema.films, "film start", title="Thief")
+    await cinema.mia.slash(cinema.films, "film prompt add", text="Who is Frank?")
+    await cinema.mia.slash(cinema.films, "film screening set", when="tomorrow 20:00")
+    week = (await running_weeks(env))[cinema.guild.id]
+    essay = bot.library.resolve_essay(cinema.guild.id, "Late Show")
+    assert len(await bot.films.queued_prompts(week)) == 1
+    assert (await bot.screenings.of_week(week)) is not None
+    before = await snapshot(bot.db)
+
+    assert await bot.quotes.remove(quote, here) is False
+    assert await bot.films.end_week(week, here, 0) is None
+    with pytest.raises(UserError):
+        await bot.films.edit_week(week, here, title="Heat", year=None, essay_id=None)
+    with pytest.raises(UserError):
+        await bot.films.add_prompt(week, here, "Who is Neil?", club.mia.id, 0)
+    with pytest.raises(UserError):
+        await bot.films.remove_prompt(week, here, 1)
+    with pytest.raises(UserError):
+        await bot.screenings.cancel(week, here, 0)
+    with pytest.raises(UserError):
+        await bot.library.hide(here, essay, user_id=club.mia.id, now=0)
+    assert await snapshot(bot.db) == before

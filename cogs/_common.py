@@ -160,10 +160,10 @@ class Confirmation(Generic[T]):
 
     A custom_id can be sent with any ids in it, and a moderator can lose the role between the
     question and the click, so the click checks again what the command checked, before acting:
-    `load` reads the target afresh by its id, the button refuses it unless `server_of` it is the
-    server the click comes from, `may` refuses a clicker who may not do this now, and only then
-    `act` runs, on the loaded target. Every field is required: a confirmation cannot leave a
-    check out."""
+    `load` reads the target afresh by its id, the button refuses it when `server_of` names a
+    server other than the one the click comes from, `may` refuses a clicker who may not do this
+    now, and only then `act` runs, on the loaded target. Every field is required: a confirmation
+    cannot leave a check out."""
 
     yes: str  # the confirming button's label
     no: str  # the declining button's label

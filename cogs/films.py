@@ -658,7 +658,7 @@ def require_week_ender(interaction: discord.Interaction, _week: Week) -> None:
 
 async def end_week_confirmed(interaction: Interaction, week: Week) -> str:
     bot = interaction.client
-    digests = await bot.films.end_week(week.id, week.guild_id, now_epoch())
+    digests = await bot.films.end_week(week.id, interaction.guild_id, now_epoch())
     if digests is None:
         return "That week has already ended."
     jobs = [job for job_id in digests if (job := await bot.jobs.run(job_id)) is not None]

@@ -92,7 +92,7 @@ async def load_quote(interaction: Interaction, quote_id: int) -> Quote | None:
 
 
 async def remove_quote(interaction: Interaction, quote: Quote) -> str:
-    if not await quotes_of(interaction).remove(quote.id, quote.guild_id):
+    if not await quotes_of(interaction).remove(quote.id, interaction.guild_id):
         return f"Quote #{quote.number} was already removed."
     return "Removed."
 

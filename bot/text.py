@@ -154,6 +154,12 @@ def highlight(body: str, words: list[str], width: int = 220, lead: int = 30) -> 
     return pattern.sub(r"**\1**", window)
 
 
+def is_number(text: str) -> bool:
+    """Digits 0-9 only: `str.isdigit` also takes superscripts (which `int` refuses) and other
+    scripts' digits, which the bot does not read."""
+    return text.isascii() and text.isdigit()
+
+
 def plural(count: int, noun: str, many: str | None = None) -> str:
     """`1 quote`, `2 quotes`."""
     return f"{count:,} {noun if count == 1 else many or noun + 's'}"

@@ -81,14 +81,41 @@ def paginate(body: str, limit: int) -> list[str]:
     return pages
 
 
-SPOILER = re.compile(r"\|\|(.+?)\|\|", re.S)  # a balanced pair of spoiler bars and what they hide
-BARS = re.compile(r"(?<!\\)\|\|")  # spoiler bars, not escaped ones
+CODE_SPAN = re.compile(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.S)  # `code`, ``co`de``
+
+
+def spoiler_parts(text: str) -> tuple[list[tuple[str, bool]], int | None]:
+    """`text` cut into (piece, is it hidden by a spoiler), read as Discord reads it: backslash
+    escapes and code spans first (bars in them are no spoiler's), then `||…||` pairs. Also
+    where a spoiler opens that nothing closes (None when every spoiler is closed)."""
+    parts: list[tuple[str, bool]] = []
+    bars: list[int] = []  # where the bars that count are, in order
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] == "\\" and i + 1 < n:
+            i += 2
+        elif text[i] == "`" and (code := CODE_SPAN.match(text, i)):
+            i = code.end()
+        elif text.startswith("||", i):
+            bars.append(i)
+            i += 2
+        else:
+            i += 1
+    last = 0
+    for opening, closing in zip(bars[::2], bars[1::2], strict=False):
+        if opening > last:
+            parts.append((text[last:opening], False))
+        parts.append((text[opening + 2 : closing], True))
+        last = closing + 2
+    if last < n:
+        parts.append((text[last:], False))
+    return parts, bars[-1] if len(bars) % 2 else None
 
 
 def whole_spoilers(head: str) -> str:
     """`head` cut before a spoiler it would leave open (a cut never shows half a spoiler)."""
-    bars = [m.start() for m in BARS.finditer(head)]
-    return head[: bars[-1]] if len(bars) % 2 else head
+    _, unclosed = spoiler_parts(head)
+    return head if unclosed is None else head[:unclosed]
 
 
 def truncate(text: str, limit: int) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import discord
 
+from bot.embeds import literal
 from bot.errors import UserError
 from bot.essays.embeds import (
     contents_embed,
@@ -365,7 +366,7 @@ class UploadButton(
         verb = "Updated" if updated else "Published"
         await interaction.response.edit_message(
             content=(
-                f"{verb} **{essay.title}** ({essay.film_line}), {plural(len(essay.sections), 'section')}. "
+                f"{verb} **{literal(essay.title)}** ({literal(essay.film_line)}), {plural(len(essay.sections), 'section')}. "
                 f"Members can read it with `/essay read`."
             ),
             embed=None,
@@ -379,7 +380,7 @@ async def remove_essay(interaction: discord.Interaction, essay_id: int) -> str:
     essay = library.get(essay_id, interaction.guild_id)
     await library.hide(interaction.guild_id, essay, user_id=interaction.user.id, now=now_epoch())
     return (
-        f"Removed **{essay.title}** from this server's library. Reactions and quotes tied to it "
+        f"Removed **{literal(essay.title)}** from this server's library. Reactions and quotes tied to it "
         "are kept."
     )
 

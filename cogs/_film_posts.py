@@ -17,6 +17,7 @@ import aiohttp
 import discord
 
 from bot.client import Projectionist
+from bot.embeds import literal
 from bot.essays.library import pick_passage
 from bot.films.embeds import (
     Highlight,
@@ -572,7 +573,7 @@ class WeekPosts:
 
         content = None
         if left_out := job.payload.get("left_out"):
-            films = ", ".join(f"**{discord.utils.escape_markdown(t)}**" for t in left_out)
+            films = ", ".join(f"**{literal(t)}**" for t in left_out)
             content = clip(
                 f"A poll holds ten films: also nominated, and still open for the next one: {films}.",
                 2000,
@@ -628,13 +629,11 @@ class WeekPosts:
                 else poll.winner_title
             )
             text = (
-                f"🏆 **{discord.utils.escape_markdown(film)}** won the poll for the next film with "
+                f"🏆 **{literal(film)}** won the poll for the next film with "
                 f"{count}. Moderators: `/film start` offers it first."
             )
         elif poll.outcome == "tie":
-            tied = " and ".join(
-                f"**{discord.utils.escape_markdown(t)}**" for t in job.payload.get("tied", [])
-            )
+            tied = " and ".join(f"**{literal(t)}**" for t in job.payload.get("tied", []))
             if runoff_ends := job.payload.get("runoff_ends"):
                 settle = f"a runoff between them is open until {when(runoff_ends)}."
             else:

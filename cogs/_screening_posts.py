@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import discord
 
 from bot.client import Projectionist
-from bot.embeds import COLOUR, TITLE_LIMIT
+from bot.embeds import COLOUR, literal
 from bot.films.embeds import jump_url, screening_text
 from bot.films.screenings import (
     LENGTH,
@@ -132,7 +132,7 @@ class ScreeningPosts:
             lines.append(f"Talk about it: {jump_url(week.guild_id, week.thread_id)}")
         essay = self.bot.library.essays.get(week.essay_id) if week.essay_id else None
         if essay is not None:
-            lines.append(f"Read with it: {essay.title} (`/essay read`)")
+            lines.append(f"Read with it: {literal(essay.title)} (`/essay read`)")
         fields: dict = {
             "name": truncate(f"Screening: {week.film_line}", 100),
             "description": clip("\n".join(lines), 1000),
@@ -168,8 +168,8 @@ class ScreeningPosts:
             raise Retry("waiting for the screening's Discord event", after=10)
         if not week.running:
             return {}
-        title = NOTE_TITLES[what].format(film=week.film_line)
-        embed = discord.Embed(title=truncate(title, TITLE_LIMIT), colour=COLOUR)
+        title = NOTE_TITLES[what].format(film=literal(truncate(week.film_line, 200)))
+        embed = discord.Embed(title=title, colour=COLOUR)
         if what == "cancelled":
             embed.description = "It will not take place. The discussion goes on here."
         else:
@@ -216,11 +216,11 @@ class ScreeningPosts:
         if not self._still_due(screening, which, job.payload["starts_at"]):
             return {"skipped": True}
         screening = await self.posts.interest(screening)
-        film = week.film_line
+        film = literal(truncate(week.film_line, 200))
         title = (
             f"Screening tomorrow: {film}" if which == "day" else f"Starting in 15 minutes: {film}"
         )
-        embed = discord.Embed(title=truncate(title, TITLE_LIMIT), colour=COLOUR)
+        embed = discord.Embed(title=title, colour=COLOUR)
         lines = [screening_text(screening)]
         if screening.interested is not None:
             lines.append(f"{plural(screening.interested, 'member is', 'members are')} interested.")

@@ -12,6 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import Projectionist
+from bot.embeds import literal
 from bot.errors import UserError
 from bot.essays.embeds import (
     contents_embed,
@@ -212,7 +213,7 @@ class EssaysCog(commands.Cog, name="Essays"):
         found = self.library.resolve_essay(interaction.guild_id, essay)
         view = confirm_view("essay-remove", found.id, interaction.user.id)
         await interaction.response.send_message(
-            f"Remove **{found.title}** from this server's library? Reactions and quotes tied to "
+            f"Remove **{literal(found.title)}** from this server's library? Reactions and quotes tied to "
             "it are kept.",
             view=view,
             ephemeral=True,

@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import Projectionist
+from bot.embeds import literal
 from bot.errors import UserError
 from bot.films.embeds import (
     event_url,
@@ -296,7 +297,7 @@ class FilmsCog(commands.Cog, name="Films"):
             forum=isinstance(channel, discord.ForumChannel),
         )
         kickoff = await self.run_now(job_id)
-        film = discord.utils.escape_markdown(week.film_line)
+        film = literal(week.film_line)
         if kickoff.given_up:
             await self.abandon(week.id)
             raise UserError(f"{kickoff.last_error} Nothing was started.")
@@ -334,13 +335,9 @@ class FilmsCog(commands.Cog, name="Films"):
         edited = await self.films.edit_week(
             week.id, title=title, year=year, essay_id=found.id if found else None
         )
-        essay_note = (
-            f" Prompts now draw from *{discord.utils.escape_markdown(found.title)}*."
-            if found
-            else ""
-        )
+        essay_note = f" Prompts now draw from *{literal(found.title)}*." if found else ""
         await interaction.response.send_message(
-            f"The week is now **{discord.utils.escape_markdown(edited.film_line)}**.{essay_note}",
+            f"The week is now **{literal(edited.film_line)}**.{essay_note}",
             ephemeral=True,
         )
 
@@ -379,7 +376,7 @@ class FilmsCog(commands.Cog, name="Films"):
         require_moderator(interaction, "end the film week")
         week = await self.films.require_running_week(interaction.guild_id)
         await interaction.response.send_message(
-            f"End the week of **{discord.utils.escape_markdown(week.film_line)}** now? Its "
+            f"End the week of **{literal(week.film_line)}** now? Its "
             f"digest is posted at once (the week would end on its own {when(week.ends_at, 'R')}).",
             view=confirm_view("film-end", week.id, interaction.user.id),
             ephemeral=True,
@@ -417,7 +414,7 @@ class FilmsCog(commands.Cog, name="Films"):
                 note = " " + on_its_way(job, "Your take will be posted in the thread")
         verb = "Updated" if previous else "Saved"
         await interaction.followup.send(
-            f"{verb} your rating of **{discord.utils.escape_markdown(week.film_line)}**: "
+            f"{verb} your rating of **{literal(week.film_line)}**: "
             f"{render_stars(stars)}. Ratings are revealed when the week ends.{note}",
             ephemeral=True,
         )
@@ -533,7 +530,7 @@ class FilmsCog(commands.Cog, name="Films"):
             tz=settings.tz,
         )
         event = await self.run_now(job_id)
-        film = discord.utils.escape_markdown(week.film_line)
+        film = literal(week.film_line)
         local = f"{local_line(starts_at, settings.tz)} ({settings.timezone})"
         text = (
             f"{'Moved the screening' if moved else 'The screening'} of **{film}** "
@@ -556,7 +553,7 @@ class FilmsCog(commands.Cog, name="Films"):
         _, job_id = await self.bot.screenings.cancel(week.id, now_epoch())
         event = await self.run_now(job_id)
         text = (
-            f"Cancelled the screening of **{discord.utils.escape_markdown(week.film_line)}**; "
+            f"Cancelled the screening of **{literal(week.film_line)}**; "
             "no reminders will be posted."
         )
         if event.given_up:
@@ -579,7 +576,7 @@ class FilmsCog(commands.Cog, name="Films"):
         nomination, merged = await self.films.nominate(
             interaction.guild_id, interaction.user.id, title, year, now_epoch()
         )
-        film = discord.utils.escape_markdown(nomination.film_line)
+        film = literal(nomination.film_line)
         screened = await self.films.screened(interaction.guild_id, title, year)
         note = screened_note(screened) if screened else ""
         count = plural(nomination.nominators, "nomination")
@@ -647,7 +644,7 @@ async def end_week_confirmed(interaction: Interaction, week_id: int) -> str:
     if week is None or digests is None:
         return "That week has already ended."
     jobs = [job for job_id in digests if (job := await bot.jobs.run(job_id)) is not None]
-    film = discord.utils.escape_markdown(week.film_line)
+    film = literal(week.film_line)
     if all(job.done for job in jobs):
         also = " and the thread" if week.has_thread else ""
         return f"Ended **{film}**; the digest is posted in <#{week.channel_id}>{also}."

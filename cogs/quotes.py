@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import Projectionist
+from bot.embeds import literal
 from bot.errors import UserError
 from bot.interactions import Interaction, now_epoch, services, track
 from bot.quotes.embeds import quote_embed, quote_lines, quote_list_embed
@@ -55,9 +56,7 @@ def essay_source(interaction: Interaction, quote: Quote) -> str | None:
         return None
     index = essay.section_index(quote.section_id) if quote.section_id else None
     where = f", “{essay.sections[index].heading}”" if index is not None else ""
-    return (
-        f"From *{discord.utils.escape_markdown(essay.title)}*{discord.utils.escape_markdown(where)}"
-    )
+    return f"From *{literal(essay.title)}*{literal(where)}"
 
 
 async def quote_list_page(
@@ -249,7 +248,7 @@ class QuotesCog(commands.Cog, name="Quotes"):
         if not found:
             raise UserError(f"No quote matches “{truncate(query, 100)}”.")
         embed = discord.Embed(
-            title=truncate(f"Quotes: {query}", 256), description=quote_lines(found)
+            title=f"Quotes: {literal(truncate(query, 200))}", description=quote_lines(found)
         )
         await interaction.response.send_message(embed=embed)
 

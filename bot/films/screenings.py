@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.db import Database, Tx, rows_as_dicts
+from bot.embeds import literal
 from bot.errors import UserError
 from bot.films.schedule import day_before
 from bot.films.service import owe_kickoff_edit
@@ -50,7 +51,7 @@ class Screening:
         """Where it happens, as a message shows it."""
         if self.channel_id:
             return f"<#{self.channel_id}>"
-        return self.place or "wherever you watch"
+        return literal(self.place) if self.place else "wherever you watch"
 
     def reminder_due(self, which: str, tz: ZoneInfo) -> int:
         return day_before(self.starts_at, tz) if which == "day" else self.starts_at - SOON

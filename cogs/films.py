@@ -638,6 +638,8 @@ class FilmsCog(commands.Cog, name="Films"):
 
 
 async def end_week_confirmed(interaction: Interaction, week_id: int) -> str:
+    # Checked again when clicked: a moderator who has lost the role since cannot end the week.
+    require_moderator(interaction, "end the film week")
     bot = interaction.client
     week = await bot.films.week(week_id)
     digests = await bot.films.end_week(week_id, now_epoch())

@@ -97,3 +97,14 @@ async def test_a_take_ending_in_a_backslash_stays_hidden(club):
     ]
     description = take.embeds[0].description
     assert description.startswith("||") and description.endswith("\\\\||"), description
+
+
+async def test_a_moderator_who_lost_the_role_cannot_end_the_week_from_an_old_confirmation(club):
+    env = club.env
+    await start_week(club, title="Heat")
+    asked = await club.mia.slash(club.general, "film end")
+    env.backend.remove_member_role(club.guild.id, club.mia.id, club.guild.roles["Mods"].id)
+    await env.settle()
+    clicked = await club.mia.click(asked.response, label="End the week")
+    assert refusal(env, clicked) == "Only moderators (Manage Server) can end the film week."
+    assert (await env.bot.films.running_week(club.guild.id)) is not None

@@ -65,6 +65,9 @@ EVERYONE = 0  # owner id for buttons anyone may use privately
 THREAD_WAIT = 60  # seconds between looks for a week's thread that is not open yet
 
 
+TAG_REQUIRED = 40067  # Discord: a tag is required to create a forum post in this channel
+
+
 def explain_failure(error: discord.HTTPException, where: str) -> str:
     if isinstance(error, discord.Forbidden):
         return (
@@ -79,7 +82,14 @@ def explain_failure(error: discord.HTTPException, where: str) -> str:
         )
     if error.status == 429 or error.status >= 500:
         return f"Discord is not answering (HTTP {error.status})"
-    return f"Discord refused the post in {where} (HTTP {error.status})."
+    if error.code == TAG_REQUIRED:
+        return (
+            f"{where} requires a tag on every post, and has no “Running” tag for me to give. "
+            "Add tags named Running and Ended to the forum (I apply them as weeks start and "
+            "end), or turn off “Require people to select tags when posting” in its settings."
+        )
+    reason = f": {error.text}" if error.text else ""
+    return f"Discord refused the request in {where} (HTTP {error.status}{reason})."
 
 
 def failure(error: BaseException, where: str) -> Retry | GiveUp:
@@ -112,7 +122,10 @@ def forum_tags(
     ours = {by_name[n].id for n in (RUNNING_TAG, ENDED_TAG) if n in by_name}
     wanted = by_name.get(RUNNING_TAG if running else ENDED_TAG)
     kept = [tag for tag in applied if tag.id not in ours]
-    return [*kept, wanted][:5] if wanted else kept
+    if wanted:
+        return [*kept, wanted][:5]
+    # A forum that requires a tag refuses a post left with none: it keeps the tags it has.
+    return applied if not kept and forum.flags.require_tag else kept
 
 
 def marker(job: Job) -> str:
@@ -297,7 +310,7 @@ class WeekPosts:
                     name=name, embed=embed, applied_tags=tags, auto_archive_duration=10080
                 )
             except DISCORD_FAILURES as error:
-                raise failure(error, f"a post in {where}") from error
+                raise failure(error, where) from error
             thread, starter_id = opened.thread, opened.message.id
             await track_message(
                 self.bot, opened.message, "week", week_id=week.id, essay_id=week.essay_id

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.cogs.test_films import advance_to, end_week, start_week
+from tests.cogs.test_screenings import with_tags
 from tests.helpers import refusal
 
 
@@ -108,3 +109,42 @@ async def test_a_moderator_who_lost_the_role_cannot_end_the_week_from_an_old_con
     clicked = await club.mia.click(asked.response, label="End the week")
     assert refusal(env, clicked) == "Only moderators (Manage Server) can end the film week."
     assert (await env.bot.films.running_week(club.guild.id)) is not None
+
+
+async def test_a_forum_that_requires_tags_is_named_as_the_cause_with_its_fix(club):
+    env = club.env
+    forum = club.guild.create_forum_channel("film-weeks")
+    with_tags(env, forum, "Classic")
+    await env.settle()
+    await club.mia.slash(club.general, "film settings", channel=forum)
+    # simcord does not enforce a forum's "require tags"; Discord's refusal is injected as sent.
+    env.inject_error(
+        "POST",
+        f"/channels/{forum.id}/threads",
+        status=400,
+        code=40067,
+        message="A tag is required to create a forum post in this channel",
+        times=None,
+    )
+    started = await club.mia.slash(club.general, "film start", title="Heat")
+    text = refusal(env, started)
+    assert f"{forum.mention} requires a tag on every post" in text
+    assert "Add tags named Running and Ended" in text and "Nothing was started." in text
+    assert "post in a post" not in text and "(HTTP 400)" not in text
+    assert await env.bot.films.running_week(club.guild.id) is None
+
+
+async def test_a_forum_that_requires_tags_keeps_the_running_tag_when_it_has_no_ended_one(club):
+    env = club.env
+    forum = club.guild.create_forum_channel("film-weeks")
+    with_tags(env, forum, "Running")
+    await env.settle()
+    await club.mia.slash(club.general, "film settings", channel=forum)
+    await club.mia.slash(club.general, "film start", title="Heat")
+    [post] = forum.threads
+    # simcord does not model channel flags: the bot's own view of the forum is given Discord's
+    # REQUIRE_TAG flag ("Require people to select tags when posting").
+    env.bot.get_channel(forum.id)._flags = 16
+    await end_week(club)
+    await env.advance_time(30)
+    assert len(env.backend.get_channel(post.id).applied_tags) == 1  # not left with none

@@ -66,6 +66,7 @@ THREAD_WAIT = 60  # seconds between looks for a week's thread that is not open y
 
 
 TAG_REQUIRED = 40067  # Discord: a tag is required to create a forum post in this channel
+UNKNOWN_CHANNEL = 10003
 
 
 def explain_failure(error: discord.HTTPException, where: str) -> str:
@@ -604,13 +605,20 @@ class WeekPosts:
         if poll.ended_at is not None:
             return {}
         where = f"<#{poll.channel_id}>"
-        channel = await self.messageable(poll.channel_id, where)
         try:
+            channel = self.bot.get_channel(poll.channel_id) or await self.bot.fetch_channel(
+                poll.channel_id
+            )
             message = await channel.fetch_message(poll.message_id)
+        except discord.NotFound as error:  # the poll was deleted (or its channel): its round ends
+            outcome = "channel deleted" if error.code == UNKNOWN_CHANNEL else "deleted"
+            await self.films.poll_deleted(poll.id, now_epoch(), outcome)
+            return {"outcome": outcome}
         except DISCORD_FAILURES as error:
             raise failure(error, where) from error
         if message.poll is None:
-            raise GiveUp("the poll's message no longer has its poll")
+            await self.films.poll_deleted(poll.id, now_epoch())
+            return {"outcome": "deleted"}
         if not message.poll.is_finalized():
             if job.attempts >= POLL_FINALIZE_TRIES:
                 raise GiveUp("Discord has not closed the poll")

@@ -121,6 +121,24 @@ class FilmsCog(commands.Cog, name="Films"):
         ScreeningPosts(self.bot, self.posts).register()
         await self.posts.reconcile()
 
+    @commands.Cog.listener()
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        await self.poll_messages_deleted(payload.guild_id, {payload.message_id})
+
+    @commands.Cog.listener()
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        await self.poll_messages_deleted(payload.guild_id, payload.message_ids)
+
+    async def poll_messages_deleted(self, guild_id: int | None, message_ids: set[int]) -> None:
+        """A moderator deleted a running poll: its round ends and its nominations are open
+        again, at once (not when the poll would have closed)."""
+        if guild_id is None:
+            return
+        for message_id in message_ids:
+            poll = await self.films.poll_of_message(message_id)
+            if poll is not None and await self.films.poll_deleted(poll.id, now_epoch()):
+                log.info("Poll %s of server %s was deleted: its round ended", poll.id, guild_id)
+
     async def run_now(self, job_id: int) -> Job:
         """Try an owed post at once, for the reply to say how it went."""
         job = await self.bot.jobs.run(job_id)
@@ -622,7 +640,7 @@ class FilmsCog(commands.Cog, name="Films"):
             now_epoch(),
             hours,
             nominations,
-            left_out=[n.film_line for n in left_out],
+            left_out=left_out,
             runoff_hours=runoff_hours,
         )
         job = await self.run_now(job_id)

@@ -321,9 +321,11 @@ class Films:
                     ),
                 )
                 await self.scheduler.insert(tx, ends_at, END_EVENT, {"week_id": week_id}, guild_id)
+                # Closed even while a poll holds it: the poll runs on, fair to its voters, and
+                # the film does not come back as an open nomination after it.
                 await tx.execute(
                     "UPDATE nominations SET closed_at = ? WHERE guild_id = ? AND title_key = ? "
-                    "AND closed_at IS NULL AND poll_id IS NULL",
+                    "AND closed_at IS NULL",
                     (started_at, guild_id, fold(title)),
                 )
                 if first is not None:
@@ -733,7 +735,8 @@ class Films:
             "SELECT m.id, m.title, m.year, count(n.user_id) AS c FROM nominations m "
             "LEFT JOIN nominators n ON n.nomination_id = m.id "
             "WHERE m.guild_id = ? AND m.poll_id IS NULL AND m.closed_at IS NULL "
-            "GROUP BY m.id ORDER BY c DESC, m.id",
+            "GROUP BY m.id, m.left_out HAVING count(n.user_id) > 0 "
+            "ORDER BY m.left_out DESC, c DESC, m.id",
             (guild_id,),
         )
         return [Nomination(*row) for row in rows]
@@ -747,11 +750,13 @@ class Films:
         hours: int,
         nominations: list[Nomination],
         *,
-        left_out: list[str] | None = None,
+        left_out: list[Nomination] | None = None,
         runoff_hours: int | None = None,
     ) -> tuple[int, int]:
         """Close the round of nominations into a poll and owe its post, in one transaction; the
-        answers' order is kept for reading the result. Returns (poll id, job id)."""
+        answers' order is kept for reading the result. Nominations `left_out` (a poll holds
+        ten) go first next time. Returns (poll id, job id)."""
+        left_out = left_out or []
         async with self.jobs.transaction() as tx:
             marks = ", ".join("?" for _ in nominations)
             if await tx.fetchval(
@@ -775,15 +780,19 @@ class Films:
                 ),
             )
             await tx.executemany(
-                "UPDATE nominations SET poll_id = ? WHERE id = ?",
+                "UPDATE nominations SET poll_id = ?, left_out = 0 WHERE id = ?",
                 [(poll_id, n.id) for n in nominations],
+            )
+            await tx.executemany(
+                "UPDATE nominations SET left_out = left_out + 1 WHERE id = ?",
+                [(n.id,) for n in left_out],
             )
             job_id = await self.jobs.owe(
                 tx,
                 guild_id=guild_id,
                 kind=POLL,
                 poll_id=poll_id,
-                payload={"left_out": left_out or []},
+                payload={"left_out": [n.film_line for n in left_out]},
             )
         return poll_id, job_id
 
@@ -791,6 +800,7 @@ class Films:
         """Undo a poll Discord refused for good: its nominations are open again."""
         async with self.db.transaction() as tx:
             await tx.execute("UPDATE nominations SET poll_id = NULL WHERE poll_id = ?", (poll_id,))
+            await drop_unnominated(tx)
             await self.jobs.drop(tx, poll_id=poll_id)
             await tx.execute("DELETE FROM polls WHERE id = ?", (poll_id,))
 
@@ -807,6 +817,34 @@ class Films:
             "AND message_id IS NULL",
             (now, poll_id),
         )
+        await drop_unnominated(tx)
+
+    async def poll_of_message(self, message_id: int) -> Poll | None:
+        """The open poll posted as this message, if it is one."""
+        row = await self.db.fetchone(
+            "SELECT * FROM polls WHERE message_id = ? AND ended_at IS NULL", (message_id,)
+        )
+        return Poll.from_row(row) if row else None
+
+    async def poll_deleted(self, poll_id: int, now: int, outcome: str = "deleted") -> bool:
+        """A poll whose message is gone ends its round: its nominations are open again (those
+        with no nominator left are dropped) and nothing more is owed for it. False if it had
+        ended already."""
+        async with self.jobs.transaction() as tx:
+            ended = await tx.execute(
+                "UPDATE polls SET ended_at = ?, outcome = ? WHERE id = ? AND ended_at IS NULL",
+                (now, outcome, poll_id),
+            )
+            if ended != 1:
+                return False
+            await tx.execute("UPDATE nominations SET poll_id = NULL WHERE poll_id = ?", (poll_id,))
+            await drop_unnominated(tx)
+            await tx.execute(
+                "UPDATE jobs SET done_at = ? WHERE poll_id = ? AND done_at IS NULL "
+                "AND given_up_at IS NULL",
+                (now, poll_id),
+            )
+        return True
 
     async def poll_posted(self, poll: Poll, message_id: int, now: int) -> None:
         """The poll is up: when it ends (counted from now, as Discord does) its result is owed."""
@@ -908,6 +946,7 @@ class Films:
                     poll_id=runoff_id,
                     payload={"left_out": []},
                 )
+            await drop_unnominated(tx)
         return True
 
     async def nominations_by_id(self, ids: list[int]) -> dict[int, Nomination]:
@@ -959,10 +998,9 @@ class Films:
         forgotten.counts["nominations"] = await tx.execute(
             "DELETE FROM nominators WHERE user_id = ?", (user_id,)
         )
-        await tx.execute(
-            "DELETE FROM nominations WHERE poll_id IS NULL AND NOT EXISTS "
-            "(SELECT 1 FROM nominators n WHERE n.nomination_id = nominations.id)"
-        )
+        # A nomination in a running poll stays its answer until the poll ends (the poll's
+        # answers cannot change under its voters); then it is dropped.
+        await drop_unnominated(tx)
         for statement in self.BLANKED:
             await tx.execute(statement, (user_id,))
 
@@ -994,14 +1032,20 @@ class Films:
         a week started since, then the open nominations."""
         suggestions: list[tuple[str, int | None, bool]] = []
         winner = await self.db.fetchone(
-            "SELECT winner_title, winner_year, ended_at FROM polls WHERE guild_id = ? "
+            "SELECT winner_title, winner_year, created_at, ended_at FROM polls WHERE guild_id = ? "
             "AND winner_title IS NOT NULL ORDER BY ended_at DESC LIMIT 1",
             (guild_id,),
         )
         if winner is not None:
-            started_since = await self.db.fetchval(
-                "SELECT 1 FROM weeks WHERE guild_id = ? AND started_at >= ?",
-                (guild_id, winner["ended_at"]),
+            # Any week since the poll ended, or this film's own week started while it ran.
+            started = await self.db.fetchall(
+                "SELECT title, started_at FROM weeks WHERE guild_id = ? AND started_at >= ?",
+                (guild_id, winner["created_at"]),
+            )
+            started_since = any(
+                row["started_at"] >= winner["ended_at"]
+                or fold(row["title"]) == fold(winner["winner_title"])
+                for row in started
             )
             if not started_since:
                 suggestions.append((winner["winner_title"], winner["winner_year"], True))
@@ -1010,6 +1054,15 @@ class Films:
             if (nomination.title, nomination.year) not in offered:
                 suggestions.append((nomination.title, nomination.year, False))
         return suggestions
+
+
+async def drop_unnominated(tx: Tx) -> None:
+    """Nominations no member stands behind any more (each nominator used forget-me), unless a
+    running poll holds them as answers."""
+    await tx.execute(
+        "DELETE FROM nominations WHERE poll_id IS NULL AND NOT EXISTS "
+        "(SELECT 1 FROM nominators n WHERE n.nomination_id = nominations.id)"
+    )
 
 
 async def owe_kickoff_edit(jobs: Jobs, tx: Tx, guild_id: int, week_id: int) -> int:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.cogs.test_films import advance_to, end_week, start_week
+from tests.cogs.test_films import advance_to, end_week, go_offline, start_week
 from tests.cogs.test_screenings import with_tags
 from tests.helpers import refusal
 
@@ -148,3 +148,111 @@ async def test_a_forum_that_requires_tags_keeps_the_running_tag_when_it_has_no_e
     await end_week(club)
     await env.advance_time(30)
     assert len(env.backend.get_channel(post.id).applied_tags) == 1  # not left with none
+
+
+# --- the vote ---------------------------------------------------------------------------
+
+
+def poll_in(channel):
+    return next(m for m in reversed(channel.history()) if m.poll is not None)
+
+
+async def listed(club) -> list[str]:
+    r = await club.alice.slash(club.general, "film nominations")
+    return (r.response.embeds[0].description or "").splitlines()
+
+
+async def offered(club) -> list[str]:
+    return [
+        c["value"] for c in await club.mia.autocomplete(club.general, "film start", "title", "")
+    ]
+
+
+async def test_forget_me_during_a_poll_keeps_the_poll_fair_and_the_nominations_clean(club):
+    env = club.env
+    await club.alice.slash(club.general, "film nominate", title="Thief")
+    await club.bob.slash(club.general, "film nominate", title="Heat")
+    await club.bob.slash(club.general, "film nominate", title="Ali")
+    await club.mia.slash(club.general, "film poll", hours=1)
+    poll = poll_in(club.general)
+    await club.bob.vote(poll, answer=2)  # Heat
+    asked = await club.alice.slash(club.general, "privacy forget-me")
+    await club.alice.click(asked.response, label="Delete my data")
+    assert [a.text for a in poll_in(club.general).poll.answers] == ["Thief", "Heat", "Ali"]
+    await env.advance_time(3600 + 10)
+    assert club.general.history()[-1].content.startswith("🏆 **Heat** won")
+    assert await listed(club) == ["1. **Heat** — 1 nomination", "2. **Ali** — 1 nomination"]
+    assert "Thief" not in await offered(club)
+
+
+async def test_a_film_whose_week_starts_during_its_poll_does_not_come_back_as_a_nomination(club):
+    env = club.env
+    await club.alice.slash(club.general, "film nominate", title="Thief")
+    await club.bob.slash(club.general, "film nominate", title="Heat")
+    await club.mia.slash(club.general, "film poll", hours=1)
+    await club.bob.vote(poll_in(club.general), answer=1)  # Thief
+    await start_week(club, title="Thief")
+    await env.advance_time(3600 + 10)
+    assert club.general.history()[-1].content.startswith("🏆 **Thief** won")
+    assert await listed(club) == ["1. **Heat** — 1 nomination"]
+    assert "Thief" not in await offered(club)
+
+
+async def test_a_deleted_poll_ends_its_round_and_gives_the_nominations_back(club):
+    env = club.env
+    for member, title in ((club.alice, "Thief"), (club.bob, "Heat")):
+        await member.slash(club.general, "film nominate", title=title)
+    await club.mia.slash(club.general, "film poll", hours=24)
+    poll = poll_in(club.general)
+    env.backend.delete_message(club.general.id, poll.id)  # as a moderator deletes it
+    await env.settle()
+    r = await club.alice.slash(club.general, "film nominations")
+    embed = r.response.embeds[0]
+    assert "The poll is open" not in [f.name for f in embed.fields]
+    assert embed.description.splitlines() == [
+        "1. **Thief** — 1 nomination",
+        "2. **Heat** — 1 nomination",
+    ]
+    again = await club.mia.slash(club.general, "film poll", hours=1)
+    assert again.response.content.startswith("The poll is up")
+    await env.advance_time(25 * 3600)  # the first poll's close finds nothing to read or blame
+    given_up = await env.bot.db.fetchval("SELECT count(*) FROM jobs WHERE given_up_at IS NOT NULL")
+    assert given_up == 0
+
+
+async def test_a_poll_deleted_while_the_bot_was_away_ends_its_round_at_its_close(club, make_bot):
+    env = club.env
+    for member, title in ((club.alice, "Thief"), (club.bob, "Heat")):
+        await member.slash(club.general, "film nominate", title=title)
+    await club.mia.slash(club.general, "film poll", hours=1)
+    poll = poll_in(club.general)
+    await go_offline(env)  # the delete never reaches the bot
+    env.backend.delete_message(club.general.id, poll.id)
+    await env.restart_bot(make_bot())
+    await env.advance_time(3600 + 10)
+    assert await listed(club) == ["1. **Thief** — 1 nomination", "2. **Heat** — 1 nomination"]
+    now = await club.mia.slash(club.general, "film nominations")
+    assert "The poll is open" not in [f.name for f in now.response.embeds[0].fields]
+    given_up = await env.bot.db.fetchall(
+        "SELECT last_error FROM jobs WHERE given_up_at IS NOT NULL"
+    )
+    assert given_up == []
+
+
+async def test_films_left_out_of_a_full_poll_go_first_in_the_next(club):
+    env = club.env
+    members = [club.guild.add_member(env.create_user(f"m{i}")) for i in range(5)]
+    # Film 1 has two nominations: it is in every poll; Films 2-12 have one each.
+    await members[0].slash(club.general, "film nominate", title="Film 1")
+    for n in range(1, 13):
+        r = await members[n % 5].slash(club.general, "film nominate", title=f"Film {n}")
+        assert "nominat" in r.response.content or "seconded" in r.response.content
+    await club.mia.slash(club.general, "film poll", hours=1)
+    first = [a.text for a in poll_in(club.general).poll.answers]
+    left_out = [f"Film {n}" for n in range(1, 13) if f"Film {n}" not in first]
+    assert len(left_out) == 2
+    await club.bob.vote(poll_in(club.general), answer=1)
+    await env.advance_time(3600 + 10)
+    await club.mia.slash(club.general, "film poll", hours=1)
+    second = [a.text for a in poll_in(club.general).poll.answers]
+    assert second[:2] == left_out

@@ -30,7 +30,7 @@ from bot.films.embeds import (
     when,
 )
 from bot.films.schedule import slots_between
-from bot.films.screenings import REMINDER, SCREENING_EVENT, SCREENING_NOTE, Screening
+from bot.films.screenings import REMINDER, SCREENING_NOTE, Screening
 from bot.films.service import (
     DELETE_POST,
     DIGEST,
@@ -42,6 +42,7 @@ from bot.films.service import (
     POLL_RESULT,
     PROMPT,
     PROMPT_EVENT,
+    SCREENING_EVENT,
     TAKE,
     Films,
     Poll,
@@ -109,6 +110,11 @@ DISCORD_FAILURES = (discord.HTTPException, aiohttp.ClientError, asyncio.TimeoutE
 def discussion(week: Week) -> str:
     """Where the week's talk and prompts are, as a moderator reads it in a failure."""
     return f"the thread of {week.film_line}" if week.has_thread else f"<#{week.channel_id}>"
+
+
+def thread_name(week: Week) -> str:
+    """A week's thread is named for its film; a forum post, for its film and year."""
+    return truncate(week.film_line if week.forum else week.title, 100)
 
 
 RUNNING_TAG, ENDED_TAG = "running", "ended"
@@ -277,7 +283,7 @@ class WeekPosts:
         if thread is None:
             try:
                 thread = await kickoff.create_thread(
-                    name=truncate(week.title, 100), auto_archive_duration=10080
+                    name=thread_name(week), auto_archive_duration=10080
                 )
             except DISCORD_FAILURES as error:
                 raise failure(error, f"a thread under the kickoff in {where}") from error
@@ -289,7 +295,7 @@ class WeekPosts:
         forum = await self.channel(week.channel_id, where)
         if not isinstance(forum, discord.ForumChannel):
             raise GiveUp(f"{where} is no longer a forum channel.")
-        name = truncate(week.film_line, 100)
+        name = thread_name(week)
         thread, starter_id = None, None
         if job.uncertain:  # an earlier attempt may have opened it
             thread = next(
@@ -344,7 +350,23 @@ class WeekPosts:
             return {}  # the kickoff was deleted: nothing to bring up to date
         except DISCORD_FAILURES as error:
             raise failure(error, where) from error
+        await self._rename_thread(week, channel)
         return {}
+
+    async def _rename_thread(self, week: Week, home: discord.abc.Messageable) -> None:
+        """The week's thread (or forum post) carries the film's name, renamed with the week."""
+        if not week.has_thread or week.thread_id is None:
+            return
+        thread = home if week.forum else await self._thread_of(week.thread_id)
+        name = thread_name(week)
+        if not isinstance(thread, discord.Thread) or thread.name == name:
+            return
+        try:
+            await thread.edit(name=name)
+        except discord.NotFound:
+            pass  # the thread was deleted
+        except DISCORD_FAILURES as error:
+            raise failure(error, discussion(week)) from error
 
     async def _thread_of(self, message_id: int) -> discord.Thread | None:
         """The thread started from a message has the message's id."""

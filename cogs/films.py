@@ -351,7 +351,7 @@ class FilmsCog(commands.Cog, name="Films"):
             title, year = split_title(title, year)
         found = self.bot.library.resolve_essay(interaction.guild_id, essay) if essay else None
         edited = await self.films.edit_week(
-            week.id, title=title, year=year, essay_id=found.id if found else None
+            week.id, title=title, year=year, essay_id=found.id if found else None, now=now_epoch()
         )
         essay_note = f" Prompts now draw from *{literal(found.title)}*." if found else ""
         await interaction.response.send_message(
@@ -393,9 +393,17 @@ class FilmsCog(commands.Cog, name="Films"):
     async def end(self, interaction: discord.Interaction) -> None:
         require_moderator(interaction, "end the film week")
         week = await self.films.require_running_week(interaction.guild_id)
+        screening = await self.bot.screenings.of_week(week.id)
+        called_off = (
+            f" Its screening ({when(screening.starts_at)}) is called off with it: its Discord "
+            "event is cancelled and no reminders are posted."
+            if screening is not None and screening.starts_at > now_epoch()
+            else ""
+        )
         await interaction.response.send_message(
             f"End the week of **{literal(week.film_line)}** now? Its "
-            f"digest is posted at once (the week would end on its own {when(week.ends_at, 'R')}).",
+            f"digest is posted at once (the week would end on its own {when(week.ends_at, 'R')})."
+            + called_off,
             view=confirm_view("film-end", week.id, interaction.user.id),
             ephemeral=True,
         )
@@ -535,7 +543,7 @@ class FilmsCog(commands.Cog, name="Films"):
         starts_at = parse_moment(starts, settings.tz, now_epoch())
         channel_id, place = resolve_where(interaction.guild, where)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        screening, moved, job_id = await self.bot.screenings.schedule(
+        screening, moved, job_id, reminders = await self.bot.screenings.schedule(
             guild_id=interaction.guild_id,
             week_id=week.id,
             week_ends_at=week.ends_at,
@@ -552,8 +560,7 @@ class FilmsCog(commands.Cog, name="Films"):
         local = f"{local_line(starts_at, settings.tz)} ({settings.timezone})"
         text = (
             f"{'Moved the screening' if moved else 'The screening'} of **{film}** "
-            f"{'to' if moved else 'is'} {local}, in {screening.where}. Reminders go to the "
-            "thread the day before at the same time and 15 minutes before."
+            f"{'to' if moved else 'is'} {local}, in {screening.where}. {reminders_line(reminders)}"
         )
         if event.done:
             text += f" The event: {event_url(interaction.guild_id, event.result['event_id'])}"
@@ -660,21 +667,43 @@ async def end_week_confirmed(interaction: Interaction, week_id: int) -> str:
     require_moderator(interaction, "end the film week")
     bot = interaction.client
     week = await bot.films.week(week_id)
+    screening = await bot.screenings.of_week(week_id)
     digests = await bot.films.end_week(week_id, now_epoch())
     if week is None or digests is None:
         return "That week has already ended."
     jobs = [job for job_id in digests if (job := await bot.jobs.run(job_id)) is not None]
     film = literal(week.film_line)
+    screening = await bot.screenings.get(screening.id) if screening else None
+    called_off = (
+        " Its screening is called off: no reminders will be posted."
+        if screening is not None and screening.cancelled_at is not None
+        else ""
+    )
     if all(job.done for job in jobs):
         also = " and the thread" if week.has_thread else ""
-        return f"Ended **{film}**; the digest is posted in <#{week.channel_id}>{also}."
+        return f"Ended **{film}**; the digest is posted in <#{week.channel_id}>{also}.{called_off}"
     problems = "; ".join(describe(job) or "" for job in jobs if not job.done)
-    return f"Ended **{film}**. {problems} `/film history` shows how it goes."
+    return f"Ended **{film}**.{called_off} {problems} `/film history` shows how it goes."
 
 
 END_WEEK = Confirmation(
     "End the week", "Keep it running", "Kept running: nothing was ended.", end_week_confirmed
 )
+
+
+def reminders_line(reminders: list[str]) -> str:
+    """What the thread will be reminded of, as booked (a reminder whose time has passed is
+    not)."""
+    if len(reminders) == 2:
+        return "Reminders go to the thread the day before at the same time and 15 minutes before."
+    if reminders == ["soon"]:
+        return (
+            "A reminder goes to the thread 15 minutes before (it is too late for the one the "
+            "day before)."
+        )
+    if reminders == ["day"]:
+        return "A reminder goes to the thread the day before at the same time."
+    return "It starts too soon for reminders: none will be posted."
 
 
 def on_its_way(job: Job, what: str) -> str:

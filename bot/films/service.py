@@ -34,6 +34,10 @@ POLL = "poll"
 POLL_CLOSE = "poll_close"
 POLL_RESULT = "poll_result"
 DELETE_POST = "delete_post"
+# What a week's screening owes and its reminders' timer (see bot/films/screenings.py): named
+# here because ending or renaming a week changes its screening too.
+SCREENING_EVENT = "screening_event"
+REMINDER_EVENT = "screening_reminder"
 POLL_GRACE = 5  # seconds after a poll's end before its result is read
 # The settings a moderator changes, each with its own statement (no column name is ever built
 # from what a caller passes).
@@ -348,9 +352,11 @@ class Films:
             await tx.execute("DELETE FROM weeks WHERE id = ?", (week_id,))
 
     async def edit_week(
-        self, week_id: int, *, title: str | None, year: int | None, essay_id: int | None
+        self, week_id: int, *, title: str | None, year: int | None, essay_id: int | None, now: int
     ) -> Week:
-        """Change the running week's film or essay; later prompts draw from the new essay."""
+        """Change the running week's film or essay; later prompts draw from the new essay. What
+        carries the week's name follows: the kickoff and its thread (or forum post), and the
+        Discord event of a screening still to come."""
         async with self.jobs.transaction() as tx:
             row = await tx.fetchone(
                 "UPDATE weeks SET title = coalesce(?, title), year = coalesce(?, year), "
@@ -360,6 +366,13 @@ class Films:
             )
             if row is not None:
                 await owe_kickoff_edit(self.jobs, tx, row["guild_id"], week_id)
+                coming = await tx.fetchval(
+                    "SELECT id FROM screenings WHERE week_id = ? AND cancelled_at IS NULL "
+                    "AND starts_at > ?",
+                    (week_id, now),
+                )
+                if coming is not None:
+                    await owe_screening_event(self.jobs, tx, row["guild_id"], week_id, coming)
         if row is None:
             raise UserError("That week has ended; `/film start` begins the next one.")
         week = await self.week(week_id)
@@ -375,7 +388,9 @@ class Films:
 
     async def end_week(self, week_id: int, now: int) -> list[int] | None:
         """End the week and owe its digest (in the thread, then the channel), in one
-        transaction. The digest job ids, or None if the week had already ended."""
+        transaction; a screening still to come is called off with it (its event cancelled, no
+        reminders, nothing more posted in the ended week). The digest job ids, or None if the
+        week had already ended."""
         async with self.jobs.transaction() as tx:
             row = await tx.fetchone(
                 "SELECT guild_id, thread_id, channel_id, forum FROM weeks WHERE id = ? "
@@ -394,6 +409,14 @@ class Films:
             )
             for event in (END_EVENT, PROMPT_EVENT):
                 await self.scheduler.cancel_in(tx, event, week_id=week_id)
+            called_off = await tx.fetchval(
+                "UPDATE screenings SET cancelled_at = ?, updated_at = ? WHERE week_id = ? "
+                "AND cancelled_at IS NULL AND starts_at > ? RETURNING id",
+                (now, now, week_id, now),
+            )
+            if called_off is not None:
+                await self.scheduler.cancel_in(tx, REMINDER_EVENT, screening_id=called_off)
+                await owe_screening_event(self.jobs, tx, row["guild_id"], week_id, called_off)
             jobs = []
             if row["forum"]:  # the forum post is the week: its digest there, its tag changed
                 places: tuple[str, ...] = ("thread",)
@@ -1062,6 +1085,20 @@ async def drop_unnominated(tx: Tx) -> None:
     await tx.execute(
         "DELETE FROM nominations WHERE poll_id IS NULL AND NOT EXISTS "
         "(SELECT 1 FROM nominators n WHERE n.nomination_id = nominations.id)"
+    )
+
+
+async def owe_screening_event(
+    jobs: Jobs, tx: Tx, guild_id: int, week_id: int, screening_id: int
+) -> int:
+    """Owe making the screening's Discord event match it (created, changed or cancelled)."""
+    return await jobs.owe(
+        tx,
+        guild_id=guild_id,
+        kind=SCREENING_EVENT,
+        week_id=week_id,
+        payload={"screening_id": screening_id},
+        key=f"screening_event:{screening_id}",
     )
 
 

@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from simcord.backend.errors import BackendError
 
 from tests.cogs.test_films import advance_to, end_week, go_offline, start_week
 from tests.cogs.test_screenings import with_tags
@@ -256,3 +257,117 @@ async def test_films_left_out_of_a_full_poll_go_first_in_the_next(club):
     await club.mia.slash(club.general, "film poll", hours=1)
     second = [a.text for a in poll_in(club.general).poll.answers]
     assert second[:2] == left_out
+
+
+# --- screenings -------------------------------------------------------------------------
+
+
+def made_then_500(env, operation: str, times: int = 1) -> None:
+    """Discord does the write, then answers 500 (simcord does not model this: the backend's
+    operation is wrapped so it happens and an error is raised after it)."""
+    original = getattr(env.backend, operation)
+    left = [times]
+
+    def wrapped(*args, **kwargs):
+        result = original(*args, **kwargs)
+        if left[0] > 0:
+            left[0] -= 1
+            raise BackendError(500, 0, "Internal Server Error (after the write, simulated)")
+        return result
+
+    setattr(env.backend, operation, wrapped)
+
+
+def events_of(env, guild):
+    return list(env.backend.get_guild(guild.id).scheduled_events.values())
+
+
+async def test_an_event_made_before_a_500_is_found_and_moved_not_left_behind(club):
+    env, guild = club.env, club.guild
+    await advance_to(env, datetime(2026, 1, 5, 12, tzinfo=UTC))
+    await start_week(club, title="Heat")
+    made_then_500(env, "create_scheduled_event")
+    r = await club.mia.slash(club.general, "film screening set", when="2026-01-07 20:00")
+    assert "Its Discord event will be made when Discord accepts it" in r.response.content
+    assert len(events_of(env, guild)) == 1  # Discord made it all the same
+    await club.mia.slash(club.general, "film screening set", when="2026-01-08 21:00")
+    await env.advance_time(120)
+    [event] = events_of(env, guild)
+    assert datetime.fromisoformat(event.scheduled_start_time) == datetime(
+        2026, 1, 8, 21, tzinfo=UTC
+    )
+    assert (await env.bot.screenings.of_week(1)).event_id == event.id
+
+
+async def test_an_event_made_before_a_500_is_cancelled_with_its_screening(club):
+    env, guild = club.env, club.guild
+    await advance_to(env, datetime(2026, 1, 5, 12, tzinfo=UTC))
+    await start_week(club, title="Heat")
+    made_then_500(env, "create_scheduled_event")
+    await club.mia.slash(club.general, "film screening set", when="2026-01-07 20:00")
+    await club.mia.slash(club.general, "film screening cancel")
+    await env.advance_time(120)
+    [event] = events_of(env, guild)
+    assert event.status == 4  # cancelled in Discord: no orphan left scheduled
+
+
+@pytest.mark.parametrize(
+    ("minutes", "promised"),
+    [
+        (1, "It starts too soon for reminders: none will be posted."),
+        (20, "A reminder goes to the thread 15 minutes before"),
+    ],
+)
+async def test_a_screening_minutes_away_says_which_reminders_will_come(club, minutes, promised):
+    env = club.env
+    await advance_to(env, datetime(2026, 1, 5, 19, 59 - minutes, tzinfo=UTC))
+    thread = await start_week(club, title="Heat")
+    r = await club.mia.slash(club.general, "film screening set", when="20:00")
+    assert promised in r.response.content
+    assert "the day before at the same time" not in r.response.content
+    await advance_to(env, datetime(2026, 1, 5, 21, tzinfo=UTC))
+    reminders = [
+        m for m in thread.history() if m.embeds and (m.embeds[0].title or "").startswith("Start")
+    ]
+    assert len(reminders) == (0 if minutes == 1 else 1)
+
+
+async def test_ending_the_week_before_its_screening_calls_it_off_and_posts_nothing_more(club):
+    env, guild = club.env, club.guild
+    await advance_to(env, datetime(2026, 1, 5, 12, tzinfo=UTC))
+    thread = await start_week(club, title="Heat")
+    await club.mia.slash(club.general, "film screening set", when="2026-01-07 20:00")
+    asked = await club.mia.slash(club.general, "film end")
+    assert "Its screening (<t:" in asked.response.content
+    assert "called off with it" in asked.response.content
+    ended = await club.mia.click(asked.response, label="End the week")
+    assert "Its screening is called off" in ended.response.content
+    await env.advance_time(60)
+    [event] = events_of(env, guild)
+    assert event.status == 4
+    before = len(thread.history())
+    await advance_to(env, datetime(2026, 1, 8, tzinfo=UTC))
+    assert len(thread.history()) == before  # no "tomorrow", no "starting in 15 minutes"
+
+
+async def test_renaming_the_week_renames_its_thread_and_its_screenings_event(club):
+    env, guild = club.env, club.guild
+    await advance_to(env, datetime(2026, 1, 5, 12, tzinfo=UTC))
+    thread = await start_week(club, title="Heat")
+    await club.mia.slash(club.general, "film screening set", when="2026-01-07 20:00")
+    await club.mia.slash(club.general, "film edit", title="Thief (1981)")
+    await env.advance_time(30)
+    [event] = events_of(env, guild)
+    assert event.name == "Screening: Thief (1981)"
+    assert env.backend.get_channel(thread.id).name == "Thief"
+
+
+async def test_renaming_a_forum_week_renames_its_post(club):
+    env = club.env
+    forum = club.guild.create_forum_channel("film-weeks")
+    await club.mia.slash(club.general, "film settings", channel=forum)
+    await club.mia.slash(club.general, "film start", title="Heat")
+    [post] = forum.threads
+    await club.mia.slash(club.general, "film edit", title="Heat", year=1995)
+    await env.advance_time(30)
+    assert env.backend.get_channel(post.id).name == "Heat (1995)"

@@ -109,7 +109,9 @@ DISCORD_FAILURES = (discord.HTTPException, aiohttp.ClientError, asyncio.TimeoutE
 
 def discussion(week: Week) -> str:
     """Where the week's talk and prompts are, as a moderator reads it in a failure."""
-    return f"the thread of {week.film_line}" if week.has_thread else f"<#{week.channel_id}>"
+    return (
+        f"the thread of {literal(week.film_line)}" if week.has_thread else f"<#{week.channel_id}>"
+    )
 
 
 def thread_name(week: Week) -> str:

@@ -195,7 +195,7 @@ class EssaysCog(commands.Cog, name="Essays"):
             essay.director,
             [(s.heading, len(s.body)) for s in essay.sections],
             list(essay.warnings),
-            f"Publishing updates the existing essay “{target.title}”." if target else None,
+            f"Publishing updates the existing essay “{literal(target.title)}”." if target else None,
         )
         view = buttons_view(UploadButton(token, "publish"), UploadButton(token, "cancel"))
         await interaction.followup.send(embed=embed, view=view, ephemeral=True)

@@ -198,7 +198,7 @@ class QuotesCog(commands.Cog, name="Quotes"):
             named = self.bot.library.resolve_section(found, section) if section else None
             passage = await self.bot.library.find_passage(found, text, named)
             if passage is None:
-                where = f"“{named.heading}”" if named else f"“{found.title}”"
+                where = f"“{literal(named.heading if named else found.title)}”"
                 raise UserError(
                     f"Those words are not in {where}. Quotes from essays must match the text "
                     "(spacing and quote marks aside)."

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.db import Conflict, Database, Tx, rows_as_dicts
+from bot.embeds import literal
 from bot.errors import UserError
 from bot.essays.library import EssayInfo, Library
 from bot.films.schedule import next_slot, parse_time_of_day, zone
@@ -704,7 +705,7 @@ class Films:
                 (existing["id"], user_id),
             ):
                 line = existing["title"] + (f" ({existing['year']})" if existing["year"] else "")
-                raise UserError(f"You already nominated **{line}**.")
+                raise UserError(f"You already nominated **{literal(line)}**.")
             if mine >= MAX_NOMINATIONS_PER_MEMBER:
                 raise UserError(
                     f"You have nominated {MAX_NOMINATIONS_PER_MEMBER} films already this round; "

@@ -43,6 +43,9 @@ async def test_a_title_written_as_a_masked_link_is_shown_as_typed_everywhere(clu
     nominated = await club.alice.slash(club.general, "film nominate", title=NITRO)
     await club.bob.slash(club.general, "film nominate", title="Heat")
     assert not masked_link(nominated.response.content)
+    again = await club.alice.slash(club.general, "film nominate", title=NITRO)
+    assert "You already nominated" in refusal(env, again)
+    assert not masked_link(refusal(env, again))
     listed = await club.alice.slash(club.general, "film nominations")
     assert "Free Nitro" in listed.response.embeds[0].description
     assert not masked_link(listed.response.embeds[0].description)

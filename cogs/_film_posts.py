@@ -67,7 +67,7 @@ THREAD_WAIT = 60  # seconds between looks for a week's thread that is not open y
 
 
 TAG_REQUIRED = 40067  # Discord: a tag is required to create a forum post in this channel
-UNKNOWN_CHANNEL = 10003
+UNKNOWN_CHANNEL, UNKNOWN_MESSAGE = 10003, 10008
 
 
 def explain_failure(error: discord.HTTPException, where: str) -> str:
@@ -77,6 +77,8 @@ def explain_failure(error: discord.HTTPException, where: str) -> str:
             "Send Messages in Threads, Create Public Threads, Embed Links and Read Message History "
             "there."
         )
+    if isinstance(error, discord.NotFound) and error.code == UNKNOWN_MESSAGE:
+        return f"A message it needed in {where} was deleted."
     if isinstance(error, discord.NotFound):
         return (
             f"{where} no longer exists. Pick a channel with `/film settings channel:` and start "
@@ -282,11 +284,19 @@ class WeekPosts:
         if not week.has_thread:  # the week runs in its channel
             return {"message_id": kickoff.id, "thread_id": week.channel_id}
         thread = await self._thread_of(kickoff.id)
+        if thread is not None:  # opened by an earlier attempt, maybe under an older name
+            await self._name(thread, thread_name(week), f"the thread under the kickoff in {where}")
         if thread is None:
             try:
                 thread = await kickoff.create_thread(
                     name=thread_name(week), auto_archive_duration=10080
                 )
+            except discord.NotFound as error:
+                if error.code == UNKNOWN_MESSAGE:
+                    raise GiveUp(
+                        f"The kickoff in {where} was deleted before its thread was opened."
+                    ) from error
+                raise failure(error, f"a thread under the kickoff in {where}") from error
             except DISCORD_FAILURES as error:
                 raise failure(error, f"a thread under the kickoff in {where}") from error
         await self.films.set_kickoff(week.id, kickoff.id, thread.id)
@@ -299,13 +309,12 @@ class WeekPosts:
             raise GiveUp(f"{where} is no longer a forum channel.")
         name = thread_name(week)
         thread, starter_id = None, None
-        if job.uncertain:  # an earlier attempt may have opened it
+        if job.uncertain:  # an earlier attempt may have opened it (under the name it had then)
             thread = next(
                 (
                     t
                     for t in forum.threads
                     if t.owner_id == self.bot.user.id
-                    and t.name == name
                     and t.created_at
                     and t.created_at.timestamp() >= job.created_at - 1
                 ),
@@ -324,6 +333,14 @@ class WeekPosts:
             await track_message(
                 self.bot, opened.message, "week", week_id=week.id, essay_id=week.essay_id
             )
+        else:  # found: the week may have been renamed since that attempt
+            await self._name(thread, name, where)
+            starter = await self.find_own(thread, job, has_marker(job))
+            starter_id = starter.id if starter else None
+            if starter is not None:
+                await track_message(
+                    self.bot, starter, "week", week_id=week.id, essay_id=week.essay_id
+                )
         # A post's starter message has the post's id.
         starter_id = starter_id or thread.id
         await self.films.set_kickoff(week.id, starter_id, thread.id)
@@ -333,7 +350,14 @@ class WeekPosts:
         """Bring the posted kickoff up to date; a forum week's post gets its Running or Ended
         tag. A kickoff not posted yet is built as the week stands when it is."""
         week = await self.films.week(job.week_id)
-        if week is None or week.kickoff_message_id is None:
+        if week is None:
+            return {}
+        if week.kickoff_message_id is None:
+            # A kickoff still on its way may be one an earlier attempt posted as the week was
+            # then: this edit waits for it, to bring it up to date.
+            owed = await self.bot.jobs.outstanding(week.guild_id, week_id=week.id, kinds=(KICKOFF,))
+            if any(j.pending for j in owed):
+                raise Retry("waiting for the kickoff", after=10)
             return {}
         home = week.thread_id if week.forum else week.channel_id
         where = discussion(week) if week.forum else f"<#{week.channel_id}>"
@@ -361,14 +385,18 @@ class WeekPosts:
             return
         thread = home if week.forum else await self._thread_of(week.thread_id)
         name = thread_name(week)
-        if not isinstance(thread, discord.Thread) or thread.name == name:
+        if isinstance(thread, discord.Thread):
+            await self._name(thread, name, discussion(week))
+
+    async def _name(self, thread: discord.Thread, name: str, where: str) -> None:
+        if thread.name == name:
             return
         try:
             await thread.edit(name=name)
         except discord.NotFound:
             pass  # the thread was deleted
         except DISCORD_FAILURES as error:
-            raise failure(error, discussion(week)) from error
+            raise failure(error, where) from error
 
     async def _thread_of(self, message_id: int) -> discord.Thread | None:
         """The thread started from a message has the message's id."""

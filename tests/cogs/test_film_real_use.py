@@ -374,3 +374,34 @@ async def test_renaming_a_forum_week_renames_its_post(club):
     await club.mia.slash(club.general, "film edit", title="Heat", year=1995)
     await env.advance_time(30)
     assert env.backend.get_channel(post.id).name == "Heat (1995)"
+
+
+async def test_a_forum_post_made_before_a_500_and_renamed_before_the_retry_is_not_made_twice(club):
+    env = club.env
+    forum = club.guild.create_forum_channel("film-weeks")
+    await club.mia.slash(club.general, "film settings", channel=forum)
+    made_then_500(env, "create_forum_post")
+    started = await club.mia.slash(club.general, "film start", title="Heat")
+    assert "when Discord accepts them" in started.response.content
+    await club.mia.slash(club.general, "film edit", title="Heat", year=1995)
+    await env.advance_time(120)
+    [post] = forum.threads
+    assert env.backend.get_channel(post.id).name == "Heat (1995)"
+    starter = next(m for m in post.history() if m.embeds)
+    assert starter.embeds[0].title == "Film of the week: Heat (1995)"
+
+
+async def test_a_kickoff_deleted_before_its_thread_is_named_not_its_channel(club):
+    env = club.env
+    env.inject_error("POST", f"/channels/{club.general.id}/messages/*/threads", status=500)
+    started = await club.mia.slash(club.general, "film start", title="Heat")
+    assert "when Discord accepts them" in started.response.content
+    [kickoff] = [m for m in club.general.history() if m.embeds]
+    env.backend.delete_message(club.general.id, kickoff.id)  # a moderator deletes it
+    await env.advance_time(120)
+    [job] = await env.bot.db.fetchall("SELECT last_error FROM jobs WHERE kind = 'kickoff'")
+    assert (
+        job["last_error"]
+        == f"The kickoff in {club.general.mention} was deleted before its thread was opened."
+    )
+    assert "no longer exists" not in job["last_error"]

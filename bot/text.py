@@ -112,6 +112,26 @@ def spoiler_parts(text: str) -> tuple[list[tuple[str, bool]], int | None]:
     return parts, bars[-1] if len(bars) % 2 else None
 
 
+def literal(text: str, *, spoilers: bool = False) -> str:
+    """`text` shown exactly as typed, the one way every title, name, place, quote and take is
+    shown: Markdown, masked links and code escaped, mentions broken so they never render or
+    ping. With `spoilers`, the spoilers Discord would see in it stay spoilers (paired as Discord
+    pairs them, escapes and code spans first), their inside escaped too; any other `||` is shown
+    as typed."""
+    # Discord's own escaping, imported when first needed: the command-line checks that use
+    # this module never load discord.py.
+    from discord.utils import escape_markdown, escape_mentions
+
+    if not spoilers:
+        return escape_mentions(escape_markdown(text))
+    parts, _ = spoiler_parts(text)
+    shown = [
+        f"||{escape_markdown(piece)}||" if hidden else escape_markdown(piece)
+        for piece, hidden in parts
+    ]
+    return escape_mentions("".join(shown))
+
+
 def whole_spoilers(head: str) -> str:
     """`head` cut before a spoiler it would leave open (a cut never shows half a spoiler)."""
     _, unclosed = spoiler_parts(head)

@@ -8,7 +8,6 @@ from collections.abc import Callable
 
 import discord
 
-from bot.embeds import literal
 from bot.errors import UserError
 from bot.essays.embeds import (
     contents_embed,
@@ -19,7 +18,7 @@ from bot.essays.embeds import (
 )
 from bot.essays.library import EssayInfo, Library, SearchHit
 from bot.interactions import Interaction, now_epoch, services, track
-from bot.text import plural, truncate
+from bot.text import literal, plural, truncate
 from cogs._common import (
     Confirmation,
     ConfirmButton,

@@ -17,7 +17,6 @@ import aiohttp
 import discord
 
 from bot.client import Projectionist
-from bot.embeds import literal
 from bot.essays.library import pick_passage
 from bot.films.embeds import (
     Highlight,
@@ -52,7 +51,7 @@ from bot.films.service import (
 from bot.interactions import now_epoch, track_message
 from bot.jobs import GiveUp, Job, Kind, Retry
 from bot.shards import owns
-from bot.text import clip, plural, truncate
+from bot.text import clip, literal, plural, truncate
 from bot.timers import Timer
 from cogs._essay_ui import OpenSectionButton
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import discord
 
 from bot.client import Projectionist
-from bot.embeds import COLOUR, literal
+from bot.embeds import COLOUR
 from bot.films.embeds import jump_url, screening_text
 from bot.films.screenings import (
     LENGTH,
@@ -22,7 +22,7 @@ from bot.films.screenings import (
 from bot.films.service import REMINDER_EVENT, SCREENING_EVENT, Week
 from bot.interactions import now_epoch
 from bot.jobs import GiveUp, Job, Kind, Retry
-from bot.text import clip, plural, truncate
+from bot.text import clip, literal, plural, truncate
 from bot.timers import Timer
 from cogs._film_posts import (
     CATCH_UP_LIMIT,

@@ -12,7 +12,6 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import Projectionist
-from bot.embeds import literal
 from bot.errors import UserError
 from bot.essays.embeds import (
     contents_embed,
@@ -23,7 +22,7 @@ from bot.essays.embeds import (
 from bot.essays.library import MAX_ESSAY_BYTES, Library, content_hash, decode_essay_bytes
 from bot.essays.parse import Essay, essay_markdown, parse_essay
 from bot.interactions import track
-from bot.text import shown, truncate
+from bot.text import literal, shown, truncate
 from cogs._common import (
     CONFIRMATIONS,
     PAGERS,

@@ -10,7 +10,6 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import Projectionist
-from bot.embeds import literal
 from bot.errors import UserError
 from bot.films.embeds import (
     event_url,
@@ -35,7 +34,7 @@ from bot.films.schedule import (
 from bot.films.service import DIGEST, POLL_ANSWERS, Films, already_running_message
 from bot.interactions import Interaction, now_epoch
 from bot.jobs import GiveUp, Job, Retry
-from bot.text import plural, truncate
+from bot.text import literal, plural, truncate
 from cogs._common import (
     CONFIRMATIONS,
     Confirmation,

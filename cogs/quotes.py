@@ -9,12 +9,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import Projectionist
-from bot.embeds import literal
 from bot.errors import UserError
 from bot.interactions import Interaction, now_epoch, services, track
 from bot.quotes.embeds import quote_embed, quote_lines, quote_list_embed
 from bot.quotes.service import PAGE_SIZE, Quote, Quotes
-from bot.text import clean, plural, truncate
+from bot.text import clean, literal, plural, truncate
 from cogs._common import (
     CONFIRMATIONS,
     PAGERS,

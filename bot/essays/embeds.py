@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import discord
 
-from bot.embeds import COLOUR, TITLE_LIMIT, literal
+from bot.embeds import COLOUR, TITLE_LIMIT
 from bot.essays.library import EssayInfo, Passage, SearchHit, SectionText
-from bot.text import clip, paginate, plural, truncate
+from bot.text import clip, literal, paginate, plural, truncate
 
 PAGE_LIMIT = 3800  # under the 4,096 description limit, leaving room for the 6,000 embed total
 LIST_PAGE_SIZE = 10

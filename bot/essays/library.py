@@ -14,7 +14,6 @@ from typing import Any
 
 from bot import fulltext
 from bot.db import Database, Tx, rows_as_dicts
-from bot.embeds import literal
 from bot.errors import EssayFormatError, NotFound, UserError
 from bot.essays.parse import Essay, file_stem, parse_essay
 from bot.text import (
@@ -22,6 +21,7 @@ from bot.text import (
     comparable,
     fold,
     highlight,
+    literal,
     paragraphs,
     search_words,
     sentences,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.embeds import COLOUR, TITLE_LIMIT, literal
+from bot.embeds import COLOUR, TITLE_LIMIT
 from bot.essays.library import EssayInfo
 from bot.films.schedule import describe_days
 from bot.films.screenings import Screening
@@ -19,7 +19,7 @@ from bot.films.service import (
     Settings,
     Week,
 )
-from bot.text import clip, plural, truncate
+from bot.text import clip, literal, plural, truncate
 
 STAR = "★"
 EMPTY_STAR = "☆"

@@ -10,7 +10,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.db import Database, Tx, rows_as_dicts
-from bot.embeds import literal
 from bot.errors import UserError
 from bot.films.schedule import day_before
 from bot.films.service import (
@@ -20,6 +19,7 @@ from bot.films.service import (
 )
 from bot.jobs import Jobs
 from bot.members import Forgotten
+from bot.text import literal
 
 # Jobs: the Discord event made to match the screening (created, moved or cancelled); a note in
 # the week's thread when it is set, moved or cancelled; a reminder.

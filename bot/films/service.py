@@ -11,13 +11,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.db import Conflict, Database, Tx, rows_as_dicts
-from bot.embeds import literal
 from bot.errors import UserError
 from bot.essays.library import EssayInfo, Library
 from bot.films.schedule import next_slot, parse_time_of_day, zone
 from bot.jobs import Jobs
 from bot.members import Forgotten
-from bot.text import fold
+from bot.text import fold, literal
 
 MAX_NOMINATIONS_PER_MEMBER = 3
 POLL_ANSWERS = 10

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import discord
 
 from bot.embeds import COLOUR, TITLE_LIMIT
-from bot.embeds import literal as shown
 from bot.quotes.service import Quote
 from bot.text import clip, plural, truncate
+from bot.text import literal as shown
 
 
 def literal(text: str) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import discord
 
-from bot.embeds import COLOUR, literal
+from bot.embeds import COLOUR
 from bot.stats.service import MemberStats, SectionStats, ServerStats
-from bot.text import clip, plural, truncate
+from bot.text import clip, literal, plural, truncate
 
 
 def emoji_summary(by_emoji: dict[str, int], names: dict[str, str], limit: int = 4) -> str:

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+from bot.text import is_number
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -29,7 +31,7 @@ def parse_shard_ids(text: str) -> tuple[int, ...]:
     ids: list[int] = []
     for part in text.replace(" ", "").split(","):
         bounds = part.split("-")
-        if not part or len(bounds) > 2 or not all(b.isdigit() for b in bounds):
+        if not part or len(bounds) > 2 or not all(is_number(b) for b in bounds):
             raise ConfigError(f"SHARD_IDS must be shard numbers like 0-7 or 8,9,10, not {text!r}.")
         first, last = int(bounds[0]), int(bounds[-1])
         if last < first:
@@ -146,14 +148,14 @@ class Config:
         if path := get("ESSAYS_DIR"):
             kwargs["essays_dir"] = Path(path)
         if guild := get("DEV_GUILD_ID"):
-            if not guild.isdigit():
+            if not is_number(guild):
                 raise ConfigError(
                     f"DEV_GUILD_ID must be a server id (digits only), not {guild!r}. "
                     "Leave it empty to register commands globally."
                 )
             kwargs["dev_guild_id"] = int(guild)
         if count := get("SHARD_COUNT"):
-            if not count.isdigit():
+            if not is_number(count):
                 raise ConfigError(f"SHARD_COUNT must be a number of shards, not {count!r}.")
             kwargs["shard_count"] = int(count)
         if ids := get("SHARD_IDS"):
@@ -163,7 +165,7 @@ class Config:
         if level := get("LOG_LEVEL"):
             kwargs["log_level"] = level
         if days := get("RECONCILE_DAYS"):
-            if not days.isdigit() or not 0 <= int(days) <= 90:
+            if not is_number(days) or not 0 <= int(days) <= 90:
                 raise ConfigError(
                     f"RECONCILE_DAYS must be a number of days from 0 to 90, not {days!r}."
                 )

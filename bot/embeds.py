@@ -1,4 +1,5 @@
-"""What every embed of the bot shares: its colour and Discord's limits."""
+"""What every embed of the bot shares: its colour and Discord's limits (what it shows as typed
+goes through `bot.text.literal`)."""
 
 from __future__ import annotations
 

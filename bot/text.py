@@ -81,14 +81,61 @@ def paginate(body: str, limit: int) -> list[str]:
     return pages
 
 
-SPOILER = re.compile(r"\|\|(.+?)\|\|", re.S)  # a balanced pair of spoiler bars and what they hide
-BARS = re.compile(r"(?<!\\)\|\|")  # spoiler bars, not escaped ones
+CODE_SPAN = re.compile(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.S)  # `code`, ``co`de``
+
+
+def spoiler_parts(text: str) -> tuple[list[tuple[str, bool]], int | None]:
+    """`text` cut into (piece, is it hidden by a spoiler), read as Discord reads it: backslash
+    escapes and code spans first (bars in them are no spoiler's), then `||…||` pairs. Also
+    where a spoiler opens that nothing closes (None when every spoiler is closed)."""
+    parts: list[tuple[str, bool]] = []
+    bars: list[int] = []  # where the bars that count are, in order
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] == "\\" and i + 1 < n:
+            i += 2
+        elif text[i] == "`" and (code := CODE_SPAN.match(text, i)):
+            i = code.end()
+        elif text.startswith("||", i):
+            bars.append(i)
+            i += 2
+        else:
+            i += 1
+    last = 0
+    for opening, closing in zip(bars[::2], bars[1::2], strict=False):
+        if opening > last:
+            parts.append((text[last:opening], False))
+        parts.append((text[opening + 2 : closing], True))
+        last = closing + 2
+    if last < n:
+        parts.append((text[last:], False))
+    return parts, bars[-1] if len(bars) % 2 else None
+
+
+def literal(text: str, *, spoilers: bool = False) -> str:
+    """`text` shown exactly as typed, the one way every title, name, place, quote and take is
+    shown: Markdown, masked links and code escaped, mentions broken so they never render or
+    ping. With `spoilers`, the spoilers Discord would see in it stay spoilers (paired as Discord
+    pairs them, escapes and code spans first), their inside escaped too; any other `||` is shown
+    as typed."""
+    # Discord's own escaping, imported when first needed: the command-line checks that use
+    # this module never load discord.py.
+    from discord.utils import escape_markdown, escape_mentions
+
+    if not spoilers:
+        return escape_mentions(escape_markdown(text))
+    parts, _ = spoiler_parts(text)
+    shown = [
+        f"||{escape_markdown(piece)}||" if hidden else escape_markdown(piece)
+        for piece, hidden in parts
+    ]
+    return escape_mentions("".join(shown))
 
 
 def whole_spoilers(head: str) -> str:
     """`head` cut before a spoiler it would leave open (a cut never shows half a spoiler)."""
-    bars = [m.start() for m in BARS.finditer(head)]
-    return head[: bars[-1]] if len(bars) % 2 else head
+    _, unclosed = spoiler_parts(head)
+    return head if unclosed is None else head[:unclosed]
 
 
 def truncate(text: str, limit: int) -> str:
@@ -152,6 +199,12 @@ def highlight(body: str, words: list[str], width: int = 220, lead: int = 30) -> 
     if start:
         window = "…" + window
     return pattern.sub(r"**\1**", window)
+
+
+def is_number(text: str) -> bool:
+    """Digits 0-9 only: `str.isdigit` also takes superscripts (which `int` refuses) and other
+    scripts' digits, which the bot does not read."""
+    return text.isascii() and text.isdigit()
 
 
 def plural(count: int, noun: str, many: str | None = None) -> str:

@@ -18,7 +18,7 @@ from bot.essays.embeds import (
 )
 from bot.essays.library import EssayInfo, Library, SearchHit
 from bot.interactions import Interaction, now_epoch, services, track
-from bot.text import plural, truncate
+from bot.text import literal, plural, truncate
 from cogs._common import (
     Confirmation,
     ConfirmButton,
@@ -367,7 +367,7 @@ class UploadButton(
         verb = "Updated" if updated else "Published"
         await interaction.response.edit_message(
             content=(
-                f"{verb} **{essay.title}** ({essay.film_line}), {plural(len(essay.sections), 'section')}. "
+                f"{verb} **{literal(essay.title)}** ({literal(essay.film_line)}), {plural(len(essay.sections), 'section')}. "
                 f"Members can read it with `/essay read`."
             ),
             embed=None,
@@ -389,7 +389,7 @@ async def remove_essay(interaction: Interaction, essay: EssayInfo) -> str:
         raise NotFound("That essay is no longer in this server's library.")
     await library.hide(interaction.guild_id, essay, user_id=interaction.user.id, now=now_epoch())
     return (
-        f"Removed **{essay.title}** from this server's library. Reactions and quotes tied to it "
+        f"Removed **{literal(essay.title)}** from this server's library. Reactions and quotes tied to it "
         "are kept."
     )
 

@@ -29,7 +29,7 @@ from bot.films.embeds import (
     when,
 )
 from bot.films.schedule import slots_between
-from bot.films.screenings import REMINDER, SCREENING_EVENT, SCREENING_NOTE, Screening
+from bot.films.screenings import REMINDER, SCREENING_NOTE, Screening
 from bot.films.service import (
     DELETE_POST,
     DIGEST,
@@ -41,6 +41,7 @@ from bot.films.service import (
     POLL_RESULT,
     PROMPT,
     PROMPT_EVENT,
+    SCREENING_EVENT,
     TAKE,
     Films,
     Poll,
@@ -50,7 +51,7 @@ from bot.films.service import (
 from bot.interactions import now_epoch, track_message
 from bot.jobs import GiveUp, Job, Kind, Retry
 from bot.shards import owns
-from bot.text import clip, plural, truncate
+from bot.text import clip, literal, plural, truncate
 from bot.timers import Timer
 from cogs._essay_ui import OpenSectionButton
 
@@ -64,6 +65,10 @@ EVERYONE = 0  # owner id for buttons anyone may use privately
 THREAD_WAIT = 60  # seconds between looks for a week's thread that is not open yet
 
 
+TAG_REQUIRED = 40067  # Discord: a tag is required to create a forum post in this channel
+UNKNOWN_CHANNEL, UNKNOWN_MESSAGE = 10003, 10008
+
+
 def explain_failure(error: discord.HTTPException, where: str) -> str:
     if isinstance(error, discord.Forbidden):
         return (
@@ -71,6 +76,8 @@ def explain_failure(error: discord.HTTPException, where: str) -> str:
             "Send Messages in Threads, Create Public Threads, Embed Links and Read Message History "
             "there."
         )
+    if isinstance(error, discord.NotFound) and error.code == UNKNOWN_MESSAGE:
+        return f"A message it needed in {where} was deleted."
     if isinstance(error, discord.NotFound):
         return (
             f"{where} no longer exists. Pick a channel with `/film settings channel:` and start "
@@ -78,7 +85,14 @@ def explain_failure(error: discord.HTTPException, where: str) -> str:
         )
     if error.status == 429 or error.status >= 500:
         return f"Discord is not answering (HTTP {error.status})"
-    return f"Discord refused the post in {where} (HTTP {error.status})."
+    if error.code == TAG_REQUIRED:
+        return (
+            f"{where} requires a tag on every post, and has no “Running” tag for me to give. "
+            "Add tags named Running and Ended to the forum (I apply them as weeks start and "
+            "end), or turn off “Require people to select tags when posting” in its settings."
+        )
+    reason = f": {error.text}" if error.text else ""
+    return f"Discord refused the request in {where} (HTTP {error.status}{reason})."
 
 
 def failure(error: BaseException, where: str) -> Retry | GiveUp:
@@ -96,7 +110,14 @@ DISCORD_FAILURES = (discord.HTTPException, aiohttp.ClientError, asyncio.TimeoutE
 
 def discussion(week: Week) -> str:
     """Where the week's talk and prompts are, as a moderator reads it in a failure."""
-    return f"the thread of {week.film_line}" if week.has_thread else f"<#{week.channel_id}>"
+    return (
+        f"the thread of {literal(week.film_line)}" if week.has_thread else f"<#{week.channel_id}>"
+    )
+
+
+def thread_name(week: Week) -> str:
+    """A week's thread is named for its film; a forum post, for its film and year."""
+    return truncate(week.film_line if week.forum else week.title, 100)
 
 
 RUNNING_TAG, ENDED_TAG = "running", "ended"
@@ -111,7 +132,10 @@ def forum_tags(
     ours = {by_name[n].id for n in (RUNNING_TAG, ENDED_TAG) if n in by_name}
     wanted = by_name.get(RUNNING_TAG if running else ENDED_TAG)
     kept = [tag for tag in applied if tag.id not in ours]
-    return [*kept, wanted][:5] if wanted else kept
+    if wanted:
+        return [*kept, wanted][:5]
+    # A forum that requires a tag refuses a post left with none: it keeps the tags it has.
+    return applied if not kept and forum.flags.require_tag else kept
 
 
 def marker(job: Job) -> str:
@@ -259,11 +283,19 @@ class WeekPosts:
         if not week.has_thread:  # the week runs in its channel
             return {"message_id": kickoff.id, "thread_id": week.channel_id}
         thread = await self._thread_of(kickoff.id)
+        if thread is not None:  # opened by an earlier attempt, maybe under an older name
+            await self._name(thread, thread_name(week), f"the thread under the kickoff in {where}")
         if thread is None:
             try:
                 thread = await kickoff.create_thread(
-                    name=truncate(week.title, 100), auto_archive_duration=10080
+                    name=thread_name(week), auto_archive_duration=10080
                 )
+            except discord.NotFound as error:
+                if error.code == UNKNOWN_MESSAGE:
+                    raise GiveUp(
+                        f"The kickoff in {where} was deleted before its thread was opened."
+                    ) from error
+                raise failure(error, f"a thread under the kickoff in {where}") from error
             except DISCORD_FAILURES as error:
                 raise failure(error, f"a thread under the kickoff in {where}") from error
         await self.films.set_kickoff(week.id, kickoff.id, thread.id)
@@ -274,15 +306,14 @@ class WeekPosts:
         forum = await self.channel(week.channel_id, where)
         if not isinstance(forum, discord.ForumChannel):
             raise GiveUp(f"{where} is no longer a forum channel.")
-        name = truncate(week.film_line, 100)
+        name = thread_name(week)
         thread, starter_id = None, None
-        if job.uncertain:  # an earlier attempt may have opened it
+        if job.uncertain:  # an earlier attempt may have opened it (under the name it had then)
             thread = next(
                 (
                     t
                     for t in forum.threads
                     if t.owner_id == self.bot.user.id
-                    and t.name == name
                     and t.created_at
                     and t.created_at.timestamp() >= job.created_at - 1
                 ),
@@ -296,11 +327,19 @@ class WeekPosts:
                     name=name, embed=embed, applied_tags=tags, auto_archive_duration=10080
                 )
             except DISCORD_FAILURES as error:
-                raise failure(error, f"a post in {where}") from error
+                raise failure(error, where) from error
             thread, starter_id = opened.thread, opened.message.id
             await track_message(
                 self.bot, opened.message, "week", week_id=week.id, essay_id=week.essay_id
             )
+        else:  # found: the week may have been renamed since that attempt
+            await self._name(thread, name, where)
+            starter = await self.find_own(thread, job, has_marker(job))
+            starter_id = starter.id if starter else None
+            if starter is not None:
+                await track_message(
+                    self.bot, starter, "week", week_id=week.id, essay_id=week.essay_id
+                )
         # A post's starter message has the post's id.
         starter_id = starter_id or thread.id
         await self.films.set_kickoff(week.id, starter_id, thread.id)
@@ -310,7 +349,14 @@ class WeekPosts:
         """Bring the posted kickoff up to date; a forum week's post gets its Running or Ended
         tag. A kickoff not posted yet is built as the week stands when it is."""
         week = await self.films.week(job.week_id)
-        if week is None or week.kickoff_message_id is None:
+        if week is None:
+            return {}
+        if week.kickoff_message_id is None:
+            # A kickoff still on its way may be one an earlier attempt posted as the week was
+            # then: this edit waits for it, to bring it up to date.
+            owed = await self.bot.jobs.outstanding(week.guild_id, week_id=week.id, kinds=(KICKOFF,))
+            if any(j.pending for j in owed):
+                raise Retry("waiting for the kickoff", after=10)
             return {}
         home = week.thread_id if week.forum else week.channel_id
         where = discussion(week) if week.forum else f"<#{week.channel_id}>"
@@ -329,7 +375,27 @@ class WeekPosts:
             return {}  # the kickoff was deleted: nothing to bring up to date
         except DISCORD_FAILURES as error:
             raise failure(error, where) from error
+        await self._rename_thread(week, channel)
         return {}
+
+    async def _rename_thread(self, week: Week, home: discord.abc.Messageable) -> None:
+        """The week's thread (or forum post) carries the film's name, renamed with the week."""
+        if not week.has_thread or week.thread_id is None:
+            return
+        thread = home if week.forum else await self._thread_of(week.thread_id)
+        name = thread_name(week)
+        if isinstance(thread, discord.Thread):
+            await self._name(thread, name, discussion(week))
+
+    async def _name(self, thread: discord.Thread, name: str, where: str) -> None:
+        if thread.name == name:
+            return
+        try:
+            await thread.edit(name=name)
+        except discord.NotFound:
+            pass  # the thread was deleted
+        except DISCORD_FAILURES as error:
+            raise failure(error, where) from error
 
     async def _thread_of(self, message_id: int) -> discord.Thread | None:
         """The thread started from a message has the message's id."""
@@ -574,7 +640,7 @@ class WeekPosts:
 
         content = None
         if left_out := job.payload.get("left_out"):
-            films = ", ".join(f"**{discord.utils.escape_markdown(t)}**" for t in left_out)
+            films = ", ".join(f"**{literal(t)}**" for t in left_out)
             content = clip(
                 f"A poll holds ten films: also nominated, and still open for the next one: {films}.",
                 2000,
@@ -592,13 +658,20 @@ class WeekPosts:
         if poll.ended_at is not None:
             return {}
         where = f"<#{poll.channel_id}>"
-        channel = await self.messageable(poll.channel_id, where)
         try:
+            channel = self.bot.get_channel(poll.channel_id) or await self.bot.fetch_channel(
+                poll.channel_id
+            )
             message = await channel.fetch_message(poll.message_id)
+        except discord.NotFound as error:  # the poll was deleted (or its channel): its round ends
+            outcome = "channel deleted" if error.code == UNKNOWN_CHANNEL else "deleted"
+            await self.films.poll_deleted(poll.id, now_epoch(), outcome)
+            return {"outcome": outcome}
         except DISCORD_FAILURES as error:
             raise failure(error, where) from error
         if message.poll is None:
-            raise GiveUp("the poll's message no longer has its poll")
+            await self.films.poll_deleted(poll.id, now_epoch())
+            return {"outcome": "deleted"}
         if not message.poll.is_finalized():
             if job.attempts >= POLL_FINALIZE_TRIES:
                 raise GiveUp("Discord has not closed the poll")
@@ -630,13 +703,11 @@ class WeekPosts:
                 else poll.winner_title
             )
             text = (
-                f"🏆 **{discord.utils.escape_markdown(film)}** won the poll for the next film with "
+                f"🏆 **{literal(film)}** won the poll for the next film with "
                 f"{count}. Moderators: `/film start` offers it first."
             )
         elif poll.outcome == "tie":
-            tied = " and ".join(
-                f"**{discord.utils.escape_markdown(t)}**" for t in job.payload.get("tied", [])
-            )
+            tied = " and ".join(f"**{literal(t)}**" for t in job.payload.get("tied", []))
             if runoff_ends := job.payload.get("runoff_ends"):
                 settle = f"a runoff between them is open until {when(runoff_ends)}."
             else:

@@ -10,21 +10,19 @@ from datetime import UTC, datetime
 import discord
 
 from bot.client import Projectionist
-from bot.embeds import COLOUR, TITLE_LIMIT
+from bot.embeds import COLOUR
 from bot.films.embeds import jump_url, screening_text
 from bot.films.screenings import (
     LENGTH,
     REMINDER,
-    REMINDER_EVENT,
-    SCREENING_EVENT,
     SCREENING_NOTE,
     SOON,
     Screening,
 )
-from bot.films.service import Week
+from bot.films.service import REMINDER_EVENT, SCREENING_EVENT, Week
 from bot.interactions import now_epoch
 from bot.jobs import GiveUp, Job, Kind, Retry
-from bot.text import clip, plural, truncate
+from bot.text import clip, literal, plural, truncate
 from bot.timers import Timer
 from cogs._film_posts import (
     CATCH_UP_LIMIT,
@@ -44,6 +42,11 @@ NOTE_TITLES = {
     "moved": "The screening of {film} has moved",
     "cancelled": "The screening of {film} is cancelled",
 }
+
+
+def event_mark(screening: Screening) -> str:
+    """What marks a Discord event as this screening's (at the end of its link to the week)."""
+    return f"#pjs{screening.id}"
 
 
 def event_failure(error: BaseException) -> Retry | GiveUp:
@@ -84,41 +87,42 @@ class ScreeningPosts:
         if guild is None:
             raise GiveUp("I am no longer in that server")
         try:
+            # An attempt may have made the event and not heard so (Discord answered 500, or
+            # the bot failed before recording it): that event is found by its mark, then
+            # moved or cancelled like any other, never left behind.
+            event = await self._event_of(guild, screening)
             if screening.cancelled_at is not None:
-                if screening.event_id is not None:
-                    await self._cancel_event(guild, screening.event_id)
+                if event is not None and event.status is discord.EventStatus.scheduled:
+                    await event.cancel()
                 return {}
             fields = await self._event_fields(guild, screening, week)
-            if screening.event_id is not None:
-                try:
-                    event = await guild.fetch_scheduled_event(screening.event_id)
-                    await event.edit(**fields)
-                    return {"event_id": event.id}
-                except discord.NotFound:
-                    pass  # deleted in Discord: a new one is made
-            event = await self._own_event(guild, fields) if job.uncertain else None
-            if event is None:
+            if event is not None:
+                await event.edit(**fields)
+            else:
                 event = await guild.create_scheduled_event(**fields)
         except DISCORD_FAILURES as error:
             raise event_failure(error) from error
-        await self.screenings.event_made(screening.id, event.id)
+        if event.id != screening.event_id:
+            await self.screenings.event_made(screening.id, event.id)
         return {"event_id": event.id}
 
-    async def _cancel_event(self, guild: discord.Guild, event_id: int) -> None:
-        try:
-            event = await guild.fetch_scheduled_event(event_id)
-        except discord.NotFound:
-            return
-        if event.status is discord.EventStatus.scheduled:
-            await event.cancel()
-
-    async def _own_event(self, guild: discord.Guild, fields: dict) -> discord.ScheduledEvent | None:
-        """The event an interrupted attempt created, if it did."""
+    async def _event_of(
+        self, guild: discord.Guild, screening: Screening
+    ) -> discord.ScheduledEvent | None:
+        """The screening's event still to come: the one recorded, or else one the bot made for
+        it (its description carries the screening's mark)."""
+        if screening.event_id is not None:
+            try:
+                event = await guild.fetch_scheduled_event(screening.event_id)
+                if event.status is discord.EventStatus.scheduled:
+                    return event
+            except discord.NotFound:
+                pass  # deleted in Discord: a new one is made
         for event in await guild.fetch_scheduled_events(with_counts=False):
             if (
                 event.creator_id == self.bot.user.id
-                and event.name == fields["name"]
-                and event.start_time == fields["start_time"]
+                and event.status is discord.EventStatus.scheduled
+                and event_mark(screening) in (event.description or "")
             ):
                 return event
         return None
@@ -128,11 +132,11 @@ class ScreeningPosts:
         end = datetime.fromtimestamp(screening.starts_at + LENGTH, UTC)
         lines = [screening.note] if screening.note else []
         lines.append(f"The film of the week in {guild.name}.")
-        if week.thread_id:
-            lines.append(f"Talk about it: {jump_url(week.guild_id, week.thread_id)}")
+        talk = jump_url(week.guild_id, week.thread_id or week.channel_id)
+        lines.append(f"Talk about it: {talk}{event_mark(screening)}")
         essay = self.bot.library.essays.get(week.essay_id) if week.essay_id else None
         if essay is not None:
-            lines.append(f"Read with it: {essay.title} (`/essay read`)")
+            lines.append(f"Read with it: {literal(essay.title)} (`/essay read`)")
         fields: dict = {
             "name": truncate(f"Screening: {week.film_line}", 100),
             "description": clip("\n".join(lines), 1000),
@@ -168,8 +172,8 @@ class ScreeningPosts:
             raise Retry("waiting for the screening's Discord event", after=10)
         if not week.running:
             return {}
-        title = NOTE_TITLES[what].format(film=week.film_line)
-        embed = discord.Embed(title=truncate(title, TITLE_LIMIT), colour=COLOUR)
+        title = NOTE_TITLES[what].format(film=literal(truncate(week.film_line, 200)))
+        embed = discord.Embed(title=title, colour=COLOUR)
         if what == "cancelled":
             embed.description = "It will not take place. The discussion goes on here."
         else:
@@ -213,14 +217,14 @@ class ScreeningPosts:
     async def post_reminder(self, job: Job) -> dict:
         screening, week = await self._screening(job)
         which = job.payload["which"]
-        if not self._still_due(screening, which, job.payload["starts_at"]):
+        if not week.running or not self._still_due(screening, which, job.payload["starts_at"]):
             return {"skipped": True}
         screening = await self.posts.interest(screening)
-        film = week.film_line
+        film = literal(truncate(week.film_line, 200))
         title = (
             f"Screening tomorrow: {film}" if which == "day" else f"Starting in 15 minutes: {film}"
         )
-        embed = discord.Embed(title=truncate(title, TITLE_LIMIT), colour=COLOUR)
+        embed = discord.Embed(title=title, colour=COLOUR)
         lines = [screening_text(screening)]
         if screening.interested is not None:
             lines.append(f"{plural(screening.interested, 'member is', 'members are')} interested.")

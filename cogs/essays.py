@@ -22,7 +22,7 @@ from bot.essays.embeds import (
 from bot.essays.library import MAX_ESSAY_BYTES, Library, content_hash, decode_essay_bytes
 from bot.essays.parse import Essay, essay_markdown, parse_essay
 from bot.interactions import track
-from bot.text import shown, truncate
+from bot.text import literal, shown, truncate
 from cogs._common import (
     CONFIRMATIONS,
     PAGERS,
@@ -194,7 +194,7 @@ class EssaysCog(commands.Cog, name="Essays"):
             essay.director,
             [(s.heading, len(s.body)) for s in essay.sections],
             list(essay.warnings),
-            f"Publishing updates the existing essay “{target.title}”." if target else None,
+            f"Publishing updates the existing essay “{literal(target.title)}”." if target else None,
         )
         view = buttons_view(UploadButton(token, "publish"), UploadButton(token, "cancel"))
         await interaction.followup.send(embed=embed, view=view, ephemeral=True)
@@ -212,7 +212,7 @@ class EssaysCog(commands.Cog, name="Essays"):
         found = self.library.resolve_essay(interaction.guild_id, essay)
         view = confirm_view("essay-remove", found.id, interaction.user.id)
         await interaction.response.send_message(
-            f"Remove **{found.title}** from this server's library? Reactions and quotes tied to "
+            f"Remove **{literal(found.title)}** from this server's library? Reactions and quotes tied to "
             "it are kept.",
             view=view,
             ephemeral=True,

@@ -34,7 +34,7 @@ from bot.films.schedule import (
 from bot.films.service import DIGEST, POLL_ANSWERS, Films, Week, already_running_message
 from bot.interactions import Interaction, now_epoch
 from bot.jobs import GiveUp, Job, Retry
-from bot.text import plural, truncate
+from bot.text import literal, plural, truncate
 from cogs._common import (
     CONFIRMATIONS,
     Confirmation,
@@ -119,6 +119,24 @@ class FilmsCog(commands.Cog, name="Films"):
         self.posts.register()
         ScreeningPosts(self.bot, self.posts).register()
         await self.posts.reconcile()
+
+    @commands.Cog.listener()
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        await self.poll_messages_deleted(payload.guild_id, {payload.message_id})
+
+    @commands.Cog.listener()
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        await self.poll_messages_deleted(payload.guild_id, payload.message_ids)
+
+    async def poll_messages_deleted(self, guild_id: int | None, message_ids: set[int]) -> None:
+        """A moderator deleted a running poll: its round ends and its nominations are open
+        again, at once (not when the poll would have closed)."""
+        if guild_id is None:
+            return
+        for message_id in message_ids:
+            poll = await self.films.poll_of_message(message_id)
+            if poll is not None and await self.films.poll_deleted(poll.id, now_epoch()):
+                log.info("Poll %s of server %s was deleted: its round ended", poll.id, guild_id)
 
     async def run_now(self, job_id: int) -> Job:
         """Try an owed post at once, for the reply to say how it went."""
@@ -300,7 +318,7 @@ class FilmsCog(commands.Cog, name="Films"):
             forum=isinstance(channel, discord.ForumChannel),
         )
         kickoff = await self.run_now(job_id)
-        film = discord.utils.escape_markdown(week.film_line)
+        film = literal(week.film_line)
         if kickoff.given_up:
             await self.abandon(week.id)
             raise UserError(f"{kickoff.last_error} Nothing was started.")
@@ -341,14 +359,11 @@ class FilmsCog(commands.Cog, name="Films"):
             title=title,
             year=year,
             essay_id=found.id if found else None,
+            now=now_epoch(),
         )
-        essay_note = (
-            f" Prompts now draw from *{discord.utils.escape_markdown(found.title)}*."
-            if found
-            else ""
-        )
+        essay_note = f" Prompts now draw from *{literal(found.title)}*." if found else ""
         await interaction.response.send_message(
-            f"The week is now **{discord.utils.escape_markdown(edited.film_line)}**.{essay_note}",
+            f"The week is now **{literal(edited.film_line)}**.{essay_note}",
             ephemeral=True,
         )
 
@@ -386,9 +401,17 @@ class FilmsCog(commands.Cog, name="Films"):
     async def end(self, interaction: discord.Interaction) -> None:
         require_moderator(interaction, "end the film week")
         week = await self.films.require_running_week(interaction.guild_id)
+        screening = await self.bot.screenings.of_week(week.id)
+        called_off = (
+            f" Its screening ({when(screening.starts_at)}) is called off with it: its Discord "
+            "event is cancelled and no reminders are posted."
+            if screening is not None and screening.starts_at > now_epoch()
+            else ""
+        )
         await interaction.response.send_message(
-            f"End the week of **{discord.utils.escape_markdown(week.film_line)}** now? Its "
-            f"digest is posted at once (the week would end on its own {when(week.ends_at, 'R')}).",
+            f"End the week of **{literal(week.film_line)}** now? Its "
+            f"digest is posted at once (the week would end on its own {when(week.ends_at, 'R')})."
+            + called_off,
             view=confirm_view("film-end", week.id, interaction.user.id),
             ephemeral=True,
         )
@@ -425,7 +448,7 @@ class FilmsCog(commands.Cog, name="Films"):
                 note = " " + on_its_way(job, "Your take will be posted in the thread")
         verb = "Updated" if previous else "Saved"
         await interaction.followup.send(
-            f"{verb} your rating of **{discord.utils.escape_markdown(week.film_line)}**: "
+            f"{verb} your rating of **{literal(week.film_line)}**: "
             f"{render_stars(stars)}. Ratings are revealed when the week ends.{note}",
             ephemeral=True,
         )
@@ -528,7 +551,7 @@ class FilmsCog(commands.Cog, name="Films"):
         starts_at = parse_moment(starts, settings.tz, now_epoch())
         channel_id, place = resolve_where(interaction.guild, where)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        screening, moved, job_id = await self.bot.screenings.schedule(
+        screening, moved, job_id, reminders = await self.bot.screenings.schedule(
             guild_id=interaction.guild_id,
             week_id=week.id,
             week_ends_at=week.ends_at,
@@ -541,12 +564,11 @@ class FilmsCog(commands.Cog, name="Films"):
             tz=settings.tz,
         )
         event = await self.run_now(job_id)
-        film = discord.utils.escape_markdown(week.film_line)
+        film = literal(week.film_line)
         local = f"{local_line(starts_at, settings.tz)} ({settings.timezone})"
         text = (
             f"{'Moved the screening' if moved else 'The screening'} of **{film}** "
-            f"{'to' if moved else 'is'} {local}, in {screening.where}. Reminders go to the "
-            "thread the day before at the same time and 15 minutes before."
+            f"{'to' if moved else 'is'} {local}, in {screening.where}. {reminders_line(reminders)}"
         )
         if event.done:
             text += f" The event: {event_url(interaction.guild_id, event.result['event_id'])}"
@@ -564,7 +586,7 @@ class FilmsCog(commands.Cog, name="Films"):
         _, job_id = await self.bot.screenings.cancel(week.id, interaction.guild_id, now_epoch())
         event = await self.run_now(job_id)
         text = (
-            f"Cancelled the screening of **{discord.utils.escape_markdown(week.film_line)}**; "
+            f"Cancelled the screening of **{literal(week.film_line)}**; "
             "no reminders will be posted."
         )
         if event.given_up:
@@ -587,7 +609,7 @@ class FilmsCog(commands.Cog, name="Films"):
         nomination, merged = await self.films.nominate(
             interaction.guild_id, interaction.user.id, title, year, now_epoch()
         )
-        film = discord.utils.escape_markdown(nomination.film_line)
+        film = literal(nomination.film_line)
         screened = await self.films.screened(interaction.guild_id, title, year)
         note = screened_note(screened) if screened else ""
         count = plural(nomination.nominators, "nomination")
@@ -633,7 +655,7 @@ class FilmsCog(commands.Cog, name="Films"):
             now_epoch(),
             hours,
             nominations,
-            left_out=[n.film_line for n in left_out],
+            left_out=left_out,
             runoff_hours=runoff_hours,
         )
         job = await self.run_now(job_id)
@@ -658,16 +680,23 @@ def require_week_ender(interaction: discord.Interaction, _week: Week) -> None:
 
 async def end_week_confirmed(interaction: Interaction, week: Week) -> str:
     bot = interaction.client
+    screening = await bot.screenings.of_week(week.id)
     digests = await bot.films.end_week(week.id, interaction.guild_id, now_epoch())
     if digests is None:
         return "That week has already ended."
     jobs = [job for job_id in digests if (job := await bot.jobs.run(job_id)) is not None]
-    film = discord.utils.escape_markdown(week.film_line)
+    film = literal(week.film_line)
+    screening = await bot.screenings.get(screening.id) if screening else None
+    called_off = (
+        " Its screening is called off: no reminders will be posted."
+        if screening is not None and screening.cancelled_at is not None
+        else ""
+    )
     if all(job.done for job in jobs):
         also = " and the thread" if week.has_thread else ""
-        return f"Ended **{film}**; the digest is posted in <#{week.channel_id}>{also}."
+        return f"Ended **{film}**; the digest is posted in <#{week.channel_id}>{also}.{called_off}"
     problems = "; ".join(describe(job) or "" for job in jobs if not job.done)
-    return f"Ended **{film}**. {problems} `/film history` shows how it goes."
+    return f"Ended **{film}**.{called_off} {problems} `/film history` shows how it goes."
 
 
 END_WEEK = Confirmation(
@@ -680,6 +709,21 @@ END_WEEK = Confirmation(
     act=end_week_confirmed,
     gone="That week is no longer here; nothing was ended.",
 )
+
+
+def reminders_line(reminders: list[str]) -> str:
+    """What the thread will be reminded of, as booked (a reminder whose time has passed is
+    not)."""
+    if len(reminders) == 2:
+        return "Reminders go to the thread the day before at the same time and 15 minutes before."
+    if reminders == ["soon"]:
+        return (
+            "A reminder goes to the thread 15 minutes before (it is too late for the one the "
+            "day before)."
+        )
+    if reminders == ["day"]:
+        return "A reminder goes to the thread the day before at the same time."
+    return "It starts too soon for reminders: none will be posted."
 
 
 def on_its_way(job: Job, what: str) -> str:

@@ -13,7 +13,7 @@ from bot.errors import UserError
 from bot.interactions import Interaction, now_epoch, services, track
 from bot.quotes.embeds import quote_embed, quote_lines, quote_list_embed
 from bot.quotes.service import PAGE_SIZE, Quote, Quotes
-from bot.text import clean, plural, truncate
+from bot.text import clean, literal, plural, truncate
 from cogs._common import (
     CONFIRMATIONS,
     PAGERS,
@@ -56,9 +56,7 @@ def essay_source(interaction: Interaction, quote: Quote) -> str | None:
         return None
     index = essay.section_index(quote.section_id) if quote.section_id else None
     where = f", “{essay.sections[index].heading}”" if index is not None else ""
-    return (
-        f"From *{discord.utils.escape_markdown(essay.title)}*{discord.utils.escape_markdown(where)}"
-    )
+    return f"From *{literal(essay.title)}*{literal(where)}"
 
 
 async def quote_list_page(
@@ -234,7 +232,7 @@ class QuotesCog(commands.Cog, name="Quotes"):
             named = self.bot.library.resolve_section(found, section) if section else None
             passage = await self.bot.library.find_passage(found, text, named)
             if passage is None:
-                where = f"“{named.heading}”" if named else f"“{found.title}”"
+                where = f"“{literal(named.heading if named else found.title)}”"
                 raise UserError(
                     f"Those words are not in {where}. Quotes from essays must match the text "
                     "(spacing and quote marks aside)."
@@ -284,7 +282,7 @@ class QuotesCog(commands.Cog, name="Quotes"):
         if not found:
             raise UserError(f"No quote matches “{truncate(query, 100)}”.")
         embed = discord.Embed(
-            title=truncate(f"Quotes: {query}", 256), description=quote_lines(found)
+            title=f"Quotes: {literal(truncate(query, 200))}", description=quote_lines(found)
         )
         await interaction.response.send_message(embed=embed)
 

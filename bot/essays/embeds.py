@@ -6,7 +6,7 @@ import discord
 
 from bot.embeds import COLOUR, TITLE_LIMIT
 from bot.essays.library import EssayInfo, Passage, SearchHit, SectionText
-from bot.text import clip, paginate, plural, truncate
+from bot.text import clip, literal, paginate, plural, truncate
 
 PAGE_LIMIT = 3800  # under the 4,096 description limit, leaving room for the 6,000 embed total
 LIST_PAGE_SIZE = 10
@@ -23,7 +23,7 @@ def essay_byline(essay: EssayInfo) -> str:
 def section_embed(text: SectionText, page: int, pages: list[str]) -> discord.Embed:
     essay = text.essay
     embed = discord.Embed(
-        title=truncate(text.section.heading, TITLE_LIMIT), description=pages[page], colour=COLOUR
+        title=literal(truncate(text.section.heading, 200)), description=pages[page], colour=COLOUR
     )
     embed.set_author(name=essay_byline(essay))
     footer = f"Section {text.index + 1} of {len(essay.sections)}"
@@ -34,13 +34,13 @@ def section_embed(text: SectionText, page: int, pages: list[str]) -> discord.Emb
 
 
 def contents_embed(essay: EssayInfo, openings: dict[int, str]) -> discord.Embed:
-    embed = discord.Embed(title=truncate(essay.title, TITLE_LIMIT), colour=COLOUR)
+    embed = discord.Embed(title=literal(truncate(essay.title, 200)), colour=COLOUR)
     embed.set_author(name=truncate(essay.film_line, TITLE_LIMIT))
     lines = []
     used = 0
     for i, section in enumerate(essay.sections, 1):
         preview = truncate(openings.get(section.id, "").replace("\n", " "), 90)
-        line = f"**{i}. {truncate(section.heading, 120)}**\n{preview}"
+        line = f"**{i}. {literal(truncate(section.heading, 120))}**\n{preview}"
         if used + len(line) + 60 > 4000:
             lines.append(f"… and {len(essay.sections) - i + 1} more: pick them from the menu.")
             break
@@ -65,10 +65,10 @@ def essay_list_embed(essays: list[EssayInfo], page: int) -> discord.Embed:
         return embed
     lines = []
     for essay in shown:
-        director = f", dir. {essay.director}" if essay.director else ""
+        director = f", dir. {literal(essay.director)}" if essay.director else ""
         count = len(essay.sections)
         lines.append(
-            f"**{truncate(essay.title, 150)}**\n{truncate(essay.film_line, 120)}{director}"
+            f"**{literal(truncate(essay.title, 150))}**\n{literal(truncate(essay.film_line, 120))}{director}"
             f" · {plural(count, 'section')}"
         )
     embed.description = "\n\n".join(lines)
@@ -98,7 +98,7 @@ def search_embed(query: str, hits: list[SearchHit]) -> discord.Embed:
     embed = discord.Embed(title=truncate(f"Search: {query}", TITLE_LIMIT), colour=COLOUR)
     for i, hit in enumerate(hits, 1):
         embed.add_field(
-            name=truncate(f"{i}. {hit.section.heading} — {hit.essay.title}", 256),
+            name=literal(truncate(f"{i}. {hit.section.heading} — {hit.essay.title}", 200)),
             value=truncate(hit.snippet.replace("\n", " "), 1000) or "…",
             inline=False,
         )
@@ -114,9 +114,9 @@ def essay_preview_embed(
     warnings: list[str],
     updates: str | None,
 ) -> discord.Embed:
-    embed = discord.Embed(title=truncate(f"Preview: {title}", TITLE_LIMIT), colour=COLOUR)
-    embed.add_field(name="Film", value=truncate(film_line, 1000))
-    embed.add_field(name="Director", value=truncate(director or "—", 1000))
+    embed = discord.Embed(title=f"Preview: {literal(truncate(title, 200))}", colour=COLOUR)
+    embed.add_field(name="Film", value=literal(truncate(film_line, 500)))
+    embed.add_field(name="Director", value=literal(truncate(director or "—", 500)))
     lines = [
         f"{i}. {truncate(h, 80)} — {plural(n, 'character')}" for i, (h, n) in enumerate(sections, 1)
     ]

@@ -21,6 +21,7 @@ from bot.text import (
     comparable,
     fold,
     highlight,
+    literal,
     paragraphs,
     search_words,
     sentences,
@@ -227,7 +228,11 @@ async def _upsert(
 
 def _did_you_mean(query: str, names: list[str]) -> str:
     suggestions = closest(query, names)
-    return f" Did you mean {', '.join(f'**{s}**' for s in suggestions)}?" if suggestions else ""
+    return (
+        f" Did you mean {', '.join(f'**{literal(s)}**' for s in suggestions)}?"
+        if suggestions
+        else ""
+    )
 
 
 class Library:
@@ -317,7 +322,7 @@ class Library:
             if wanted in (fold(section.slug), fold(section.heading)):
                 return section
         hint = _did_you_mean(name, [s.heading for s in essay.sections])
-        raise NotFound(f"“{essay.title}” has no section called “{shown(name)}”.{hint}")
+        raise NotFound(f"“{literal(essay.title)}” has no section called “{shown(name)}”.{hint}")
 
     def match_essays(self, guild_id: int | None, typed: str, limit: int = 25) -> list[EssayInfo]:
         """Autocomplete: essays whose title, film, year or director loosely match `typed`."""
@@ -365,7 +370,7 @@ class Library:
     async def section_text(self, essay: EssayInfo, section_id: int) -> SectionText:
         index = essay.section_index(section_id)
         if index is None:
-            raise NotFound(f"That section is no longer part of “{essay.title}”.")
+            raise NotFound(f"That section is no longer part of “{literal(essay.title)}”.")
         body = await self.db.fetchval("SELECT body FROM sections WHERE id = ?", (section_id,))
         return SectionText(essay, essay.sections[index], index, body or "")
 
@@ -548,7 +553,7 @@ class Library:
                 return essay
             if essay.guild_id is None and self.is_visible(essay, guild_id):
                 raise UserError(
-                    f"“{essay.title}” is already in the bundled library. Give your essay another "
+                    f"“{literal(essay.title)}” is already in the bundled library. Give your essay another "
                     "title (the `title` option or its `Title:` line)."
                 )
         return None

@@ -19,7 +19,7 @@ from bot.films.service import (
     Settings,
     Week,
 )
-from bot.text import clip, plural, truncate
+from bot.text import clip, literal, plural, truncate
 
 STAR = "★"
 EMPTY_STAR = "☆"
@@ -64,11 +64,13 @@ def kickoff_embed(
     screening: Screening | None = None,
 ) -> discord.Embed:
     film = f"{week_title} ({year})" if year else week_title
-    embed = discord.Embed(title=truncate(f"Film of the week: {film}", TITLE_LIMIT), colour=COLOUR)
+    embed = discord.Embed(
+        title=f"Film of the week: {literal(truncate(film, TITLE_LIMIT - 40))}", colour=COLOUR
+    )
     if essay is not None:
         embed.add_field(
             name="Essay",
-            value=truncate(f"{essay.title} — {plural(len(essay.sections), 'section')}", 1000),
+            value=f"{literal(truncate(essay.title, 900))} — {plural(len(essay.sections), 'section')}",
             inline=False,
         )
     lines = [when(slot) for slot in slots[:SCHEDULE_LINES]]
@@ -102,7 +104,7 @@ def prompt_embed(
     embed = discord.Embed(colour=COLOUR)
     embed.set_author(name=truncate(f"Prompt {number} · {week.film_line}", 256))
     if excerpt is not None:
-        embed.title = truncate(heading or "From the essay", TITLE_LIMIT)
+        embed.title = literal(truncate(heading or "From the essay", TITLE_LIMIT // 2))
         # The passage keeps its paragraphs; the question stands in a paragraph of its own.
         question = f"**{truncate(text, 500)}**"
         embed.description = f"{clip(excerpt, 4000 - len(question) - 2)}\n\n{question}"
@@ -111,13 +113,10 @@ def prompt_embed(
     return embed
 
 
-ESCAPED_BARS = r"\|\|"
-
-
 def take_embed(author_name: str, week: Week, take: str, spoiler: bool = False) -> discord.Embed:
     """A member's take in the thread; as a spoiler while the week runs, when the server wants
-    (its own spoiler bars shown as typed, so the whole take stays hidden)."""
-    text = "||" + take.replace("||", ESCAPED_BARS) + "||" if spoiler else take
+    (shown as typed inside, so the whole take stays hidden)."""
+    text = f"||{literal(take)}||" if spoiler else literal(take, spoilers=True)
     embed = discord.Embed(description=text, colour=COLOUR)
     embed.set_author(name=truncate(f"{author_name}'s take on {week.film_line}", 256))
     embed.set_footer(
@@ -161,7 +160,7 @@ def digest_embed(
     screening: Screening | None = None,
 ) -> discord.Embed:
     embed = discord.Embed(
-        title=truncate(f"The week of {week.film_line} is over", TITLE_LIMIT), colour=COLOUR
+        title=f"The week of {literal(truncate(week.film_line, 200))} is over", colour=COLOUR
     )
     if summary.count:
         embed.description = (
@@ -175,7 +174,7 @@ def digest_embed(
         for line in takes[:5]:
             reacted = f" · {plural(line.reactions, 'reaction')}" if line.reactions else ""
             lines.append(
-                f"{line.name} {stars(line.rating.stars)}{reacted}\n{truncate(line.rating.take or '', 160)}"
+                f"{line.name} {stars(line.rating.stars)}{reacted}\n{literal(truncate(line.rating.take or '', 160), spoilers=True)}"
             )
         embed.add_field(name="Takes", value=clip("\n".join(lines), 1024), inline=False)
     if highlight is not None:
@@ -219,10 +218,10 @@ def now_embed(
     screening: Screening | None = None,
 ) -> discord.Embed:
     embed = discord.Embed(
-        title=truncate(f"Film of the week: {week.film_line}", TITLE_LIMIT), colour=COLOUR
+        title=f"Film of the week: {literal(truncate(week.film_line, 200))}", colour=COLOUR
     )
     if essay is not None:
-        embed.add_field(name="Essay", value=truncate(essay.title, 1000), inline=False)
+        embed.add_field(name="Essay", value=literal(truncate(essay.title, 500)), inline=False)
     if week.thread_id:
         embed.add_field(name="Discussion", value=f"<#{week.thread_id}>")
     embed.add_field(
@@ -270,7 +269,7 @@ def prompt_list_embed(
     week: Week, queued: list[Prompt], posted: list[Prompt], guild_id: int
 ) -> discord.Embed:
     embed = discord.Embed(
-        title=truncate(f"Prompts for {week.film_line}", TITLE_LIMIT), colour=COLOUR
+        title=f"Prompts for {literal(truncate(week.film_line, 200))}", colour=COLOUR
     )
     queue = "\n".join(f"{i}. {truncate(p.text, 150)}" for i, p in enumerate(queued, 1))
     embed.add_field(name="Queued", value=clip(queue, 1024) or "Nothing queued.", inline=False)
@@ -306,7 +305,7 @@ def history_embed(weeks: list[Week], guild_id: int) -> discord.Embed:
             else ""
         )
         lines.append(
-            f"**{truncate(week.film_line, 120)}** — {rating} · {when(week.ended_at or week.ends_at, 'D')}{link}"
+            f"**{literal(truncate(week.film_line, 120))}** — {rating} · {when(week.ended_at or week.ends_at, 'D')}{link}"
         )
     embed.description = "\n".join(lines)
     return embed
@@ -329,7 +328,7 @@ def nominations_embed(nominations: list[Nomination], poll: Poll | None = None) -
         ) + " Put a film forward with `/film nominate`."
         return embed
     embed.description = "\n".join(
-        f"{i}. **{truncate(n.film_line, 120)}** — {plural(n.nominators, 'nomination')}"
+        f"{i}. **{literal(truncate(n.film_line, 120))}** — {plural(n.nominators, 'nomination')}"
         for i, n in enumerate(nominations[:25], 1)
     )
     return embed

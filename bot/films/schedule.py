@@ -12,7 +12,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from bot.errors import UserError
-from bot.text import closest, fold, shown
+from bot.text import closest, fold, is_number, shown
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = dict(
@@ -55,7 +55,7 @@ def match_zones(typed: str, limit: int = 25) -> list[str]:
 def parse_time_of_day(text: str) -> time:
     """`18:00`, `6pm`, `6:30 pm`, `0730` -> a time; a UserError otherwise."""
     cleaned = text.strip().lower().replace(".", "")
-    match = re.fullmatch(r"(\d{1,2})(?::?(\d{2}))?\s*(am|pm)?", cleaned)
+    match = re.fullmatch(r"(\d{1,2})(?::?(\d{2}))?\s*(am|pm)?", cleaned, re.ASCII)
     if match:
         hour, minute, half = int(match[1]), int(match[2] or 0), match[3]
         valid = 1 <= hour <= 12 if half else hour < 24
@@ -156,7 +156,9 @@ MONTHS = (
     "november",
     "december",
 )
-MOMENT = re.compile(r"(?P<day>.*?)\s*(?:\bat\s+)?(?P<time>\d{1,2}(?::?\d{2})?\s*(?:am|pm)?)")
+MOMENT = re.compile(
+    r"(?P<day>.*?)\s*(?:\bat\s+)?(?P<time>\d{1,2}(?::?\d{2})?\s*(?:am|pm)?)", re.ASCII
+)
 MOMENT_EXAMPLES = "`2026-12-05 20:00`, `5 Dec 8pm`, `saturday 20:00` or `tomorrow 19:30`"
 
 
@@ -180,15 +182,17 @@ def _day(text: str, today: date) -> date | None:
         return today
     if words == ["tomorrow"]:
         return today + timedelta(days=1)
-    if len(words) == 1 and (iso := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", words[0])):
+    if len(words) == 1 and (
+        iso := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", words[0], re.ASCII)
+    ):
         try:
             return date(int(iso[1]), int(iso[2]), int(iso[3]))
         except ValueError:
             return None
     if len(words) == 1 and (weekday := _is_weekday(words[0])) is not None:
         return today + timedelta(days=(weekday - today.weekday()) % 7)
-    numbers = [w for w in words if w.isdigit()]
-    months = [m for w in words if not w.isdigit() and (m := _month(w))]
+    numbers = [w for w in words if is_number(w)]
+    months = [m for w in words if not is_number(w) and (m := _month(w))]
     if len(months) == 1 and 1 <= len(numbers) <= 2 and len(numbers) + 1 == len(words):
         day_number = int(numbers[0])
         year = int(numbers[1]) if len(numbers) == 2 else today.year
@@ -205,7 +209,9 @@ def _day(text: str, today: date) -> date | None:
 def parse_moment(text: str, tz: ZoneInfo, now: int) -> int:
     """A local date and time as a moderator types it -> UTC epoch seconds, strictly after `now`.
     A time alone is the next time it comes round; a weekday, the next such day it is ahead."""
-    cleaned = re.sub(r"^(\d{4}-\d{1,2}-\d{1,2})t", r"\1 ", " ".join(text.lower().split()))
+    cleaned = re.sub(
+        r"^(\d{4}-\d{1,2}-\d{1,2})t", r"\1 ", " ".join(text.lower().split()), flags=re.ASCII
+    )
     match = MOMENT.fullmatch(cleaned)
     today = datetime.fromtimestamp(now, UTC).astimezone(tz).date()
     day = _day(match["day"], today) if match else None

@@ -12,17 +12,21 @@ from zoneinfo import ZoneInfo
 from bot.db import Database, Tx, rows_as_dicts
 from bot.errors import UserError
 from bot.films.schedule import day_before
-from bot.films.service import owe_kickoff_edit
+from bot.films.service import (
+    REMINDER_EVENT,
+    owe_kickoff_edit,
+    owe_screening_event,
+)
 from bot.jobs import Jobs
 from bot.members import Forgotten
+from bot.text import literal
 
 # Jobs: the Discord event made to match the screening (created, moved or cancelled); a note in
 # the week's thread when it is set, moved or cancelled; a reminder.
-SCREENING_EVENT = "screening_event"
 SCREENING_NOTE = "screening_note"
 REMINDER = "screening_reminder"
-# Timer: a reminder falls due.
-REMINDER_EVENT = "screening_reminder"
+# The Discord event's job (SCREENING_EVENT) and the reminders' timer (REMINDER_EVENT) are named
+# in bot/films/service.py, since ending or renaming a week changes its screening too.
 
 SOON = 15 * 60  # the second reminder, before the screening starts
 LENGTH = 3 * 3600  # the Discord event's length: a film and the talk after it
@@ -50,7 +54,7 @@ class Screening:
         """Where it happens, as a message shows it."""
         if self.channel_id:
             return f"<#{self.channel_id}>"
-        return self.place or "wherever you watch"
+        return literal(self.place) if self.place else "wherever you watch"
 
     def reminder_due(self, which: str, tz: ZoneInfo) -> int:
         return day_before(self.starts_at, tz) if which == "day" else self.starts_at - SOON
@@ -86,10 +90,11 @@ class Screenings:
         by: int,
         now: int,
         tz: ZoneInfo,
-    ) -> tuple[Screening, bool, int]:
+    ) -> tuple[Screening, bool, int, list[str]]:
         """Set the week's screening, or move it: the row, its reminders, the event and the posts
-        it owes, in one transaction. Returns the screening, whether it moved an earlier one, and
-        the job that makes the Discord event match."""
+        it owes, in one transaction. Returns the screening, whether it moved an earlier one, the
+        job that makes the Discord event match, and the reminders that will come (of REMINDERS:
+        none is booked for a time already past)."""
         if starts_at >= week_ends_at:
             raise UserError(
                 "The screening must be before the week ends; `/film now` shows when that is."
@@ -113,9 +118,11 @@ class Screenings:
             )
             screening = Screening(**dict(row))
             await self.scheduler.cancel_in(tx, REMINDER_EVENT, screening_id=screening.id)
+            coming = []
             for which in REMINDERS:
                 due = screening.reminder_due(which, tz)
                 if due > now:
+                    coming.append(which)
                     await self.scheduler.insert(
                         tx,
                         due,
@@ -124,7 +131,7 @@ class Screenings:
                         guild_id,
                     )
             event_job = await self._owe_posts(tx, screening, "moved" if moved else "set")
-        return screening, moved is not None, event_job
+        return screening, moved is not None, event_job, coming
 
     async def cancel(self, week_id: int, guild_id: int, now: int) -> tuple[Screening, int]:
         """Cancel the week's screening: no reminders; the event cancelled and a note owed."""
@@ -144,13 +151,8 @@ class Screenings:
         return screening, event_job
 
     async def _owe_posts(self, tx: Tx, screening: Screening, what: str) -> int:
-        event_job = await self.jobs.owe(
-            tx,
-            guild_id=screening.guild_id,
-            kind=SCREENING_EVENT,
-            week_id=screening.week_id,
-            payload={"screening_id": screening.id},
-            key=f"screening_event:{screening.id}",
+        event_job = await owe_screening_event(
+            self.jobs, tx, screening.guild_id, screening.week_id, screening.id
         )
         await self.jobs.owe(
             tx,

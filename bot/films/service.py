@@ -16,7 +16,7 @@ from bot.essays.library import EssayInfo, Library
 from bot.films.schedule import next_slot, parse_time_of_day, zone
 from bot.jobs import Jobs
 from bot.members import Forgotten
-from bot.text import fold
+from bot.text import fold, literal
 
 MAX_NOMINATIONS_PER_MEMBER = 3
 POLL_ANSWERS = 10
@@ -34,6 +34,10 @@ POLL = "poll"
 POLL_CLOSE = "poll_close"
 POLL_RESULT = "poll_result"
 DELETE_POST = "delete_post"
+# What a week's screening owes and its reminders' timer (see bot/films/screenings.py): named
+# here because ending or renaming a week changes its screening too.
+SCREENING_EVENT = "screening_event"
+REMINDER_EVENT = "screening_reminder"
 POLL_GRACE = 5  # seconds after a poll's end before its result is read
 # The settings a moderator changes, each with its own statement (no column name is ever built
 # from what a caller passes).
@@ -321,9 +325,11 @@ class Films:
                     ),
                 )
                 await self.scheduler.insert(tx, ends_at, END_EVENT, {"week_id": week_id}, guild_id)
+                # Closed even while a poll holds it: the poll runs on, fair to its voters, and
+                # the film does not come back as an open nomination after it.
                 await tx.execute(
                     "UPDATE nominations SET closed_at = ? WHERE guild_id = ? AND title_key = ? "
-                    "AND closed_at IS NULL AND poll_id IS NULL",
+                    "AND closed_at IS NULL",
                     (started_at, guild_id, fold(title)),
                 )
                 if first is not None:
@@ -353,8 +359,11 @@ class Films:
         title: str | None,
         year: int | None,
         essay_id: int | None,
+        now: int,
     ) -> Week:
-        """Change the running week's film or essay; later prompts draw from the new essay."""
+        """Change the running week's film or essay; later prompts draw from the new essay. What
+        carries the week's name follows: the kickoff and its thread (or forum post), and the
+        Discord event of a screening still to come."""
         async with self.jobs.transaction() as tx:
             row = await tx.fetchone(
                 "UPDATE weeks SET title = coalesce(?, title), year = coalesce(?, year), "
@@ -364,6 +373,13 @@ class Films:
             )
             if row is not None:
                 await owe_kickoff_edit(self.jobs, tx, row["guild_id"], week_id)
+                coming = await tx.fetchval(
+                    "SELECT id FROM screenings WHERE week_id = ? AND cancelled_at IS NULL "
+                    "AND starts_at > ?",
+                    (week_id, now),
+                )
+                if coming is not None:
+                    await owe_screening_event(self.jobs, tx, row["guild_id"], week_id, coming)
         if row is None:
             raise UserError("That week has ended; `/film start` begins the next one.")
         week = await self.week(week_id)
@@ -379,7 +395,9 @@ class Films:
 
     async def end_week(self, week_id: int, guild_id: int, now: int) -> list[int] | None:
         """End the week of `guild_id` and owe its digest (in the thread, then the channel), in
-        one transaction. The digest job ids, or None if the server has no such running week."""
+        one transaction; a screening still to come is called off with it (its event cancelled, no
+        reminders, nothing more posted in the ended week). The digest job ids, or None if the
+        server has no such running week."""
         async with self.jobs.transaction() as tx:
             row = await tx.fetchone(
                 "SELECT guild_id, thread_id, channel_id, forum FROM weeks WHERE id = ? "
@@ -398,6 +416,14 @@ class Films:
             )
             for event in (END_EVENT, PROMPT_EVENT):
                 await self.scheduler.cancel_in(tx, event, week_id=week_id)
+            called_off = await tx.fetchval(
+                "UPDATE screenings SET cancelled_at = ?, updated_at = ? WHERE week_id = ? "
+                "AND cancelled_at IS NULL AND starts_at > ? RETURNING id",
+                (now, now, week_id, now),
+            )
+            if called_off is not None:
+                await self.scheduler.cancel_in(tx, REMINDER_EVENT, screening_id=called_off)
+                await owe_screening_event(self.jobs, tx, row["guild_id"], week_id, called_off)
             jobs = []
             if row["forum"]:  # the forum post is the week: its digest there, its tag changed
                 places: tuple[str, ...] = ("thread",)
@@ -690,7 +716,7 @@ class Films:
                 (existing["id"], user_id),
             ):
                 line = existing["title"] + (f" ({existing['year']})" if existing["year"] else "")
-                raise UserError(f"You already nominated **{line}**.")
+                raise UserError(f"You already nominated **{literal(line)}**.")
             if mine >= MAX_NOMINATIONS_PER_MEMBER:
                 raise UserError(
                     f"You have nominated {MAX_NOMINATIONS_PER_MEMBER} films already this round; "
@@ -744,7 +770,8 @@ class Films:
             "SELECT m.id, m.title, m.year, count(n.user_id) AS c FROM nominations m "
             "LEFT JOIN nominators n ON n.nomination_id = m.id "
             "WHERE m.guild_id = ? AND m.poll_id IS NULL AND m.closed_at IS NULL "
-            "GROUP BY m.id ORDER BY c DESC, m.id",
+            "GROUP BY m.id, m.left_out HAVING count(n.user_id) > 0 "
+            "ORDER BY m.left_out DESC, c DESC, m.id",
             (guild_id,),
         )
         return [Nomination(*row) for row in rows]
@@ -758,11 +785,13 @@ class Films:
         hours: int,
         nominations: list[Nomination],
         *,
-        left_out: list[str] | None = None,
+        left_out: list[Nomination] | None = None,
         runoff_hours: int | None = None,
     ) -> tuple[int, int]:
         """Close the round of nominations into a poll and owe its post, in one transaction; the
-        answers' order is kept for reading the result. Returns (poll id, job id)."""
+        answers' order is kept for reading the result. Nominations `left_out` (a poll holds
+        ten) go first next time. Returns (poll id, job id)."""
+        left_out = left_out or []
         async with self.jobs.transaction() as tx:
             marks = ", ".join("?" for _ in nominations)
             if await tx.fetchval(
@@ -786,15 +815,19 @@ class Films:
                 ),
             )
             await tx.executemany(
-                "UPDATE nominations SET poll_id = ? WHERE id = ?",
+                "UPDATE nominations SET poll_id = ?, left_out = 0 WHERE id = ?",
                 [(poll_id, n.id) for n in nominations],
+            )
+            await tx.executemany(
+                "UPDATE nominations SET left_out = left_out + 1 WHERE id = ?",
+                [(n.id,) for n in left_out],
             )
             job_id = await self.jobs.owe(
                 tx,
                 guild_id=guild_id,
                 kind=POLL,
                 poll_id=poll_id,
-                payload={"left_out": left_out or []},
+                payload={"left_out": [n.film_line for n in left_out]},
             )
         return poll_id, job_id
 
@@ -802,6 +835,7 @@ class Films:
         """Undo a poll Discord refused for good: its nominations are open again."""
         async with self.db.transaction() as tx:
             await tx.execute("UPDATE nominations SET poll_id = NULL WHERE poll_id = ?", (poll_id,))
+            await drop_unnominated(tx)
             await self.jobs.drop(tx, poll_id=poll_id)
             await tx.execute("DELETE FROM polls WHERE id = ?", (poll_id,))
 
@@ -818,6 +852,34 @@ class Films:
             "AND message_id IS NULL",
             (now, poll_id),
         )
+        await drop_unnominated(tx)
+
+    async def poll_of_message(self, message_id: int) -> Poll | None:
+        """The open poll posted as this message, if it is one."""
+        row = await self.db.fetchone(
+            "SELECT * FROM polls WHERE message_id = ? AND ended_at IS NULL", (message_id,)
+        )
+        return Poll.from_row(row) if row else None
+
+    async def poll_deleted(self, poll_id: int, now: int, outcome: str = "deleted") -> bool:
+        """A poll whose message is gone ends its round: its nominations are open again (those
+        with no nominator left are dropped) and nothing more is owed for it. False if it had
+        ended already."""
+        async with self.jobs.transaction() as tx:
+            ended = await tx.execute(
+                "UPDATE polls SET ended_at = ?, outcome = ? WHERE id = ? AND ended_at IS NULL",
+                (now, outcome, poll_id),
+            )
+            if ended != 1:
+                return False
+            await tx.execute("UPDATE nominations SET poll_id = NULL WHERE poll_id = ?", (poll_id,))
+            await drop_unnominated(tx)
+            await tx.execute(
+                "UPDATE jobs SET done_at = ? WHERE poll_id = ? AND done_at IS NULL "
+                "AND given_up_at IS NULL",
+                (now, poll_id),
+            )
+        return True
 
     async def poll_posted(self, poll: Poll, message_id: int, now: int) -> None:
         """The poll is up: when it ends (counted from now, as Discord does) its result is owed."""
@@ -919,6 +981,7 @@ class Films:
                     poll_id=runoff_id,
                     payload={"left_out": []},
                 )
+            await drop_unnominated(tx)
         return True
 
     async def nominations_by_id(self, ids: list[int]) -> dict[int, Nomination]:
@@ -970,10 +1033,9 @@ class Films:
         forgotten.counts["nominations"] = await tx.execute(
             "DELETE FROM nominators WHERE user_id = ?", (user_id,)
         )
-        await tx.execute(
-            "DELETE FROM nominations WHERE poll_id IS NULL AND NOT EXISTS "
-            "(SELECT 1 FROM nominators n WHERE n.nomination_id = nominations.id)"
-        )
+        # A nomination in a running poll stays its answer until the poll ends (the poll's
+        # answers cannot change under its voters); then it is dropped.
+        await drop_unnominated(tx)
         for statement in self.BLANKED:
             await tx.execute(statement, (user_id,))
 
@@ -1005,14 +1067,20 @@ class Films:
         a week started since, then the open nominations."""
         suggestions: list[tuple[str, int | None, bool]] = []
         winner = await self.db.fetchone(
-            "SELECT winner_title, winner_year, ended_at FROM polls WHERE guild_id = ? "
+            "SELECT winner_title, winner_year, created_at, ended_at FROM polls WHERE guild_id = ? "
             "AND winner_title IS NOT NULL ORDER BY ended_at DESC LIMIT 1",
             (guild_id,),
         )
         if winner is not None:
-            started_since = await self.db.fetchval(
-                "SELECT 1 FROM weeks WHERE guild_id = ? AND started_at >= ?",
-                (guild_id, winner["ended_at"]),
+            # Any week since the poll ended, or this film's own week started while it ran.
+            started = await self.db.fetchall(
+                "SELECT title, started_at FROM weeks WHERE guild_id = ? AND started_at >= ?",
+                (guild_id, winner["created_at"]),
+            )
+            started_since = any(
+                row["started_at"] >= winner["ended_at"]
+                or fold(row["title"]) == fold(winner["winner_title"])
+                for row in started
             )
             if not started_since:
                 suggestions.append((winner["winner_title"], winner["winner_year"], True))
@@ -1021,6 +1089,29 @@ class Films:
             if (nomination.title, nomination.year) not in offered:
                 suggestions.append((nomination.title, nomination.year, False))
         return suggestions
+
+
+async def drop_unnominated(tx: Tx) -> None:
+    """Nominations no member stands behind any more (each nominator used forget-me), unless a
+    running poll holds them as answers."""
+    await tx.execute(
+        "DELETE FROM nominations WHERE poll_id IS NULL AND NOT EXISTS "
+        "(SELECT 1 FROM nominators n WHERE n.nomination_id = nominations.id)"
+    )
+
+
+async def owe_screening_event(
+    jobs: Jobs, tx: Tx, guild_id: int, week_id: int, screening_id: int
+) -> int:
+    """Owe making the screening's Discord event match it (created, changed or cancelled)."""
+    return await jobs.owe(
+        tx,
+        guild_id=guild_id,
+        kind=SCREENING_EVENT,
+        week_id=week_id,
+        payload={"screening_id": screening_id},
+        key=f"screening_event:{screening_id}",
+    )
 
 
 async def owe_kickoff_edit(jobs: Jobs, tx: Tx, guild_id: int, week_id: int) -> int:

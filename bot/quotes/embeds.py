@@ -8,20 +8,13 @@ import discord
 
 from bot.embeds import COLOUR, TITLE_LIMIT
 from bot.quotes.service import Quote
-from bot.text import SPOILER, clip, plural, truncate
+from bot.text import clip, plural, truncate
+from bot.text import literal as shown
 
 
 def literal(text: str) -> str:
-    """Show text exactly as typed: Markdown, masked links and code fences escaped, mentions
-    broken so they can never ping (the client also sends none). Balanced `||spoilers||` stay
-    spoilers, their inside escaped too; a lone `||` is shown as typed."""
-    shown, last = [], 0
-    for spoiler in SPOILER.finditer(text):
-        shown.append(discord.utils.escape_markdown(text[last : spoiler.start()]))
-        shown.append(f"||{discord.utils.escape_markdown(spoiler.group(1))}||")
-        last = spoiler.end()
-    shown.append(discord.utils.escape_markdown(text[last:]))
-    return discord.utils.escape_mentions("".join(shown))
+    """A quote's text as written, its spoilers kept (see bot.embeds.literal)."""
+    return shown(text, spoilers=True)
 
 
 def attribution(quote: Quote) -> str:

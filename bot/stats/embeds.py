@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import discord
 
-from bot.embeds import COLOUR, TITLE_LIMIT
-from bot.quotes.embeds import literal
+from bot.embeds import COLOUR
 from bot.stats.service import MemberStats, SectionStats, ServerStats
-from bot.text import clip, plural, truncate
+from bot.text import clip, literal, plural, truncate
 
 
 def emoji_summary(by_emoji: dict[str, int], names: dict[str, str], limit: int = 4) -> str:
@@ -18,7 +17,9 @@ def emoji_summary(by_emoji: dict[str, int], names: dict[str, str], limit: int = 
 def essay_stats_embed(
     title: str, sections: list[SectionStats], names: dict[str, str], image_name: str
 ) -> discord.Embed:
-    embed = discord.Embed(title=truncate(f"What moved people: {title}", TITLE_LIMIT), colour=COLOUR)
+    embed = discord.Embed(
+        title=f"What moved people: {literal(truncate(title, 200))}", colour=COLOUR
+    )
     lines = []
     for s in sections:
         emoji = emoji_summary(s.by_emoji, names)
@@ -26,10 +27,10 @@ def essay_stats_embed(
         parts.append(plural(s.quotes, "quote"))
         if s.prompt_reactions:
             parts.append(f"{s.prompt_reactions} on its prompt")
-        lines.append(f"**{s.position}. {truncate(s.heading, 80)}** — {', '.join(parts)}")
+        lines.append(f"**{s.position}. {literal(truncate(s.heading, 80))}** — {', '.join(parts)}")
     best = max(sections, key=lambda s: (s.score, -s.position), default=None)
     summary = (
-        f"Moved people most: **{best.position}. {truncate(best.heading, 100)}**\n\n"
+        f"Moved people most: **{best.position}. {literal(truncate(best.heading, 100))}**\n\n"
         if best is not None and best.score > 0
         else "No reactions or quotes yet.\n\n"
     )
@@ -39,7 +40,7 @@ def essay_stats_embed(
 
 
 def member_stats_embed(name: str, stats: MemberStats) -> discord.Embed:
-    embed = discord.Embed(title=truncate(f"{name} in this server", TITLE_LIMIT), colour=COLOUR)
+    embed = discord.Embed(title=f"{literal(truncate(name, 200))} in this server", colour=COLOUR)
     for label, value in (
         ("Quotes saved", stats.quotes_saved),
         ("Quoted", stats.quoted),
@@ -58,11 +59,12 @@ def server_stats_embed(days: int, stats: ServerStats) -> discord.Embed:
         f"{plural(stats.ratings, 'rating')} · {plural(stats.members, 'member')} taking part"
     )
     sections = "\n".join(
-        f"{i}. {truncate(heading, 60)} ({truncate(title, 40)}) — {n}"
+        f"{i}. {literal(truncate(heading, 60))} ({literal(truncate(title, 40))}) — {n}"
         for i, (title, heading, n) in enumerate(stats.top_sections, 1)
     )
     quotes = "\n".join(
-        f"#{number} {literal(truncate(text, 80))} — {n}" for number, text, n in stats.top_quotes
+        f"#{number} {literal(truncate(text, 80), spoilers=True)} — {n}"
+        for number, text, n in stats.top_quotes
     )
     members = "\n".join(f"{i}. <@{user}> — {n}" for i, (user, n) in enumerate(stats.top_members, 1))
     embed.add_field(name="Top sections", value=clip(sections, 1024) or "None yet.", inline=False)

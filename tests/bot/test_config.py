@@ -32,6 +32,10 @@ def test_the_token_is_not_in_the_repr():
     ("name", "value", "message"),
     [
         ("DEV_GUILD_ID", "my server", "DEV_GUILD_ID must be a server id"),
+        ("DEV_GUILD_ID", "４２", "DEV_GUILD_ID must be a server id"),
+        ("SHARD_COUNT", "²", "SHARD_COUNT must be a number"),
+        ("SHARD_IDS", "0-³", "SHARD_IDS must be shard numbers"),
+        ("RECONCILE_DAYS", "¹", "RECONCILE_DAYS must be a number"),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL"),
     ],
 )

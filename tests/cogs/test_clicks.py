@@ -305,7 +305,7 @@ async def test_service_methods_acting_on_an_id_take_the_server_and_filter_on_it(
     assert await bot.quotes.remove(quote, here) is False
     assert await bot.films.end_week(week, here, 0) is None
     with pytest.raises(UserError):
-        await bot.films.edit_week(week, here, title="Heat", year=None, essay_id=None)
+        await bot.films.edit_week(week, here, title="Heat", year=None, essay_id=None, now=0)
     with pytest.raises(UserError):
         await bot.films.add_prompt(week, here, "Who is Neil?", club.mia.id, 0)
     with pytest.raises(UserError):

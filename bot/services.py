@@ -85,9 +85,13 @@ class Services:
         """Stop the timers, commit what the recorder holds, close the database."""
         try:
             await self.scheduler.stop()
-            await self.recorder.close()
         finally:
-            await self.db.close()
+            try:
+                await self.recorder.close()
+            except Exception as error:  # the database is down: what it holds cannot be written
+                log.error("Could not commit the reactions received last: %s", error)
+            finally:
+                await self.db.close()
 
 
 def members_reading(db: Database, clock: Callable[[], float]) -> Members:

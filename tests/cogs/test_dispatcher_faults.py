@@ -167,30 +167,45 @@ async def test_a_claim_cancelled_by_statement_timeout_is_tried_again(club, confi
     assert lines(caplog, OUTAGE) == 1 and lines(caplog, RECOVERED) == 1
 
 
-@pytest.mark.parametrize(
-    "command",
-    [
-        ("rate", lambda club: club.alice.slash(club.general, "film rate", stars=2, take="Bleak.")),
-        ("add_prompt", lambda club: club.mia.slash(club.general, "film prompt add", text="Why?")),
-    ],
-    ids=["rating", "prompt"],
-)
-async def test_a_write_that_lands_just_after_the_week_ended_is_refused(club, command):
+WRITES = {
+    "rating": (
+        "films",
+        "rate",
+        lambda club: club.alice.slash(club.general, "film rate", stars=2, take="Bleak."),
+    ),
+    "prompt": (
+        "films",
+        "add_prompt",
+        lambda club: club.mia.slash(club.general, "film prompt add", text="Why?"),
+    ),
+    "screening": (
+        "screenings",
+        "schedule",
+        lambda club: club.mia.slash(
+            club.general, "film screening set", when="tomorrow 20:00", where="the cinema"
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("write", sorted(WRITES))
+async def test_a_write_that_lands_just_after_the_week_ended_is_refused(club, write):
     """`/film end` commits between the command reading the running week and its write."""
     env = club.env
     thread = await start_week(club, year=1995)
-    films = env.bot.films
-    name, action = command
-    real = getattr(films, name)
+    service, name, action = WRITES[write]
+    target = getattr(env.bot, service)
+    real = getattr(target, name)
 
-    async def ended_meanwhile(week_id, *args, **kwargs):
-        await films.end_week(week_id, now_epoch())
-        return await real(week_id, *args, **kwargs)
+    async def ended_meanwhile(*args, **kwargs):
+        week_id = kwargs["week_id"] if "week_id" in kwargs else args[0]
+        await env.bot.films.end_week(week_id, now_epoch())
+        return await real(*args, **kwargs)
 
-    setattr(films, name, ended_meanwhile)
+    setattr(target, name, ended_meanwhile)
     answer = await action(club)
     assert "This week has ended" in refusal(env, answer)
-    assert await env.bot.db.fetchall("SELECT 1 FROM ratings") == []
-    assert await env.bot.db.fetchall("SELECT 1 FROM prompts WHERE kind = 'question'") == []
+    for table in ("ratings", "prompts", "screenings"):
+        assert await env.bot.db.fetchall(f"SELECT 1 FROM {table}") == []
     await env.advance_time(60)
     assert takes_in(thread) == []

@@ -60,6 +60,8 @@ class Scheduler:
         self._repair_due = False
         self.failing_since: float | None = None  # when the current outage began (the clock's)
         self._tries = 0
+        # Chores run every so often by the dispatcher: [chore, seconds between, next run].
+        self._chores: list[list[Any]] = []
 
     def _rearm(self) -> None:
         if self._sleeper is not None and not self._sleeper.done():
@@ -71,6 +73,21 @@ class Scheduler:
     def on_recovery(self, repair: Callable[[], Awaitable[Any]]) -> None:
         """Run `repair` once the database answers again after an error (before timers run)."""
         self._repairs.append(repair)
+
+    def every(self, seconds: float, chore: Callable[[], Awaitable[Any]]) -> None:
+        """Run `chore` once the dispatcher starts, then every `seconds` (a database error in it
+        is an outage like any other: tried again with backoff)."""
+        self._chores.append([chore, seconds, self.clock()])
+
+    async def run_chores(self) -> float:
+        """Run the chores that are due; the seconds until the next one."""
+        now = self.clock()
+        for entry in self._chores:
+            chore, seconds, next_at = entry
+            if next_at <= now:
+                await chore()
+                entry[2] = now + seconds
+        return min((entry[2] - now for entry in self._chores), default=MAX_SLEEP)
 
     def report_fault(self) -> None:
         """A database error met elsewhere (a job run by a command): repair once it passes."""
@@ -230,13 +247,14 @@ class Scheduler:
         self._tries = 0
 
     async def _round(self) -> float:
-        """Repair, run what is due; the seconds until the next timer."""
+        """Repair, run what is due; the seconds until the next timer or chore."""
         await self._repair()
         await self.run_due()
+        chores = await self.run_chores()
         timer = await self._next()
         if timer is None:
-            return MAX_SLEEP
-        return min(max(timer.due_at - self.clock(), 0), MAX_SLEEP)
+            return min(chores, MAX_SLEEP)
+        return min(max(timer.due_at - self.clock(), 0), chores, MAX_SLEEP)
 
     async def _loop(self) -> None:
         while True:

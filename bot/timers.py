@@ -28,6 +28,10 @@ Clock = Callable[[], float]
 MAX_SLEEP = 7 * 86400  # a new sooner timer cuts the sleep short; this only bounds it
 # Seconds between tries while the database fails: doubling from the first to the last.
 RETRY_FIRST, RETRY_LAST = 1.0, 60.0
+# A handler that meets a database error this many times in a row, while its timer's claim goes
+# through each time, is failing on something no wait will mend: its timer is dropped, so that the
+# timers after it still run.
+HANDLER_TRIES = 10
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class Scheduler:
         self._task: asyncio.Task[None] | None = None
         self._repairs: list[Callable[[], Awaitable[Any]]] = []
         self._repair_due = False
+        self._handler_failures: dict[int, int] = {}
         self.failing_since: float | None = None  # when the current outage began (the clock's)
         self._tries = 0
         # Chores run every so often by the dispatcher: [chore, seconds between, next run].
@@ -190,8 +195,15 @@ class Scheduler:
         except BaseException as error:
             if after is not None:
                 await after(False)
-            if timer is None or is_database_error(error) or not isinstance(error, Exception):
+            if timer is None or not isinstance(error, Exception):
                 raise
+            if is_database_error(error):
+                tries = self._handler_failures[timer.id] = (
+                    self._handler_failures.get(timer.id, 0) + 1
+                )
+                if tries < HANDLER_TRIES:
+                    raise
+            self._handler_failures.pop(timer.id, None)
             log.exception("Timer %s (%s %s) failed; dropped", timer.id, timer.event, timer.payload)
             async with self.db.transaction() as tx:
                 await tx.execute(
@@ -199,6 +211,7 @@ class Scheduler:
                     (int(self.clock()), timer.id),
                 )
             return True
+        self._handler_failures.pop(timer.id, None)
         if after is not None:
             try:
                 await after(True)

@@ -8,19 +8,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from bot.cluster import MISSED_BEATS
 from bot.db import Database
 
 log = logging.getLogger(__name__)
 
 PRUNE_EVERY = 86400  # seconds between two prunes of a process
 KEEP_DONE = 7 * 86400  # a done job or a fired timer is kept this long (for an operator to look)
-KEEP_STOPPED = 7 * 86400  # a process silent this long leaves `status`
+KEEP_STOPPED = 7 * 86400  # a stopped process silent this long leaves `status`
 
 
 async def prune(db: Database, now: int, owned: str = "") -> dict[str, int]:
     """Delete, among this process's servers' rows (`owned`, bot/shards.py): given-up jobs that a
     later one made good (never shown again), done jobs and fired timers older than KEEP_DONE;
-    and processes silent for KEEP_STOPPED. Returns how many rows went, per table."""
+    and processes silent for KEEP_STOPPED that have stopped (missed their beats, bot/cluster.py).
+    Returns how many rows went, per table."""
     before = now - KEEP_DONE
     async with db.transaction() as tx:
         made_good = await tx.execute(
@@ -37,7 +39,8 @@ async def prune(db: Database, now: int, owned: str = "") -> dict[str, int]:
             (before,),
         )
         processes = await tx.execute(
-            "DELETE FROM processes WHERE beat_at < ?", (now - KEEP_STOPPED,)
+            "DELETE FROM processes WHERE beat_at < ? AND beat_at < ? - ? * beat_every",
+            (now - KEEP_STOPPED, now, MISSED_BEATS),
         )
     counts = {"jobs": made_good + done, "timers": timers, "processes": processes}
     if any(counts.values()):

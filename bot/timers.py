@@ -231,9 +231,9 @@ class Scheduler:
     async def _repair(self) -> None:
         if not self._repair_due:
             return
+        self._repair_due = False  # a fault reported meanwhile asks again; a failure sets it too
         for repair in self._repairs:
             await repair()
-        self._repair_due = False
 
     def _failed(self, error: Exception) -> float:
         """Note a failed round; the seconds to wait before the next."""
@@ -247,7 +247,7 @@ class Scheduler:
                 error,
                 exc_info=not is_database_error(error),
             )
-        return min(RETRY_FIRST * 2 ** (self._tries - 1), RETRY_LAST)
+        return min(RETRY_FIRST * 2 ** min(self._tries - 1, 16), RETRY_LAST)
 
     def _recovered(self) -> None:
         if self.failing_since is not None:

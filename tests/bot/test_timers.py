@@ -32,3 +32,10 @@ async def test_a_handler_that_always_fails_on_the_database_gives_way_to_the_time
         assert fired == [] and len(await scheduler.pending("broken")) == 1
     assert await scheduler.run_due() == 2  # the last try drops it; the next timer runs
     assert fired == [1] and await scheduler.pending("broken") == []
+
+
+async def test_the_wait_between_tries_doubles_to_a_minute_and_stays_there_however_long(db):
+    scheduler = Scheduler(db, clock=lambda: NOW)
+    error = sqlite3.OperationalError("unable to open database file")
+    waits = [scheduler._failed(error) for _ in range(2000)]  # a day and more of an outage
+    assert waits[:7] == [1, 2, 4, 8, 16, 32, 60] and set(waits[6:]) == {60}

@@ -289,6 +289,9 @@ class Projectionist(commands.Bot):
             log.warning("Could not record the heartbeat: %s", error)
 
     async def close(self) -> None:
+        """Stop the timers, leave the cluster, close discord.py's side, then commit what the
+        recorder holds and close the database: each step runs whatever the others met (a
+        dispatcher that died, a database that is down)."""
         try:
             if self._services is not None:
                 await self._services.scheduler.stop()
@@ -298,18 +301,20 @@ class Projectionist(commands.Bot):
                         await self.cluster.leave()
                     except Exception as error:
                         log.warning("Could not leave the list of processes: %s", error)
-            await super().close()
         finally:
-            # `has_services` stays true until what the recorder holds is committed and the
-            # database closed; a second close meanwhile leaves it to the first.
-            services = self._services
-            if services is not None and not self._closing:
-                self._closing = True
-                try:
-                    await services.close()
-                finally:
-                    self._services = None
-            gc.unfreeze()  # what start-up froze may now be collected with the rest
+            try:
+                await super().close()
+            finally:
+                # `has_services` stays true until what the recorder holds is committed and the
+                # database closed; a second close meanwhile leaves it to the first.
+                services = self._services
+                if services is not None and not self._closing:
+                    self._closing = True
+                    try:
+                        await services.close()
+                    finally:
+                        self._services = None
+                gc.unfreeze()  # what start-up froze may now be collected with the rest
 
 
 class ShardedProjectionist(Projectionist, commands.AutoShardedBot):

@@ -32,6 +32,20 @@ class Conflict(Exception):
 Params = Sequence[Any] | dict[str, Any]
 
 
+def is_database_error(error: BaseException) -> bool:
+    """Whether an error is the database failing (unreachable, locked, a statement cancelled),
+    which passes with time, rather than a mistake in the code."""
+    if isinstance(error, sqlite3.Error | OSError | TimeoutError):
+        return not isinstance(error, sqlite3.IntegrityError | sqlite3.ProgrammingError)
+    try:
+        import asyncpg
+    except ImportError:  # pragma: no cover - asyncpg is a dependency
+        return False
+    return isinstance(error, asyncpg.PostgresError | asyncpg.InterfaceError) and not isinstance(
+        error, asyncpg.IntegrityConstraintViolationError
+    )
+
+
 class Rows:
     """One row or one value of a query, for whatever runs `fetchall`; and the few pieces of SQL
     each backend spells its own way."""

@@ -6,7 +6,8 @@ due; the job is claimed (`claimed_at`) before it runs, so it runs once at a time
 timers or callers reach it. Its handler posts and records what it posted, or raises `Retry`
 (Discord failed: tried again with backoff) or `GiveUp` (Discord refused: nothing to retry; the
 reason is kept for moderators). A job that was claimed when the process died is released at the
-next start and marked `uncertain`: its handler looks for its own post before posting again.
+next start and marked `uncertain`: its handler looks for its own post before posting again; so
+is one whose run could not be recorded because the database failed, once it answers again.
 Nothing here talks to Discord.
 """
 
@@ -20,8 +21,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from bot.db import Database, Tx
-from bot.timers import Scheduler, Timer
+from bot.db import Database, Tx, is_database_error
+from bot.timers import AfterCommit, Scheduler, Timer
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ class Jobs:
         # commands) waits for the run in progress, then runs it again only if it was owed again.
         self._running: dict[int, asyncio.Future[None]] = {}
         scheduler.register(JOB_EVENT, self._on_timer)
+        scheduler.on_recovery(self._release_stranded)
 
     def register(self, kind: str, handler: Kind) -> None:
         self.kinds[kind] = handler
@@ -174,39 +176,59 @@ class Jobs:
             )
         )
 
-    async def _claim(self, job_id: int) -> Job | None:
-        """The job, claimed for this run; None if it is not due, done, given up, or being
-        claimed or run elsewhere (on PostgreSQL, skipped rather than waited for)."""
-        async with self.db.unlocked() as tx:
-            row = await tx.fetchone(
-                "UPDATE jobs SET claimed_at = ?1, attempts = attempts + 1 WHERE claimed_at IS NULL "
-                "AND id = (SELECT id FROM jobs WHERE id = ?2 AND due_at <= ?1 "
-                "AND claimed_at IS NULL AND done_at IS NULL AND given_up_at IS NULL"
-                f"{tx.skip_locked}) RETURNING *",
-                (self._now(), job_id),
-            )
+    async def _claim_in(self, tx: Tx, job_id: int) -> Job | None:
+        """The job, claimed for this run in the caller's transaction; None if it is not due,
+        done, given up, or being claimed or run elsewhere (on PostgreSQL, skipped rather than
+        waited for)."""
+        row = await tx.fetchone(
+            "UPDATE jobs SET claimed_at = ?1, attempts = attempts + 1 WHERE claimed_at IS NULL "
+            "AND id = (SELECT id FROM jobs WHERE id = ?2 AND due_at <= ?1 "
+            "AND claimed_at IS NULL AND done_at IS NULL AND given_up_at IS NULL"
+            f"{tx.skip_locked}) RETURNING *",
+            (self._now(), job_id),
+        )
         return Job.from_row(row) if row else None
+
+    async def _claim(self, job_id: int) -> Job | None:
+        async with self.db.unlocked() as tx:
+            return await self._claim_in(tx, job_id)
 
     async def run(self, job_id: int) -> Job | None:
         """Claim the job and run it once: posted, re-armed with backoff, or given up. Returns
         the job as it stands afterwards (None if it does not exist)."""
         while (running := self._running.get(job_id)) is not None:
             await asyncio.shield(running)
-        done = self._running[job_id] = asyncio.get_running_loop().create_future()
+        self._running[job_id] = asyncio.get_running_loop().create_future()
         try:
-            return await self._run_claimed(job_id)
-        finally:
-            del self._running[job_id]
-            done.set_result(None)
+            job = await self._claim(job_id)
+        except BaseException:
+            self._finished(job_id)
+            raise
+        return await self._run_claimed(job_id, job)
 
-    async def _run_claimed(self, job_id: int) -> Job | None:
-        job = await self._claim(job_id)
-        if job is None:
-            return await self.get(job_id)  # done, given up, or running elsewhere
+    def _finished(self, job_id: int) -> None:
+        self._running.pop(job_id).set_result(None)
+
+    async def _run_claimed(self, job_id: int, job: Job | None) -> Job | None:
+        """Run the job this process has claimed (None: it was not claimed), then let the next
+        caller in."""
+        try:
+            if job is None:
+                return await self.get(job_id)  # done, given up, or running elsewhere
+            return await self._execute(job)
+        except Exception as error:
+            # Claimed, perhaps posted, but not recorded: released once the database is back.
+            if is_database_error(error):
+                self.scheduler.report_fault()
+            raise
+        finally:
+            self._finished(job_id)
+
+    async def _execute(self, job: Job) -> Job | None:
         kind = self.kinds.get(job.kind)
         if kind is None:
             await self._give_up(job, f"no handler for {job.kind}", None)
-            return await self.get(job_id)
+            return await self.get(job.id)
         try:
             result = await kind.run(job)
         except Retry as retry:
@@ -221,10 +243,36 @@ class Jobs:
             )
         else:
             await self._done(job, result)
-        return await self.get(job_id)
+        return await self.get(job.id)
 
-    async def _on_timer(self, timer: Timer) -> None:
-        await self.run(int(timer.payload["job_id"]))
+    async def _on_timer(self, tx: Tx, timer: Timer) -> AfterCommit | None:
+        """The job is claimed with its timer, and run once both are committed (a caller of
+        `run` meanwhile waits for that run, as for any other)."""
+        job_id = int(timer.payload["job_id"])
+        if job_id in self._running:  # a command is running it: wait, then look again
+
+            async def again(committed: bool) -> None:
+                if committed:
+                    await self.run(job_id)
+
+            return again
+        self._running[job_id] = asyncio.get_running_loop().create_future()
+        try:
+            job = await self._claim_in(tx, job_id)
+        except BaseException:
+            self._finished(job_id)
+            raise
+        if job is None:
+            self._finished(job_id)
+            return None
+
+        async def after(committed: bool) -> None:
+            if committed:
+                await self._run_claimed(job_id, job)
+            else:  # the claim was rolled back with the timer's
+                self._finished(job_id)
+
+        return after
 
     async def _done(self, job: Job, result: dict[str, Any] | None) -> None:
         async with self.transaction() as tx:
@@ -276,8 +324,18 @@ class Jobs:
         """At start: jobs of this process's servers claimed by a process that died are released,
         marked uncertain, and due now; each of them still owed gets a timer. Returns how many
         were interrupted. (Another process's servers are its own: it may be running them.)"""
+        return await self._release(())
+
+    async def _release_stranded(self) -> None:
+        """After a database outage: what this process claimed but could not record, and the
+        owed jobs whose timer was lost, as at start; the jobs running now are left to run."""
+        await self._release(tuple(self._running))
+
+    async def _release(self, running: tuple[int, ...]) -> int:
         now = self._now()
         owned = self.scheduler.owned
+        if running:
+            owned += f" AND id NOT IN ({', '.join(str(int(i)) for i in running)})"
         async with self.transaction() as tx:
             interrupted = await tx.execute(
                 "UPDATE jobs SET claimed_at = NULL, uncertain = 1, "

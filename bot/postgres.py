@@ -10,6 +10,7 @@ one statement of its own (bot/reactions/store.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 WRITE_LOCK = 0x504A_0001
 MIGRATION_LOCK = 0x504A_0002
 ONCE_LOCKS = 0x504A_1000  # + a small number per one-off task (see `once`)
+CLOSE_TIMEOUT = 10  # seconds
 
 PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\?(\d*)")
 
@@ -159,7 +161,12 @@ class PostgresDatabase(PostgresSql, Meta):
         return cls(pool, url)
 
     async def close(self) -> None:
-        await self._pool.close()
+        """Close the pool; connections still busy after a while (a server that stopped
+        answering) are cut."""
+        try:
+            await asyncio.wait_for(self._pool.close(), CLOSE_TIMEOUT)
+        except TimeoutError:
+            self._pool.terminate()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PostgresTx]:

@@ -14,6 +14,7 @@ from bot.films.screenings import Screenings
 from bot.films.service import Films
 from bot.jobs import Jobs
 from bot.members import Members
+from bot.prune import PRUNE_EVERY, pruning
 from bot.quotes.service import Quotes
 from bot.reactions.recorder import ReactionRecorder
 from bot.shards import owned_sql
@@ -58,6 +59,7 @@ class Services:
                 len(report.errors),
             )
             scheduler = Scheduler(db, clock=clock, owned=owned_sql(config))
+            scheduler.every(PRUNE_EVERY, pruning(db, clock, owned_sql(config)))
             jobs = Jobs(db, scheduler, clock=clock)
             films = Films(db, library, jobs)
             await films.load()
@@ -85,9 +87,13 @@ class Services:
         """Stop the timers, commit what the recorder holds, close the database."""
         try:
             await self.scheduler.stop()
-            await self.recorder.close()
         finally:
-            await self.db.close()
+            try:
+                await self.recorder.close()
+            except Exception as error:  # the database is down: what it holds cannot be written
+                log.error("Could not commit the reactions received last: %s", error)
+            finally:
+                await self.db.close()
 
 
 def members_reading(db: Database, clock: Callable[[], float]) -> Members:

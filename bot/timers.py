@@ -1,8 +1,14 @@
 """Durable timers: rows in `timers`, one dispatcher task that sleeps until the earliest is due.
 
-A timer is claimed (its `claimed_at` set) in a transaction before its handler runs, so however
-often the bot restarts or reconnects, no timer runs twice. The scheduler knows only event names;
-features register a handler per name.
+A timer is claimed (its `claimed_at` set) in a transaction, and its handler decides in that same
+transaction (owes a post, books the next timer): a process killed between the claim and the
+decision leaves the timer unclaimed, so it fires again; once committed, it never runs twice.
+What must happen outside the transaction (a job posting to Discord) the handler returns, to run
+after the commit. The scheduler knows only event names; features register a handler per name.
+
+A database error (the server down, a statement cancelled) never stops the dispatcher: it tries
+again with backoff, logs one line when an outage starts and one when it ends, and then runs
+what the features left to repair (`on_recovery`) before what fell due meanwhile.
 """
 
 from __future__ import annotations
@@ -14,12 +20,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.db import Database, Tx
+from bot.db import Database, Tx, is_database_error
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 MAX_SLEEP = 7 * 86400  # a new sooner timer cuts the sleep short; this only bounds it
+# Seconds between tries while the database fails: doubling from the first to the last.
+RETRY_FIRST, RETRY_LAST = 1.0, 60.0
+# A handler that meets a database error this many times in a row, while its timer's claim goes
+# through each time, is failing on something no wait will mend: its timer is dropped, so that the
+# timers after it still run.
+HANDLER_TRIES = 10
 
 
 @dataclass(frozen=True)
@@ -33,7 +45,10 @@ class Timer:
         return now - self.due_at
 
 
-Handler = Callable[[Timer], Awaitable[None]]
+# What a handler leaves for after its transaction: called with whether it committed.
+AfterCommit = Callable[[bool], Awaitable[Any]]
+# Runs in the transaction that claims the timer; may return what to do once it has ended.
+Handler = Callable[[Tx, Timer], Awaitable[AfterCommit | None]]
 
 
 class Scheduler:
@@ -45,6 +60,13 @@ class Scheduler:
         self.handlers: dict[str, Handler] = {}
         self._sleeper: asyncio.Task[None] | None = None
         self._task: asyncio.Task[None] | None = None
+        self._repairs: list[Callable[[], Awaitable[Any]]] = []
+        self._repair_due = False
+        self._handler_failures: dict[int, int] = {}
+        self.failing_since: float | None = None  # when the current outage began (the clock's)
+        self._tries = 0
+        # Chores run every so often by the dispatcher: [chore, seconds between, next run].
+        self._chores: list[list[Any]] = []
 
     def _rearm(self) -> None:
         if self._sleeper is not None and not self._sleeper.done():
@@ -52,6 +74,30 @@ class Scheduler:
 
     def register(self, event: str, handler: Handler) -> None:
         self.handlers[event] = handler
+
+    def on_recovery(self, repair: Callable[[], Awaitable[Any]]) -> None:
+        """Run `repair` once the database answers again after an error (before timers run)."""
+        self._repairs.append(repair)
+
+    def every(self, seconds: float, chore: Callable[[], Awaitable[Any]]) -> None:
+        """Run `chore` once the dispatcher starts, then every `seconds` (a database error in it
+        is an outage like any other: tried again with backoff)."""
+        self._chores.append([chore, seconds, self.clock()])
+
+    async def run_chores(self) -> float:
+        """Run the chores that are due; the seconds until the next one."""
+        now = self.clock()
+        for entry in self._chores:
+            chore, seconds, next_at = entry
+            if next_at <= now:
+                await chore()
+                entry[2] = now + seconds
+        return min((entry[2] - now for entry in self._chores), default=MAX_SLEEP)
+
+    def report_fault(self) -> None:
+        """A database error met elsewhere (a job run by a command): repair once it passes."""
+        self._repair_due = True
+        self._rearm()
 
     def wake(self) -> None:
         """Look for the earliest timer again (one was added by a transaction that committed)."""
@@ -114,44 +160,124 @@ class Scheduler:
             return None
         return Timer(row["id"], row["due_at"], row["event"], json.loads(row["payload"]))
 
-    async def _claim_next(self) -> Timer | None:
-        """Claim the earliest timer that is due, if any: once, however many processes look
-        (on PostgreSQL a timer another one is claiming is skipped, not waited for)."""
-        async with self.db.unlocked() as tx:
-            row = await tx.fetchone(
-                "UPDATE timers SET claimed_at = ?1 WHERE claimed_at IS NULL AND id = ("
-                f"SELECT id FROM timers WHERE claimed_at IS NULL AND due_at <= ?1{self.owned} "
-                f"ORDER BY due_at, id LIMIT 1{tx.skip_locked}) "
-                "RETURNING id, due_at, event, payload",
-                (int(self.clock()),),
-            )
+    async def _claim(self, tx: Tx) -> Timer | None:
+        """Claim the earliest timer that is due, if any, in the caller's transaction: once,
+        however many processes look (on PostgreSQL a timer another one is claiming is skipped,
+        not waited for)."""
+        row = await tx.fetchone(
+            "UPDATE timers SET claimed_at = ?1 WHERE claimed_at IS NULL AND id = ("
+            f"SELECT id FROM timers WHERE claimed_at IS NULL AND due_at <= ?1{self.owned} "
+            f"ORDER BY due_at, id LIMIT 1{tx.skip_locked}) "
+            "RETURNING id, due_at, event, payload",
+            (int(self.clock()),),
+        )
         if row is None:
             return None
         return Timer(row["id"], row["due_at"], row["event"], json.loads(row["payload"]))
 
+    async def run_one(self) -> bool:
+        """Claim the earliest due timer and run its handler in the claiming transaction, then
+        what it left for after the commit. False when nothing is due. A database error is
+        raised (nothing of the timer committed, so it fires again); a handler's own failure is
+        logged and its timer dropped."""
+        timer: Timer | None = None
+        after: AfterCommit | None = None
+        try:
+            async with self.db.transaction() as tx:
+                timer = await self._claim(tx)
+                if timer is None:
+                    return False
+                handler = self.handlers.get(timer.event)
+                if handler is None:
+                    log.warning("No handler for timer %s (%s); dropped", timer.id, timer.event)
+                    return True
+                after = await handler(tx, timer)
+        except BaseException as error:
+            if after is not None:
+                await after(False)
+            if timer is None or not isinstance(error, Exception):
+                raise
+            if is_database_error(error):
+                tries = self._handler_failures[timer.id] = (
+                    self._handler_failures.get(timer.id, 0) + 1
+                )
+                if tries < HANDLER_TRIES:
+                    raise
+            self._handler_failures.pop(timer.id, None)
+            log.exception("Timer %s (%s %s) failed; dropped", timer.id, timer.event, timer.payload)
+            async with self.db.transaction() as tx:
+                await tx.execute(
+                    "UPDATE timers SET claimed_at = ? WHERE id = ? AND claimed_at IS NULL",
+                    (int(self.clock()), timer.id),
+                )
+            return True
+        self._handler_failures.pop(timer.id, None)
+        if after is not None:
+            try:
+                await after(True)
+            except Exception as error:
+                if is_database_error(error):
+                    raise
+                log.exception("Timer %s (%s) failed after its commit", timer.id, timer.event)
+        return True
+
     async def run_due(self) -> int:
         """Claim and run every timer that is due now; returns how many ran."""
         ran = 0
-        while (timer := await self._claim_next()) is not None:
-            handler = self.handlers.get(timer.event)
-            if handler is None:
-                log.warning("No handler for timer %s (%s); dropped", timer.id, timer.event)
-                continue
-            try:
-                await handler(timer)
-            except Exception:
-                log.exception("Timer %s (%s %s) failed", timer.id, timer.event, timer.payload)
+        while await self.run_one():
             ran += 1
         return ran
 
+    async def _repair(self) -> None:
+        if not self._repair_due:
+            return
+        self._repair_due = False  # a fault reported meanwhile asks again; a failure sets it too
+        for repair in self._repairs:
+            await repair()
+
+    def _failed(self, error: Exception) -> float:
+        """Note a failed round; the seconds to wait before the next."""
+        self._tries += 1
+        self._repair_due = True
+        if self.failing_since is None:
+            self.failing_since = self.clock()
+            log.warning(
+                "The timer dispatcher cannot use the database (%s: %s); trying again with backoff",
+                type(error).__name__,
+                error,
+                exc_info=not is_database_error(error),
+            )
+        return min(RETRY_FIRST * 2 ** min(self._tries - 1, 16), RETRY_LAST)
+
+    def _recovered(self) -> None:
+        if self.failing_since is not None:
+            log.info(
+                "The timer dispatcher reached the database again after %ds and %d tries",
+                int(self.clock() - self.failing_since),
+                self._tries,
+            )
+        self.failing_since = None
+        self._tries = 0
+
+    async def _round(self) -> float:
+        """Repair, run what is due; the seconds until the next timer or chore."""
+        await self._repair()
+        await self.run_due()
+        chores = await self.run_chores()
+        timer = await self._next()
+        if timer is None:
+            return min(chores, MAX_SLEEP)
+        return min(max(timer.due_at - self.clock(), 0), chores, MAX_SLEEP)
+
     async def _loop(self) -> None:
         while True:
-            await self.run_due()
-            timer = await self._next()
-            delay = (
-                MAX_SLEEP if timer is None else min(max(timer.due_at - self.clock(), 0), MAX_SLEEP)
-            )
-            if delay <= 0:
+            try:
+                delay = await self._round()
+            except Exception as error:
+                await asyncio.sleep(self._failed(error))
+                continue
+            self._recovered()
+            if delay <= 0 or self._repair_due:
                 continue
             # Sleep in a task of its own, so that creating a sooner timer can cut the sleep
             # short without ever interrupting a handler. No transaction is held meanwhile.
@@ -179,11 +305,9 @@ class Scheduler:
             log.error("The timer dispatcher stopped", exc_info=task.exception())
 
     async def stop(self) -> None:
+        """Stop the dispatcher, whatever state it is in (an error it died of was logged)."""
         self._rearm()
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.wait({task})

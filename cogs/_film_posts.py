@@ -17,6 +17,7 @@ import aiohttp
 import discord
 
 from bot.client import Projectionist
+from bot.db import Tx
 from bot.essays.library import pick_passage
 from bot.films.embeds import (
     Highlight,
@@ -416,16 +417,11 @@ class WeekPosts:
 
     # --- prompts ----------------------------------------------------------------------
 
-    async def on_prompt_timer(self, timer: Timer) -> None:
-        week = await self.films.week(timer.payload["week_id"])
-        now = now_epoch()
-        if week is None or not week.running or now >= week.ends_at:
-            return
-        await self.films.schedule_next_prompt(week, max(now, timer.due_at))
-        if timer.lateness(now) > CATCH_UP_LIMIT:
-            log.info("Skipped the prompt of week %s due %ss ago", week.id, int(timer.lateness(now)))
-            return
-        await self.films.owe_prompt(week.id, now)
+    async def on_prompt_timer(self, tx: Tx, timer: Timer) -> None:
+        """The next prompt time booked and this prompt owed, with the timer's claim."""
+        await self.films.prompt_due(
+            tx, timer.payload["week_id"], timer.due_at, now_epoch(), catch_up=CATCH_UP_LIMIT
+        )
 
     async def post_prompt(self, job: Job) -> dict:
         prompt = await self.films.prompt(job.payload["prompt_id"])
@@ -519,10 +515,8 @@ class WeekPosts:
 
     # --- the end of a week ------------------------------------------------------------
 
-    async def on_end_timer(self, timer: Timer) -> None:
-        week = await self.films.week(timer.payload["week_id"])
-        if week is not None:
-            await self.films.end_week(week.id, week.guild_id, now_epoch())
+    async def on_end_timer(self, tx: Tx, timer: Timer) -> None:
+        await self.films.end_week_in(tx, timer.payload["week_id"], now_epoch(), guild_id=None)
 
     async def post_digest(self, job: Job) -> dict:
         week = await self.films.week(job.week_id)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import discord
 
 from bot.client import Projectionist
+from bot.db import Tx
 from bot.embeds import COLOUR
 from bot.films.embeds import jump_url, screening_text
 from bot.films.screenings import (
@@ -200,9 +201,10 @@ class ScreeningPosts:
         now = now_epoch()
         return now < screening.starts_at - (SOON if which == "day" else 0)
 
-    async def on_reminder_timer(self, timer: Timer) -> None:
+    async def on_reminder_timer(self, tx: Tx, timer: Timer) -> None:
+        """The reminder owed with the timer's claim, if the screening still calls for it."""
         payload = timer.payload
-        screening = await self.screenings.get(payload["screening_id"])
+        screening = await self.screenings.get(payload["screening_id"], tx)
         if not self._still_due(screening, payload["which"], payload["starts_at"]):
             return
         if timer.lateness(now_epoch()) > CATCH_UP_LIMIT:
@@ -212,7 +214,7 @@ class ScreeningPosts:
                 timer.lateness(now_epoch()),
             )
             return
-        await self.screenings.owe_reminder(screening, payload["which"])
+        await self.screenings.owe_reminder(tx, screening, payload["which"])
 
     async def post_reminder(self, job: Job) -> dict:
         screening, week = await self._screening(job)

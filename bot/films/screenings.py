@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.db import Database, Tx, rows_as_dicts
+from bot.db import Database, Rows, Tx, rows_as_dicts
 from bot.errors import UserError
 from bot.films.schedule import day_before
 from bot.films.service import (
     REMINDER_EVENT,
+    WEEK_ENDED,
     owe_kickoff_edit,
     owe_screening_event,
 )
@@ -31,6 +32,16 @@ REMINDER = "screening_reminder"
 SOON = 15 * 60  # the second reminder, before the screening starts
 LENGTH = 3 * 3600  # the Discord event's length: a film and the talk after it
 REMINDERS = ("day", "soon")
+
+
+async def require_running(tx: Tx, week_id: int) -> None:
+    """The week still runs, as this transaction sees it (it may have ended since the command
+    read it): else the write is refused."""
+    if (
+        await tx.fetchval("SELECT 1 FROM weeks WHERE id = ? AND ended_at IS NULL", (week_id,))
+        is None
+    ):
+        raise UserError(WEEK_ENDED)
 
 
 @dataclass(frozen=True)
@@ -66,8 +77,11 @@ class Screenings:
         self.jobs = jobs
         self.scheduler = jobs.scheduler
 
-    async def get(self, screening_id: int) -> Screening | None:
-        row = await self.db.fetchone("SELECT * FROM screenings WHERE id = ?", (screening_id,))
+    async def get(self, screening_id: int, rows: Rows | None = None) -> Screening | None:
+        """The screening (read in `rows`, a transaction, when given)."""
+        row = await (rows or self.db).fetchone(
+            "SELECT * FROM screenings WHERE id = ?", (screening_id,)
+        )
         return Screening(**dict(row)) if row else None
 
     async def of_week(self, week_id: int) -> Screening | None:
@@ -100,6 +114,7 @@ class Screenings:
                 "The screening must be before the week ends; `/film now` shows when that is."
             )
         async with self.jobs.transaction() as tx:
+            await require_running(tx, week_id)
             # Moving it keeps its place and note unless new ones are given.
             keep_where = channel_id is None and place is None
             moved = await tx.fetchone(
@@ -136,6 +151,7 @@ class Screenings:
     async def cancel(self, week_id: int, guild_id: int, now: int) -> tuple[Screening, int]:
         """Cancel the week's screening: no reminders; the event cancelled and a note owed."""
         async with self.jobs.transaction() as tx:
+            await require_running(tx, week_id)
             row = await tx.fetchone(
                 "UPDATE screenings SET cancelled_at = ?, updated_at = ? WHERE week_id = ? "
                 "AND guild_id = ? AND cancelled_at IS NULL RETURNING *",
@@ -164,21 +180,21 @@ class Screenings:
         await owe_kickoff_edit(self.jobs, tx, screening.guild_id, screening.week_id)
         return event_job
 
-    async def owe_reminder(self, screening: Screening, which: str) -> int:
-        """Owe the reminder its timer called for (once: a second call finds it owed)."""
-        async with self.jobs.transaction() as tx:
-            return await self.jobs.owe(
-                tx,
-                guild_id=screening.guild_id,
-                kind=REMINDER,
-                week_id=screening.week_id,
-                payload={
-                    "screening_id": screening.id,
-                    "which": which,
-                    "starts_at": screening.starts_at,
-                },
-                key=f"reminder:{screening.id}:{which}:{screening.starts_at}",
-            )
+    async def owe_reminder(self, tx: Tx, screening: Screening, which: str) -> int:
+        """Owe the reminder its timer called for, in the timer's transaction (once: a second
+        call finds it owed)."""
+        return await self.jobs.owe(
+            tx,
+            guild_id=screening.guild_id,
+            kind=REMINDER,
+            week_id=screening.week_id,
+            payload={
+                "screening_id": screening.id,
+                "which": which,
+                "starts_at": screening.starts_at,
+            },
+            key=f"reminder:{screening.id}:{which}:{screening.starts_at}",
+        )
 
     async def event_made(self, screening_id: int, event_id: int | None) -> None:
         async with self.db.transaction() as tx:

@@ -4,19 +4,22 @@ Ids and values in, rows out; nothing here talks to Discord."""
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.db import Conflict, Database, Tx, rows_as_dicts
+from bot.db import Conflict, Database, Rows, Tx, rows_as_dicts
 from bot.errors import UserError
 from bot.essays.library import EssayInfo, Library
 from bot.films.schedule import next_slot, parse_time_of_day, zone
 from bot.jobs import Jobs
 from bot.members import Forgotten
 from bot.text import fold, literal
+
+log = logging.getLogger(__name__)
 
 MAX_NOMINATIONS_PER_MEMBER = 3
 POLL_ANSWERS = 10
@@ -39,6 +42,7 @@ DELETE_POST = "delete_post"
 SCREENING_EVENT = "screening_event"
 REMINDER_EVENT = "screening_reminder"
 POLL_GRACE = 5  # seconds after a poll's end before its result is read
+WEEK_ENDED = "This week has ended, so nothing was changed; `/film history` shows it."
 # The settings a moderator changes, each with its own statement (no column name is ever built
 # from what a caller passes).
 SETTING_COLUMNS = {
@@ -242,8 +246,11 @@ class Films:
 
     # --- settings ---------------------------------------------------------------------
 
-    async def settings(self, guild_id: int) -> Settings:
-        row = await self.db.fetchone("SELECT * FROM guild_settings WHERE guild_id = ?", (guild_id,))
+    async def settings(self, guild_id: int, rows: Rows | None = None) -> Settings:
+        """The server's settings (read in `rows`, a transaction, when given)."""
+        row = await (rows or self.db).fetchone(
+            "SELECT * FROM guild_settings WHERE guild_id = ?", (guild_id,)
+        )
         return Settings(**dict(row)) if row else Settings(guild_id)
 
     async def update_settings(self, guild_id: int, **changes: object) -> Settings:
@@ -279,6 +286,19 @@ class Films:
     async def running_weeks(self) -> list[Week]:
         rows = await self.db.fetchall("SELECT * FROM weeks WHERE ended_at IS NULL")
         return [self._week(row) for row in rows]
+
+    async def running_week_in(self, tx: Tx, week_id: int) -> Week | None:
+        """The week, if it still runs, as the caller's transaction sees it."""
+        row = await tx.fetchone("SELECT * FROM weeks WHERE id = ? AND ended_at IS NULL", (week_id,))
+        return self._week(row) if row else None
+
+    async def _require_running_in(self, tx: Tx, week_id: int) -> Week:
+        """A write to a week checks in its own transaction that the week still runs: one that
+        ended since the command read it (`/film end` at the same moment) is refused."""
+        week = await self.running_week_in(tx, week_id)
+        if week is None:
+            raise UserError(WEEK_ENDED)
+        return week
 
     async def require_running_week(self, guild_id: int) -> Week:
         week = await self.running_week(guild_id)
@@ -399,50 +419,59 @@ class Films:
         reminders, nothing more posted in the ended week). The digest job ids, or None if the
         server has no such running week."""
         async with self.jobs.transaction() as tx:
-            row = await tx.fetchone(
-                "SELECT guild_id, thread_id, channel_id, forum FROM weeks WHERE id = ? "
-                "AND guild_id = ? AND ended_at IS NULL",
-                (week_id, guild_id),
-            )
-            if row is None:
-                return None
-            count, average = await tx.fetchone(
-                "SELECT count(*), CAST(avg(stars) AS DOUBLE PRECISION) FROM ratings WHERE week_id = ?",
-                (week_id,),
-            )
-            await tx.execute(
-                "UPDATE weeks SET ended_at = ?, average_rating = ?, rating_count = ? WHERE id = ?",
-                (now, average, count, week_id),
-            )
-            for event in (END_EVENT, PROMPT_EVENT):
-                await self.scheduler.cancel_in(tx, event, week_id=week_id)
-            called_off = await tx.fetchval(
-                "UPDATE screenings SET cancelled_at = ?, updated_at = ? WHERE week_id = ? "
-                "AND cancelled_at IS NULL AND starts_at > ? RETURNING id",
-                (now, now, week_id, now),
-            )
-            if called_off is not None:
-                await self.scheduler.cancel_in(tx, REMINDER_EVENT, screening_id=called_off)
-                await owe_screening_event(self.jobs, tx, row["guild_id"], week_id, called_off)
-            jobs = []
-            if row["forum"]:  # the forum post is the week: its digest there, its tag changed
-                places: tuple[str, ...] = ("thread",)
-                await owe_kickoff_edit(self.jobs, tx, row["guild_id"], week_id)
-            elif row["thread_id"] == row["channel_id"]:  # a week without a thread
-                places = ("channel",)
-            else:
-                places = ("thread", "channel")
-            for where in places:
-                jobs.append(
-                    await self.jobs.owe(
-                        tx,
-                        guild_id=row["guild_id"],
-                        kind=DIGEST,
-                        week_id=week_id,
-                        payload={"where": where},
-                        key=f"digest:{week_id}:{where}",
-                    )
+            return await self.end_week_in(tx, week_id, now, guild_id=guild_id)
+
+    async def end_week_in(
+        self, tx: Tx, week_id: int, now: int, *, guild_id: int | None
+    ) -> list[int] | None:
+        """`end_week` in the caller's transaction; `guild_id` None only for the week's own end
+        timer, which names the week it was booked for."""
+        row = await tx.fetchone(
+            "SELECT guild_id, thread_id, channel_id, forum FROM weeks WHERE id = ? "
+            "AND ended_at IS NULL",
+            (week_id,),
+        )
+        if row is not None and guild_id is not None and row["guild_id"] != guild_id:
+            return None
+        if row is None:
+            return None
+        count, average = await tx.fetchone(
+            "SELECT count(*), CAST(avg(stars) AS DOUBLE PRECISION) FROM ratings WHERE week_id = ?",
+            (week_id,),
+        )
+        await tx.execute(
+            "UPDATE weeks SET ended_at = ?, average_rating = ?, rating_count = ? WHERE id = ?",
+            (now, average, count, week_id),
+        )
+        for event in (END_EVENT, PROMPT_EVENT):
+            await self.scheduler.cancel_in(tx, event, week_id=week_id)
+        called_off = await tx.fetchval(
+            "UPDATE screenings SET cancelled_at = ?, updated_at = ? WHERE week_id = ? "
+            "AND cancelled_at IS NULL AND starts_at > ? RETURNING id",
+            (now, now, week_id, now),
+        )
+        if called_off is not None:
+            await self.scheduler.cancel_in(tx, REMINDER_EVENT, screening_id=called_off)
+            await owe_screening_event(self.jobs, tx, row["guild_id"], week_id, called_off)
+        jobs = []
+        if row["forum"]:  # the forum post is the week: its digest there, its tag changed
+            places: tuple[str, ...] = ("thread",)
+            await owe_kickoff_edit(self.jobs, tx, row["guild_id"], week_id)
+        elif row["thread_id"] == row["channel_id"]:  # a week without a thread
+            places = ("channel",)
+        else:
+            places = ("thread", "channel")
+        for where in places:
+            jobs.append(
+                await self.jobs.owe(
+                    tx,
+                    guild_id=row["guild_id"],
+                    kind=DIGEST,
+                    week_id=week_id,
+                    payload={"where": where},
+                    key=f"digest:{week_id}:{where}",
                 )
+            )
         return jobs
 
     async def set_digest(self, week_id: int, channel_id: int, message_id: int) -> None:
@@ -479,6 +508,7 @@ class Films:
         self, week_id: int, guild_id: int, text: str, user_id: int, now: int
     ) -> int:
         async with self.db.transaction() as tx:
+            await self._require_running_in(tx, week_id)
             added = await tx.execute(
                 "INSERT INTO prompts (week_id, kind, text, added_by, added_at) "
                 "SELECT id, 'question', ?, ?, ? FROM weeks WHERE id = ? AND guild_id = ?",
@@ -518,6 +548,7 @@ class Films:
             )
         prompt = queued[number - 1]
         async with self.db.transaction() as tx:
+            await self._require_running_in(tx, week_id)
             await tx.execute("UPDATE prompts SET removed = 1 WHERE id = ?", (prompt.id,))
         return prompt
 
@@ -553,36 +584,50 @@ class Films:
         in one transaction, so two at once never pick the same one. Returns (number, job id),
         or None when nothing is left."""
         async with self.jobs.transaction() as tx:
-            row = await tx.fetchone(
-                "SELECT * FROM weeks WHERE id = ? AND ended_at IS NULL", (week_id,)
+            week = await self._require_running_in(tx, week_id)
+            return await self._owe_prompt_in(tx, week, now, due_at)
+
+    async def _owe_prompt_in(self, tx: Tx, week: Week, now: int, due_at: int | None = None):
+        planned = await self._plan(tx, week)
+        if planned is None:
+            return None
+        number = await tx.fetchval(
+            "SELECT coalesce(max(number), 0) + 1 FROM prompts WHERE week_id = ?", (week.id,)
+        )
+        if planned.prompt_id is not None:
+            prompt_id = planned.prompt_id
+            await tx.execute("UPDATE prompts SET number = ? WHERE id = ?", (number, prompt_id))
+        else:
+            prompt_id = await tx.fetchval(
+                "INSERT INTO prompts (week_id, kind, text, section_id, added_at, number) "
+                "VALUES (?, 'section', ?, ?, ?, ?) RETURNING id",
+                (week.id, planned.text, planned.section_id, now, number),
             )
-            if row is None:
-                return None
-            week = self._week(row)
-            planned = await self._plan(tx, week)
-            if planned is None:
-                return None
-            number = await tx.fetchval(
-                "SELECT coalesce(max(number), 0) + 1 FROM prompts WHERE week_id = ?", (week.id,)
-            )
-            if planned.prompt_id is not None:
-                prompt_id = planned.prompt_id
-                await tx.execute("UPDATE prompts SET number = ? WHERE id = ?", (number, prompt_id))
-            else:
-                prompt_id = await tx.fetchval(
-                    "INSERT INTO prompts (week_id, kind, text, section_id, added_at, number) "
-                    "VALUES (?, 'section', ?, ?, ?, ?) RETURNING id",
-                    (week.id, planned.text, planned.section_id, now, number),
-                )
-            job_id = await self.jobs.owe(
-                tx,
-                guild_id=week.guild_id,
-                kind=PROMPT,
-                week_id=week.id,
-                payload={"prompt_id": prompt_id},
-                due_at=due_at,
-            )
+        job_id = await self.jobs.owe(
+            tx,
+            guild_id=week.guild_id,
+            kind=PROMPT,
+            week_id=week.id,
+            payload={"prompt_id": prompt_id},
+            due_at=due_at,
+        )
         return number, job_id
+
+    async def prompt_due(
+        self, tx: Tx, week_id: int, due_at: int, now: int, *, catch_up: int
+    ) -> int | None:
+        """A prompt time came (its timer's transaction): book the next one and owe this one's
+        post, unless the week is over or the time passed more than `catch_up` seconds ago.
+        Returns the prompt's number, if one is owed."""
+        week = await self.running_week_in(tx, week_id)
+        if week is None or now >= week.ends_at:
+            return None
+        await self._book_next_prompt(tx, week, max(now, due_at))
+        if now - due_at > catch_up:
+            log.info("Skipped the prompt of week %s due %ss ago", week.id, now - due_at)
+            return None
+        owed = await self._owe_prompt_in(tx, week, now)
+        return owed[0] if owed else None
 
     @staticmethod
     async def release_prompt(tx, prompt_id: int) -> None:
@@ -604,15 +649,24 @@ class Films:
             )
 
     async def schedule_next_prompt(self, week: Week, after: int) -> int | None:
-        settings = await self.settings(week.guild_id)
+        async with self.db.transaction() as tx:
+            due = await self._book_next_prompt(tx, week, after)
+        self.scheduler.wake()
+        return due
+
+    async def _book_next_prompt(self, tx: Tx, week: Week, after: int) -> int | None:
+        settings = await self.settings(week.guild_id, tx)
         due = next_slot(after, settings.tz, settings.at, settings.prompt_days, week.ends_at)
         if due is not None:
-            await self.scheduler.create(due, PROMPT_EVENT, {"week_id": week.id}, week.guild_id)
+            await self.scheduler.insert(tx, due, PROMPT_EVENT, {"week_id": week.id}, week.guild_id)
         return due
 
     async def reschedule_prompts(self, week: Week, now: int) -> int | None:
-        await self.scheduler.cancel(PROMPT_EVENT, week_id=week.id)
-        return await self.schedule_next_prompt(week, now)
+        async with self.db.transaction() as tx:
+            await self.scheduler.cancel_in(tx, PROMPT_EVENT, week_id=week.id)
+            due = await self._book_next_prompt(tx, week, now)
+        self.scheduler.wake()
+        return due
 
     async def next_prompt_time(self, week: Week) -> int | None:
         pending = await self.scheduler.pending(PROMPT_EVENT, week_id=week.id)
@@ -635,6 +689,7 @@ class Films:
         the take's job id. Ratings at once from one member leave one take: the job is keyed by
         member and always posts the latest."""
         async with self.jobs.transaction() as tx:
+            week = await self._require_running_in(tx, week_id)
             row = await tx.fetchone(
                 "SELECT r.user_id, r.stars, r.take, r.take_message_id, w.guild_id FROM ratings r "
                 "JOIN weeks w ON w.id = r.week_id WHERE r.week_id = ? AND r.user_id = ?",
@@ -650,10 +705,9 @@ class Films:
             job_id = None
             had_take = previous is not None and (previous.take or previous.take_message_id)
             if take or had_take:
-                guild_id = await tx.fetchval("SELECT guild_id FROM weeks WHERE id = ?", (week_id,))
                 job_id = await self.jobs.owe(
                     tx,
-                    guild_id=guild_id,
+                    guild_id=week.guild_id,
                     kind=TAKE,
                     week_id=week_id,
                     payload={"user_id": user_id, "name": author_name},

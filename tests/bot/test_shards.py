@@ -79,7 +79,7 @@ class Process:
         self.jobs = Jobs(db, self.scheduler, clock=lambda: now[0])
         self.fired: list[int] = []
 
-        async def fire(timer) -> None:
+        async def fire(tx, timer) -> None:
             self.fired.append(timer.payload["n"])
             await asyncio.sleep(0.01)  # the other process claims meanwhile
 

@@ -151,6 +151,13 @@ def explain_open_failure(path: Path, error: BaseException) -> str:
     )
 
 
+def no_database(path: Path) -> str:
+    return (
+        f"No database at {path}: check DATABASE_PATH (or DATABASE_URL); the bot creates the "
+        "file at its first start."
+    )
+
+
 def migrations_in(backend: str = "sqlite") -> list[tuple[int, str, str]]:
     """(version, file name, SQL) for every migration shipped for a backend, in order: SQLite's
     in `bot/migrations` from 0001; PostgreSQL's in `bot/migrations/postgresql`, whose first
@@ -209,8 +216,21 @@ WRITER_CACHE_KIB = 16_000
 READER_CACHE_KIB = 8_000
 
 
+async def connect(target: str | Path, **kwargs: Any) -> aiosqlite.Connection:
+    """aiosqlite.connect, except that a connection that fails to open has its worker thread
+    finished before the error is raised: aiosqlite only asks it to stop, and a thread still
+    running when the event loop closes answers into the closed loop (a traceback of
+    `RuntimeError: Event loop is closed` after the one line that said what was wrong)."""
+    pending = aiosqlite.connect(target, **kwargs)
+    try:
+        return await pending
+    except BaseException:
+        await asyncio.to_thread(pending._thread.join, 5)
+        raise
+
+
 async def _connect(path: Path, cache_kib: int) -> aiosqlite.Connection:
-    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn = await connect(path, isolation_level=None)
     try:
         conn.row_factory = aiosqlite.Row
         for pragma in (*PRAGMAS, f"PRAGMA cache_size = -{cache_kib}"):
@@ -289,8 +309,11 @@ class Database(Meta):
         Only the reading methods work."""
         path = Path(path)
         if not path.exists():
-            raise FileNotFoundError(f"No database at {path}")
-        reader = await aiosqlite.connect(f"file:{path}?mode=ro", uri=True)
+            raise FileNotFoundError(no_database(path))
+        try:
+            reader = await connect(f"file:{path}?mode=ro", uri=True)
+        except sqlite3.Error as error:
+            raise DatabaseUnavailable(explain_open_failure(path, error)) from None
         reader.row_factory = aiosqlite.Row
         return cls(None, reader, path)
 
@@ -371,7 +394,7 @@ class Database(Meta):
     async def chunks(self, sql: str, size: int = 10_000) -> AsyncIterator[list]:
         """A query's rows, `size` at a time, on a connection of its own (a copy of a large
         table without holding it all in memory)."""
-        conn = await aiosqlite.connect(f"file:{self.path}?mode=ro", uri=True)
+        conn = await connect(f"file:{self.path}?mode=ro", uri=True)
         try:
             async with conn.execute(sql) as cursor:
                 while rows := await cursor.fetchmany(size):

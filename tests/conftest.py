@@ -78,8 +78,18 @@ def config(tmp_path: Path, essays_dir: Path, backend: str, request) -> Config:
     if backend == "postgresql":
         server = request.getfixturevalue("postgres")
         url = server.create_database(f"test_{next(DATABASE_NUMBERS)}", template=MIGRATED)
-        return Config(database_url=url, database_path=path, essays_dir=essays_dir)
-    return Config(database_path=path, essays_dir=essays_dir)
+        return Config(
+            database_url=url,
+            database_path=path,
+            essays_dir=essays_dir,
+            heartbeat_seconds=TEST_HEARTBEAT,
+        )
+    return Config(database_path=path, essays_dir=essays_dir, heartbeat_seconds=TEST_HEARTBEAT)
+
+
+# Every bot records its heartbeat at start and then every this many seconds: tests move the
+# virtual clock by days, and a beat each 30 virtual seconds would be thousands of transactions.
+TEST_HEARTBEAT = 30 * 86400
 
 
 DATABASE_NUMBERS = itertools.count(1)

@@ -235,9 +235,8 @@ class Projectionist(commands.Bot):
         for extension in EXTENSIONS + (("cogs.demo",) if self.config.demo else ()):
             await self.load_extension(extension)
         answer_refusals(self.tree)
-        self.cluster = Cluster(
-            self.db, self.config, clock=lambda: discord.utils.utcnow().timestamp()
-        )
+        # The wall clock, as `python -m bot status` reads it in another process.
+        self.cluster = Cluster(self.db, self.config, clock=time.time)
         if self.beats:  # every running bot, sharded or not: `python -m bot status` sees it
             self.heartbeat.change_interval(seconds=self.config.heartbeat_seconds)
             self.heartbeat.start()

@@ -109,10 +109,10 @@ class DatabaseUnavailable(RuntimeError):
 
 
 def _read_only_file_system(path: Path) -> bool:
-    existing = next((p for p in (path, *path.parents) if p.exists()), None)
     try:
+        existing = next((p for p in (path, *path.parents) if p.exists()), None)
         return existing is not None and bool(os.statvfs(existing).f_flag & os.ST_RDONLY)
-    except OSError:
+    except OSError:  # a folder on the way this user may not enter
         return False
 
 
@@ -133,7 +133,10 @@ def explain_open_failure(path: Path, error: BaseException) -> str:
             f"The database {path} is on a read-only file system ({error}): mount it writable, "
             "or point DATABASE_PATH somewhere writable."
         )
-    writable = os.access(path if path.exists() else path.parent, os.W_OK)
+    try:
+        writable = os.access(path if path.exists() else path.parent, os.W_OK)
+    except OSError:  # a folder on the way this user may not enter
+        writable = False
     if (
         not writable
         or "readonly" in text

@@ -103,19 +103,46 @@ async def db(config: Config):
     await database.close()
 
 
+def backend_of(nodeid: str) -> str | None:
+    for name in BACKENDS:
+        if f"[{name}" in nodeid or f"-{name}]" in nodeid or f"-{name}-" in nodeid:
+            return name
+    return None
+
+
+def sibling(nodeid: str, name: str) -> str:
+    """The same test's id on the other backend."""
+    other = next(b for b in BACKENDS if b != name)
+    head, _, params = nodeid.partition("[")
+    return f"{head}[{params.replace(name, other)}"
+
+
+COLLECTED: set[str] = set()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items) -> None:
+    COLLECTED.update(item.nodeid for item in items)  # before -k leaves any out
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
-    """How many tests ran on each backend, and why PostgreSQL's did not when they did not."""
+    """How many tests ran on each backend, why the counts differ, and why PostgreSQL's did not
+    run when they did not."""
     counts = {name: 0 for name in BACKENDS}
+    alone = {name: 0 for name in BACKENDS}
     for report in terminalreporter.stats.get("passed", []):
-        for name in BACKENDS:
-            if (
-                f"[{name}" in report.nodeid
-                or f"-{name}]" in report.nodeid
-                or f"-{name}-" in report.nodeid
-            ):
-                counts[name] += 1
+        if report.when != "call":
+            continue
+        name = backend_of(report.nodeid)
+        if name is not None:
+            counts[name] += 1
+            alone[name] += sibling(report.nodeid, name) not in COLLECTED
     line = ", ".join(f"{counts[name]} on {name}" for name in BACKENDS)
-    terminalreporter.write_line(f"Passed per backend: {line}")
+    terminalreporter.write_line(
+        f"Passed per backend: {line} (of them, {alone['sqlite']} test what only SQLite has, "
+        f"its reaction log and moving its file to PostgreSQL, and {alone['postgresql']} a "
+        "sharded process, which needs PostgreSQL)"
+    )
     reason = postgres_server.unavailable()
     if reason:
         terminalreporter.write_line(f"PostgreSQL tests skipped: {reason}")

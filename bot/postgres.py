@@ -109,7 +109,11 @@ def explain_connect_failure(url: str, error: BaseException) -> str:
     if isinstance(
         error, asyncpg.InvalidPasswordError | asyncpg.InvalidAuthorizationSpecificationError
     ):
-        return f"PostgreSQL at {where} refused the login ({error}): check the user and password in DATABASE_URL."
+        return (
+            f"PostgreSQL at {where} refused the login ({error}): check the user and password "
+            "in DATABASE_URL, or the server's line in the password file (PGPASSFILE or "
+            "~/.pgpass, this user's own, mode 600)."
+        )
     if isinstance(error, asyncpg.InvalidCatalogNameError):
         return (
             f"PostgreSQL at {where} has no such database ({error}): create it "

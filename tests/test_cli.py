@@ -2,6 +2,7 @@
 
 import logging
 import os
+import pwd
 import shutil
 import signal
 import sqlite3
@@ -442,3 +443,16 @@ def check_service_user_faults(home):
         assert_one_line_failure(result, "cannot be written", took)
         assert str(home / "data" / "club.db") in result.stderr
         assert "Event loop is closed" not in result.stderr
+    # The README's steps: .env and data/ given to the service's user. The bot starts, creates
+    # its database, and goes on to Discord (out of reach here, or refusing the made-up token).
+    nobody = pwd.getpwnam("nobody")
+    os.chown(env, nobody.pw_uid, nobody.pw_gid)
+    env.chmod(0o600)
+    os.chown(home / "data", nobody.pw_uid, nobody.pw_gid)
+    home.joinpath("data").chmod(0o700)
+    result, _ = as_nobody(home, "run")
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    [error] = [line for line in result.stderr.splitlines() if "ERROR" in line]
+    assert "Discord" in error, error
+    assert (home / "data" / "club.db").stat().st_uid == nobody.pw_uid

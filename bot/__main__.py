@@ -255,6 +255,22 @@ def database_command(args: argparse.Namespace, config: Config) -> int:
     except (FileNotFoundError, DatabaseUnavailable, DatabaseTooNew, ops.PortRefused) as exc:
         print(f"{exc}", file=sys.stderr)
         return 1
+    except Exception as exc:
+        if not server_error(exc):
+            raise
+        print(server_error(exc), file=sys.stderr)
+        return 1
+
+
+def server_error(error: Exception) -> str | None:
+    """PostgreSQL's refusal of a statement as one line naming the server, or None for any
+    other error (a bug, raised as it is)."""
+    if not type(error).__module__.startswith("asyncpg"):
+        return None
+    from bot.postgres import explain_migration_failure
+
+    config = Config.from_env()
+    return explain_migration_failure(config.database_url or "", error)
 
 
 def cluster_status(config: Config) -> int:
@@ -269,6 +285,11 @@ def cluster_status(config: Config) -> int:
         return 1
     except (FileNotFoundError, DatabaseUnavailable) as exc:
         print(f"{exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        if not server_error(exc):
+            raise
+        print(server_error(exc), file=sys.stderr)
         return 1
     print("\n".join(lines))
     return 0 if healthy else 1

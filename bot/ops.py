@@ -150,6 +150,11 @@ async def status(config: Config) -> tuple[bool, list[str]]:
 
     db = await open_database_to_read(config)
     try:
+        if "processes" not in await db.tables():
+            return False, [
+                f"No process of the bot has run on {db.name} with this release (it records "
+                "heartbeats from its first start)."
+            ]
         found = await processes(db)
     finally:
         await db.close()

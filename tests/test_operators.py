@@ -318,3 +318,14 @@ def test_db_backup_on_postgresql_prints_a_pg_dump_that_works_as_pasted(postgres,
 
 async def _migrate(url: str) -> None:
     await (await PostgresDatabase.open(url)).close()
+
+
+def test_status_and_export_on_a_database_the_bot_never_ran_on_are_one_line(postgres, tmp_path):
+    url = as_role(postgres.create_database(f"never_{next(ROLES)}"), "postgres")
+    for command in (["status"], ["export", "--member", "7"]):
+        result = cli(*command, cwd=tmp_path, env_extra={"DATABASE_URL": url})
+        assert result.returncode == 1, result.stderr
+        assert "Traceback" not in result.stderr
+        [line] = (result.stdout + result.stderr).strip().splitlines()
+        assert f"127.0.0.1:{postgres.port}" in line
+        assert_secret_kept(result)

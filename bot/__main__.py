@@ -256,20 +256,19 @@ def database_command(args: argparse.Namespace, config: Config) -> int:
         print(f"{exc}", file=sys.stderr)
         return 1
     except Exception as exc:
-        if not server_error(exc):
+        if not (line := server_error(exc, config)):
             raise
-        print(server_error(exc), file=sys.stderr)
+        print(line, file=sys.stderr)
         return 1
 
 
-def server_error(error: Exception) -> str | None:
+def server_error(error: Exception, config: Config) -> str | None:
     """PostgreSQL's refusal of a statement as one line naming the server, or None for any
     other error (a bug, raised as it is)."""
     if not type(error).__module__.startswith("asyncpg"):
         return None
     from bot.postgres import explain_migration_failure
 
-    config = Config.from_env()
     return explain_migration_failure(config.database_url or "", error)
 
 
@@ -287,9 +286,9 @@ def cluster_status(config: Config) -> int:
         print(f"{exc}", file=sys.stderr)
         return 1
     except Exception as exc:
-        if not server_error(exc):
+        if not (line := server_error(exc, config)):
             raise
-        print(server_error(exc), file=sys.stderr)
+        print(line, file=sys.stderr)
         return 1
     print("\n".join(lines))
     return 0 if healthy else 1

@@ -104,17 +104,16 @@ async def db(config: Config):
 
 
 def backend_of(nodeid: str) -> str | None:
-    for name in BACKENDS:
-        if f"[{name}" in nodeid or f"-{name}]" in nodeid or f"-{name}-" in nodeid:
-            return name
-    return None
+    params = nodeid.partition("[")[2].removesuffix("]").split("-")
+    return next((name for name in BACKENDS if name in params), None)
 
 
 def sibling(nodeid: str, name: str) -> str:
     """The same test's id on the other backend."""
     other = next(b for b in BACKENDS if b != name)
     head, _, params = nodeid.partition("[")
-    return f"{head}[{params.replace(name, other)}"
+    swapped = [other if p == name else p for p in params.removesuffix("]").split("-")]
+    return f"{head}[{'-'.join(swapped)}]"
 
 
 COLLECTED: set[str] = set()

@@ -69,6 +69,7 @@ def assert_secret_kept(result) -> None:
         "postgresql://bot:s3cret%2DPw@db.example/club",
         f"postgres://bot@db.example/club?sslmode=disable&PASSWORD={SECRET}",
     ],
+    ids=["userinfo", "query", "percent-encoded", "query-uppercase"],
 )
 def test_every_spelling_of_the_password_is_masked(url):
     assert password(url) == SECRET

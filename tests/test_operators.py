@@ -224,6 +224,55 @@ async def test_status_sees_a_running_unsharded_bot(club, config, tmp_path):
     assert last == "The bot runs in one process."
 
 
+# A database whose logins need a password (the session's server trusts every other one).
+
+
+@pytest.fixture
+def guarded(postgres):
+    """(URL without password, role, password) of a database that checks passwords."""
+    number = next(ROLES)
+    name, role = f"guarded_{number}", f"guard_{number}"
+    url = postgres.create_database(name)
+    admin(
+        url,
+        f"CREATE ROLE {role} LOGIN PASSWORD '{SECRET}'",
+        f"ALTER DATABASE {name} OWNER TO {role}",
+    )
+    hba = postgres.data / "pg_hba.conf"
+    hba.write_text(f"host {name} all 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
+    postgres._run("pg_ctl", "-D", str(postgres.data), "reload")
+    bare = url.replace("postgres@", f"{role}@")
+    asyncio.run(_until_a_password_is_asked(bare))
+    return bare, role
+
+
+async def _until_a_password_is_asked(url: str) -> None:
+    """The server rereads pg_hba.conf on its own time after a reload."""
+    for _ in range(100):
+        try:
+            await (await asyncpg.connect(url)).close()
+        except (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the server never asked for a password")
+
+
+def test_the_password_comes_from_the_password_file_the_unit_names(guarded, tmp_path):
+    url, role = guarded
+    port = url.split(":")[-1].split("/")[0]
+    refused = cli("db", "check", cwd=tmp_path, env_extra={"DATABASE_URL": url})
+    assert refused.returncode == 1
+    [line] = refused.stderr.strip().splitlines()
+    assert "refused the login" in line and "password file" in line
+    passfile = tmp_path / "pgpass"
+    passfile.write_text(f"127.0.0.1:{port}:*:{role}:{SECRET}\n")
+    passfile.chmod(0o600)
+    env = {"DATABASE_URL": url, "PGPASSFILE": str(passfile)}
+    checked = cli("db", "check", cwd=tmp_path, env_extra=env)
+    assert checked.returncode == 0, checked.stderr
+    assert_secret_kept(checked)
+
+
 # db port and db backup.
 
 
@@ -293,8 +342,9 @@ def test_db_port_leaves_the_sqlite_file_as_it_was_and_reads_only_its_option(post
         assert conn.execute("PRAGMA user_version").fetchone()[0] == bundled_migrations()[-2][0]
 
 
-def test_db_backup_on_postgresql_prints_a_pg_dump_that_works_as_pasted(postgres, tmp_path):
-    url = as_role(postgres.create_database(f"dump_{next(ROLES)}"), "postgres")
+def test_db_backup_on_postgresql_prints_a_pg_dump_that_works_as_pasted(postgres, guarded, tmp_path):
+    bare, role = guarded
+    url = bare.replace(f"{role}@", f"{role}:{SECRET}@")
     asyncio.run(_migrate(url))
     dump = tmp_path / "backups" / "club.dump"
     result = cli("db", "backup", str(dump), cwd=tmp_path, env_extra={"DATABASE_URL": url})

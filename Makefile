@@ -2,8 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-RUN_STAMP := $(VENV)/.installed-run
-TEST_STAMP := $(VENV)/.installed-test
+# One stamp per set of extras (pyproject.toml): each target installs what it needs, once, and
+# again only when pyproject.toml changes. `make run` then `make screenshots` installs Playwright.
+STAMP = $(VENV)/.installed-$(1)
 
 .PHONY: run demo test bench docs screenshots lint format essays-check clean
 
@@ -15,47 +16,42 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # setuptools prints notes about editable installs as warnings; they say nothing about this project.
-$(RUN_STAMP): pyproject.toml | $(BIN)/python
-	PYTHONWARNINGS=ignore $(BIN)/pip install --quiet -e '.[demo]'
+$(VENV)/.installed-%: pyproject.toml | $(BIN)/python
+	PYTHONWARNINGS=ignore $(BIN)/pip install --quiet -e '.[$*]'
 	touch $@
 
-$(TEST_STAMP): pyproject.toml | $(BIN)/python
-	PYTHONWARNINGS=ignore $(BIN)/pip install --quiet -e '.[test,demo]'
-	touch $@ $(RUN_STAMP)
-
-run: $(RUN_STAMP)
+run: $(call STAMP,demo)
 	$(BIN)/python -m bot run
 
-demo: $(RUN_STAMP)
+demo: $(call STAMP,demo)
 	$(BIN)/python -m bot demo
 
-test: $(TEST_STAMP)
+test: $(call STAMP,test)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m bot essays check
-	$(BIN)/python -m bench.run --scale 0.01 --out /tmp/projectionist-bench-smoke.json
-	$(BIN)/python -m bench.run --scale 0.01 --backend postgresql --if-available \
-		--out /tmp/projectionist-bench-smoke-postgresql.json
+	$(BIN)/python -m bench.run --scale 0.01 --smoke
+	$(BIN)/python -m bench.run --scale 0.01 --smoke --backend postgresql --if-available
 	$(BIN)/pytest -q
 
-docs: $(TEST_STAMP)
+docs: $(call STAMP,test)
 	$(BIN)/python -m scripts.command_reference --write README.md
 
-screenshots: $(RUN_STAMP)
+screenshots: $(call STAMP,screenshots)
 	$(BIN)/python -m scripts.screenshots
 
-bench: $(TEST_STAMP)
+bench: $(call STAMP,test)
 	$(BIN)/python -m bench.run --scale $(SCALE) --backend $(BACKEND)
 
-lint: $(TEST_STAMP)
+lint: $(call STAMP,test)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: $(TEST_STAMP)
+format: $(call STAMP,test)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-essays-check: $(RUN_STAMP)
+essays-check: $(call STAMP,demo)
 	$(BIN)/python -m bot essays check
 
 clean:

@@ -63,8 +63,12 @@ def targets(backend: str) -> dict:
     return POSTGRES_TARGETS if backend == "postgresql" else TARGETS
 
 
+QUIET = False  # `--smoke`: the steps and figures unsaid
+
+
 def step(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
+    if not QUIET:
+        print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -648,6 +652,12 @@ def main() -> int:
         action="store_true",
         help="on PostgreSQL: without a server to start here, say so and exit 0 (make test)",
     )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="check that every round runs without an error, printing no figures (make test): "
+        "figures at a small scale mean nothing; they belong to make bench",
+    )
     args = parser.parse_args()
     if args.backend == "postgresql" and args.if_available:
         from tests.postgres_server import unavailable
@@ -655,6 +665,12 @@ def main() -> int:
         if reason := unavailable():
             print(f"PostgreSQL benchmark skipped: {reason}")
             return 0
+    if args.smoke:
+        global QUIET
+        QUIET = True
+        asyncio.run(run(args.scale, args.backend))  # an error ends it with its traceback
+        print(f"Benchmark rounds on {args.backend}: every one ran without an error.")
+        return 0
     args.out = args.out or str(results_path(args.backend))
     results = asyncio.run(run(args.scale, args.backend))
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")

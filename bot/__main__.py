@@ -10,10 +10,9 @@ import signal
 import sqlite3
 import sys
 from pathlib import Path
-from urllib.parse import unquote
 
 from bot.config import Config, ConfigError
-from bot.db import DatabaseTooNew, DatabaseUnavailable
+from bot.db import DatabaseTooNew, DatabaseUnavailable, explain_open_failure
 from bot.errors import UserError
 from bot.essays.library import decode_essay_bytes, scan_directory
 from bot.essays.parse import essay_markdown, file_stem, parse_essay
@@ -26,14 +25,19 @@ NO_TOKEN = (
 )
 
 
+# A password shorter than this is masked only inside its URL: replaced wherever its text occurs,
+# it would cut up unrelated words of every log line.
+SHORTEST_PASSWORD_MASKED_ALONE = 8
+
+
 def setup_logging(config: Config) -> None:
     from bot.logs import redact
     from bot.logs import setup_logging as setup
 
     setup(config.log_level_number, config.token)
-    if password := config.database_password:
+    password = config.database_password
+    if password and len(password) >= SHORTEST_PASSWORD_MASKED_ALONE:
         redact(password)
-        redact(unquote(password))  # as the driver reads it
 
 
 async def run_bot(config: Config) -> int:
@@ -204,9 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
         "port", help="copy the SQLite database into an empty PostgreSQL database"
     )
     db_port.add_argument("--to", required=True, metavar="URL", help="postgresql://...")
-    sub.add_parser(
-        "status", help="the bot's processes, their shards and heartbeats (a sharded bot)"
-    )
+    sub.add_parser("status", help="the bot's running processes, their shards and heartbeats")
     exp = sub.add_parser("export", help="a server's or a member's data as JSON")
     who = exp.add_mutually_exclusive_group(required=True)
     who.add_argument("--guild", type=int, help="a server id")
@@ -229,19 +231,14 @@ def database_command(args: argparse.Namespace, config: Config) -> int:
                 print(data)
             return 0
         if args.db_command == "port":
-            if config.database_url:
-                print(
-                    "db port copies the SQLite database (DATABASE_PATH) into PostgreSQL: unset "
-                    "DATABASE_URL while porting, then set it to the new database.",
-                    file=sys.stderr,
-                )
-                return 2
+            # The source is the SQLite file (DATABASE_PATH) and the target --to alone, whatever
+            # DATABASE_URL says: it may already name the new database.
             same, lines = asyncio.run(ops.port(config, args.to))
             print("\n".join(lines))
             return 0 if same else 1
         if args.db_command == "backup":
             if config.database_url:
-                print(ops.pg_dump_advice(config), file=sys.stderr)
+                print(ops.pg_dump_advice(config, args.path), file=sys.stderr)
                 return 1
             size = ops.backup(config.database_path, Path(args.path))
             print(f"Backed up {config.database_path} to {args.path} ({size:,} bytes)")
@@ -252,15 +249,27 @@ def database_command(args: argparse.Namespace, config: Config) -> int:
             healthy, lines = ops.check(config.database_path)
         print("\n".join(lines))
         return 0 if healthy else 1
-    except (
-        FileNotFoundError,
-        sqlite3.Error,
-        DatabaseUnavailable,
-        DatabaseTooNew,
-        ops.PortRefused,
-    ) as exc:
+    except sqlite3.Error as exc:  # the file opened, then could not be read
+        print(explain_open_failure(config.database_path, exc), file=sys.stderr)
+        return 1
+    except (FileNotFoundError, DatabaseUnavailable, DatabaseTooNew, ops.PortRefused) as exc:
         print(f"{exc}", file=sys.stderr)
         return 1
+    except Exception as exc:
+        if not (line := server_error(exc, config)):
+            raise
+        print(line, file=sys.stderr)
+        return 1
+
+
+def server_error(error: Exception, config: Config) -> str | None:
+    """PostgreSQL's refusal of a statement as one line naming the server, or None for any
+    other error (a bug, raised as it is)."""
+    if not type(error).__module__.startswith("asyncpg"):
+        return None
+    from bot.postgres import explain_migration_failure
+
+    return explain_migration_failure(config.database_url or "", error)
 
 
 def cluster_status(config: Config) -> int:
@@ -270,8 +279,16 @@ def cluster_status(config: Config) -> int:
 
     try:
         healthy, lines = asyncio.run(ops.status(config))
-    except (FileNotFoundError, sqlite3.Error, DatabaseUnavailable) as exc:
+    except sqlite3.Error as exc:
+        print(explain_open_failure(config.database_path, exc), file=sys.stderr)
+        return 1
+    except (FileNotFoundError, DatabaseUnavailable) as exc:
         print(f"{exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        if not (line := server_error(exc, config)):
+            raise
+        print(line, file=sys.stderr)
         return 1
     print("\n".join(lines))
     return 0 if healthy else 1
@@ -297,6 +314,9 @@ def main(argv: list[str] | None = None) -> int:
         return database_command(args, config)
     if args.command == "status":
         return cluster_status(config)
+    if args.command == "sync" and not config.token:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
     setup_logging(config)
     if args.command == "demo" or (args.command in (None, "run") and not config.token):
         return start_demo(config, getattr(args, "db", None), getattr(args, "port", None))

@@ -150,7 +150,9 @@ class ProjectionistTree(app_commands.CommandTree):
 
 
 class Projectionist(commands.Bot):
-    def __init__(self, config: Config, *, push_commands: bool = True) -> None:
+    def __init__(
+        self, config: Config, *, push_commands: bool = True, heartbeat: bool = True
+    ) -> None:
         intents = discord.Intents.default()
         intents.message_content = False
         shards = (
@@ -168,6 +170,8 @@ class Projectionist(commands.Bot):
         )
         self.config = config
         self.push_commands = push_commands
+        # A running bot records its heartbeat; the demo and tools built offline do not.
+        self.beats = heartbeat and not config.demo
         # The offline demo's requests to move its simulated clock (see cogs/demo.py).
         self.demo_requests: asyncio.Queue[int] = asyncio.Queue()
         self._services: Services | None = None
@@ -231,10 +235,9 @@ class Projectionist(commands.Bot):
         for extension in EXTENSIONS + (("cogs.demo",) if self.config.demo else ()):
             await self.load_extension(extension)
         answer_refusals(self.tree)
-        self.cluster = Cluster(
-            self.db, self.config, clock=lambda: discord.utils.utcnow().timestamp()
-        )
-        if self.config.shard_count is not None:  # one of a cluster's processes: it beats
+        # The wall clock, as `python -m bot status` reads it in another process.
+        self.cluster = Cluster(self.db, self.config, clock=time.time)
+        if self.beats:  # every running bot, sharded or not: `python -m bot status` sees it
             self.heartbeat.change_interval(seconds=self.config.heartbeat_seconds)
             self.heartbeat.start()
         if self.push_commands:
@@ -295,7 +298,7 @@ class Projectionist(commands.Bot):
         try:
             if self._services is not None:
                 await self._services.scheduler.stop()
-                if self.config.shard_count is not None:
+                if self.beats:
                     self.heartbeat.cancel()
                     try:
                         await self.cluster.leave()
@@ -339,7 +342,7 @@ class ShardedProjectionist(Projectionist, commands.AutoShardedBot):
 async def build_offline(config: Config) -> Projectionist:
     """A bot set up as at start-up (database, essays, cogs) without connecting or pushing
     commands, for tools that read its command tree or drive its layers directly."""
-    bot = bot_class(config)(config, push_commands=False)
+    bot = bot_class(config)(config, push_commands=False, heartbeat=False)
     await bot._async_setup_hook()
     await bot.setup_hook()
     return bot

@@ -91,10 +91,10 @@ def status_lines(found: list[Process], now: int) -> tuple[bool, list[str]]:
     for process in found:
         ago = now - process.beat_at
         of = f" of {process.shard_count}" if process.shard_count else ""
+        runs = f"shards {process.shards}{of}" if process.shard_count else "unsharded"
         state = "" if process in live else ": stopped beating"
         lines.append(
-            f"{process.name}: shards {process.shards}{of}, version {process.version}, "
-            f"last heartbeat {ago} s ago{state}"
+            f"{process.name}: {runs}, version {process.version}, last heartbeat {ago} s ago{state}"
         )
     healthy &= len(live) == len(found)
     count = max((p.shard_count or 1 for p in found), default=1)
@@ -107,11 +107,20 @@ def status_lines(found: list[Process], now: int) -> tuple[bool, list[str]]:
     if nobody:
         lines.append(f"Shards nobody runs: {', '.join(map(str, nobody))}")
         healthy = False
+    unsharded = all(p.shard_count is None for p in found)
     if twice:
-        lines.append(f"Shards run by more than one process: {', '.join(map(str, twice))}")
+        lines.append(
+            "More than one process runs the bot on this database: stop all but one."
+            if unsharded
+            else f"Shards run by more than one process: {', '.join(map(str, twice))}"
+        )
         healthy = False
     if healthy:
-        lines.append(f"All {count} shards run, each by one process.")
+        lines.append(
+            "The bot runs in one process."
+            if unsharded
+            else f"All {count} shards run, each by one process."
+        )
     return healthy, lines
 
 

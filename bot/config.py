@@ -4,30 +4,28 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+from bot import dburl
+from bot.dburl import redact_url
 from bot.text import is_number
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-
-
-def redact_url(url: str) -> str:
-    """The URL with its password (if any) replaced by ***."""
-    return re.sub(r"(://[^:/@]*:)[^/]*@", r"\1***@", url)
+# More shards than any bot runs: a typo like SHARD_COUNT=99999999999 is refused, not allocated.
+MAX_SHARDS = 100_000
 
 
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message names the setting and what to put there."""
 
 
-def parse_shard_ids(text: str) -> tuple[int, ...]:
-    """`0-7`, `8,9,10` or `0-3,8` -> the shard ids."""
+def parse_shard_ids(text: str, count: int | None = None) -> tuple[int, ...]:
+    """`0-7`, `8,9,10` or `0-3,8` -> the shard ids, each below `count` (or MAX_SHARDS)."""
+    bound = count if count is not None else MAX_SHARDS
     ids: list[int] = []
     for part in text.replace(" ", "").split(","):
         bounds = part.split("-")
@@ -36,6 +34,11 @@ def parse_shard_ids(text: str) -> tuple[int, ...]:
         first, last = int(bounds[0]), int(bounds[-1])
         if last < first:
             raise ConfigError(f"SHARD_IDS has a range that runs backwards: {part!r}.")
+        if last >= bound:
+            raise ConfigError(
+                f"SHARD_IDS must be shards from 0 to {bound - 1}, not {last}"
+                + (" (SHARD_COUNT is the number of shards in all)." if count else ".")
+            )
         ids.extend(range(first, last + 1))
     return tuple(ids)
 
@@ -52,7 +55,7 @@ class Config:
     shard_count: int | None = None
     shard_ids: tuple[int, ...] | None = None
     process_name: str | None = None  # in `status`; host:pid unless PROCESS_NAME is set
-    heartbeat_seconds: int = 30  # between a sharded process's heartbeats
+    heartbeat_seconds: int = 30  # between a running process's heartbeats
     essays_dir: Path = PROJECT_ROOT / "essays"
     dev_guild_id: int | None = None
     log_level: str = "INFO"
@@ -68,6 +71,8 @@ class Config:
                 object.__setattr__(self, "database_path", Path(url.removeprefix("sqlite://")))
                 object.__setattr__(self, "database_url", None)
             elif url.startswith(("postgresql://", "postgres://")):
+                if wrong := dburl.problem(url):
+                    raise ConfigError(f"DATABASE_URL {redact_url(url)}: {wrong}.")
                 object.__setattr__(self, "database_url", url)
             else:
                 raise ConfigError(
@@ -88,8 +93,10 @@ class Config:
                     f"SHARD_IDS must be shards from 0 to {self.shard_count - 1}, not "
                     f"{', '.join(map(str, wrong)) or 'none'}."
                 )
-        if self.shard_count is not None and self.shard_count < 1:
-            raise ConfigError(f"SHARD_COUNT must be 1 or more, not {self.shard_count}.")
+        if self.shard_count is not None and not 1 <= self.shard_count <= MAX_SHARDS:
+            raise ConfigError(
+                f"SHARD_COUNT must be from 1 to {MAX_SHARDS:,}, not {self.shard_count}."
+            )
         partial = self.shard_ids is not None and len(self.shard_ids) < (self.shard_count or 0)
         if partial and not self.database_url:
             raise ConfigError(
@@ -122,7 +129,7 @@ class Config:
         """The password in DATABASE_URL, if any (redacted from every log line)."""
         if not self.database_url:
             return None
-        return urlsplit(self.database_url).password
+        return dburl.password(self.database_url)
 
     @property
     def log_level_number(self) -> int:
@@ -133,7 +140,14 @@ class Config:
         """Read settings from the process environment, falling back to `env_file` if it exists."""
         values: dict[str, str | None] = {}
         if env_file is not None and Path(env_file).is_file():
-            values.update(dotenv_values(env_file))
+            try:
+                values.update(dotenv_values(env_file))
+            except OSError as error:
+                user = _user()
+                raise ConfigError(
+                    f"Cannot read {Path(env_file).resolve()} ({error.strerror}): let the user "
+                    f"{user} read it (`chown {user} {env_file}`; mode 600 keeps others out)."
+                ) from None
         values.update(os.environ)
 
         def get(name: str) -> str | None:
@@ -159,7 +173,12 @@ class Config:
                 raise ConfigError(f"SHARD_COUNT must be a number of shards, not {count!r}.")
             kwargs["shard_count"] = int(count)
         if ids := get("SHARD_IDS"):
-            kwargs["shard_ids"] = parse_shard_ids(ids)
+            count = kwargs.get("shard_count")
+            if count is None:
+                raise ConfigError(
+                    "SHARD_IDS needs SHARD_COUNT: how many shards the bot has in all."
+                )
+            kwargs["shard_ids"] = parse_shard_ids(ids, max(1, min(int(count), MAX_SHARDS)))
         if name := get("PROCESS_NAME"):
             kwargs["process_name"] = name
         if level := get("LOG_LEVEL"):
@@ -171,3 +190,13 @@ class Config:
                 )
             kwargs["reconcile_days"] = int(days)
         return cls(**kwargs)
+
+
+def _user() -> str:
+    """This process's user name, as `chown` takes it."""
+    import pwd
+
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except (KeyError, OSError):
+        return str(os.geteuid())

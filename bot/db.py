@@ -123,10 +123,10 @@ class DatabaseUnavailable(RuntimeError):
 
 
 def _read_only_file_system(path: Path) -> bool:
-    existing = next((p for p in (path, *path.parents) if p.exists()), None)
     try:
+        existing = next((p for p in (path, *path.parents) if p.exists()), None)
         return existing is not None and bool(os.statvfs(existing).f_flag & os.ST_RDONLY)
-    except OSError:
+    except OSError:  # a folder on the way this user may not enter
         return False
 
 
@@ -147,7 +147,10 @@ def explain_open_failure(path: Path, error: BaseException) -> str:
             f"The database {path} is on a read-only file system ({error}): mount it writable, "
             "or point DATABASE_PATH somewhere writable."
         )
-    writable = os.access(path if path.exists() else path.parent, os.W_OK)
+    try:
+        writable = os.access(path if path.exists() else path.parent, os.W_OK)
+    except OSError:  # a folder on the way this user may not enter
+        writable = False
     if (
         not writable
         or "readonly" in text
@@ -162,6 +165,13 @@ def explain_open_failure(path: Path, error: BaseException) -> str:
     return (
         f"The database {path} cannot be opened ({error}): check that the path is right and its "
         "folder writable, or point DATABASE_PATH at another file."
+    )
+
+
+def no_database(path: Path) -> str:
+    return (
+        f"No database at {path}: check DATABASE_PATH (or DATABASE_URL); the bot creates the "
+        "file at its first start."
     )
 
 
@@ -223,8 +233,21 @@ WRITER_CACHE_KIB = 16_000
 READER_CACHE_KIB = 8_000
 
 
+async def connect(target: str | Path, **kwargs: Any) -> aiosqlite.Connection:
+    """aiosqlite.connect, except that a connection that fails to open has its worker thread
+    finished before the error is raised: aiosqlite only asks it to stop, and a thread still
+    running when the event loop closes answers into the closed loop (a traceback of
+    `RuntimeError: Event loop is closed` after the one line that said what was wrong)."""
+    pending = aiosqlite.connect(target, **kwargs)
+    try:
+        return await pending
+    except BaseException:
+        await asyncio.to_thread(pending._thread.join, 5)
+        raise
+
+
 async def _connect(path: Path, cache_kib: int) -> aiosqlite.Connection:
-    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn = await connect(path, isolation_level=None)
     try:
         conn.row_factory = aiosqlite.Row
         for pragma in (*PRAGMAS, f"PRAGMA cache_size = -{cache_kib}"):
@@ -303,8 +326,11 @@ class Database(Meta):
         Only the reading methods work."""
         path = Path(path)
         if not path.exists():
-            raise FileNotFoundError(f"No database at {path}")
-        reader = await aiosqlite.connect(f"file:{path}?mode=ro", uri=True)
+            raise FileNotFoundError(no_database(path))
+        try:
+            reader = await connect(f"file:{path}?mode=ro", uri=True)
+        except sqlite3.Error as error:
+            raise DatabaseUnavailable(explain_open_failure(path, error)) from None
         reader.row_factory = aiosqlite.Row
         return cls(None, reader, path)
 
@@ -385,7 +411,7 @@ class Database(Meta):
     async def chunks(self, sql: str, size: int = 10_000) -> AsyncIterator[list]:
         """A query's rows, `size` at a time, on a connection of its own (a copy of a large
         table without holding it all in memory)."""
-        conn = await aiosqlite.connect(f"file:{self.path}?mode=ro", uri=True)
+        conn = await connect(f"file:{self.path}?mode=ro", uri=True)
         try:
             async with conn.execute(sql) as cursor:
                 while rows := await cursor.fetchmany(size):

@@ -4,11 +4,18 @@ replaced wherever they would appear."""
 from __future__ import annotations
 
 import logging
+import re
 from typing import TextIO
 
 import discord
 
+from bot.dburl import redact_url
+
 _secrets: set[str] = set()
+# A database URL in a log line, up to a space or a quote: its password, however written, is
+# masked by parsing it (bot/dburl.py) rather than by searching for the password's text, which
+# for a short password would cut up every line it happens to occur in.
+DATABASE_URL = re.compile(r"postgres(?:ql)?://[^\s'\"<>]+")
 
 
 def redact(secret: str | None) -> None:
@@ -17,15 +24,21 @@ def redact(secret: str | None) -> None:
         _secrets.add(secret)
 
 
+def clean(message: str) -> str:
+    """The message with every database URL's password masked and every secret replaced."""
+    if "postgres" in message:
+        message = DATABASE_URL.sub(lambda m: redact_url(m.group(0)), message)
+    for secret in _secrets:
+        message = message.replace(secret, "[redacted]")
+    return message
+
+
 class RedactSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        if _secrets:
-            message = record.getMessage()
-            cleaned = message
-            for secret in _secrets:
-                cleaned = cleaned.replace(secret, "[redacted]")
-            if cleaned != message:
-                record.msg, record.args = cleaned, ()
+        message = record.getMessage()
+        cleaned = clean(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
         return True
 
 

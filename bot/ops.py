@@ -5,19 +5,31 @@ file to PostgreSQL (`port`)."""
 from __future__ import annotations
 
 import json
+import shlex
 import sqlite3
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bot.config import Config, redact_url
-from bot.db import Database, bundled_migrations, migrations_in, open_database_to_read
+from bot import dburl
+from bot.config import Config
+from bot.db import (
+    Database,
+    DatabaseUnavailable,
+    bundled_migrations,
+    explain_open_failure,
+    migrations_in,
+    no_database,
+    open_database_to_read,
+)
+from bot.dburl import redact_url
 
 
 def backup(database: Path, target: Path) -> int:
     """Copy the database with SQLite's online backup API (consistent while the bot writes)."""
     if not database.exists():
-        raise FileNotFoundError(f"No database at {database}")
+        raise FileNotFoundError(no_database(database))
     target.parent.mkdir(parents=True, exist_ok=True)
     source = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     copy = sqlite3.connect(target)
@@ -30,13 +42,19 @@ def backup(database: Path, target: Path) -> int:
 
 
 def check(database: Path) -> tuple[bool, list[str]]:
-    """(healthy, report lines): integrity check and schema version against this code."""
-    conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    """(healthy, report lines): integrity check and schema version against this code. A file
+    that cannot be read raises DatabaseUnavailable naming it and what to do."""
+    if not database.exists():
+        raise FileNotFoundError(no_database(database))
     try:
-        integrity = [row[0] for row in conn.execute("PRAGMA integrity_check")]
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-    finally:
-        conn.close()
+        conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+        try:
+            integrity = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error as error:
+        raise DatabaseUnavailable(explain_open_failure(database, error)) from None
     latest = bundled_migrations()[-1][0]
     lines = [f"integrity: {', '.join(integrity)}", *version_lines(version, latest)]
     return integrity == ["ok"] and version <= latest, lines
@@ -52,16 +70,25 @@ def version_lines(version: int, latest: int) -> list[str]:
     return lines
 
 
-def pg_dump_advice(config: Config) -> str:
-    """What to run instead of `db backup` on PostgreSQL."""
-    url = redact_url(config.database_url or "")
-    return (
-        "On PostgreSQL, back up with the server's own tool, safe while the bot runs:\n"
-        f"  pg_dump --format=custom --file=projectionist.dump '{url}'\n"
-        "and restore into an empty database with:\n"
-        "  pg_restore --dbname=<database url> projectionist.dump\n"
-        "(give the password as PGPASSWORD or in ~/.pgpass rather than in the command)"
-    )
+def pg_dump_advice(config: Config, path: str) -> str:
+    """What to run instead of `db backup` on PostgreSQL: commands that work as pasted, the
+    password left to PGPASSWORD or ~/.pgpass (never printed)."""
+    url = config.database_url or ""
+    bare = shlex.quote(dburl.without_password(url))
+    target = shlex.quote(path)
+    lines = [
+        "On PostgreSQL, back up with the server's own tool, safe while the bot runs:",
+        f"  pg_dump --format=custom --file={target} {bare}",
+        "and restore into an empty database (createdb it first) with:",
+        f"  pg_restore --no-owner --dbname=<the empty database's URL> {target}",
+    ]
+    if dburl.password(url) is not None:
+        lines.append(
+            "Both read the password from PGPASSWORD or ~/.pgpass, not from this command: "
+            "`read -rs PGPASSWORD && export PGPASSWORD` first, or a ~/.pgpass line "
+            "host:port:database:user:password (mode 600)."
+        )
+    return "\n".join(lines)
 
 
 async def check_postgres(config: Config) -> tuple[bool, list[str]]:
@@ -123,6 +150,11 @@ async def status(config: Config) -> tuple[bool, list[str]]:
 
     db = await open_database_to_read(config)
     try:
+        if "processes" not in await db.tables():
+            return False, [
+                f"No process of the bot has run on {db.name} with this release (it records "
+                "heartbeats from its first start)."
+            ]
         found = await processes(db)
     finally:
         await db.close()
@@ -149,29 +181,57 @@ async def port(config: Config, target_url: str) -> tuple[bool, list[str]]:
 
     if not target_url.startswith(("postgresql://", "postgres://")):
         raise PortRefused(f"{redact_url(target_url)} is not a postgresql:// URL.")
+    if wrong := dburl.problem(target_url):
+        raise PortRefused(f"{redact_url(target_url)}: {wrong}.")
     if not config.database_path.exists():
-        raise FileNotFoundError(f"No database at {config.database_path}")
-    source = await Database.open(config.database_path)  # brought to this release's schema
+        raise FileNotFoundError(no_database(config.database_path))
+    # The target is looked at before anything is written, there or here.
+    probe = await PostgresDatabase.open_to_read(target_url)
     try:
-        recorder = ReactionRecorder(source, clock=time.time)
-        await recorder.load()  # reactions logged and not merged yet become rows first
-        target = await PostgresDatabase.open(target_url)
-        try:
-            return await _copy(source, target)
-        finally:
-            await target.close()
+        await refuse_unless_empty(probe)
     finally:
-        await source.close()
+        await probe.close()
+    # The source is read from a copy brought to this release's schema: the file itself is left
+    # byte for byte as it was, should the club go back to it.
+    with tempfile.TemporaryDirectory(prefix="projectionist-port-") as folder:
+        copy = Path(folder) / config.database_path.name
+        backup(config.database_path, copy)
+        source = await Database.open(copy)
+        try:
+            recorder = ReactionRecorder(source, clock=time.time)
+            await recorder.load()  # reactions logged and not merged yet become rows first
+            target = await PostgresDatabase.open(target_url)
+            try:
+                return await _copy(source, target)
+            finally:
+                await target.close()
+        finally:
+            await source.close()
 
 
-async def _copy(source: Database, target) -> tuple[bool, list[str]]:
-    target_tables = set(await target.tables())
-    held = [t for t in sorted(target_tables) if await target.fetchval(f"SELECT count(*) FROM {t}")]
+async def refuse_unless_empty(target) -> None:
+    """PortRefused unless the target holds no rows and no tables but the bot's own."""
+    tables = await target.tables()
+    foreign = [t for t in tables if t not in set(schema_tables())]
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (
+            f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        )
+        raise PortRefused(
+            f"{target.name} holds tables that are not Projectionist's ({shown}): port into a new, "
+            "empty database (`createdb --owner <user> projectionist`)."
+        )
+    held = [t for t in tables if await target.fetchval(f"SELECT EXISTS (SELECT 1 FROM {t})")]
     if held:
         raise PortRefused(
             f"{target.name} already holds data (in {', '.join(held)}): port into an empty "
-            "database (`createdb projectionist`)."
+            "database (`createdb --owner <user> projectionist`)."
         )
+
+
+async def _copy(source: Database, target) -> tuple[bool, list[str]]:
+    await refuse_unless_empty(target)  # written meanwhile by someone else
+    target_tables = set(await target.tables())
     present = set(await source.tables()) & target_tables
     tables = [t for t in schema_tables() if t in present and t not in SQLITE_ONLY]
     async with target.loading() as load:

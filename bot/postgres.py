@@ -20,8 +20,9 @@ from typing import Any
 
 import asyncpg
 
-from bot.config import redact_url
+from bot import dburl
 from bot.db import Conflict, DatabaseTooNew, DatabaseUnavailable, Meta, Rows, migrations_in
+from bot.dburl import redact_url
 
 log = logging.getLogger(__name__)
 
@@ -98,12 +99,23 @@ class PostgresTx(PostgresSql, Rows):
             raise Conflict(str(error)) from error
 
 
+# Seconds to wait for a server to accept a login: one that takes the connection and never
+# answers is reported in one line well within ten seconds, not after the driver's minute.
+CONNECT_TIMEOUT = 5.0
+CONNECT_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError, ValueError)
+
+
 def explain_connect_failure(url: str, error: BaseException) -> str:
+    """One line for the operator: which server (never the password), what is wrong, the fix."""
     where = redact_url(url)
     if isinstance(
         error, asyncpg.InvalidPasswordError | asyncpg.InvalidAuthorizationSpecificationError
     ):
-        return f"PostgreSQL at {where} refused the login ({error}): check the user and password in DATABASE_URL."
+        return (
+            f"PostgreSQL at {where} refused the login ({error}): check the user and password "
+            "in DATABASE_URL, or the server's line in the password file (PGPASSFILE or "
+            "~/.pgpass, this user's own, mode 600)."
+        )
     if isinstance(error, asyncpg.InvalidCatalogNameError):
         return (
             f"PostgreSQL at {where} has no such database ({error}): create it "
@@ -114,10 +126,64 @@ def explain_connect_failure(url: str, error: BaseException) -> str:
             f"PostgreSQL at {where} refused ({error}): the user in DATABASE_URL must own the "
             "database (it creates the tables and the unaccent extension)."
         )
+    if isinstance(error, TimeoutError):
+        return (
+            f"PostgreSQL at {where} did not answer within {CONNECT_TIMEOUT:.0f} seconds: check "
+            "that the host and port in DATABASE_URL are PostgreSQL's and the server is not "
+            "overloaded."
+        )
+    if isinstance(error, ValueError):  # the driver could not read the URL
+        return f"DATABASE_URL {where} cannot be read ({error}): fix it in .env."
     return (
         f"PostgreSQL at {where} cannot be reached ({type(error).__name__}: {error}): check that "
         "the server runs and DATABASE_URL names it."
     )
+
+
+def explain_migration_failure(url: str, error: BaseException) -> str:
+    """One line for a schema the server would not let the bot create."""
+    where = redact_url(url)
+    user = dburl.parse(url).user or "<user>"
+    database = dburl.parse(url).path.lstrip("/") or "<database>"
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if isinstance(error, asyncpg.UndefinedFileError) or "not available" in text:
+        return (
+            f"PostgreSQL at {where} has no unaccent extension ({text}): install the server's "
+            "contrib modules (Debian: apt-get install postgresql-contrib), then start again."
+        )
+    if isinstance(error, asyncpg.InsufficientPrivilegeError) and "extension" in text:
+        return (
+            f"PostgreSQL at {where} refused to create the unaccent extension ({text}): as a "
+            f"superuser, run `CREATE EXTENSION unaccent;` in the database {database}, or "
+            f"`GRANT CREATE ON DATABASE {database} TO {user};`, then start again."
+        )
+    if isinstance(error, asyncpg.InsufficientPrivilegeError):
+        return (
+            f"PostgreSQL at {where} refused to create the bot's tables ({text}): give the user "
+            f"a schema of its own (`CREATE SCHEMA AUTHORIZATION {user};` in the database "
+            f"{database}) or make it the database's owner (`ALTER DATABASE {database} OWNER "
+            f"TO {user};`), then start again."
+        )
+    if isinstance(error, asyncpg.PostgresError):
+        return (
+            f"PostgreSQL at {where} refused the bot's schema ({type(error).__name__}: {text}): "
+            "start on an empty database owned by the user in DATABASE_URL."
+        )
+    return explain_connect_failure(url, error)
+
+
+async def connect_pool(url: str, *, min_size: int, max_size: int) -> asyncpg.Pool:
+    """A pool, or DatabaseUnavailable with one line naming the server and the fix."""
+    try:
+        return await asyncpg.create_pool(
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            command_timeout=60,
+            timeout=CONNECT_TIMEOUT,
+        )
+    except CONNECT_ERRORS as error:
+        raise DatabaseUnavailable(explain_connect_failure(url, error)) from None
 
 
 class PostgresDatabase(PostgresSql, Meta):
@@ -137,28 +203,22 @@ class PostgresDatabase(PostgresSql, Meta):
     ) -> PostgresDatabase:
         """Connect a pool and apply pending migrations. Raises DatabaseUnavailable (with one line
         naming the server, never the password) or DatabaseTooNew."""
-        try:
-            pool = await asyncpg.create_pool(
-                url, min_size=min_size, max_size=max_size, command_timeout=60
-            )
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
-            raise DatabaseUnavailable(explain_connect_failure(url, error)) from None
+        pool = await connect_pool(url, min_size=min_size, max_size=max_size)
         db = cls(pool, url)
         try:
             await db.migrate(migrations)
+        except CONNECT_ERRORS as error:
+            pool.terminate()
+            raise DatabaseUnavailable(explain_migration_failure(url, error)) from None
         except BaseException:
-            await pool.close()
+            pool.terminate()
             raise
         return db
 
     @classmethod
     async def open_to_read(cls, url: str) -> PostgresDatabase:
         """A small pool without migrations: for an export or a check while the bot may run."""
-        try:
-            pool = await asyncpg.create_pool(url, min_size=1, max_size=2, command_timeout=60)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
-            raise DatabaseUnavailable(explain_connect_failure(url, error)) from None
-        return cls(pool, url)
+        return cls(await connect_pool(url, min_size=1, max_size=2), url)
 
     async def close(self) -> None:
         """Close the pool; connections still busy after a while (a server that stopped

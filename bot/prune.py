@@ -13,7 +13,9 @@ from bot.db import Database
 
 log = logging.getLogger(__name__)
 
-PRUNE_EVERY = 7 * 86400  # seconds between two prunes of a process (the dispatcher wakes weekly anyway)
+PRUNE_EVERY = (
+    7 * 86400
+)  # seconds between two prunes of a process (the dispatcher wakes weekly anyway)
 KEEP_DONE = 7 * 86400  # a done job or a fired timer is kept this long (for an operator to look)
 KEEP_STOPPED = 7 * 86400  # a stopped process silent this long leaves `status`
 

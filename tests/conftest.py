@@ -78,8 +78,18 @@ def config(tmp_path: Path, essays_dir: Path, backend: str, request) -> Config:
     if backend == "postgresql":
         server = request.getfixturevalue("postgres")
         url = server.create_database(f"test_{next(DATABASE_NUMBERS)}", template=MIGRATED)
-        return Config(database_url=url, database_path=path, essays_dir=essays_dir)
-    return Config(database_path=path, essays_dir=essays_dir)
+        return Config(
+            database_url=url,
+            database_path=path,
+            essays_dir=essays_dir,
+            heartbeat_seconds=TEST_HEARTBEAT,
+        )
+    return Config(database_path=path, essays_dir=essays_dir, heartbeat_seconds=TEST_HEARTBEAT)
+
+
+# Every bot records its heartbeat at start and then every this many seconds: tests move the
+# virtual clock by days, and a beat each 30 virtual seconds would be thousands of transactions.
+TEST_HEARTBEAT = 30 * 86400
 
 
 DATABASE_NUMBERS = itertools.count(1)
@@ -93,19 +103,45 @@ async def db(config: Config):
     await database.close()
 
 
+def backend_of(nodeid: str) -> str | None:
+    params = nodeid.partition("[")[2].removesuffix("]").split("-")
+    return next((name for name in BACKENDS if name in params), None)
+
+
+def sibling(nodeid: str, name: str) -> str:
+    """The same test's id on the other backend."""
+    other = next(b for b in BACKENDS if b != name)
+    head, _, params = nodeid.partition("[")
+    swapped = [other if p == name else p for p in params.removesuffix("]").split("-")]
+    return f"{head}[{'-'.join(swapped)}]"
+
+
+COLLECTED: set[str] = set()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items) -> None:
+    COLLECTED.update(item.nodeid for item in items)  # before -k leaves any out
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
-    """How many tests ran on each backend, and why PostgreSQL's did not when they did not."""
+    """How many tests ran on each backend, why the counts differ, and why PostgreSQL's did not
+    run when they did not."""
     counts = {name: 0 for name in BACKENDS}
+    alone = {name: 0 for name in BACKENDS}
     for report in terminalreporter.stats.get("passed", []):
-        for name in BACKENDS:
-            if (
-                f"[{name}" in report.nodeid
-                or f"-{name}]" in report.nodeid
-                or f"-{name}-" in report.nodeid
-            ):
-                counts[name] += 1
+        if report.when != "call":
+            continue
+        name = backend_of(report.nodeid)
+        if name is not None:
+            counts[name] += 1
+            alone[name] += sibling(report.nodeid, name) not in COLLECTED
     line = ", ".join(f"{counts[name]} on {name}" for name in BACKENDS)
-    terminalreporter.write_line(f"Passed per backend: {line}")
+    terminalreporter.write_line(
+        f"Passed per backend: {line} (of them, {alone['sqlite']} test what only SQLite has, "
+        f"its reaction log and moving its file to PostgreSQL, and {alone['postgresql']} a "
+        "sharded process, which needs PostgreSQL)"
+    )
     reason = postgres_server.unavailable()
     if reason:
         terminalreporter.write_line(f"PostgreSQL tests skipped: {reason}")

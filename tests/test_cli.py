@@ -2,6 +2,7 @@
 
 import logging
 import os
+import pwd
 import shutil
 import signal
 import sqlite3
@@ -342,3 +343,116 @@ def test_essays_check_and_db_check_load_neither_discord_nor_the_services(tmp_pat
             timeout=60,
         )
         assert result.stdout.splitlines()[-1] == "loaded: []", (args, result.stdout, result.stderr)
+
+
+def test_sync_without_a_token_says_so_in_one_line(tmp_path):
+    result = cli("sync", cwd=tmp_path, env_extra={"DATABASE_PATH": str(tmp_path / "x.db")})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [NO_TOKEN_LINE]
+    assert "real Discord" not in result.stderr
+
+
+NO_TOKEN_LINE = (
+    "No DISCORD_TOKEN is set. Put DISCORD_TOKEN=<your bot token> in a .env file next to the "
+    "Makefile (see .env.example) or in the environment, then run `make run` again."
+)
+
+
+def test_db_check_names_the_file_and_the_fix(tmp_path):
+    folder = tmp_path / "a-folder.db"
+    folder.mkdir()
+    for path, says in (
+        (tmp_path / "none.db", "check DATABASE_PATH"),
+        (folder, "cannot be opened"),
+    ):
+        result = cli("db", "check", cwd=tmp_path, env_extra={"DATABASE_PATH": str(path)})
+        assert result.returncode == 1
+        [line] = result.stderr.strip().splitlines()
+        assert str(path) in line and says in line, line
+        assert "Traceback" not in result.stderr
+
+
+# Another user than the one who installed the project, as systemd's `User=` runs it: the
+# interpreter lives under /root here, so a private mount namespace lets that user reach it.
+AS_USER = """
+set -e
+stash=$(mktemp -d)
+mount --bind /root/.pyenv "$stash"
+mount -t tmpfs -o mode=755 tmpfs /root
+mkdir /root/.pyenv
+mount --bind "$stash" /root/.pyenv
+cd "$1"; shift
+exec runuser -u nobody -- "$@"
+"""
+
+
+def as_nobody(folder, *args, env_extra=None):
+    if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("runuser"):
+        pytest.skip("needs root, unshare and runuser to run the bot as another user")
+    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+    env.update(PYTHONPATH=str(ROOT), **(env_extra or {}))
+    started = time.monotonic()
+    result = subprocess.run(
+        [
+            "unshare",
+            "-m",
+            "sh",
+            "-c",
+            AS_USER,
+            "sh",
+            str(folder),
+            sys.executable,
+            "-m",
+            "bot",
+            *args,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if "mount:" in result.stderr or "unshare:" in result.stderr:
+        pytest.skip(f"this machine cannot run the bot as another user: {result.stderr.strip()}")
+    return result, time.monotonic() - started
+
+
+def test_files_the_service_user_cannot_use_are_one_line_each():
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory(prefix="projectionist-opt-") as folder:
+        home = Path(folder)
+        home.chmod(0o755)  # as /opt/projectionist: anyone may enter, root owns it
+        (home / "data").mkdir()
+        check_service_user_faults(home)
+
+
+def check_service_user_faults(home):
+    env = home / ".env"
+    env.write_text(f"DISCORD_TOKEN=x.y.z\nDATABASE_PATH={home / 'data' / 'club.db'}\n")
+    env.chmod(0o600)  # root's, as an operator who forgot the chown leaves it
+    result, took = as_nobody(home, "run")
+    assert result.returncode == 2, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert f"Cannot read {env}" in line and "chown nobody .env" in line
+    assert "Traceback" not in result.stderr and took < 10
+    # Readable now; data/ still root's: one line, and nothing after it, run after run.
+    env.chmod(0o644)
+    for _ in range(3):
+        result, took = as_nobody(home, "run")
+        assert_one_line_failure(result, "cannot be written", took)
+        assert str(home / "data" / "club.db") in result.stderr
+        assert "Event loop is closed" not in result.stderr
+    # The README's steps: .env and data/ given to the service's user. The bot starts, creates
+    # its database, and goes on to Discord (out of reach here, or refusing the made-up token).
+    nobody = pwd.getpwnam("nobody")
+    os.chown(env, nobody.pw_uid, nobody.pw_gid)
+    env.chmod(0o600)
+    os.chown(home / "data", nobody.pw_uid, nobody.pw_gid)
+    home.joinpath("data").chmod(0o700)
+    result, _ = as_nobody(home, "run")
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    [error] = [line for line in result.stderr.splitlines() if "ERROR" in line]
+    assert "Discord" in error, error
+    assert (home / "data" / "club.db").stat().st_uid == nobody.pw_uid

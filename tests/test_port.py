@@ -106,5 +106,3 @@ def test_database_commands_on_postgresql(postgres, tmp_path):
     backup = cli("db", "backup", str(tmp_path / "x"), cwd=tmp_path, env_extra=env)
     assert backup.returncode == 1
     assert "pg_dump --format=custom" in backup.stderr and "s3cret" not in backup.stderr
-    porting = cli("db", "port", "--to", url, cwd=tmp_path, env_extra=env)
-    assert porting.returncode == 2 and "unset DATABASE_URL" in porting.stderr

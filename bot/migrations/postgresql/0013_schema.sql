@@ -6,10 +6,20 @@
 CREATE EXTENSION IF NOT EXISTS unaccent;
 
 -- unaccent() is not IMMUTABLE (its dictionary could change); the search tables are rebuilt by
--- triggers, so a stable wrapper with the dictionary named is what they need.
-CREATE FUNCTION search_text(value TEXT) RETURNS TEXT
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$ SELECT public.unaccent('public.unaccent'::regdictionary, coalesce(value, '')) $$;
+-- triggers, so a stable wrapper with the dictionary named is what they need. The extension lives
+-- in the schema it was created in: `public`, or the bot's own schema when its role has one
+-- (`CREATE SCHEMA AUTHORIZATION`), so the wrapper names whichever that is.
+DO $do$
+DECLARE
+    home TEXT := (SELECT quote_ident(n.nspname) FROM pg_extension e
+                  JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'unaccent');
+BEGIN
+    EXECUTE format(
+        'CREATE FUNCTION search_text(value TEXT) RETURNS TEXT LANGUAGE sql IMMUTABLE '
+        'PARALLEL SAFE AS $$ SELECT %s.unaccent(%L::regdictionary, coalesce(value, %L)) $$',
+        home, home || '.unaccent', '');
+END
+$do$;
 
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,

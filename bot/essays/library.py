@@ -15,7 +15,7 @@ from typing import Any
 from bot import fulltext
 from bot.db import Database, Tx, rows_as_dicts
 from bot.errors import EssayFormatError, NotFound, UserError
-from bot.essays.parse import Essay, file_stem, parse_essay
+from bot.essays.parse import Essay, file_stem, parse_essay, title_from_filename
 from bot.text import (
     closest,
     comparable,
@@ -159,7 +159,9 @@ def scan_directory(
             results.append((path.name, digest, None))
             continue
         try:
-            results.append((path.name, digest, parse_essay(decode_essay_bytes(data, path.name))))
+            text = decode_essay_bytes(data, path.name)
+            essay = parse_essay(text, fallback_title=title_from_filename(path.name))
+            results.append((path.name, digest, essay))
         except UserError as exc:
             results.append((path.name, digest, exc.message))
     return results

@@ -84,7 +84,7 @@ async def test_a_missing_folder_is_a_warning_and_hides_nothing(library, folder, 
 
 
 async def test_a_broken_file_is_reported_and_the_rest_load(library, folder):
-    (folder / "broken.md").write_text("No front matter here.\n")
+    (folder / "broken.md").write_text("---\n- not: a mapping\n---\n\nText.\n")
     (folder / "binary.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
     report = await library.sync_directory(folder, now=1)
     assert dict(report.errors).keys() == {"broken.md", "binary.md"}

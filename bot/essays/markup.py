@@ -16,6 +16,7 @@ nearly every rule of a general converter, and html.parser needs no dependency.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urlparse
@@ -141,8 +142,19 @@ def prepare(source: str) -> str:
     return "\n".join(out)
 
 
+_local = threading.local()  # a Markdown instance per thread (sync runs in a worker thread)
+
+
+def _markdown() -> Markdown:
+    md = getattr(_local, "md", None)
+    if md is None:
+        md = _local.md = Markdown(extensions=EXTENSIONS, output_format="html")
+    md.reset()
+    return md
+
+
 def to_html(source: str) -> str:
-    md = Markdown(extensions=EXTENSIONS, output_format="html")
+    md = _markdown()
     # Any ASCII punctuation may be escaped, as in CommonMark and kramdown (`Scott\\'s`).
     md.ESCAPED_CHARS = sorted(set(md.ESCAPED_CHARS) | set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"))
     return md.convert(prepare(source))
@@ -506,8 +518,47 @@ def close_spoilers(blocks: list[Block]) -> list[Block]:
     return result
 
 
+# Plain prose: paragraphs and `#` headings with nothing Markdown, HTML or a shortcode would read.
+NOT_PLAIN_CHARS = re.compile(r"[<>&*_`\\\[\]{}|~\ue000\ue001]")
+NOT_PLAIN_LINE = re.compile(r"^(?: {4}|\t| {0,3}(?:[-+=:]|\d+[.)](?:\s|$))|.*  $)")
+PLAIN_HEADING = re.compile(r"^ {0,3}(#{1,6}) +(\S.*?) *$")
+
+
+def plain_blocks(source: str) -> list[Block] | None:
+    """The blocks of a body of plain prose, read directly (what the full conversion would give,
+    several times faster), or None when the body holds anything else."""
+    if NOT_PLAIN_CHARS.search(source):
+        return None
+    blocks: list[Block] = []
+    paragraph: list[str] = []
+
+    def flush() -> None:
+        if paragraph:
+            blocks.append(Block(0, " ".join(" ".join(paragraph).split())))
+            paragraph.clear()
+
+    for line in source.split("\n"):
+        if not line.strip():
+            flush()
+        elif line.lstrip().startswith("#"):
+            heading = PLAIN_HEADING.match(line)
+            if heading is None or heading[2].endswith("#"):
+                return None
+            flush()
+            blocks.append(Block(len(heading[1]), " ".join(heading[2].split())))
+        elif NOT_PLAIN_LINE.match(line):
+            return None
+        else:
+            paragraph.append(line)
+    flush()
+    return blocks
+
+
 def body_blocks(source: str) -> tuple[list[Block], dict[str, str], dict[str, str]]:
     """(blocks, footnote texts by id, footnote numbers by id) of a Markdown body."""
+    plain = plain_blocks(source)
+    if plain is not None:
+        return plain, {}, {}
     writer = Writer()
     for child in _blocks_of(parse_html(to_html(source))):
         writer.block(child)

@@ -187,6 +187,9 @@ def highlight(body: str, words: list[str], width: int = 220, lead: int = 30) -> 
     finds them (case, accents and ligatures aside; words of three or more letters as prefixes),
     each bold from a word's start to its end, never inside a link's address or a code span, and
     the window never cut inside a link, a code span or a spoiler."""
+    body = re.sub(
+        r"(?m)^(#{1,3}|>) ", "", body
+    )  # sub-heading and quote marks mean nothing mid-line
     flat = EMPHASIS.sub("", " ".join(body.split()))
     wanted = [w for w in (fold(word) for word in words) if w]
     if not wanted:

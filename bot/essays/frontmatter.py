@@ -16,6 +16,7 @@ import yaml
 from markdown import Markdown
 
 from bot.errors import EssayFormatError
+from bot.text import clean
 
 YEAR_MIN, YEAR_MAX = 1870, 2100
 
@@ -49,6 +50,7 @@ class FrontMatter:
     author: str | None = None
     tags: tuple[str, ...] = ()
     date_year: int | None = field(default=None, compare=False)  # the post's date, as a year
+    blank_title: bool = field(default=False, compare=False)  # a `title` line with nothing to read
 
 
 def normalize_text(text: str) -> str:
@@ -150,6 +152,7 @@ def interpret(data: dict[str, Any]) -> FrontMatter:
         author=_names(fields.get("author")),
         tags=_tags(fields.get("tags")),
         date_year=_year(fields.get("date"), strict=False),
+        blank_title="title" in fields and not clean(str(title or "")),
     )
 
 

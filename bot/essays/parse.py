@@ -123,6 +123,11 @@ def parse_essay(
         if value is not None and clean(str(value)):
             values[key] = clean(str(value)) if key != "year" else value
     warnings: list[str] = []
+    if meta.blank_title and not values["title"]:
+        raise EssayFormatError(
+            "This essay has no title: its `title` line is empty or shows nothing. Write the "
+            "title on that line, or give the title option (`--title` when importing)."
+        )
 
     blocks, notes, numbers = body_blocks(body)
     h1s = [b for b in blocks if b.level == 1]

@@ -15,7 +15,7 @@ from bot.config import Config, ConfigError
 from bot.db import DatabaseTooNew, DatabaseUnavailable, explain_open_failure
 from bot.errors import UserError
 from bot.essays.library import decode_essay_bytes, scan_directory
-from bot.essays.parse import essay_markdown, file_stem, parse_essay
+from bot.essays.parse import file_stem, read_file
 
 log = logging.getLogger("bot")
 
@@ -125,7 +125,7 @@ def import_essay(args: argparse.Namespace, essays_dir: Path) -> int:
     source = Path(args.file)
     try:
         text = decode_essay_bytes(source.read_bytes(), source.name)
-        markdown = essay_markdown(
+        markdown, essay = read_file(
             text,
             source.name,
             title=args.title,
@@ -134,7 +134,6 @@ def import_essay(args: argparse.Namespace, essays_dir: Path) -> int:
             director=args.director,
             author=args.author,
         )
-        essay = parse_essay(markdown)
     except OSError as exc:
         print(f"Cannot read {source}: {exc.strerror}", file=sys.stderr)
         return 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.text import search_words
+from bot.text import LIGATURES, search_words
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ def fts_query(text: str) -> str | None:
         return None
     terms = []
     for word in words:
+        word = word.translate(LIGATURES)  # as the index holds them (migration 0016)
         quoted = '"' + word.replace('"', '""') + '"'
         terms.append(quoted + "*" if len(word) >= 3 else quoted)
     return " ".join(terms)

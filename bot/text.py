@@ -10,9 +10,13 @@ FTS_OPERATORS = {"AND", "OR", "NOT", "NEAR"}  # typed as operators; searched wor
 SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+")
 
 
+# Letters that are two letters to a reader and to PostgreSQL's unaccent, but one to Unicode.
+LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "ẞ": "SS"})
+
+
 def fold(text: str) -> str:
     """Lower-case, accents and typographic quotes removed: for matching what members type."""
-    text = unicodedata.normalize("NFKD", text)
+    text = unicodedata.normalize("NFKD", text.translate(LIGATURES))
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
     return " ".join(text.casefold().split())
@@ -45,6 +49,7 @@ def _split_long(paragraph: str, limit: int) -> list[str]:
     for sentence in sentences(paragraph):
         while len(sentence) > limit:
             cut = sentence.rfind(" ", 0, limit)
+            cut = safe_cut(sentence, cut if cut > 0 else limit)
             cut = cut if cut > 0 else limit
             if current:
                 pieces.append(current)
@@ -132,6 +137,28 @@ def literal(text: str, *, spoilers: bool = False) -> str:
     return escape_mentions("".join(shown))
 
 
+# What a cut must never fall inside: a masked link, a code span, a spoiler.
+MASKED_LINK = re.compile(r"\[((?:\\.|[^\]\\\n])*)\]\((?:[^()\s]|\([^()\s]*\))*\)")
+SPOILER = re.compile(r"\|\|(.+?)\|\|", re.S)  # a balanced pair of spoiler bars and what they hide
+
+
+def protected_spans(text: str) -> list[tuple[int, int]]:
+    spans = [
+        m.span() for pattern in (MASKED_LINK, CODE_SPAN, SPOILER) for m in pattern.finditer(text)
+    ]
+    return sorted(spans)
+
+
+def safe_cut(text: str, cut: int) -> int:
+    """`cut`, or the start of the link, code span or spoiler it would fall inside."""
+    for start, end in protected_spans(text):
+        if start < cut < end:
+            return start
+        if start >= cut:
+            break
+    return cut
+
+
 def whole_spoilers(head: str) -> str:
     """`head` cut before a spoiler it would leave open (a cut never shows half a spoiler)."""
     _, unclosed = spoiler_parts(head)
@@ -144,7 +171,8 @@ def truncate(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     cut = text.rfind(" ", 0, limit - 1)
-    head = whole_spoilers(text[: cut if cut > limit // 2 else limit - 1])
+    cut = safe_cut(text, cut if cut > limit // 2 else limit - 1)
+    head = whole_spoilers(text[:cut])
     return head.rstrip(" ,;:—-") + "…"
 
 
@@ -154,7 +182,8 @@ def clip(text: str, limit: int) -> str:
         return text
     head = text[: limit - 1]
     cut = max(head.rfind("\n"), head.rfind(" "))
-    return whole_spoilers(head[: cut if cut > limit // 2 else limit - 1]).rstrip() + "…"
+    cut = safe_cut(text, cut if cut > limit // 2 else limit - 1)
+    return whole_spoilers(text[:cut]).rstrip() + "…"
 
 
 def search_words(text: str) -> list[str]:
@@ -167,38 +196,93 @@ def search_words(text: str) -> list[str]:
     return list(words.values())[:20]
 
 
+EMPHASIS = re.compile(r"(?<!\\)(\*\*|__|~~|\*|_)")
+_FOLDED: dict[str, str] = {}
+
+
+def _fold_char(ch: str) -> str:
+    folded = _FOLDED.get(ch)
+    if folded is None:
+        folded = " " if ch.isspace() else (fold(ch) or ch.casefold() or ch)
+        if len(_FOLDED) < 10_000:
+            _FOLDED[ch] = folded
+    return folded
+
+
+def folded_with_index(text: str) -> tuple[str, list[int]]:
+    """`text` folded as `fold` does (case, accents, ligatures), and for each folded character
+    the index of the character it came from."""
+    if text.isascii():
+        return text.lower(), list(range(len(text)))
+    parts, index = [], []
+    for i, ch in enumerate(text):
+        folded = _fold_char(ch)
+        parts.append(folded)
+        index.extend([i] * len(folded))
+    return "".join(parts), index
+
+
+def _off_limits(text: str) -> list[tuple[int, int]]:
+    """Where bold must not go: a masked link's address, a code span."""
+    spans = []
+    for m in MASKED_LINK.finditer(text):
+        spans.append((m.end(1) + 1, m.end()))
+    spans += [m.span() for m in CODE_SPAN.finditer(text)]
+    return spans
+
+
 def highlight(body: str, words: list[str], width: int = 220, lead: int = 30) -> str:
-    """A window of `body` around the first searched word, every match in bold (words of three
-    or more letters match as prefixes, as in the search itself)."""
-    if not words:
-        return truncate(body, width)
+    """A window of `body` around the searched words, every match in bold: found as the search
+    finds them (case, accents and ligatures aside; words of three or more letters as prefixes),
+    each bold from a word's start to its end, never inside a link's address or a code span, and
+    the window never cut inside a link, a code span or a spoiler."""
+    body = re.sub(
+        r"(?m)^(#{1,3}|>) ", "", body
+    )  # sub-heading and quote marks mean nothing mid-line
+    flat = EMPHASIS.sub("", " ".join(body.split()))
+    wanted = [w for w in (fold(word) for word in words) if w]
+    if not wanted:
+        return truncate(flat, width)
     pattern = re.compile(
-        r"\b(" + "|".join(re.escape(w) + (r"\w*" if len(w) >= 3 else r"\b") for w in words) + ")",
-        re.IGNORECASE,
+        r"\b(" + "|".join(re.escape(w) + (r"\w*" if len(w) >= 3 else r"\b") for w in wanted) + ")"
     )
-    flat = " ".join(body.split())
-    matches = list(pattern.finditer(flat))
+    folded, index = folded_with_index(flat)
+    blocked = _off_limits(flat)
+    matches: list[tuple[int, int, str]] = []
+    for m in pattern.finditer(folded):
+        start, end = index[m.start()], index[m.end() - 1] + 1
+        if not any(lo < end and start < hi for lo, hi in blocked):
+            matches.append((start, end, m.group(1)))
     best = None
     if matches:
         # The window that shows the most different searched words, the earliest of those.
-        def covered(m: re.Match[str]) -> int:
-            lo, hi = m.start() - lead, m.start() - lead + width
-            return len(
-                {x.group(1).casefold() for x in matches if lo <= x.start() and x.end() <= hi}
-            )
+        def covered(match: tuple[int, int, str]) -> int:
+            lo, hi = match[0] - lead, match[0] - lead + width
+            return len({key for s, e, key in matches if lo <= s and e <= hi})
 
-        best = max(matches, key=lambda m: (covered(m), -m.start()))
-    start = 0 if best is None else max(0, best.start() - lead)
+        best = max(matches, key=lambda m: (covered(m), -m[0]))
+    start = 0 if best is None else max(0, best[0] - lead)
     if start:
         space = flat.find(" ", start)
-        start = space + 1 if 0 <= space < best.start() else start
-    window = flat[start : start + width]
-    if start + width < len(flat):
-        cut = window.rfind(" ")
-        window = (window[:cut] if cut > width // 2 else window) + "…"
-    if start:
-        window = "…" + window
-    return pattern.sub(r"**\1**", window)
+        start = space + 1 if best is not None and 0 <= space < best[0] else start
+        start = safe_cut(flat, start)
+    stop = start + width
+    if stop < len(flat):
+        cut = flat.rfind(" ", start, stop)
+        stop = safe_cut(flat, cut if cut > start + width // 2 else stop)
+        if stop <= start:  # one link longer than the window: show it whole
+            stop = next((e for s, e in protected_spans(flat) if s == start), start + width)
+    window = flat[start:stop]
+    for s, e, _key in sorted(matches, reverse=True):
+        if start <= s and e <= stop:
+            window = (
+                window[: s - start]
+                + "**"
+                + window[s - start : e - start]
+                + "**"
+                + window[e - start :]
+            )
+    return ("…" if start else "") + window + ("…" if stop < len(flat) else "")
 
 
 def is_number(text: str) -> bool:
@@ -246,3 +330,30 @@ def comparable(text: str) -> str:
     text = re.sub(r"[\"'“”‘’«»„`*_~|]", "", text)
     text = re.sub(r"(?m)^\s*>\s?", "", text)
     return " ".join(text.split())
+
+
+SENTENCE_CLOSE = ".!?…"
+LIST_OR_MARK = re.compile(r"^(#|>|```|\||[-+*]\s|\d+[.)]\s|\*\*Notes\*\*)")
+
+
+def readable(text: str) -> str:
+    """Discord Markdown as the words a member reads: link labels, no marks or escapes."""
+    text = MASKED_LINK.sub(lambda m: m[1], text)
+    text = re.sub(r"\\(.)", r"\1", text)
+    return " ".join(re.sub(r"\*\*|__|~~|\|\||[*_`]", "", text).split())
+
+
+def is_prose(paragraph: str) -> bool:
+    """A paragraph of real sentences: not a heading, list, table, quote, note, link-only line or
+    `key: value` line."""
+    text = paragraph.strip()
+    if not text or "\n" in text or LIST_OR_MARK.match(text):
+        return False
+    words = readable(text)
+    outside_links = readable(MASKED_LINK.sub("", text))
+    if len(outside_links) < len(words) / 2:
+        return False
+    if len(words.split()) < 8:
+        return False
+    end = words.rstrip("\"'”’»)] ")
+    return bool(end) and end[-1] in SENTENCE_CLOSE

@@ -20,7 +20,7 @@ from bot.essays.embeds import (
     search_embed,
 )
 from bot.essays.library import MAX_ESSAY_BYTES, Library, content_hash, decode_essay_bytes
-from bot.essays.parse import Essay, essay_markdown, parse_essay
+from bot.essays.parse import Essay, read_file
 from bot.interactions import track
 from bot.text import literal, shown, truncate
 from cogs._common import (
@@ -177,10 +177,8 @@ class EssaysCog(commands.Cog, name="Essays"):
         await interaction.response.defer(ephemeral=True, thinking=True)
         data = await file.read()
         text = decode_essay_bytes(data, file.filename)
-        essay = parse_essay(
-            essay_markdown(
-                text, file.filename, title=title, film=film, year=year, director=director
-            )
+        _markdown, essay = read_file(
+            text, file.filename, title=title, film=film, year=year, director=director
         )
         target = self.library.upload_target(interaction.guild_id, essay.title)
         self._forget_stale_uploads()

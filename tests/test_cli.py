@@ -77,10 +77,10 @@ def test_check_reports_problems_and_exits_non_zero(tmp_path):
     (folder / "good.md").write_text("Title: T\nFilm: F\n\nText.\n")
     ok = cli("essays", "check", cwd=tmp_path, env_extra={"ESSAYS_DIR": str(folder)})
     assert ok.returncode == 0 and "1 essays, 0 with problems" in ok.stdout
-    (folder / "bad.md").write_text("Film: F\n\nText.\n")
+    (folder / "bad.md").write_text("+++\ntitle = T\n+++\n\nText.\n")
     bad = cli("essays", "check", cwd=tmp_path, env_extra={"ESSAYS_DIR": str(folder)})
     assert bad.returncode == 1
-    assert "FAIL bad.md: This essay has no title." in bad.stdout
+    assert "FAIL bad.md: The front matter between the `+++` lines is not valid TOML" in bad.stdout
 
 
 def test_the_bundled_library_checks_clean():

@@ -8,6 +8,7 @@ import hashlib
 import itertools
 import logging
 import random
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,14 +16,17 @@ from typing import Any
 from bot import fulltext
 from bot.db import Database, Tx, rows_as_dicts
 from bot.errors import EssayFormatError, NotFound, UserError
-from bot.essays.parse import Essay, file_stem, parse_essay
+from bot.essays.parse import Essay, file_stem, parse_essay, title_from_filename
 from bot.text import (
+    SPOILER,
     closest,
     comparable,
     fold,
     highlight,
+    is_prose,
     literal,
     paragraphs,
+    readable,
     search_words,
     sentences,
     shown,
@@ -121,24 +125,43 @@ def decode_essay_bytes(data: bytes, name: str) -> str:
     return text
 
 
-def pick_passage(body: str, rng: random.Random, limit: int = EXCERPT_LIMIT) -> str:
-    """One or two consecutive paragraphs under `limit` characters, or, where every paragraph is
-    longer, the opening sentences of one: cut inside a sentence (at a word, with an ellipsis)
-    only when its first sentence alone is too long."""
-    paras = [p for p in paragraphs(body) if not p.startswith("#")]
-    candidates = [p for p in paras if len(p) <= limit]
+def pick_passage(body: str, rng: random.Random, limit: int = EXCERPT_LIMIT) -> str | None:
+    """One or two consecutive paragraphs of prose under `limit` characters, or, where every
+    paragraph is longer, the opening sentences of one: cut inside a sentence (at a word, with an
+    ellipsis) only when its first sentence alone is too long. None for a section without prose
+    (only headings, lists, tables, links or notes)."""
+    paras = paragraphs(body)
+    prose = [p for p in paras if is_prose(p)]
+    if not prose:
+        return None
+    candidates = [p for p in prose if len(p) <= limit]
     candidates += [
-        f"{a}\n\n{b}" for a, b in itertools.pairwise(paras) if len(a) + len(b) + 2 <= limit
+        f"{a}\n\n{b}"
+        for a, b in itertools.pairwise(paras)
+        if is_prose(a) and is_prose(b) and len(a) + len(b) + 2 <= limit
     ]
     if candidates:
         return rng.choice(candidates)
-    paragraph = rng.choice(paras) if paras else body
+    paragraph = rng.choice(prose)
     chosen = ""
     for sentence in sentences(paragraph):
         if chosen and len(chosen) + 1 + len(sentence) > limit:
             break
         chosen = f"{chosen} {sentence}" if chosen else sentence
     return truncate(chosen, limit) if len(chosen) > limit else chosen
+
+
+def opening_words(head: str) -> str:
+    """The start of a section as words to preview: its first paragraph of prose (or its first
+    text), links as their labels, spoilers hidden, no marks."""
+    paras = paragraphs(head)[:-1] or paragraphs(head)  # the last may be cut mid-way
+    chosen = next((p for p in paras if is_prose(p)), None)
+    if chosen is None:
+        chosen = next((p for p in paras if not p.startswith(("#", "**Notes**"))), "")
+    chosen = SPOILER.sub("▒▒▒", chosen)
+    chosen = chosen.split("||")[0]  # a spoiler cut by the 600-character read
+    chosen = re.sub(r"^(> |[-+*] |\d+[.)] )", "", chosen, flags=re.M)
+    return readable(chosen)
 
 
 def scan_directory(
@@ -160,7 +183,9 @@ def scan_directory(
             results.append((path.name, digest, None))
             continue
         try:
-            results.append((path.name, digest, parse_essay(decode_essay_bytes(data, path.name))))
+            text = decode_essay_bytes(data, path.name)
+            essay = parse_essay(text, fallback_title=title_from_filename(path.name))
+            results.append((path.name, digest, essay))
         except UserError as exc:
             results.append((path.name, digest, exc.message))
     return results
@@ -393,11 +418,11 @@ class Library:
     async def section_openings(self, essay: EssayInfo) -> dict[int, str]:
         """The first few hundred characters of each section, for contents previews."""
         rows = await self.db.fetchall(
-            "SELECT id, substr(body, 1, 300) AS head FROM sections "
+            "SELECT id, substr(body, 1, 600) AS head FROM sections "
             "WHERE essay_id = ? AND hidden = 0",
             (essay.id,),
         )
-        return {row["id"]: row["head"] for row in rows}
+        return {row["id"]: opening_words(row["head"]) for row in rows}
 
     async def search(
         self, guild_id: int | None, query: str, limit: int = SEARCH_HITS
@@ -455,9 +480,16 @@ class Library:
         if not pool:
             raise UserError("There are no essays in this server's library yet.")
         chosen = rng.choice(pool)
-        section = rng.choice(chosen.sections)
-        text = await self.section_text(chosen, section.id)
-        return Passage(chosen, section, pick_passage(text.body, rng))
+        sections = list(chosen.sections)
+        rng.shuffle(sections)
+        for section in sections:
+            text = await self.section_text(chosen, section.id)
+            passage = pick_passage(text.body, rng)
+            if passage is not None:
+                return Passage(chosen, section, passage)
+        # An essay of lists and tables alone: its first section's opening.
+        text = await self.section_text(chosen, chosen.sections[0].id)
+        return Passage(chosen, chosen.sections[0], truncate(text.body, EXCERPT_LIMIT))
 
     # --- members' data (see bot/members.py) -------------------------------------------
 

@@ -1,8 +1,9 @@
-"""Essays as data: Markdown with front matter -> Essay(sections), and plain text -> that Markdown.
+"""Essays as data: an essay file, as any blog wrote it -> Essay(sections), and plain text -> Markdown.
 
-Front matter is read by Python-Markdown's `meta` extension; section slugs come from its `toc`
-extension's slugify/unique, so they match the anchors Markdown would give the headings. Section
-bodies stay Markdown: Discord renders bold, italics and block quotes itself.
+Front matter is read by `frontmatter` (YAML, TOML or `Key: value` lines); the body is converted
+once, here, into Discord Markdown blocks by `markup` (Python-Markdown, then an HTML walker). The
+essay's own section level is found from its headings; section slugs come from Python-Markdown's
+`toc` slugify/unique, so they stay what they were for the same headings.
 """
 
 from __future__ import annotations
@@ -10,11 +11,18 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import PurePath
 
-from markdown import Markdown
 from markdown.extensions.toc import slugify, slugify_unicode, unique
 
 from bot.errors import EssayFormatError
+from bot.essays.frontmatter import (
+    interpret,
+    normalize_text,
+    read_front_matter,
+    split_front_matter,
+)
+from bot.essays.markup import Block, body_blocks
 from bot.text import clean
 
 FIELDS = ("title", "film", "year", "director", "author")
@@ -23,15 +31,16 @@ OPENING_HEADING = "Opening"
 MAX_HEADING = 200
 MAX_META_VALUE = 200
 MAX_SECTIONS = 100
+NOTES_HEADING = "**Notes**"
 
-ATX_H2 = re.compile(r"^ {0,3}##(?!#)[ \t]+(?P<text>.+?)(?:[ \t]+#+)?[ \t]*$")
-ATX_H1 = re.compile(r"^ {0,3}#(?!#)[ \t]+(?P<text>.+?)(?:[ \t]+#+)?[ \t]*$")
-FENCE = re.compile(r"^ {0,3}(```|~~~)")
 END_PUNCTUATION = ".!?…:;,"
 CLOSERS = "\"'”’»)]"
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_~|<>\[\]])")
 LINE_START_MARK = re.compile(r"^(\s*)(#|>|[-+](?=\s))")
 LINE_START_NUMBER = re.compile(r"^(\s*\d+)([.)])(?=\s)")
+FIELD_OF = {"title": "title", "film": "film", "movie": "film", "year": "year"}
+FIELD_OF |= {"director": "director", "author": "author", "authors": "author"}
+JEKYLL_DATE = re.compile(r"^\d{4}-\d\d-\d\d-")
 
 
 @dataclass(frozen=True)
@@ -50,27 +59,7 @@ class Essay:
     author: str | None = None
     sections: tuple[Section, ...] = ()
     warnings: tuple[str, ...] = field(default=(), compare=False)
-
-
-def normalize_text(text: str) -> str:
-    """Drop a byte-order mark and unify line endings."""
-    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-
-
-def read_front_matter(text: str) -> tuple[dict[str, str], list[str]]:
-    """Split `text` into its front matter (lower-cased keys) and the remaining body lines."""
-    md = Markdown(extensions=["meta"])
-    body = md.preprocessors["meta"].run(normalize_text(text).split("\n"))
-    meta = {key: " ".join(v for v in values if v).strip() for key, values in md.Meta.items()}
-    return meta, body
-
-
-def plain_heading(text: str) -> str:
-    """A heading as a member reads it: inline Markdown markup and escapes removed."""
-    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"(\*\*|__|\*|_|~~|`)(.+?)\1", r"\2", text)
-    text = re.sub(r"\\(.)", r"\1", text)
-    return " ".join(text.split())
+    tags: tuple[str, ...] = field(default=(), compare=False)
 
 
 def section_slug(heading: str, used: set[str]) -> str:
@@ -78,114 +67,146 @@ def section_slug(heading: str, used: set[str]) -> str:
     return unique(base, used)
 
 
-def _parse_year(value: str | None) -> int | None:
-    if not value:
+def title_from_filename(name: str | None) -> str | None:
+    """A file's name as a title, as Obsidian and Jekyll read it: `Nosferatu - Der Untote.md`,
+    `2022-09-01-inciting-incidents.md` -> "Inciting incidents"."""
+    if not name:
         return None
-    if not re.fullmatch(r"\d{4}", value) or not 1870 <= int(value) <= 2100:
-        raise EssayFormatError(f"Year must be a four-digit year like 1995, not {value!r}.")
-    return int(value)
+    stem = JEKYLL_DATE.sub("", PurePath(name).stem).strip()
+    if stem and " " not in stem and re.search(r"[-_]", stem):
+        stem = re.sub(r"[-_]+", " ", stem).strip()
+        stem = stem[:1].upper() + stem[1:]
+    return clean(stem) or None
 
 
-def _split_sections(lines: list[str]) -> tuple[list[str], list[tuple[str, list[str]]], str | None]:
-    """(text before the first `##`, [(raw heading, body lines)], a leading `# title` if any)."""
-    opening: list[str] = []
-    sections: list[tuple[str, list[str]]] = []
-    h1_title = None
-    in_fence = False
-    for line in lines:
-        if FENCE.match(line):
-            in_fence = not in_fence
-        match = None if in_fence else ATX_H2.match(line)
-        if match:
-            sections.append((match.group("text"), []))
-            continue
-        if (
-            not sections
-            and not in_fence
-            and h1_title is None
-            and not any(s.strip() for s in opening)
-        ):
-            h1 = ATX_H1.match(line)
-            if h1:
-                h1_title = plain_heading(h1.group("text"))
-                continue
-        (sections[-1][1] if sections else opening).append(line)
-    return opening, sections, h1_title
+def _section_level(blocks: list[Block]) -> int | None:
+    levels = [b.level for b in blocks if b.level]
+    return min(levels) if levels else None
 
 
-def _clean_body(lines: list[str]) -> str:
-    text = "\n".join(line.rstrip() for line in lines).strip("\n")
-    return re.sub(r"\n{3,}", "\n\n", text)
+def _notes_block(blocks: list[Block], notes: dict[str, str], numbers: dict[str, str]) -> str:
+    cited: list[str] = []
+    for block in blocks:
+        cited += [n for n in block.notes if n not in cited]
+    lines = [f"{numbers[n]}. {notes[n]}" for n in cited if n in notes and n in numbers and notes[n]]
+    return "\n".join([NOTES_HEADING, *lines]) if lines else ""
 
 
-def parse_essay(text: str, **overrides: str | int | None) -> Essay:
-    """Parse an essay in Projectionist's Markdown format.
+def _body(blocks: list[Block], notes: dict[str, str], numbers: dict[str, str]) -> str:
+    texts = [f"### {b.text}" if b.level else b.text for b in blocks]
+    note_block = _notes_block(blocks, notes, numbers)
+    if note_block:
+        texts.append(note_block)
+    return "\n\n".join(t for t in texts if t.strip())
 
-    `overrides` (title, film, year, director, author) replace front matter values when not None.
+
+def parse_essay(
+    text: str, *, fallback_title: str | None = None, **overrides: str | int | None
+) -> Essay:
+    """Parse an essay: front matter of any kind, then a Markdown (and HTML) body.
+
+    `overrides` (title, film, year, director, author) replace front matter values when not None;
+    `fallback_title` (the file's name) names an essay that has no title of its own.
     Raises EssayFormatError with a message a moderator can act on.
     """
-    meta, body_lines = read_front_matter(text)
-    warnings = [
-        f"Unknown front matter key `{key}` was ignored." for key in meta if key not in FIELDS
-    ]
-    values = {key: clean(meta.get(key)) or None for key in FIELDS}
+    meta, body = read_front_matter(text)
+    values: dict[str, str | int | None] = {
+        "title": clean(meta.title) or None,
+        "film": clean(meta.film) or None,
+        "year": meta.year,
+        "director": clean(meta.director) or None,
+        "author": clean(meta.author) or None,
+    }
     for key, value in overrides.items():
         if key not in FIELDS:
             raise TypeError(f"unknown essay field {key}")
         if value is not None and clean(str(value)):
-            values[key] = clean(str(value))
+            values[key] = clean(str(value)) if key != "year" else value
+    warnings: list[str] = []
+    if meta.blank_title and not values["title"]:
+        raise EssayFormatError(
+            "This essay has no title: its `title` line is empty or shows nothing. Write the "
+            "title on that line, or give the title option (`--title` when importing)."
+        )
 
-    opening_lines, raw_sections, h1_title = _split_sections(body_lines)
-    if not values["title"] and h1_title:
-        values["title"] = clean(h1_title) or None
-    for key in FIELDS:
-        if values[key] and len(values[key]) > MAX_META_VALUE:
-            raise EssayFormatError(f"{key.title()} is longer than {MAX_META_VALUE} characters.")
+    blocks, notes, numbers = body_blocks(body)
+    h1s = [b for b in blocks if b.level == 1]
+    if blocks and blocks[0].level == 1 and len(h1s) == 1:
+        # A single `#` heading at the top is the document's title, not a section.
+        leading = clean(blocks.pop(0).text)
+        if not values["title"]:
+            values["title"] = leading or None
+    if not values["title"]:
+        values["title"] = values["film"] or clean(fallback_title) or None
     if not values["title"]:
         raise EssayFormatError(
-            "This essay has no title. Add a `Title:` line at the top of the file, or give the title "
-            "option."
+            "This essay has no title. Add a `title:` line to its front matter or a `# Title` "
+            "line at the top of the text, or give the title option (`--title` when importing)."
         )
     if not values["film"]:
-        raise EssayFormatError(
-            "This essay names no film. Add a `Film:` line at the top of the file, or give the film "
-            "option."
+        values["film"] = values["title"]
+        warnings.append(
+            "No film named: the title stands in for it. Add a `film:` line to the front matter "
+            "or give the film option."
         )
-    year = _parse_year(str(values["year"]) if values["year"] else None)
+    if values["year"] is None:
+        values["year"] = meta.date_year  # the post's date, only when no film year is given
+    for key in FIELDS:
+        value = values[key]
+        if isinstance(value, str) and len(value) > MAX_META_VALUE:
+            raise EssayFormatError(
+                f"{key.title()} is longer than {MAX_META_VALUE} characters: shorten the `{key}` "
+                "line of the front matter."
+            )
+    year = values["year"]
+    if year is not None and not isinstance(year, int):
+        year = int(year) if str(year).isdigit() else None
     if not values["director"]:
         warnings.append("No director given.")
 
+    level = _section_level(blocks)
+    groups: list[tuple[str | None, list[Block]]] = [(None, [])]
+    for block in blocks:
+        if block.level and block.level == level:
+            groups.append((block.text, []))
+        else:
+            groups[-1][1].append(block)
+
     sections: list[Section] = []
     used: set[str] = set()
-    opening = _clean_body(opening_lines)
-    if opening:
-        used.add(OPENING_SLUG)
-        sections.append(Section(OPENING_SLUG, OPENING_HEADING, opening))
-    for raw_heading, lines in raw_sections:
-        heading = plain_heading(raw_heading)
+    for raw_heading, group in groups:
+        body_text = _body(group, notes, numbers)
+        if raw_heading is None:
+            if body_text:
+                used.add(OPENING_SLUG)
+                sections.append(Section(OPENING_SLUG, OPENING_HEADING, body_text))
+            continue
+        heading = " ".join(raw_heading.split())
         if len(heading) > MAX_HEADING:
             raise EssayFormatError(
                 f"The heading “{heading[:60]}…” is longer than {MAX_HEADING} characters: is a "
-                "paragraph marked as a `##` heading by mistake?"
+                "paragraph marked as a heading by mistake?"
             )
-        body = _clean_body(lines)
         slug = section_slug(heading, used)
-        if not body:
+        if not body_text:
             warnings.append(f"Section “{heading}” has no text and was left out.")
             continue
-        sections.append(Section(slug, heading, body))
+        sections.append(Section(slug, heading, body_text))
     if not sections:
         raise EssayFormatError("This essay has no text.")
     if len(sections) > MAX_SECTIONS:
-        raise EssayFormatError(f"This essay has {len(sections)} sections; at most {MAX_SECTIONS}.")
+        raise EssayFormatError(
+            f"This essay has {len(sections)} sections; at most {MAX_SECTIONS}. Join some of them."
+        )
     return Essay(
-        title=values["title"],
-        film=values["film"],
+        title=str(values["title"]),
+        film=str(values["film"]),
         year=year,
-        director=values["director"],
-        author=values["author"],
+        director=values["director"],  # type: ignore[arg-type]
+        author=values["author"],  # type: ignore[arg-type]
         sections=tuple(sections),
         warnings=tuple(warnings),
+        tags=meta.tags,
     )
 
 
@@ -234,7 +255,17 @@ def plain_to_markdown(
     """Turn a plain-text essay into Projectionist Markdown: front matter, then paragraphs, with
     each heading line (short, no end punctuation, followed by a paragraph) as a `##` heading.
     A heading line at the very top is the document's title: the title when none is given, and
-    dropped when one is (it is not a section)."""
+    dropped when one is (it is not a section). Leading `Title:`/`Film:`/… lines are read as
+    front matter, never as the title."""
+    data, rest = split_front_matter(text)
+    if any(FIELD_OF.get(str(key).strip().lower()) for key in data):
+        meta = interpret(data)
+        title = title or meta.title or ""
+        film = film or meta.film or ""
+        year = year if year is not None else meta.year
+        director = director or meta.director
+        author = author or meta.author
+        text = rest
     paragraphs = plain_paragraphs(text)
     if len(paragraphs) > 1 and looks_like_heading(paragraphs[0]):
         first = paragraphs.pop(0)
@@ -265,11 +296,19 @@ def front_matter(**values: str | int | None) -> str:
 
 
 def markdown_with_front_matter(text: str, **overrides: str | int | None) -> str:
-    """A Markdown essay with `overrides` merged into its front matter, body unchanged."""
-    meta, body = read_front_matter(text)
-    values: dict[str, str | int | None] = {key: meta.get(key) for key in FIELDS}
+    """A Markdown essay with `overrides` merged into its front matter (rewritten as `Key: value`
+    lines, keeping the fields the library reads), body unchanged."""
+    data, body = split_front_matter(text)
+    meta = interpret(data)
+    values: dict[str, str | int | None] = {
+        "title": meta.title,
+        "film": meta.film,
+        "year": meta.year if meta.year is not None else meta.date_year,
+        "director": meta.director,
+        "author": meta.author,
+    }
     values.update({k: v for k, v in overrides.items() if v is not None and str(v).strip()})
-    return front_matter(**values) + "\n".join(body).strip("\n") + "\n"
+    return front_matter(**values) + body.strip("\n") + "\n"
 
 
 def essay_markdown(
@@ -289,6 +328,34 @@ def essay_markdown(
     if filename.lower().endswith(".md"):
         return markdown_with_front_matter(text, title=title, film=film, **fields)
     return plain_to_markdown(text, title=title or "", film=film or "", **fields)
+
+
+def read_file(
+    text: str,
+    filename: str,
+    *,
+    title: str | None = None,
+    film: str | None = None,
+    year: int | None = None,
+    director: str | None = None,
+    author: str | None = None,
+) -> tuple[str, Essay]:
+    """What `/essay add` and `python -m bot essays import` both do with a file: its text as
+    Projectionist Markdown (the title and film it was read with written into the front matter)
+    and the parsed essay. A Markdown file without a title is named after its file, as Obsidian
+    and Jekyll name a note or a post."""
+    fields = {"year": year, "director": director, "author": author}
+    markdown = essay_markdown(text, filename, title=title, film=film, **fields)
+    markdown_file = filename.lower().endswith(".md")
+    if not markdown_file and not read_front_matter(markdown)[0].title:
+        raise EssayFormatError(
+            "This essay has no title: put the title alone on the first line of the file, or "
+            "give the title option (`--title` when importing)."
+        )
+    fallback = title_from_filename(filename) if markdown_file else None
+    essay = parse_essay(markdown, fallback_title=fallback)
+    markdown = markdown_with_front_matter(markdown, title=essay.title, film=essay.film)
+    return markdown, essay
 
 
 def file_stem(title: str) -> str:

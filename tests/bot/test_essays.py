@@ -93,8 +93,9 @@ def test_a_heading_inside_a_code_fence_is_text():
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("Film: F\n\nBody.\n", "no title"),
-        ("Title: T\n\nBody.\n", "names no film"),
+        ("Body.\n", "no title"),
+        ("---\n- a list\ntitle: T\n---\n\nBody.\n", "not valid YAML"),
+        ("+++\ntitle = Heat\n+++\n\nBody.\n", "not valid TOML"),
         ("Title: T\nFilm: F\nYear: 95\n\nBody.\n", "four-digit year"),
         ("Title: T\nFilm: F\n\n", "no text"),
     ],

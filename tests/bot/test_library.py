@@ -84,7 +84,7 @@ async def test_a_missing_folder_is_a_warning_and_hides_nothing(library, folder, 
 
 
 async def test_a_broken_file_is_reported_and_the_rest_load(library, folder):
-    (folder / "broken.md").write_text("No front matter here.\n")
+    (folder / "broken.md").write_text("---\n- not: a mapping\n---\n\nText.\n")
     (folder / "binary.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
     report = await library.sync_directory(folder, now=1)
     assert dict(report.errors).keys() == {"broken.md", "binary.md"}
@@ -238,3 +238,22 @@ def test_highlight_shows_the_window_with_most_searched_words_in_bold():
     assert "**score**" in shown and "**scores**" in shown and "**Figgis**" in shown
     assert shown.startswith("…") and shown.endswith("…") and len(shown) <= 260
     assert highlight("No match here at all.", ["zeppelin"]) == "No match here at all."
+
+
+async def test_oeuvre_finds_oe_written_as_a_ligature_on_both_backends(library, tmp_path):
+    folder = tmp_path / "lig"
+    folder.mkdir()
+    (folder / "ligature.md").write_text(
+        "---\ntitle: Chef-d'œuvre\nfilm: Mommy\n---\n\n"
+        "Un vrai chef-d’œuvre, dit-elle, et Æsthetik aussi.\n",
+        encoding="utf-8",
+    )
+    (folder / "other.md").write_text("Title: Other\nFilm: F\n\nNothing here.\n")
+    await library.sync_directory(folder, now=1)
+    for query in ("oeuvre", "œuvre", "OEUVRE", "aesthetik"):
+        hits = await library.search(None, query)
+        assert [h.essay.title for h in hits] == ["Chef-d'œuvre"], query
+        assert "**œuvre**" in hits[0].snippet or query == "aesthetik"
+    assert "**Æsthetik**" in hits[0].snippet
+    hits = await library.search(None, "realisateur oeuvre")
+    assert hits == []

@@ -122,8 +122,16 @@ async def test_plain_text_upload_goes_through_the_importer(club):
             b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00",
             "poster.md is not UTF-8 text.",
         ),
-        ("notitle.md", b"Film: Heat\n\n## One\n\nText.\n", "This essay has no title."),
-        ("nofilm.txt", b"Just a paragraph.\n", "This essay has no title."),
+        (
+            "broken.md",
+            b"---\n- a list\ntitle: T\n---\n\nText.\n",
+            "The front matter between the `---` lines is not valid YAML",
+        ),
+        (
+            "notitle.txt",
+            b"Just a paragraph.\n",
+            "This essay has no title: put the title alone on the first line",
+        ),
         (
             "essay.pdf",
             b"%PDF-1.7",

@@ -174,11 +174,8 @@ class Config:
             kwargs["shard_count"] = int(count)
         if ids := get("SHARD_IDS"):
             count = kwargs.get("shard_count")
-            if count is None:
-                raise ConfigError(
-                    "SHARD_IDS needs SHARD_COUNT: how many shards the bot has in all."
-                )
-            kwargs["shard_ids"] = parse_shard_ids(ids, max(1, min(int(count), MAX_SHARDS)))
+            bound = None if count is None else max(1, min(int(count), MAX_SHARDS))
+            kwargs["shard_ids"] = parse_shard_ids(ids, bound)  # Config refuses it without a count
         if name := get("PROCESS_NAME"):
             kwargs["process_name"] = name
         if level := get("LOG_LEVEL"):

@@ -14,7 +14,7 @@ from tests import postgres_server
 from tests.cogs.test_dispatcher_faults import OUTAGE, RECOVERED, lines, numbers
 from tests.cogs.test_film_posts import kickoffs_in
 from tests.cogs.test_films import advance_to, prompts_in, start_week
-from tests.conftest import SERA
+from tests.conftest import SERA, TEST_HEARTBEAT
 
 
 @pytest.fixture
@@ -30,7 +30,12 @@ def server():
 @pytest.fixture
 def config(tmp_path, essays_dir, server) -> Config:
     url = server.create_database("outage")
-    return Config(database_url=url, database_path=tmp_path / "unused.db", essays_dir=essays_dir)
+    return Config(
+        database_url=url,
+        database_path=tmp_path / "unused.db",
+        essays_dir=essays_dir,
+        heartbeat_seconds=TEST_HEARTBEAT,
+    )
 
 
 async def advance_through(env, when: datetime) -> None:

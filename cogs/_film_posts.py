@@ -547,7 +547,18 @@ class WeekPosts:
             try:
                 thread = await self.messageable(week.thread_id, "the week's thread")
                 current = None
-                async for message in thread.history(limit=HISTORY_LIMIT, oldest_first=True):
+                # The week's own talk only: after its kickoff (or its start), before its end,
+                # however much the channel said before it.
+                after: discord.abc.Snowflake | datetime = (
+                    discord.Object(week.kickoff_message_id)
+                    if week.kickoff_message_id
+                    else datetime.fromtimestamp(week.started_at, UTC)
+                )
+                # ended_at is in whole seconds: the second it ended in is the week's own.
+                before = datetime.fromtimestamp(week.ended_at + 1, UTC) if week.ended_at else None
+                async for message in thread.history(
+                    limit=HISTORY_LIMIT, after=after, before=before, oldest_first=True
+                ):
                     if message.id in by_message:
                         current = message.id
                     if message.author.bot:

@@ -592,3 +592,26 @@ async def test_a_moderator_attaches_an_essay_to_a_running_week_and_prompts_draw_
     assert [m.embeds[0].title for m in prompts_in(thread)] == ["Opening"]
     member = await club.alice.slash(club.general, "film edit", title="Heat")
     assert refusal(club.env, member) == "Only moderators (Manage Server) can change the film week."
+
+
+async def test_the_digest_counts_only_the_weeks_own_talk_in_a_busy_channel(club):
+    env = club.env
+    await club.mia.slash(club.general, "film settings", threads=False)
+    for n in range(3):  # the channel's past: members talking before any week
+        await club.alice.send(club.general, f"Before the week, message {n}.")
+        await club.bob.send(club.general, f"Also before, {n}.")
+    await advance_to(env, datetime(2026, 1, 5, 12, tzinfo=UTC))
+    await club.mia.slash(club.general, "film start", title="Heat")
+    ended = await end_week(club)
+    assert ended.response.content.startswith("Ended **Heat**")
+    fields = {f.name: f.value for f in digests_in(club.general)[-1].embeds[0].fields}
+    assert fields["Taking part"].startswith("0 members took part")
+
+    await advance_to(env, datetime(2026, 1, 6, 12, tzinfo=UTC))
+    await club.mia.slash(club.general, "film start", title="Thief")
+    await club.bob.send(club.general, "The safe-cracking is the plot.")
+    await end_week(club)
+    await env.advance_time(5)
+    await club.alice.send(club.general, "After the week ended.")
+    fields = {f.name: f.value for f in digests_in(club.general)[-1].embeds[0].fields}
+    assert fields["Taking part"].startswith("1 member took part")

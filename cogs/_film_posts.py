@@ -116,6 +116,14 @@ def discussion(week: Week) -> str:
     )
 
 
+def talk_place(week: Week) -> str:
+    """Where the week's talk is, as a member's reply names it: its thread, its forum post, or
+    the channel itself for a week that runs without a thread."""
+    if week.forum:
+        return "the week's post"
+    return "the thread" if week.has_thread else f"<#{week.channel_id}>"
+
+
 def thread_name(week: Week) -> str:
     """A week's thread is named for its film; a forum post, for its film and year."""
     return truncate(week.film_line if week.forum else week.title, 100)

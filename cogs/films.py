@@ -45,7 +45,7 @@ from cogs._common import (
     require_manage_server,
     require_moderator,
 )
-from cogs._film_posts import WeekPosts, describe
+from cogs._film_posts import WeekPosts, describe, talk_place
 from cogs._screening_posts import ScreeningPosts
 
 log = logging.getLogger(__name__)
@@ -323,9 +323,11 @@ class FilmsCog(commands.Cog, name="Films"):
             await self.abandon(week.id)
             raise UserError(f"{kickoff.last_error} Nothing was started.")
         if kickoff.done:
+            thread_id = kickoff.result["thread_id"]
             text = (
-                f"Started **{film}** in {channel.mention}; the discussion is in "
-                f"<#{kickoff.result['thread_id']}>."
+                f"Started **{film}** in {channel.mention}; the discussion is in <#{thread_id}>."
+                if thread_id != channel.id
+                else f"Started **{film}** in {channel.mention}, where the talk and prompts will be."
             )
         else:
             text = (
@@ -438,14 +440,15 @@ class FilmsCog(commands.Cog, name="Films"):
         note = ""
         if job_id is not None:
             job = await self.run_now(job_id)
+            place = talk_place(week)
             if not take:
-                note = "" if job.done else " Your old take will be removed from the thread."
+                note = "" if job.done else f" Your old take will be removed from {place}."
             elif job.done:
-                note = " Your take is in the thread."
+                note = f" Your take is in {place}."
             elif job.given_up:
-                note = f" Your take could not be posted in the thread: {job.last_error}"
+                note = f" Your take could not be posted in {place}: {job.last_error}"
             else:
-                note = " " + on_its_way(job, "Your take will be posted in the thread")
+                note = " " + on_its_way(job, f"Your take will be posted in {place}")
         verb = "Updated" if previous else "Saved"
         await interaction.followup.send(
             f"{verb} your rating of **{literal(week.film_line)}**: "
@@ -568,7 +571,7 @@ class FilmsCog(commands.Cog, name="Films"):
         local = f"{local_line(starts_at, settings.tz)} ({settings.timezone})"
         text = (
             f"{'Moved the screening' if moved else 'The screening'} of **{film}** "
-            f"{'to' if moved else 'is'} {local}, in {screening.where}. {reminders_line(reminders)}"
+            f"{'to' if moved else 'is'} {local}, in {screening.where}. {reminders_line(reminders, talk_place(week))}"
         )
         if event.done:
             text += f" The event: {event_url(interaction.guild_id, event.result['event_id'])}"
@@ -711,18 +714,18 @@ END_WEEK = Confirmation(
 )
 
 
-def reminders_line(reminders: list[str]) -> str:
-    """What the thread will be reminded of, as booked (a reminder whose time has passed is
-    not)."""
+def reminders_line(reminders: list[str], place: str) -> str:
+    """What the week's talk (`place`) will be reminded of, as booked (a reminder whose time has
+    passed is not)."""
     if len(reminders) == 2:
-        return "Reminders go to the thread the day before at the same time and 15 minutes before."
+        return f"Reminders go to {place} the day before at the same time and 15 minutes before."
     if reminders == ["soon"]:
         return (
-            "A reminder goes to the thread 15 minutes before (it is too late for the one the "
+            f"A reminder goes to {place} 15 minutes before (it is too late for the one the "
             "day before)."
         )
     if reminders == ["day"]:
-        return "A reminder goes to the thread the day before at the same time."
+        return f"A reminder goes to {place} the day before at the same time."
     return "It starts too soon for reminders: none will be posted."
 
 

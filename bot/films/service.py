@@ -175,7 +175,7 @@ def summarize_ratings(ratings: list[Rating]) -> RatingSummary:
 
 
 def section_question(heading: str) -> str:
-    return f"From the essay, “{heading}”: does it match what you saw? Reply in this thread."
+    return f"From the essay, “{heading}”: does it match what you saw? Reply here."
 
 
 @dataclass(frozen=True)

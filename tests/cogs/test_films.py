@@ -83,9 +83,9 @@ async def test_a_week_across_daylight_saving_posts_at_18_local_every_day(club):
     ]
     assert prompts[0].embeds[0].title == "Opening"
     assert prompts[6].embeds[0].title == "Elisabeth Shue’s Masterpiece"
-    assert "Reply in this thread" in prompts[1].embeds[0].description
+    assert "Reply here" in prompts[1].embeds[0].description
     passage, question = prompts[1].embeds[0].description.rsplit("\n\n", 1)
-    assert question.startswith("**From the essay, “") and question.endswith("in this thread.**")
+    assert question.startswith("**From the essay, “") and question.endswith("Reply here.**")
     assert passage and not passage.endswith("**")
     assert [c["label"] for row in prompts[0].components for c in row.to_dict()["components"]] == [
         "Read the whole section"
@@ -474,7 +474,7 @@ async def test_a_week_without_a_thread_runs_in_its_channel(club):
     await advance_to(env, datetime(2026, 1, 5, 12, tzinfo=UTC))
     started = await club.mia.slash(club.general, "film start", title="Heat", essay=SERA)
     assert started.response.content == (
-        f"Started **Heat** in {club.general.mention}; the discussion is in {club.general.mention}."
+        f"Started **Heat** in {club.general.mention}, where the talk and prompts will be."
     )
     assert club.general.threads == []
     kickoff = next(m for m in club.general.history() if m.embeds and m.embeds[0].fields)
@@ -482,7 +482,12 @@ async def test_a_week_without_a_thread_runs_in_its_channel(club):
     assert how.startswith("Talk here in the channel, where the prompts appear.")
     await advance_to(env, datetime(2026, 1, 5, 19, tzinfo=UTC))
     assert [m.embeds[0].title for m in prompts_in(club.general)] == ["Opening"]
-    await club.alice.slash(club.general, "film rate", stars=4, take="Pacino at full volume.")
+    rated = await club.alice.slash(
+        club.general, "film rate", stars=4, take="Pacino at full volume."
+    )
+    assert f"Your take is in {club.general.mention}" in rated.response.content
+    assert "thread" not in rated.response.content
+    assert "thread" not in prompts_in(club.general)[0].embeds[0].description
     take = club.general.history()[-1]
     assert take.embeds[0].description == "||Pacino at full volume.||"
     ended = await end_week(club)

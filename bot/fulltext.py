@@ -29,7 +29,7 @@ def fts_query(text: str) -> str | None:
         return None
     terms = []
     for word in words:
-        word = word.translate(LIGATURES)  # as the index holds them (migration 0016)
+        word = word.translate(LIGATURES)  # as the indexes hold them (migrations 0016, 0017)
         quoted = '"' + word.replace('"', '""') + '"'
         terms.append(quoted + "*" if len(word) >= 3 else quoted)
     return " ".join(terms)

@@ -285,3 +285,12 @@ async def test_a_quote_keeps_its_spoilers_hidden_and_lists_never_cut_one_in_half
     listing = await club.alice.slash(club.general, "quote list")
     line = listing.response.embeds[0].description.splitlines()[0]
     assert line.startswith("**#3** Opening words") and "||" not in line
+
+
+async def test_quote_search_finds_words_written_with_oe_ae_and_ss_ligatures(club):
+    said = await club.bob.send(club.general, "Un vrai chef-d’œuvre, dit-elle. Æsthetik und Größe.")
+    await club.alice.context_menu(club.general, "Save as quote", said)
+    for query in ("oeuvre", "œuvre", "OEUVRE", "aesthetik", "grosse", "Größe"):
+        found = await club.alice.slash(club.general, "quote search", query=query)
+        assert found.response.embeds, (query, refusal(club.env, found))
+        assert "**#1** Un vrai chef-d’œuvre" in found.response.embeds[0].description, query

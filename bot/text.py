@@ -196,6 +196,7 @@ def search_words(text: str) -> list[str]:
     return list(words.values())[:20]
 
 
+FOOTNOTE_NUMBERS = "⁰¹²³⁴⁵⁶⁷⁸⁹"  # as an essay's footnote markers are written
 EMPHASIS = re.compile(r"(?<!\\)(\*\*|__|~~|\*|_)")
 _FOLDED: dict[str, str] = {}
 
@@ -251,6 +252,8 @@ def highlight(body: str, words: list[str], width: int = 220, lead: int = 30) -> 
     matches: list[tuple[int, int, str]] = []
     for m in pattern.finditer(folded):
         start, end = index[m.start()], index[m.end() - 1] + 1
+        while end > start + 1 and flat[end - 1] in FOOTNOTE_NUMBERS:
+            end -= 1  # `language³`: the note's number is not the word's
         if not any(lo < end and start < hi for lo, hi in blocked):
             matches.append((start, end, m.group(1)))
     best = None

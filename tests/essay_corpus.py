@@ -58,7 +58,8 @@ def distinctive_words() -> dict[str, str]:
         essay = corpus_essay(name)
         body = " ".join(s.body for s in essay.sections)
         body = re.sub(r"\]\([^)]*\)", "]", body)  # link addresses are not text
-        words = {w for w in re.findall(r"[^\W\d_]{6,}", body)}
+        # Letters only: a footnote's number (`language³`) is not part of the word.
+        words = {w for w in re.findall(r"[^\W\d_]{6,}", body) if w.isalpha()}
         words_of[name] = words
         counts.update({fold(w) for w in words})
     chosen = {}

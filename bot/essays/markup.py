@@ -37,8 +37,10 @@ SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 FENCE = re.compile(r"^ {0,3}(```|~~~)")
 LIQUID_TAG = re.compile(r"\{%-?\s*(\w+)(.*?)-?%\}", re.S)
-LIQUID_OUTPUT = re.compile(r"\{\{(?![<%])-?.*?-?\}\}", re.S)
-HUGO_SHORTCODE = re.compile(r"\{\{[<%]\s*(/?)\s*([\w.-]+)(.*?)\s*[>%]\}\}", re.S)
+# A Hugo shortcode, also as ox-hugo writes one it exported escaped (`{{&lt; figure … &gt;}}`).
+LIQUID_OUTPUT = re.compile(r"\{\{(?![<%]|&lt;)-?.*?-?\}\}", re.S)
+HUGO_SHORTCODE = re.compile(r"\{\{(?:[<%]|&lt;)\s*(/?)\s*([\w.-]+)(.*?)\s*(?:[>%]|&gt;)\}\}", re.S)
+LIQUID_ASSIGN = re.compile(r"""\s*([\w-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')\s*""")
 PARAM = re.compile(r"""([\w-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|(\S+))""")
 BBCODE = re.compile(r"\[(/?)(spoiler|spoilers|expand|hide)(?:[ =][^\]\n]*)?\]", re.I)
 DETAILS = re.compile(r"<(/?)details\b[^>]*>|<summary\b[^>]*>.*?</summary>", re.I | re.S)
@@ -46,6 +48,9 @@ OBSIDIAN_EMBED = re.compile(r"!\[\[[^\]\n]*\]\]")
 OBSIDIAN_LINK = re.compile(r"\[\[([^\]\n|#\\]*)(#[^\]\n|\\]*)?(?:\\?\|([^\]\n]*))?\]\]")
 OBSIDIAN_TAG_LINE = re.compile(r"^(\s{0,3})#(?=[^\s#])")
 KRAMDOWN_IAL = re.compile(r"\{:[^}\n]*\}")
+# A paragraph that is nothing but HTML tags once its entities are decoded: markup a tool escaped
+# (ox-hugo's `<div class="html">&lt;iframe …&gt;</div>`), read as the HTML it was.
+ESCAPED_HTML = re.compile(r"(?:\s*</?[a-zA-Z][\w-]*(?:\s[^<>]*)?/?>)+\s*")
 SPOILER_NAMES = {"spoiler", "spoilers", "expand", "details", "hide", "collapse"}
 VIDEO_NAMES = {"youtube": "https://www.youtube.com/watch?v={}", "vimeo": "https://vimeo.com/{}"}
 
@@ -66,14 +71,22 @@ def _caption(named: dict[str, str]) -> str:
     return ""
 
 
-def _liquid(match: re.Match[str]) -> str:
+def _liquid(match: re.Match[str], variables: dict[str, str]) -> str:
     name, rest = match[1].lower(), match[2]
     if name in SPOILER_NAMES:
         return SPOILER_OPEN
     if name.startswith("end") and name[3:] in SPOILER_NAMES:
         return SPOILER_CLOSE
+    if name == "assign":
+        assigned = LIQUID_ASSIGN.fullmatch(rest)
+        if assigned:
+            variables[assigned[1]] = assigned[2] or assigned[3] or ""
+        return ""
     if name in ("include", "include_relative", "render"):
-        named, _ = _params(rest)
+        # An unquoted value names a variable (`caption=caption1`): its assigned text, or nothing.
+        named = {
+            m[1].lower(): m[2] or m[3] or variables.get(m[4], "") for m in PARAM.finditer(rest)
+        }
         caption = _caption(named)
         return f"*{caption}*" if caption else ""
     return ""
@@ -103,17 +116,44 @@ def _obsidian_link(match: re.Match[str]) -> str:
     return target or heading
 
 
+# A bullet list, or one numbered from 1, may start right under a paragraph line (CommonMark,
+# kramdown's GFM input); Python-Markdown wants a blank line between them.
+LIST_ITEM = re.compile(r" {0,3}(?:[-*+]|1[.)])[ \t]+\S")
+NOT_A_PARAGRAPH = re.compile(r" {4}|\t| {0,3}[>|<]")
+ATX_HEADING = re.compile(r" {0,3}#{1,6}(?:\s|$)")
+
+
+def _lists_apart(lines: list[str]) -> list[str]:
+    out: list[str] = []
+    first = ""  # the first line of the block being read, "" between blocks
+    for line in lines:
+        if not line.strip() or ATX_HEADING.match(line):
+            first = ""  # a heading is a block of one line
+        elif not first:
+            first = line
+        elif (
+            LIST_ITEM.match(line)
+            and not LIST_ITEM.match(first)
+            and not NOT_A_PARAGRAPH.match(first)
+        ):
+            out.append("")
+            first = line
+        out.append(line)
+    return out
+
+
 def prepare(source: str) -> str:
     """Markdown with shortcodes, Liquid, Obsidian syntax and `[spoiler]` blocks resolved, code
     blocks left as they are."""
     out: list[str] = []
     chunk: list[str] = []
     in_fence = False
+    variables: dict[str, str] = {}  # Liquid's `{% assign %}`s, in the order they come
 
     def flush() -> None:
         if chunk:
             text = "\n".join(chunk)
-            text = LIQUID_TAG.sub(_liquid, text)
+            text = LIQUID_TAG.sub(lambda m: _liquid(m, variables), text)
             text = LIQUID_OUTPUT.sub("", text)
             text = HUGO_SHORTCODE.sub(_hugo, text)
             text = BBCODE.sub(lambda m: SPOILER_CLOSE if m[1] else SPOILER_OPEN, text)
@@ -125,7 +165,7 @@ def prepare(source: str) -> str:
             text = OBSIDIAN_EMBED.sub("", text)
             text = OBSIDIAN_LINK.sub(_obsidian_link, text)
             lines = [OBSIDIAN_TAG_LINE.sub(r"\1\\#", line) for line in text.split("\n")]
-            out.extend(lines)
+            out.extend(_lists_apart(lines))
             chunk.clear()
 
     for line in source.split("\n"):
@@ -310,7 +350,7 @@ class Writer:
             self.blocks.append(Block(0, "".join(SPOILER_MARKS.findall(text)), []))
         self._cited = []
 
-    def block(self, node: Node | str, quote: bool = False) -> None:
+    def block(self, node: Node | str, quote: bool = False, escaped: bool = False) -> None:
         if isinstance(node, str):
             if node.strip():
                 self.add(self.inline(node))
@@ -373,6 +413,9 @@ class Writer:
         elif any(isinstance(c, Node) and c.tag in BLOCK_TAGS for c in node.children):
             for child in _blocks_of(node):
                 self.block(child)
+        elif not escaped and (text := _escaped_html(self, node)):
+            for child in _blocks_of(parse_html(text)):
+                self.block(child, escaped=True)
         else:
             self.add(escape_line_start(self.inline(node).strip()))
 
@@ -435,6 +478,14 @@ class Writer:
             for child in _blocks_of(item):
                 inner.block(child)
             self.notes[note_id] = " ".join(b.text for b in inner.blocks)
+
+
+def _escaped_html(writer: Writer, node: Node) -> str:
+    """The text of a paragraph that is only HTML tags once its entities are decoded, or ""."""
+    if not any(isinstance(c, str) and "<" in c for c in node.children):
+        return ""  # the usual paragraph, checked without reading it twice
+    text = writer.inline(node, plain=True)
+    return text if ESCAPED_HTML.fullmatch(text) else ""
 
 
 def _wrap(text: str, mark: str) -> str:

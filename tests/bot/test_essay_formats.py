@@ -13,7 +13,7 @@ from bot.essays import markup
 from bot.essays.frontmatter import read_front_matter
 from bot.essays.library import opening_words, pick_passage
 from bot.essays.parse import parse_essay, read_file
-from bot.text import highlight, is_prose, paginate
+from bot.text import highlight, is_prose, paginate, paragraphs
 from tests.conftest import SEED_ESSAY
 from tests.essay_corpus import FILES, corpus_essay, raw_markup
 
@@ -38,6 +38,17 @@ def test_every_corpus_essay_reads_cleanly(name):
         # Front matter never shows as text.
         assert not section.body.startswith(("---", "+++", "title:", "layout:"))
     assert not any("front matter key" in w for w in essay.warnings)
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_every_section_of_a_corpus_essay_gives_prose_to_prompts_and_excerpts(name):
+    # A week's prompt quotes its section as `pick_passage(body, Random(section id))` does.
+    for section in corpus_essay(name).sections:
+        for seed in range(5):
+            passage = pick_passage(section.body, random.Random(seed))
+            if passage is not None:
+                assert all(is_prose(p) for p in paragraphs(passage)), (section.heading, passage)
+                assert not raw_markup(passage), (section.heading, raw_markup(passage))
 
 
 def test_the_corpus_covers_three_languages_and_real_sections():
@@ -219,6 +230,45 @@ def test_shortcodes_and_attribute_lists_keep_their_visible_text():
     )
 
 
+def test_shortcodes_ox_hugo_exported_escaped_keep_their_caption():
+    body = one_body(
+        'Before.\n\n{{&lt; figure src="m.jpg" alt="Moira, one of the\nprincipal characters."'
+        ' caption="Moira, one of the\nprincipal characters."&gt;}}\n\nAfter.\n'
+    )
+    assert body == "Before.\n\n*Moira, one of the principal characters.*\n\nAfter."
+
+
+def test_html_a_tool_escaped_into_text_is_read_as_html():
+    body = one_body(
+        'Before.\n\n<div class="html">\n\n&lt;iframe width="600" src="https://x.org/chart"&gt;'
+        '\n\n</div>\n\n<div class="html">\n\n&lt;/iframe&gt;\n\n</div>\n\n'
+        '<div class="html">\n\n&lt;iframe width="600" src="<https://x.org/c?a=1&amp;b=2>"&gt;'
+        "\n\n</div>\n\nAfter: a &lt;b&gt; tag, in words.\n"
+    )
+    assert body == "Before.\n\n[▶ x.org](https://x.org/chart)\n\nAfter: a <b> tag, in words."
+
+
+def test_liquid_captions_given_as_assigned_variables():
+    body = one_body(
+        '{% assign caption1 = "A barcode of The Lion King" %}\n'
+        '{% include caption_image.html imgpath="https://x.org/a.jpg" alt=example1'
+        " caption=caption1 %}\n\n"
+        '{% include caption_image.html imgpath="https://x.org/b.jpg" caption=unset %}\n\nEnd.\n'
+    )
+    assert body == "*A barcode of The Lion King*\n\nEnd."
+
+
+def test_a_list_right_under_a_paragraph_line_is_a_list():
+    body = one_body(
+        "## Why\nAveraging is a problem because it:  \n- alters lightness\n- collapses colours\n\n"
+        "I wait for:\n* Dune\n* Alien\n\nA dash\n-not a list, nor 2. this\n"
+    )
+    assert body == (
+        "Averaging is a problem because it:\n\n- alters lightness\n- collapses colours"
+        "\n\nI wait for:\n\n- Dune\n- Alien\n\nA dash -not a list, nor 2. this"
+    )
+
+
 def test_obsidian_links_show_their_label():
     body = one_body("See [[Vertigo (1958)|Vertigo]], [[Psycho]] and [[Rope#Ending]].\n")
     assert body == "See Vertigo, Psycho and Rope."
@@ -271,6 +321,9 @@ def test_snippets_bold_words_found_without_accents_and_ligatures():
     assert "**œuvre**" in snippet
     assert "https://x.org/realisateur)" in snippet and "`realisateur`" in snippet
     assert highlight("A microfilm about film.", ["film"]) == "A microfilm about **film**."
+    assert highlight("It is about language³. Notes", ["language"]) == (
+        "It is about **language**³. Notes"
+    )
 
 
 # --- uploads and imports ----------------------------------------------------------------

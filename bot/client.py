@@ -23,6 +23,7 @@ from bot.errors import UserError
 from bot.essays.library import Library
 from bot.films.screenings import Screenings
 from bot.films.service import Films
+from bot.films.vote import Vote
 from bot.interactions import send_ephemeral
 from bot.jobs import Jobs
 from bot.quotes.service import Quotes
@@ -189,6 +190,10 @@ class Projectionist(commands.Bot):
     @property
     def films(self) -> Films:
         return self.services.films
+
+    @property
+    def vote(self) -> Vote:
+        return self.services.vote
 
     @property
     def screenings(self) -> Screenings:

@@ -37,18 +37,15 @@ from bot.films.service import (
     END_EVENT,
     KICKOFF,
     KICKOFF_EDIT,
-    POLL,
-    POLL_CLOSE,
-    POLL_RESULT,
     PROMPT,
     PROMPT_EVENT,
     SCREENING_EVENT,
     TAKE,
     Films,
-    Poll,
     Week,
     summarize_ratings,
 )
+from bot.films.vote import POLL, POLL_CLOSE, POLL_RESULT, Poll, Vote
 from bot.interactions import now_epoch, track_message
 from bot.jobs import GiveUp, Job, Kind, Retry
 from bot.shards import owns
@@ -191,6 +188,7 @@ class WeekPosts:
     def __init__(self, bot: Projectionist) -> None:
         self.bot = bot
         self.films: Films = bot.films
+        self.vote: Vote = bot.vote
 
     def register(self) -> None:
         jobs, scheduler = self.bot.jobs, self.bot.scheduler
@@ -628,10 +626,10 @@ class WeekPosts:
     # --- polls ------------------------------------------------------------------------
 
     async def _poll(self, job: Job) -> tuple[Poll, list]:
-        poll = await self.films.poll(job.poll_id)
+        poll = await self.vote.poll(job.poll_id)
         if poll is None:
             raise GiveUp("the poll was removed")
-        by_id = await self.films.nominations_by_id(poll.answers)
+        by_id = await self.vote.nominations_by_id(poll.answers)
         return poll, [by_id[i] for i in poll.answers if i in by_id]
 
     async def post_poll(self, job: Job) -> dict:
@@ -659,11 +657,11 @@ class WeekPosts:
                 2000,
             )
         message = await self.send(channel, job, where, same_poll, poll=question, content=content)
-        await self.films.poll_posted(poll, message.id, now_epoch())
+        await self.vote.poll_posted(poll, message.id, now_epoch())
         return {"message_id": message.id}
 
     async def _reopen_poll(self, tx, job: Job) -> None:
-        await Films.reopen_poll(tx, job.poll_id, now_epoch())
+        await Vote.reopen_poll(tx, job.poll_id, now_epoch())
 
     async def close_poll(self, job: Job) -> dict:
         """Read the result once Discord has finalized the poll, by the answers' posted order."""
@@ -678,12 +676,12 @@ class WeekPosts:
             message = await channel.fetch_message(poll.message_id)
         except discord.NotFound as error:  # the poll was deleted (or its channel): its round ends
             outcome = "channel deleted" if error.code == UNKNOWN_CHANNEL else "deleted"
-            await self.films.poll_deleted(poll.id, now_epoch(), outcome)
+            await self.vote.poll_deleted(poll.id, now_epoch(), outcome)
             return {"outcome": outcome}
         except DISCORD_FAILURES as error:
             raise failure(error, where) from error
         if message.poll is None:
-            await self.films.poll_deleted(poll.id, now_epoch())
+            await self.vote.poll_deleted(poll.id, now_epoch())
             return {"outcome": "deleted"}
         if not message.poll.is_finalized():
             if job.attempts >= POLL_FINALIZE_TRIES:
@@ -700,7 +698,7 @@ class WeekPosts:
             outcome, winner = "tie", None
         else:
             outcome, winner = "winner", leaders[0]
-        await self.films.finish_poll(
+        await self.vote.finish_poll(
             poll, outcome, winner, now_epoch(), votes=top, tied=leaders if outcome == "tie" else []
         )
         return {"outcome": outcome}

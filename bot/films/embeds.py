@@ -11,14 +11,13 @@ from bot.essays.library import EssayInfo
 from bot.films.schedule import describe_days
 from bot.films.screenings import Screening
 from bot.films.service import (
-    Nomination,
-    Poll,
     Prompt,
     Rating,
     RatingSummary,
     Settings,
     Week,
 )
+from bot.films.vote import Nomination, Poll
 from bot.text import clip, literal, plural, truncate
 
 STAR = "★"

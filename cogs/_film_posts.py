@@ -49,7 +49,7 @@ from bot.films.vote import POLL, POLL_CLOSE, POLL_RESULT, Poll, Vote
 from bot.interactions import now_epoch, track_message
 from bot.jobs import GiveUp, Job, Kind, Retry
 from bot.shards import owns
-from bot.text import clip, literal, plural, truncate
+from bot.text import clip, film_line, literal, plural, truncate
 from bot.timers import Timer
 from cogs._essay_ui import OpenSectionButton
 
@@ -708,11 +708,7 @@ class WeekPosts:
         votes = job.payload.get("votes", 0)
         count = plural(votes, "vote")
         if poll.outcome == "winner":
-            film = (
-                f"{poll.winner_title} ({poll.winner_year})"
-                if poll.winner_year
-                else poll.winner_title
-            )
+            film = film_line(poll.winner_title, poll.winner_year)
             text = (
                 f"🏆 **{literal(film)}** won the poll for the next film with "
                 f"{count}. Moderators: `/film start` offers it first."

@@ -35,7 +35,7 @@ from bot.films.service import DIGEST, Films, Week, already_running_message
 from bot.films.vote import POLL_ANSWERS, Vote
 from bot.interactions import Interaction, now_epoch
 from bot.jobs import GiveUp, Job, Retry
-from bot.text import literal, plural, truncate
+from bot.text import film_line, literal, plural, truncate
 from cogs._common import (
     CONFIRMATIONS,
     Confirmation,
@@ -174,7 +174,7 @@ class FilmsCog(commands.Cog, name="Films"):
         typed = current.casefold()
         choices = []
         for title, year, won in suggestions:
-            line = f"{title} ({year})" if year else title
+            line = film_line(title, year)
             if typed and typed not in line.casefold():
                 continue
             name = f"{line} — poll winner" if won else line

@@ -18,7 +18,7 @@ from bot.films.schedule import next_slot, parse_time_of_day, zone
 from bot.films.vote import close_nominations
 from bot.jobs import Jobs
 from bot.members import Forgotten
-from bot.text import fold
+from bot.text import film_line, fold
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ class Week:
 
     @property
     def film_line(self) -> str:
-        return f"{self.title} ({self.year})" if self.year else self.title
+        return film_line(self.title, self.year)
 
     @property
     def running(self) -> bool:

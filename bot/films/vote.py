@@ -13,7 +13,7 @@ from bot.db import Database, Tx, rows_as_dicts
 from bot.errors import UserError
 from bot.jobs import Jobs
 from bot.members import Forgotten
-from bot.text import fold, literal
+from bot.text import film_line, fold, literal
 
 MAX_NOMINATIONS_PER_MEMBER = 3
 POLL_ANSWERS = 10
@@ -33,7 +33,7 @@ class Nomination:
 
     @property
     def film_line(self) -> str:
-        return f"{self.title} ({self.year})" if self.year else self.title
+        return film_line(self.title, self.year)
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ class Vote:
                 "SELECT 1 FROM nominators WHERE nomination_id = ? AND user_id = ?",
                 (existing["id"], user_id),
             ):
-                line = existing["title"] + (f" ({existing['year']})" if existing["year"] else "")
+                line = film_line(existing["title"], existing["year"])
                 raise UserError(f"You already nominated **{literal(line)}**.")
             if mine >= MAX_NOMINATIONS_PER_MEMBER:
                 raise UserError(

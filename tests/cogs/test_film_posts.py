@@ -140,7 +140,9 @@ async def test_a_refused_thread_leaves_no_kickoff_and_a_second_try_makes_one(clu
     )
     r = await club.mia.slash(club.general, "film start", title="Heat")
     text = refusal(env, r)
-    assert text.startswith("I am not allowed to post in a thread under the kickoff")
+    assert text.startswith(
+        f"I am not allowed to open a thread under the kickoff in {club.general.mention}."
+    )
     assert text.endswith("Nothing was started.")
     assert "try again" not in text
     assert kickoffs_in(club.general) == []

@@ -23,6 +23,7 @@ from bot.errors import UserError
 from bot.essays.library import Library
 from bot.films.screenings import Screenings
 from bot.films.service import Films
+from bot.films.vote import Vote
 from bot.interactions import send_ephemeral
 from bot.jobs import Jobs
 from bot.quotes.service import Quotes
@@ -77,42 +78,22 @@ def refusal_message(error: BaseException) -> str | None:
     return clip(error.message, MESSAGE_LIMIT) if isinstance(error, UserError) else None
 
 
-def answer_refusals(tree: app_commands.CommandTree) -> None:
-    """Refusals are ordinary private replies, answered where the command runs: only what is
-    unexpected reaches the tree's error handler (and is logged with an id)."""
-    for command in tree.walk_commands():
-        if isinstance(command, app_commands.Command):
-            command._invoke_with_namespace = _answering(command._invoke_with_namespace)
-    for kind in (discord.AppCommandType.message, discord.AppCommandType.user):
-        for menu in tree.get_commands(type=kind):
-            menu._invoke = _answering(menu._invoke)
-
-
-def _answering(invoke):
-    async def answered(interaction: discord.Interaction, *args):
-        try:
-            return await invoke(interaction, *args)
-        except app_commands.AppCommandError as error:
-            message = refusal_message(error)
-            if message is None:
-                raise
-            interaction.command_failed = True
-            name = interaction.command.qualified_name if interaction.command else "?"
-            log.info("member %s was refused /%s", interaction.user.id, name)
-            try:
-                await send_ephemeral(interaction, message)
-            except discord.HTTPException:
-                log.warning("Could not deliver a refusal to member %s", interaction.user.id)
-
-    return answered
+def acted_on(interaction: discord.Interaction) -> str:
+    """What a member ran or clicked, as the log names it."""
+    if interaction.command is not None:
+        return f"/{interaction.command.qualified_name}"
+    data = interaction.data or {}
+    return str(data.get("custom_id", "?"))
 
 
 async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
-    """Tell the member what went wrong: their own mistake plainly, ours with an id to quote."""
+    """Tell the member what went wrong: their own mistake plainly (a refusal, logged as such),
+    ours with an id to quote."""
     refusal = refusal_message(error)
     if isinstance(error, app_commands.CommandInvokeError):
         error = error.original
     if refusal is not None:
+        log.info("member %s was refused %s", interaction.user.id, acted_on(interaction))
         message = refusal
     elif isinstance(error, app_commands.CheckFailure) and str(error):
         message = str(error)
@@ -135,10 +116,18 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
     try:
         await send_ephemeral(interaction, message)
     except discord.HTTPException:
-        log.warning("Could not deliver an error message to member %s", interaction.user.id)
+        what = "a refusal" if refusal is not None else "an error message"
+        log.warning("Could not deliver %s to member %s", what, interaction.user.id)
 
 
 class ProjectionistTree(app_commands.CommandTree):
+    """The command tree, through discord.py's public hooks only: `interaction_check` notes when
+    a command started (for the completion log line), and `on_error` answers every command that
+    failed. discord.py calls `on_error` for every slash command and context menu that raised,
+    after any command, group or cog handler (context menus skip the cog's), so it is the one
+    place that sees them all: a refusal (a UserError raised by the command or one of its
+    options) gets its private reply there, anything else an apology with an id."""
+
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         interaction.extras["started"] = time.perf_counter()
         return True
@@ -203,6 +192,10 @@ class Projectionist(commands.Bot):
         return self.services.films
 
     @property
+    def vote(self) -> Vote:
+        return self.services.vote
+
+    @property
     def screenings(self) -> Screenings:
         return self.services.screenings
 
@@ -234,7 +227,6 @@ class Projectionist(commands.Bot):
         )
         for extension in EXTENSIONS + (("cogs.demo",) if self.config.demo else ()):
             await self.load_extension(extension)
-        answer_refusals(self.tree)
         # The wall clock, as `python -m bot status` reads it in another process.
         self.cluster = Cluster(self.db, self.config, clock=time.time)
         if self.beats:  # every running bot, sharded or not: `python -m bot status` sees it

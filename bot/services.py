@@ -12,6 +12,7 @@ from bot.db import Database, open_database
 from bot.essays.library import Library
 from bot.films.screenings import Screenings
 from bot.films.service import Films
+from bot.films.vote import Vote
 from bot.jobs import Jobs
 from bot.members import Members
 from bot.prune import PRUNE_EVERY, pruning
@@ -35,6 +36,7 @@ class Services:
     scheduler: Scheduler
     jobs: Jobs
     films: Films
+    vote: Vote
     screenings: Screenings
     recorder: ReactionRecorder
     quotes: Quotes
@@ -69,6 +71,7 @@ class Services:
             await db.close()
             raise
         quotes = Quotes(db)
+        vote = Vote(db, jobs)
         screenings = Screenings(db, jobs)
         return cls(
             db=db,
@@ -76,11 +79,12 @@ class Services:
             scheduler=scheduler,
             jobs=jobs,
             films=films,
+            vote=vote,
             screenings=screenings,
             recorder=recorder,
             quotes=quotes,
             stats=Stats(db, recorder),
-            members=members_of(library, films, screenings, jobs, recorder, quotes),
+            members=members_of(library, films, vote, screenings, jobs, recorder, quotes),
         )
 
     async def close(self) -> None:
@@ -103,13 +107,20 @@ def members_reading(db: Database, clock: Callable[[], float]) -> Members:
     jobs = Jobs(db, Scheduler(db, clock=clock), clock=clock)
     recorder = ReactionRecorder(db, clock=clock)
     return members_of(
-        library, Films(db, library, jobs), Screenings(db, jobs), jobs, recorder, Quotes(db)
+        library,
+        Films(db, library, jobs),
+        Vote(db, jobs),
+        Screenings(db, jobs),
+        jobs,
+        recorder,
+        Quotes(db),
     )
 
 
 def members_of(
     library: Library,
     films: Films,
+    vote: Vote,
     screenings: Screenings,
     jobs: Jobs,
     recorder: ReactionRecorder,
@@ -117,4 +128,4 @@ def members_of(
 ) -> Members:
     """Every feature's part of members' data. Films comes before jobs: forgetting a member owes
     the removal of their takes (jobs that name no member), then drops the jobs that name them."""
-    return Members(jobs, recorder, [library, films, screenings, jobs, recorder, quotes])
+    return Members(jobs, recorder, [library, films, vote, screenings, jobs, recorder, quotes])

@@ -294,6 +294,11 @@ def is_number(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+def film_line(title: str, year: int | None) -> str:
+    """A film as every message names it: its title, and its year in brackets when known."""
+    return f"{title} ({year})" if year else title
+
+
 def plural(count: int, noun: str, many: str | None = None) -> str:
     """`1 quote`, `2 quotes`."""
     return f"{count:,} {noun if count == 1 else many or noun + 's'}"

@@ -37,22 +37,19 @@ from bot.films.service import (
     END_EVENT,
     KICKOFF,
     KICKOFF_EDIT,
-    POLL,
-    POLL_CLOSE,
-    POLL_RESULT,
     PROMPT,
     PROMPT_EVENT,
     SCREENING_EVENT,
     TAKE,
     Films,
-    Poll,
     Week,
     summarize_ratings,
 )
+from bot.films.vote import POLL, POLL_CLOSE, POLL_RESULT, Poll, Vote
 from bot.interactions import now_epoch, track_message
 from bot.jobs import GiveUp, Job, Kind, Retry
 from bot.shards import owns
-from bot.text import clip, literal, plural, truncate
+from bot.text import clip, film_line, literal, plural, truncate
 from bot.timers import Timer
 from cogs._essay_ui import OpenSectionButton
 
@@ -70,39 +67,49 @@ TAG_REQUIRED = 40067  # Discord: a tag is required to create a forum post in thi
 UNKNOWN_CHANNEL, UNKNOWN_MESSAGE = 10003, 10008
 
 
-def explain_failure(error: discord.HTTPException, where: str) -> str:
+def explain_failure(error: discord.HTTPException, where: str, doing: str = "post in") -> str:
+    """Discord's refusal as moderators read it after "… was not posted:": what the bot was
+    `doing` (a verb that takes `where`: "post in", "open a thread under the kickoff in",
+    "rename") and `where` (a channel's mention, or a place named as a noun: "the thread of
+    Heat (1995)")."""
     if isinstance(error, discord.Forbidden):
         return (
-            f"I am not allowed to post in {where}. Give me View Channel, Send Messages, "
+            f"I am not allowed to {doing} {where}. Give me View Channel, Send Messages, "
             "Send Messages in Threads, Create Public Threads, Embed Links and Read Message History "
             "there."
         )
     if isinstance(error, discord.NotFound) and error.code == UNKNOWN_MESSAGE:
-        return f"A message it needed in {where} was deleted."
+        return f"A message in {where} that it builds on was deleted."
     if isinstance(error, discord.NotFound):
         return (
-            f"{where} no longer exists. Pick a channel with `/film settings channel:` and start "
-            "a new week with `/film start` (end this one with `/film end`)."
+            f"{capitalized(where)} no longer exists. Pick a channel with "
+            "`/film settings channel:` and start a new week with `/film start` (end this one "
+            "with `/film end`)."
         )
     if error.status == 429 or error.status >= 500:
         return f"Discord is not answering (HTTP {error.status})"
     if error.code == TAG_REQUIRED:
         return (
-            f"{where} requires a tag on every post, and has no “Running” tag for me to give. "
-            "Add tags named Running and Ended to the forum (I apply them as weeks start and "
-            "end), or turn off “Require people to select tags when posting” in its settings."
+            f"{capitalized(where)} requires a tag on every post, and has no “Running” tag for me "
+            "to give. Add tags named Running and Ended to the forum (I apply them as weeks start "
+            "and end), or turn off “Require people to select tags when posting” in its settings."
         )
     reason = f": {error.text}" if error.text else ""
-    return f"Discord refused the request in {where} (HTTP {error.status}{reason})."
+    return f"Discord refused to let me {doing} {where} (HTTP {error.status}{reason})."
 
 
-def failure(error: BaseException, where: str) -> Retry | GiveUp:
+def capitalized(phrase: str) -> str:
+    """A phrase that starts a sentence ("the thread of Heat" -> "The thread of Heat")."""
+    return phrase[:1].upper() + phrase[1:]
+
+
+def failure(error: BaseException, where: str, doing: str = "post in") -> Retry | GiveUp:
     """Discord's failure as what the job does next: retry what may pass later, give up the rest.
     A 5xx or a lost connection may come after Discord made the post: the retry looks first."""
     if isinstance(error, discord.HTTPException):
         if error.status == 429 or error.status >= 500:
-            return Retry(explain_failure(error, where), uncertain=error.status >= 500)
-        return GiveUp(explain_failure(error, where))
+            return Retry(explain_failure(error, where, doing), uncertain=error.status >= 500)
+        return GiveUp(explain_failure(error, where, doing))
     return Retry("Discord could not be reached", uncertain=True)
 
 
@@ -191,6 +198,7 @@ class WeekPosts:
     def __init__(self, bot: Projectionist) -> None:
         self.bot = bot
         self.films: Films = bot.films
+        self.vote: Vote = bot.vote
 
     def register(self) -> None:
         jobs, scheduler = self.bot.jobs, self.bot.scheduler
@@ -216,7 +224,7 @@ class WeekPosts:
             try:
                 channel = await self.bot.fetch_channel(channel_id)
             except DISCORD_FAILURES as error:
-                raise failure(error, where) from error
+                raise failure(error, where, "see") from error
         return channel
 
     async def messageable(self, channel_id: int, where: str) -> discord.abc.Messageable:
@@ -235,7 +243,8 @@ class WeekPosts:
                 if message.author.id == self.bot.user.id and matches(message):
                     return message
         except DISCORD_FAILURES as error:
-            raise failure(error, "the channel") from error
+            where = getattr(channel, "mention", "the channel")
+            raise failure(error, where, "read the history of") from error
         return None
 
     async def send(
@@ -304,9 +313,9 @@ class WeekPosts:
                     raise GiveUp(
                         f"The kickoff in {where} was deleted before its thread was opened."
                     ) from error
-                raise failure(error, f"a thread under the kickoff in {where}") from error
+                raise failure(error, where, "open a thread under the kickoff in") from error
             except DISCORD_FAILURES as error:
-                raise failure(error, f"a thread under the kickoff in {where}") from error
+                raise failure(error, where, "open a thread under the kickoff in") from error
         await self.films.set_kickoff(week.id, kickoff.id, thread.id)
         return {"message_id": kickoff.id, "thread_id": thread.id}
 
@@ -383,7 +392,7 @@ class WeekPosts:
         except discord.NotFound:
             return {}  # the kickoff was deleted: nothing to bring up to date
         except DISCORD_FAILURES as error:
-            raise failure(error, where) from error
+            raise failure(error, where, "edit the kickoff in") from error
         await self._rename_thread(week, channel)
         return {}
 
@@ -404,7 +413,7 @@ class WeekPosts:
         except discord.NotFound:
             pass  # the thread was deleted
         except DISCORD_FAILURES as error:
-            raise failure(error, where) from error
+            raise failure(error, where, "rename") from error
 
     async def _thread_of(self, message_id: int) -> discord.Thread | None:
         """The thread started from a message has the message's id."""
@@ -415,7 +424,7 @@ class WeekPosts:
             except discord.NotFound:
                 return None
             except DISCORD_FAILURES as error:
-                raise failure(error, "the week's thread") from error
+                raise failure(error, "the week's thread", "see") from error
         return thread if isinstance(thread, discord.Thread) else None
 
     async def discussion_channel(self, week: Week) -> discord.abc.Messageable:
@@ -502,7 +511,7 @@ class WeekPosts:
             except discord.NotFound:
                 pass
             except DISCORD_FAILURES as error:
-                raise failure(error, where) from error
+                raise failure(error, where, "edit a take in") from error
         message = await self.send(thread, job, where, has_marker(job), embed=embed)
         await self.films.set_take_message(week.id, user_id, message.id)
         await track_message(self.bot, message, "take", week_id=week.id)
@@ -514,7 +523,7 @@ class WeekPosts:
         except discord.NotFound:
             pass
         except DISCORD_FAILURES as error:
-            raise failure(error, where) from error
+            raise failure(error, where, "remove a message in") from error
 
     async def delete_post(self, job: Job) -> dict:
         channel = await self.messageable(job.payload["channel_id"], "the week's thread")
@@ -628,10 +637,10 @@ class WeekPosts:
     # --- polls ------------------------------------------------------------------------
 
     async def _poll(self, job: Job) -> tuple[Poll, list]:
-        poll = await self.films.poll(job.poll_id)
+        poll = await self.vote.poll(job.poll_id)
         if poll is None:
             raise GiveUp("the poll was removed")
-        by_id = await self.films.nominations_by_id(poll.answers)
+        by_id = await self.vote.nominations_by_id(poll.answers)
         return poll, [by_id[i] for i in poll.answers if i in by_id]
 
     async def post_poll(self, job: Job) -> dict:
@@ -659,11 +668,11 @@ class WeekPosts:
                 2000,
             )
         message = await self.send(channel, job, where, same_poll, poll=question, content=content)
-        await self.films.poll_posted(poll, message.id, now_epoch())
+        await self.vote.poll_posted(poll, message.id, now_epoch())
         return {"message_id": message.id}
 
     async def _reopen_poll(self, tx, job: Job) -> None:
-        await Films.reopen_poll(tx, job.poll_id, now_epoch())
+        await Vote.reopen_poll(tx, job.poll_id, now_epoch())
 
     async def close_poll(self, job: Job) -> dict:
         """Read the result once Discord has finalized the poll, by the answers' posted order."""
@@ -678,12 +687,12 @@ class WeekPosts:
             message = await channel.fetch_message(poll.message_id)
         except discord.NotFound as error:  # the poll was deleted (or its channel): its round ends
             outcome = "channel deleted" if error.code == UNKNOWN_CHANNEL else "deleted"
-            await self.films.poll_deleted(poll.id, now_epoch(), outcome)
+            await self.vote.poll_deleted(poll.id, now_epoch(), outcome)
             return {"outcome": outcome}
         except DISCORD_FAILURES as error:
-            raise failure(error, where) from error
+            raise failure(error, where, "read the poll in") from error
         if message.poll is None:
-            await self.films.poll_deleted(poll.id, now_epoch())
+            await self.vote.poll_deleted(poll.id, now_epoch())
             return {"outcome": "deleted"}
         if not message.poll.is_finalized():
             if job.attempts >= POLL_FINALIZE_TRIES:
@@ -700,7 +709,7 @@ class WeekPosts:
             outcome, winner = "tie", None
         else:
             outcome, winner = "winner", leaders[0]
-        await self.films.finish_poll(
+        await self.vote.finish_poll(
             poll, outcome, winner, now_epoch(), votes=top, tied=leaders if outcome == "tie" else []
         )
         return {"outcome": outcome}
@@ -710,11 +719,7 @@ class WeekPosts:
         votes = job.payload.get("votes", 0)
         count = plural(votes, "vote")
         if poll.outcome == "winner":
-            film = (
-                f"{poll.winner_title} ({poll.winner_year})"
-                if poll.winner_year
-                else poll.winner_title
-            )
+            film = film_line(poll.winner_title, poll.winner_year)
             text = (
                 f"🏆 **{literal(film)}** won the poll for the next film with "
                 f"{count}. Moderators: `/film start` offers it first."

@@ -56,7 +56,12 @@ def event_failure(error: BaseException) -> Retry | GiveUp:
             "I am not allowed to create events in this server: give me Create Events "
             "(Server Settings → Roles)."
         )
-    return failure(error, "the server's events")
+    if isinstance(error, discord.NotFound):
+        return GiveUp(
+            "The event was deleted in Discord while I was changing it: set the screening again "
+            "with `/film screening set` to make a new one."
+        )
+    return failure(error, "this server", "make the screening's event in")
 
 
 class ScreeningPosts:

@@ -22,7 +22,7 @@ from bot.essays.embeds import (
 from bot.essays.library import MAX_ESSAY_BYTES, Library, content_hash, decode_essay_bytes
 from bot.essays.parse import Essay, read_file
 from bot.interactions import track
-from bot.text import literal, shown, truncate
+from bot.text import film_line, literal, shown, truncate
 from cogs._common import (
     CONFIRMATIONS,
     PAGERS,
@@ -188,7 +188,7 @@ class EssaysCog(commands.Cog, name="Essays"):
         )
         embed = essay_preview_embed(
             essay.title,
-            f"{essay.film} ({essay.year})" if essay.year else essay.film,
+            film_line(essay.film, essay.year),
             essay.director,
             [(s.heading, len(s.body)) for s in essay.sections],
             list(essay.warnings),

@@ -31,10 +31,11 @@ from bot.films.schedule import (
     week_end,
     zone,
 )
-from bot.films.service import DIGEST, POLL_ANSWERS, Films, Week, already_running_message
+from bot.films.service import DIGEST, Films, Week, already_running_message
+from bot.films.vote import POLL_ANSWERS, Vote
 from bot.interactions import Interaction, now_epoch
 from bot.jobs import GiveUp, Job, Retry
-from bot.text import literal, plural, truncate
+from bot.text import film_line, literal, plural, truncate
 from cogs._common import (
     CONFIRMATIONS,
     Confirmation,
@@ -110,6 +111,10 @@ class FilmsCog(commands.Cog, name="Films"):
     def films(self) -> Films:
         return self.bot.films
 
+    @property
+    def vote(self) -> Vote:
+        return self.bot.vote
+
     async def cog_unload(self) -> None:
         CONFIRMATIONS.pop("film-end", None)
 
@@ -134,8 +139,8 @@ class FilmsCog(commands.Cog, name="Films"):
         if guild_id is None:
             return
         for message_id in message_ids:
-            poll = await self.films.poll_of_message(message_id)
-            if poll is not None and await self.films.poll_deleted(poll.id, now_epoch()):
+            poll = await self.vote.poll_of_message(message_id)
+            if poll is not None and await self.vote.poll_deleted(poll.id, now_epoch()):
                 log.info("Poll %s of server %s was deleted: its round ended", poll.id, guild_id)
 
     async def run_now(self, job_id: int) -> Job:
@@ -165,11 +170,11 @@ class FilmsCog(commands.Cog, name="Films"):
         return [app_commands.Choice(name=z, value=z) for z in match_zones(current)]
 
     async def title_autocomplete(self, interaction: discord.Interaction, current: str):
-        suggestions = await self.films.suggested_titles(interaction.guild_id)
+        suggestions = await self.vote.suggested_titles(interaction.guild_id)
         typed = current.casefold()
         choices = []
         for title, year, won in suggestions:
-            line = f"{title} ({year})" if year else title
+            line = film_line(title, year)
             if typed and typed not in line.casefold():
                 continue
             name = f"{line} — poll winner" if won else line
@@ -609,7 +614,7 @@ class FilmsCog(commands.Cog, name="Films"):
         year: app_commands.Range[int, 1870, 2100] | None = None,
     ) -> None:
         title, year = split_title(title, year)
-        nomination, merged = await self.films.nominate(
+        nomination, merged = await self.vote.nominate(
             interaction.guild_id, interaction.user.id, title, year, now_epoch()
         )
         film = literal(nomination.film_line)
@@ -625,8 +630,8 @@ class FilmsCog(commands.Cog, name="Films"):
 
     @film.command(name="nominations", description="Films nominated for a future week")
     async def nominations(self, interaction: discord.Interaction) -> None:
-        nominations = await self.films.open_nominations(interaction.guild_id)
-        poll = await self.films.open_poll(interaction.guild_id)
+        nominations = await self.vote.open_nominations(interaction.guild_id)
+        poll = await self.vote.open_poll(interaction.guild_id)
         await interaction.response.send_message(embed=nominations_embed(nominations, poll))
 
     @film.command(
@@ -643,7 +648,7 @@ class FilmsCog(commands.Cog, name="Films"):
         runoff_hours: app_commands.Range[int, 1, 168] | None = None,
     ) -> None:
         require_moderator(interaction, "start a poll")
-        nominated = await self.films.open_nominations(interaction.guild_id)
+        nominated = await self.vote.open_nominations(interaction.guild_id)
         nominations, left_out = nominated[:POLL_ANSWERS], nominated[POLL_ANSWERS:]
         if len(nominations) < 2:
             raise UserError(
@@ -651,7 +656,7 @@ class FilmsCog(commands.Cog, name="Films"):
             )
         channel = await self.poll_channel(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        poll_id, job_id = await self.films.create_poll(
+        poll_id, job_id = await self.vote.create_poll(
             interaction.guild_id,
             channel.id,
             interaction.user.id,
@@ -663,10 +668,10 @@ class FilmsCog(commands.Cog, name="Films"):
         )
         job = await self.run_now(job_id)
         if job.given_up:
-            await self.films.abandon_poll(poll_id)
+            await self.vote.abandon_poll(poll_id)
             raise UserError(f"{job.last_error} The nominations stay open.")
         if job.done:
-            poll = await self.films.poll(poll_id)
+            poll = await self.vote.poll(poll_id)
             text = f"The poll is up in {channel.mention} until {when(poll.ends_at)}."
         else:
             text = on_its_way(job, f"The poll will be posted in {channel.mention}")

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from bot.client import refusal_message
+
 
 def refusal(env, result) -> str:
-    """The private message a member got for their mistake: an ordinary reply, not an error."""
-    assert env.errors == [], env.errors
+    """The private message a member got for their mistake. discord.py hands every command that
+    raised to the tree's error handler, which simcord records: each one must be a refusal (the
+    member's mistake, answered plainly), never an unexpected error of ours."""
+    unexpected = [error for error in env.errors if refusal_message(error) is None]
+    assert unexpected == [], unexpected
     message = result.response  # after a defer, the first followup edits the placeholder
     assert message is not None and message.ephemeral, "refusals are private"
     return message.content

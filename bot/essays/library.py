@@ -21,6 +21,7 @@ from bot.text import (
     SPOILER,
     closest,
     comparable,
+    film_line,
     fold,
     highlight,
     is_prose,
@@ -65,7 +66,7 @@ class EssayInfo:
 
     @property
     def film_line(self) -> str:
-        return f"{self.film} ({self.year})" if self.year else self.film
+        return film_line(self.film, self.year)
 
     def section_index(self, section_id: int) -> int | None:
         for i, section in enumerate(self.sections):

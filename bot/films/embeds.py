@@ -11,15 +11,14 @@ from bot.essays.library import EssayInfo
 from bot.films.schedule import describe_days
 from bot.films.screenings import Screening
 from bot.films.service import (
-    Nomination,
-    Poll,
     Prompt,
     Rating,
     RatingSummary,
     Settings,
     Week,
 )
-from bot.text import clip, literal, plural, truncate
+from bot.films.vote import Nomination, Poll
+from bot.text import clip, film_line, literal, plural, truncate
 
 STAR = "★"
 EMPTY_STAR = "☆"
@@ -63,7 +62,7 @@ def kickoff_embed(
     in_thread: bool = True,
     screening: Screening | None = None,
 ) -> discord.Embed:
-    film = f"{week_title} ({year})" if year else week_title
+    film = film_line(week_title, year)
     embed = discord.Embed(
         title=f"Film of the week: {literal(truncate(film, TITLE_LIMIT - 40))}", colour=COLOUR
     )

@@ -108,9 +108,20 @@ async def test_owing_again_while_it_runs_runs_it_again_with_the_latest(jobs):
     assert seen == ["first", "second"]
 
 
-async def test_a_job_claimed_when_the_process_died_is_released_as_uncertain(jobs):
+async def test_a_job_claimed_when_the_process_died_is_released_as_uncertain(jobs, db, clock):
+    posting, never = asyncio.Event(), asyncio.Event()
+
+    async def post(job):
+        posting.set()
+        await never.wait()  # the process dies here, mid-post
+
+    jobs.register("post", Kind(post))
     job_id = await owe(jobs)
-    await jobs._claim(job_id)  # the process dies here
-    assert await jobs.recover() == 1
-    job = await jobs.get(job_id)
+    running = asyncio.create_task(jobs.run(job_id))
+    await posting.wait()
+    assert (await jobs.get(job_id)).claimed_at is not None
+    restarted = Jobs(db, Scheduler(db, clock), clock)  # the process that starts in its place
+    assert await restarted.recover() == 1
+    job = await restarted.get(job_id)
     assert job.pending and job.claimed_at is None and job.uncertain
+    running.cancel()

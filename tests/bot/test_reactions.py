@@ -105,16 +105,15 @@ async def test_events_are_committed_in_one_statement_per_batch(recorder):
 
 @SQLITE_LOG
 async def test_events_arriving_during_a_write_join_the_next_batch(recorder):
-    recorder.max_batch = 100
-    batches = []
+    recorder.max_batch, recorder.merge_idle = 100, 60
+    logged_after_each_write = []
     release = asyncio.Event()
     original = recorder.db.write
 
     async def slow(sql, params=()):
-        if "reaction_log_entry" in sql:
-            batches.append(params[1].count("["))  # events in the batch, plus one
         await release.wait()
         await original(sql, params)
+        logged_after_each_write.append(await logged(recorder))
 
     recorder.db.write = slow
     for user in range(100):
@@ -124,8 +123,9 @@ async def test_events_arriving_during_a_write_join_the_next_batch(recorder):
         recorder.add(1, user, "🎬")
     await asyncio.sleep(0)
     release.set()
+    await recorder.commit()
+    assert logged_after_each_write == [100, 450], "two batches: 100, then the 350 that waited"
     await recorder.flush()
-    assert [size - 1 for size in batches] == [100, 350]
     assert len(await rows(recorder)) == 450
 
 
@@ -209,12 +209,12 @@ async def test_logged_events_are_merged_once_no_batch_comes_for_a_moment(recorde
 @SQLITE_LOG
 async def test_many_logged_events_merge_at_once_in_ranges_of_posts(recorder):
     recorder.merge_idle, recorder.merge_rows, recorder.merge_chunk = 60, 300, 100
-    scripts = []
+    merged_after_each_step = []
     original = recorder.db.script
 
     async def watching(sql):
-        scripts.append(sql)
         await original(sql)
+        merged_after_each_step.append(len(await rows(recorder)))
 
     recorder.db.script = watching
     for message_id in (1, 2, 3):
@@ -223,8 +223,10 @@ async def test_many_logged_events_merge_at_once_in_ranges_of_posts(recorder):
     await recorder.commit()
     await recorder.timing.settle()  # the merge started by 300 waiting events, at once
     assert len(await rows(recorder)) == 300 and await logged(recorder) == 0
-    ranges = [sql for sql in scripts if "INSERT OR IGNORE INTO reactions" in sql]
-    assert len(ranges) == 4  # up to posts 1, 2 and 3, and the open end after them
+    # A range of posts at a time (posts 1, 2, 3, then the open end after them, empty), each
+    # committed on its own: the rows arrive 100 at a time, never all at once.
+    merged = [count for count in dict.fromkeys(merged_after_each_step) if count]
+    assert merged == [100, 200, 300]
 
 
 @SQLITE_LOG
@@ -296,7 +298,8 @@ async def test_a_merge_that_fails_halfway_is_done_again(recorder, monkeypatch):
     failed = asyncio.Event()
 
     async def locked_in_the_second_range(sql):
-        if "message_id > 1 " in sql and not failed.is_set():
+        # The first step once the first range (post 1's removal) is merged fails.
+        if not failed.is_set() and (1, 7, "🎬") not in await rows(recorder):
             failed.set()
             raise sqlite3.OperationalError("database is locked")
         await original(sql)

@@ -4,9 +4,11 @@ closes. A write to a week that ended meanwhile is refused."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import asyncpg
@@ -102,16 +104,19 @@ async def test_a_post_made_but_not_recorded_is_recorded_once_the_database_is_bac
     env = club.env
     thread = await a_week_before_its_first_prompt(club)
     jobs = env.bot.jobs
-    real_done = jobs._done
+    locked = Locked(env.bot.db)
+    prompt = jobs.kinds[PROMPT]
     failed = []
 
-    async def fails_once(job, result):
-        if job.kind == PROMPT and not failed:
+    async def post_then_lose_the_database(job):
+        result = await prompt.run(job)  # posted in Discord
+        if not failed:  # then the database refuses the write that records it, once
             failed.append(job.id)
-            raise sqlite3.OperationalError("disk I/O error")
-        return await real_done(job, result)
+            locked.on = True
+            asyncio.get_running_loop().call_later(60, setattr, locked, "on", False)  # back
+        return result
 
-    jobs._done = fails_once
+    jobs.register(PROMPT, replace(prompt, run=post_then_lose_the_database))
     await advance_to(env, datetime(2026, 1, 5, 18, 2, tzinfo=UTC))
     assert failed
     assert numbers(thread) == ["Prompt 1"]

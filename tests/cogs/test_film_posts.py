@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import discord
 
+from bot.films.service import DIGEST
 from tests.cogs.test_films import advance_to, digests_in, end_week, prompts_in, start_week
 from tests.conftest import SERA
 from tests.helpers import refusal
@@ -88,10 +90,22 @@ async def test_a_digest_posted_just_before_a_crash_is_not_posted_again(club, mak
     thread = await start_week(club)
     bot = env.bot
 
-    async def killed(*args, **kwargs):
-        raise RuntimeError("the process was killed here")
+    digest, transaction = bot.jobs.kinds[DIGEST], bot.jobs.transaction
+    dying = []
 
-    bot.jobs._done = killed  # the posts go through; their completion is never recorded
+    async def post_then_die(job):
+        result = await digest.run(job)  # posted in Discord
+        dying.append(job.id)  # the process is killed before it records so
+        return result
+
+    def dies_when_dying():
+        if dying:
+            dying.clear()
+            raise RuntimeError("the process was killed here")
+        return transaction()
+
+    bot.jobs.register(DIGEST, replace(digest, run=post_then_die))
+    bot.jobs.transaction = dies_when_dying
     await advance_to(env, datetime(2026, 1, 12, 13, tzinfo=UTC))
     assert len(digests_in(club.general)) == 1 and len(digests_in(thread)) == 1
     owed = await bot.db.fetchval(
@@ -140,7 +154,9 @@ async def test_a_refused_thread_leaves_no_kickoff_and_a_second_try_makes_one(clu
     )
     r = await club.mia.slash(club.general, "film start", title="Heat")
     text = refusal(env, r)
-    assert text.startswith("I am not allowed to post in a thread under the kickoff")
+    assert text.startswith(
+        f"I am not allowed to open a thread under the kickoff in {club.general.mention}."
+    )
     assert text.endswith("Nothing was started.")
     assert "try again" not in text
     assert kickoffs_in(club.general) == []

@@ -455,7 +455,7 @@ async def test_a_vanished_thread_is_reported_with_what_to_do(club):
     )
     await advance_to(club.env, datetime(2026, 1, 7, 19, tzinfo=UTC))
     now = await club.mia.slash(club.general, "film now")
-    assert "the thread of Leaving Las Vegas no longer exists" in now.followups[-1].content
+    assert "The thread of Leaving Las Vegas no longer exists" in now.followups[-1].content
     assert "/film settings channel:" in now.followups[-1].content
     week = await club.env.bot.films.running_week(club.guild.id)
     assert await club.env.bot.films.posted_prompts(week.id) == []

@@ -16,6 +16,7 @@ from bot.db import DatabaseTooNew, DatabaseUnavailable, explain_open_failure
 from bot.errors import UserError
 from bot.essays.library import decode_essay_bytes, scan_directory
 from bot.essays.parse import file_stem, read_file
+from bot.text import plural
 
 log = logging.getLogger("bot")
 
@@ -146,7 +147,7 @@ def import_essay(args: argparse.Namespace, essays_dir: Path) -> int:
         return 1
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(markdown, encoding="utf-8")
-    print(f"Wrote {target}: “{essay.title}”, {len(essay.sections)} sections")
+    print(f"Wrote {target}: “{essay.title}”, {plural(len(essay.sections), 'section')}")
     for section in essay.sections:
         print(f"  {section.slug}: {section.heading}")
     for warning in essay.warnings:
@@ -165,12 +166,12 @@ def check_essays(essays_dir: Path) -> int:
             problems += 1
             print(f"FAIL {name}: {outcome}")
         elif outcome is not None:
-            print(f"ok   {name}: “{outcome.title}”, {len(outcome.sections)} sections")
+            print(f"ok   {name}: “{outcome.title}”, {plural(len(outcome.sections), 'section')}")
             for warning in outcome.warnings:
                 print(f"     warning: {warning}")
     if not results:
         print(f"No essays found in {essays_dir}")
-    print(f"{len(results)} essays, {problems} with problems")
+    print(f"{plural(len(results), 'essay')}, {problems:,} with problems")
     return 1 if problems else 0
 
 
@@ -240,7 +241,7 @@ def database_command(args: argparse.Namespace, config: Config) -> int:
                 print(ops.pg_dump_advice(config, args.path), file=sys.stderr)
                 return 1
             size = ops.backup(config.database_path, Path(args.path))
-            print(f"Backed up {config.database_path} to {args.path} ({size:,} bytes)")
+            print(f"Backed up {config.database_path} to {args.path} ({plural(size, 'byte')})")
             return 0
         if config.database_url:
             healthy, lines = asyncio.run(ops.check_postgres(config))

@@ -116,11 +116,12 @@ def status_lines(found: list[Process], now: int) -> tuple[bool, list[str]]:
         )
         healthy = False
     if healthy:
-        lines.append(
-            "The bot runs in one process."
-            if unsharded
-            else f"All {count} shards run, each by one process."
-        )
+        if unsharded:
+            lines.append("The bot runs in one process.")
+        elif count > 1:
+            lines.append(f"All {count} shards run, each by one process.")
+        else:
+            lines.append("Its one shard runs, in one process.")
     return healthy, lines
 
 

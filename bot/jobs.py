@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.db import Database, Tx, is_database_error
+from bot.text import plural
 from bot.timers import AfterCommit, Scheduler, Timer
 
 log = logging.getLogger(__name__)
@@ -299,7 +300,9 @@ class Jobs:
         )
         due = now + max(1, int(delay))
         if due - job.created_at > kind.max_age:
-            await self._give_up(job, f"gave up after {job.attempts} tries: {retry.reason}", kind)
+            await self._give_up(
+                job, f"gave up after {plural(job.attempts, 'try', 'tries')}: {retry.reason}", kind
+            )
             return
         log.warning("Job %s (%s) will be tried again: %s", job.id, job.kind, retry.reason)
         async with self.transaction() as tx:

@@ -24,6 +24,7 @@ from bot.db import (
     open_database_to_read,
 )
 from bot.dburl import redact_url
+from bot.text import plural
 
 
 def backup(database: Path, target: Path) -> int:
@@ -215,7 +216,7 @@ async def refuse_unless_empty(target) -> None:
     foreign = [t for t in tables if t not in set(schema_tables())]
     if foreign:
         shown = ", ".join(foreign[:5]) + (
-            f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+            f" and {len(foreign) - 5:,} more" if len(foreign) > 5 else ""
         )
         raise PortRefused(
             f"{target.name} holds tables that are not Projectionist's ({shown}): port into a new, "
@@ -246,10 +247,10 @@ async def _copy(source: Database, target) -> tuple[bool, list[str]]:
         after = await target.fetchval(f"SELECT count(*) FROM {table}")
         same &= before == after
         lines.append(
-            f"{table}: {before:,} rows" + ("" if before == after else f", {after:,} copied")
+            f"{table}: {plural(before, 'row')}" + ("" if before == after else f", {after:,} copied")
         )
     lines.append(
-        f"Copied {len(tables)} tables to {target.name}; every row count matches."
+        f"Copied {plural(len(tables), 'table')} to {target.name}; every row count matches."
         if same
         else "Row counts differ: do not switch DATABASE_URL to this database."
     )

@@ -304,6 +304,28 @@ def plural(count: int, noun: str, many: str | None = None) -> str:
     return f"{count:,} {noun if count == 1 else many or noun + 's'}"
 
 
+def last_days(days: int) -> str:
+    """`the last day`, `the last 7 days`."""
+    return "the last day" if days == 1 else f"the last {days:,} days"
+
+
+def fit_lines(lines: list[str], limit: int) -> str:
+    """As many whole lines as fit in `limit` characters, then "… and N more" for the rest."""
+    kept: list[str] = []
+    used = 0
+    for i, line in enumerate(lines):
+        after = len(lines) - i - 1
+        need = len(line) + (1 if kept else 0)
+        reserve = len(f"\n… and {after:,} more") if after else 0
+        if used + need + reserve > limit:
+            break
+        kept.append(line)
+        used += need
+    if hidden := len(lines) - len(kept):
+        kept.append(f"… and {hidden:,} more")
+    return "\n".join(kept)
+
+
 # Characters that show nothing: zero-width spaces and joiners, bidi controls, the BOM, and the
 # like (Unicode's "format" category), besides whitespace.
 def _invisible(ch: str) -> bool:

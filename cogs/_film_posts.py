@@ -281,6 +281,7 @@ class WeekPosts:
             week.ends_at,
             week.has_thread,
             await self.bot.screenings.of_week(week.id),
+            (await self.films.prompt_queue(week)).planned,
         )
 
     async def post_kickoff(self, job: Job) -> dict:

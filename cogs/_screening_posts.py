@@ -12,7 +12,7 @@ import discord
 from bot.client import Projectionist
 from bot.db import Tx
 from bot.embeds import COLOUR
-from bot.films.embeds import jump_url, screening_text
+from bot.films.embeds import interested, jump_url, screening_text
 from bot.films.screenings import (
     LENGTH,
     REMINDER,
@@ -23,7 +23,7 @@ from bot.films.screenings import (
 from bot.films.service import REMINDER_EVENT, SCREENING_EVENT, Week
 from bot.interactions import now_epoch
 from bot.jobs import GiveUp, Job, Kind, Retry
-from bot.text import clip, literal, plural, truncate
+from bot.text import clip, literal, truncate
 from bot.timers import Timer
 from cogs._film_posts import (
     CATCH_UP_LIMIT,
@@ -234,6 +234,6 @@ class ScreeningPosts:
         embed = discord.Embed(title=title, colour=COLOUR)
         lines = [screening_text(screening)]
         if screening.interested is not None:
-            lines.append(f"{plural(screening.interested, 'member is', 'members are')} interested.")
+            lines.append(interested(screening.interested))
         embed.description = clip("\n".join(lines), 4000)
         return await self._post(job, week, embed)

@@ -17,6 +17,7 @@ from bot.films.embeds import (
     nominations_embed,
     now_embed,
     prompt_list_embed,
+    queued_reply,
     screened_note,
     settings_embed,
     when,
@@ -392,6 +393,7 @@ class FilmsCog(commands.Cog, name="Films"):
             await self.films.next_prompt_time(week),
             await self.films.rating_count(week.id),
             await self.bot.screenings.of_week(week.id),
+            await self.films.prompt_queue(week),
         )
         await interaction.response.send_message(embed=embed)
         mine = await self.films.rating(week.id, interaction.user.id)
@@ -484,11 +486,8 @@ class FilmsCog(commands.Cog, name="Films"):
         position = await self.films.add_prompt(
             week.id, interaction.guild_id, text.strip(), interaction.user.id, now_epoch()
         )
-        await interaction.response.send_message(
-            f"Queued as number {position}. It will be posted at the next prompt time, or now with "
-            "`/film prompt now`.",
-            ephemeral=True,
-        )
+        queue = await self.films.prompt_queue(week)
+        await interaction.response.send_message(queued_reply(position, queue), ephemeral=True)
 
     @prompt.command(name="list", description="Moderators: the queue and what was posted")
     async def prompt_list(self, interaction: discord.Interaction) -> None:
@@ -496,9 +495,10 @@ class FilmsCog(commands.Cog, name="Films"):
         week = await self.films.require_running_week(interaction.guild_id)
         embed = prompt_list_embed(
             week,
-            await self.films.queued_prompts(week.id),
+            await self.films.prompt_queue(week),
             await self.films.posted_prompts(week.id),
             interaction.guild_id,
+            self.bot.library.essays.get(week.essay_id) if week.essay_id else None,
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 

@@ -11,9 +11,9 @@ from discord.ext import commands
 from bot.client import Projectionist
 from bot.errors import UserError
 from bot.interactions import Interaction, now_epoch, services, track
-from bot.quotes.embeds import quote_embed, quote_lines, quote_list_embed
+from bot.quotes.embeds import essay_source, quote_embed, quote_lines, quote_list_embed
 from bot.quotes.service import PAGE_SIZE, Quote, Quotes
-from bot.text import clean, literal, plural, truncate
+from bot.text import clean, last_days, literal, plural, truncate
 from cogs._common import (
     CONFIRMATIONS,
     PAGERS,
@@ -48,15 +48,8 @@ async def show_quote(
     )
 
 
-def essay_source(interaction: Interaction, quote: Quote) -> str | None:
-    if not quote.essay_id:
-        return None
-    essay = services(interaction).library.essays.get(quote.essay_id)
-    if essay is None:
-        return None
-    index = essay.section_index(quote.section_id) if quote.section_id else None
-    where = f", “{essay.sections[index].heading}”" if index is not None else ""
-    return f"From *{literal(essay.title)}*{literal(where)}"
+def source_of(interaction: Interaction, quote: Quote) -> str | None:
+    return essay_source(quote, services(interaction).library.essays)
 
 
 async def quote_list_page(
@@ -70,7 +63,9 @@ async def quote_list_page(
         page = pages - 1
         quotes, total = await quotes_of(interaction).page(interaction.guild_id, author, page)
     title = "Quotes" if author is None else "Quotes of a member"
-    embed = quote_list_embed(title, quotes, page, pages, total)
+    embed = quote_list_embed(
+        title, quotes, services(interaction).library.essays, page, pages, total
+    )
     if author is not None:
         embed.description = f"Quotes of <@{author}>\n\n" + (embed.description or "")
     return embed, page, pages
@@ -248,7 +243,7 @@ class QuotesCog(commands.Cog, name="Quotes"):
             saved_by=interaction.user.id,
             now=now_epoch(),
         )
-        await show_quote(interaction, quote, essay_source(interaction, quote))
+        await show_quote(interaction, quote, source_of(interaction, quote))
 
     # --- reading ----------------------------------------------------------------------
 
@@ -265,14 +260,14 @@ class QuotesCog(commands.Cog, name="Quotes"):
         quote = await self.quotes.random(
             interaction.guild_id, author_id=member.id if member else None, essay_id=essay_id
         )
-        await show_quote(interaction, quote, essay_source(interaction, quote))
+        await show_quote(interaction, quote, source_of(interaction, quote))
 
     @quote.command(name="show", description="A quote by its number")
     async def show(
         self, interaction: discord.Interaction, number: app_commands.Range[int, 1, 10**9]
     ) -> None:
         quote = await self.quotes.get(interaction.guild_id, number)
-        await show_quote(interaction, quote, essay_source(interaction, quote))
+        await show_quote(interaction, quote, source_of(interaction, quote))
 
     @quote.command(name="search", description="Search the quotes")
     async def search(
@@ -282,7 +277,8 @@ class QuotesCog(commands.Cog, name="Quotes"):
         if not found:
             raise UserError(f"No quote matches “{truncate(query, 100)}”.")
         embed = discord.Embed(
-            title=f"Quotes: {literal(truncate(query, 200))}", description=quote_lines(found)
+            title=f"Quotes: {literal(truncate(query, 200))}",
+            description=quote_lines(found, self.bot.library.essays),
         )
         await interaction.response.send_message(embed=embed)
 
@@ -306,11 +302,13 @@ class QuotesCog(commands.Cog, name="Quotes"):
         counts = await self.bot.recorder.on_quotes(interaction.guild_id, since, latest=True)
         ranked = await self.quotes.top(interaction.guild_id, counts)
         if not ranked:
-            raise UserError(f"No quote got a reaction in the last {days} days.")
+            raise UserError(f"No quote got a reaction in {last_days(days)}.")
         counts = {quote.id: n for quote, n in ranked}
         embed = discord.Embed(
-            title=f"Most-reacted quotes, last {days} days",
-            description=quote_lines([quote for quote, _ in ranked], counts),
+            title=f"Most-reacted quotes, {last_days(days)}",
+            description=quote_lines(
+                [quote for quote, _ in ranked], self.bot.library.essays, counts
+            ),
         )
         await interaction.response.send_message(embed=embed)
 
@@ -326,7 +324,10 @@ class QuotesCog(commands.Cog, name="Quotes"):
         require_quote_remover(interaction, quote)
         view = confirm_view("quote-remove", quote.id, interaction.user.id)
         await interaction.response.send_message(
-            f"Remove quote #{quote.number}?", embed=quote_embed(quote), view=view, ephemeral=True
+            f"Remove quote #{quote.number}?",
+            embed=quote_embed(quote, source_of(interaction, quote)),
+            view=view,
+            ephemeral=True,
         )
 
     @quote.command(name="optout", description="Stop (or allow again) others quoting you")

@@ -76,7 +76,8 @@ def test_check_reports_problems_and_exits_non_zero(tmp_path):
     folder.mkdir()
     (folder / "good.md").write_text("Title: T\nFilm: F\n\nText.\n")
     ok = cli("essays", "check", cwd=tmp_path, env_extra={"ESSAYS_DIR": str(folder)})
-    assert ok.returncode == 0 and "1 essays, 0 with problems" in ok.stdout
+    assert ok.returncode == 0 and "1 essay, 0 with problems" in ok.stdout.splitlines()
+    assert "ok   good.md: “T”, 1 section" in ok.stdout.splitlines()
     (folder / "bad.md").write_text("+++\ntitle = T\n+++\n\nText.\n")
     bad = cli("essays", "check", cwd=tmp_path, env_extra={"ESSAYS_DIR": str(folder)})
     assert bad.returncode == 1

@@ -336,7 +336,7 @@ def test_db_port_leaves_the_sqlite_file_as_it_was_and_reads_only_its_option(post
     env = {"DATABASE_PATH": str(source), "DATABASE_URL": target}
     result = cli("db", "port", "--to", target, cwd=tmp_path, env_extra=env)
     assert result.returncode == 0, result.stderr
-    assert "quotes: 1 rows" in result.stdout.splitlines()
+    assert "quotes: 1 row" in result.stdout.splitlines()
     assert sha256(source) == before, "the source file is byte for byte as it was"
     with sqlite3.connect(source) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == bundled_migrations()[-2][0]

@@ -46,7 +46,7 @@ async def test_a_club_moves_to_postgresql_with_every_row_and_carries_on(
     )
     assert moved.returncode == 0, moved.stderr
     lines = moved.stdout.splitlines()
-    assert "reactions: 2 rows" in lines and "quotes: 1 rows" in lines and "weeks: 1 rows" in lines
+    assert "reactions: 2 rows" in lines and "quotes: 1 row" in lines and "weeks: 1 row" in lines
     assert lines[-1].startswith("Copied ") and lines[-1].endswith("every row count matches.")
 
     again = cli(

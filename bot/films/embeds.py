@@ -12,13 +12,14 @@ from bot.films.schedule import describe_days
 from bot.films.screenings import Screening
 from bot.films.service import (
     Prompt,
+    PromptQueue,
     Rating,
     RatingSummary,
     Settings,
     Week,
 )
 from bot.films.vote import Nomination, Poll
-from bot.text import clip, film_line, literal, plural, truncate
+from bot.text import clip, film_line, fit_lines, literal, plural, truncate
 
 STAR = "★"
 EMPTY_STAR = "☆"
@@ -52,6 +53,19 @@ def screening_text(screening: Screening, *, note: bool = True) -> str:
     return text
 
 
+def interested(count: int, *, past: bool = False) -> str:
+    """How many members said they are interested in a screening's event, as a sentence."""
+    if not count:
+        return (
+            "nobody said they were interested"
+            if past
+            else "Nobody has said they are interested yet."
+        )
+    if past:
+        return f"{plural(count, 'member was', 'members were')} interested"
+    return f"{plural(count, 'member is', 'members are')} interested."
+
+
 def kickoff_embed(
     week_title: str,
     year: int | None,
@@ -61,7 +75,10 @@ def kickoff_embed(
     ends_at: int,
     in_thread: bool = True,
     screening: Screening | None = None,
+    planned: int | None = None,
 ) -> discord.Embed:
+    """The week's kickoff; `planned` prompts (queued questions and essay sections) take the
+    first prompt times, and only those are listed."""
     film = film_line(week_title, year)
     embed = discord.Embed(
         title=f"Film of the week: {literal(truncate(film, TITLE_LIMIT - 40))}", colour=COLOUR
@@ -72,12 +89,20 @@ def kickoff_embed(
             value=f"{literal(truncate(essay.title, 900))} — {plural(len(essay.sections), 'section')}",
             inline=False,
         )
-    lines = [when(slot) for slot in slots[:SCHEDULE_LINES]]
-    if len(slots) > SCHEDULE_LINES:
-        lines.append(f"… and {len(slots) - SCHEDULE_LINES} more")
+    used = slots if planned is None else slots[:planned]
+    lines = [when(slot) for slot in used[:SCHEDULE_LINES]]
+    if len(used) > SCHEDULE_LINES:
+        lines.append(f"… and {len(used) - SCHEDULE_LINES} more")
+    if not slots:
+        lines = ["No prompt times fall inside this week."]
+    elif len(used) < len(slots):
+        lines.append(
+            ("Then questions" if used else "Questions")
+            + " moderators queue with `/film prompt add`, each at the next prompt time."
+        )
     embed.add_field(
         name=f"Prompts ({settings.prompt_time} {settings.timezone}, {describe_days(settings.prompt_days)})",
-        value="\n".join(lines) or "No prompt times fall inside this week.",
+        value="\n".join(lines),
         inline=False,
     )
     if screening is not None:
@@ -191,11 +216,10 @@ def digest_embed(
     if screening is not None and screening.interested is not None:
         embed.add_field(
             name="Screening",
-            value=f"{when(screening.starts_at)}: "
-            f"{plural(screening.interested, 'member was', 'members were')} interested",
+            value=f"{when(screening.starts_at)}: {interested(screening.interested, past=True)}",
             inline=False,
         )
-    footer = f"{plural(participants, 'member')} took part"
+    footer = f"{plural(participants, 'member')} took part" if participants else "Nobody took part"
     embed.add_field(
         name="Taking part",
         value=footer
@@ -215,6 +239,7 @@ def now_embed(
     next_prompt: int | None,
     rated: int,
     screening: Screening | None = None,
+    queue: PromptQueue | None = None,
 ) -> discord.Embed:
     embed = discord.Embed(
         title=f"Film of the week: {literal(truncate(week.film_line, 200))}", colour=COLOUR
@@ -223,13 +248,14 @@ def now_embed(
         embed.add_field(name="Essay", value=literal(truncate(essay.title, 500)), inline=False)
     if week.thread_id:
         embed.add_field(name="Discussion", value=f"<#{week.thread_id}>")
-    embed.add_field(
-        name="Next prompt",
-        value=f"{when(next_prompt)} ({when(next_prompt, 'R')})"
-        if next_prompt
-        else "None scheduled",
-    )
-    embed.add_field(name="Rated so far", value=plural(rated, "member"))
+    if queue is not None and queue.empty:
+        upcoming = "None queued: moderators add questions with `/film prompt add`"
+    elif next_prompt:
+        upcoming = f"{when(next_prompt)} ({when(next_prompt, 'R')})"
+    else:
+        upcoming = "None scheduled"
+    embed.add_field(name="Next prompt", value=upcoming)
+    embed.add_field(name="Rated so far", value=plural(rated, "member") if rated else "Nobody yet")
     if screening is not None:
         embed.add_field(name="Screening", value=screening_text(screening), inline=False)
     embed.add_field(
@@ -264,14 +290,58 @@ def settings_embed(settings: Settings) -> discord.Embed:
     return embed
 
 
+def queued_reply(position: int, queue: PromptQueue) -> str:
+    """What a moderator who queued a question reads: the number it will post as, and when."""
+    turn = queue.turns[position - 1] if 0 < position <= len(queue.turns) else None
+    where = f"number {position} in `/film prompt list`"
+    if turn is None:
+        return f"Queued ({where}). `/film prompt now` posts the next one now."
+    if turn.at is None:
+        return (
+            f"Queued as prompt {turn.number} ({where}), but no prompt time is left this week: "
+            "post it with `/film prompt now`."
+        )
+    return (
+        f"Queued: it will be posted as prompt {turn.number} at {when(turn.at)} "
+        f"({when(turn.at, 'R')}), or now with `/film prompt now`. It is {where}."
+    )
+
+
+def prompt_line(prompt: Prompt, essay: EssayInfo | None, limit: int) -> str:
+    """A prompt as a list shows it: an essay prompt by its section's heading."""
+    if prompt.kind == "section" and essay is not None:
+        index = essay.section_index(prompt.section_id) if prompt.section_id else None
+        if index is not None:
+            heading = truncate(essay.sections[index].heading, limit)
+            return f"Section {index + 1} of the essay: “{literal(heading)}”"
+    return truncate(prompt.text, limit)
+
+
 def prompt_list_embed(
-    week: Week, queued: list[Prompt], posted: list[Prompt], guild_id: int
+    week: Week,
+    queue: PromptQueue,
+    posted: list[Prompt],
+    guild_id: int,
+    essay: EssayInfo | None = None,
 ) -> discord.Embed:
     embed = discord.Embed(
         title=f"Prompts for {literal(truncate(week.film_line, 200))}", colour=COLOUR
     )
-    queue = "\n".join(f"{i}. {truncate(p.text, 150)}" for i, p in enumerate(queued, 1))
-    embed.add_field(name="Queued", value=clip(queue, 1024) or "Nothing queued.", inline=False)
+    queued = []
+    for i, turn in enumerate(queue.turns, 1):
+        at = f"{when(turn.at)}" if turn.at else "no prompt time left this week"
+        queued.append(f"{i}. {truncate(turn.prompt.text, 150)} — prompt {turn.number}, {at}")
+    if queue.next_section is not None:
+        after = "Then the essay" if queued else "Nothing queued: the essay comes next"
+        heading = literal(truncate(queue.next_section.heading, 150))
+        left = plural(queue.sections_left, "section")
+        queued.append(f"{after}, from “{heading}” ({left} left).")
+    elif not queued:
+        queued.append(
+            "The queue is empty, so nothing will be posted at the prompt times. "
+            "Queue a question with `/film prompt add`."
+        )
+    embed.add_field(name="Queued", value=fit_lines(queued, 1024), inline=False)
     done = []
     for i, p in enumerate(posted, 1):
         link = (
@@ -279,9 +349,9 @@ def prompt_list_embed(
             if week.thread_id and p.message_id
             else ""
         )
-        done.append(f"{i}. {truncate(p.text, 120)}{link}")
+        done.append(f"{p.number or i}. {prompt_line(p, essay, 120)}{link}")
     embed.add_field(
-        name="Posted", value=clip("\n".join(done), 1024) or "Nothing posted yet.", inline=False
+        name="Posted", value=fit_lines(done, 1024) or "Nothing posted yet.", inline=False
     )
     return embed
 

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from bot.db import Conflict, Database, Rows, Tx, rows_as_dicts
 from bot.errors import UserError
-from bot.essays.library import EssayInfo, Library
-from bot.films.schedule import next_slot, parse_time_of_day, zone
+from bot.essays.library import EssayInfo, Library, SectionInfo
+from bot.films.schedule import next_slot, parse_time_of_day, slots_between, zone
 from bot.films.vote import close_nominations
 from bot.jobs import Jobs
 from bot.members import Forgotten
@@ -131,6 +131,36 @@ class PlannedPrompt:
     prompt_id: int | None = None
     essay: EssayInfo | None = None
     section_id: int | None = None
+
+
+@dataclass(frozen=True)
+class QueuedTurn:
+    """A queued question with the number it will be posted as, and when (None: no prompt time
+    is left in the week)."""
+
+    prompt: Prompt
+    number: int
+    at: int | None
+
+
+@dataclass(frozen=True)
+class PromptQueue:
+    """What the week's prompt times will post: the queued questions in their turn, then the
+    essay's sections not yet posted."""
+
+    turns: list[QueuedTurn]
+    next_section: SectionInfo | None
+    sections_left: int
+    numbered: int  # prompts already given a number (posted, or on their way)
+
+    @property
+    def empty(self) -> bool:
+        return not self.turns and self.next_section is None
+
+    @property
+    def planned(self) -> int:
+        """How many prompts the week will have, at most, as things stand."""
+        return self.numbered + len(self.turns) + self.sections_left
 
 
 @dataclass(frozen=True)
@@ -509,6 +539,37 @@ class Films:
             await self._require_running_in(tx, week_id)
             await tx.execute("UPDATE prompts SET removed = 1 WHERE id = ?", (prompt.id,))
         return prompt
+
+    async def prompt_queue(self, week: Week) -> PromptQueue:
+        """The queue as the prompt times will take it: each question's number and time, then
+        the essay's next section (as `_plan` picks them)."""
+        queued = await self.queued_prompts(week.id)
+        numbered = int(
+            await self.db.fetchval(
+                "SELECT coalesce(max(number), 0) FROM prompts WHERE week_id = ?", (week.id,)
+            )
+        )
+        taken = {
+            row[0]
+            for row in await self.db.fetchall(
+                "SELECT section_id FROM prompts WHERE week_id = ? AND section_id IS NOT NULL",
+                (week.id,),
+            )
+        }
+        essay = self.library.essays.get(week.essay_id) if week.essay_id else None
+        left = [s for s in essay.sections if s.id not in taken] if essay else []
+        times = []
+        if queued and (first := await self.next_prompt_time(week)) is not None:
+            settings = await self.settings(week.guild_id)
+            times = [
+                first,
+                *slots_between(first, week.ends_at, settings.tz, settings.at, settings.prompt_days),
+            ]
+        turns = [
+            QueuedTurn(prompt, numbered + i, times[i - 1] if i <= len(times) else None)
+            for i, prompt in enumerate(queued, 1)
+        ]
+        return PromptQueue(turns, left[0] if left else None, len(left), numbered)
 
     async def _plan(self, tx, week: Week) -> PlannedPrompt | None:
         """The next queued question; else, for a week with an essay, its next section not yet

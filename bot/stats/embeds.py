@@ -6,7 +6,7 @@ import discord
 
 from bot.embeds import COLOUR
 from bot.stats.service import MemberStats, SectionStats, ServerStats
-from bot.text import clip, literal, plural, truncate
+from bot.text import clip, last_days, literal, plural, truncate
 
 
 def emoji_summary(by_emoji: dict[str, int], names: dict[str, str], limit: int = 4) -> str:
@@ -53,10 +53,12 @@ def member_stats_embed(name: str, stats: MemberStats) -> discord.Embed:
 
 
 def server_stats_embed(days: int, stats: ServerStats) -> discord.Embed:
-    embed = discord.Embed(title=f"The last {days} days", colour=COLOUR)
+    period = last_days(days)
+    embed = discord.Embed(title=period[0].upper() + period[1:], colour=COLOUR)
+    taking_part = plural(stats.members, "member") if stats.members else "nobody"
     embed.description = (
         f"{plural(stats.reactions, 'reaction')} · {plural(stats.quotes, 'quote')} saved · "
-        f"{plural(stats.ratings, 'rating')} · {plural(stats.members, 'member')} taking part"
+        f"{plural(stats.ratings, 'rating')} · {taking_part} taking part"
     )
     sections = "\n".join(
         f"{i}. {literal(truncate(heading, 60))} ({literal(truncate(title, 40))}) — {n}"
@@ -67,7 +69,28 @@ def server_stats_embed(days: int, stats: ServerStats) -> discord.Embed:
         for number, text, n in stats.top_quotes
     )
     members = "\n".join(f"{i}. <@{user}> — {n}" for i, (user, n) in enumerate(stats.top_members, 1))
-    embed.add_field(name="Top sections", value=clip(sections, 1024) or "None yet.", inline=False)
-    embed.add_field(name="Top quotes", value=clip(quotes, 1024) or "None yet.", inline=False)
-    embed.add_field(name="Most involved", value=clip(members, 1024) or "Nobody yet.", inline=False)
+    embed.add_field(
+        name="Top sections",
+        value=clip(sections, 1024) or f"No section was reacted to in {period}.",
+        inline=False,
+    )
+    embed.add_field(
+        name="Top quotes", value=clip(quotes, 1024) or no_top_quotes(stats, period), inline=False
+    )
+    embed.add_field(
+        name="Most involved",
+        value=clip(members, 1024) or f"Nobody reacted, saved a quote or rated in {period}.",
+        inline=False,
+    )
     return embed
+
+
+def no_top_quotes(stats: ServerStats, period: str) -> str:
+    """What is true of the period's quotes when none was reacted to."""
+    if stats.quotes:
+        saved = "was" if stats.quotes == 1 else "were"
+        return (
+            f"{plural(stats.quotes, 'quote')} {saved} saved in {period}; "
+            "none has a reaction yet. `/quote list` lists every quote."
+        )
+    return f"No quote was saved or reacted to in {period}."

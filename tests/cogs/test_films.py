@@ -330,7 +330,9 @@ async def test_queued_questions_go_first_then_essay_sections(club):
     added = await club.mia.slash(
         club.general, "film prompt add", text="Which scene stayed with you?"
     )
-    assert added.response.content.startswith("Queued as number 2.")
+    # Two questions queued, none posted: the second will be posted as prompt 2, tomorrow.
+    assert "posted as prompt 2 at <t:1767376800:F>" in added.response.content
+    assert "number 2 in `/film prompt list`" in added.response.content
     removed = await club.mia.slash(club.general, "film prompt remove", number=1)
     assert removed.response.content == "Removed from the queue: “Was Ben ever going to stop?”"
     posted = await club.mia.slash(club.general, "film prompt now")
@@ -341,8 +343,61 @@ async def test_queued_questions_go_first_then_essay_sections(club):
     assert second.embeds[0].title == "Opening"
     listing = await club.mia.slash(club.general, "film prompt list")
     fields = {f.name: f.value for f in listing.response.embeds[0].fields}
-    assert fields["Queued"] == "Nothing queued."
+    assert fields["Queued"].startswith("Nothing queued: the essay comes next")
+    assert "“The Introduction: A Woman in Control" in fields["Queued"]
+    assert "(7 sections left)" in fields["Queued"]
     assert fields["Posted"].startswith("1. Which scene stayed with you?")
+    # The essay's prompt is named by its section, not by the question all of them share.
+    assert fields["Posted"].splitlines()[1].startswith("2. Section 1 of the essay: “Opening”")
+
+
+async def test_a_queued_question_names_the_prompt_number_it_will_post_as(club):
+    thread = await start_week(club, essay=SERA)
+    for _ in range(7):
+        await club.mia.slash(club.general, "film prompt now")
+    assert len(prompts_in(thread)) == 7
+    added = await club.mia.slash(club.general, "film prompt add", text="Who was Sera?")
+    # First in the queue, but the week's eighth prompt, at the next prompt time (18:00 UTC).
+    assert "posted as prompt 8 at <t:1767290400:F>" in added.response.content
+    assert "number 1 in `/film prompt list`" in added.response.content
+    listing = await club.mia.slash(club.general, "film prompt list")
+    fields = {f.name: f.value for f in listing.response.embeds[0].fields}
+    assert fields["Queued"].splitlines()[0] == "1. Who was Sera? — prompt 8, <t:1767290400:F>"
+    assert fields["Queued"].splitlines()[1].startswith("Then the essay")
+    assert "(1 section left)" in fields["Queued"]
+    await club.mia.slash(club.general, "film prompt now")
+    assert prompts_in(thread)[-1].embeds[0].author.name.startswith("Prompt 8 ·")
+
+
+async def test_a_long_prompt_list_says_how_many_more_it_does_not_show(club):
+    await start_week(club)
+    for i in range(1, 13):
+        await club.mia.slash(
+            club.general, "film prompt add", text=f"Question {i}: " + "what did the light do? " * 6
+        )
+    listing = await club.mia.slash(club.general, "film prompt list")
+    queued = {f.name: f.value for f in listing.response.embeds[0].fields}["Queued"].splitlines()
+    shown = queued[:-1]
+    assert shown and all(line.startswith(f"{i}. Question {i}:") for i, line in enumerate(shown, 1))
+    assert queued[-1] == f"… and {12 - len(shown)} more"
+    assert shown[0].endswith("— prompt 1, <t:1767290400:F>")
+
+
+async def test_a_week_without_essay_or_questions_lists_no_prompt_times(club):
+    await start_week(club)
+    kickoff = next(
+        m for m in club.general.history() if m.embeds and m.embeds[0].title.startswith("Film of")
+    )
+    fields = {f.name: f.value for f in kickoff.embeds[0].fields}
+    schedule = fields["Prompts (18:00 UTC, every day)"]
+    assert "<t:" not in schedule and "`/film prompt add`" in schedule
+    listing = await club.mia.slash(club.general, "film prompt list")
+    queued = {f.name: f.value for f in listing.response.embeds[0].fields}["Queued"]
+    assert queued.startswith("The queue is empty") and "`/film prompt add`" in queued
+    now = await club.alice.slash(club.general, "film now")
+    fields = {f.name: f.value for f in now.response.embeds[0].fields}
+    assert "<t:" not in fields["Next prompt"] and "`/film prompt add`" in fields["Next prompt"]
+    assert fields["Rated so far"] == "Nobody yet"
 
 
 async def test_a_week_without_essay_posts_nothing_when_the_queue_is_empty(club):
@@ -610,7 +665,7 @@ async def test_the_digest_counts_only_the_weeks_own_talk_in_a_busy_channel(club)
     ended = await end_week(club)
     assert ended.response.content.startswith("Ended **Heat**")
     fields = {f.name: f.value for f in digests_in(club.general)[-1].embeds[0].fields}
-    assert fields["Taking part"].startswith("0 members took part")
+    assert fields["Taking part"].startswith("Nobody took part")
 
     await advance_to(env, datetime(2026, 1, 6, 12, tzinfo=UTC))
     await club.mia.slash(club.general, "film start", title="Thief")

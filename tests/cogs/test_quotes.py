@@ -294,3 +294,38 @@ async def test_quote_search_finds_words_written_with_oe_ae_and_ss_ligatures(club
         found = await club.alice.slash(club.general, "quote search", query=query)
         assert found.response.embeds, (query, refusal(club.env, found))
         assert "**#1** Un vrai chef-d’œuvre" in found.response.embeds[0].description, query
+
+
+async def test_an_essay_quote_is_credited_to_its_essay_alike_in_lists_and_on_its_card(club):
+    await club.alice.slash(
+        club.general,
+        "quote add",
+        text="She's a survivor in heels, maintaining control",
+        essay=SERA,
+        section="2",
+    )
+    source = (
+        "From *Sera: Elisabeth Shue in Leaving Las Vegas*, “The Introduction: A Woman in "
+        "Control of Nothing and Everything”"
+    )
+    card = await club.alice.slash(club.general, "quote show", number=1)
+    assert card.response.embeds[0].fields[0].value.splitlines()[0] == f"— {source}"
+    listing = await club.alice.slash(club.general, "quote list")
+    line = listing.response.embeds[0].description.splitlines()[0]
+    assert line.endswith(f"— {source}") and "an essay" not in line
+    found = await club.alice.slash(club.general, "quote search", query="survivor")
+    assert found.response.embeds[0].description.endswith(f"— {source}")
+
+
+async def test_server_stats_say_how_many_quotes_wait_for_a_reaction(club):
+    quiet = await club.bob.slash(club.general, "stats server", days=1)
+    embed = quiet.response.embeds[0]
+    assert embed.title == "The last day"
+    assert embed.description.endswith("nobody taking part")
+    fields = {f.name: f.value for f in embed.fields}
+    assert fields["Top quotes"] == "No quote was saved or reacted to in the last day."
+    await seed_quotes(club, 3)
+    server = await club.bob.slash(club.general, "stats server", days=7)
+    fields = {f.name: f.value for f in server.response.embeds[0].fields}
+    assert fields["Top quotes"].startswith("3 quotes were saved in the last 7 days")
+    assert "none has a reaction yet" in fields["Top quotes"]

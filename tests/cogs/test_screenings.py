@@ -151,6 +151,26 @@ async def test_a_screening_moved_keeps_its_event_and_a_cancelled_one_reminds_nob
     assert refusal(env, again).startswith("This week has no screening to cancel")
 
 
+async def test_a_screening_nobody_is_interested_in_says_nobody_not_zero(club):
+    env = club.env
+    await new_york_evenings(club)
+    await advance_to(env, datetime(2026, 1, 5, 15, tzinfo=UTC))  # Monday 10:00 in New York
+    thread = await start_week(club, title="Heat")
+    await club.mia.slash(
+        club.general, "film screening set", when="2026-01-08 21:00", where="The Roxy"
+    )
+    await advance_to(env, datetime(2026, 1, 8, 2, 1, tzinfo=UTC))  # Wednesday 21:01 EST
+    day = screening_posts(thread)[-1].embeds[0]
+    assert day.title == "Screening tomorrow: Heat"
+    assert "Nobody has said they are interested yet." in day.description
+    assert "0 members" not in day.description
+    await advance_to(env, datetime(2026, 1, 9, 3, tzinfo=UTC))  # after the screening
+    await end_week(club)
+    digest = fields(digests_in(club.general)[0].embeds[0])
+    assert digest["Screening"].endswith(": nobody said they were interested")
+    assert digest["Taking part"].startswith("Nobody took part")
+
+
 async def test_a_screening_refused_by_discord_is_kept_shown_to_moderators_and_still_reminded(club):
     env, guild = club.env, club.guild
     await advance_to(env, datetime(2026, 1, 5, 12, tzinfo=UTC))

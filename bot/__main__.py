@@ -12,10 +12,11 @@ import sys
 from pathlib import Path
 
 from bot.config import Config, ConfigError
-from bot.db import DatabaseTooNew, DatabaseUnavailable, explain_open_failure
+from bot.db import DatabaseTooNew, DatabaseUnavailable
 from bot.errors import UserError
 from bot.essays.library import decode_essay_bytes, scan_directory
 from bot.essays.parse import file_stem, read_file
+from bot.sqlite import explain_open_failure
 
 log = logging.getLogger("bot")
 

@@ -1,4 +1,4 @@
-"""PostgreSQL behind the same interface as SQLite (bot/db.py): a pool of asyncpg connections,
+"""PostgreSQL behind the database interface (bot/db.py), as SQLite is (bot/sqlite.py): a pool of asyncpg connections,
 transactions as `Tx`, the migrations of `bot/migrations/postgresql` applied under an advisory
 lock with the version in a table.
 
@@ -21,7 +21,17 @@ from typing import Any
 import asyncpg
 
 from bot import dburl
-from bot.db import Conflict, DatabaseTooNew, DatabaseUnavailable, Meta, Rows, migrations_in
+from bot.db import (
+    Conflict,
+    Database,
+    DatabaseTooNew,
+    DatabaseUnavailable,
+    Migration,
+    Params,
+    Row,
+    Tx,
+    migrations_in,
+)
 from bot.dburl import redact_url
 
 log = logging.getLogger(__name__)
@@ -65,6 +75,8 @@ def _count(status: str) -> int:
 
 
 class PostgresSql:
+    """The pieces of SQL PostgreSQL spells its own way."""
+
     backend = "postgresql"
     skip_locked = " FOR UPDATE SKIP LOCKED"
 
@@ -73,17 +85,19 @@ class PostgresSql:
         return f"CAST(CAST({column} AS jsonb) ->> '{key}' AS BIGINT)"
 
 
-class PostgresTx(PostgresSql, Rows):
+class PostgresTx(PostgresSql, Tx):
+    """A transaction on one connection of the pool."""
+
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
 
-    async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+    async def execute(self, sql: str, params: Params = ()) -> int:
         try:
             return _count(await self._conn.execute(numbered(sql), *_args(params)))
         except asyncpg.IntegrityConstraintViolationError as error:
             raise Conflict(str(error)) from error
 
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         rows = list(rows)
         if not rows:
             return
@@ -92,7 +106,7 @@ class PostgresTx(PostgresSql, Rows):
         except asyncpg.IntegrityConstraintViolationError as error:
             raise Conflict(str(error)) from error
 
-    async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list:
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         try:
             return await self._conn.fetch(numbered(sql), *_args(params))
         except asyncpg.IntegrityConstraintViolationError as error:
@@ -186,7 +200,9 @@ async def connect_pool(url: str, *, min_size: int, max_size: int) -> asyncpg.Poo
         raise DatabaseUnavailable(explain_connect_failure(url, error)) from None
 
 
-class PostgresDatabase(PostgresSql, Meta):
+class PostgresDatabase(PostgresSql, Database):
+    """A pool of connections; each write transaction holds the write lock (see above)."""
+
     def __init__(self, pool: asyncpg.Pool, url: str) -> None:
         self._pool = pool
         self.url = url
@@ -196,7 +212,7 @@ class PostgresDatabase(PostgresSql, Meta):
     async def open(
         cls,
         url: str,
-        migrations: Iterable[tuple[int, str, str]] | None = None,
+        migrations: Iterable[Migration] | None = None,
         *,
         min_size: int = 2,
         max_size: int = 10,
@@ -241,10 +257,10 @@ class PostgresDatabase(PostgresSql, Meta):
         async with self._pool.acquire() as conn, conn.transaction():
             yield PostgresTx(conn)
 
-    async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list:
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         return await self._pool.fetch(numbered(sql), *_args(params))
 
-    async def write(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> None:
+    async def write(self, sql: str, params: Params = ()) -> None:
         """One statement, atomic on its own, in one round trip (a batch of reactions)."""
         await self._pool.execute(numbered(sql), *_args(params))
 
@@ -265,7 +281,7 @@ class PostgresDatabase(PostgresSql, Meta):
             return 0
         return int(await self.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations"))
 
-    async def migrate(self, migrations: Iterable[tuple[int, str, str]] | None = None) -> list[str]:
+    async def migrate(self, migrations: Iterable[Migration] | None = None) -> list[str]:
         """Apply pending migrations, each in a transaction with its version recorded, under an
         advisory lock: processes starting at once apply each once."""
         migrations = list(migrations_in("postgresql") if migrations is None else migrations)

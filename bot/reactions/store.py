@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import itertools
 import json
-from typing import Any
 
-from bot.db import Rows
+from bot.db import Database, Row
+from bot.sqlite import SqliteDatabase
 
 # Queued operations, in arrival order. An add or a remove is (ADD or REMOVE, message_id,
 # user_id, emoji): as logged, with its first item the `added` flag.
@@ -141,15 +141,27 @@ ORDER BY 1, 2
 class Store:
     merges = False  # whether batches wait in a log for `merge`
 
-    def __init__(self, db: Any, merge_chunk: int = 20_000) -> None:
-        self.db = db
+    def __init__(self, merge_chunk: int = 20_000) -> None:
         self.merge_chunk = merge_chunk  # events per merged range (SQLite)
+
+    async def append(self, at: int, ops: list[tuple], since: int) -> None:
+        raise NotImplementedError
+
+    async def merge(self) -> bool:
+        raise NotImplementedError
+
+    async def member_reactions(self, user_id: int) -> list[Row]:
+        raise NotImplementedError
 
 
 class LogStore(Store):
     """SQLite: each batch appended to the log; the log merged into `reactions` later."""
 
     merges = True
+
+    def __init__(self, db: SqliteDatabase, merge_chunk: int = 20_000) -> None:
+        super().__init__(merge_chunk)
+        self.db = db
 
     async def append(self, at: int, ops: list[tuple], since: int) -> None:
         # One process owns a SQLite file: forget-me commits what it holds before forgetting.
@@ -171,7 +183,7 @@ class LogStore(Store):
             await self.db.script(APPLY_RANGE.format(after=after, through=through, last=last))
         return True
 
-    async def member_reactions(self, user_id: int) -> list:
+    async def member_reactions(self, user_id: int) -> list[Row]:
         return await self.db.fetchall(MEMBER_REACTIONS, (user_id,) * 3)
 
 
@@ -188,6 +200,10 @@ APPLY_BATCH = (
 
 class DirectStore(Store):
     """PostgreSQL: each batch applied to `reactions` at once."""
+
+    def __init__(self, db: Database, merge_chunk: int = 20_000) -> None:
+        super().__init__(merge_chunk)
+        self.db = db
 
     async def append(self, at: int, ops: list[tuple], since: int) -> None:
         events, cleared, deleted, emojis = batch_parts(ops)
@@ -211,15 +227,14 @@ class DirectStore(Store):
     async def merge(self) -> bool:
         return False
 
-    async def member_reactions(self, user_id: int) -> list:
+    async def member_reactions(self, user_id: int) -> list[Row]:
         return await self.db.fetchall(
             "SELECT message_id, emoji, created_at FROM reactions WHERE user_id = ? ORDER BY 1, 2",
             (user_id,),
         )
 
 
-STORES = {"sqlite": LogStore, "postgresql": DirectStore}
-
-
-def store_for(db: Rows, merge_chunk: int) -> Store:
-    return STORES[db.backend](db, merge_chunk)
+def store_for(db: Database, merge_chunk: int) -> Store:
+    if isinstance(db, SqliteDatabase):
+        return LogStore(db, merge_chunk)
+    return DirectStore(db, merge_chunk)

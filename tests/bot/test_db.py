@@ -2,11 +2,12 @@ import sqlite3
 
 import pytest
 
-from bot.db import Conflict, Database, DatabaseTooNew, bundled_migrations
+from bot.db import Conflict, DatabaseTooNew, bundled_migrations
+from bot.sqlite import SqliteDatabase
 
 
 async def test_migrations_set_user_version_and_pragmas(tmp_path):
-    db = await Database.open(tmp_path / "a.db", migrations=[])
+    db = await SqliteDatabase.open(tmp_path / "a.db", migrations=[])
     try:
         applied = await db.migrate()
         assert applied == [name for _, name, _ in bundled_migrations()]
@@ -20,7 +21,7 @@ async def test_migrations_set_user_version_and_pragmas(tmp_path):
 
 
 async def test_a_failing_migration_leaves_nothing_behind(tmp_path):
-    db = await Database.open(tmp_path / "a.db", migrations=[])
+    db = await SqliteDatabase.open(tmp_path / "a.db", migrations=[])
     try:
         broken = [(1, "0001_x.sql", "CREATE TABLE t (a INTEGER);\nINSERT INTO nope VALUES (1);")]
         with pytest.raises(sqlite3.OperationalError):
@@ -32,7 +33,7 @@ async def test_a_failing_migration_leaves_nothing_behind(tmp_path):
 
 
 async def test_a_database_newer_than_the_code_is_refused(tmp_path):
-    db = await Database.open(tmp_path / "a.db")
+    db = await SqliteDatabase.open(tmp_path / "a.db")
     try:
         await db.migrate()
         async with db.transaction() as conn:

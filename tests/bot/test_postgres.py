@@ -9,9 +9,10 @@ import shutil
 
 import pytest
 
-from bot.db import Database, DatabaseTooNew, DatabaseUnavailable, migrations_in
+from bot.db import DatabaseTooNew, DatabaseUnavailable, migrations_in
 from bot.essays.library import Library
 from bot.postgres import PostgresDatabase, numbered
+from bot.sqlite import SqliteDatabase
 from tests.conftest import SEED_ESSAY, long_essay
 
 NAMES = itertools.count(1)
@@ -105,7 +106,7 @@ async def test_search_finds_the_same_sections_on_both_backends(postgres, tmp_pat
         "Title: Crème brûlée\nFilm: Amélie\nYear: 2001\n\nOpening.\n\n## Crème\n\nLa crème.\n",
         encoding="utf-8",
     )
-    lite = await Database.open(tmp_path / "s.db")
+    lite = await SqliteDatabase.open(tmp_path / "s.db")
     pg = await PostgresDatabase.open(fresh(postgres))
     try:
         found = {}

@@ -3,15 +3,17 @@
 
 Two classes implement it: `SqliteDatabase` (bot/sqlite.py), the embedded default, and
 `PostgresDatabase` (bot/postgres.py), for a bot in many servers or processes. The domain's SQL
-is written once, with `?` placeholders, and runs unchanged on either."""
+is written once, with `?` placeholders (the rules are `numbered`'s), and runs unchanged on
+either."""
 
 from __future__ import annotations
 
 import abc
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -49,6 +51,86 @@ class Row(Protocol):
 # A statement's parameters: one value per `?`, in order. Named parameters (a dict) are refused
 # on both backends: SQLite would bind them and PostgreSQL's driver has none.
 Params = Sequence[Any]
+
+
+class UnsupportedStatement(ValueError):
+    """A statement, or its parameters, that would not run the same on both backends: a mistake
+    in the code, refused on either before it reaches the database."""
+
+
+# What both servers skip when they look for placeholders (string literals, quoted identifiers,
+# comments; PostgreSQL's dollar-quoted bodies and E'' strings, which SQLite refuses anyway) and
+# what a placeholder is: `?`, `?N`, and a named `:name` (refused).
+_TOKENS = re.compile(
+    r"""
+    (?P<skip>
+        '(?:[^']|'')*(?:'|\Z)
+      | (?<![\w$])[Ee]'(?:[^'\\]|\\.|'')*(?:'|\Z)
+      | "(?:[^"]|"")*(?:"|\Z)
+      | --[^\n]*
+      | /\*.*?(?:\*/|\Z)
+      | (?<![\w$])\$(?P<tag>(?:[A-Za-z_]\w*)?)\$.*?(?:\$(?P=tag)\$|\Z)
+    )
+    | \?(?P<number>\d*)
+    | (?<![:\w]):(?P<name>[A-Za-z_]\w*)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+
+@lru_cache(maxsize=2048)
+def numbered(sql: str) -> str:
+    """The statement with its placeholders as PostgreSQL's: `?` as `$1, $2, ...` in order and
+    `?N` as `$N`. A `?` in a string literal, a quoted identifier, a comment or a dollar-quoted
+    body is text, as both servers read it.
+
+    Refused (UnsupportedStatement), on SQLite too (see `check`): `?N` and a bare `?` in one
+    statement (SQLite numbers such a `?` after the largest `?N` before it, PostgreSQL could
+    not), a named `:name` placeholder, and a block comment inside another (PostgreSQL nests
+    them, SQLite does not)."""
+    counter = 0
+    bare = numbers = False
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal counter, bare, numbers
+        text = match.group(0)
+        if match.group("skip") is not None:
+            if text.startswith("/*") and "/*" in text[2:]:
+                raise UnsupportedStatement(f"A comment inside a comment in: {sql}")
+            return text
+        if match.group("name") is not None:
+            raise UnsupportedStatement(
+                f"Named placeholder {text} in: {sql}; write `?` and pass the values in order"
+            )
+        if match.group("number"):
+            numbers = True
+            return f"${int(match.group('number'))}"
+        bare = True
+        counter += 1
+        return f"${counter}"
+
+    result = _TOKENS.sub(replace, sql)
+    if bare and numbers:
+        raise UnsupportedStatement(
+            f"`?N` and a bare `?` in one statement: {sql}; number every placeholder or none"
+        )
+    return result
+
+
+def positional(params: Params) -> Params:
+    """The parameters, refused (UnsupportedStatement) if they are named (a dict)."""
+    if isinstance(params, Mapping):
+        raise UnsupportedStatement(
+            "Statements take their parameters in order (a list or a tuple), not by name"
+        )
+    return params
+
+
+def check(sql: str, params: Params = ()) -> None:
+    """Refuse a statement PostgreSQL would not run as SQLite does (see `numbered`), on SQLite,
+    so that a mistake shows on a machine without PostgreSQL."""
+    numbered(sql)
+    positional(params)
 
 
 def is_database_error(error: BaseException) -> bool:

@@ -1,22 +1,19 @@
-"""PostgreSQL behind the database interface (bot/db.py), as SQLite is (bot/sqlite.py): a pool of asyncpg connections,
-transactions as `Tx`, the migrations of `bot/migrations/postgresql` applied under an advisory
-lock with the version in a table.
+"""PostgreSQL behind the database interface (bot/db.py), as SQLite is (bot/sqlite.py): a pool
+of asyncpg connections, transactions as `Tx`, the migrations of `bot/migrations/postgresql`
+applied under an advisory lock with the version in a table.
 
 The domain's SQL is written once with `?` placeholders (SQLite's); they become `$1, $2, ...`
-here. Write transactions take one advisory lock for their length: like SQLite's single writer,
-every check-then-act of the domain (the next prompt's number, a member's third nomination) reads
-what it writes without a race, in one process or in many. Reactions do not take it: a batch is
-one statement of its own (bot/reactions/store.py)."""
+here (bot/db.py `numbered`). Write transactions take one advisory lock for their length: like
+SQLite's single writer, every check-then-act of the domain (the next prompt's number, a
+member's third nomination) reads what it writes without a race, in one process or in many.
+Reactions do not take it: a batch is one statement of its own (bot/reactions/store.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
-from functools import lru_cache
-from typing import Any
 
 import asyncpg
 
@@ -31,6 +28,8 @@ from bot.db import (
     Row,
     Tx,
     migrations_in,
+    numbered,
+    positional,
 )
 from bot.dburl import redact_url
 
@@ -41,31 +40,6 @@ WRITE_LOCK = 0x504A_0001
 MIGRATION_LOCK = 0x504A_0002
 ONCE_LOCKS = 0x504A_1000  # + a small number per one-off task (see `once`)
 CLOSE_TIMEOUT = 10  # seconds
-
-PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\?(\d*)")
-
-
-@lru_cache(maxsize=2048)
-def numbered(sql: str) -> str:
-    """`?` placeholders as `$1, $2, ...` (and `?3` as `$3`), leaving string literals alone."""
-    counter = 0
-
-    def replace(match: re.Match) -> str:
-        nonlocal counter
-        if match.group(0).startswith("'"):
-            return match.group(0)
-        if match.group(1):
-            return f"${match.group(1)}"
-        counter += 1
-        return f"${counter}"
-
-    return PLACEHOLDER.sub(replace, sql)
-
-
-def _args(params: Sequence[Any] | dict[str, Any]) -> Sequence[Any]:
-    if isinstance(params, dict):
-        raise TypeError("PostgreSQL statements take positional parameters")
-    return params
 
 
 def _count(status: str) -> int:
@@ -93,7 +67,7 @@ class PostgresTx(PostgresSql, Tx):
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         try:
-            return _count(await self._conn.execute(numbered(sql), *_args(params)))
+            return _count(await self._conn.execute(numbered(sql), *positional(params)))
         except asyncpg.IntegrityConstraintViolationError as error:
             raise Conflict(str(error)) from error
 
@@ -102,13 +76,13 @@ class PostgresTx(PostgresSql, Tx):
         if not rows:
             return
         try:
-            await self._conn.executemany(numbered(sql), rows)
+            await self._conn.executemany(numbered(sql), [positional(row) for row in rows])
         except asyncpg.IntegrityConstraintViolationError as error:
             raise Conflict(str(error)) from error
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         try:
-            return await self._conn.fetch(numbered(sql), *_args(params))
+            return await self._conn.fetch(numbered(sql), *positional(params))
         except asyncpg.IntegrityConstraintViolationError as error:
             raise Conflict(str(error)) from error
 
@@ -258,11 +232,11 @@ class PostgresDatabase(PostgresSql, Database):
             yield PostgresTx(conn)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
-        return await self._pool.fetch(numbered(sql), *_args(params))
+        return await self._pool.fetch(numbered(sql), *positional(params))
 
     async def write(self, sql: str, params: Params = ()) -> None:
         """One statement, atomic on its own, in one round trip (a batch of reactions)."""
-        await self._pool.execute(numbered(sql), *_args(params))
+        await self._pool.execute(numbered(sql), *positional(params))
 
     @asynccontextmanager
     async def once(self, task: int) -> AsyncIterator[bool]:

@@ -25,6 +25,8 @@ from bot.db import (
     Row,
     Tx,
     bundled_migrations,
+    check,
+    positional,
 )
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,7 @@ class SqliteTx(SqliteSql, Tx):
         self._conn = conn
 
     async def execute(self, sql: str, params: Params = ()) -> int:
+        check(sql, params)
         try:
             async with self._conn.execute(sql, params) as cursor:
                 return cursor.rowcount
@@ -55,12 +58,14 @@ class SqliteTx(SqliteSql, Tx):
             raise Conflict(str(error)) from error
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        check(sql)
         try:
-            await self._conn.executemany(sql, rows)
+            await self._conn.executemany(sql, [positional(row) for row in rows])
         except sqlite3.IntegrityError as error:
             raise Conflict(str(error)) from error
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        check(sql, params)
         try:
             async with self._conn.execute(sql, params) as cursor:
                 return list(await cursor.fetchall())
@@ -267,6 +272,7 @@ class SqliteDatabase(SqliteSql, Database):
     async def write(self, sql: str, params: Params = ()) -> None:
         """One statement, atomic on its own (triggers included), in one round trip to the
         writer's thread: for a hot path where BEGIN, the statement and COMMIT would be three."""
+        check(sql, params)
         async with self._lock:
             await self._writer.execute(sql, params)
 
@@ -286,12 +292,14 @@ class SqliteDatabase(SqliteSql, Database):
     async def fetchall_writing(self, sql: str, params: Params = ()) -> list[Row]:
         """A query on the writer's connection, under its lock: for what only it sees, its
         temporary tables."""
+        check(sql, params)
         async with self._lock:
             return list(await self._writer.execute_fetchall(sql, params))
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         # One call on the reader's thread runs the statement to completion, so each query reads
         # the latest commit and no half-read statement holds an old snapshot for the next one.
+        check(sql, params)
         return list(await self._reader.execute_fetchall(sql, params))
 
     async def chunks(self, sql: str, size: int = 10_000) -> AsyncIterator[list[Row]]:

@@ -11,6 +11,8 @@ import logging
 import secrets
 import sys
 import time
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -82,14 +84,17 @@ def answer_refusals(tree: app_commands.CommandTree) -> None:
     unexpected reaches the tree's error handler (and is logged with an id)."""
     for command in tree.walk_commands():
         if isinstance(command, app_commands.Command):
-            command._invoke_with_namespace = _answering(command._invoke_with_namespace)
+            # discord.py's private method, wrapped (its public hooks are the way to go)
+            command._invoke_with_namespace = _answering(command._invoke_with_namespace)  # type: ignore[method-assign]
     for kind in (discord.AppCommandType.message, discord.AppCommandType.user):
         for menu in tree.get_commands(type=kind):
-            menu._invoke = _answering(menu._invoke)
+            menu._invoke = _answering(menu._invoke)  # type: ignore[method-assign]
 
 
-def _answering(invoke):
-    async def answered(interaction: discord.Interaction, *args):
+def _answering(
+    invoke: Callable[..., Coroutine[Any, Any, Any]],
+) -> Callable[..., Coroutine[Any, Any, Any]]:
+    async def answered(interaction: discord.Interaction, *args: Any) -> Any:
         try:
             return await invoke(interaction, *args)
         except app_commands.AppCommandError as error:
@@ -155,7 +160,7 @@ class Projectionist(commands.Bot):
     ) -> None:
         intents = discord.Intents.default()
         intents.message_content = False
-        shards = (
+        shards: dict[str, Any] = (  # discord.py's options for an AutoShardedBot
             {"shard_count": config.shard_count, "shard_ids": list(config.shard_ids or ()) or None}
             if config.shard_count is not None
             else {}
@@ -278,7 +283,7 @@ class Projectionist(commands.Bot):
     async def on_app_command_completion(
         self,
         interaction: discord.Interaction,
-        command: app_commands.Command | app_commands.ContextMenu,
+        command: app_commands.Command[Any, ..., Any] | app_commands.ContextMenu,
     ) -> None:
         took = (time.perf_counter() - interaction.extras.get("started", time.perf_counter())) * 1000
         log.info("member %s ran /%s in %.0f ms", interaction.user.id, command.qualified_name, took)

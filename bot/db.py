@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from functools import lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, overload
 
 if TYPE_CHECKING:
     from bot.config import Config
@@ -39,7 +39,11 @@ class Row(Protocol):
     """One row of a result, as both drivers give it: a value by position or by column name,
     its values in order, its column names."""
 
+    @overload
     def __getitem__(self, key: int | str, /) -> Any: ...
+
+    @overload
+    def __getitem__(self, key: slice, /) -> tuple[Any, ...]: ...
 
     def __len__(self) -> int: ...
 
@@ -168,6 +172,14 @@ class Rows(abc.ABC):
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         rows = await self.fetchall(sql, params)
         return rows[0] if rows else None
+
+    async def one(self, sql: str, params: Params = ()) -> Row:
+        """The row a statement always returns (an aggregate; an INSERT ... RETURNING); a
+        LookupError if it returned none."""
+        row = await self.fetchone(sql, params)
+        if row is None:
+            raise LookupError(f"No row from: {sql}")
+        return row
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)

@@ -82,7 +82,8 @@ class PostgresTx(PostgresSql, Tx):
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         try:
-            return await self._conn.fetch(numbered(sql), *positional(params))
+            rows: list[Row] = await self._conn.fetch(numbered(sql), *positional(params))
+            return rows
         except asyncpg.IntegrityConstraintViolationError as error:
             raise Conflict(str(error)) from error
 
@@ -232,7 +233,8 @@ class PostgresDatabase(PostgresSql, Database):
             yield PostgresTx(conn)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
-        return await self._pool.fetch(numbered(sql), *positional(params))
+        rows: list[Row] = await self._pool.fetch(numbered(sql), *positional(params))
+        return rows
 
     async def write(self, sql: str, params: Params = ()) -> None:
         """One statement, atomic on its own, in one round trip (a batch of reactions)."""
@@ -302,7 +304,7 @@ class PostgresDatabase(PostgresSql, Database):
         loaded: set[str] = set()
         async with self._pool.acquire() as conn, conn.transaction():
 
-            async def load(table: str, columns: list[tuple[str, str]], rows: list) -> None:
+            async def load(table: str, columns: list[tuple[str, str]], rows: list[Row]) -> None:
                 casts = [convert.get(kind) for _, kind in columns]
                 records = [
                     tuple(

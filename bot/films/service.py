@@ -11,7 +11,7 @@ from datetime import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.db import Conflict, Database, Rows, Tx, rows_as_dicts
+from bot.db import Conflict, Database, Row, Rows, Tx, rows_as_dicts
 from bot.errors import UserError
 from bot.essays.library import EssayInfo, Library
 from bot.films.schedule import next_slot, parse_time_of_day, zone
@@ -195,7 +195,7 @@ class Poll:
     runoff_hours: int | None = None  # a tie's runoff: this long, or as long as this poll
 
     @classmethod
-    def from_row(cls, row) -> Poll:
+    def from_row(cls, row: Row) -> Poll:
         return cls(
             row["id"],
             row["guild_id"],
@@ -270,7 +270,7 @@ class Films:
     # --- weeks ------------------------------------------------------------------------
 
     @staticmethod
-    def _week(row) -> Week:
+    def _week(row: Row) -> Week:
         return Week(**dict(row))
 
     async def week(self, week_id: int) -> Week | None:
@@ -435,7 +435,7 @@ class Films:
             return None
         if row is None:
             return None
-        count, average = await tx.fetchone(
+        count, average = await tx.one(
             "SELECT count(*), CAST(avg(stars) AS DOUBLE PRECISION) FROM ratings WHERE week_id = ?",
             (week_id,),
         )
@@ -492,7 +492,7 @@ class Films:
     # --- prompts ----------------------------------------------------------------------
 
     @staticmethod
-    def _prompt(row) -> Prompt:
+    def _prompt(row: Row) -> Prompt:
         return Prompt(
             row["id"],
             row["week_id"],
@@ -552,7 +552,7 @@ class Films:
             await tx.execute("UPDATE prompts SET removed = 1 WHERE id = ?", (prompt.id,))
         return prompt
 
-    async def _plan(self, tx, week: Week) -> PlannedPrompt | None:
+    async def _plan(self, tx: Tx, week: Week) -> PlannedPrompt | None:
         """The next queued question; else, for a week with an essay, its next section not yet
         owed. Read on the writer's connection, inside the transaction that reserves it."""
         queued = await tx.fetchone(
@@ -579,7 +579,9 @@ class Films:
                 )
         return None
 
-    async def owe_prompt(self, week_id: int, now: int, *, due_at: int | None = None):
+    async def owe_prompt(
+        self, week_id: int, now: int, *, due_at: int | None = None
+    ) -> tuple[int, int] | None:
         """Reserve the week's next prompt (its number, its question or section) and owe its post,
         in one transaction, so two at once never pick the same one. Returns (number, job id),
         or None when nothing is left."""
@@ -587,7 +589,9 @@ class Films:
             week = await self._require_running_in(tx, week_id)
             return await self._owe_prompt_in(tx, week, now, due_at)
 
-    async def _owe_prompt_in(self, tx: Tx, week: Week, now: int, due_at: int | None = None):
+    async def _owe_prompt_in(
+        self, tx: Tx, week: Week, now: int, due_at: int | None = None
+    ) -> tuple[int, int] | None:
         planned = await self._plan(tx, week)
         if planned is None:
             return None
@@ -630,7 +634,7 @@ class Films:
         return owed[0] if owed else None
 
     @staticmethod
-    async def release_prompt(tx, prompt_id: int) -> None:
+    async def release_prompt(tx: Tx, prompt_id: int) -> None:
         """A prompt that could not be posted goes back: a question to the queue, a section to
         the essay's turn; the next prompt time tries it again."""
         await tx.execute(
@@ -739,7 +743,10 @@ class Films:
         return [Rating(*row) for row in rows]
 
     async def rating_count(self, week_id: int) -> int:
-        return await self.db.fetchval("SELECT count(*) FROM ratings WHERE week_id = ?", (week_id,))
+        count: int = await self.db.fetchval(
+            "SELECT count(*) FROM ratings WHERE week_id = ?", (week_id,)
+        )
+        return count
 
     # --- nominations and polls --------------------------------------------------------
 
@@ -812,7 +819,7 @@ class Films:
         )
 
     async def nomination(self, nomination_id: int) -> Nomination:
-        row = await self.db.fetchone(
+        row = await self.db.one(
             "SELECT m.id, m.title, m.year, count(n.user_id) FROM nominations m "
             "LEFT JOIN nominators n ON n.nomination_id = m.id WHERE m.id = ? GROUP BY m.id",
             (nomination_id,),

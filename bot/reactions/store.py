@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from typing import Any
 
 from bot.db import Database, Row
 from bot.sqlite import SqliteDatabase
@@ -18,12 +19,16 @@ from bot.sqlite import SqliteDatabase
 # Queued operations, in arrival order. An add or a remove is (ADD or REMOVE, message_id,
 # user_id, emoji): as logged, with its first item the `added` flag.
 REMOVE, ADD, CLEAR, CLEAR_EMOJI, DELETED, EMOJI = range(6)
+# One queued operation: its kind, then the ids and names that kind carries (see `batch_parts`).
+Op = tuple[Any, ...]
 
 
-def batch_parts(ops: list[tuple]) -> tuple[list, list, list, list]:
+def batch_parts(
+    ops: list[Op],
+) -> tuple[list[Op], list[tuple[int, str | None]], list[int], list[tuple[str, str]]]:
     """Queued operations as what a batch writes: the last event of each (message, member,
     emoji) after the batch's last clear of it, the clears, deleted posts and emoji names."""
-    last: dict[tuple[int, int, str], tuple] = {}
+    last: dict[Op, Op] = {}
     cleared: list[tuple[int, str | None]] = []
     deleted: list[int] = []
     emoji_names: list[tuple[str, str]] = []
@@ -44,7 +49,7 @@ def batch_parts(ops: list[tuple]) -> tuple[list, list, list, list]:
     return list(last.values()), cleared, deleted, list(dict(emoji_names).items())
 
 
-def log_arrays(ops: list[tuple]) -> tuple:
+def log_arrays(ops: list[Op]) -> tuple[str | None, ...]:
     """The batch as the JSON arrays of one `reaction_log_entry` row (SQLite migration 0010)."""
     return tuple(json.dumps(values) if values else None for values in batch_parts(ops))
 
@@ -144,7 +149,7 @@ class Store:
     def __init__(self, merge_chunk: int = 20_000) -> None:
         self.merge_chunk = merge_chunk  # events per merged range (SQLite)
 
-    async def append(self, at: int, ops: list[tuple], since: int) -> None:
+    async def append(self, at: int, ops: list[Op], since: int) -> None:
         raise NotImplementedError
 
     async def merge(self) -> bool:
@@ -163,7 +168,7 @@ class LogStore(Store):
         super().__init__(merge_chunk)
         self.db = db
 
-    async def append(self, at: int, ops: list[tuple], since: int) -> None:
+    async def append(self, at: int, ops: list[Op], since: int) -> None:
         # One process owns a SQLite file: forget-me commits what it holds before forgetting.
         await self.db.write(APPEND_BATCH, (at, *log_arrays(ops)))
 
@@ -205,7 +210,7 @@ class DirectStore(Store):
         super().__init__(merge_chunk)
         self.db = db
 
-    async def append(self, at: int, ops: list[tuple], since: int) -> None:
+    async def append(self, at: int, ops: list[Op], since: int) -> None:
         events, cleared, deleted, emojis = batch_parts(ops)
         await self.db.write(
             APPLY_BATCH,

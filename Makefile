@@ -29,6 +29,7 @@ demo: $(call STAMP,demo)
 test: $(call STAMP,test)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m bot essays check
 	$(BIN)/python -m bench.run --scale 0.01 --smoke
 	$(BIN)/python -m bench.run --scale 0.01 --smoke --backend postgresql --if-available
@@ -46,6 +47,7 @@ bench: $(call STAMP,test)
 lint: $(call STAMP,test)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(call STAMP,test)
 	$(BIN)/ruff check --fix .

@@ -27,10 +27,10 @@ FIRST_MEMBER = 10_000  # event i is member FIRST_MEMBER + i reacting, so each ev
 
 
 async def child(db_path: Path, rate: int) -> None:
-    from bot.db import Database
     from bot.reactions.recorder import ReactionRecorder, Tracked
+    from bot.sqlite import SqliteDatabase
 
-    db = await Database.open(db_path)
+    db = await SqliteDatabase.open(db_path)
     recorder = ReactionRecorder(db, clock=time.time)
     await recorder.load()
     for message_id in range(1, POSTS + 1):

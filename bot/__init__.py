@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from bot.config import Config
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     # Imported on first use, so that `python -m bot essays check` and `db check` load neither
     # discord.py nor the bot's services.
     if name == "Config":

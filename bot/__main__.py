@@ -10,13 +10,18 @@ import signal
 import sqlite3
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Config, ConfigError
-from bot.db import DatabaseTooNew, DatabaseUnavailable, explain_open_failure
+from bot.db import DatabaseTooNew, DatabaseUnavailable
 from bot.errors import UserError
 from bot.essays.library import decode_essay_bytes, scan_directory
 from bot.essays.parse import file_stem, read_file
+from bot.sqlite import explain_open_failure
 from bot.text import plural
+
+if TYPE_CHECKING:
+    from bot.client import Projectionist
 
 log = logging.getLogger("bot")
 
@@ -95,7 +100,7 @@ def start_demo(config: Config, db: str | None, port: int | None) -> int:
         return 0
 
 
-def stop_on_signals(bot) -> None:
+def stop_on_signals(bot: Projectionist) -> None:
     """SIGTERM and Ctrl-C close the bot cleanly: pending writes flushed, the database closed."""
     loop = asyncio.get_running_loop()
     closing: set[asyncio.Task[None]] = set()

@@ -11,6 +11,7 @@ import logging
 import secrets
 import sys
 import time
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -82,8 +83,8 @@ def acted_on(interaction: discord.Interaction) -> str:
     """What a member ran or clicked, as the log names it."""
     if interaction.command is not None:
         return f"/{interaction.command.qualified_name}"
-    data = interaction.data or {}
-    return str(data.get("custom_id", "?"))
+    data = interaction.data
+    return str(data.get("custom_id", "?")) if data else "?"
 
 
 async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
@@ -144,7 +145,7 @@ class Projectionist(commands.Bot):
     ) -> None:
         intents = discord.Intents.default()
         intents.message_content = False
-        shards = (
+        shards: dict[str, Any] = (  # discord.py's options for an AutoShardedBot
             {"shard_count": config.shard_count, "shard_ids": list(config.shard_ids or ()) or None}
             if config.shard_count is not None
             else {}
@@ -270,7 +271,7 @@ class Projectionist(commands.Bot):
     async def on_app_command_completion(
         self,
         interaction: discord.Interaction,
-        command: app_commands.Command | app_commands.ContextMenu,
+        command: app_commands.Command[Any, ..., Any] | app_commands.ContextMenu,
     ) -> None:
         took = (time.perf_counter() - interaction.extras.get("started", time.perf_counter())) * 1000
         log.info("member %s ran /%s in %.0f ms", interaction.user.id, command.qualified_name, took)

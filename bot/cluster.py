@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 
 from bot.config import Config
+from bot.db import Database
 
 MISSED_BEATS = 3  # a process silent for this many of its heartbeats has stopped
 
@@ -44,7 +45,7 @@ class Process:
 
 
 class Cluster:
-    def __init__(self, db, config: Config, clock: Callable[[], float]) -> None:
+    def __init__(self, db: Database, config: Config, clock: Callable[[], float]) -> None:
         self.db = db
         self.config = config
         self.clock = clock
@@ -76,7 +77,7 @@ class Cluster:
             await tx.execute("DELETE FROM processes WHERE name = ?", (self.name,))
 
 
-async def processes(db) -> list[Process]:
+async def processes(db: Database) -> list[Process]:
     rows = await db.fetchall("SELECT * FROM processes ORDER BY name")
     return [Process(**dict(row)) for row in rows]
 
@@ -91,10 +92,10 @@ def status_lines(found: list[Process], now: int) -> tuple[bool, list[str]]:
     for process in found:
         ago = now - process.beat_at
         of = f" of {process.shard_count}" if process.shard_count else ""
-        runs = f"shards {process.shards}{of}" if process.shard_count else "unsharded"
+        shards = f"shards {process.shards}{of}" if process.shard_count else "unsharded"
         state = "" if process in live else ": stopped beating"
         lines.append(
-            f"{process.name}: {runs}, version {process.version}, last heartbeat {ago} s ago{state}"
+            f"{process.name}: {shards}, version {process.version}, last heartbeat {ago} s ago{state}"
         )
     healthy &= len(live) == len(found)
     count = max((p.shard_count or 1 for p in found), default=1)
@@ -128,7 +129,7 @@ def status_lines(found: list[Process], now: int) -> tuple[bool, list[str]]:
 IDENTIFY_SPACING = 5.0  # seconds between logins of one concurrency bucket (Discord's rule)
 
 
-async def take_identify_turn(db, bucket: int, spacing: float | None = None) -> float:
+async def take_identify_turn(db: Database, bucket: int, spacing: float | None = None) -> float:
     """Wait until the bucket's last login, by any process, is `spacing` seconds old (Discord's
     five by default), and record this one; returns how long it waited. Real time: the limit is
     Discord's."""

@@ -6,6 +6,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 from dotenv import dotenv_values
 
@@ -41,6 +42,21 @@ def parse_shard_ids(text: str, count: int | None = None) -> tuple[int, ...]:
             )
         ids.extend(range(first, last + 1))
     return tuple(ids)
+
+
+class Settings(TypedDict, total=False):
+    """The fields of Config that `from_env` reads."""
+
+    token: str | None
+    database_path: Path
+    database_url: str
+    essays_dir: Path
+    dev_guild_id: int
+    shard_count: int
+    shard_ids: tuple[int, ...]
+    process_name: str
+    log_level: str
+    reconcile_days: int
 
 
 @dataclass(frozen=True)
@@ -87,11 +103,11 @@ class Config:
                 raise ConfigError(
                     "SHARD_IDS needs SHARD_COUNT: how many shards the bot has in all."
                 )
-            wrong = [i for i in self.shard_ids if not 0 <= i < self.shard_count]
-            if wrong or not self.shard_ids:
+            outside = [i for i in self.shard_ids if not 0 <= i < self.shard_count]
+            if outside or not self.shard_ids:
                 raise ConfigError(
                     f"SHARD_IDS must be shards from 0 to {self.shard_count - 1}, not "
-                    f"{', '.join(map(str, wrong)) or 'none'}."
+                    f"{', '.join(map(str, outside)) or 'none'}."
                 )
         if self.shard_count is not None and not 1 <= self.shard_count <= MAX_SHARDS:
             raise ConfigError(
@@ -133,7 +149,8 @@ class Config:
 
     @property
     def log_level_number(self) -> int:
-        return logging.getLevelName(self.log_level)
+        level: int = logging.getLevelName(self.log_level)
+        return level
 
     @classmethod
     def from_env(cls, env_file: str | Path | None = ".env") -> Config:
@@ -154,7 +171,7 @@ class Config:
             value = values.get(name)
             return value.strip() if value and value.strip() else None
 
-        kwargs: dict[str, object] = {"token": get("DISCORD_TOKEN")}
+        kwargs: Settings = {"token": get("DISCORD_TOKEN")}
         if path := get("DATABASE_PATH"):
             kwargs["database_path"] = Path(path)
         if url := get("DATABASE_URL"):
@@ -173,8 +190,8 @@ class Config:
                 raise ConfigError(f"SHARD_COUNT must be a number of shards, not {count!r}.")
             kwargs["shard_count"] = int(count)
         if ids := get("SHARD_IDS"):
-            count = kwargs.get("shard_count")
-            bound = None if count is None else max(1, min(int(count), MAX_SHARDS))
+            shards = kwargs.get("shard_count")
+            bound = None if shards is None else max(1, min(shards, MAX_SHARDS))
             kwargs["shard_ids"] = parse_shard_ids(ids, bound)  # Config refuses it without a count
         if name := get("PROCESS_NAME"):
             kwargs["process_name"] = name

@@ -1,22 +1,24 @@
-"""One aiosqlite connection, its pragmas, whole-transaction locking and the migrations runner."""
+"""The database as the domain sees it, whichever backend holds it: the contract (`Rows`, `Tx`,
+`Database`), its errors, the migrations shipped for each backend, and `open_database`.
+
+Two classes implement it: `SqliteDatabase` (bot/sqlite.py), the embedded default, and
+`PostgresDatabase` (bot/postgres.py), for a bot in many servers or processes. The domain's SQL
+is written once, with `?` placeholders (the rules are `numbered`'s), and runs unchanged on
+either."""
 
 from __future__ import annotations
 
-import asyncio
-import errno
-import logging
-import os
+import abc
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from functools import lru_cache
 from importlib import resources
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, overload
 
-import aiosqlite
-
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from bot.config import Config
 
 MIGRATION_NAME = re.compile(r"^(\d{4})_[\w-]+\.sql$")
 
@@ -25,11 +27,114 @@ class DatabaseTooNew(RuntimeError):
     """The database was written by a newer Projectionist than this one."""
 
 
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be opened or written; the message names it and what to do."""
+
+
 class Conflict(Exception):
     """A write broke a uniqueness rule: what the domain makes of it ("already running")."""
 
 
-Params = Sequence[Any] | dict[str, Any]
+class Row(Protocol):
+    """One row of a result, as both drivers give it: a value by position or by column name,
+    its values in order, its column names."""
+
+    @overload
+    def __getitem__(self, key: int | str, /) -> Any: ...
+
+    @overload
+    def __getitem__(self, key: slice, /) -> tuple[Any, ...]: ...
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def keys(self) -> Iterable[str]: ...
+
+
+# A statement's parameters: one value per `?`, in order. Named parameters (a dict) are refused
+# on both backends: SQLite would bind them and PostgreSQL's driver has none.
+Params = Sequence[Any]
+
+
+class UnsupportedStatement(ValueError):
+    """A statement, or its parameters, that would not run the same on both backends: a mistake
+    in the code, refused on either before it reaches the database."""
+
+
+# What both servers skip when they look for placeholders (string literals, quoted identifiers,
+# comments; PostgreSQL's dollar-quoted bodies and E'' strings, which SQLite refuses anyway) and
+# what a placeholder is: `?`, `?N`, and a named `:name` (refused).
+_TOKENS = re.compile(
+    r"""
+    (?P<skip>
+        '(?:[^']|'')*(?:'|\Z)
+      | (?<![\w$])[Ee]'(?:[^'\\]|\\.|'')*(?:'|\Z)
+      | "(?:[^"]|"")*(?:"|\Z)
+      | --[^\n]*
+      | /\*.*?(?:\*/|\Z)
+      | (?<![\w$])\$(?P<tag>(?:[A-Za-z_]\w*)?)\$.*?(?:\$(?P=tag)\$|\Z)
+    )
+    | \?(?P<number>\d*)
+    | (?<![:\w]):(?P<name>[A-Za-z_]\w*)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+
+@lru_cache(maxsize=2048)
+def numbered(sql: str) -> str:
+    """The statement with its placeholders as PostgreSQL's: `?` as `$1, $2, ...` in order and
+    `?N` as `$N`. A `?` in a string literal, a quoted identifier, a comment or a dollar-quoted
+    body is text, as both servers read it.
+
+    Refused (UnsupportedStatement), on SQLite too (see `check`): `?N` and a bare `?` in one
+    statement (SQLite numbers such a `?` after the largest `?N` before it, PostgreSQL could
+    not), a named `:name` placeholder, and a block comment inside another (PostgreSQL nests
+    them, SQLite does not)."""
+    counter = 0
+    bare = numbers = False
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal counter, bare, numbers
+        text = match.group(0)
+        if match.group("skip") is not None:
+            if text.startswith("/*") and "/*" in text[2:]:
+                raise UnsupportedStatement(f"A comment inside a comment in: {sql}")
+            return text
+        if match.group("name") is not None:
+            raise UnsupportedStatement(
+                f"Named placeholder {text} in: {sql}; write `?` and pass the values in order"
+            )
+        if match.group("number"):
+            numbers = True
+            return f"${int(match.group('number'))}"
+        bare = True
+        counter += 1
+        return f"${counter}"
+
+    result = _TOKENS.sub(replace, sql)
+    if bare and numbers:
+        raise UnsupportedStatement(
+            f"`?N` and a bare `?` in one statement: {sql}; number every placeholder or none"
+        )
+    return result
+
+
+def positional(params: Params) -> Params:
+    """The parameters, refused (UnsupportedStatement) if they are named (a dict)."""
+    if isinstance(params, Mapping):
+        raise UnsupportedStatement(
+            "Statements take their parameters in order (a list or a tuple), not by name"
+        )
+    return params
+
+
+def check(sql: str, params: Params = ()) -> None:
+    """Refuse a statement PostgreSQL would not run as SQLite does (see `numbered`), on SQLite,
+    so that a mistake shows on a machine without PostgreSQL."""
+    numbered(sql)
+    positional(params)
 
 
 def is_database_error(error: BaseException) -> bool:
@@ -46,26 +151,35 @@ def is_database_error(error: BaseException) -> bool:
     )
 
 
-class Rows:
-    """One row or one value of a query, for whatever runs `fetchall`; and the few pieces of SQL
-    each backend spells its own way."""
+class Rows(abc.ABC):
+    """What reads rows: a database or a transaction. One row or one value of a query, for
+    whatever runs `fetchall`; and the few pieces of SQL each backend spells its own way."""
 
-    backend = "sqlite"
-    # After a claim's SELECT: rows another transaction holds are left to it (PostgreSQL). On
-    # SQLite one transaction writes at a time, so there is nothing to skip.
-    skip_locked = ""
+    backend: ClassVar[str]  # "sqlite" or "postgresql"
+    # After a claim's SELECT: rows another transaction holds are left to it (PostgreSQL's
+    # " FOR UPDATE SKIP LOCKED"). On SQLite one transaction writes at a time: "".
+    skip_locked: ClassVar[str]
 
     @staticmethod
+    @abc.abstractmethod
     def json_int(column: str, key: str) -> str:
         """SQL for the integer at `key` of the JSON object in `column`."""
-        return f"json_extract({column}, '$.{key}')"
 
-    async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        raise NotImplementedError
+    @abc.abstractmethod
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        """Every row of a query."""
 
-    async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         rows = await self.fetchall(sql, params)
         return rows[0] if rows else None
+
+    async def one(self, sql: str, params: Params = ()) -> Row:
+        """The row a statement always returns (an aggregate; an INSERT ... RETURNING); a
+        LookupError if it returned none."""
+        row = await self.fetchone(sql, params)
+        if row is None:
+            raise LookupError(f"No row from: {sql}")
+        return row
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)
@@ -86,96 +200,84 @@ class Tx(Rows):
     """A write transaction as the domain sees it: statements and their rows, never the driver's
     connection or cursors. A uniqueness violation is raised as Conflict."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
-
-    async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+    @abc.abstractmethod
+    async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; how many rows it changed."""
-        try:
-            async with self._conn.execute(sql, params) as cursor:
-                return cursor.rowcount
-        except sqlite3.IntegrityError as error:
-            raise Conflict(str(error)) from error
 
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        try:
-            await self._conn.executemany(sql, rows)
-        except sqlite3.IntegrityError as error:
-            raise Conflict(str(error)) from error
-
-    async def fetchall(
-        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
-    ) -> list[aiosqlite.Row]:
-        try:
-            async with self._conn.execute(sql, params) as cursor:
-                return list(await cursor.fetchall())
-        except sqlite3.IntegrityError as error:
-            raise Conflict(str(error)) from error
+    @abc.abstractmethod
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        """Run one statement once for each set of parameters."""
 
 
-def rows_as_dicts(rows: Iterable[aiosqlite.Row]) -> list[dict[str, Any]]:
+class Database(Rows):
+    """A database of either backend: its transactions, one-off statements, the start-up work
+    it serializes, its schema, and the `meta` table's key-value pairs. Queries on it read the
+    last committed state."""
+
+    name: str  # what messages call it (a file's path; a server, never its password)
+
+    @abc.abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Tx]:
+        """A write transaction, committed at the end of the block and rolled back on any error;
+        one at a time (writes of a whole transaction are serialized)."""
+
+    @abc.abstractmethod
+    def unlocked(self) -> AbstractAsyncContextManager[Tx]:
+        """A transaction for statements safe on their own: on PostgreSQL it does not wait for
+        other write transactions (on SQLite every write does)."""
+
+    @abc.abstractmethod
+    def once(self, task: int) -> AbstractAsyncContextManager[bool]:
+        """Held for a one-off task at start (the essays sync, the command push): processes
+        starting together do it one after another."""
+
+    @abc.abstractmethod
+    async def write(self, sql: str, params: Params = ()) -> None:
+        """One statement, atomic on its own, in one round trip (a hot path)."""
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    @abc.abstractmethod
+    async def migrate(self, migrations: Iterable[Migration] | None = None) -> list[str]:
+        """Apply pending migrations (this backend's shipped ones unless given), each in one
+        transaction with its version; the names applied. DatabaseTooNew if the database is at
+        a version beyond the last one."""
+
+    @abc.abstractmethod
+    async def user_version(self) -> int:
+        """The schema version: the number of the last migration applied (0 for none)."""
+
+    @abc.abstractmethod
+    async def tables(self) -> list[str]:
+        """The bot's tables (search indexes and bookkeeping aside), by name."""
+
+    @abc.abstractmethod
+    async def columns(self, table: str) -> list[tuple[str, str]]:
+        """(name, "integer" / "real" / "text" / ...) of each column of a table, in order."""
+
+    async def get_meta(self, key: str) -> str | None:
+        value = await self.fetchval("SELECT value FROM meta WHERE key = ?", (key,))
+        return None if value is None else str(value)
+
+    async def set_meta(self, key: str, value: str) -> None:
+        async with self.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+
+def rows_as_dicts(rows: Iterable[Row]) -> list[dict[str, Any]]:
     """Rows as plain dictionaries, for exports."""
     return [dict(row) for row in rows]
 
 
-class DatabaseUnavailable(RuntimeError):
-    """The database file cannot be opened or written; the message names it and what to do."""
+Migration = tuple[int, str, str]  # (version, file name, SQL)
 
 
-def _read_only_file_system(path: Path) -> bool:
-    try:
-        existing = next((p for p in (path, *path.parents) if p.exists()), None)
-        return existing is not None and bool(os.statvfs(existing).f_flag & os.ST_RDONLY)
-    except OSError:  # a folder on the way this user may not enter
-        return False
-
-
-def explain_open_failure(path: Path, error: BaseException) -> str:
-    """One line for the operator: which file, what is wrong, what to do."""
-    text = str(error).lower()
-    if isinstance(error, sqlite3.DatabaseError) and (
-        "not a database" in text or "malformed" in text or "corrupt" in text
-    ):
-        return (
-            f"The database {path} is damaged ({error}). Restore it from a backup, or move it "
-            "aside to start with a new one; `python -m bot db check` shows what is wrong."
-        )
-    if "full" in text or getattr(error, "errno", None) == errno.ENOSPC:
-        return f"The disk holding {path} is full ({error}): free some space and start again."
-    if _read_only_file_system(path):
-        return (
-            f"The database {path} is on a read-only file system ({error}): mount it writable, "
-            "or point DATABASE_PATH somewhere writable."
-        )
-    try:
-        writable = os.access(path if path.exists() else path.parent, os.W_OK)
-    except OSError:  # a folder on the way this user may not enter
-        writable = False
-    if (
-        not writable
-        or "readonly" in text
-        or "read-only" in text
-        or isinstance(error, PermissionError)
-        or getattr(error, "errno", None) in (errno.EROFS, errno.EACCES)
-    ):
-        return (
-            f"The database {path} cannot be written ({error}): give this user write access to "
-            "the file and its folder, or point DATABASE_PATH somewhere writable."
-        )
-    return (
-        f"The database {path} cannot be opened ({error}): check that the path is right and its "
-        "folder writable, or point DATABASE_PATH at another file."
-    )
-
-
-def no_database(path: Path) -> str:
-    return (
-        f"No database at {path}: check DATABASE_PATH (or DATABASE_URL); the bot creates the "
-        "file at its first start."
-    )
-
-
-def migrations_in(backend: str = "sqlite") -> list[tuple[int, str, str]]:
+def migrations_in(backend: str = "sqlite") -> list[Migration]:
     """(version, file name, SQL) for every migration shipped for a backend, in order: SQLite's
     in `bot/migrations` from 0001; PostgreSQL's in `bot/migrations/postgresql`, whose first
     holds the whole schema as of its number."""
@@ -196,255 +298,28 @@ def migrations_in(backend: str = "sqlite") -> list[tuple[int, str, str]]:
     return found
 
 
-def bundled_migrations() -> list[tuple[int, str, str]]:
+def bundled_migrations() -> list[Migration]:
     return migrations_in("sqlite")
 
 
-async def open_database(config, migrations=None):
+async def open_database(config: Config, migrations: Iterable[Migration] | None = None) -> Database:
     """The configured database, opened and migrated: PostgreSQL for a `postgresql://` URL,
     else the SQLite file."""
     if config.database_url:
         from bot.postgres import PostgresDatabase
 
         return await PostgresDatabase.open(config.database_url, migrations)
-    return await Database.open(config.database_path, migrations)
+    from bot.sqlite import SqliteDatabase
+
+    return await SqliteDatabase.open(config.database_path, migrations)
 
 
-async def open_database_to_read(config):
+async def open_database_to_read(config: Config) -> Database:
     """The configured database opened to read, without migrations (an export, `status`)."""
     if config.database_url:
         from bot.postgres import PostgresDatabase
 
         return await PostgresDatabase.open_to_read(config.database_url)
-    return await Database.open_to_read(config.database_path)
+    from bot.sqlite import SqliteDatabase
 
-
-PRAGMAS = (
-    "PRAGMA journal_mode = WAL",
-    "PRAGMA busy_timeout = 5000",
-    "PRAGMA foreign_keys = ON",
-    "PRAGMA synchronous = NORMAL",
-)
-# Page cache of each connection, in KiB. The writer's is the larger: a batch of reactions lands
-# all over a table of a million rows, and each page missing from the cache is read again
-# (`make bench`: at 8 MB, ingestion fell by a tenth and its commit p99 rose by a fifth). Queries
-# read the essays' search index and the hot pages of a few tables, which 8 MB holds.
-WRITER_CACHE_KIB = 16_000
-READER_CACHE_KIB = 8_000
-
-
-async def connect(target: str | Path, **kwargs: Any) -> aiosqlite.Connection:
-    """aiosqlite.connect, except that a connection that fails to open has its worker thread
-    finished before the error is raised: aiosqlite only asks it to stop, and a thread still
-    running when the event loop closes answers into the closed loop (a traceback of
-    `RuntimeError: Event loop is closed` after the one line that said what was wrong)."""
-    pending = aiosqlite.connect(target, **kwargs)
-    try:
-        return await pending
-    except BaseException:
-        await asyncio.to_thread(pending._thread.join, 5)
-        raise
-
-
-async def _connect(path: Path, cache_kib: int) -> aiosqlite.Connection:
-    conn = await connect(path, isolation_level=None)
-    try:
-        conn.row_factory = aiosqlite.Row
-        for pragma in (*PRAGMAS, f"PRAGMA cache_size = -{cache_kib}"):
-            async with conn.execute(pragma) as cursor:
-                await cursor.fetchall()
-    except BaseException:
-        await conn.close()  # its thread would keep the process alive
-        raise
-    return conn
-
-
-class Meta(Rows):
-    """A database of either backend: its transactions, and the `meta` table's key-value
-    pairs."""
-
-    def transaction(self) -> AbstractAsyncContextManager[Any]:
-        raise NotImplementedError
-
-    async def get_meta(self, key: str) -> str | None:
-        return await self.fetchval("SELECT value FROM meta WHERE key = ?", (key,))
-
-    async def set_meta(self, key: str, value: str) -> None:
-        async with self.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
-
-
-class Database(Meta):
-    """One writer connection, used under a lock held across each whole transaction, and one
-    reader connection for queries. In WAL mode the reader sees the last committed state and
-    never waits for a write batch, so a burst of writes does not stall members' commands."""
-
-    def __init__(
-        self, conn: aiosqlite.Connection | None, reader: aiosqlite.Connection, path: Path
-    ) -> None:
-        # `conn` (the writer) is None for a database opened to read (`open_to_read`).
-        self._conn = conn
-        self._reader = reader
-        self._lock = asyncio.Lock()
-        self.path = path
-        self.name = str(path)
-
-    @classmethod
-    async def open(
-        cls, path: str | Path, migrations: Iterable[tuple[int, str, str]] | None = None
-    ) -> Database:
-        """Open the file and apply pending migrations (the bundled ones unless given). Raises DatabaseUnavailable (every
-        connection closed again, so nothing keeps the process alive) or DatabaseTooNew."""
-        path = Path(path)
-        opened: list[aiosqlite.Connection] = []
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            opened.append(writer := await _connect(path, WRITER_CACHE_KIB))
-            # Temporary tables in memory: a merge of reaction events sorts them in one (see
-            # bot/reactions/recorder.py), at most a few megabytes; in a file, they spill to disk.
-            for pragma in ("PRAGMA wal_autocheckpoint = 4000", "PRAGMA temp_store = MEMORY"):
-                async with writer.execute(pragma) as cursor:
-                    await cursor.fetchall()
-            opened.append(reader := await _connect(path, READER_CACHE_KIB))
-            db = cls(writer, reader, path)
-            await db.migrate(migrations)
-            return db
-        except BaseException as error:
-            for conn in opened:
-                await conn.close()
-            if isinstance(error, sqlite3.Error | OSError):
-                raise DatabaseUnavailable(explain_open_failure(path, error)) from error
-            raise
-
-    @classmethod
-    async def open_to_read(cls, path: str | Path) -> Database:
-        """The file opened read-only, without migrations: for an export while the bot may run.
-        Only the reading methods work."""
-        path = Path(path)
-        if not path.exists():
-            raise FileNotFoundError(no_database(path))
-        try:
-            reader = await connect(f"file:{path}?mode=ro", uri=True)
-        except sqlite3.Error as error:
-            raise DatabaseUnavailable(explain_open_failure(path, error)) from None
-        reader.row_factory = aiosqlite.Row
-        return cls(None, reader, path)
-
-    async def close(self) -> None:
-        async with self._lock:
-            await self._reader.close()
-            if self._conn is not None:
-                await self._conn.close()
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Tx]:
-        """`BEGIN IMMEDIATE` ... `COMMIT`, rolled back on any error, with the lock held throughout."""
-        async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield Tx(self._conn)
-            except BaseException:
-                await self._conn.rollback()
-                raise
-            else:
-                await self._conn.commit()
-
-    def unlocked(self):
-        """A transaction for statements safe on their own (on SQLite, every write is locked)."""
-        return self.transaction()
-
-    @asynccontextmanager
-    async def once(self, task: int) -> AsyncIterator[bool]:
-        """A one-off task at start; one process owns a SQLite file, so nothing to wait for."""
-        yield True
-
-    async def tables(self) -> list[str]:
-        rows = await self.fetchall(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "AND name NOT LIKE '%fts%' ORDER BY name"
-        )
-        return [row[0] for row in rows]
-
-    async def columns(self, table: str) -> list[tuple[str, str]]:
-        """(name, "integer" / "real" / "text" / ...) of each column of a table, in order."""
-        rows = await self.fetchall("SELECT name, type FROM pragma_table_info(?)", (table,))
-        kinds = {"INTEGER": "integer", "REAL": "real", "TEXT": "text", "BLOB": "blob"}
-        return [(row[0], kinds.get(row[1].upper(), row[1].lower() or "any")) for row in rows]
-
-    async def write(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> None:
-        """One statement, atomic on its own (triggers included), in one round trip to the
-        writer's thread: for a hot path where BEGIN, the statement and COMMIT would be three."""
-        async with self._lock:
-            await self._conn.execute(sql, params)
-
-    async def script(self, sql: str) -> None:
-        """Several statements, their own BEGIN and COMMIT included, in one round trip to the
-        writer's thread (no parameters: `sql` must hold only values the bot made, never text a
-        member wrote). A transaction left open by a failing statement is rolled back."""
-        async with self._lock:
-            try:
-                await self._conn.executescript(sql)
-            except BaseException:
-                if self._conn.in_transaction:
-                    await self._conn.rollback()
-                raise
-
-    async def fetchall_writing(
-        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
-    ) -> list[aiosqlite.Row]:
-        """A query on the writer's connection, under its lock: for what only it sees, its
-        temporary tables."""
-        async with self._lock:
-            return list(await self._conn.execute_fetchall(sql, params))
-
-    async def fetchall(
-        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
-    ) -> list[aiosqlite.Row]:
-        # One call on the reader's thread runs the statement to completion, so each query reads
-        # the latest commit and no half-read statement holds an old snapshot for the next one.
-        return list(await self._reader.execute_fetchall(sql, params))
-
-    async def chunks(self, sql: str, size: int = 10_000) -> AsyncIterator[list]:
-        """A query's rows, `size` at a time, on a connection of its own (a copy of a large
-        table without holding it all in memory)."""
-        conn = await connect(f"file:{self.path}?mode=ro", uri=True)
-        try:
-            async with conn.execute(sql) as cursor:
-                while rows := await cursor.fetchmany(size):
-                    yield rows
-        finally:
-            await conn.close()
-
-    async def user_version(self) -> int:
-        return int(await self.fetchval("PRAGMA user_version"))
-
-    async def migrate(self, migrations: Iterable[tuple[int, str, str]] | None = None) -> list[str]:
-        """Apply pending migrations, each in one transaction with its `user_version` bump."""
-        migrations = list(bundled_migrations() if migrations is None else migrations)
-        latest = migrations[-1][0] if migrations else 0
-        current = await self.user_version()
-        if current > latest:
-            raise DatabaseTooNew(
-                f"The database {self.path} is at schema version {current}, but this Projectionist "
-                f"knows versions up to {latest}. It was written by a newer release: upgrade "
-                "Projectionist, or point DATABASE_PATH at another file."
-            )
-        applied = []
-        for version, name, sql in migrations:
-            if version <= current:
-                continue
-            async with self._lock:
-                script = f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;"
-                try:
-                    await self._conn.executescript(script)
-                except BaseException:
-                    if self._conn.in_transaction:
-                        await self._conn.rollback()
-                    raise
-            log.info("Applied database migration %s", name)
-            applied.append(name)
-        return applied
+    return await SqliteDatabase.open_to_read(config.database_path)

@@ -14,11 +14,18 @@ import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, TypedDict
 
 import discord
 
 from bot.config import Config
 from bot.logs import Silence, redact
+
+if TYPE_CHECKING:
+    from simcord import ChannelHandle, Env, GuildHandle, MemberActor
+
+    from bot.client import Projectionist
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +55,16 @@ CHROMIUM_FLAGS = (
 )
 
 
-async def seed(env, bot) -> dict:
+class World(TypedDict):
+    """The seeded club, as the page and the screenshots use it."""
+
+    guild: GuildHandle
+    general: ChannelHandle
+    weekly: ChannelHandle
+    viewers: list[MemberActor]
+
+
+async def seed(env: Env, bot: Projectionist) -> World:
     """A film club with something to see at once, all of it in the channel the page shows."""
     guild = env.create_guild("Film Club")
     general = guild.create_text_channel("general")
@@ -58,7 +74,9 @@ async def seed(env, bot) -> dict:
     alice = guild.add_member(env.create_user("alice"))
     bob = guild.add_member(env.create_user("bob"))
 
-    await bot.get_channel(weekly.id).send(WELCOME)
+    channel = bot.get_channel(weekly.id)
+    assert isinstance(channel, discord.TextChannel)
+    await channel.send(WELCOME)
     await env.settle()
     await visitor.slash(
         general, "film settings", channel=weekly, timezone="America/New_York", threads=False
@@ -84,6 +102,7 @@ async def seed(env, bot) -> dict:
     read = await visitor.slash(
         weekly, "essay read", essay=SEED_ESSAY_KEY, section="the-pact-love-without-redemption"
     )
+    assert read.response is not None
     # A few reactions on what the visitor sees: the page lets a visitor add theirs to these.
     for post in (prompt, take, read.response.message):
         for member, emoji in zip((alice, bob, alice, bob), REACTIONS, strict=True):
@@ -96,7 +115,7 @@ async def seed(env, bot) -> dict:
     }
 
 
-def load_simcord():
+def load_simcord() -> ModuleType:
     """simcord, imported without discord.py's warning about the client of no intents it probes
     discord.py with on import (the bot itself always has the guilds intent)."""
     probe_warning = Silence("Guilds intent seems to be disabled")
@@ -110,7 +129,9 @@ def load_simcord():
 
 
 @asynccontextmanager
-async def demo_world(config: Config, database: Path | None = None) -> AsyncIterator[tuple]:
+async def demo_world(
+    config: Config, database: Path | None = None
+) -> AsyncIterator[tuple[Env, Projectionist, World]]:
     """(env, bot, world): the bot running against a seeded, simulated Film Club."""
     simcord = load_simcord()
 
@@ -130,7 +151,7 @@ async def demo_world(config: Config, database: Path | None = None) -> AsyncItera
             await bot.close()
 
 
-async def advance_after_the_action(env, seconds: float) -> None:
+async def advance_after_the_action(env: Env, seconds: float) -> None:
     """Move the clock once the page's action that asked for it (`/demo advance`) is over: the
     simulated Discord refuses to move time while a visitor's action is in flight. The wait
     yields without a timer: the action settles only when no timer is pending, so a sleeping
@@ -153,7 +174,7 @@ async def run_demo(
     *,
     database: Path | None = None,
     port: int | None = None,
-    on_ready: Callable[[str, object, dict], Awaitable[None]] | None = None,
+    on_ready: Callable[[str, object, World], Awaitable[None]] | None = None,
 ) -> int:
     """Run until the preview session ends. `on_ready(url, preview, world)` is for tests."""
     async with (

@@ -16,7 +16,7 @@ from bot.text import LIGATURES, search_words
 class FullText:
     # What a member typed -> the statements' first parameters (`match`), or None for nothing
     # to look for.
-    query: Callable[[str], tuple | None]
+    query: Callable[[str], tuple[str] | None]
     essays_ranked: str  # (*match, limit) -> section ids, best first, over every essay
     essays_ranked_for_guild: str  # (*match, guild, guild, limit) -> what one server can see
     quotes_newest: str  # (*match, guild, limit) -> quote rows, newest first

@@ -19,11 +19,14 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.db import Database, Tx, is_database_error
 from bot.text import plural
 from bot.timers import AfterCommit, Scheduler, Timer
+
+if TYPE_CHECKING:
+    from bot.members import Forgotten
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +146,8 @@ class Jobs:
         it is running now)."""
         now = self._now()
         due = now if due_at is None else int(due_at)
-        job_id, revision = await tx.fetchone(
+        job_id: int
+        job_id, revision = await tx.one(
             "INSERT INTO jobs (guild_id, kind, week_id, poll_id, key, payload, created_at, due_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (key) WHERE done_at IS NULL AND given_up_at IS NULL DO UPDATE SET "
@@ -368,7 +372,8 @@ class Jobs:
         """Jobs a moderator should know about: pending ones, and given-up ones that no later
         job of the same kind, week and key has made good (a later prompt makes good a prompt
         given up; only the member's own later take, theirs). Oldest first."""
-        where, params = ["j.guild_id = ?"], [guild_id]
+        where: list[str] = ["j.guild_id = ?"]
+        params: list[int | str] = [guild_id]
         if week_id is not None:
             where.append("(j.week_id = ? OR j.week_id IS NULL)")
             params.append(week_id)
@@ -390,7 +395,7 @@ class Jobs:
     # Timers (bot/timers.py) name no member; a server's are its schedule, not data to export.
     MEMBER_TABLES = frozenset({"jobs", "timers"})
 
-    async def forget_member(self, tx: Tx, user_id: int, forgotten: Any) -> None:
+    async def forget_member(self, tx: Tx, user_id: int, forgotten: Forgotten) -> None:
         """Jobs that name the member (a take's, with their name): done or not, they go."""
         await tx.execute(
             f"DELETE FROM jobs WHERE {tx.json_int('payload', 'user_id')} = ?", (user_id,)

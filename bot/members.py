@@ -22,7 +22,8 @@ class Forgotten:
 
 
 class MemberData(Protocol):
-    MEMBER_TABLES: ClassVar[frozenset[str]]
+    @property
+    def MEMBER_TABLES(self) -> frozenset[str]: ...
 
     async def forget_member(self, tx: Tx, user_id: int, forgotten: Forgotten) -> None: ...
 

@@ -10,21 +10,17 @@ import sqlite3
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot import dburl
 from bot.config import Config
-from bot.db import (
-    Database,
-    DatabaseUnavailable,
-    bundled_migrations,
-    explain_open_failure,
-    migrations_in,
-    no_database,
-    open_database_to_read,
-)
+from bot.db import DatabaseUnavailable, bundled_migrations, migrations_in, open_database_to_read
 from bot.dburl import redact_url
+from bot.sqlite import SqliteDatabase, explain_open_failure, no_database
 from bot.text import plural
+
+if TYPE_CHECKING:
+    from bot.postgres import PostgresDatabase
 
 
 def backup(database: Path, target: Path) -> int:
@@ -197,7 +193,7 @@ async def port(config: Config, target_url: str) -> tuple[bool, list[str]]:
     with tempfile.TemporaryDirectory(prefix="projectionist-port-") as folder:
         copy = Path(folder) / config.database_path.name
         backup(config.database_path, copy)
-        source = await Database.open(copy)
+        source = await SqliteDatabase.open(copy)
         try:
             recorder = ReactionRecorder(source, clock=time.time)
             await recorder.load()  # reactions logged and not merged yet become rows first
@@ -210,7 +206,7 @@ async def port(config: Config, target_url: str) -> tuple[bool, list[str]]:
             await source.close()
 
 
-async def refuse_unless_empty(target) -> None:
+async def refuse_unless_empty(target: PostgresDatabase) -> None:
     """PortRefused unless the target holds no rows and no tables but the bot's own."""
     tables = await target.tables()
     foreign = [t for t in tables if t not in set(schema_tables())]
@@ -230,7 +226,7 @@ async def refuse_unless_empty(target) -> None:
         )
 
 
-async def _copy(source: Database, target) -> tuple[bool, list[str]]:
+async def _copy(source: SqliteDatabase, target: PostgresDatabase) -> tuple[bool, list[str]]:
     await refuse_unless_empty(target)  # written meanwhile by someone else
     target_tables = set(await target.tables())
     present = set(await source.tables()) & target_tables

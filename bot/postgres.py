@@ -1,27 +1,36 @@
-"""PostgreSQL behind the same interface as SQLite (bot/db.py): a pool of asyncpg connections,
-transactions as `Tx`, the migrations of `bot/migrations/postgresql` applied under an advisory
-lock with the version in a table.
+"""PostgreSQL behind the database interface (bot/db.py), as SQLite is (bot/sqlite.py): a pool
+of asyncpg connections, transactions as `Tx`, the migrations of `bot/migrations/postgresql`
+applied under an advisory lock with the version in a table.
 
 The domain's SQL is written once with `?` placeholders (SQLite's); they become `$1, $2, ...`
-here. Write transactions take one advisory lock for their length: like SQLite's single writer,
-every check-then-act of the domain (the next prompt's number, a member's third nomination) reads
-what it writes without a race, in one process or in many. Reactions do not take it: a batch is
-one statement of its own (bot/reactions/store.py)."""
+here (bot/db.py `numbered`). Write transactions take one advisory lock for their length: like
+SQLite's single writer, every check-then-act of the domain (the next prompt's number, a
+member's third nomination) reads what it writes without a race, in one process or in many.
+Reactions do not take it: a batch is one statement of its own (bot/reactions/store.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
-from functools import lru_cache
-from typing import Any
 
 import asyncpg
 
 from bot import dburl
-from bot.db import Conflict, DatabaseTooNew, DatabaseUnavailable, Meta, Rows, migrations_in
+from bot.db import (
+    Conflict,
+    Database,
+    DatabaseTooNew,
+    DatabaseUnavailable,
+    Migration,
+    Params,
+    Row,
+    Tx,
+    migrations_in,
+    numbered,
+    positional,
+)
 from bot.dburl import redact_url
 
 log = logging.getLogger(__name__)
@@ -32,31 +41,6 @@ MIGRATION_LOCK = 0x504A_0002
 ONCE_LOCKS = 0x504A_1000  # + a small number per one-off task (see `once`)
 CLOSE_TIMEOUT = 10  # seconds
 
-PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\?(\d*)")
-
-
-@lru_cache(maxsize=2048)
-def numbered(sql: str) -> str:
-    """`?` placeholders as `$1, $2, ...` (and `?3` as `$3`), leaving string literals alone."""
-    counter = 0
-
-    def replace(match: re.Match) -> str:
-        nonlocal counter
-        if match.group(0).startswith("'"):
-            return match.group(0)
-        if match.group(1):
-            return f"${match.group(1)}"
-        counter += 1
-        return f"${counter}"
-
-    return PLACEHOLDER.sub(replace, sql)
-
-
-def _args(params: Sequence[Any] | dict[str, Any]) -> Sequence[Any]:
-    if isinstance(params, dict):
-        raise TypeError("PostgreSQL statements take positional parameters")
-    return params
-
 
 def _count(status: str) -> int:
     """Rows changed, from a command tag like `UPDATE 3` or `INSERT 0 1`."""
@@ -65,6 +49,8 @@ def _count(status: str) -> int:
 
 
 class PostgresSql:
+    """The pieces of SQL PostgreSQL spells its own way."""
+
     backend = "postgresql"
     skip_locked = " FOR UPDATE SKIP LOCKED"
 
@@ -73,28 +59,31 @@ class PostgresSql:
         return f"CAST(CAST({column} AS jsonb) ->> '{key}' AS BIGINT)"
 
 
-class PostgresTx(PostgresSql, Rows):
+class PostgresTx(PostgresSql, Tx):
+    """A transaction on one connection of the pool."""
+
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
 
-    async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+    async def execute(self, sql: str, params: Params = ()) -> int:
         try:
-            return _count(await self._conn.execute(numbered(sql), *_args(params)))
+            return _count(await self._conn.execute(numbered(sql), *positional(params)))
         except asyncpg.IntegrityConstraintViolationError as error:
             raise Conflict(str(error)) from error
 
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         rows = list(rows)
         if not rows:
             return
         try:
-            await self._conn.executemany(numbered(sql), rows)
+            await self._conn.executemany(numbered(sql), [positional(row) for row in rows])
         except asyncpg.IntegrityConstraintViolationError as error:
             raise Conflict(str(error)) from error
 
-    async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list:
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         try:
-            return await self._conn.fetch(numbered(sql), *_args(params))
+            rows: list[Row] = await self._conn.fetch(numbered(sql), *positional(params))
+            return rows
         except asyncpg.IntegrityConstraintViolationError as error:
             raise Conflict(str(error)) from error
 
@@ -186,7 +175,9 @@ async def connect_pool(url: str, *, min_size: int, max_size: int) -> asyncpg.Poo
         raise DatabaseUnavailable(explain_connect_failure(url, error)) from None
 
 
-class PostgresDatabase(PostgresSql, Meta):
+class PostgresDatabase(PostgresSql, Database):
+    """A pool of connections; each write transaction holds the write lock (see above)."""
+
     def __init__(self, pool: asyncpg.Pool, url: str) -> None:
         self._pool = pool
         self.url = url
@@ -196,7 +187,7 @@ class PostgresDatabase(PostgresSql, Meta):
     async def open(
         cls,
         url: str,
-        migrations: Iterable[tuple[int, str, str]] | None = None,
+        migrations: Iterable[Migration] | None = None,
         *,
         min_size: int = 2,
         max_size: int = 10,
@@ -241,12 +232,13 @@ class PostgresDatabase(PostgresSql, Meta):
         async with self._pool.acquire() as conn, conn.transaction():
             yield PostgresTx(conn)
 
-    async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list:
-        return await self._pool.fetch(numbered(sql), *_args(params))
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        rows: list[Row] = await self._pool.fetch(numbered(sql), *positional(params))
+        return rows
 
-    async def write(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> None:
+    async def write(self, sql: str, params: Params = ()) -> None:
         """One statement, atomic on its own, in one round trip (a batch of reactions)."""
-        await self._pool.execute(numbered(sql), *_args(params))
+        await self._pool.execute(numbered(sql), *positional(params))
 
     @asynccontextmanager
     async def once(self, task: int) -> AsyncIterator[bool]:
@@ -265,7 +257,7 @@ class PostgresDatabase(PostgresSql, Meta):
             return 0
         return int(await self.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations"))
 
-    async def migrate(self, migrations: Iterable[tuple[int, str, str]] | None = None) -> list[str]:
+    async def migrate(self, migrations: Iterable[Migration] | None = None) -> list[str]:
         """Apply pending migrations, each in a transaction with its version recorded, under an
         advisory lock: processes starting at once apply each once."""
         migrations = list(migrations_in("postgresql") if migrations is None else migrations)
@@ -312,7 +304,7 @@ class PostgresDatabase(PostgresSql, Meta):
         loaded: set[str] = set()
         async with self._pool.acquire() as conn, conn.transaction():
 
-            async def load(table: str, columns: list[tuple[str, str]], rows: list) -> None:
+            async def load(table: str, columns: list[tuple[str, str]], rows: list[Row]) -> None:
                 casts = [convert.get(kind) for _, kind in columns]
                 records = [
                     tuple(

@@ -6,7 +6,7 @@ nothing made good since (`/film now`). Nothing here talks to Discord."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from bot.cluster import MISSED_BEATS
 from bot.db import Database
@@ -55,7 +55,7 @@ async def prune(db: Database, now: int, owned: str = "") -> dict[str, int]:
     return counts
 
 
-def pruning(db: Database, clock: Callable[[], float], owned: str):
+def pruning(db: Database, clock: Callable[[], float], owned: str) -> Callable[[], Awaitable[None]]:
     """The prune as a chore for the dispatcher (bot/timers.py `every`)."""
 
     async def chore() -> None:

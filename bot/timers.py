@@ -113,11 +113,12 @@ class Scheduler:
     ) -> int:
         """A timer written in the caller's transaction; call `wake()` once it has committed.
         A timer of a server is claimed only by the process whose shards hold it."""
-        return await tx.fetchval(
+        timer_id: int = await tx.fetchval(
             "INSERT INTO timers (due_at, event, payload, created_at, guild_id) "
             "VALUES (?, ?, ?, ?, ?) RETURNING id",
             (int(due_at), event, json.dumps(payload, sort_keys=True), int(self.clock()), guild_id),
         )
+        return timer_id
 
     async def create(
         self, due_at: int, event: str, payload: dict[str, Any], guild_id: int | None = None
@@ -247,7 +248,8 @@ class Scheduler:
                 error,
                 exc_info=not is_database_error(error),
             )
-        return min(RETRY_FIRST * 2 ** min(self._tries - 1, 16), RETRY_LAST)
+        wait: float = min(RETRY_FIRST * 2 ** min(self._tries - 1, 16), RETRY_LAST)
+        return wait
 
     def _recovered(self) -> None:
         if self.failing_since is not None:

@@ -137,10 +137,10 @@ def test_db_backup_check_and_export(tmp_path):
     import asyncio
     import sqlite3
 
-    from bot.db import Database
+    from bot.sqlite import SqliteDatabase
 
     async def make():
-        db = await Database.open(tmp_path / "live.db")
+        db = await SqliteDatabase.open(tmp_path / "live.db")
         async with db.transaction() as conn:
             await conn.execute(
                 "INSERT INTO quotes (guild_id, number, text, author_id, saved_by, saved_at) "
@@ -247,8 +247,8 @@ def assert_one_line_failure(result, says: str, took: float) -> None:
 READ_ONLY_AND_FULL = """
 set -e
 mount -t tmpfs -o size=1m tmpfs "$1"
-"$2" -c "import asyncio; from bot.db import Database
-async def made(): await (await Database.open('$1/club.db')).close()
+"$2" -c "import asyncio; from bot.sqlite import SqliteDatabase
+async def made(): await (await SqliteDatabase.open('$1/club.db')).close()
 asyncio.run(made())"
 mount -o remount,ro "$1"
 DATABASE_PATH="$1/club.db" "$2" -m bot run 2>"$1.existing" || echo $? >>"$1.codes"

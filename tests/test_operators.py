@@ -17,9 +17,10 @@ import time
 import asyncpg
 import pytest
 
-from bot.db import Database, DatabaseUnavailable, bundled_migrations
+from bot.db import DatabaseUnavailable, bundled_migrations
 from bot.dburl import password, redact_url, without_password
 from bot.postgres import PostgresDatabase
+from bot.sqlite import SqliteDatabase
 from tests.test_cli import assert_one_line_failure, cli
 
 ROLES = itertools.count(1)
@@ -285,7 +286,7 @@ def older_club(tmp_path):
     path = tmp_path / "club.db"
 
     async def make() -> None:
-        db = await Database.open(path, bundled_migrations()[:-1])
+        db = await SqliteDatabase.open(path, bundled_migrations()[:-1])
         async with db.transaction() as tx:
             await tx.execute(
                 "INSERT INTO quotes (guild_id, number, text, author_id, saved_by, saved_at) "

@@ -11,7 +11,7 @@ import random
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot import fulltext
 from bot.db import Database, Tx, rows_as_dicts
@@ -33,6 +33,9 @@ from bot.text import (
     shown,
     truncate,
 )
+
+if TYPE_CHECKING:
+    from bot.members import Forgotten
 
 log = logging.getLogger(__name__)
 
@@ -209,6 +212,7 @@ async def _upsert(
     values = (essay.title, essay.film, essay.year, essay.director, essay.author, digest, now)
     row = await tx.fetchone("SELECT id FROM essays WHERE key = ?", (key,))
     existing: dict[str, int] = {}
+    essay_id: int
     if row is None:
         essay_id = await tx.fetchval(
             "INSERT INTO essays (title, film, year, director, author, content_hash, "
@@ -440,11 +444,12 @@ class Library:
         if not shown:
             return []
         marks = ", ".join("?" for _ in shown)
-        bodies = dict(
-            await self.db.fetchall(
+        bodies: dict[int, str] = {
+            row[0]: row[1]
+            for row in await self.db.fetchall(
                 f"SELECT id, body FROM sections WHERE id IN ({marks})", [sec.id for _, sec in shown]
             )
-        )
+        }
         words = search_words(query)
         return [
             SearchHit(essay, section, highlight(bodies.get(section.id, ""), words))
@@ -463,7 +468,7 @@ class Library:
         return None if index is None else (essay, essay.sections[index])
 
     async def _search_all(
-        self, match: tuple, guild_id: int | None, limit: int
+        self, match: tuple[str], guild_id: int | None, limit: int
     ) -> list[tuple[EssayInfo, SectionInfo]]:
         """Ranking over every match, for a server whose hits are not among the best overall."""
         rows = await self.db.fetchall(
@@ -496,7 +501,7 @@ class Library:
 
     MEMBER_TABLES = frozenset({"essays", "guild_hidden_essays"})
 
-    async def forget_member(self, tx: Tx, user_id: int, forgotten: Any) -> None:
+    async def forget_member(self, tx: Tx, user_id: int, forgotten: Forgotten) -> None:
         """Essays stay (they belong to the server); who uploaded or hid one is forgotten."""
         await tx.execute("UPDATE essays SET added_by = NULL WHERE added_by = ?", (user_id,))
         await tx.execute(

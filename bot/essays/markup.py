@@ -197,7 +197,8 @@ def to_html(source: str) -> str:
     md = _markdown()
     # Any ASCII punctuation may be escaped, as in CommonMark and kramdown (`Scott\\'s`).
     md.ESCAPED_CHARS = sorted(set(md.ESCAPED_CHARS) | set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"))
-    return md.convert(prepare(source))
+    html: str = md.convert(prepare(source))
+    return html
 
 
 # --- the HTML as a small tree ------------------------------------------------------------

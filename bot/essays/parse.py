@@ -63,8 +63,9 @@ class Essay:
 
 
 def section_slug(heading: str, used: set[str]) -> str:
-    base = slugify(heading, "-") or slugify_unicode(heading, "-") or "section"
-    return unique(base, used)
+    base: str = slugify(heading, "-") or slugify_unicode(heading, "-") or "section"
+    slug: str = unique(base, used)
+    return slug
 
 
 def title_from_filename(name: str | None) -> str | None:
@@ -324,10 +325,13 @@ def essay_markdown(
     """A file's text as Projectionist Markdown, for the CLI importer and uploads alike: plain
     text (`.txt`) through the importer, Markdown with the given fields merged into its front
     matter."""
-    fields = {"year": year, "director": director, "author": author}
     if filename.lower().endswith(".md"):
-        return markdown_with_front_matter(text, title=title, film=film, **fields)
-    return plain_to_markdown(text, title=title or "", film=film or "", **fields)
+        return markdown_with_front_matter(
+            text, title=title, film=film, year=year, director=director, author=author
+        )
+    return plain_to_markdown(
+        text, title=title or "", film=film or "", year=year, director=director, author=author
+    )
 
 
 def read_file(
@@ -344,8 +348,9 @@ def read_file(
     Projectionist Markdown (the title and film it was read with written into the front matter)
     and the parsed essay. A Markdown file without a title is named after its file, as Obsidian
     and Jekyll name a note or a post."""
-    fields = {"year": year, "director": director, "author": author}
-    markdown = essay_markdown(text, filename, title=title, film=film, **fields)
+    markdown = essay_markdown(
+        text, filename, title=title, film=film, year=year, director=director, author=author
+    )
     markdown_file = filename.lower().endswith(".md")
     if not markdown_file and not read_front_matter(markdown)[0].title:
         raise EssayFormatError(

@@ -120,10 +120,11 @@ def next_slot(
 
 
 def slots_between(start: int, end: int, tz: ZoneInfo, at: time, days: str) -> list[int]:
-    slots = []
-    current = start
-    while (current := next_slot(current, tz, at, days, end)) is not None:
+    slots: list[int] = []
+    current = next_slot(start, tz, at, days, end)
+    while current is not None:
         slots.append(current)
+        current = next_slot(current, tz, at, days, end)
     return slots
 
 

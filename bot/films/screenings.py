@@ -125,7 +125,7 @@ class Screenings:
                 "AND cancelled_at IS NULL RETURNING *",
                 (starts_at, keep_where, channel_id, keep_where, place, note, now, week_id),
             )
-            row = moved or await tx.fetchone(
+            row = moved or await tx.one(
                 "INSERT INTO screenings (week_id, guild_id, starts_at, channel_id, place, note, "
                 "created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "RETURNING *",

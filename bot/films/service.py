@@ -11,7 +11,7 @@ from datetime import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.db import Conflict, Database, Rows, Tx, rows_as_dicts
+from bot.db import Conflict, Database, Row, Rows, Tx, rows_as_dicts
 from bot.errors import UserError
 from bot.essays.library import EssayInfo, Library, SectionInfo
 from bot.films.schedule import next_slot, parse_time_of_day, slots_between, zone
@@ -247,7 +247,7 @@ class Films:
     # --- weeks ------------------------------------------------------------------------
 
     @staticmethod
-    def _week(row) -> Week:
+    def _week(row: Row) -> Week:
         return Week(**dict(row))
 
     async def week(self, week_id: int) -> Week | None:
@@ -406,7 +406,7 @@ class Films:
             return None
         if row is None:
             return None
-        count, average = await tx.fetchone(
+        count, average = await tx.one(
             "SELECT count(*), CAST(avg(stars) AS DOUBLE PRECISION) FROM ratings WHERE week_id = ?",
             (week_id,),
         )
@@ -480,7 +480,7 @@ class Films:
     # --- prompts ----------------------------------------------------------------------
 
     @staticmethod
-    def _prompt(row) -> Prompt:
+    def _prompt(row: Row) -> Prompt:
         return Prompt(
             row["id"],
             row["week_id"],
@@ -571,7 +571,7 @@ class Films:
         ]
         return PromptQueue(turns, left[0] if left else None, len(left), numbered)
 
-    async def _plan(self, tx, week: Week) -> PlannedPrompt | None:
+    async def _plan(self, tx: Tx, week: Week) -> PlannedPrompt | None:
         """The next queued question; else, for a week with an essay, its next section not yet
         owed. Read on the writer's connection, inside the transaction that reserves it."""
         queued = await tx.fetchone(
@@ -598,7 +598,9 @@ class Films:
                 )
         return None
 
-    async def owe_prompt(self, week_id: int, now: int, *, due_at: int | None = None):
+    async def owe_prompt(
+        self, week_id: int, now: int, *, due_at: int | None = None
+    ) -> tuple[int, int] | None:
         """Reserve the week's next prompt (its number, its question or section) and owe its post,
         in one transaction, so two at once never pick the same one. Returns (number, job id),
         or None when nothing is left."""
@@ -606,7 +608,9 @@ class Films:
             week = await self._require_running_in(tx, week_id)
             return await self._owe_prompt_in(tx, week, now, due_at)
 
-    async def _owe_prompt_in(self, tx: Tx, week: Week, now: int, due_at: int | None = None):
+    async def _owe_prompt_in(
+        self, tx: Tx, week: Week, now: int, due_at: int | None = None
+    ) -> tuple[int, int] | None:
         planned = await self._plan(tx, week)
         if planned is None:
             return None
@@ -649,7 +653,7 @@ class Films:
         return owed[0] if owed else None
 
     @staticmethod
-    async def release_prompt(tx, prompt_id: int) -> None:
+    async def release_prompt(tx: Tx, prompt_id: int) -> None:
         """A prompt that could not be posted goes back: a question to the queue, a section to
         the essay's turn; the next prompt time tries it again."""
         await tx.execute(
@@ -758,7 +762,10 @@ class Films:
         return [Rating(*row) for row in rows]
 
     async def rating_count(self, week_id: int) -> int:
-        return await self.db.fetchval("SELECT count(*) FROM ratings WHERE week_id = ?", (week_id,))
+        count: int = await self.db.fetchval(
+            "SELECT count(*) FROM ratings WHERE week_id = ?", (week_id,)
+        )
+        return count
 
     # --- members' data (see bot/members.py) -------------------------------------------
 

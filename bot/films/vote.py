@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bot.db import Database, Tx, rows_as_dicts
+from bot.db import Database, Row, Tx, rows_as_dicts
 from bot.errors import UserError
 from bot.jobs import Jobs
 from bot.members import Forgotten
@@ -53,7 +53,7 @@ class Poll:
     runoff_hours: int | None = None  # a tie's runoff: this long, or as long as this poll
 
     @classmethod
-    def from_row(cls, row) -> Poll:
+    def from_row(cls, row: Row) -> Poll:
         return cls(
             row["id"],
             row["guild_id"],
@@ -128,7 +128,7 @@ class Vote:
         return await self.nomination(nomination_id), existing is not None
 
     async def nomination(self, nomination_id: int) -> Nomination:
-        row = await self.db.fetchone(
+        row = await self.db.one(
             "SELECT m.id, m.title, m.year, count(n.user_id) FROM nominations m "
             "LEFT JOIN nominators n ON n.nomination_id = m.id WHERE m.id = ? GROUP BY m.id",
             (nomination_id,),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import fulltext
-from bot.db import Conflict, Database, Tx, rows_as_dicts
+from bot.db import Conflict, Database, Row, Tx, rows_as_dicts
 from bot.errors import NotFound, UserError
 from bot.members import Forgotten
 
@@ -49,7 +49,7 @@ class Quotes:
         self.db = db
 
     @staticmethod
-    def _quote(row) -> Quote:
+    def _quote(row: Row) -> Quote:
         return Quote(**{k: row[k] for k in Quote.__dataclass_fields__})
 
     # --- opting out -------------------------------------------------------------------
@@ -73,12 +73,12 @@ class Quotes:
 
     # --- saving -----------------------------------------------------------------------
 
-    async def _insert(self, guild_id: int, values: dict) -> Quote:
+    async def _insert(self, guild_id: int, values: dict[str, Any]) -> Quote:
         async with self.db.transaction() as tx:
             number = await tx.next_number(f"quote_number:{guild_id}")
             columns = ["guild_id", "number", *values]
             return self._quote(
-                await tx.fetchone(
+                await tx.one(
                     f"INSERT INTO quotes ({', '.join(columns)}) "
                     f"VALUES ({', '.join('?' for _ in columns)}) RETURNING *",
                     (guild_id, number, *values.values()),
@@ -119,7 +119,9 @@ class Quotes:
         try:
             return await self._insert(guild_id, values), True
         except Conflict:  # saved by someone else a moment ago
-            return await self._by_source(guild_id, message_id), False
+            if (saved := await self._by_source(guild_id, message_id)) is None:
+                raise
+            return saved, False
 
     async def _by_source(self, guild_id: int, message_id: int) -> Quote | None:
         row = await self.db.fetchone(
@@ -187,7 +189,7 @@ class Quotes:
                 raise UserError(
                     "No quotes match that yet. Save one with “Save as quote” on a message."
                 )
-            row = await self.db.fetchone(
+            row = await self.db.one(
                 "SELECT * FROM quotes WHERE guild_id = ? AND number >= ? ORDER BY number LIMIT 1",
                 (guild_id, rng.randint(1, top)),
             )
@@ -195,7 +197,7 @@ class Quotes:
         count = await self.db.fetchval(f"SELECT count(*) FROM quotes WHERE {condition}", params)
         if not count:
             raise UserError("No quotes match that yet. Save one with “Save as quote” on a message.")
-        row = await self.db.fetchone(
+        row = await self.db.one(
             f"SELECT * FROM quotes WHERE {condition} ORDER BY id LIMIT 1 OFFSET ?",
             (*params, rng.randrange(count)),
         )
@@ -223,7 +225,9 @@ class Quotes:
         )
         return [self._quote(row) for row in rows], total
 
-    async def top(self, guild_id: int, counts: dict[int, int], limit: int = 10) -> list:
+    async def top(
+        self, guild_id: int, counts: dict[int, int], limit: int = 10
+    ) -> list[tuple[Quote, int]]:
         """The most-reacted quotes of a server, from reactions per quote id (the recorder's
         `on_quotes`): (quote, reactions), the older quote first among equals. Ids of quotes
         removed since are passed over."""

@@ -18,13 +18,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.db import Database, Tx, rows_as_dicts
-from bot.reactions.store import ADD, CLEAR, CLEAR_EMOJI, DELETED, EMOJI, REMOVE, store_for
+from bot.reactions.store import ADD, CLEAR, CLEAR_EMOJI, DELETED, EMOJI, REMOVE, Op, store_for
+
+if TYPE_CHECKING:
+    from bot.members import Forgotten
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +100,7 @@ class ReactionRecorder:
         self.store = store_for(db, merge_chunk)
         self.tracked: set[int] = set()
         self.known_emoji: set[str] = set()
-        self._queue: list[tuple] = []
+        self._queue: list[Op] = []
         # When the oldest queued event came (wall time): a member forgotten since then, by any
         # process, keeps none of the queued additions (PostgreSQL's batch leaves them out).
         self._queued_since: int | None = None
@@ -109,7 +115,7 @@ class ReactionRecorder:
         self._next_merge: asyncio.Task[None] | None = None
         self._merging = asyncio.Lock()
         self._closed = False
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
         self.watch: dict[int, set[tuple[int, str]]] | None = None
         self.commit_latencies: list[float] | None = None  # set to a list to measure
 
@@ -153,7 +159,7 @@ class ReactionRecorder:
 
     # --- events -----------------------------------------------------------------------
 
-    def _push(self, op: tuple) -> None:
+    def _push(self, op: Op) -> None:
         """Queue a live event; during a reconciliation, an add or remove marks its (member,
         emoji) as touched, so what was read from Discord before it does not undo it."""
         if self._closed:
@@ -167,7 +173,7 @@ class ReactionRecorder:
         elif self._timer is None:
             self._timer = self._start(self._flush_later(), name="reaction-flush")
 
-    def _enqueue(self, op: tuple) -> None:
+    def _enqueue(self, op: Op) -> None:
         if not self._queue:
             self._queued_since = int(self.clock())
         self._queue.append(op)
@@ -259,14 +265,14 @@ class ReactionRecorder:
         await self.merge()
         return committed
 
-    def _start(self, work, *, name: str) -> asyncio.Task:
+    def _start(self, work: Coroutine[Any, Any, T], *, name: str) -> asyncio.Task[T]:
         """A task of the recorder's own: kept until it ends (tests wait for them)."""
         task = asyncio.create_task(work, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
-    def background(self) -> list[asyncio.Task]:
+    def background(self) -> list[asyncio.Task[Any]]:
         """The recorder's tasks still to finish."""
         return [task for task in self._tasks if not task.done()]
 
@@ -347,7 +353,7 @@ class ReactionRecorder:
 
     MEMBER_TABLES = frozenset({"reactions", "tracked_messages"})
 
-    async def forget_member(self, tx: Tx, user_id: int, forgotten: Any) -> None:
+    async def forget_member(self, tx: Tx, user_id: int, forgotten: Forgotten) -> None:
         """Every stored reaction of the member (the coordinator flushed the recorder first)."""
         forgotten.counts["reactions"] = await tx.execute(
             "DELETE FROM reactions WHERE user_id = ?", (user_id,)
@@ -465,7 +471,7 @@ class ReactionRecorder:
         message_id: int,
         observed: set[tuple[int, str]],
         stored: set[tuple[int, str]],
-        skip: set[int] = frozenset(),
+        skip: AbstractSet[int] = frozenset(),
     ) -> tuple[int, int]:
         """Queue what makes the stored reactions of a message match what Discord shows, except
         for keys a live event touched meanwhile (the live event is newer) and reactions of the
@@ -483,7 +489,7 @@ class ReactionRecorder:
             removed += 1
         return added, removed
 
-    def _queue_silent(self, op: tuple) -> None:
+    def _queue_silent(self, op: Op) -> None:
         """Queue without marking the key as touched by a live event."""
         self._enqueue(op)
         if self._timer is None and not self._closed:

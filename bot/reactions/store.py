@@ -13,17 +13,22 @@ import itertools
 import json
 from typing import Any
 
-from bot.db import Rows
+from bot.db import Database, Row
+from bot.sqlite import SqliteDatabase
 
 # Queued operations, in arrival order. An add or a remove is (ADD or REMOVE, message_id,
 # user_id, emoji): as logged, with its first item the `added` flag.
 REMOVE, ADD, CLEAR, CLEAR_EMOJI, DELETED, EMOJI = range(6)
+# One queued operation: its kind, then the ids and names that kind carries (see `batch_parts`).
+Op = tuple[Any, ...]
 
 
-def batch_parts(ops: list[tuple]) -> tuple[list, list, list, list]:
+def batch_parts(
+    ops: list[Op],
+) -> tuple[list[Op], list[tuple[int, str | None]], list[int], list[tuple[str, str]]]:
     """Queued operations as what a batch writes: the last event of each (message, member,
     emoji) after the batch's last clear of it, the clears, deleted posts and emoji names."""
-    last: dict[tuple[int, int, str], tuple] = {}
+    last: dict[Op, Op] = {}
     cleared: list[tuple[int, str | None]] = []
     deleted: list[int] = []
     emoji_names: list[tuple[str, str]] = []
@@ -44,7 +49,7 @@ def batch_parts(ops: list[tuple]) -> tuple[list, list, list, list]:
     return list(last.values()), cleared, deleted, list(dict(emoji_names).items())
 
 
-def log_arrays(ops: list[tuple]) -> tuple:
+def log_arrays(ops: list[Op]) -> tuple[str | None, ...]:
     """The batch as the JSON arrays of one `reaction_log_entry` row (SQLite migration 0010)."""
     return tuple(json.dumps(values) if values else None for values in batch_parts(ops))
 
@@ -141,9 +146,17 @@ ORDER BY 1, 2
 class Store:
     merges = False  # whether batches wait in a log for `merge`
 
-    def __init__(self, db: Any, merge_chunk: int = 20_000) -> None:
-        self.db = db
+    def __init__(self, merge_chunk: int = 20_000) -> None:
         self.merge_chunk = merge_chunk  # events per merged range (SQLite)
+
+    async def append(self, at: int, ops: list[Op], since: int) -> None:
+        raise NotImplementedError
+
+    async def merge(self) -> bool:
+        raise NotImplementedError
+
+    async def member_reactions(self, user_id: int) -> list[Row]:
+        raise NotImplementedError
 
 
 class LogStore(Store):
@@ -151,7 +164,11 @@ class LogStore(Store):
 
     merges = True
 
-    async def append(self, at: int, ops: list[tuple], since: int) -> None:
+    def __init__(self, db: SqliteDatabase, merge_chunk: int = 20_000) -> None:
+        super().__init__(merge_chunk)
+        self.db = db
+
+    async def append(self, at: int, ops: list[Op], since: int) -> None:
         # One process owns a SQLite file: forget-me commits what it holds before forgetting.
         await self.db.write(APPEND_BATCH, (at, *log_arrays(ops)))
 
@@ -171,7 +188,7 @@ class LogStore(Store):
             await self.db.script(APPLY_RANGE.format(after=after, through=through, last=last))
         return True
 
-    async def member_reactions(self, user_id: int) -> list:
+    async def member_reactions(self, user_id: int) -> list[Row]:
         return await self.db.fetchall(MEMBER_REACTIONS, (user_id,) * 3)
 
 
@@ -189,7 +206,11 @@ APPLY_BATCH = (
 class DirectStore(Store):
     """PostgreSQL: each batch applied to `reactions` at once."""
 
-    async def append(self, at: int, ops: list[tuple], since: int) -> None:
+    def __init__(self, db: Database, merge_chunk: int = 20_000) -> None:
+        super().__init__(merge_chunk)
+        self.db = db
+
+    async def append(self, at: int, ops: list[Op], since: int) -> None:
         events, cleared, deleted, emojis = batch_parts(ops)
         await self.db.write(
             APPLY_BATCH,
@@ -211,15 +232,14 @@ class DirectStore(Store):
     async def merge(self) -> bool:
         return False
 
-    async def member_reactions(self, user_id: int) -> list:
+    async def member_reactions(self, user_id: int) -> list[Row]:
         return await self.db.fetchall(
             "SELECT message_id, emoji, created_at FROM reactions WHERE user_id = ? ORDER BY 1, 2",
             (user_id,),
         )
 
 
-STORES = {"sqlite": LogStore, "postgresql": DirectStore}
-
-
-def store_for(db: Rows, merge_chunk: int) -> Store:
-    return STORES[db.backend](db, merge_chunk)
+def store_for(db: Database, merge_chunk: int) -> Store:
+    if isinstance(db, SqliteDatabase):
+        return LogStore(db, merge_chunk)
+    return DirectStore(db, merge_chunk)

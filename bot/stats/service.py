@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.db import Database
 from bot.essays.library import EssayInfo
@@ -76,7 +77,7 @@ class Stats:
         return [stats[s.id] for s in essay.sections]
 
     async def member(self, guild_id: int, user_id: int) -> MemberStats:
-        async def one(sql: str, *params) -> int:
+        async def one(sql: str, *params: int) -> int:
             return int(await self.db.fetchval(sql, params) or 0)
 
         return MemberStats(
@@ -155,7 +156,9 @@ class Stats:
             top_members=[(r[0], r[1]) for r in members[:5]],
         )
 
-    async def _in(self, sql: str, ranked: list[tuple[int, int]], *params) -> dict[int, tuple]:
+    async def _in(
+        self, sql: str, ranked: list[tuple[int, int]], *params: int
+    ) -> dict[int, tuple[Any, ...]]:
         """Rows by id for the ids of `ranked`, the id first in each row."""
         if not ranked:
             return {}

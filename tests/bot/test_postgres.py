@@ -9,9 +9,10 @@ import shutil
 
 import pytest
 
-from bot.db import Database, DatabaseTooNew, DatabaseUnavailable, migrations_in
+from bot.db import DatabaseTooNew, DatabaseUnavailable, UnsupportedStatement, migrations_in
 from bot.essays.library import Library
 from bot.postgres import PostgresDatabase, numbered
+from bot.sqlite import SqliteDatabase
 from tests.conftest import SEED_ESSAY, long_essay
 
 NAMES = itertools.count(1)
@@ -105,7 +106,7 @@ async def test_search_finds_the_same_sections_on_both_backends(postgres, tmp_pat
         "Title: Crème brûlée\nFilm: Amélie\nYear: 2001\n\nOpening.\n\n## Crème\n\nLa crème.\n",
         encoding="utf-8",
     )
-    lite = await Database.open(tmp_path / "s.db")
+    lite = await SqliteDatabase.open(tmp_path / "s.db")
     pg = await PostgresDatabase.open(fresh(postgres))
     try:
         found = {}
@@ -125,3 +126,33 @@ async def test_search_finds_the_same_sections_on_both_backends(postgres, tmp_pat
     finally:
         await lite.close()
         await pg.close()
+
+
+def test_placeholders_are_text_wherever_postgresql_reads_text():
+    assert numbered('SELECT ? AS "a?" /* ? */, ? -- ?\n') == 'SELECT $1 AS "a?" /* ? */, $2 -- ?\n'
+    assert numbered("SELECT $$ ? $$, $f$ $$ ? $f$, E'it\\'s ?', ?::integer[], x::text, ?") == (
+        "SELECT $$ ? $$, $f$ $$ ? $f$, E'it\\'s ?', $1::integer[], x::text, $2"
+    )
+
+
+@pytest.mark.parametrize(
+    ("sql", "why"),
+    [
+        ("SELECT ?1, ?", "number every placeholder or none"),
+        ("SELECT ?, ?2", "number every placeholder or none"),
+        ("SELECT :name", "Named placeholder :name"),
+        ("SELECT /* a /* nested */ ? */ 1", "comment inside a comment"),
+    ],
+)
+def test_what_would_bind_differently_is_refused(sql, why):
+    with pytest.raises(UnsupportedStatement, match=why):
+        numbered(sql)
+
+
+async def test_a_question_mark_in_a_dollar_quoted_body_is_text(postgres):
+    db = await PostgresDatabase.open(fresh(postgres))
+    try:
+        sql = "SELECT $$why?$$ AS a, $q$ ?, $$ $q$ AS b, CAST(? AS INTEGER) AS c"
+        assert dict(await db.fetchone(sql, (7,))) == {"a": "why?", "b": " ?, $$ ", "c": 7}
+    finally:
+        await db.close()

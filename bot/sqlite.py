@@ -1,0 +1,345 @@
+"""SQLite behind the database interface (bot/db.py): one writer connection with its pragmas,
+whole-transaction locking, one reader connection, and the migrations with `user_version`."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import os
+import sqlite3
+from collections.abc import AsyncIterator, Iterable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.db import (
+    Conflict,
+    Database,
+    DatabaseTooNew,
+    DatabaseUnavailable,
+    Migration,
+    Params,
+    Row,
+    Tx,
+    bundled_migrations,
+    check,
+    positional,
+)
+
+log = logging.getLogger(__name__)
+
+
+class SqliteSql:
+    """The pieces of SQL SQLite spells its own way."""
+
+    backend = "sqlite"
+    skip_locked = ""  # one transaction writes at a time: nothing to skip
+
+    @staticmethod
+    def json_int(column: str, key: str) -> str:
+        return f"json_extract({column}, '$.{key}')"
+
+
+class SqliteTx(SqliteSql, Tx):
+    """A transaction on the writer's connection, which the database's lock is held for."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        check(sql, params)
+        try:
+            async with self._conn.execute(sql, params) as cursor:
+                return cursor.rowcount
+        except sqlite3.IntegrityError as error:
+            raise Conflict(str(error)) from error
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        check(sql)
+        try:
+            await self._conn.executemany(sql, [positional(row) for row in rows])
+        except sqlite3.IntegrityError as error:
+            raise Conflict(str(error)) from error
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        check(sql, params)
+        try:
+            async with self._conn.execute(sql, params) as cursor:
+                return list(await cursor.fetchall())
+        except sqlite3.IntegrityError as error:
+            raise Conflict(str(error)) from error
+
+
+def _read_only_file_system(path: Path) -> bool:
+    try:
+        existing = next((p for p in (path, *path.parents) if p.exists()), None)
+        return existing is not None and bool(os.statvfs(existing).f_flag & os.ST_RDONLY)
+    except OSError:  # a folder on the way this user may not enter
+        return False
+
+
+def explain_open_failure(path: Path, error: BaseException) -> str:
+    """One line for the operator: which file, what is wrong, what to do."""
+    text = str(error).lower()
+    if isinstance(error, sqlite3.DatabaseError) and (
+        "not a database" in text or "malformed" in text or "corrupt" in text
+    ):
+        return (
+            f"The database {path} is damaged ({error}). Restore it from a backup, or move it "
+            "aside to start with a new one; `python -m bot db check` shows what is wrong."
+        )
+    if "full" in text or getattr(error, "errno", None) == errno.ENOSPC:
+        return f"The disk holding {path} is full ({error}): free some space and start again."
+    if _read_only_file_system(path):
+        return (
+            f"The database {path} is on a read-only file system ({error}): mount it writable, "
+            "or point DATABASE_PATH somewhere writable."
+        )
+    try:
+        writable = os.access(path if path.exists() else path.parent, os.W_OK)
+    except OSError:  # a folder on the way this user may not enter
+        writable = False
+    if (
+        not writable
+        or "readonly" in text
+        or "read-only" in text
+        or isinstance(error, PermissionError)
+        or getattr(error, "errno", None) in (errno.EROFS, errno.EACCES)
+    ):
+        return (
+            f"The database {path} cannot be written ({error}): give this user write access to "
+            "the file and its folder, or point DATABASE_PATH somewhere writable."
+        )
+    return (
+        f"The database {path} cannot be opened ({error}): check that the path is right and its "
+        "folder writable, or point DATABASE_PATH at another file."
+    )
+
+
+def no_database(path: Path) -> str:
+    return (
+        f"No database at {path}: check DATABASE_PATH (or DATABASE_URL); the bot creates the "
+        "file at its first start."
+    )
+
+
+PRAGMAS = (
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA busy_timeout = 5000",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA synchronous = NORMAL",
+)
+# Page cache of each connection, in KiB. The writer's is the larger: a batch of reactions lands
+# all over a table of a million rows, and each page missing from the cache is read again
+# (`make bench`: at 8 MB, ingestion fell by a tenth and its commit p99 rose by a fifth). Queries
+# read the essays' search index and the hot pages of a few tables, which 8 MB holds.
+WRITER_CACHE_KIB = 16_000
+READER_CACHE_KIB = 8_000
+
+
+async def connect(target: str | Path, **kwargs: Any) -> aiosqlite.Connection:
+    """aiosqlite.connect, except that a connection that fails to open has its worker thread
+    finished before the error is raised: aiosqlite only asks it to stop, and a thread still
+    running when the event loop closes answers into the closed loop (a traceback of
+    `RuntimeError: Event loop is closed` after the one line that said what was wrong)."""
+    pending = aiosqlite.connect(target, **kwargs)
+    try:
+        return await pending
+    except BaseException:
+        await asyncio.to_thread(pending._thread.join, 5)
+        raise
+
+
+async def _connect(path: Path, cache_kib: int) -> aiosqlite.Connection:
+    conn = await connect(path, isolation_level=None)
+    try:
+        conn.row_factory = aiosqlite.Row
+        for pragma in (*PRAGMAS, f"PRAGMA cache_size = -{cache_kib}"):
+            async with conn.execute(pragma) as cursor:
+                await cursor.fetchall()
+    except BaseException:
+        await conn.close()  # its thread would keep the process alive
+        raise
+    return conn
+
+
+class SqliteDatabase(SqliteSql, Database):
+    """One writer connection, used under a lock held across each whole transaction, and one
+    reader connection for queries. In WAL mode the reader sees the last committed state and
+    never waits for a write batch, so a burst of writes does not stall members' commands."""
+
+    def __init__(
+        self, conn: aiosqlite.Connection | None, reader: aiosqlite.Connection, path: Path
+    ) -> None:
+        # `conn` (the writer) is None for a database opened to read (`open_to_read`).
+        self._conn = conn
+        self._reader = reader
+        self._lock = asyncio.Lock()
+        self.path = path
+        self.name = str(path)
+
+    @classmethod
+    async def open(
+        cls, path: str | Path, migrations: Iterable[Migration] | None = None
+    ) -> SqliteDatabase:
+        """Open the file and apply pending migrations (the bundled ones unless given). Raises DatabaseUnavailable (every
+        connection closed again, so nothing keeps the process alive) or DatabaseTooNew."""
+        path = Path(path)
+        opened: list[aiosqlite.Connection] = []
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            opened.append(writer := await _connect(path, WRITER_CACHE_KIB))
+            # Temporary tables in memory: a merge of reaction events sorts them in one (see
+            # bot/reactions/recorder.py), at most a few megabytes; in a file, they spill to disk.
+            for pragma in ("PRAGMA wal_autocheckpoint = 4000", "PRAGMA temp_store = MEMORY"):
+                async with writer.execute(pragma) as cursor:
+                    await cursor.fetchall()
+            opened.append(reader := await _connect(path, READER_CACHE_KIB))
+            db = cls(writer, reader, path)
+            await db.migrate(migrations)
+            return db
+        except BaseException as error:
+            for conn in opened:
+                await conn.close()
+            if isinstance(error, sqlite3.Error | OSError):
+                raise DatabaseUnavailable(explain_open_failure(path, error)) from error
+            raise
+
+    @classmethod
+    async def open_to_read(cls, path: str | Path) -> SqliteDatabase:
+        """The file opened read-only, without migrations: for an export while the bot may run.
+        Only the reading methods work."""
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(no_database(path))
+        try:
+            reader = await connect(f"file:{path}?mode=ro", uri=True)
+        except sqlite3.Error as error:
+            raise DatabaseUnavailable(explain_open_failure(path, error)) from None
+        reader.row_factory = aiosqlite.Row
+        return cls(None, reader, path)
+
+    @property
+    def _writer(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise RuntimeError(f"The database {self.path} was opened to read only")
+        return self._conn
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._reader.close()
+            if self._conn is not None:
+                await self._conn.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SqliteTx]:
+        """`BEGIN IMMEDIATE` ... `COMMIT`, rolled back on any error, with the lock held throughout."""
+        async with self._lock:
+            conn = self._writer
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield SqliteTx(conn)
+            except BaseException:
+                await conn.rollback()
+                raise
+            else:
+                await conn.commit()
+
+    def unlocked(self) -> AbstractAsyncContextManager[SqliteTx]:
+        """A transaction for statements safe on their own (on SQLite, every write is locked)."""
+        return self.transaction()
+
+    @asynccontextmanager
+    async def once(self, task: int) -> AsyncIterator[bool]:
+        """A one-off task at start; one process owns a SQLite file, so nothing to wait for."""
+        yield True
+
+    async def tables(self) -> list[str]:
+        rows = await self.fetchall(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "AND name NOT LIKE '%fts%' ORDER BY name"
+        )
+        return [row[0] for row in rows]
+
+    async def columns(self, table: str) -> list[tuple[str, str]]:
+        rows = await self.fetchall("SELECT name, type FROM pragma_table_info(?)", (table,))
+        kinds = {"INTEGER": "integer", "REAL": "real", "TEXT": "text", "BLOB": "blob"}
+        return [(row[0], kinds.get(row[1].upper(), row[1].lower() or "any")) for row in rows]
+
+    async def write(self, sql: str, params: Params = ()) -> None:
+        """One statement, atomic on its own (triggers included), in one round trip to the
+        writer's thread: for a hot path where BEGIN, the statement and COMMIT would be three."""
+        check(sql, params)
+        async with self._lock:
+            await self._writer.execute(sql, params)
+
+    async def script(self, sql: str) -> None:
+        """Several statements, their own BEGIN and COMMIT included, in one round trip to the
+        writer's thread (no parameters: `sql` must hold only values the bot made, never text a
+        member wrote). A transaction left open by a failing statement is rolled back."""
+        async with self._lock:
+            conn = self._writer
+            try:
+                await conn.executescript(sql)
+            except BaseException:
+                if conn.in_transaction:
+                    await conn.rollback()
+                raise
+
+    async def fetchall_writing(self, sql: str, params: Params = ()) -> list[Row]:
+        """A query on the writer's connection, under its lock: for what only it sees, its
+        temporary tables."""
+        check(sql, params)
+        async with self._lock:
+            return list(await self._writer.execute_fetchall(sql, params))
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        # One call on the reader's thread runs the statement to completion, so each query reads
+        # the latest commit and no half-read statement holds an old snapshot for the next one.
+        check(sql, params)
+        return list(await self._reader.execute_fetchall(sql, params))
+
+    async def chunks(self, sql: str, size: int = 10_000) -> AsyncIterator[list[Row]]:
+        """A query's rows, `size` at a time, on a connection of its own (a copy of a large
+        table without holding it all in memory)."""
+        conn = await connect(f"file:{self.path}?mode=ro", uri=True)
+        try:
+            async with conn.execute(sql) as cursor:
+                while rows := await cursor.fetchmany(size):
+                    yield list(rows)
+        finally:
+            await conn.close()
+
+    async def user_version(self) -> int:
+        return int(await self.fetchval("PRAGMA user_version"))
+
+    async def migrate(self, migrations: Iterable[Migration] | None = None) -> list[str]:
+        """Apply pending migrations, each in one transaction with its `user_version` bump."""
+        migrations = list(bundled_migrations() if migrations is None else migrations)
+        latest = migrations[-1][0] if migrations else 0
+        current = await self.user_version()
+        if current > latest:
+            raise DatabaseTooNew(
+                f"The database {self.path} is at schema version {current}, but this Projectionist "
+                f"knows versions up to {latest}. It was written by a newer release: upgrade "
+                "Projectionist, or point DATABASE_PATH at another file."
+            )
+        applied = []
+        for version, name, sql in migrations:
+            if version <= current:
+                continue
+            async with self._lock:
+                conn = self._writer
+                script = f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;"
+                try:
+                    await conn.executescript(script)
+                except BaseException:
+                    if conn.in_transaction:
+                        await conn.rollback()
+                    raise
+            log.info("Applied database migration %s", name)
+            applied.append(name)
+        return applied

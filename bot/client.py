@@ -25,6 +25,7 @@ from bot.films.screenings import Screenings
 from bot.films.service import Films
 from bot.interactions import send_ephemeral
 from bot.jobs import Jobs
+from bot.metrics import Metrics
 from bot.quotes.service import Quotes
 from bot.reactions.recorder import ReactionRecorder
 from bot.services import COMMAND_PUSH, Services
@@ -98,6 +99,7 @@ def _answering(invoke):
                 raise
             interaction.command_failed = True
             name = interaction.command.qualified_name if interaction.command else "?"
+            count_command(interaction, "refused")
             log.info("member %s was refused /%s", interaction.user.id, name)
             try:
                 await send_ephemeral(interaction, message)
@@ -138,6 +140,15 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
         log.warning("Could not deliver an error message to member %s", interaction.user.id)
 
 
+def count_command(interaction: discord.Interaction, outcome: str) -> None:
+    """A command's outcome and latency in the bot's metrics (bot/metrics.py)."""
+    metrics = getattr(interaction.client, "metrics", None)
+    if metrics is not None and interaction.command is not None:
+        started = interaction.extras.get("started")
+        took = None if started is None else time.perf_counter() - started
+        metrics.command(interaction.command.qualified_name, outcome, took)
+
+
 class ProjectionistTree(app_commands.CommandTree):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         interaction.extras["started"] = time.perf_counter()
@@ -146,6 +157,7 @@ class ProjectionistTree(app_commands.CommandTree):
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
+        count_command(interaction, "error")
         await report_error(interaction, error)
 
 
@@ -176,6 +188,7 @@ class Projectionist(commands.Bot):
         self.demo_requests: asyncio.Queue[int] = asyncio.Queue()
         self._services: Services | None = None
         self._closing = False
+        self.metrics = Metrics(config.shards_line)
 
     @property
     def services(self) -> Services:
@@ -229,8 +242,10 @@ class Projectionist(commands.Bot):
     async def setup_hook(self) -> None:
         started = time.perf_counter()
         sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+        if self.beats and self.config.metrics_port is not None:  # a running bot, not a tool
+            self.metrics.serve(self.config.metrics_port)
         self._services = await Services.start(
-            self.config, clock=lambda: discord.utils.utcnow().timestamp()
+            self.config, clock=lambda: discord.utils.utcnow().timestamp(), metrics=self.metrics
         )
         for extension in EXTENSIONS + (("cogs.demo",) if self.config.demo else ()):
             await self.load_extension(extension)
@@ -281,6 +296,7 @@ class Projectionist(commands.Bot):
         command: app_commands.Command | app_commands.ContextMenu,
     ) -> None:
         took = (time.perf_counter() - interaction.extras.get("started", time.perf_counter())) * 1000
+        count_command(interaction, "ok")
         log.info("member %s ran /%s in %.0f ms", interaction.user.id, command.qualified_name, took)
 
     @tasks.loop(seconds=30)
@@ -318,6 +334,7 @@ class Projectionist(commands.Bot):
                     finally:
                         self._services = None
                 gc.unfreeze()  # what start-up froze may now be collected with the rest
+                self.metrics.stop()
 
 
 class ShardedProjectionist(Projectionist, commands.AutoShardedBot):

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.db import Database, Tx, is_database_error
+from bot.metrics import DISCARD, Metrics
 from bot.timers import AfterCommit, Scheduler, Timer
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,8 @@ class Kind:
 
 
 class Jobs:
+    metrics: Metrics = DISCARD
+
     def __init__(self, db: Database, scheduler: Scheduler, clock: Callable[[], float]) -> None:
         self.db = db
         self.scheduler = scheduler
@@ -153,6 +156,7 @@ class Jobs:
         )
         if revision == 0 or due < now + 1:
             await self.scheduler.insert(tx, due, JOB_EVENT, {"job_id": job_id}, guild_id)
+        self.metrics.job(kind, "owed")
         return job_id
 
     @staticmethod
@@ -275,6 +279,7 @@ class Jobs:
         return after
 
     async def _done(self, job: Job, result: dict[str, Any] | None) -> None:
+        self.metrics.job(job.kind, "done")
         async with self.transaction() as tx:
             finished = (
                 await tx.execute(
@@ -302,6 +307,7 @@ class Jobs:
             await self._give_up(job, f"gave up after {job.attempts} tries: {retry.reason}", kind)
             return
         log.warning("Job %s (%s) will be tried again: %s", job.id, job.kind, retry.reason)
+        self.metrics.job(job.kind, "retried")
         async with self.transaction() as tx:
             await tx.execute(
                 "UPDATE jobs SET claimed_at = NULL, due_at = ?, last_error = ?, "
@@ -312,6 +318,7 @@ class Jobs:
 
     async def _give_up(self, job: Job, reason: str, kind: Kind | None) -> None:
         log.warning("Job %s (%s) given up: %s", job.id, job.kind, reason)
+        self.metrics.job(job.kind, "given_up")
         async with self.transaction() as tx:
             await tx.execute(
                 "UPDATE jobs SET given_up_at = ?, claimed_at = NULL, last_error = ? WHERE id = ?",

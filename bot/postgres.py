@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from functools import lru_cache
@@ -23,6 +24,7 @@ import asyncpg
 from bot import dburl
 from bot.db import Conflict, DatabaseTooNew, DatabaseUnavailable, Meta, Rows, migrations_in
 from bot.dburl import redact_url
+from bot.metrics import DISCARD, Metrics
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +189,8 @@ async def connect_pool(url: str, *, min_size: int, max_size: int) -> asyncpg.Poo
 
 
 class PostgresDatabase(PostgresSql, Meta):
+    metrics: Metrics = DISCARD
+
     def __init__(self, pool: asyncpg.Pool, url: str) -> None:
         self._pool = pool
         self.url = url
@@ -229,24 +233,34 @@ class PostgresDatabase(PostgresSql, Meta):
             self._pool.terminate()
 
     @asynccontextmanager
+    async def _connection(self, use: str) -> AsyncIterator[asyncpg.Connection]:
+        """A connection of the pool, the wait for it counted (bot/metrics.py)."""
+        asked = time.perf_counter()
+        async with self._pool.acquire() as conn:
+            self.metrics.pool_wait(use, time.perf_counter() - asked)
+            yield conn
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PostgresTx]:
         """A write transaction, holding the write lock until it commits or rolls back."""
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._connection("write") as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
             yield PostgresTx(conn)
 
     @asynccontextmanager
     async def unlocked(self) -> AsyncIterator[PostgresTx]:
         """A transaction without the write lock, for statements safe on their own."""
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._connection("write") as conn, conn.transaction():
             yield PostgresTx(conn)
 
     async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list:
-        return await self._pool.fetch(numbered(sql), *_args(params))
+        async with self._connection("read") as conn:
+            return await conn.fetch(numbered(sql), *_args(params))
 
     async def write(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> None:
         """One statement, atomic on its own, in one round trip (a batch of reactions)."""
-        await self._pool.execute(numbered(sql), *_args(params))
+        async with self._connection("write") as conn:
+            await conn.execute(numbered(sql), *_args(params))
 
     @asynccontextmanager
     async def once(self, task: int) -> AsyncIterator[bool]:

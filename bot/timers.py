@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.db import Database, Tx, is_database_error
+from bot.metrics import DISCARD, Metrics
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ Handler = Callable[[Tx, Timer], Awaitable[AfterCommit | None]]
 
 
 class Scheduler:
+    metrics: Metrics = DISCARD
+
     def __init__(self, db: Database, clock: Clock, owned: str = "") -> None:
         self.db = db
         self.clock = clock
@@ -187,6 +190,7 @@ class Scheduler:
                 timer = await self._claim(tx)
                 if timer is None:
                     return False
+                self.metrics.timer_lateness(timer.event, timer.lateness(self.clock()))
                 handler = self.handlers.get(timer.event)
                 if handler is None:
                     log.warning("No handler for timer %s (%s); dropped", timer.id, timer.event)

@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 from bot.db import Database, Tx, rows_as_dicts
+from bot.metrics import DISCARD, Metrics
 from bot.reactions.store import ADD, CLEAR, CLEAR_EMOJI, DELETED, EMOJI, REMOVE, store_for
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,8 @@ class LoopTime:
 
 
 class ReactionRecorder:
+    metrics: Metrics = DISCARD
+
     def __init__(
         self,
         db: Database,
@@ -249,6 +252,7 @@ class ReactionRecorder:
             done = time.perf_counter()
             self.commit_latencies.extend(done - stamp for stamp in stamps)
         self._logged += len(ops)
+        self.metrics.reactions_ingested(sum(op[0] in (ADD, REMOVE) for op in ops))
         self._schedule_merge()
         return len(ops)
 

@@ -263,7 +263,9 @@ class Meta(Rows):
     """A database of either backend: its transactions, and the `meta` table's key-value
     pairs."""
 
-    def transaction(self) -> AbstractAsyncContextManager[Any]:
+    def transaction(self, guild_id: int | None = None) -> AbstractAsyncContextManager[Any]:
+        """A write transaction; on PostgreSQL, with a server, under that server's lock
+        (bot/locks.py)."""
         raise NotImplementedError
 
     async def get_meta(self, key: str) -> str | None:
@@ -341,8 +343,9 @@ class Database(Meta):
                 await self._conn.close()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Tx]:
-        """`BEGIN IMMEDIATE` ... `COMMIT`, rolled back on any error, with the lock held throughout."""
+    async def transaction(self, guild_id: int | None = None) -> AsyncIterator[Tx]:
+        """`BEGIN IMMEDIATE` ... `COMMIT`, rolled back on any error, with the lock held
+        throughout: one writer at a time, whatever its server."""
         async with self._lock:
             await self._conn.execute("BEGIN IMMEDIATE")
             try:

@@ -15,7 +15,7 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -24,12 +24,12 @@ import asyncpg
 from bot import dburl
 from bot.db import Conflict, DatabaseTooNew, DatabaseUnavailable, Meta, Rows, migrations_in
 from bot.dburl import redact_url
+from bot.locks import SERVER_LOCK, WriterGate, server_key
 from bot.metrics import DISCARD, Metrics
 
 log = logging.getLogger(__name__)
 
-# Advisory lock keys: 'PJ' and what each serializes.
-WRITE_LOCK = 0x504A_0001
+# Advisory lock keys: 'PJ' and what each serializes (a server's writes: bot/locks.py).
 MIGRATION_LOCK = 0x504A_0002
 ONCE_LOCKS = 0x504A_1000  # + a small number per one-off task (see `once`)
 CLOSE_TIMEOUT = 10  # seconds
@@ -195,6 +195,7 @@ class PostgresDatabase(PostgresSql, Meta):
         self._pool = pool
         self.url = url
         self.name = redact_url(url)
+        self._writers = WriterGate(pool.get_max_size())
 
     @classmethod
     async def open(
@@ -241,17 +242,21 @@ class PostgresDatabase(PostgresSql, Meta):
             yield conn
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[PostgresTx]:
-        """A write transaction, holding the write lock until it commits or rolls back."""
-        async with self._connection("write") as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
+    async def transaction(self, guild_id: int | None = None) -> AsyncIterator[PostgresTx]:
+        """A write transaction; with a server, holding that server's lock until it commits or
+        rolls back (bot/locks.py), so what it checks holds until then."""
+        async with (
+            self._writers.enter(guild_id),
+            self._connection("write") as conn,
+            conn.transaction(),
+        ):
+            if guild_id is not None:
+                await conn.execute(numbered(SERVER_LOCK), *server_key(guild_id))
             yield PostgresTx(conn)
 
-    @asynccontextmanager
-    async def unlocked(self) -> AsyncIterator[PostgresTx]:
-        """A transaction without the write lock, for statements safe on their own."""
-        async with self._connection("write") as conn, conn.transaction():
-            yield PostgresTx(conn)
+    def unlocked(self) -> AbstractAsyncContextManager[PostgresTx]:
+        """A transaction that takes no lock, for statements safe on their own."""
+        return self.transaction()
 
     async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list:
         async with self._connection("read") as conn:
@@ -259,7 +264,7 @@ class PostgresDatabase(PostgresSql, Meta):
 
     async def write(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> None:
         """One statement, atomic on its own, in one round trip (a batch of reactions)."""
-        async with self._connection("write") as conn:
+        async with self._writers.enter(None), self._connection("write") as conn:
             await conn.execute(numbered(sql), *_args(params))
 
     @asynccontextmanager

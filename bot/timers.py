@@ -125,7 +125,7 @@ class Scheduler:
     async def create(
         self, due_at: int, event: str, payload: dict[str, Any], guild_id: int | None = None
     ) -> int:
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(guild_id) as tx:
             timer_id = await self.insert(tx, due_at, event, payload, guild_id)
         self._rearm()  # the new timer may be sooner than the one being slept for
         return timer_id
@@ -163,31 +163,43 @@ class Scheduler:
             return None
         return Timer(row["id"], row["due_at"], row["event"], json.loads(row["payload"]))
 
-    async def _claim(self, tx: Tx) -> Timer | None:
-        """Claim the earliest timer that is due, if any, in the caller's transaction: once,
-        however many processes look (on PostgreSQL a timer another one is claiming is skipped,
-        not waited for)."""
+    async def due_servers(self) -> list[int | None]:
+        """The servers with timers due now (None: timers of no server), the most overdue
+        first."""
+        rows = await self.db.fetchall(
+            "SELECT guild_id, min(due_at) AS first FROM timers WHERE claimed_at IS NULL "
+            f"AND due_at <= ?{self.owned} GROUP BY guild_id ORDER BY first, guild_id",
+            (int(self.clock()),),
+        )
+        return [row[0] for row in rows]
+
+    async def _claim(self, tx: Tx, guild_id: int | None) -> Timer | None:
+        """Claim the server's earliest timer that is due, if any, in the caller's transaction:
+        once, however many processes look (on PostgreSQL a timer another one is claiming is
+        skipped, not waited for)."""
         row = await tx.fetchone(
             "UPDATE timers SET claimed_at = ?1 WHERE claimed_at IS NULL AND id = ("
-            f"SELECT id FROM timers WHERE claimed_at IS NULL AND due_at <= ?1{self.owned} "
+            "SELECT id FROM timers WHERE claimed_at IS NULL AND due_at <= ?1 "
+            f"AND guild_id IS NOT DISTINCT FROM ?2{self.owned} "
             f"ORDER BY due_at, id LIMIT 1{tx.skip_locked}) "
             "RETURNING id, due_at, event, payload",
-            (int(self.clock()),),
+            (int(self.clock()), guild_id),
         )
         if row is None:
             return None
         return Timer(row["id"], row["due_at"], row["event"], json.loads(row["payload"]))
 
-    async def run_one(self) -> bool:
-        """Claim the earliest due timer and run its handler in the claiming transaction, then
-        what it left for after the commit. False when nothing is due. A database error is
-        raised (nothing of the timer committed, so it fires again); a handler's own failure is
-        logged and its timer dropped."""
+    async def run_one(self, guild_id: int | None = None) -> bool:
+        """Claim the server's earliest due timer and run its handler in the claiming
+        transaction, under the server's lock (taken before the claim, as every write of the
+        server takes it first), then what it left for after the commit. False when nothing is
+        due. A database error is raised (nothing of the timer committed, so it fires again); a
+        handler's own failure is logged and its timer dropped."""
         timer: Timer | None = None
         after: AfterCommit | None = None
         try:
-            async with self.db.transaction() as tx:
-                timer = await self._claim(tx)
+            async with self.db.transaction(guild_id) as tx:
+                timer = await self._claim(tx, guild_id)
                 if timer is None:
                     return False
                 self.metrics.timer_lateness(timer.event, timer.lateness(self.clock()))
@@ -225,11 +237,18 @@ class Scheduler:
                 log.exception("Timer %s (%s) failed after its commit", timer.id, timer.event)
         return True
 
+    async def run_server(self, guild_id: int | None) -> int:
+        """Claim and run the server's timers that are due now, in order; how many ran."""
+        ran = 0
+        while await self.run_one(guild_id):
+            ran += 1
+        return ran
+
     async def run_due(self) -> int:
         """Claim and run every timer that is due now; returns how many ran."""
         ran = 0
-        while await self.run_one():
-            ran += 1
+        for guild_id in await self.due_servers():
+            ran += await self.run_server(guild_id)
         return ran
 
     async def _repair(self) -> None:

@@ -233,7 +233,7 @@ class Films:
         return self._moderator_roles.get(guild_id) if guild_id is not None else None
 
     async def set_moderator_role(self, guild_id: int, role_id: int | None) -> None:
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(guild_id) as tx:
             await tx.execute(
                 "INSERT INTO guild_settings (guild_id, moderator_role_id) VALUES (?, ?) "
                 "ON CONFLICT (guild_id) DO UPDATE SET moderator_role_id = excluded.moderator_role_id",
@@ -258,7 +258,7 @@ class Films:
         unknown = set(changes) - set(SETTING_COLUMNS)
         if unknown:
             raise ValueError(f"not a film week setting: {sorted(unknown)}")
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(guild_id) as tx:
             await tx.execute(
                 "INSERT INTO guild_settings (guild_id) VALUES (?) ON CONFLICT DO NOTHING",
                 (guild_id,),
@@ -276,6 +276,13 @@ class Films:
     async def week(self, week_id: int) -> Week | None:
         row = await self.db.fetchone("SELECT * FROM weeks WHERE id = ?", (week_id,))
         return self._week(row) if row else None
+
+    async def guild_of_week(self, week_id: int) -> int | None:
+        """The server of a week (it never changes: read before its server's lock is taken)."""
+        return await self.db.fetchval("SELECT guild_id FROM weeks WHERE id = ?", (week_id,))
+
+    async def guild_of_poll(self, poll_id: int) -> int | None:
+        return await self.db.fetchval("SELECT guild_id FROM polls WHERE id = ?", (poll_id,))
 
     async def running_week(self, guild_id: int) -> Week | None:
         row = await self.db.fetchone(
@@ -326,7 +333,7 @@ class Films:
         settings = await self.settings(guild_id)
         first = next_slot(started_at, settings.tz, settings.at, settings.prompt_days, ends_at)
         try:
-            async with self.jobs.transaction() as tx:
+            async with self.jobs.transaction(guild_id) as tx:
                 week_id = await tx.fetchval(
                     "INSERT INTO weeks (guild_id, title, year, essay_id, channel_id, thread_id, "
                     "started_by, started_at, ends_at, forum) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -365,7 +372,7 @@ class Films:
 
     async def abandon_start(self, week_id: int) -> None:
         """Undo a start whose kickoff Discord refused for good: nothing of the week remains."""
-        async with self.jobs.transaction() as tx:
+        async with self.jobs.transaction(await self.guild_of_week(week_id)) as tx:
             for event in (END_EVENT, PROMPT_EVENT):
                 await self.scheduler.cancel_in(tx, event, week_id=week_id)
             await self.jobs.drop(tx, week_id=week_id)
@@ -384,7 +391,7 @@ class Films:
         """Change the running week's film or essay; later prompts draw from the new essay. What
         carries the week's name follows: the kickoff and its thread (or forum post), and the
         Discord event of a screening still to come."""
-        async with self.jobs.transaction() as tx:
+        async with self.jobs.transaction(guild_id) as tx:
             row = await tx.fetchone(
                 "UPDATE weeks SET title = coalesce(?, title), year = coalesce(?, year), "
                 "essay_id = coalesce(?, essay_id) WHERE id = ? AND guild_id = ? "
@@ -418,7 +425,7 @@ class Films:
         one transaction; a screening still to come is called off with it (its event cancelled, no
         reminders, nothing more posted in the ended week). The digest job ids, or None if the
         server has no such running week."""
-        async with self.jobs.transaction() as tx:
+        async with self.jobs.transaction(guild_id) as tx:
             return await self.end_week_in(tx, week_id, now, guild_id=guild_id)
 
     async def end_week_in(
@@ -507,7 +514,7 @@ class Films:
     async def add_prompt(
         self, week_id: int, guild_id: int, text: str, user_id: int, now: int
     ) -> int:
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(guild_id) as tx:
             await self._require_running_in(tx, week_id)
             added = await tx.execute(
                 "INSERT INTO prompts (week_id, kind, text, added_by, added_at) "
@@ -547,7 +554,7 @@ class Films:
                 else "The prompt queue is empty."
             )
         prompt = queued[number - 1]
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(guild_id) as tx:
             await self._require_running_in(tx, week_id)
             await tx.execute("UPDATE prompts SET removed = 1 WHERE id = ?", (prompt.id,))
         return prompt
@@ -583,7 +590,7 @@ class Films:
         """Reserve the week's next prompt (its number, its question or section) and owe its post,
         in one transaction, so two at once never pick the same one. Returns (number, job id),
         or None when nothing is left."""
-        async with self.jobs.transaction() as tx:
+        async with self.jobs.transaction(await self.guild_of_week(week_id)) as tx:
             week = await self._require_running_in(tx, week_id)
             return await self._owe_prompt_in(tx, week, now, due_at)
 
@@ -649,7 +656,7 @@ class Films:
             )
 
     async def schedule_next_prompt(self, week: Week, after: int) -> int | None:
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(week.guild_id) as tx:
             due = await self._book_next_prompt(tx, week, after)
         self.scheduler.wake()
         return due
@@ -662,7 +669,7 @@ class Films:
         return due
 
     async def reschedule_prompts(self, week: Week, now: int) -> int | None:
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(week.guild_id) as tx:
             await self.scheduler.cancel_in(tx, PROMPT_EVENT, week_id=week.id)
             due = await self._book_next_prompt(tx, week, now)
         self.scheduler.wake()
@@ -688,7 +695,7 @@ class Films:
         post, edit or remove), owe that, in one transaction. Returns the rating it replaced and
         the take's job id. Ratings at once from one member leave one take: the job is keyed by
         member and always posts the latest."""
-        async with self.jobs.transaction() as tx:
+        async with self.jobs.transaction(await self.guild_of_week(week_id)) as tx:
             week = await self._require_running_in(tx, week_id)
             row = await tx.fetchone(
                 "SELECT r.user_id, r.stars, r.take, r.take_message_id, w.guild_id FROM ratings r "
@@ -750,7 +757,7 @@ class Films:
         The checks and the write are one transaction: two members nominating one film at once
         make one nomination, and a member's fourth at once is refused."""
         key = fold(title)
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(guild_id) as tx:
             mine = await tx.fetchval(
                 "SELECT count(*) FROM nominators n JOIN nominations m ON m.id = n.nomination_id "
                 "WHERE m.guild_id = ? AND m.poll_id IS NULL AND m.closed_at IS NULL "
@@ -846,7 +853,7 @@ class Films:
         answers' order is kept for reading the result. Nominations `left_out` (a poll holds
         ten) go first next time. Returns (poll id, job id)."""
         left_out = left_out or []
-        async with self.jobs.transaction() as tx:
+        async with self.jobs.transaction(guild_id) as tx:
             marks = ", ".join("?" for _ in nominations)
             if await tx.fetchval(
                 f"SELECT count(*) FROM nominations WHERE id IN ({marks}) AND poll_id IS NULL "
@@ -887,7 +894,7 @@ class Films:
 
     async def abandon_poll(self, poll_id: int) -> None:
         """Undo a poll Discord refused for good: its nominations are open again."""
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(await self.guild_of_poll(poll_id)) as tx:
             await tx.execute("UPDATE nominations SET poll_id = NULL WHERE poll_id = ?", (poll_id,))
             await drop_unnominated(tx)
             await self.jobs.drop(tx, poll_id=poll_id)
@@ -919,7 +926,7 @@ class Films:
         """A poll whose message is gone ends its round: its nominations are open again (those
         with no nominator left are dropped) and nothing more is owed for it. False if it had
         ended already."""
-        async with self.jobs.transaction() as tx:
+        async with self.jobs.transaction(await self.guild_of_poll(poll_id)) as tx:
             ended = await tx.execute(
                 "UPDATE polls SET ended_at = ?, outcome = ? WHERE id = ? AND ended_at IS NULL",
                 (now, outcome, poll_id),
@@ -938,7 +945,7 @@ class Films:
     async def poll_posted(self, poll: Poll, message_id: int, now: int) -> None:
         """The poll is up: when it ends (counted from now, as Discord does) its result is owed."""
         ends_at = now + poll.hours * 3600
-        async with self.jobs.transaction() as tx:
+        async with self.jobs.transaction(poll.guild_id) as tx:
             await tx.execute(
                 "UPDATE polls SET message_id = ?, ends_at = ? WHERE id = ?",
                 (message_id, ends_at, poll.id),
@@ -978,7 +985,7 @@ class Films:
         the first poll (a runoff that ties too is left to the moderators); every other
         nomination carries over to the next round with its nominators."""
         tied = tied or []
-        async with self.jobs.transaction() as tx:
+        async with self.jobs.transaction(poll.guild_id) as tx:
             finished = (
                 await tx.execute(
                     "UPDATE polls SET ended_at = ?, outcome = ?, winner_title = ?, winner_year = ? "

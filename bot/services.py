@@ -63,7 +63,9 @@ class Services:
                 len(report.hidden),
                 len(report.errors),
             )
-            scheduler = Scheduler(db, clock=clock, owned=owned_sql(config))
+            scheduler = Scheduler(
+                db, clock=clock, owned=owned_sql(config), concurrency=config.dispatch_concurrency
+            )
             scheduler.metrics = metrics
             scheduler.every(PRUNE_EVERY, pruning(db, clock, owned_sql(config)))
             jobs = Jobs(db, scheduler, clock=clock)

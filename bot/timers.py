@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,9 @@ RETRY_FIRST, RETRY_LAST = 1.0, 60.0
 # through each time, is failing on something no wait will mend: its timer is dropped, so that the
 # timers after it still run.
 HANDLER_TRIES = 10
+# Servers whose due timers run at once (Config.dispatch_concurrency): each server's one after
+# another, so its posts keep their order; discord.py keeps all of them within Discord's limits.
+CONCURRENCY = 16
 
 
 @dataclass(frozen=True)
@@ -55,9 +59,12 @@ Handler = Callable[[Tx, Timer], Awaitable[AfterCommit | None]]
 class Scheduler:
     metrics: Metrics = DISCARD
 
-    def __init__(self, db: Database, clock: Clock, owned: str = "") -> None:
+    def __init__(
+        self, db: Database, clock: Clock, owned: str = "", concurrency: int = CONCURRENCY
+    ) -> None:
         self.db = db
         self.clock = clock
+        self.concurrency = concurrency
         # SQL that keeps the rows of this process's servers (bot/shards.py), or nothing.
         self.owned = owned
         self.handlers: dict[str, Handler] = {}
@@ -245,10 +252,28 @@ class Scheduler:
         return ran
 
     async def run_due(self) -> int:
-        """Claim and run every timer that is due now; returns how many ran."""
-        ran = 0
-        for guild_id in await self.due_servers():
-            ran += await self.run_server(guild_id)
+        """Claim and run every timer that is due now, `concurrency` servers at a time, each
+        server's in order; returns how many ran. A server that fails does not hold up the
+        others: the first error is raised once they are done."""
+        servers = deque(await self.due_servers())
+        failed: list[Exception] = []
+
+        async def worker() -> int:  # takes the next server until none is left
+            ran = 0
+            while servers:
+                try:
+                    ran += await self.run_server(servers.popleft())
+                except Exception as error:
+                    failed.append(error)
+            return ran
+
+        workers = min(self.concurrency, len(servers))
+        if workers <= 1:
+            ran = await worker()
+        else:
+            ran = sum(await asyncio.gather(*(worker() for _ in range(workers))))
+        if failed:
+            raise failed[0]
         return ran
 
     async def _repair(self) -> None:

@@ -17,6 +17,7 @@ from bot.db import DatabaseTooNew, DatabaseUnavailable
 from bot.errors import UserError
 from bot.essays.library import decode_essay_bytes, scan_directory
 from bot.essays.parse import file_stem, read_file
+from bot.metrics import MetricsUnavailable
 from bot.sqlite import explain_open_failure
 from bot.text import plural
 
@@ -64,6 +65,8 @@ async def run_bot(config: Config) -> int:
     await (await open_database(config)).close()
     log.info("Connecting to Discord")
     async with create_bot(config) as bot:
+        if config.metrics_port is not None:  # a port in use is said before any network too
+            bot.metrics.serve(config.metrics_port)
         stop_on_signals(bot)
         try:
             await bot.start(config.token)
@@ -121,7 +124,8 @@ async def sync_commands(config: Config) -> int:
     if not config.token:
         print(NO_TOKEN, file=sys.stderr)
         return 2
-    forced = dataclasses.replace(config, force_sync=True)
+    # A push while the bot runs: its metrics port is the running bot's.
+    forced = dataclasses.replace(config, force_sync=True, metrics_port=None)
     async with create_bot(forced) as bot:
         await bot.login(config.token)  # setup_hook runs here and pushes the tree
     return 0
@@ -329,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     runner = sync_commands if args.command == "sync" else run_bot
     try:
         return asyncio.run(runner(config))
-    except (DatabaseTooNew, DatabaseUnavailable) as exc:
+    except (DatabaseTooNew, DatabaseUnavailable, MetricsUnavailable) as exc:
         log.error("%s", exc)
         return 1
     except KeyboardInterrupt:

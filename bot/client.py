@@ -27,6 +27,7 @@ from bot.films.service import Films
 from bot.films.vote import Vote
 from bot.interactions import send_ephemeral
 from bot.jobs import Jobs
+from bot.metrics import Metrics
 from bot.quotes.service import Quotes
 from bot.reactions.recorder import ReactionRecorder
 from bot.services import COMMAND_PUSH, Services
@@ -121,6 +122,15 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
         log.warning("Could not deliver %s to member %s", what, interaction.user.id)
 
 
+def count_command(interaction: discord.Interaction, outcome: str) -> None:
+    """A command's outcome and latency in the bot's metrics (bot/metrics.py)."""
+    metrics = getattr(interaction.client, "metrics", None)
+    if metrics is not None and interaction.command is not None:
+        started = interaction.extras.get("started")
+        took = None if started is None else time.perf_counter() - started
+        metrics.command(interaction.command.qualified_name, outcome, took)
+
+
 class ProjectionistTree(app_commands.CommandTree):
     """The command tree, through discord.py's public hooks only: `interaction_check` notes when
     a command started (for the completion log line), and `on_error` answers every command that
@@ -136,6 +146,7 @@ class ProjectionistTree(app_commands.CommandTree):
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
+        count_command(interaction, "error" if refusal_message(error) is None else "refused")
         await report_error(interaction, error)
 
 
@@ -166,6 +177,7 @@ class Projectionist(commands.Bot):
         self.demo_requests: asyncio.Queue[int] = asyncio.Queue()
         self._services: Services | None = None
         self._closing = False
+        self.metrics = Metrics(config.shards_line)
 
     @property
     def services(self) -> Services:
@@ -223,8 +235,10 @@ class Projectionist(commands.Bot):
     async def setup_hook(self) -> None:
         started = time.perf_counter()
         sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+        if self.beats and self.config.metrics_port is not None:  # a running bot, not a tool
+            self.metrics.serve(self.config.metrics_port)
         self._services = await Services.start(
-            self.config, clock=lambda: discord.utils.utcnow().timestamp()
+            self.config, clock=lambda: discord.utils.utcnow().timestamp(), metrics=self.metrics
         )
         for extension in EXTENSIONS + (("cogs.demo",) if self.config.demo else ()):
             await self.load_extension(extension)
@@ -274,6 +288,7 @@ class Projectionist(commands.Bot):
         command: app_commands.Command[Any, ..., Any] | app_commands.ContextMenu,
     ) -> None:
         took = (time.perf_counter() - interaction.extras.get("started", time.perf_counter())) * 1000
+        count_command(interaction, "ok")
         log.info("member %s ran /%s in %.0f ms", interaction.user.id, command.qualified_name, took)
 
     @tasks.loop(seconds=30)
@@ -311,6 +326,7 @@ class Projectionist(commands.Bot):
                     finally:
                         self._services = None
                 gc.unfreeze()  # what start-up froze may now be collected with the rest
+                self.metrics.stop()
 
 
 class ShardedProjectionist(Projectionist, commands.AutoShardedBot):

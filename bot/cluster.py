@@ -136,18 +136,21 @@ async def take_identify_turn(db: Database, bucket: int, spacing: float | None = 
     spacing = IDENTIFY_SPACING if spacing is None else spacing
     waited = 0.0
     while True:
-        async with db.transaction() as tx:  # one process at a time reads and takes the turn
+        async with db.transaction() as tx:
+            # One statement takes the turn only if the last is old enough: of processes asking at
+            # once, one gets it (the others' statements wait for its row, then see it taken).
+            now = time.time()
+            taken = await tx.fetchval(
+                "INSERT INTO identify_slots (bucket, last_at) VALUES (?1, ?2) "
+                "ON CONFLICT (bucket) DO UPDATE SET last_at = excluded.last_at "
+                "WHERE identify_slots.last_at <= ?2 - ?3 RETURNING last_at",
+                (bucket, now, spacing),
+            )
+            if taken is not None:
+                return waited
             last = await tx.fetchval(
                 "SELECT last_at FROM identify_slots WHERE bucket = ?", (bucket,)
             )
-            now = time.time()
-            if last is None or now - last >= spacing:
-                await tx.execute(
-                    "INSERT INTO identify_slots (bucket, last_at) VALUES (?, ?) "
-                    "ON CONFLICT (bucket) DO UPDATE SET last_at = excluded.last_at",
-                    (bucket, now),
-                )
-                return waited
-        pause = spacing - (now - last)
+        pause = max(spacing - (now - last), 0.01)
         await asyncio.sleep(pause)
         waited += pause

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypedDict
@@ -20,8 +21,26 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MAX_SHARDS = 100_000
 
 
+# A metrics address's host: none (every interface), a name, an IPv4 or a bracketed IPv6 address.
+METRICS_HOST = re.compile(r"|[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]")
+# Servers whose timers the dispatcher may run at once: more would only queue on the pool.
+MAX_DISPATCH = 256
+
+
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message names the setting and what to put there."""
+
+
+def metrics_address(text: str) -> str:
+    """`9100`, `127.0.0.1:9100` or `[::1]:9100`, checked: a port from 1 to 65535."""
+    text = text.strip()
+    host, _, port = text.rpartition(":")
+    if not is_number(port) or not 1 <= int(port) <= 65535 or not METRICS_HOST.fullmatch(host):
+        raise ConfigError(
+            f"METRICS_PORT must be a port (9100) or an address and a port (127.0.0.1:9100), "
+            f"not {text!r}."
+        )
+    return text
 
 
 def parse_shard_ids(text: str, count: int | None = None) -> tuple[int, ...]:
@@ -57,6 +76,8 @@ class Settings(TypedDict, total=False):
     process_name: str
     log_level: str
     reconcile_days: int
+    metrics_port: str
+    dispatch_concurrency: int
 
 
 @dataclass(frozen=True)
@@ -77,6 +98,10 @@ class Config:
     log_level: str = "INFO"
     force_sync: bool = False
     reconcile_days: int = 14
+    # `[host:]port` where this process serves Prometheus metrics (bot/metrics.py), or None: off.
+    metrics_port: str | None = None
+    # How many servers' due timers and owed posts the dispatcher runs at once (bot/timers.py).
+    dispatch_concurrency: int = 16
     demo: bool = False
 
     def __post_init__(self) -> None:
@@ -125,6 +150,13 @@ class Config:
                 f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}."
             )
         object.__setattr__(self, "log_level", level)
+        if self.metrics_port is not None:
+            object.__setattr__(self, "metrics_port", metrics_address(str(self.metrics_port)))
+        if not 1 <= self.dispatch_concurrency <= MAX_DISPATCH:
+            raise ConfigError(
+                f"DISPATCH_CONCURRENCY must be from 1 to {MAX_DISPATCH}, not "
+                f"{self.dispatch_concurrency}."
+            )
 
     @property
     def backend(self) -> str:
@@ -203,6 +235,14 @@ class Config:
                     f"RECONCILE_DAYS must be a number of days from 0 to 90, not {days!r}."
                 )
             kwargs["reconcile_days"] = int(days)
+        if port := get("METRICS_PORT"):
+            kwargs["metrics_port"] = port
+        if concurrency := get("DISPATCH_CONCURRENCY"):
+            if not is_number(concurrency):
+                raise ConfigError(
+                    f"DISPATCH_CONCURRENCY must be a number of servers, not {concurrency!r}."
+                )
+            kwargs["dispatch_concurrency"] = int(concurrency)
         return cls(**kwargs)
 
 

@@ -17,6 +17,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, overload
 
+from bot.metrics import DISCARD, Metrics
+
 if TYPE_CHECKING:
     from bot.config import Config
 
@@ -215,11 +217,13 @@ class Database(Rows):
     last committed state."""
 
     name: str  # what messages call it (a file's path; a server, never its password)
+    metrics: Metrics = DISCARD  # where it counts its waits for a connection (bot/metrics.py)
 
     @abc.abstractmethod
-    def transaction(self) -> AbstractAsyncContextManager[Tx]:
-        """A write transaction, committed at the end of the block and rolled back on any error;
-        one at a time (writes of a whole transaction are serialized)."""
+    def transaction(self, guild_id: int | None = None) -> AbstractAsyncContextManager[Tx]:
+        """A write transaction, committed at the end of the block and rolled back on any error.
+        With a server, what it checks holds until it ends: on PostgreSQL it holds that server's
+        lock (bot/locks.py); SQLite runs one write transaction at a time, whatever its server."""
 
     @abc.abstractmethod
     def unlocked(self) -> AbstractAsyncContextManager[Tx]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.db import Database, Tx, is_database_error
+from bot.metrics import DISCARD, Metrics
 from bot.text import plural
 from bot.timers import AfterCommit, Scheduler, Timer
 
@@ -105,6 +106,8 @@ class Kind:
 
 
 class Jobs:
+    metrics: Metrics = DISCARD
+
     def __init__(self, db: Database, scheduler: Scheduler, clock: Callable[[], float]) -> None:
         self.db = db
         self.scheduler = scheduler
@@ -123,9 +126,10 @@ class Jobs:
         return int(self.clock())
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Tx]:
-        """A write transaction that may owe jobs; the dispatcher looks again once it commits."""
-        async with self.db.transaction() as tx:
+    async def transaction(self, guild_id: int | None = None) -> AsyncIterator[Tx]:
+        """A write transaction that may owe jobs (under the lock of `guild_id`'s server, see
+        bot/locks.py); the dispatcher looks again once it commits."""
+        async with self.db.transaction(guild_id) as tx:
             yield tx
         self.scheduler.wake()
 
@@ -158,6 +162,7 @@ class Jobs:
         )
         if revision == 0 or due < now + 1:
             await self.scheduler.insert(tx, due, JOB_EVENT, {"job_id": job_id}, guild_id)
+        self.metrics.job(kind, "owed")
         return job_id
 
     @staticmethod
@@ -280,7 +285,8 @@ class Jobs:
         return after
 
     async def _done(self, job: Job, result: dict[str, Any] | None) -> None:
-        async with self.transaction() as tx:
+        self.metrics.job(job.kind, "done")
+        async with self.transaction(job.guild_id) as tx:
             finished = (
                 await tx.execute(
                     "UPDATE jobs SET done_at = ?, claimed_at = NULL, uncertain = 0, last_error = NULL, "
@@ -309,7 +315,8 @@ class Jobs:
             )
             return
         log.warning("Job %s (%s) will be tried again: %s", job.id, job.kind, retry.reason)
-        async with self.transaction() as tx:
+        self.metrics.job(job.kind, "retried")
+        async with self.transaction(job.guild_id) as tx:
             await tx.execute(
                 "UPDATE jobs SET claimed_at = NULL, due_at = ?, last_error = ?, "
                 "uncertain = CASE WHEN ? = 1 THEN 1 ELSE uncertain END WHERE id = ?",
@@ -319,7 +326,8 @@ class Jobs:
 
     async def _give_up(self, job: Job, reason: str, kind: Kind | None) -> None:
         log.warning("Job %s (%s) given up: %s", job.id, job.kind, reason)
-        async with self.transaction() as tx:
+        self.metrics.job(job.kind, "given_up")
+        async with self.transaction(job.guild_id) as tx:
             await tx.execute(
                 "UPDATE jobs SET given_up_at = ?, claimed_at = NULL, last_error = ? WHERE id = ?",
                 (self._now(), reason, job.id),

@@ -10,7 +10,15 @@ from typing import Any, ClassVar, Protocol
 
 from bot.db import Tx
 from bot.jobs import Jobs
+from bot.locks import lock_member, lock_servers
 from bot.reactions.recorder import ReactionRecorder
+
+# The servers where a member rated or nominated: the writes there that check what they did.
+SERVERS_OF_MEMBER = (
+    "SELECT w.guild_id FROM ratings r JOIN weeks w ON w.id = r.week_id WHERE r.user_id = ? "
+    "UNION SELECT m.guild_id FROM nominators n JOIN nominations m ON m.id = n.nomination_id "
+    "WHERE n.user_id = ?"
+)
 
 
 @dataclass
@@ -50,7 +58,12 @@ class Members:
         reconciliation never brings back a reaction they gave before (Discord still shows it)."""
         await self.recorder.flush()  # events received so far are in `reactions`, and go too
         forgotten = Forgotten()
+        servers = await self.jobs.db.fetchall(SERVERS_OF_MEMBER, (user_id, user_id))
         async with self.jobs.transaction() as tx:
+            # What each server's writes check about the member (a take to remove, a nomination)
+            # holds while it is forgotten; a server they act in meanwhile has their newer data.
+            await lock_member(tx, user_id)
+            await lock_servers(tx, [row[0] for row in servers])
             for part in self.parts:
                 await part.forget_member(tx, user_id, forgotten)
             await tx.execute(

@@ -3,17 +3,18 @@ of asyncpg connections, transactions as `Tx`, the migrations of `bot/migrations/
 applied under an advisory lock with the version in a table.
 
 The domain's SQL is written once with `?` placeholders (SQLite's); they become `$1, $2, ...`
-here (bot/db.py `numbered`). Write transactions take one advisory lock for their length: like
-SQLite's single writer, every check-then-act of the domain (the next prompt's number, a
-member's third nomination) reads what it writes without a race, in one process or in many.
-Reactions do not take it: a batch is one statement of its own (bot/reactions/store.py)."""
+here (bot/db.py `numbered`). A write transaction of a server takes that server's advisory lock
+for its length (bot/locks.py): every check-then-act of the domain (the next prompt's number, a
+member's third nomination) is per server and reads what it writes without a race, in one process
+or in many. Writes that check nothing take no lock."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import asyncpg
 
@@ -32,11 +33,11 @@ from bot.db import (
     positional,
 )
 from bot.dburl import redact_url
+from bot.locks import SERVER_LOCK, WriterGate, server_key
 
 log = logging.getLogger(__name__)
 
-# Advisory lock keys: 'PJ' and what each serializes.
-WRITE_LOCK = 0x504A_0001
+# Advisory lock keys: 'PJ' and what each serializes (a server's writes: bot/locks.py).
 MIGRATION_LOCK = 0x504A_0002
 ONCE_LOCKS = 0x504A_1000  # + a small number per one-off task (see `once`)
 CLOSE_TIMEOUT = 10  # seconds
@@ -176,12 +177,13 @@ async def connect_pool(url: str, *, min_size: int, max_size: int) -> asyncpg.Poo
 
 
 class PostgresDatabase(PostgresSql, Database):
-    """A pool of connections; each write transaction holds the write lock (see above)."""
+    """A pool of connections; a write transaction of a server holds that server's lock."""
 
     def __init__(self, pool: asyncpg.Pool, url: str) -> None:
         self._pool = pool
         self.url = url
         self.name = redact_url(url)
+        self._writers = WriterGate(pool.get_max_size())
 
     @classmethod
     async def open(
@@ -220,25 +222,39 @@ class PostgresDatabase(PostgresSql, Database):
             self._pool.terminate()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[PostgresTx]:
-        """A write transaction, holding the write lock until it commits or rolls back."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
-            yield PostgresTx(conn)
+    async def _connection(self, use: str) -> AsyncIterator[asyncpg.Connection]:
+        """A connection of the pool, the wait for it counted (bot/metrics.py)."""
+        asked = time.perf_counter()
+        async with self._pool.acquire() as conn:
+            self.metrics.pool_wait(use, time.perf_counter() - asked)
+            yield conn
 
     @asynccontextmanager
-    async def unlocked(self) -> AsyncIterator[PostgresTx]:
-        """A transaction without the write lock, for statements safe on their own."""
-        async with self._pool.acquire() as conn, conn.transaction():
+    async def transaction(self, guild_id: int | None = None) -> AsyncIterator[PostgresTx]:
+        """A write transaction; with a server, holding that server's lock until it commits or
+        rolls back (bot/locks.py), so what it checks holds until then."""
+        async with (
+            self._writers.enter(guild_id),
+            self._connection("write") as conn,
+            conn.transaction(),
+        ):
+            if guild_id is not None:
+                await conn.execute(numbered(SERVER_LOCK), *server_key(guild_id))
             yield PostgresTx(conn)
 
+    def unlocked(self) -> AbstractAsyncContextManager[PostgresTx]:
+        """A transaction that takes no lock, for statements safe on their own."""
+        return self.transaction()
+
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
-        rows: list[Row] = await self._pool.fetch(numbered(sql), *positional(params))
-        return rows
+        async with self._connection("read") as conn:
+            rows: list[Row] = await conn.fetch(numbered(sql), *positional(params))
+            return rows
 
     async def write(self, sql: str, params: Params = ()) -> None:
         """One statement, atomic on its own, in one round trip (a batch of reactions)."""
-        await self._pool.execute(numbered(sql), *positional(params))
+        async with self._writers.enter(None), self._connection("write") as conn:
+            await conn.execute(numbered(sql), *positional(params))
 
     @asynccontextmanager
     async def once(self, task: int) -> AsyncIterator[bool]:

@@ -15,6 +15,7 @@ from bot.films.service import Films
 from bot.films.vote import Vote
 from bot.jobs import Jobs
 from bot.members import Members
+from bot.metrics import Metrics
 from bot.prune import PRUNE_EVERY, pruning
 from bot.quotes.service import Quotes
 from bot.reactions.recorder import ReactionRecorder
@@ -44,10 +45,14 @@ class Services:
     members: Members
 
     @classmethod
-    async def start(cls, config: Config, clock: Callable[[], float]) -> Services:
+    async def start(
+        cls, config: Config, clock: Callable[[], float], metrics: Metrics | None = None
+    ) -> Services:
         """Open the database (migrations applied), sync the essays folder, load what the
-        services keep in memory."""
+        services keep in memory; each counts into `metrics` (bot/metrics.py)."""
         db = await open_database(config)
+        metrics = metrics or Metrics(config.shards_line)
+        db.metrics = metrics
         try:
             library = Library(db)
             async with db.once(ESSAYS_SYNC):  # processes starting together sync one at a time
@@ -60,12 +65,17 @@ class Services:
                 len(report.hidden),
                 len(report.errors),
             )
-            scheduler = Scheduler(db, clock=clock, owned=owned_sql(config))
+            scheduler = Scheduler(
+                db, clock=clock, owned=owned_sql(config), concurrency=config.dispatch_concurrency
+            )
+            scheduler.metrics = metrics
             scheduler.every(PRUNE_EVERY, pruning(db, clock, owned_sql(config)))
             jobs = Jobs(db, scheduler, clock=clock)
+            jobs.metrics = metrics
             films = Films(db, library, jobs)
             await films.load()
             recorder = ReactionRecorder(db, clock=clock)
+            recorder.metrics = metrics
             await recorder.load(owned_sql(config))
         except BaseException:
             await db.close()

@@ -235,7 +235,7 @@ class SqliteDatabase(SqliteSql, Database):
                 await self._conn.close()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[SqliteTx]:
+    async def transaction(self, guild_id: int | None = None) -> AsyncIterator[SqliteTx]:
         """`BEGIN IMMEDIATE` ... `COMMIT`, rolled back on any error, with the lock held throughout."""
         async with self._lock:
             conn = self._writer

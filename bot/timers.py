@@ -16,11 +16,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from bot.db import Database, Tx, is_database_error
+from bot.metrics import DISCARD, Metrics
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,9 @@ RETRY_FIRST, RETRY_LAST = 1.0, 60.0
 # through each time, is failing on something no wait will mend: its timer is dropped, so that the
 # timers after it still run.
 HANDLER_TRIES = 10
+# Servers whose due timers run at once (Config.dispatch_concurrency): each server's one after
+# another, so its posts keep their order; discord.py keeps all of them within Discord's limits.
+CONCURRENCY = 16
 
 
 @dataclass(frozen=True)
@@ -52,9 +57,14 @@ Handler = Callable[[Tx, Timer], Awaitable[AfterCommit | None]]
 
 
 class Scheduler:
-    def __init__(self, db: Database, clock: Clock, owned: str = "") -> None:
+    metrics: Metrics = DISCARD
+
+    def __init__(
+        self, db: Database, clock: Clock, owned: str = "", concurrency: int = CONCURRENCY
+    ) -> None:
         self.db = db
         self.clock = clock
+        self.concurrency = concurrency
         # SQL that keeps the rows of this process's servers (bot/shards.py), or nothing.
         self.owned = owned
         self.handlers: dict[str, Handler] = {}
@@ -123,7 +133,7 @@ class Scheduler:
     async def create(
         self, due_at: int, event: str, payload: dict[str, Any], guild_id: int | None = None
     ) -> int:
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(guild_id) as tx:
             timer_id = await self.insert(tx, due_at, event, payload, guild_id)
         self._rearm()  # the new timer may be sooner than the one being slept for
         return timer_id
@@ -161,33 +171,46 @@ class Scheduler:
             return None
         return Timer(row["id"], row["due_at"], row["event"], json.loads(row["payload"]))
 
-    async def _claim(self, tx: Tx) -> Timer | None:
-        """Claim the earliest timer that is due, if any, in the caller's transaction: once,
-        however many processes look (on PostgreSQL a timer another one is claiming is skipped,
-        not waited for)."""
+    async def due_servers(self) -> list[int | None]:
+        """The servers with timers due now (None: timers of no server), the most overdue
+        first."""
+        rows = await self.db.fetchall(
+            "SELECT guild_id, min(due_at) AS first FROM timers WHERE claimed_at IS NULL "
+            f"AND due_at <= ?{self.owned} GROUP BY guild_id ORDER BY first, guild_id",
+            (int(self.clock()),),
+        )
+        return [row[0] for row in rows]
+
+    async def _claim(self, tx: Tx, guild_id: int | None) -> Timer | None:
+        """Claim the server's earliest timer that is due, if any, in the caller's transaction:
+        once, however many processes look (on PostgreSQL a timer another one is claiming is
+        skipped, not waited for)."""
         row = await tx.fetchone(
             "UPDATE timers SET claimed_at = ?1 WHERE claimed_at IS NULL AND id = ("
-            f"SELECT id FROM timers WHERE claimed_at IS NULL AND due_at <= ?1{self.owned} "
+            "SELECT id FROM timers WHERE claimed_at IS NULL AND due_at <= ?1 "
+            f"AND guild_id IS NOT DISTINCT FROM ?2{self.owned} "
             f"ORDER BY due_at, id LIMIT 1{tx.skip_locked}) "
             "RETURNING id, due_at, event, payload",
-            (int(self.clock()),),
+            (int(self.clock()), guild_id),
         )
         if row is None:
             return None
         return Timer(row["id"], row["due_at"], row["event"], json.loads(row["payload"]))
 
-    async def run_one(self) -> bool:
-        """Claim the earliest due timer and run its handler in the claiming transaction, then
-        what it left for after the commit. False when nothing is due. A database error is
-        raised (nothing of the timer committed, so it fires again); a handler's own failure is
-        logged and its timer dropped."""
+    async def run_one(self, guild_id: int | None = None) -> bool:
+        """Claim the server's earliest due timer and run its handler in the claiming
+        transaction, under the server's lock (taken before the claim, as every write of the
+        server takes it first), then what it left for after the commit. False when nothing is
+        due. A database error is raised (nothing of the timer committed, so it fires again); a
+        handler's own failure is logged and its timer dropped."""
         timer: Timer | None = None
         after: AfterCommit | None = None
         try:
-            async with self.db.transaction() as tx:
-                timer = await self._claim(tx)
+            async with self.db.transaction(guild_id) as tx:
+                timer = await self._claim(tx, guild_id)
                 if timer is None:
                     return False
+                self.metrics.timer_lateness(timer.event, timer.lateness(self.clock()))
                 handler = self.handlers.get(timer.event)
                 if handler is None:
                     log.warning("No handler for timer %s (%s); dropped", timer.id, timer.event)
@@ -222,11 +245,36 @@ class Scheduler:
                 log.exception("Timer %s (%s) failed after its commit", timer.id, timer.event)
         return True
 
-    async def run_due(self) -> int:
-        """Claim and run every timer that is due now; returns how many ran."""
+    async def run_server(self, guild_id: int | None) -> int:
+        """Claim and run the server's timers that are due now, in order; how many ran."""
         ran = 0
-        while await self.run_one():
+        while await self.run_one(guild_id):
             ran += 1
+        return ran
+
+    async def run_due(self) -> int:
+        """Claim and run every timer that is due now, `concurrency` servers at a time, each
+        server's in order; returns how many ran. A server that fails does not hold up the
+        others: the first error is raised once they are done."""
+        servers = deque(await self.due_servers())
+        failed: list[Exception] = []
+
+        async def worker() -> int:  # takes the next server until none is left
+            ran = 0
+            while servers:
+                try:
+                    ran += await self.run_server(servers.popleft())
+                except Exception as error:
+                    failed.append(error)
+            return ran
+
+        workers = min(self.concurrency, len(servers))
+        if workers <= 1:
+            ran = await worker()
+        else:
+            ran = sum(await asyncio.gather(*(worker() for _ in range(workers))))
+        if failed:
+            raise failed[0]
         return ran
 
     async def _repair(self) -> None:

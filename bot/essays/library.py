@@ -609,7 +609,7 @@ class Library:
                 "SELECT key FROM essays WHERE guild_id = ? AND lower(title) = lower(?)",
                 (guild_id, essay.title),
             ) or await self._free_key(f"g{guild_id}-{file_stem(essay.title)}")
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(guild_id) as tx:
             essay_id = await _upsert(
                 tx,
                 essay,
@@ -635,7 +635,7 @@ class Library:
         """Remove an essay from a server's library; nothing tied to it is deleted."""
         if essay.guild_id not in (None, guild_id):
             raise NotFound("That essay is no longer in this server's library.")
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(guild_id) as tx:
             if essay.guild_id == guild_id:
                 await tx.execute(
                     "UPDATE essays SET hidden = 1, updated_at = ? WHERE id = ? AND guild_id = ?",

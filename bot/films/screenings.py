@@ -113,7 +113,7 @@ class Screenings:
             raise UserError(
                 "The screening must be before the week ends; `/film now` shows when that is."
             )
-        async with self.jobs.transaction() as tx:
+        async with self.jobs.transaction(guild_id) as tx:
             await require_running(tx, week_id)
             # Moving it keeps its place and note unless new ones are given.
             keep_where = channel_id is None and place is None
@@ -150,7 +150,7 @@ class Screenings:
 
     async def cancel(self, week_id: int, guild_id: int, now: int) -> tuple[Screening, int]:
         """Cancel the week's screening: no reminders; the event cancelled and a note owed."""
-        async with self.jobs.transaction() as tx:
+        async with self.jobs.transaction(guild_id) as tx:
             await require_running(tx, week_id)
             row = await tx.fetchone(
                 "UPDATE screenings SET cancelled_at = ?, updated_at = ? WHERE week_id = ? "

@@ -210,7 +210,7 @@ class Films:
         return self._moderator_roles.get(guild_id) if guild_id is not None else None
 
     async def set_moderator_role(self, guild_id: int, role_id: int | None) -> None:
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(guild_id) as tx:
             await tx.execute(
                 "INSERT INTO guild_settings (guild_id, moderator_role_id) VALUES (?, ?) "
                 "ON CONFLICT (guild_id) DO UPDATE SET moderator_role_id = excluded.moderator_role_id",
@@ -235,7 +235,7 @@ class Films:
         unknown = set(changes) - set(SETTING_COLUMNS)
         if unknown:
             raise ValueError(f"not a film week setting: {sorted(unknown)}")
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(guild_id) as tx:
             await tx.execute(
                 "INSERT INTO guild_settings (guild_id) VALUES (?) ON CONFLICT DO NOTHING",
                 (guild_id,),
@@ -253,6 +253,13 @@ class Films:
     async def week(self, week_id: int) -> Week | None:
         row = await self.db.fetchone("SELECT * FROM weeks WHERE id = ?", (week_id,))
         return self._week(row) if row else None
+
+    async def guild_of_week(self, week_id: int) -> int | None:
+        """The server of a week (it never changes: read before its server's lock is taken)."""
+        guild_id: int | None = await self.db.fetchval(
+            "SELECT guild_id FROM weeks WHERE id = ?", (week_id,)
+        )
+        return guild_id
 
     async def running_week(self, guild_id: int) -> Week | None:
         row = await self.db.fetchone(
@@ -303,7 +310,7 @@ class Films:
         settings = await self.settings(guild_id)
         first = next_slot(started_at, settings.tz, settings.at, settings.prompt_days, ends_at)
         try:
-            async with self.jobs.transaction() as tx:
+            async with self.jobs.transaction(guild_id) as tx:
                 week_id = await tx.fetchval(
                     "INSERT INTO weeks (guild_id, title, year, essay_id, channel_id, thread_id, "
                     "started_by, started_at, ends_at, forum) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -336,7 +343,7 @@ class Films:
 
     async def abandon_start(self, week_id: int) -> None:
         """Undo a start whose kickoff Discord refused for good: nothing of the week remains."""
-        async with self.jobs.transaction() as tx:
+        async with self.jobs.transaction(await self.guild_of_week(week_id)) as tx:
             for event in (END_EVENT, PROMPT_EVENT):
                 await self.scheduler.cancel_in(tx, event, week_id=week_id)
             await self.jobs.drop(tx, week_id=week_id)
@@ -355,7 +362,7 @@ class Films:
         """Change the running week's film or essay; later prompts draw from the new essay. What
         carries the week's name follows: the kickoff and its thread (or forum post), and the
         Discord event of a screening still to come."""
-        async with self.jobs.transaction() as tx:
+        async with self.jobs.transaction(guild_id) as tx:
             row = await tx.fetchone(
                 "UPDATE weeks SET title = coalesce(?, title), year = coalesce(?, year), "
                 "essay_id = coalesce(?, essay_id) WHERE id = ? AND guild_id = ? "
@@ -389,7 +396,7 @@ class Films:
         one transaction; a screening still to come is called off with it (its event cancelled, no
         reminders, nothing more posted in the ended week). The digest job ids, or None if the
         server has no such running week."""
-        async with self.jobs.transaction() as tx:
+        async with self.jobs.transaction(guild_id) as tx:
             return await self.end_week_in(tx, week_id, now, guild_id=guild_id)
 
     async def end_week_in(
@@ -495,7 +502,7 @@ class Films:
     async def add_prompt(
         self, week_id: int, guild_id: int, text: str, user_id: int, now: int
     ) -> int:
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(guild_id) as tx:
             await self._require_running_in(tx, week_id)
             added = await tx.execute(
                 "INSERT INTO prompts (week_id, kind, text, added_by, added_at) "
@@ -535,7 +542,7 @@ class Films:
                 else "The prompt queue is empty."
             )
         prompt = queued[number - 1]
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(guild_id) as tx:
             await self._require_running_in(tx, week_id)
             await tx.execute("UPDATE prompts SET removed = 1 WHERE id = ?", (prompt.id,))
         return prompt
@@ -604,7 +611,7 @@ class Films:
         """Reserve the week's next prompt (its number, its question or section) and owe its post,
         in one transaction, so two at once never pick the same one. Returns (number, job id),
         or None when nothing is left."""
-        async with self.jobs.transaction() as tx:
+        async with self.jobs.transaction(await self.guild_of_week(week_id)) as tx:
             week = await self._require_running_in(tx, week_id)
             return await self._owe_prompt_in(tx, week, now, due_at)
 
@@ -672,7 +679,7 @@ class Films:
             )
 
     async def schedule_next_prompt(self, week: Week, after: int) -> int | None:
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(week.guild_id) as tx:
             due = await self._book_next_prompt(tx, week, after)
         self.scheduler.wake()
         return due
@@ -685,7 +692,7 @@ class Films:
         return due
 
     async def reschedule_prompts(self, week: Week, now: int) -> int | None:
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(week.guild_id) as tx:
             await self.scheduler.cancel_in(tx, PROMPT_EVENT, week_id=week.id)
             due = await self._book_next_prompt(tx, week, now)
         self.scheduler.wake()
@@ -711,7 +718,7 @@ class Films:
         post, edit or remove), owe that, in one transaction. Returns the rating it replaced and
         the take's job id. Ratings at once from one member leave one take: the job is keyed by
         member and always posts the latest."""
-        async with self.jobs.transaction() as tx:
+        async with self.jobs.transaction(await self.guild_of_week(week_id)) as tx:
             week = await self._require_running_in(tx, week_id)
             row = await tx.fetchone(
                 "SELECT r.user_id, r.stars, r.take, r.take_message_id, w.guild_id FROM ratings r "

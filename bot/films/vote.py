@@ -83,7 +83,7 @@ class Vote:
         The checks and the write are one transaction: two members nominating one film at once
         make one nomination, and a member's fourth at once is refused."""
         key = fold(title)
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(guild_id) as tx:
             mine = await tx.fetchval(
                 "SELECT count(*) FROM nominators n JOIN nominations m ON m.id = n.nomination_id "
                 "WHERE m.guild_id = ? AND m.poll_id IS NULL AND m.closed_at IS NULL "
@@ -127,6 +127,13 @@ class Vote:
             )
         return await self.nomination(nomination_id), existing is not None
 
+    async def guild_of_poll(self, poll_id: int) -> int | None:
+        """The server of a poll (it never changes: read before its server's lock is taken)."""
+        guild_id: int | None = await self.db.fetchval(
+            "SELECT guild_id FROM polls WHERE id = ?", (poll_id,)
+        )
+        return guild_id
+
     async def nomination(self, nomination_id: int) -> Nomination:
         row = await self.db.one(
             "SELECT m.id, m.title, m.year, count(n.user_id) FROM nominations m "
@@ -162,7 +169,7 @@ class Vote:
         answers' order is kept for reading the result. Nominations `left_out` (a poll holds
         ten) go first next time. Returns (poll id, job id)."""
         left_out = left_out or []
-        async with self.jobs.transaction() as tx:
+        async with self.jobs.transaction(guild_id) as tx:
             marks = ", ".join("?" for _ in nominations)
             if await tx.fetchval(
                 f"SELECT count(*) FROM nominations WHERE id IN ({marks}) AND poll_id IS NULL "
@@ -203,7 +210,7 @@ class Vote:
 
     async def abandon_poll(self, poll_id: int) -> None:
         """Undo a poll Discord refused for good: its nominations are open again."""
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(await self.guild_of_poll(poll_id)) as tx:
             await tx.execute("UPDATE nominations SET poll_id = NULL WHERE poll_id = ?", (poll_id,))
             await drop_unnominated(tx)
             await self.jobs.drop(tx, poll_id=poll_id)
@@ -235,7 +242,7 @@ class Vote:
         """A poll whose message is gone ends its round: its nominations are open again (those
         with no nominator left are dropped) and nothing more is owed for it. False if it had
         ended already."""
-        async with self.jobs.transaction() as tx:
+        async with self.jobs.transaction(await self.guild_of_poll(poll_id)) as tx:
             ended = await tx.execute(
                 "UPDATE polls SET ended_at = ?, outcome = ? WHERE id = ? AND ended_at IS NULL",
                 (now, outcome, poll_id),
@@ -254,7 +261,7 @@ class Vote:
     async def poll_posted(self, poll: Poll, message_id: int, now: int) -> None:
         """The poll is up: when it ends (counted from now, as Discord does) its result is owed."""
         ends_at = now + poll.hours * 3600
-        async with self.jobs.transaction() as tx:
+        async with self.jobs.transaction(poll.guild_id) as tx:
             await tx.execute(
                 "UPDATE polls SET message_id = ?, ends_at = ? WHERE id = ?",
                 (message_id, ends_at, poll.id),
@@ -294,7 +301,7 @@ class Vote:
         the first poll (a runoff that ties too is left to the moderators); every other
         nomination carries over to the next round with its nominators."""
         tied = tied or []
-        async with self.jobs.transaction() as tx:
+        async with self.jobs.transaction(poll.guild_id) as tx:
             finished = (
                 await tx.execute(
                     "UPDATE polls SET ended_at = ?, outcome = ?, winner_title = ?, winner_year = ? "

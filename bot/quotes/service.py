@@ -9,6 +9,7 @@ from typing import Any
 from bot import fulltext
 from bot.db import Conflict, Database, Row, Tx, rows_as_dicts
 from bot.errors import NotFound, UserError
+from bot.locks import lock_member
 from bot.members import Forgotten
 
 MAX_QUOTE = 1000
@@ -62,6 +63,7 @@ class Quotes:
     async def toggle_optout(self, user_id: int, now: int) -> bool:
         """Flip whether others may quote `user_id`; returns True when now opted out."""
         async with self.db.transaction() as tx:
+            await lock_member(tx, user_id)  # a double click toggles twice, in turn
             was_out = (
                 await tx.execute("DELETE FROM quote_optouts WHERE user_id = ?", (user_id,))
             ) == 1
@@ -74,7 +76,7 @@ class Quotes:
     # --- saving -----------------------------------------------------------------------
 
     async def _insert(self, guild_id: int, values: dict[str, Any]) -> Quote:
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(guild_id) as tx:
             number = await tx.next_number(f"quote_number:{guild_id}")
             columns = ["guild_id", "number", *values]
             return self._quote(
@@ -254,7 +256,7 @@ class Quotes:
 
     async def remove(self, quote_id: int, guild_id: int) -> bool:
         """Remove a quote of `guild_id`; False when that server has no such quote (any more)."""
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(guild_id) as tx:
             removed = await tx.execute(
                 "DELETE FROM quotes WHERE id = ? AND guild_id = ?", (quote_id, guild_id)
             )

@@ -25,6 +25,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.db import Database, Tx, rows_as_dicts
+from bot.metrics import DISCARD, Metrics
 from bot.reactions.store import ADD, CLEAR, CLEAR_EMOJI, DELETED, EMOJI, REMOVE, Op, store_for
 
 if TYPE_CHECKING:
@@ -71,6 +72,8 @@ class LoopTime:
 
 
 class ReactionRecorder:
+    metrics: Metrics = DISCARD
+
     def __init__(
         self,
         db: Database,
@@ -255,6 +258,7 @@ class ReactionRecorder:
             done = time.perf_counter()
             self.commit_latencies.extend(done - stamp for stamp in stamps)
         self._logged += len(ops)
+        self.metrics.reactions_ingested(sum(op[0] in (ADD, REMOVE) for op in ops))
         self._schedule_merge()
         return len(ops)
 

@@ -37,6 +37,9 @@ def test_the_token_is_not_in_the_repr():
         ("SHARD_IDS", "0-³", "SHARD_IDS must be shard numbers"),
         ("RECONCILE_DAYS", "¹", "RECONCILE_DAYS must be a number"),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL"),
+        ("METRICS_PORT", "ninety-one hundred", "METRICS_PORT must be a port"),
+        ("DISPATCH_CONCURRENCY", "many", "DISPATCH_CONCURRENCY must be a number"),
+        ("DISPATCH_CONCURRENCY", "0", "DISPATCH_CONCURRENCY must be from 1 to 256"),
     ],
 )
 def test_bad_settings_say_what_to_fix(tmp_path, monkeypatch, name, value, message):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 
 import pytest
@@ -39,3 +40,33 @@ async def test_the_wait_between_tries_doubles_to_a_minute_and_stays_there_howeve
     error = sqlite3.OperationalError("unable to open database file")
     waits = [scheduler._failed(error) for _ in range(2000)]  # a day and more of an outage
     assert waits[:7] == [1, 2, 4, 8, 16, 32, 60] and set(waits[6:]) == {60}
+
+
+async def test_servers_due_at_once_run_side_by_side_each_in_its_own_order(db):
+    """Forty servers with three timers each, all due: their posts (each taking a tenth of a
+    second, as Discord's answers do) run eight servers at a time, and each server's in the
+    order its timers fell due."""
+    scheduler = Scheduler(db, clock=lambda: NOW, concurrency=8)
+    posted: list[tuple[int, int]] = []
+    running = peak = 0
+
+    async def post(tx, timer):
+        async def after(committed: bool) -> None:
+            nonlocal running, peak
+            running += 1
+            peak = max(peak, running)
+            await asyncio.sleep(0.1)
+            posted.append((timer.payload["server"], timer.payload["n"]))
+            running -= 1
+
+        return after
+
+    scheduler.register("post", post)
+    servers = [(1 + s) << 32 for s in range(40)]
+    for n in range(3):
+        for server in servers:
+            await scheduler.create(NOW - 10 + n, "post", {"server": server, "n": n}, server)
+    assert await scheduler.run_due() == 120
+    assert peak == 8, "eight servers at a time (one after another: one), never more"
+    for server in servers:
+        assert [n for s, n in posted if s == server] == [0, 1, 2]

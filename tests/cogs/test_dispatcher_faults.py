@@ -45,10 +45,10 @@ class Locked:
 
     def _refusing(self, real):
         @asynccontextmanager
-        async def transaction():
+        async def transaction(*server):
             if self.on:
                 raise sqlite3.OperationalError("database is locked")
-            async with real() as tx:
+            async with real(*server) as tx:
                 yield tx
 
         return transaction

@@ -31,6 +31,12 @@ async def test_the_demo_seeds_a_film_club_and_serves_its_page(tmp_path, capsys):
             seen["second_prompt"] = any(
                 "Prompt 2 ·" in str(m.embeds[0].author.name) for m in weekly.history() if m.embeds
             )
+            again = await visitor.slash(weekly, "demo advance", hours=1)
+            for _ in range(200):
+                if again.response.content.startswith("Moved"):
+                    break
+                await asyncio.sleep(0.05)
+            seen["moved_again"] = again.response.content
             await preview.close()
 
         seen["closer"] = asyncio.create_task(close_when_the_move_is_told())
@@ -53,5 +59,9 @@ async def test_the_demo_seeds_a_film_club_and_serves_its_page(tmp_path, capsys):
     assert seen["moved"] == (
         "Moved the clock forward 30 hours: it is now Friday 2 January 2026, 01:00 in "
         "America/New_York. 1 new post in this channel."
+    )
+    assert seen["moved_again"] == (
+        "Moved the clock forward 1 hour: it is now Friday 2 January 2026, 02:00 in "
+        "America/New_York. No new posts in this channel."
     )
     assert capsys.readouterr().out == "", "the URL is handed to the caller, not printed or logged"

@@ -164,6 +164,8 @@ async def move_the_clock(env, preview, request: ClockRequest) -> None:
     """Move the clock, tell the visitor what it brought, and push it all to the open pages:
     the page shows what was last published to it, so without this nothing new would appear
     until the visitor clicked "Refresh preview"."""
+    import simcord
+
     # An interaction's reply can be edited for 15 minutes, which the simulated Discord counts on
     # its own clock: a jump of hours would end it, though the visitor asked seconds ago.
     asked = env.backend.interactions.get(request.interaction_id)
@@ -177,8 +179,6 @@ async def move_the_clock(env, preview, request: ClockRequest) -> None:
             await request.moved()
     except Exception:
         log.exception("Could not tell the visitor the clock has moved")
-    import simcord
-
     try:
         await after_the_action(env, preview.refresh)
     except simcord.SetupError as error:  # the page was closed meanwhile

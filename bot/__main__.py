@@ -88,7 +88,8 @@ def start_demo(config: Config, db: str | None, port: int | None) -> int:
 
         load_simcord()
     except ImportError:
-        print(NO_TOKEN, file=sys.stderr)
+        if not config.token:
+            print(NO_TOKEN, file=sys.stderr)
         print(
             "The offline demo needs the demo extra: pip install -e '.[demo]' (make run does it).",
             file=sys.stderr,

@@ -11,7 +11,7 @@ import logging
 import secrets
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -34,6 +34,9 @@ from bot.services import COMMAND_PUSH, Services
 from bot.stats.service import Stats
 from bot.text import clip, shown
 from bot.timers import Scheduler
+
+if TYPE_CHECKING:
+    from bot.demo import ClockRequest
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +177,7 @@ class Projectionist(commands.Bot):
         # A running bot records its heartbeat; the demo and tools built offline do not.
         self.beats = heartbeat and not config.demo
         # The offline demo's requests to move its simulated clock (see cogs/demo.py).
-        self.demo_requests: asyncio.Queue[int] = asyncio.Queue()
+        self.demo_requests: asyncio.Queue[ClockRequest] = asyncio.Queue()
         self._services: Services | None = None
         self._closing = False
         self.metrics = Metrics(config.shards_line)

@@ -13,6 +13,7 @@ import signal
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, TypedDict
@@ -24,22 +25,36 @@ from bot.logs import Silence, redact
 
 if TYPE_CHECKING:
     from simcord import ChannelHandle, Env, GuildHandle, MemberActor
+    from simcord.preview import Preview
 
     from bot.client import Projectionist
 
 log = logging.getLogger(__name__)
 
 SEED_ESSAY_KEY = "sera-elisabeth-shue-in-leaving-las-vegas"
+# The demo server's zone. The page shows every `<t:…>` timestamp in it too, as a member in New
+# York sees them, so the times the bot spells out ("18:00 America/New_York") agree with them.
+ZONE = "America/New_York"
+
+
+@dataclass(frozen=True)
+class ClockRequest:
+    """`/demo advance`: move the clock this many hours, then call `moved` to tell the visitor
+    (it edits the reply to the interaction `interaction_id`)."""
+
+    hours: int
+    moved: Callable[[], Awaitable[None]]
+    interaction_id: int
 
 
 WELCOME = (
     "**Welcome to the Projectionist demo.** This is #film-of-the-week, where the week runs: the "
     "kickoff, the prompts, members' takes, the poll for the next film and the digest all appear "
-    "here. Type a slash command below: `/essay read`, `/film rate`, `/film nominate`, "
-    "`/quote random`, `/stats essay`. `/demo advance hours:24` moves the simulated clock, so "
-    "prompts and the end of the week fire. Click a reaction to add yours; switch *viewing as* to "
-    "see what alice or bob sees. #general, where the essay was first read, is reached through "
-    "the same commands."
+    "here, the one channel this page shows. Type a slash command below: `/essay read`, "
+    "`/film rate`, `/film nominate`, `/quote random`, `/stats essay`. `/demo advance hours:24` "
+    "moves the simulated clock: the prompts and the end of the week it passes arrive here by "
+    "themselves. Times show as a member in New York sees them, the server's zone. Click a "
+    "reaction under a post to add yours; switch *viewing as* to see what alice or bob sees."
 )
 REACTIONS = ("🎬", "❤️", "🔥", "👍")
 # Headless Chromium on the demo's page (tests, screenshots): no sandbox as root, and nothing that
@@ -78,9 +93,7 @@ async def seed(env: Env, bot: Projectionist) -> World:
     assert isinstance(channel, discord.TextChannel)
     await channel.send(WELCOME)
     await env.settle()
-    await visitor.slash(
-        general, "film settings", channel=weekly, timezone="America/New_York", threads=False
-    )
+    await visitor.slash(general, "film settings", channel=weekly, timezone=ZONE, threads=False)
     await visitor.slash(
         general, "film start", title="Leaving Las Vegas", year=1995, essay=SEED_ESSAY_KEY
     )
@@ -151,22 +164,54 @@ async def demo_world(
             await bot.close()
 
 
-async def advance_after_the_action(env: Env, seconds: float) -> None:
-    """Move the clock once the page's action that asked for it (`/demo advance`) is over: the
-    simulated Discord refuses to move time while a visitor's action is in flight. The wait
-    yields without a timer: the action settles only when no timer is pending, so a sleeping
-    retry would hold it up until it timed out."""
+async def after_the_action(env: Env, operation: Callable[[], Awaitable[None]]) -> bool:
+    """Run `operation` (move the clock, republish the page) once the page's action that asked
+    for it (`/demo advance`) is over: the simulated Discord refuses both while a visitor's action
+    is in flight. The wait yields without a timer: the action settles only when no timer is
+    pending, so a sleeping retry would hold it up until it timed out. Whether it ran."""
     import simcord
 
     for _ in range(1_000_000):
         try:
-            await env.advance_time(seconds)
-            return
+            await operation()
+            return True
         except simcord.SetupError as error:
             if "overlaps" not in str(error):
                 raise
             await asyncio.sleep(0)
-    log.warning("The clock could not be moved: the page kept acting")
+    return False
+
+
+async def move_the_clock(env: Env, preview: Preview, request: ClockRequest) -> None:
+    """Move the clock, tell the visitor what it brought, and push it all to the open pages:
+    the page shows what was last published to it, so without this nothing new would appear
+    until the visitor clicked "Refresh preview"."""
+    import simcord
+
+    # An interaction's reply can be edited for 15 minutes, which the simulated Discord counts on
+    # its own clock: a jump of hours would end it, though the visitor asked seconds ago.
+    asked = env.backend.interactions.get(request.interaction_id)
+    if asked is not None:
+        asked.expires_at = None
+    if not await after_the_action(env, lambda: env.advance_time(request.hours * 3600)):
+        log.warning("The clock could not be moved: the page kept acting")
+        return
+    try:
+        with env.time_context():  # the bot's clock is the simulated one here too
+            await request.moved()
+    except Exception:
+        log.exception("Could not tell the visitor the clock has moved")
+    try:
+        await after_the_action(env, preview.refresh)
+    except simcord.SetupError as error:  # the page was closed meanwhile
+        log.warning("The page could not be updated (%s)", error)
+
+
+def why_offline(config: Config) -> str:
+    """Why this is the demo, in the line that opens it."""
+    if config.token:
+        return "DISCORD_TOKEN is set, but the demo never connects to Discord"
+    return "no Discord token set"
 
 
 async def run_demo(
@@ -180,7 +225,7 @@ async def run_demo(
     async with (
         demo_world(config, database) as (env, bot, world),
         env.preview(
-            world["weekly"], viewers=world["viewers"], layout="channel", port=port
+            world["weekly"], viewers=world["viewers"], layout="channel", port=port, timezone=ZONE
         ) as preview,
     ):
         url = preview.url
@@ -192,13 +237,13 @@ async def run_demo(
         if on_ready is not None:
             await on_ready(url, preview, world)
         else:
-            print(f"Projectionist offline demo (no Discord token set): open {url}", flush=True)
+            print(f"Projectionist offline demo ({why_offline(config)}): open {url}", flush=True)
         try:
             while not closed.done():
                 request = asyncio.create_task(bot.demo_requests.get())
                 done, _ = await asyncio.wait({closed, request}, return_when=asyncio.FIRST_COMPLETED)
                 if request in done:
-                    await advance_after_the_action(env, request.result() * 3600)
+                    await move_the_clock(env, preview, request.result())
                 else:
                     request.cancel()
         finally:

@@ -117,6 +117,31 @@ def test_run_without_a_token_starts_the_offline_demo(tmp_path):
     assert "WARNING" not in log, log
 
 
+def test_the_demo_asked_for_with_a_token_set_says_so(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DISCORD_TOKEN": "tok.en.UNUSED"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "demo"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline()
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=30)
+        log = process.stderr.read()
+    finally:
+        process.kill()
+    assert line.startswith(
+        "Projectionist offline demo (DISCORD_TOKEN is set, but the demo never connects to "
+        "Discord): open http://127.0.0.1:"
+    ), line
+    assert code == 0
+    assert "tok.en.UNUSED" not in line + log
+
+
 def test_secrets_are_redacted_from_log_lines(caplog):
     from bot.logs import RedactSecrets, redact
 

@@ -48,11 +48,9 @@ async def run(page, command: str, **options) -> str:
 
 
 async def wait_for_text(page, text: str, seconds: float = 10) -> bool:
-    """Whether `text` shows in the channel, following new messages as a visitor would."""
+    """Whether `text` comes to show in the channel, with nothing clicked: no "Refresh preview",
+    no "New messages"."""
     for _ in range(int(seconds * 10)):
-        newer = page.locator("#new-messages")
-        if await newer.is_visible():
-            await newer.click()
         if text in await page.locator("#channel-message-list").inner_text():
             return True
         await asyncio.sleep(0.1)
@@ -69,10 +67,16 @@ async def visit(url: str, log) -> None:
         shown = await page.locator("#channel-message-list").inner_text()
         assert "Welcome to the Projectionist demo." in shown
         assert "Projectionist" in shown and "TestBot" not in shown
+        # Timestamps show in the server's zone, as the kickoff spells its prompt time: the first
+        # prompt's <t:…> is 18:00 in New York (23:00 UTC).
+        assert "Prompts (18:00 America/New_York, every day)" in shown
+        assert "Thursday, January 1, 2026 at 6:00 PM" in shown, shown
 
-        # The clock moves after the page's own action is over: the next prompt appears.
+        # The clock moves after the page's own action is over; what it brings, and the reply
+        # saying the move is done, arrive on the page by themselves.
         assert await run(page, "/demo advance", hours=30) == "Action completed"
         assert await wait_for_text(page, "Prompt 2 ·"), log.read_text()[-3000:]
+        assert await wait_for_text(page, "Moved the clock forward 30 hours: it is now Friday")
         assert "Connection interrupted" not in await page.inner_text("body")
 
         # A visitor adds a reaction of their own to a post that shows an essay section.

@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.config import Config, ConfigError
 from tests.cogs.test_films import prompts_in, start_week
 from tests.conftest import SERA
+from tests.helpers import refusal
 from tests.test_cli import assert_one_line_failure, cli
 
 
@@ -61,7 +62,7 @@ async def test_metrics_move_with_a_command_a_reaction_and_a_job(club, backend):
 
     thread = await start_week(club, title="Leaving Las Vegas", essay=SERA)
     refused = await club.alice.slash(club.general, "film end")  # not a moderator
-    assert refused.response.ephemeral
+    assert "Only moderators" in refusal(club.env, refused)
     kickoff = next(m for m in club.general.history() if m.embeds)
     await club.alice.react(kickoff, "🎬")
     await club.bob.react(kickoff, "🎬")

@@ -59,11 +59,11 @@ async def test_a_stuck_writer_holds_up_no_other_server_and_no_reads(cluster):
 
         async def read(n: int) -> float:
             await films.settings(OTHER)
-            await films.open_nominations(CLUB)
+            await bot.vote.open_nominations(CLUB)
             return time.monotonic() - started
 
         async def nominate(n: int) -> float:
-            await films.nominate(OTHER, 100 + n, f"Film {n}", 1990 + n, NOW)
+            await bot.vote.nominate(OTHER, 100 + n, f"Film {n}", 1990 + n, NOW)
             return time.monotonic() - started
 
         reads = [asyncio.create_task(read(n)) for n in range(20)]
@@ -76,7 +76,7 @@ async def test_a_stuck_writer_holds_up_no_other_server_and_no_reads(cluster):
         await stuck.rollback()
         await other.close()
     await asyncio.wait_for(asyncio.gather(*waiting), 10)
-    assert len(await films.open_nominations(OTHER)) == 6
+    assert len(await bot.vote.open_nominations(OTHER)) == 6
 
 
 async def test_two_processes_writing_to_one_server_keep_its_rules(cluster):
@@ -106,10 +106,10 @@ async def test_two_processes_writing_to_one_server_keep_its_rules(cluster):
 
     nominations = await asyncio.gather(
         *(
-            s.films.nominate(CLUB, 42, f"Film {n}", 2000 + n, NOW)
+            s.vote.nominate(CLUB, 42, f"Film {n}", 2000 + n, NOW)
             for n, s in enumerate((first, second) * 3)
         ),
         return_exceptions=True,
     )
     assert sum(not isinstance(n, BaseException) for n in nominations) == 3
-    assert len(await first.films.open_nominations(CLUB)) == 3
+    assert len(await first.vote.open_nominations(CLUB)) == 3

@@ -8,9 +8,10 @@ import asyncio
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from bot.config import Config
 
@@ -50,9 +51,13 @@ class Cluster:
         self.clock = clock
         self.name = config.process_name or f"{socket.gethostname()}:{os.getpid()}"
         self.started_at = int(clock())
+        # What else each heartbeat records, in its transaction (reconciliation's servers).
+        self.beat_hooks: list[Callable[[Any], Awaitable[None]]] = []
 
     async def beat(self) -> None:
         async with self.db.transaction() as tx:
+            for hook in self.beat_hooks:
+                await hook(tx)
             await tx.execute(
                 "INSERT INTO processes (name, shard_count, shards, version, started_at, beat_at, "
                 "beat_every) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "

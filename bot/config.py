@@ -17,6 +17,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # More shards than any bot runs: a typo like SHARD_COUNT=99999999999 is refused, not allocated.
 MAX_SHARDS = 100_000
+# Reconciliation may take at most this many of Discord's 50 calls a second, leaving the rest.
+MAX_RECONCILE_RATE = 40
 
 
 class ConfigError(ValueError):
@@ -61,6 +63,8 @@ class Config:
     log_level: str = "INFO"
     force_sync: bool = False
     reconcile_days: int = 14
+    # Discord calls a second that reconciling reactions may take (of Discord's 50 in all).
+    reconcile_rate: float = 5.0
     demo: bool = False
 
     def __post_init__(self) -> None:
@@ -186,6 +190,17 @@ class Config:
                     f"RECONCILE_DAYS must be a number of days from 0 to 90, not {days!r}."
                 )
             kwargs["reconcile_days"] = int(days)
+        if rate := get("RECONCILE_RATE"):
+            try:
+                value = float(rate)
+            except ValueError:
+                value = 0.0
+            if not 0 < value <= MAX_RECONCILE_RATE:
+                raise ConfigError(
+                    "RECONCILE_RATE must be a number of Discord calls a second, above 0 and at "
+                    f"most {MAX_RECONCILE_RATE} (Discord allows 50 in all), not {rate!r}."
+                )
+            kwargs["reconcile_rate"] = value
         return cls(**kwargs)
 
 

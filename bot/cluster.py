@@ -86,9 +86,13 @@ async def processes(db) -> list[Process]:
     return [Process(**dict(row)) for row in rows]
 
 
-def status_lines(found: list[Process], now: int) -> tuple[bool, list[str]]:
-    """(healthy, report): every process, its shards and last heartbeat; shards nobody runs,
+def status_lines(
+    found: list[Process], now: int, reconciling: dict[str, tuple[int, int, int, int]] | None = None
+) -> tuple[bool, list[str]]:
+    """(healthy, report): every process, its shards and last heartbeat (and its reconciliation
+    of reactions while one runs: posts checked, planned, calls, started); shards nobody runs,
     shards run twice, and processes that stopped beating."""
+    reconciling = reconciling or {}
     if not found:
         return False, ["No process of the bot is running (none has recorded a heartbeat)."]
     lines, healthy = [], True
@@ -101,6 +105,12 @@ def status_lines(found: list[Process], now: int) -> tuple[bool, list[str]]:
         lines.append(
             f"{process.name}: {runs}, version {process.version}, last heartbeat {ago} s ago{state}"
         )
+        if process.name in reconciling:
+            posts, planned, calls, started = reconciling[process.name]
+            lines.append(
+                f"  reconciling reactions after downtime: {posts:,} of {planned:,} posts "
+                f"compared with Discord, {calls:,} calls, for {max(0, now - started)} s"
+            )
     healthy &= len(live) == len(found)
     count = max((p.shard_count or 1 for p in found), default=1)
     runs: dict[int, int] = {}

@@ -120,36 +120,13 @@ class ReactionsCog(commands.Cog, name="Reactions"):
         started = time.monotonic()
         planned = await work.plan()
         self.pace = Pace(self.bot.config.reconcile_rate, busy=self.bot.jobs.busy)
-        added = removed = 0
         if planned:
             log.info("Reconciling reactions: %d posts to compare with Discord", planned)
-        self.recorder.watch = {}
-        try:
-            await self.recorder.flush()  # the stored state read below includes every event
-            while posts := await work.next_posts():
-                forgotten = await self.recorder.forgotten()
-                for post in posts:
-                    calls = self.pace.calls
-                    self.recorder.watch[post.message_id] = set()
-                    try:
-                        observed = await self._observe(post.message_id, post.channel_id)
-                        if observed is not None:
-                            stored = await self.recorder.state(post.message_id)
-                            # A forgotten member's reaction on a post from before they were
-                            # forgotten is still on Discord, and stays out of the database.
-                            skip = {u for u, at in forgotten.items() if post.posted_at <= at}
-                            a, r = self.recorder.apply_observed(
-                                post.message_id, observed, stored, skip
-                            )
-                            added, removed = added + a, removed + r
-                    finally:
-                        self.recorder.watch.pop(post.message_id, None)
-                    work.done(post.message_id, self.pace.calls - calls)
-                await work.save()
-            await self.recorder.flush()
-            posts, calls, _ = await work.finish()
-        finally:
-            self.recorder.watch = None
+        posts, calls, added, removed = await work.run(
+            self.recorder,
+            lambda message_id, channel_id: self._observe(message_id, channel_id),
+            self.pace,
+        )
         if posts:
             log.info(
                 "Reconciled reactions: %d posts, %d calls, %.1fs; %d added, %d removed",

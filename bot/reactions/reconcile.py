@@ -28,7 +28,7 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.cluster import MISSED_BEATS
@@ -234,6 +234,44 @@ class Reconciliation:
             )
             or 0
         )
+
+    async def run(
+        self,
+        recorder,
+        observe: Callable[[int, int], Awaitable[set[tuple[int, str]] | None]],
+        pace: Pace,
+    ) -> tuple[int, int, int, int]:
+        """Compare the planned posts with what `observe` reads from Discord (None: the post is
+        gone or unreadable), most alive first, saving the progress after each batch; then
+        release the claims. Live events that arrive while a post is compared win over what was
+        read before them. Returns (posts, calls, added, removed), restarts' posts included."""
+        added = removed = 0
+        recorder.watch = {}
+        try:
+            await recorder.flush()  # the stored state read below includes every event
+            while posts := await self.next_posts():
+                forgotten = await recorder.forgotten()
+                for post in posts:
+                    calls = pace.calls
+                    recorder.watch[post.message_id] = set()
+                    try:
+                        observed = await observe(post.message_id, post.channel_id)
+                        if observed is not None:
+                            stored = await recorder.state(post.message_id)
+                            # A forgotten member's reaction on a post from before they were
+                            # forgotten is still on Discord, and stays out of the database.
+                            skip = {u for u, at in forgotten.items() if post.posted_at <= at}
+                            a, r = recorder.apply_observed(post.message_id, observed, stored, skip)
+                            added, removed = added + a, removed + r
+                    finally:
+                        recorder.watch.pop(post.message_id, None)
+                    self.done(post.message_id, pace.calls - calls)
+                await self.save()
+            await recorder.flush()
+            posts_done, calls_made, _ = await self.finish()
+        finally:
+            recorder.watch = None
+        return posts_done, calls_made, added, removed
 
     async def next_posts(self, limit: int = BATCH) -> list[Post]:
         """The claimed servers' next posts to compare, most alive first (the caller saves

@@ -36,6 +36,9 @@ def test_the_token_is_not_in_the_repr():
         ("SHARD_COUNT", "²", "SHARD_COUNT must be a number"),
         ("SHARD_IDS", "0-³", "SHARD_IDS must be shard numbers"),
         ("RECONCILE_DAYS", "¹", "RECONCILE_DAYS must be a number"),
+        ("RECONCILE_RATE", "0", "RECONCILE_RATE must be a number of Discord calls a second"),
+        ("RECONCILE_RATE", "50", "at most 40"),
+        ("RECONCILE_RATE", "nan", "RECONCILE_RATE must be"),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL"),
     ],
 )

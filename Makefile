@@ -33,6 +33,8 @@ test: $(call STAMP,test)
 	$(BIN)/python -m bot essays check
 	$(BIN)/python -m bench.run --scale 0.01 --smoke
 	$(BIN)/python -m bench.run --scale 0.01 --smoke --backend postgresql --if-available
+	$(BIN)/python -m bench.reconcile --scale 0.01 --smoke
+	$(BIN)/python -m bench.reconcile --scale 0.01 --smoke --backend postgresql --if-available
 	$(BIN)/pytest -q
 
 docs: $(call STAMP,test)
@@ -43,6 +45,7 @@ screenshots: $(call STAMP,screenshots)
 
 bench: $(call STAMP,test)
 	$(BIN)/python -m bench.run --scale $(SCALE) --backend $(BACKEND)
+	$(BIN)/python -m bench.reconcile --scale $(SCALE) --backend $(BACKEND)
 
 lint: $(call STAMP,test)
 	$(BIN)/ruff check .

@@ -8,9 +8,10 @@ import asyncio
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from bot.config import Config
 from bot.db import Database
@@ -51,9 +52,13 @@ class Cluster:
         self.clock = clock
         self.name = config.process_name or f"{socket.gethostname()}:{os.getpid()}"
         self.started_at = int(clock())
+        # What else each heartbeat records, in its transaction (reconciliation's servers).
+        self.beat_hooks: list[Callable[[Any], Awaitable[None]]] = []
 
     async def beat(self) -> None:
         async with self.db.transaction() as tx:
+            for hook in self.beat_hooks:
+                await hook(tx)
             await tx.execute(
                 "INSERT INTO processes (name, shard_count, shards, version, started_at, beat_at, "
                 "beat_every) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
@@ -82,9 +87,13 @@ async def processes(db: Database) -> list[Process]:
     return [Process(**dict(row)) for row in rows]
 
 
-def status_lines(found: list[Process], now: int) -> tuple[bool, list[str]]:
-    """(healthy, report): every process, its shards and last heartbeat; shards nobody runs,
+def status_lines(
+    found: list[Process], now: int, reconciling: dict[str, tuple[int, int, int, int]] | None = None
+) -> tuple[bool, list[str]]:
+    """(healthy, report): every process, its shards and last heartbeat (and its reconciliation
+    of reactions while one runs: posts checked, planned, calls, started); shards nobody runs,
     shards run twice, and processes that stopped beating."""
+    reconciling = reconciling or {}
     if not found:
         return False, ["No process of the bot is running (none has recorded a heartbeat)."]
     lines, healthy = [], True
@@ -97,6 +106,12 @@ def status_lines(found: list[Process], now: int) -> tuple[bool, list[str]]:
         lines.append(
             f"{process.name}: {shards}, version {process.version}, last heartbeat {ago} s ago{state}"
         )
+        if process.name in reconciling:
+            posts, planned, calls, started = reconciling[process.name]
+            lines.append(
+                f"  reconciling reactions after downtime: {posts:,} of {planned:,} posts "
+                f"compared with Discord, {calls:,} calls, for {max(0, now - started)} s"
+            )
     healthy &= len(live) == len(found)
     count = max((p.shard_count or 1 for p in found), default=1)
     runs: dict[int, int] = {}

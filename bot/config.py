@@ -19,6 +19,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # More shards than any bot runs: a typo like SHARD_COUNT=99999999999 is refused, not allocated.
 MAX_SHARDS = 100_000
+# Reconciliation may take at most this many of Discord's 50 calls a second, leaving the rest.
+MAX_RECONCILE_RATE = 40
 
 
 # A metrics address's host: none (every interface), a name, an IPv4 or a bracketed IPv6 address.
@@ -78,6 +80,7 @@ class Settings(TypedDict, total=False):
     reconcile_days: int
     metrics_port: str
     dispatch_concurrency: int
+    reconcile_rate: float
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,8 @@ class Config:
     metrics_port: str | None = None
     # How many servers' due timers and owed posts the dispatcher runs at once (bot/timers.py).
     dispatch_concurrency: int = 16
+    # Discord calls a second that reconciling reactions may take (of Discord's 50 in all).
+    reconcile_rate: float = 5.0
     demo: bool = False
 
     def __post_init__(self) -> None:
@@ -243,6 +248,17 @@ class Config:
                     f"DISPATCH_CONCURRENCY must be a number of servers, not {concurrency!r}."
                 )
             kwargs["dispatch_concurrency"] = int(concurrency)
+        if rate := get("RECONCILE_RATE"):
+            try:
+                value = float(rate)
+            except ValueError:
+                value = 0.0
+            if not 0 < value <= MAX_RECONCILE_RATE:
+                raise ConfigError(
+                    "RECONCILE_RATE must be a number of Discord calls a second, above 0 and at "
+                    f"most {MAX_RECONCILE_RATE} (Discord allows 50 in all), not {rate!r}."
+                )
+            kwargs["reconcile_rate"] = value
         return cls(**kwargs)
 
 

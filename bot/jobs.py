@@ -122,6 +122,10 @@ class Jobs:
     def register(self, kind: str, handler: Kind) -> None:
         self.kinds[kind] = handler
 
+    def busy(self) -> bool:
+        """Whether this process is posting what it owes right now (background work waits)."""
+        return bool(self._running)
+
     def _now(self) -> int:
         return int(self.clock())
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,25 @@ class Metrics:
             registry=self.registry,
         )
 
+        self._reconciled = Counter(
+            "projectionist_reconcile_posts",
+            "Posts whose reactions were compared with Discord after downtime",
+            labels,
+            registry=self.registry,
+        )
+        self._reconcile_calls = Counter(
+            "projectionist_reconcile_calls",
+            "Discord calls made to compare reactions after downtime",
+            labels,
+            registry=self.registry,
+        )
+        self._reconcile_left = Gauge(
+            "projectionist_reconcile_posts_left",
+            "Posts still to compare with Discord in the reconciliation under way (0: none)",
+            labels,
+            registry=self.registry,
+        )
+
     def command(self, name: str, outcome: str, seconds: float | None) -> None:
         self._commands.labels(self.shards, name, outcome).inc()
         if seconds is not None:
@@ -91,6 +110,15 @@ class Metrics:
 
     def pool_wait(self, use: str, seconds: float) -> None:
         self._pool_wait.labels(self.shards, use).observe(seconds)
+
+    def reconciled(self, calls: int) -> None:
+        """A post compared with Discord, in `calls` calls."""
+        self._reconciled.labels(self.shards).inc()
+        self._reconcile_calls.labels(self.shards).inc(calls)
+        self._reconcile_left.labels(self.shards).dec()
+
+    def reconcile_left(self, posts: int) -> None:
+        self._reconcile_left.labels(self.shards).set(posts)
 
     def serve(self, address: str) -> None:
         """Serve `/metrics` at `[host:]port` (every interface without a host) until `stop`, or

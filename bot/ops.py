@@ -144,6 +144,7 @@ async def export(
 async def status(config: Config) -> tuple[bool, list[str]]:
     """The cluster as its heartbeats show it (bot/cluster.py)."""
     from bot.cluster import processes, status_lines
+    from bot.reactions.reconcile import progress
 
     db = await open_database_to_read(config)
     try:
@@ -153,9 +154,10 @@ async def status(config: Config) -> tuple[bool, list[str]]:
                 "heartbeats from its first start)."
             ]
         found = await processes(db)
+        running = await progress(db)
     finally:
         await db.close()
-    return status_lines(found, int(time.time()))
+    return status_lines(found, int(time.time()), running)
 
 
 def export_json(data: dict[str, Any]) -> str:

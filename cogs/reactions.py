@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import discord
 from discord.ext import commands
 
 from bot.client import Projectionist
-from bot.interactions import now_epoch
+from bot.reactions.reconcile import Pace, Reconciliation, wait_for
 from bot.reactions.recorder import emoji_key
-from bot.shards import owned_sql
 
 log = logging.getLogger(__name__)
+
+STOP_TIMEOUT = 5.0  # seconds a clean stop waits to record where reconciliation stopped
 
 
 def partial_key(emoji: discord.PartialEmoji | discord.Emoji | str) -> tuple[str, str | None]:
@@ -32,10 +34,18 @@ class ReactionsCog(commands.Cog, name="Reactions"):
         self.recorder = bot.recorder
         self._reconciled = False
         self._reconcile_task: asyncio.Task[None] | None = None
+        self.reconciliation: Reconciliation | None = None
+        self.pace = Pace(bot.config.reconcile_rate)
 
     async def cog_unload(self) -> None:
-        if self._reconcile_task is not None:
-            self._reconcile_task.cancel()
+        """On a clean stop: the reconciliation stops where it is (its progress is saved) and
+        the moment is recorded, so the next start knows exactly how long the bot was away."""
+        task = self._reconcile_task
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        if self.reconciliation is not None and self.bot.has_services:
+            await wait_for(self.reconciliation.stopped(), STOP_TIMEOUT)
 
     def _ours(self, user_id: int) -> bool:
         user = self.bot.user
@@ -87,35 +97,55 @@ class ReactionsCog(commands.Cog, name="Reactions"):
         self._reconcile_task = asyncio.create_task(self.reconcile(), name="reaction-reconcile")
         self._reconcile_task.add_done_callback(_log_failure)
 
+    def _reconciliation(self) -> Reconciliation:
+        if self.reconciliation is None:
+            cluster = getattr(self.bot, "cluster", None)
+            name = cluster.name if cluster is not None else "offline"
+            self.reconciliation = Reconciliation(
+                self.bot.db,
+                self.bot.config,
+                clock=lambda: discord.utils.utcnow().timestamp(),
+                name=name,
+                metrics=self.bot.metrics,
+            )
+            if cluster is not None:  # each heartbeat says this process follows its servers
+                cluster.beat_hooks.append(self.reconciliation.beat)
+        return self.reconciliation
+
     async def reconcile(self) -> tuple[int, int]:
-        """Make the stored reactions of recent tracked posts match Discord. Idempotent; live
-        events that arrive meanwhile win over what was read before them."""
-        since = now_epoch() - self.bot.config.reconcile_days * 86400
-        targets = await self.recorder.reconcile_targets(since, owned_sql(self.bot.config))
-        added = removed = 0
-        self.recorder.watch = {}
-        try:
-            await self.recorder.flush()  # the stored state read below includes every event
-            forgotten = await self.recorder.forgotten()
-            for message_id, channel_id, posted_at in targets:
-                observed = await self._observe(message_id, channel_id)
-                if observed is None:
-                    continue
-                stored = await self.recorder.state(message_id)
-                # A forgotten member's reaction on a post from before they were forgotten is
-                # still on Discord, and stays out of the database.
-                skip = {user for user, at in forgotten.items() if posted_at <= at}
-                a, r = self.recorder.apply_observed(message_id, observed, stored, skip)
-                added, removed = added + a, removed + r
-            await self.recorder.flush()
-        finally:
-            self.recorder.watch = None
-        if added or removed:
-            log.info("Reconciled reactions: %d added, %d removed", added, removed)
+        """Make the stored reactions of the posts that could have changed while the bot was
+        away match Discord (bot/reactions/reconcile.py decides which, and in which order), at
+        RECONCILE_RATE calls a second and giving way to the bot's own posts. Idempotent and
+        resumable; live events that arrive meanwhile win over what was read before them."""
+        work = self._reconciliation()
+        started = time.monotonic()
+        planned = await work.plan()
+        self.pace = Pace(self.bot.config.reconcile_rate, busy=self.bot.jobs.busy)
+        if planned:
+            log.info("Reconciling reactions: %d posts to compare with Discord", planned)
+        posts, calls, added, removed = await work.run(
+            self.recorder,
+            lambda message_id, channel_id: self._observe(message_id, channel_id),
+            self.pace,
+        )
+        if posts:
+            log.info(
+                "Reconciled reactions: %d posts, %d calls, %.1fs; %d added, %d removed",
+                posts,
+                calls,
+                time.monotonic() - started,
+                added,
+                removed,
+            )
         return added, removed
 
     async def _observe(self, message_id: int, channel_id: int) -> set[tuple[int, str]] | None:
+        """What Discord shows on a post, as (member, emoji). An emoji whose count matches the
+        stored reactions is taken as stored (one call for the post); the members of the others
+        are read, a page of 100 a call."""
         channel = self.bot.get_channel(channel_id) or self.bot.get_partial_messageable(channel_id)
+        pace = self.pace
+        await pace.take()
         try:
             message = await channel.fetch_message(message_id)
         except discord.NotFound:
@@ -124,10 +154,19 @@ class ReactionsCog(commands.Cog, name="Reactions"):
         except discord.HTTPException as error:
             log.info("Could not read message %s to reconcile it: %s", message_id, error)
             return None
+        stored: dict[str, set[int]] = {}
+        for user_id, key in await self.recorder.state(message_id):
+            stored.setdefault(key, set()).add(user_id)
         observed: set[tuple[int, str]] = set()
         for reaction in message.reactions:
             key, display = partial_key(reaction.emoji)
             self.recorder.remember_emoji(key, display)
+            members = stored.get(key, set())
+            if reaction.count - (1 if reaction.me else 0) == len(members):
+                observed.update((user_id, key) for user_id in members)
+                continue
+            for _ in range(max(1, -(-reaction.count // 100))):  # a call per page of 100
+                await pace.take()
             async for user in reaction.users():
                 if not user.bot:
                     observed.add((user.id, key))

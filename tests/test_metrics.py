@@ -13,7 +13,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.config import Config, ConfigError
-from tests.cogs.test_films import prompts_in, start_week
+from tests.cogs.test_films import go_offline, prompts_in, start_week
+from tests.cogs.test_reactions import section_post
 from tests.conftest import SERA
 from tests.helpers import refusal
 from tests.test_cli import assert_one_line_failure, cli
@@ -124,3 +125,23 @@ def test_a_metrics_port_in_use_is_one_line_at_start(tmp_path):
         result, f"Cannot serve metrics on 127.0.0.1:{port}", time.monotonic() - started
     )
     assert "METRICS_PORT of its own" in result.stderr
+
+
+async def test_a_reconciliation_after_downtime_is_counted_until_nothing_is_left(
+    club, make_bot, config
+):
+    env = club.env
+    post = await section_post(club)
+    await club.bob.react(post, "🔥")
+    await env.advance_time(60)
+    await go_offline(env)
+    await env.advance_time(10)
+    await club.alice.react(post, "🎬")  # unseen by the bot
+    await env.advance_time(10)
+    bot = make_bot(dataclasses.replace(config, metrics_port=f"127.0.0.1:{free_port()}"))
+    await env.restart_bot(bot)
+    await env.settle()
+    samples = await scrape(bot)
+    assert value(samples, "projectionist_reconcile_posts_total") == 1
+    assert value(samples, "projectionist_reconcile_calls_total") >= 1
+    assert value(samples, "projectionist_reconcile_posts_left") == 0

@@ -119,6 +119,7 @@ class ReactionRecorder:
         self._merging = asyncio.Lock()
         self._closed = False
         self._tasks: set[asyncio.Task[Any]] = set()
+        # During a reconciliation: the posts being compared, and the keys live events touched.
         self.watch: dict[int, set[tuple[int, str]]] | None = None
         self.commit_latencies: list[float] | None = None  # set to a list to measure
 
@@ -158,18 +159,25 @@ class ReactionRecorder:
                     now,
                 ),
             )
+            if item.guild_id is not None:  # the server is followed live from now on
+                await conn.execute(
+                    "INSERT INTO reconcile_servers (guild_id, seen_at) VALUES (?, ?) "
+                    "ON CONFLICT (guild_id) DO NOTHING",
+                    (item.guild_id, now),
+                )
         self.tracked.add(item.message_id)
 
     # --- events -----------------------------------------------------------------------
 
     def _push(self, op: Op) -> None:
-        """Queue a live event; during a reconciliation, an add or remove marks its (member,
-        emoji) as touched, so what was read from Discord before it does not undo it."""
+        """Queue a live event; an add or remove on a post being reconciled (a key of `watch`)
+        marks its (member, emoji) as touched, so what was read from Discord before it does not
+        undo it."""
         if self._closed:
             log.warning("Reaction event after shutdown dropped: %s", op)
             return
-        if self.watch is not None and op[0] in (ADD, REMOVE):
-            self.watch.setdefault(op[1], set()).add(op[2:])
+        if self.watch is not None and op[0] in (ADD, REMOVE) and op[1] in self.watch:
+            self.watch[op[1]].add(op[2:])
         self._enqueue(op)
         if len(self._queue) >= self.max_batch:
             self._spawn_flush()
@@ -355,7 +363,10 @@ class ReactionRecorder:
 
     # --- members' data (see bot/members.py) -------------------------------------------
 
-    MEMBER_TABLES = frozenset({"reactions", "tracked_messages"})
+    # The reconciliation's tables (bot/reactions/reconcile.py) hold servers' posts, no member.
+    MEMBER_TABLES = frozenset(
+        {"reactions", "tracked_messages", "reconcile_servers", "reconcile_queue"}
+    )
 
     async def forget_member(self, tx: Tx, user_id: int, forgotten: Forgotten) -> None:
         """Every stored reaction of the member (the coordinator flushed the recorder first)."""

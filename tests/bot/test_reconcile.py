@@ -1,0 +1,79 @@
+"""The reconciliation's claims and progress on the database, both backends: two processes never
+reconcile the same server at once, and `status` shows a reconciliation under way."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import replace
+
+from bot import ops
+from bot.cluster import Cluster
+from bot.reactions.reconcile import Reconciliation
+
+DAY0 = 1_770_000_000
+GUILD = 1 << 22
+
+
+async def some_posts(db, count: int, at: int) -> None:
+    async with db.transaction() as tx:
+        await tx.executemany(
+            "INSERT INTO tracked_messages (message_id, guild_id, channel_id, kind, created_at) "
+            "VALUES (?, ?, ?, 'section', ?)",
+            [(1000 + n, GUILD, 5, at + n) for n in range(count)],
+        )
+
+
+async def test_two_processes_never_reconcile_one_server_at_once(db, config):
+    config = replace(config, heartbeat_seconds=30)
+    now = [DAY0]
+    await some_posts(db, 3, DAY0 - 100)
+    first = Reconciliation(db, config, clock=lambda: now[0], name="a")
+    second = Reconciliation(db, config, clock=lambda: now[0], name="b")
+    assert await first.plan() == 3
+    assert await second.plan() == 0 and await second.next_posts() == []
+    assert [p.message_id for p in await first.next_posts()] == [1002, 1001, 1000]
+    # The claim holds while its owner beats; it lapses MISSED_BEATS heartbeats after the last.
+    now[0] += 2 * config.heartbeat_seconds
+    async with db.transaction() as tx:
+        await first.beat(tx)
+    now[0] += 2 * config.heartbeat_seconds
+    assert await second.plan() == 0
+    now[0] += 2 * config.heartbeat_seconds
+    assert await second.plan() == 3, "the first stopped beating: its queue is the second's"
+    assert await first.plan() == 0
+
+
+async def test_a_clean_stop_releases_the_claim_and_status_shows_progress(db, config):
+    now = [DAY0]
+    await some_posts(db, 4, DAY0 - 2 * 86400)  # quiet for two days
+    named = replace(config, process_name="north")
+    work = Reconciliation(db, named, clock=lambda: now[0], name="north")
+    cluster = Cluster(db, named, clock=time.time)
+    await cluster.beat()
+    assert await work.plan() == 4
+    for post in (await work.next_posts())[:3]:
+        work.done(post.message_id, 2)
+    await work.save()
+    _, lines = await ops.status(named)
+    assert (
+        "  reconciling reactions after downtime: 3 of 4 posts compared with Discord, 6 calls"
+        in ("\n".join(lines))
+    )
+    await work.stopped()
+    other = Reconciliation(db, config, clock=lambda: now[0], name="south")
+    assert await other.plan() == 1, "what was left, and nothing of a gap of no length"
+
+
+async def test_two_processes_planning_at_once_take_each_server_once(db, config):
+    await some_posts(db, 3, DAY0 - 100)
+    async with db.transaction() as tx:  # the server known from an earlier run, unclaimed
+        await tx.execute("INSERT INTO reconcile_servers (guild_id) VALUES (?)", (GUILD,))
+    for _ in range(5):
+        works = [Reconciliation(db, config, clock=lambda: DAY0, name=name) for name in ("a", "b")]
+        planned = await asyncio.gather(*(work.plan() for work in works))
+        assert sorted(planned) == [0, 3], planned
+        for work in works:
+            await work.stopped()
+        async with db.transaction() as tx:
+            await tx.execute("UPDATE reconcile_servers SET seen_at = NULL")

@@ -141,6 +141,28 @@ def load_simcord() -> ModuleType:
     return simcord
 
 
+def answer_refusals_quietly(bot: Projectionist) -> None:
+    """A member's mistake (a refusal) is an ordinary private reply, but it reaches the command
+    tree's error hook, which the simulated Discord watches: its page would report the member's
+    action as failed ("outcome uncertain") and stop taking actions. Refusals are answered
+    before its watch; everything else still goes through it."""
+    from bot.client import ProjectionistTree, refusal_message
+    from bot.interactions import Interaction
+
+    tree = bot.tree
+    watched = tree.on_error  # the simulated Discord's recorder around the bot's own handler
+
+    async def on_error(
+        interaction: Interaction, error: discord.app_commands.AppCommandError
+    ) -> None:
+        if refusal_message(error) is not None and isinstance(tree, ProjectionistTree):
+            await ProjectionistTree.on_error(tree, interaction, error)
+        else:
+            await watched(interaction, error)
+
+    tree.on_error = on_error  # type: ignore[method-assign]
+
+
 @asynccontextmanager
 async def demo_world(
     config: Config, database: Path | None = None
@@ -157,6 +179,7 @@ async def demo_world(
         env = simcord.Env(bot, check_errors=False)
         env.backend.bot_user.name = "Projectionist"  # the simulated Discord calls it TestBot
         await env.start()
+        answer_refusals_quietly(bot)
         try:
             yield env, bot, await seed(env, bot)
         finally:

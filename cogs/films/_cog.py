@@ -1,4 +1,4 @@
-"""/film: a film-of-the-week discussion that runs itself."""
+"""The /film commands: settings, a week, prompts, the screening and the next film."""
 
 from __future__ import annotations
 
@@ -47,8 +47,8 @@ from cogs._common import (
     require_manage_server,
     require_moderator,
 )
-from cogs._film_posts import WeekPosts, describe, talk_place
-from cogs._screening_posts import ScreeningPosts
+from cogs.films._screening_posts import ScreeningPosts
+from cogs.films._week_posts import WeekPosts, describe, talk_place
 
 log = logging.getLogger(__name__)
 
@@ -752,7 +752,3 @@ def truncate_lines(lines: list[str], limit: int = 1900) -> str:
             return text + "\n…"
         text = f"{text}\n{line}" if text else line
     return text
-
-
-async def setup(bot: Projectionist) -> None:
-    await bot.add_cog(FilmsCog(bot))

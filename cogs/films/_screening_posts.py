@@ -25,7 +25,7 @@ from bot.interactions import now_epoch
 from bot.jobs import GiveUp, Job, Kind, Retry
 from bot.text import clip, literal, truncate
 from bot.timers import Timer
-from cogs._film_posts import (
+from cogs.films._week_posts import (
     CATCH_UP_LIMIT,
     DISCORD_FAILURES,
     WeekPosts,

@@ -47,8 +47,9 @@ from cogs._common import (
     require_manage_server,
     require_moderator,
 )
+from cogs._posting import describe
 from cogs.films._screening_posts import ScreeningPosts
-from cogs.films._week_posts import WeekPosts, describe, talk_place
+from cogs.films._week_posts import WeekPosts, talk_place
 
 log = logging.getLogger(__name__)
 

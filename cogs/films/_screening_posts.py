@@ -25,15 +25,8 @@ from bot.interactions import now_epoch
 from bot.jobs import GiveUp, Job, Kind, Retry
 from bot.text import clip, literal, truncate
 from bot.timers import Timer
-from cogs.films._week_posts import (
-    CATCH_UP_LIMIT,
-    DISCORD_FAILURES,
-    WeekPosts,
-    discussion,
-    failure,
-    has_marker,
-    marked,
-)
+from cogs._posting import DISCORD_FAILURES, Posts, failure, has_marker, marked
+from cogs.films._week_posts import CATCH_UP_LIMIT, WeekPosts, discussion
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +57,9 @@ def event_failure(error: BaseException) -> Retry | GiveUp:
     return failure(error, "this server", "make the screening's event in")
 
 
-class ScreeningPosts:
+class ScreeningPosts(Posts):
     def __init__(self, bot: Projectionist, posts: WeekPosts) -> None:
-        self.bot = bot
+        super().__init__(bot)
         self.posts = posts
         self.screenings = bot.screenings
 
@@ -193,7 +186,7 @@ class ScreeningPosts:
     async def _post(self, job: Job, week: Week, embed: discord.Embed) -> dict:
         thread = await self.posts.discussion_channel(week)
         marked(embed, job, week.guild_id, week.thread_id or week.channel_id)
-        message = await self.posts.send(thread, job, discussion(week), has_marker(job), embed=embed)
+        message = await self.send(thread, job, discussion(week), has_marker(job), embed=embed)
         return {"message_id": message.id}
 
     # --- reminders --------------------------------------------------------------------

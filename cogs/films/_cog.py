@@ -48,6 +48,7 @@ from cogs._common import (
     require_moderator,
 )
 from cogs._posting import describe
+from cogs.films._poll_posts import PollPosts
 from cogs.films._screening_posts import ScreeningPosts
 from cogs.films._week_posts import WeekPosts, talk_place
 
@@ -124,6 +125,7 @@ class FilmsCog(commands.Cog, name="Films"):
         CONFIRMATIONS["film-end"] = END_WEEK
         self.posts = WeekPosts(self.bot)
         self.posts.register()
+        PollPosts(self.bot).register()
         ScreeningPosts(self.bot, self.posts).register()
         await self.posts.reconcile()
 

@@ -14,18 +14,7 @@ import discord
 
 from bot.client import Projectionist
 from bot.films.embeds import jump_url, when
-from bot.films.screenings import REMINDER, SCREENING_NOTE
-from bot.films.service import (
-    DELETE_POST,
-    DIGEST,
-    KICKOFF,
-    KICKOFF_EDIT,
-    PROMPT,
-    SCREENING_EVENT,
-    TAKE,
-)
-from bot.films.vote import POLL, POLL_CLOSE, POLL_RESULT
-from bot.jobs import GiveUp, Job, Retry
+from bot.jobs import GiveUp, Job, Jobs, Label, Retry
 
 OWN_POST_SEARCH = 50  # how far back in a channel an interrupted job looks for its post
 
@@ -97,28 +86,19 @@ def has_marker(job: Job) -> Callable[[discord.Message], bool]:
     return lambda message: any((e.url or "").endswith(marker(job)) for e in message.embeds)
 
 
-def describe(job: Job) -> str | None:
-    """A line for moderators about a post that is owed, or None when it is simply on its way."""
-    labels = {
-        KICKOFF: "The kickoff and its thread",
-        KICKOFF_EDIT: ("The kickoff", "brought up to date"),
-        PROMPT: "A prompt",
-        TAKE: f"<@{job.payload.get('user_id')}>'s take",
-        DIGEST: f"The digest in the {job.payload.get('where', 'channel')}",
-        POLL: "The poll",
-        POLL_CLOSE: "The poll's result",
-        POLL_RESULT: "The poll's announcement",
-        DELETE_POST: ("A forgotten member's take", "removed"),
-        SCREENING_EVENT: ("The screening's Discord event", "made to match"),
-        SCREENING_NOTE: "The screening's note in the thread",
-        REMINDER: "A screening reminder",
-    }
-    label = labels.get(job.kind, job.kind)
-    label, done = label if isinstance(label, tuple) else (label, "posted")
+def describe(jobs: Jobs, job: Job) -> str | None:
+    """A line for moderators about a post that is owed, or None when it is simply on its way.
+    The post is named by the label its kind was registered with."""
+    kind = jobs.kinds.get(job.kind)
+    label = kind.label if kind is not None and kind.label is not None else Label(job.kind)
+    subject, done = label.subject(job), label.done
+    was, is_ = ("were", "are") if label.plural else ("was", "is")
     if job.given_up:
-        return f"{label} was not {done}: {job.last_error}"
+        return f"{subject} {was} not {done}: {job.last_error}"
     if job.last_error:
-        return f"{label} is not {done} yet: {job.last_error}; next try {when(job.due_at, 'R')}."
+        return (
+            f"{subject} {is_} not {done} yet: {job.last_error}; next try {when(job.due_at, 'R')}."
+        )
     return None
 
 

@@ -12,7 +12,7 @@ from bot.client import Projectionist
 from bot.films.embeds import when
 from bot.films.vote import POLL, POLL_CLOSE, POLL_RESULT, Poll, Vote
 from bot.interactions import now_epoch
-from bot.jobs import GiveUp, Job, Kind, Retry
+from bot.jobs import GiveUp, Job, Kind, Label, Retry
 from bot.text import clip, film_line, literal, plural, truncate
 from cogs._posting import DISCORD_FAILURES, UNKNOWN_CHANNEL, Posts, failure
 
@@ -26,9 +26,13 @@ class PollPosts(Posts):
 
     def register(self) -> None:
         jobs = self.bot.jobs
-        jobs.register(POLL, Kind(self.post_poll, given_up=self._reopen_poll))
-        jobs.register(POLL_CLOSE, Kind(self.close_poll))
-        jobs.register(POLL_RESULT, Kind(self.post_poll_result))
+        jobs.register(
+            POLL, Kind(self.post_poll, given_up=self._reopen_poll, label=Label("The poll"))
+        )
+        jobs.register(POLL_CLOSE, Kind(self.close_poll, label=Label("The poll's result")))
+        jobs.register(
+            POLL_RESULT, Kind(self.post_poll_result, label=Label("The poll's announcement"))
+        )
 
     async def _poll(self, job: Job) -> tuple[Poll, list]:
         poll = await self.vote.poll(job.poll_id)

@@ -22,7 +22,7 @@ from bot.films.screenings import (
 )
 from bot.films.service import REMINDER_EVENT, SCREENING_EVENT, Week
 from bot.interactions import now_epoch
-from bot.jobs import GiveUp, Job, Kind, Retry
+from bot.jobs import GiveUp, Job, Kind, Label, Retry
 from bot.text import clip, literal, truncate
 from bot.timers import Timer
 from cogs._posting import DISCORD_FAILURES, Posts, failure, has_marker, marked
@@ -65,9 +65,21 @@ class ScreeningPosts(Posts):
 
     def register(self) -> None:
         jobs = self.bot.jobs
-        jobs.register(SCREENING_EVENT, Kind(self.make_event))
-        jobs.register(SCREENING_NOTE, Kind(self.post_note))
-        jobs.register(REMINDER, Kind(self.post_reminder, max_age=CATCH_UP_LIMIT))
+        jobs.register(
+            SCREENING_EVENT,
+            Kind(
+                self.make_event,
+                label=Label("The screening's Discord event", done="made to match"),
+            ),
+        )
+        jobs.register(
+            SCREENING_NOTE,
+            Kind(self.post_note, label=Label("The screening's note in the thread")),
+        )
+        jobs.register(
+            REMINDER,
+            Kind(self.post_reminder, max_age=CATCH_UP_LIMIT, label=Label("A screening reminder")),
+        )
         self.bot.scheduler.register(REMINDER_EVENT, self.on_reminder_timer)
 
     async def _screening(self, job: Job) -> tuple[Screening, Week]:

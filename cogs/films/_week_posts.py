@@ -40,7 +40,7 @@ from bot.films.service import (
     summarize_ratings,
 )
 from bot.interactions import now_epoch, track_message
-from bot.jobs import GiveUp, Job, Kind, Retry
+from bot.jobs import GiveUp, Job, Kind, Label, Retry
 from bot.shards import owns
 from bot.text import literal, truncate
 from bot.timers import Timer
@@ -107,14 +107,40 @@ class WeekPosts(Posts):
 
     def register(self) -> None:
         jobs, scheduler = self.bot.jobs, self.bot.scheduler
-        jobs.register(KICKOFF, Kind(self.post_kickoff))
-        jobs.register(KICKOFF_EDIT, Kind(self.edit_kickoff))
         jobs.register(
-            PROMPT, Kind(self.post_prompt, given_up=self._release_prompt, max_age=CATCH_UP_LIMIT)
+            KICKOFF,
+            Kind(self.post_kickoff, label=Label("The kickoff and its thread", plural=True)),
         )
-        jobs.register(TAKE, Kind(self.post_take))
-        jobs.register(DIGEST, Kind(self.post_digest))
-        jobs.register(DELETE_POST, Kind(self.delete_post))
+        jobs.register(
+            KICKOFF_EDIT,
+            Kind(self.edit_kickoff, label=Label("The kickoff", done="brought up to date")),
+        )
+        jobs.register(
+            PROMPT,
+            Kind(
+                self.post_prompt,
+                given_up=self._release_prompt,
+                max_age=CATCH_UP_LIMIT,
+                label=Label("A prompt"),
+            ),
+        )
+        jobs.register(
+            TAKE,
+            Kind(
+                self.post_take, label=Label(lambda job: f"<@{job.payload.get('user_id')}>'s take")
+            ),
+        )
+        jobs.register(
+            DIGEST,
+            Kind(
+                self.post_digest,
+                label=Label(lambda job: f"The digest in the {job.payload.get('where', 'channel')}"),
+            ),
+        )
+        jobs.register(
+            DELETE_POST,
+            Kind(self.delete_post, label=Label("A forgotten member's take", done="removed")),
+        )
         scheduler.register(PROMPT_EVENT, self.on_prompt_timer)
         scheduler.register(END_EVENT, self.on_end_timer)
 

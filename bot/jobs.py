@@ -98,11 +98,26 @@ class Job:
 
 
 @dataclass(frozen=True)
+class Label:
+    """The post a kind of job owes, as moderators read of it when it is late or given up: what
+    it is ("A prompt", or built from the job: "<@1>'s take"), what is owed of it ("posted",
+    "removed"), and whether it is more than one thing ("The kickoff and its thread were")."""
+
+    what: str | Callable[[Job], str]
+    done: str = "posted"
+    plural: bool = False
+
+    def subject(self, job: Job) -> str:
+        return self.what(job) if callable(self.what) else self.what
+
+
+@dataclass(frozen=True)
 class Kind:
     run: Callable[[Job], Awaitable[dict[str, Any] | None]]
     # Called in the transaction that gives the job up (to release what it held).
     given_up: Callable[[Tx, Job], Awaitable[None]] | None = None
     max_age: int = DEFAULT_MAX_AGE
+    label: Label | None = None  # None: moderators read the kind's own name
 
 
 class Jobs:

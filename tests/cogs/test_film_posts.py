@@ -131,7 +131,7 @@ async def test_a_kickoff_discord_fails_is_posted_later_with_its_thread(club):
     )
     assert kickoffs_in(club.general) == []
     now = await club.mia.slash(club.general, "film now")
-    assert "The kickoff and its thread is not posted yet" in now.followups[-1].content
+    assert "The kickoff and its thread are not posted yet" in now.followups[-1].content
     await env.advance_time(20)
     assert len(kickoffs_in(club.general)) == 1
     thread = club.general.threads[0]
@@ -140,6 +140,19 @@ async def test_a_kickoff_discord_fails_is_posted_later_with_its_thread(club):
     assert len(prompts_in(thread)) == 1
     settled = await club.mia.slash(club.general, "film now")
     assert settled.followups == []
+
+
+async def test_a_kickoff_refused_for_good_after_the_start_is_told_to_moderators(club):
+    env = club.env
+    fail_posts(env, club.general.id, times=1)
+    await club.mia.slash(club.general, "film start", title="Heat")
+    fail_posts(env, club.general.id, status=403)
+    await env.advance_time(20)
+    assert kickoffs_in(club.general) == []
+    now = await club.mia.slash(club.general, "film now")
+    assert "The kickoff and its thread were not posted: I am not allowed to post in" in (
+        now.followups[-1].content
+    )
 
 
 async def test_a_refused_thread_leaves_no_kickoff_and_a_second_try_makes_one(club):

@@ -1,19 +1,15 @@
-"""What the film week posts: the kickoff and its thread, prompts, takes, digests, polls and their
-results. Each is a durable job (bot/jobs.py) owed by the change that calls for it; the handlers
-here post it, record what they posted, and turn Discord's failures into a retry (429, 5xx, the
-network) or a reason to give up (a missing permission, a deleted channel) that moderators see."""
+"""What the film week posts: the kickoff and its thread, prompts, takes and digests. Each is a durable job (bot/jobs.py) owed by the change that calls for it; the handlers
+here post it once and record what they posted (cogs/_posting.py: markers, Discord's failures
+as a retry or a reason to give up that moderators see)."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import random
 from collections import Counter
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-import aiohttp
 import discord
 
 from bot.client import Projectionist
@@ -27,10 +23,9 @@ from bot.films.embeds import (
     kickoff_embed,
     prompt_embed,
     take_embed,
-    when,
 )
 from bot.films.schedule import slots_between
-from bot.films.screenings import REMINDER, SCREENING_NOTE, Screening
+from bot.films.screenings import Screening
 from bot.films.service import (
     DELETE_POST,
     DIGEST,
@@ -39,81 +34,32 @@ from bot.films.service import (
     KICKOFF_EDIT,
     PROMPT,
     PROMPT_EVENT,
-    SCREENING_EVENT,
     TAKE,
     Films,
     Week,
     summarize_ratings,
 )
-from bot.films.vote import POLL, POLL_CLOSE, POLL_RESULT, Poll, Vote
 from bot.interactions import now_epoch, track_message
-from bot.jobs import GiveUp, Job, Kind, Retry
+from bot.jobs import GiveUp, Job, Kind, Label, Retry
 from bot.shards import owns
-from bot.text import clip, film_line, literal, plural, truncate
+from bot.text import literal, truncate
 from bot.timers import Timer
 from cogs._essay_ui import OpenSectionButton
+from cogs._posting import (
+    DISCORD_FAILURES,
+    UNKNOWN_MESSAGE,
+    Posts,
+    failure,
+    has_marker,
+    marked,
+)
 
 log = logging.getLogger(__name__)
 
 CATCH_UP_LIMIT = 6 * 3600  # a prompt missed by less than this is posted once on return
 HISTORY_LIMIT = 2000
-OWN_POST_SEARCH = 50  # how far back in a channel an interrupted job looks for its post
-POLL_FINALIZE_TRIES = 20  # a poll Discord has not closed yet is read again, a minute apart
 EVERYONE = 0  # owner id for buttons anyone may use privately
 THREAD_WAIT = 60  # seconds between looks for a week's thread that is not open yet
-
-
-TAG_REQUIRED = 40067  # Discord: a tag is required to create a forum post in this channel
-UNKNOWN_CHANNEL, UNKNOWN_MESSAGE = 10003, 10008
-
-
-def explain_failure(error: discord.HTTPException, where: str, doing: str = "post in") -> str:
-    """Discord's refusal as moderators read it after "… was not posted:": what the bot was
-    `doing` (a verb that takes `where`: "post in", "open a thread under the kickoff in",
-    "rename") and `where` (a channel's mention, or a place named as a noun: "the thread of
-    Heat (1995)")."""
-    if isinstance(error, discord.Forbidden):
-        return (
-            f"I am not allowed to {doing} {where}. Give me View Channel, Send Messages, "
-            "Send Messages in Threads, Create Public Threads, Embed Links and Read Message History "
-            "there."
-        )
-    if isinstance(error, discord.NotFound) and error.code == UNKNOWN_MESSAGE:
-        return f"A message in {where} that it builds on was deleted."
-    if isinstance(error, discord.NotFound):
-        return (
-            f"{capitalized(where)} no longer exists. Pick a channel with "
-            "`/film settings channel:` and start a new week with `/film start` (end this one "
-            "with `/film end`)."
-        )
-    if error.status == 429 or error.status >= 500:
-        return f"Discord is not answering (HTTP {error.status})"
-    if error.code == TAG_REQUIRED:
-        return (
-            f"{capitalized(where)} requires a tag on every post, and has no “Running” tag for me "
-            "to give. Add tags named Running and Ended to the forum (I apply them as weeks start "
-            "and end), or turn off “Require people to select tags when posting” in its settings."
-        )
-    reason = f": {error.text}" if error.text else ""
-    return f"Discord refused to let me {doing} {where} (HTTP {error.status}{reason})."
-
-
-def capitalized(phrase: str) -> str:
-    """A phrase that starts a sentence ("the thread of Heat" -> "The thread of Heat")."""
-    return phrase[:1].upper() + phrase[1:]
-
-
-def failure(error: BaseException, where: str, doing: str = "post in") -> Retry | GiveUp:
-    """Discord's failure as what the job does next: retry what may pass later, give up the rest.
-    A 5xx or a lost connection may come after Discord made the post: the retry looks first."""
-    if isinstance(error, discord.HTTPException):
-        if error.status == 429 or error.status >= 500:
-            return Retry(explain_failure(error, where, doing), uncertain=error.status >= 500)
-        return GiveUp(explain_failure(error, where, doing))
-    return Retry("Discord could not be reached", uncertain=True)
-
-
-DISCORD_FAILURES = (discord.HTTPException, aiohttp.ClientError, asyncio.TimeoutError, OSError)
 
 
 def discussion(week: Week) -> str:
@@ -154,114 +100,49 @@ def forum_tags(
     return applied if not kept and forum.flags.require_tag else kept
 
 
-def marker(job: Job) -> str:
-    return f"#pj{job.id}"
-
-
-def marked(embed: discord.Embed, job: Job, guild_id: int, channel_id: int) -> discord.Embed:
-    """Mark the post as this job's: its link (the channel it is in) carries the job's id, which
-    an interrupted job looks for before posting again (Discord's nonces cannot be relied on)."""
-    embed.url = jump_url(guild_id, channel_id) + marker(job)
-    return embed
-
-
-def has_marker(job: Job) -> Callable[[discord.Message], bool]:
-    return lambda message: any((e.url or "").endswith(marker(job)) for e in message.embeds)
-
-
-def describe(job: Job) -> str | None:
-    """A line for moderators about a post that is owed, or None when it is simply on its way."""
-    labels = {
-        KICKOFF: "The kickoff and its thread",
-        KICKOFF_EDIT: ("The kickoff", "brought up to date"),
-        PROMPT: "A prompt",
-        TAKE: f"<@{job.payload.get('user_id')}>'s take",
-        DIGEST: f"The digest in the {job.payload.get('where', 'channel')}",
-        POLL: "The poll",
-        POLL_CLOSE: "The poll's result",
-        POLL_RESULT: "The poll's announcement",
-        DELETE_POST: ("A forgotten member's take", "removed"),
-        SCREENING_EVENT: ("The screening's Discord event", "made to match"),
-        SCREENING_NOTE: "The screening's note in the thread",
-        REMINDER: "A screening reminder",
-    }
-    label = labels.get(job.kind, job.kind)
-    label, done = label if isinstance(label, tuple) else (label, "posted")
-    if job.given_up:
-        return f"{label} was not {done}: {job.last_error}"
-    if job.last_error:
-        return f"{label} is not {done} yet: {job.last_error}; next try {when(job.due_at, 'R')}."
-    return None
-
-
-class WeekPosts:
+class WeekPosts(Posts):
     def __init__(self, bot: Projectionist) -> None:
-        self.bot = bot
+        super().__init__(bot)
         self.films: Films = bot.films
-        self.vote: Vote = bot.vote
 
     def register(self) -> None:
         jobs, scheduler = self.bot.jobs, self.bot.scheduler
-        jobs.register(KICKOFF, Kind(self.post_kickoff))
-        jobs.register(KICKOFF_EDIT, Kind(self.edit_kickoff))
         jobs.register(
-            PROMPT, Kind(self.post_prompt, given_up=self._release_prompt, max_age=CATCH_UP_LIMIT)
+            KICKOFF,
+            Kind(self.post_kickoff, label=Label("The kickoff and its thread", plural=True)),
         )
-        jobs.register(TAKE, Kind(self.post_take))
-        jobs.register(DIGEST, Kind(self.post_digest))
-        jobs.register(POLL, Kind(self.post_poll, given_up=self._reopen_poll))
-        jobs.register(POLL_CLOSE, Kind(self.close_poll))
-        jobs.register(POLL_RESULT, Kind(self.post_poll_result))
-        jobs.register(DELETE_POST, Kind(self.delete_post))
+        jobs.register(
+            KICKOFF_EDIT,
+            Kind(self.edit_kickoff, label=Label("The kickoff", done="brought up to date")),
+        )
+        jobs.register(
+            PROMPT,
+            Kind(
+                self.post_prompt,
+                given_up=self._release_prompt,
+                max_age=CATCH_UP_LIMIT,
+                label=Label("A prompt"),
+            ),
+        )
+        jobs.register(
+            TAKE,
+            Kind(
+                self.post_take, label=Label(lambda job: f"<@{job.payload.get('user_id')}>'s take")
+            ),
+        )
+        jobs.register(
+            DIGEST,
+            Kind(
+                self.post_digest,
+                label=Label(lambda job: f"The digest in the {job.payload.get('where', 'channel')}"),
+            ),
+        )
+        jobs.register(
+            DELETE_POST,
+            Kind(self.delete_post, label=Label("A forgotten member's take", done="removed")),
+        )
         scheduler.register(PROMPT_EVENT, self.on_prompt_timer)
         scheduler.register(END_EVENT, self.on_end_timer)
-
-    # --- where to post ----------------------------------------------------------------
-
-    async def channel(self, channel_id: int, where: str):
-        channel = self.bot.get_channel(channel_id)
-        if channel is None:
-            try:
-                channel = await self.bot.fetch_channel(channel_id)
-            except DISCORD_FAILURES as error:
-                raise failure(error, where, "see") from error
-        return channel
-
-    async def messageable(self, channel_id: int, where: str) -> discord.abc.Messageable:
-        channel = await self.channel(channel_id, where)
-        if not isinstance(channel, discord.abc.Messageable):
-            raise GiveUp(f"{where} is not a channel I can post in.")
-        return channel
-
-    async def find_own(
-        self, channel: discord.abc.Messageable, job: Job, matches: Callable[[discord.Message], bool]
-    ) -> discord.Message | None:
-        """The job's post, if an earlier attempt made it after all."""
-        since = datetime.fromtimestamp(job.created_at - 1, UTC)
-        try:
-            async for message in channel.history(limit=OWN_POST_SEARCH, after=since):
-                if message.author.id == self.bot.user.id and matches(message):
-                    return message
-        except DISCORD_FAILURES as error:
-            where = getattr(channel, "mention", "the channel")
-            raise failure(error, where, "read the history of") from error
-        return None
-
-    async def send(
-        self,
-        channel: discord.abc.Messageable,
-        job: Job,
-        where: str,
-        matches: Callable[[discord.Message], bool],
-        **kwargs,
-    ) -> discord.Message:
-        """Post once: an uncertain job first looks for the post an earlier attempt made."""
-        if job.uncertain and (found := await self.find_own(channel, job, matches)):
-            return found
-        try:
-            return await channel.send(**kwargs)
-        except DISCORD_FAILURES as error:
-            raise failure(error, where) from error
 
     # --- the kickoff ------------------------------------------------------------------
 
@@ -634,112 +515,6 @@ class WeekPosts:
         if count != screening.interested:
             await self.bot.screenings.record_interest(screening.id, count)
         return dataclasses.replace(screening, interested=count)
-
-    # --- polls ------------------------------------------------------------------------
-
-    async def _poll(self, job: Job) -> tuple[Poll, list]:
-        poll = await self.vote.poll(job.poll_id)
-        if poll is None:
-            raise GiveUp("the poll was removed")
-        by_id = await self.vote.nominations_by_id(poll.answers)
-        return poll, [by_id[i] for i in poll.answers if i in by_id]
-
-    async def post_poll(self, job: Job) -> dict:
-        poll, nominations = await self._poll(job)
-        if poll.message_id is not None:
-            return {"message_id": poll.message_id}
-        where = f"<#{poll.channel_id}>"
-        channel = await self.messageable(poll.channel_id, where)
-        texts = [truncate(n.film_line, 55) for n in nominations]
-        question = discord.Poll(
-            question="Runoff: which film next?" if poll.runoff_of else "Which film next?",
-            duration=timedelta(hours=poll.hours),
-        )
-        for text in texts:
-            question.add_answer(text=text)
-
-        def same_poll(message: discord.Message) -> bool:
-            return message.poll is not None and [a.text for a in message.poll.answers] == texts
-
-        content = None
-        if left_out := job.payload.get("left_out"):
-            films = ", ".join(f"**{literal(t)}**" for t in left_out)
-            content = clip(
-                f"A poll holds ten films: also nominated, and still open for the next one: {films}.",
-                2000,
-            )
-        message = await self.send(channel, job, where, same_poll, poll=question, content=content)
-        await self.vote.poll_posted(poll, message.id, now_epoch())
-        return {"message_id": message.id}
-
-    async def _reopen_poll(self, tx, job: Job) -> None:
-        await Vote.reopen_poll(tx, job.poll_id, now_epoch())
-
-    async def close_poll(self, job: Job) -> dict:
-        """Read the result once Discord has finalized the poll, by the answers' posted order."""
-        poll, nominations = await self._poll(job)
-        if poll.ended_at is not None:
-            return {}
-        where = f"<#{poll.channel_id}>"
-        try:
-            channel = self.bot.get_channel(poll.channel_id) or await self.bot.fetch_channel(
-                poll.channel_id
-            )
-            message = await channel.fetch_message(poll.message_id)
-        except discord.NotFound as error:  # the poll was deleted (or its channel): its round ends
-            outcome = "channel deleted" if error.code == UNKNOWN_CHANNEL else "deleted"
-            await self.vote.poll_deleted(poll.id, now_epoch(), outcome)
-            return {"outcome": outcome}
-        except DISCORD_FAILURES as error:
-            raise failure(error, where, "read the poll in") from error
-        if message.poll is None:
-            await self.vote.poll_deleted(poll.id, now_epoch())
-            return {"outcome": "deleted"}
-        if not message.poll.is_finalized():
-            if job.attempts >= POLL_FINALIZE_TRIES:
-                raise GiveUp("Discord has not closed the poll")
-            raise Retry("Discord has not closed the poll yet", after=60)
-        votes = {answer.id: answer.vote_count for answer in message.poll.answers}
-        top = max(votes.values(), default=0)
-        leaders = [
-            nominations[i - 1] for i, n in votes.items() if n == top and 1 <= i <= len(nominations)
-        ]
-        if top == 0 or not leaders:
-            outcome, winner = "no votes", None
-        elif len(leaders) > 1:
-            outcome, winner = "tie", None
-        else:
-            outcome, winner = "winner", leaders[0]
-        await self.vote.finish_poll(
-            poll, outcome, winner, now_epoch(), votes=top, tied=leaders if outcome == "tie" else []
-        )
-        return {"outcome": outcome}
-
-    async def post_poll_result(self, job: Job) -> dict:
-        poll, _ = await self._poll(job)
-        votes = job.payload.get("votes", 0)
-        count = plural(votes, "vote")
-        if poll.outcome == "winner":
-            film = film_line(poll.winner_title, poll.winner_year)
-            text = (
-                f"🏆 **{literal(film)}** won the poll for the next film with "
-                f"{count}. Moderators: `/film start` offers it first."
-            )
-        elif poll.outcome == "tie":
-            tied = " and ".join(f"**{literal(t)}**" for t in job.payload.get("tied", []))
-            if runoff_ends := job.payload.get("runoff_ends"):
-                settle = f"a runoff between them is open until {when(runoff_ends)}."
-            else:
-                settle = "Moderators: pick one with `/film start`, or run `/film poll` again."
-            text = (
-                f"The poll for the next film is a tie between {tied}, with {count} each: {settle}"
-            )
-        else:
-            text = "The poll for the next film closed without a single vote."
-        where = f"<#{poll.channel_id}>"
-        channel = await self.messageable(poll.channel_id, where)
-        message = await self.send(channel, job, where, lambda m: m.content == text, content=text)
-        return {"message_id": message.id}
 
     # --- after a restart --------------------------------------------------------------
 

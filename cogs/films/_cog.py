@@ -1,4 +1,4 @@
-"""/film: a film-of-the-week discussion that runs itself."""
+"""The /film commands: settings, a week, prompts, the screening and the next film."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ from bot.films.schedule import (
 from bot.films.service import DIGEST, Films, Week, already_running_message
 from bot.films.vote import POLL_ANSWERS, Vote
 from bot.interactions import Interaction, now_epoch
-from bot.jobs import GiveUp, Job, Retry
+from bot.jobs import GiveUp, Job, Jobs, Retry
 from bot.text import film_line, literal, plural, truncate
 from cogs._common import (
     CONFIRMATIONS,
@@ -47,8 +47,10 @@ from cogs._common import (
     require_manage_server,
     require_moderator,
 )
-from cogs._film_posts import WeekPosts, describe, talk_place
-from cogs._screening_posts import ScreeningPosts
+from cogs._posting import describe
+from cogs.films._poll_posts import PollPosts
+from cogs.films._screening_posts import ScreeningPosts
+from cogs.films._week_posts import WeekPosts, talk_place
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +125,7 @@ class FilmsCog(commands.Cog, name="Films"):
         CONFIRMATIONS["film-end"] = END_WEEK
         self.posts = WeekPosts(self.bot)
         self.posts.register()
+        PollPosts(self.bot).register()
         ScreeningPosts(self.bot, self.posts).register()
         await self.posts.reconcile()
 
@@ -162,7 +165,7 @@ class FilmsCog(commands.Cog, name="Films"):
                 log.warning("Could not delete the kickoff of an abandoned week: %s", error)
 
     async def tell_moderators(self, interaction: discord.Interaction, jobs: list[Job]) -> None:
-        if is_moderator(interaction) and (owed := owed_posts(jobs)):
+        if is_moderator(interaction) and (owed := owed_posts(self.bot.jobs, jobs)):
             await interaction.followup.send(owed, ephemeral=True)
 
     # --- autocomplete -----------------------------------------------------------------
@@ -380,7 +383,7 @@ class FilmsCog(commands.Cog, name="Films"):
         week = await self.films.running_week(interaction.guild_id)
         if week is None:
             # An ended week may still owe its digest: moderators hear of it here too.
-            owed = owed_posts(await self.bot.jobs.outstanding(interaction.guild_id))
+            owed = owed_posts(self.bot.jobs, await self.bot.jobs.outstanding(interaction.guild_id))
             note = f"\n\n{owed}" if owed and is_moderator(interaction) else ""
             raise UserError(
                 "No film of the week is running. A moderator can start one with `/film start`."
@@ -703,7 +706,7 @@ async def end_week_confirmed(interaction: Interaction, week: Week) -> str:
     if all(job.done for job in jobs):
         also = " and the thread" if week.has_thread else ""
         return f"Ended **{film}**; the digest is posted in <#{week.channel_id}>{also}.{called_off}"
-    problems = "; ".join(describe(job) or "" for job in jobs if not job.done)
+    problems = "; ".join(describe(bot.jobs, job) or "" for job in jobs if not job.done)
     return f"Ended **{film}**.{called_off} {problems} `/film history` shows how it goes."
 
 
@@ -739,9 +742,9 @@ def on_its_way(job: Job, what: str) -> str:
     return f"{what} when Discord accepts it ({job.last_error})."
 
 
-def owed_posts(jobs: list[Job]) -> str:
+def owed_posts(jobs: Jobs, owed: list[Job]) -> str:
     """What moderators should know of the posts still owed, or nothing."""
-    lines = [line for job in jobs if (line := describe(job))]
+    lines = [line for job in owed if (line := describe(jobs, job))]
     return truncate_lines(["⚠️ Owed posts:", *(f"• {line}" for line in lines)]) if lines else ""
 
 
@@ -752,7 +755,3 @@ def truncate_lines(lines: list[str], limit: int = 1900) -> str:
             return text + "\n…"
         text = f"{text}\n{line}" if text else line
     return text
-
-
-async def setup(bot: Projectionist) -> None:
-    await bot.add_cog(FilmsCog(bot))

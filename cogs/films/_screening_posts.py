@@ -22,18 +22,11 @@ from bot.films.screenings import (
 )
 from bot.films.service import REMINDER_EVENT, SCREENING_EVENT, Week
 from bot.interactions import now_epoch
-from bot.jobs import GiveUp, Job, Kind, Retry
+from bot.jobs import GiveUp, Job, Kind, Label, Retry
 from bot.text import clip, literal, truncate
 from bot.timers import Timer
-from cogs._film_posts import (
-    CATCH_UP_LIMIT,
-    DISCORD_FAILURES,
-    WeekPosts,
-    discussion,
-    failure,
-    has_marker,
-    marked,
-)
+from cogs._posting import DISCORD_FAILURES, Posts, failure, has_marker, marked
+from cogs.films._week_posts import CATCH_UP_LIMIT, WeekPosts, discussion
 
 log = logging.getLogger(__name__)
 
@@ -64,17 +57,29 @@ def event_failure(error: BaseException) -> Retry | GiveUp:
     return failure(error, "this server", "make the screening's event in")
 
 
-class ScreeningPosts:
+class ScreeningPosts(Posts):
     def __init__(self, bot: Projectionist, posts: WeekPosts) -> None:
-        self.bot = bot
+        super().__init__(bot)
         self.posts = posts
         self.screenings = bot.screenings
 
     def register(self) -> None:
         jobs = self.bot.jobs
-        jobs.register(SCREENING_EVENT, Kind(self.make_event))
-        jobs.register(SCREENING_NOTE, Kind(self.post_note))
-        jobs.register(REMINDER, Kind(self.post_reminder, max_age=CATCH_UP_LIMIT))
+        jobs.register(
+            SCREENING_EVENT,
+            Kind(
+                self.make_event,
+                label=Label("The screening's Discord event", done="made to match"),
+            ),
+        )
+        jobs.register(
+            SCREENING_NOTE,
+            Kind(self.post_note, label=Label("The screening's note in the thread")),
+        )
+        jobs.register(
+            REMINDER,
+            Kind(self.post_reminder, max_age=CATCH_UP_LIMIT, label=Label("A screening reminder")),
+        )
         self.bot.scheduler.register(REMINDER_EVENT, self.on_reminder_timer)
 
     async def _screening(self, job: Job) -> tuple[Screening, Week]:
@@ -193,7 +198,7 @@ class ScreeningPosts:
     async def _post(self, job: Job, week: Week, embed: discord.Embed) -> dict:
         thread = await self.posts.discussion_channel(week)
         marked(embed, job, week.guild_id, week.thread_id or week.channel_id)
-        message = await self.posts.send(thread, job, discussion(week), has_marker(job), embed=embed)
+        message = await self.send(thread, job, discussion(week), has_marker(job), embed=embed)
         return {"message_id": message.id}
 
     # --- reminders --------------------------------------------------------------------

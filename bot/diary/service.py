@@ -55,6 +55,7 @@ class Entry:
     tags: str | None
     week_id: int | None
     week_running: bool
+    imported: bool = False
 
     @property
     def film_line(self) -> str:
@@ -64,7 +65,8 @@ class Entry:
 ENTRY_COLUMNS = (
     "v.id, v.user_id, v.number, f.title, f.year, v.watched_on, v.rating, v.rewatch, v.review, "
     "v.spoilers, v.tags, v.week_id, "
-    "CASE WHEN w.id IS NOT NULL AND w.ended_at IS NULL THEN 1 ELSE 0 END AS week_running"
+    "CASE WHEN w.id IS NOT NULL AND w.ended_at IS NULL THEN 1 ELSE 0 END AS week_running, "
+    "CASE WHEN v.source IS NULL THEN 0 ELSE 1 END AS imported"
 )
 ENTRY_FROM = (
     "FROM viewings v JOIN films f ON f.id = v.film_id LEFT JOIN weeks w ON w.id = v.week_id"
@@ -89,6 +91,7 @@ def _entry(row) -> Entry:
         row[10],
         row[11],
         bool(row[12]),
+        bool(row[13]),
     )
 
 

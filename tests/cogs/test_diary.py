@@ -3,9 +3,10 @@ privacy and Letterboxd imports."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from tests.cogs.test_films import digests_in, end_week, start_week
+from tests.helpers import refusal
 
 
 def option(bot, path: str, name: str) -> dict:
@@ -55,3 +56,121 @@ async def test_half_stars_are_kept_and_the_digest_averages_in_half_stars(club):
     assert f"<@{club.alice.id}> ★★★½" in takes
     history = await club.alice.slash(club.general, "film history")
     assert "— 2.7 ★★½ (3)" in history.response.embeds[0].description
+
+
+# --- the diary ---------------------------------------------------------------------------
+
+
+async def test_a_member_logs_edits_and_removes_viewings_shown_newest_first(club):
+    env = club.env
+    await club.mia.slash(club.general, "film settings", timezone="America/New_York")
+    # 03:00 UTC on 28 November is still the 27th in New York
+    await advance_to(env, datetime(2026, 11, 28, 3, tzinfo=UTC))
+    r = await club.alice.slash(
+        club.general, "diary log", film="Heat", year=1995, rating=4.5, review="The diner."
+    )
+    assert r.response.ephemeral
+    assert r.response.content == "Logged entry 1: **Heat (1995)** ★★★★½, watched 27 Nov 2026."
+    r = await club.alice.slash(
+        club.general,
+        "diary log",
+        film="Rope (1948)",
+        watched_on="2026-11-20",
+        rewatch=True,
+        review="The trunk is the ending.",
+        spoilers=True,
+    )
+    assert r.response.content == "Logged entry 2: **Rope (1948)** (↻ rewatch), watched 20 Nov 2026."
+    await club.alice.slash(club.general, "diary log", film="Heat (1995)", watched_on="yesterday")
+
+    shown = await club.bob.slash(club.general, "diary show", member=club.alice)
+    text = shown.response.embeds[0].description
+    assert text.splitlines()[0] == f"<@{club.alice.id}> · 3 entries"
+    blocks = text.split("\n\n")[1:]
+    assert blocks[0] == "**1.** 27 Nov 2026 · **Heat (1995)** · ★★★★½\n> The diner."
+    assert blocks[1] == "**3.** 26 Nov 2026 · **Heat (1995)**"
+    assert blocks[2] == (
+        "**2.** 20 Nov 2026 · **Rope (1948)** · ↻ rewatch\n> ||The trunk is the ending.||"
+    )
+
+    r = await club.alice.slash(
+        club.general, "diary edit", number=3, rating=2, watched_on="2026-11-25"
+    )
+    assert r.response.content == "Changed entry 3: **Heat (1995)** ★★, watched 25 Nov 2026."
+    r = await club.alice.slash(club.general, "diary remove", number=2)
+    assert r.response.content.startswith("Removed entry 2: **Rope (1948)**")
+    rows = await env.bot.db.fetchall(
+        "SELECT number, watched_on, rating FROM viewings WHERE user_id = ? ORDER BY number",
+        (club.alice.id,),
+    )
+    assert [tuple(row) for row in rows] == [(1, "2026-11-27", 9), (3, "2026-11-25", 4)]
+    r = await club.bob.slash(club.general, "diary remove", number=1)
+    assert refusal(env, r).startswith("Your diary has no entry number 1")
+
+
+async def test_a_day_to_come_or_not_a_day_is_refused(club):
+    env = club.env
+    await advance_to(env, datetime(2026, 11, 28, 12, tzinfo=UTC))
+    r = await club.alice.slash(club.general, "diary log", film="Heat", watched_on="2026-11-29")
+    assert refusal(env, r).startswith("2026-11-29 is still to come (today is 2026-11-28 here)")
+    r = await club.alice.slash(club.general, "diary log", film="Heat", watched_on="last week")
+    assert refusal(env, r).startswith("“last week” is not a day")
+    r = await club.alice.slash(club.general, "diary log", film="Heat", watched_on="2026-02-30")
+    assert "is not a day" in refusal(env, r)
+    assert await env.bot.db.fetchval("SELECT count(*) FROM viewings") == 0
+
+
+async def test_the_film_autocompletes_from_weeks_nominations_and_diaries_with_years(club):
+    await start_week(club, title="Leaving Las Vegas", year=1995)
+    await club.bob.slash(club.general, "film nominate", title="Heat", year=1995)
+    await club.alice.slash(club.general, "diary log", film="The Heat", year=2013)
+    choices = await club.alice.autocomplete(club.general, "diary log", "film", "hea")
+    assert [c["name"] for c in choices] == ["Heat (1995)", "The Heat (2013)"]
+    choices = await club.alice.autocomplete(club.general, "diary log", "film", "vegas")
+    assert [c["value"] for c in choices] == ["Leaving Las Vegas (1995)"]
+    # a title the server knows in one year only is that film
+    r = await club.alice.slash(club.general, "diary log", film="heat")
+    assert "**Heat (1995)**" in r.response.content
+
+
+async def test_a_long_diary_is_paged_and_a_year_filters_it(club):
+    env = club.env
+    await advance_to(env, datetime(2026, 3, 1, 12, tzinfo=UTC))
+    for day in range(1, 13):
+        await club.alice.slash(
+            club.general, "diary log", film=f"Film {day}", watched_on=f"2025-12-{day:02}"
+        )
+    await club.alice.slash(club.general, "diary log", film="New Year", watched_on="2026-01-01")
+    shown = await club.alice.slash(club.general, "diary show")
+    first = shown.response.embeds[0]
+    assert "**13.** 1 Jan 2026 · **New Year**" in first.description
+    assert first.footer.text == "Page 1 of 2 · newest first"
+    second = (await club.alice.click(shown.response, label="Next page")).response
+    assert "**1.** 1 Dec 2025 · **Film 1**" in second.embeds[0].description
+    assert second.embeds[0].footer.text == "Page 2 of 2 · newest first"
+    only = await club.alice.slash(club.general, "diary show", year=2026)
+    assert only.response.embeds[0].description.splitlines()[0] == (
+        f"<@{club.alice.id}> · 1 entry in 2026"
+    )
+
+
+async def test_a_weeks_rating_is_one_diary_entry_hidden_from_others_until_the_week_ends(club):
+    env = club.env
+    await start_week(club, year=1995)
+    await club.alice.slash(club.general, "film rate", stars=4.5, take="Shue.")
+    await club.alice.slash(club.general, "film rate", stars=3)  # replaces it: still one entry
+    mine = await club.alice.slash(club.general, "diary show")
+    assert (
+        "**1.** 1 Jan 2026 · **Leaving Las Vegas (1995)** · ★★★ · film of the week "
+        "*(hidden from others until the week ends)*"
+    ) in mine.response.embeds[0].description
+    theirs = await club.bob.slash(club.general, "diary show", member=club.alice)
+    assert "Nothing logged yet." in theirs.response.embeds[0].description
+    r = await club.alice.slash(club.general, "diary edit", number=1, rating=5)
+    assert refusal(env, r).startswith("Entry 1 is your rating of this week's film")
+    await end_week(club)
+    theirs = await club.bob.slash(club.general, "diary show", member=club.alice)
+    assert "**Leaving Las Vegas (1995)** · ★★★ · film of the week" in (
+        theirs.response.embeds[0].description
+    )
+    assert await env.bot.db.fetchval("SELECT count(*) FROM viewings") == 1

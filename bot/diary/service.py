@@ -498,7 +498,7 @@ class Diary:
             "CASE WHEN p.user_id IS NULL THEN 0 ELSE 1 END FROM watchlist l "
             "JOIN films f ON f.id = l.film_id LEFT JOIN diary_privacy p "
             "ON p.guild_id = l.guild_id AND p.user_id = l.user_id WHERE l.guild_id = ? "
-            "ORDER BY l.added_at",
+            "ORDER BY l.added_at, l.user_id",
             (guild_id,),
         )
         films: dict[int, tuple[Film, list[int], list[int]]] = {}

@@ -174,3 +174,100 @@ async def test_a_weeks_rating_is_one_diary_entry_hidden_from_others_until_the_we
         theirs.response.embeds[0].description
     )
     assert await env.bot.db.fetchval("SELECT count(*) FROM viewings") == 1
+
+
+# --- the watchlist -----------------------------------------------------------------------
+
+
+async def test_a_watchlist_is_added_to_shown_picked_from_and_emptied_by_watching(club):
+    env = club.env
+    r = await club.alice.slash(club.general, "watchlist add", film="Heat", year=1995)
+    assert r.response.content == "**Heat (1995)** is on your watchlist."
+    r = await club.alice.slash(club.general, "watchlist add", film="heat (1995)")
+    assert r.response.content == "**Heat (1995)** was on your watchlist already."
+    await club.alice.slash(club.general, "watchlist add", film="Rope", year=1948)
+    shown = await club.bob.slash(club.general, "watchlist show", member=club.alice)
+    assert shown.response.embeds[0].description == (
+        f"<@{club.alice.id}> · 2 films\n\n1. **Heat (1995)**\n2. **Rope (1948)**"
+    )
+    picked = await club.bob.slash(club.general, "watchlist pick", member=club.alice)
+    assert picked.response.content in {
+        f"From <@{club.alice.id}>'s watchlist: **Heat (1995)**.",
+        f"From <@{club.alice.id}>'s watchlist: **Rope (1948)**.",
+    }
+    choices = await club.alice.autocomplete(club.general, "watchlist remove", "film", "ro")
+    assert [c["value"] for c in choices] == ["Rope (1948)"]
+    r = await club.alice.slash(club.general, "watchlist remove", film="Rope (1948)")
+    assert r.response.content == "**Rope (1948)** is off your watchlist."
+    r = await club.alice.slash(club.general, "watchlist remove", film="Rope")
+    assert refusal(env, r).startswith("**Rope** is not on your watchlist")
+    r = await club.alice.slash(club.general, "diary log", film="Heat (1995)")
+    assert r.response.content.endswith("It is off your watchlist now.")
+    r = await club.alice.slash(club.general, "watchlist pick")
+    assert refusal(env, r).startswith("Your watchlist is empty")
+
+
+async def test_the_club_watchlist_ranks_films_by_how_many_want_them(club):
+    carol = club.guild.add_member(club.env.create_user("carol"))
+    for member in (club.alice, club.bob, carol):
+        await member.slash(club.general, "watchlist add", film="Heat", year=1995)
+    await club.bob.slash(club.general, "watchlist add", film="Rope", year=1948)
+    await carol.slash(club.general, "diary privacy", private=True)
+    shown = await club.mia.slash(club.general, "watchlist club")
+    assert shown.response.embeds[0].description.splitlines() == [
+        f"1. **Heat (1995)** — 3 members: <@{club.alice.id}>, <@{club.bob.id}>, 1 other",
+        f"2. **Rope (1948)** — 1 member: <@{club.bob.id}>",
+    ]
+
+
+# --- privacy -----------------------------------------------------------------------------
+
+
+async def test_a_private_diary_and_watchlist_are_seen_by_their_member_alone(club):
+    env = club.env
+    await club.alice.slash(club.general, "diary log", film="Heat", year=1995, rating=5)
+    await club.alice.slash(club.general, "watchlist add", film="Rope", year=1948)
+    r = await club.alice.slash(club.general, "diary privacy", private=True)
+    assert r.response.ephemeral and r.response.content.startswith(
+        "Your diary and watchlist are private"
+    )
+    for path in ("diary show", "watchlist show", "watchlist pick"):
+        r = await club.bob.slash(club.general, path, member=club.alice)
+        assert refusal(env, r) == f"<@{club.alice.id}> keeps their diary and watchlist private."
+    mine = await club.alice.slash(club.general, "diary show")
+    assert "**Heat (1995)** · ★★★★★" in mine.response.embeds[0].description
+    r = await club.alice.slash(club.general, "diary privacy")
+    assert r.response.content.startswith("Your diary and watchlist are private")
+    await club.alice.slash(club.general, "diary privacy", private=False)
+    theirs = await club.bob.slash(club.general, "watchlist show", member=club.alice)
+    assert "**Rope (1948)**" in theirs.response.embeds[0].description
+
+
+async def test_forget_me_removes_every_trace_of_a_film_life_and_export_holds_it(club):
+    env = club.env
+    await start_week(club, year=1995)
+    await club.alice.slash(club.general, "film rate", stars=4, take="Shue.")
+    await club.alice.slash(club.general, "diary log", film="Heat", year=1995, review="Diner.")
+    await club.alice.slash(club.general, "watchlist add", film="Rope", year=1948)
+    await club.alice.slash(club.general, "diary privacy", private=True)
+    await club.bob.slash(club.general, "diary log", film="Heat", year=1995)
+    exported = await env.bot.services.members.export_member(club.alice.id)
+    assert [(e["title"], e["half_stars"], e["review"]) for e in exported["diary"]] == [
+        ("Leaving Las Vegas", 8, "Shue."),
+        ("Heat", None, "Diner."),
+    ]
+    assert [e["title"] for e in exported["watchlist"]] == ["Rope"]
+    assert [e["guild_id"] for e in exported["diary_private_in"]] == [club.guild.id]
+    asked = await club.alice.slash(club.general, "privacy forget-me")
+    done = await club.alice.click(asked.response, label="Delete my data")
+    assert "1 rating (with any takes), 1 diary entry, 1 film of your watchlist" in str(
+        done.response.content
+    )
+    for table in ("viewings", "watchlist", "diary_privacy"):
+        assert (
+            await env.bot.db.fetchval(
+                f"SELECT count(*) FROM {table} WHERE user_id = ?", (club.alice.id,)
+            )
+            == 0
+        )
+    assert await env.bot.db.fetchval("SELECT count(*) FROM viewings") == 1  # bob's

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import discord
@@ -15,11 +16,12 @@ from bot.diary.embeds import (
     entry_reply,
     watchlist_embed,
 )
-from bot.diary.service import PAGE_SIZE, Diary, local_day, parse_day
+from bot.diary.letterboxd import MAX_UPLOAD, read_export, too_large
+from bot.diary.service import PAGE_SIZE, Diary, ImportReport, local_day, parse_day
 from bot.diary.stars import CHOICES, from_stars
 from bot.errors import UserError
 from bot.interactions import Interaction, now_epoch, services
-from bot.text import literal, truncate
+from bot.text import literal, plural, truncate
 from cogs._common import PAGERS, Text, pager_view
 from cogs.films import FIRST_FILM_YEAR, LAST_FILM_YEAR, split_title
 
@@ -59,6 +61,28 @@ async def my_watchlist_choices(
         for line in lines
         if typed in line.film.film_line.casefold()
     ][:25]
+
+
+def import_reply(files: list[str], report: ImportReport) -> str:
+    added = [
+        plural(report.entries, "diary entry", "diary entries"),
+        plural(report.undated, "film") + " rated or watched with no date",
+        plural(report.watchlist, "film") + " on your watchlist",
+    ]
+    lines = [f"Imported from {', '.join(files)}: {', '.join(added)}."]
+    if report.already:
+        lines.append(
+            f"{plural(report.already, 'row')} you had imported already were left as they were."
+        )
+    if report.shortened:
+        lines.append(f"{plural(report.shortened, 'review')} over 2,000 characters were shortened.")
+    if report.skipped:
+        reasons = "; ".join(
+            f"{count} with {reason}" for reason, count in sorted(report.skipped.items())
+        )
+        lines.append(f"Skipped {plural(sum(report.skipped.values()), 'row')}: {reasons}.")
+    lines.append("`/diary show` lists them.")
+    return "\n".join(lines)
 
 
 def halves_of(rating: app_commands.Choice[float] | None) -> int | None:
@@ -194,6 +218,24 @@ class DiaryCog(commands.Cog, name="Diary"):
             review=review.strip() if review else None,
         )
         await interaction.response.send_message(entry_reply("Changed", entry), ephemeral=True)
+
+    @diary.command(name="import", description="Import your Letterboxd export (its ZIP or a CSV)")
+    @app_commands.describe(
+        file="The ZIP Letterboxd gives (Settings → Data → Export), or one of its CSV files"
+    )
+    async def import_letterboxd(
+        self, interaction: discord.Interaction, file: discord.Attachment
+    ) -> None:
+        if file.size > MAX_UPLOAD:
+            raise UserError(too_large())
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        data = await file.read()
+        # Parsed on a worker thread: a large export never holds up the bot's other members.
+        export = await asyncio.to_thread(read_export, file.filename, data)
+        report = await self.service.import_export(
+            interaction.guild_id, interaction.user.id, export, now_epoch()
+        )
+        await interaction.followup.send(import_reply(export.files, report), ephemeral=True)
 
     @diary.command(name="privacy", description="Keep your diary and watchlist to yourself, or not")
     @app_commands.describe(private="True: only you see them; False: the server does (the default)")

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import random
 import re
+from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.db import Database, Rows, Tx, rows_as_dicts
+from bot.diary.letterboxd import Export
 from bot.errors import UserError
 from bot.members import Forgotten
 from bot.text import fold, literal
@@ -221,6 +223,18 @@ class Wanted:
     film: Film
     members: list[int]
     count: int
+
+
+@dataclass
+class ImportReport:
+    """What an import added, what was there already, and what it skipped and why."""
+
+    entries: int = 0
+    undated: int = 0
+    watchlist: int = 0
+    already: int = 0
+    shortened: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
 
 
 class Diary:
@@ -509,6 +523,93 @@ class Diary:
         return [Wanted(film, named, len(named) + len(hidden)) for film, named, hidden in ranked][
             :limit
         ]
+
+    # --- Letterboxd -------------------------------------------------------------------
+
+    async def import_export(
+        self, guild_id: int, user_id: int, export: Export, now: int
+    ) -> ImportReport:
+        """Add what the export holds that the member's diary and watchlist do not, in one
+        transaction: an entry already imported (by what it came from) is never added again,
+        and a film rated or watched with no day only when the diary has no viewing of it."""
+        report = ImportReport(skipped=export.skipped, shortened=export.shortened)
+        films = [(v.title, v.year) for v in (*export.dated, *export.undated)] + export.watchlist
+        async with self.db.transaction() as tx:
+            ids = await film_ids_in(tx, films)
+            known = {
+                row[0]
+                for row in await tx.fetchall(
+                    "SELECT source FROM viewings WHERE guild_id = ? AND user_id = ? "
+                    "AND source IS NOT NULL",
+                    (guild_id, user_id),
+                )
+            }
+            watched = {
+                row[0]
+                for row in await tx.fetchall(
+                    "SELECT DISTINCT film_id FROM viewings WHERE guild_id = ? AND user_id = ?",
+                    (guild_id, user_id),
+                )
+            }
+            number = await next_number(tx, guild_id, user_id)
+            new = []
+            dated = sorted(export.dated, key=lambda v: v.watched_on or "")
+            for viewing in [*dated, *export.undated]:
+                film_id = ids[viewing.film]
+                if viewing.source in known or (viewing.watched_on is None and film_id in watched):
+                    report.already += 1
+                    continue
+                known.add(viewing.source)
+                watched.add(film_id)
+                new.append(
+                    (
+                        guild_id,
+                        user_id,
+                        number,
+                        film_id,
+                        viewing.watched_on,
+                        viewing.rating,
+                        int(viewing.rewatch),
+                        viewing.review,
+                        int(viewing.review is not None),
+                        viewing.tags,
+                        viewing.source,
+                        now,
+                    )
+                )
+                number += 1
+                if viewing.watched_on is None:
+                    report.undated += 1
+                else:
+                    report.entries += 1
+            await tx.executemany(
+                "INSERT INTO viewings (guild_id, user_id, number, film_id, watched_on, rating, "
+                "rewatch, review, spoilers, tags, source, logged_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                new,
+            )
+            listed = {
+                row[0]
+                for row in await tx.fetchall(
+                    "SELECT film_id FROM watchlist WHERE guild_id = ? AND user_id = ?",
+                    (guild_id, user_id),
+                )
+            }
+            wanted = []
+            for title, year in export.watchlist:
+                film_id = ids[(fold(title), year)]
+                if film_id in listed:
+                    report.already += 1
+                    continue
+                listed.add(film_id)
+                wanted.append((guild_id, user_id, film_id, now, "letterboxd"))
+            await tx.executemany(
+                "INSERT INTO watchlist (guild_id, user_id, film_id, added_at, source) "
+                "VALUES (?, ?, ?, ?, ?)",
+                wanted,
+            )
+            report.watchlist = len(wanted)
+        return report
 
     # --- privacy ----------------------------------------------------------------------
 

@@ -3,7 +3,10 @@ privacy and Letterboxd imports."""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from datetime import UTC, datetime
+from pathlib import Path
 
 from tests.cogs.test_films import digests_in, end_week, start_week
 from tests.helpers import refusal
@@ -271,3 +274,134 @@ async def test_forget_me_removes_every_trace_of_a_film_life_and_export_holds_it(
             == 0
         )
     assert await env.bot.db.fetchval("SELECT count(*) FROM viewings") == 1  # bob's
+
+
+# --- Letterboxd imports ------------------------------------------------------------------
+
+DIARY = "Date,Name,Year,Letterboxd URI,Rating,Rewatch,Tags,Watched Date\n"
+REVIEWS = "Date,Name,Year,Letterboxd URI,Rating,Rewatch,Review,Tags,Watched Date\n"
+RATINGS = "Date,Name,Year,Letterboxd URI,Rating\n"
+WATCHED = "Date,Name,Year,Letterboxd URI\n"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "letterboxd"
+
+
+def export_zip(files: dict[str, str | bytes], *, folder: str = "") -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in files.items():
+            archive.writestr(folder + name, text)
+    return buffer.getvalue()
+
+
+def realistic_export(extra_diary: str = "") -> bytes:
+    return export_zip(
+        {
+            "diary.csv": DIARY
+            + '2025-01-05,Heat,1995,https://boxd.it/a1,4.5,,"crime, la",2025-01-04\n'
+            + "2025-02-10,Rope,1948,https://boxd.it/a2,3,Yes,,2025-02-09\n"
+            + "2025-03-01,Nowhere,,https://boxd.it/a3,,,,\n"  # no watched date: skipped
+            + "2025-03-02,Odd,1999,https://boxd.it/a4,7,,,2025-03-01\n"  # off the scale
+            + extra_diary,
+            "reviews.csv": REVIEWS
+            + '2025-01-05,Heat,1995,https://boxd.it/r1,4.5,,"The <i>diner</i> scene.<br />'
+            'Pacino **shouts**.",,2025-01-04\n',
+            "ratings.csv": RATINGS
+            + "2024-05-01,Heat,1995,https://boxd.it/f1,4.5\n"
+            + "2024-05-02,Alien,1979,https://boxd.it/f2,5\n",
+            "watched.csv": WATCHED
+            + "2024-05-02,Alien,1979,https://boxd.it/f2\n"
+            + "2024-05-03,Jaws,1975,https://boxd.it/f3\n",
+            "watchlist.csv": WATCHED + "2024-06-01,Stalker,1979,https://boxd.it/f4\n",
+            "profile.csv": "Date Joined,Username,Given Name,Family Name,Email Address\n"
+            "2020-01-01,alice,Alice,Doe,alice@example.com\n",
+            "comments.csv": "Date,Content,Comment\n2024-01-01,x,y\n",
+            "deleted/diary.csv": DIARY + "2024-01-01,Gone,2000,https://boxd.it/d1,1,,,2024-01-01\n",
+            "lists/favourites.csv": "Letterboxd list export v7\n",
+        }
+    )
+
+
+async def test_a_letterboxd_export_is_imported_once_and_a_newer_one_adds_only_what_is_new(club):
+    env = club.env
+    r = await club.alice.slash(
+        club.general, "diary import", file=("letterboxd.zip", realistic_export())
+    )
+    assert r.response.ephemeral
+    assert r.response.content.splitlines() == [
+        "Imported from diary.csv, ratings.csv, reviews.csv, watched.csv, watchlist.csv: "
+        "2 diary entries, 2 films rated or watched with no date, 1 film on your watchlist.",
+        "Skipped 2 rows: 1 with a rating that is not ½ to 5 stars; 1 with no watched date.",
+        "`/diary show` lists them.",
+    ]
+    shown = await club.bob.slash(club.general, "diary show", member=club.alice)
+    text = shown.response.embeds[0].description
+    assert "**2.** 9 Feb 2025 · **Rope (1948)** · ★★★ · ↻ rewatch" in text
+    assert (
+        "**1.** 4 Jan 2025 · **Heat (1995)** · ★★★★½\n-# crime, la\n"
+        "> ||The *diner* scene. Pacino \\*\\*shouts\\*\\*.||"
+    ) in text
+    assert "**3.** no date · **Alien (1979)** · ★★★★★" in text
+    assert "**4.** no date · **Jaws (1975)**" in text
+    assert "Gone" not in text and "alice@example.com" not in str(
+        await env.bot.db.fetchall("SELECT * FROM viewings")
+    )
+    watchlist = await club.alice.slash(club.general, "watchlist show")
+    assert "**Stalker (1979)**" in watchlist.response.embeds[0].description
+
+    again = await club.alice.slash(
+        club.general, "diary import", file=("letterboxd.zip", realistic_export())
+    )
+    assert again.response.content.splitlines()[:2] == [
+        "Imported from diary.csv, ratings.csv, reviews.csv, watched.csv, watchlist.csv: "
+        "0 diary entries, 0 films rated or watched with no date, 0 films on your watchlist.",
+        "5 rows you had imported already were left as they were.",
+    ]
+    newer = realistic_export("2025-04-01,Alien,1979,https://boxd.it/a5,5,Yes,,2025-03-30\n")
+    r = await club.alice.slash(club.general, "diary import", file=("letterboxd.zip", newer))
+    assert r.response.content.startswith(
+        "Imported from diary.csv, ratings.csv, reviews.csv, watched.csv, watchlist.csv: "
+        "1 diary entry, 0 films"
+    )
+    assert (
+        await env.bot.db.fetchval(
+            "SELECT count(*) FROM viewings WHERE user_id = ?", (club.alice.id,)
+        )
+        == 5
+    )
+
+
+async def test_a_real_letterboxd_diary_csv_imports_alone(club):
+    data = (FIXTURES / "diary.csv").read_bytes()
+    r = await club.alice.slash(club.general, "diary import", file=("diary.csv", data))
+    assert r.response.content.startswith("Imported from diary.csv: 4 diary entries,")
+    shown = await club.alice.slash(club.general, "diary show")
+    text = shown.response.embeds[0].description
+    assert "**4.** 9 Oct 2024 · **The Matrix (1999)** · ★★★★½\n-# sci-fi action" in text
+    assert "30 Nov 2016 · **World of Tomorrow (2015)** · ★★★★★ · ↻ rewatch" in text
+
+
+async def test_files_that_are_not_a_letterboxd_export_are_refused_and_change_nothing(club):
+    env = club.env
+
+    async def refused(name: str, data: bytes) -> str:
+        r = await club.alice.slash(club.general, "diary import", file=(name, data))
+        return refusal(env, r)
+
+    huge = b"PK\x03\x04" + bytes(10 * 1024 * 1024)
+    assert "over 10 MB" in await refused("export.zip", huge)
+    bomb = export_zip({"diary.csv": DIARY + "," * (60 * 1024 * 1024)})
+    assert len(bomb) < 1024 * 1024
+    assert "expands to more than 50 MB" in await refused("export.zip", bomb)
+    many = export_zip({f"lists/list-{i}.csv": "x" for i in range(1001)})
+    assert "more than 1,000 files" in await refused("export.zip", many)
+    wrong = b"Title,Year,Stars\nHeat,1995,4\n"
+    assert "diary.csv does not have Letterboxd's columns" in await refused("diary.csv", wrong)
+    in_zip = export_zip({"ratings.csv": "Name,Rating\nHeat,4\n"})
+    assert "ratings.csv does not have Letterboxd's columns" in await refused("x.zip", in_zip)
+    rows = DIARY + "2025-01-05,Heat,1995,,4,,,2025-01-04\n" * 100_000
+    assert "more than 20,000 rows" in await refused("diary.csv", rows.encode())
+    latin = (DIARY + "2025-01-05,Amélie,2001,,4,,,2025-01-04\n").encode("latin-1")
+    assert "is not UTF-8 text" in await refused("diary.csv", latin)
+    assert "is not a ZIP archive" in await refused("export.zip", b"PK\x03\x04 not really")
+    assert "never read" in await refused("profile.csv", b"Date Joined,Username\n")
+    assert await env.bot.db.fetchval("SELECT count(*) FROM viewings") == 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -286,6 +287,7 @@ def fill(db_path: Path, scale: Scale, now: int, seed: int = 2) -> dict[str, floa
     reaction_count = conn.execute("SELECT count(*) FROM reactions").fetchone()[0]
 
     conn.execute("BEGIN")
+    numbers: dict[int, int] = {}  # each member's diary entries so far
     for w in range(scale.weeks):
         started = now - (w + 2) * 7 * 86400
         cursor = conn.execute(
@@ -304,19 +306,31 @@ def fill(db_path: Path, scale: Scale, now: int, seed: int = 2) -> dict[str, floa
             ),
         )
         week_id = cursor.lastrowid
+        film_id = conn.execute(
+            "INSERT INTO films (title, title_key, year) VALUES (?, ?, ?)",
+            (f"Film {w}", f"film {w}", 1950 + w % 70),
+        ).lastrowid
         raters = rng.sample(members, min(20, len(members)))
-        conn.executemany(
-            "INSERT INTO ratings (week_id, user_id, stars, take, rated_at) VALUES (?, ?, ?, ?, ?)",
-            [
+        entries = []
+        for user in raters:
+            numbers[user] = numbers.get(user, 0) + 1
+            entries.append(
                 (
-                    week_id,
+                    GUILD_ID,
                     user,
-                    rng.randint(1, 5),
+                    numbers[user],
+                    film_id,
+                    time.strftime("%Y-%m-%d", time.gmtime(started + 3600)),
+                    rng.randint(1, 10),
                     sentence(rng) if rng.random() < 0.5 else None,
+                    week_id,
                     started + 3600,
                 )
-                for user in raters
-            ],
+            )
+        conn.executemany(
+            "INSERT INTO viewings (guild_id, user_id, number, film_id, watched_on, rating, review, "
+            "spoilers, week_id, logged_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+            entries,
         )
     conn.execute("COMMIT")
     conn.execute("PRAGMA optimize").fetchall()

@@ -69,7 +69,14 @@ def invite_url(client_id: int) -> str:
 
 MESSAGE_LIMIT = 2000  # characters in a message's content
 
-EXTENSIONS = ("cogs.essays", "cogs.films", "cogs.reactions", "cogs.quotes", "cogs.stats")
+EXTENSIONS = (
+    "cogs.essays",
+    "cogs.films",
+    "cogs.reactions",
+    "cogs.quotes",
+    "cogs.stats",
+    "cogs.diary",
+)
 TREE_HASH_KEY = "command_tree_hash"
 
 

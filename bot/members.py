@@ -15,7 +15,7 @@ from bot.reactions.recorder import ReactionRecorder
 
 # The servers where a member rated or nominated: the writes there that check what they did.
 SERVERS_OF_MEMBER = (
-    "SELECT w.guild_id FROM ratings r JOIN weeks w ON w.id = r.week_id WHERE r.user_id = ? "
+    "SELECT w.guild_id FROM viewings r JOIN weeks w ON w.id = r.week_id WHERE r.user_id = ? "
     "UNION SELECT m.guild_id FROM nominators n JOIN nominations m ON m.id = n.nomination_id "
     "WHERE n.user_id = ?"
 )

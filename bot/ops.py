@@ -115,10 +115,14 @@ async def check_postgres(config: Config) -> tuple[bool, list[str]]:
 
 def schema_tables() -> list[str]:
     """PostgreSQL's tables in the order the migrations create them: each after the tables it
-    refers to."""
+    refers to; a table a later migration drops is not among them."""
     names: list[str] = []
     for _, _, sql in migrations_in("postgresql"):
-        names += [line.split()[2] for line in sql.splitlines() if line.startswith("CREATE TABLE ")]
+        for line in sql.splitlines():
+            if line.startswith("CREATE TABLE "):
+                names.append(line.split()[2])
+            elif line.startswith("DROP TABLE "):
+                names.remove(line.split()[2].rstrip(";"))
     return names
 
 

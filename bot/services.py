@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from bot.config import Config
 from bot.db import Database, open_database
+from bot.diary.service import Diary
 from bot.essays.library import Library
 from bot.films.screenings import Screenings
 from bot.films.service import Films
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 # One-off tasks at start, each under a lock of its own (bot/postgres.py `once`).
 ESSAYS_SYNC = 1
 COMMAND_PUSH = 2
+FILM_KEYS = 3  # older films given their folded key (bot/diary/service.py `key_films`)
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class Services:
     quotes: Quotes
     stats: Stats
     members: Members
+    diary: Diary
 
     @classmethod
     async def start(
@@ -77,6 +80,9 @@ class Services:
             recorder = ReactionRecorder(db, clock=clock)
             recorder.metrics = metrics
             await recorder.load(owned_sql(config))
+            diary = Diary(db)
+            async with db.once(FILM_KEYS):
+                await diary.key_films()
         except BaseException:
             await db.close()
             raise
@@ -94,7 +100,8 @@ class Services:
             recorder=recorder,
             quotes=quotes,
             stats=Stats(db, recorder),
-            members=members_of(library, films, vote, screenings, jobs, recorder, quotes),
+            members=members_of(library, films, vote, screenings, jobs, recorder, quotes, diary),
+            diary=diary,
         )
 
     async def close(self) -> None:
@@ -124,6 +131,7 @@ def members_reading(db: Database, clock: Callable[[], float]) -> Members:
         jobs,
         recorder,
         Quotes(db),
+        Diary(db),
     )
 
 
@@ -135,7 +143,11 @@ def members_of(
     jobs: Jobs,
     recorder: ReactionRecorder,
     quotes: Quotes,
+    diary: Diary,
 ) -> Members:
     """Every feature's part of members' data. Films comes before jobs: forgetting a member owes
-    the removal of their takes (jobs that name no member), then drops the jobs that name them."""
-    return Members(jobs, recorder, [library, films, vote, screenings, jobs, recorder, quotes])
+    the removal of their takes (jobs that name no member), then drops the jobs that name them;
+    and before the diary, which deletes the viewings the takes were read from."""
+    return Members(
+        jobs, recorder, [library, films, vote, diary, screenings, jobs, recorder, quotes]
+    )

@@ -109,7 +109,9 @@ async def forget_member(interaction: Interaction, member_id: int) -> str:
     return (
         f"Done. Deleted {plural(counts['quotes'], 'quote')}, "
         f"{plural(counts['reactions'], 'reaction')}, "
-        f"{plural(counts['ratings'], 'rating')} (with any takes), and "
+        f"{plural(counts['ratings'], 'rating')} (with any takes), "
+        f"{plural(counts['diary'], 'diary entry', 'diary entries')}, "
+        f"{plural(counts['watchlist'], 'film')} of your watchlist, and "
         f"{plural(counts['nominations'], 'nomination')}.{takes} "
         "Reactions you add to the bot's posts from now on are kept again; "
         "`/quote optout` keeps others from quoting you."
@@ -348,7 +350,7 @@ class QuotesCog(commands.Cog, name="Quotes"):
         view = confirm_view("forget-me", interaction.user.id, interaction.user.id)
         await interaction.response.send_message(
             "This deletes every quote of you and by you, your reactions, your ratings and takes, "
-            "and your nominations, in every server. It cannot be undone.",
+            "your diary and watchlist, and your nominations, in every server. It cannot be undone.",
             view=view,
             ephemeral=True,
         )

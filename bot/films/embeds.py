@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import discord
 
+from bot.diary import stars as diary_stars
 from bot.embeds import COLOUR, TITLE_LIMIT
 from bot.essays.library import EssayInfo
 from bot.films.schedule import describe_days
@@ -21,13 +22,12 @@ from bot.films.service import (
 from bot.films.vote import Nomination, Poll
 from bot.text import clip, film_line, fit_lines, literal, plural, truncate
 
-STAR = "★"
-EMPTY_STAR = "☆"
 SCHEDULE_LINES = 10
 
 
-def stars(n: int) -> str:
-    return STAR * n + EMPTY_STAR * (5 - n)
+def stars(halves: int) -> str:
+    """A rating in half stars (1 to 10) as members read it: `★★★½`."""
+    return diary_stars.shown(halves)
 
 
 def when(epoch: int, style: str = "F") -> str:
@@ -113,7 +113,7 @@ def kickoff_embed(
         value=(
             ("Talk in the thread below" if in_thread else "Talk here in the channel")
             + ", where the prompts appear.\n"
-            "`/film rate` gives your stars (1–5) and an optional take; ratings are revealed "
+            "`/film rate` gives your stars (½ to 5) and an optional take; ratings are revealed "
             "when the week ends.\n"
             "`/film nominate` puts a film forward for next time."
         ),
@@ -167,10 +167,10 @@ class Highlight:
 def spread_lines(summary: RatingSummary) -> str:
     top = max(summary.spread.values(), default=0) or 1
     lines = []
-    for n in range(5, 0, -1):
+    for n in range(10, 0, -1):
         count = summary.spread.get(n, 0)
         bar = "█" * round(10 * count / top) if count else ""
-        lines.append(f"`{n}★` {bar} {count}")
+        lines.append(f"`{stars(n)}` {bar} {count}")
     return "\n".join(lines)
 
 
@@ -186,9 +186,10 @@ def digest_embed(
     embed = discord.Embed(
         title=f"The week of {literal(truncate(week.film_line, 200))} is over", colour=COLOUR
     )
-    if summary.count:
+    if summary.count and summary.average is not None:
         embed.description = (
-            f"**{summary.average:.1f} ★** average from {plural(summary.count, 'rating')}"
+            f"**{diary_stars.average_shown(summary.average)}** average from "
+            f"{plural(summary.count, 'rating')}"
             f"\n\n{spread_lines(summary)}"
         )
     else:
@@ -364,8 +365,8 @@ def history_embed(weeks: list[Week], guild_id: int) -> discord.Embed:
     lines = []
     for week in weeks:
         rating = (
-            f"{week.average_rating:.1f} ★ ({week.rating_count})"
-            if week.rating_count
+            f"{diary_stars.average_shown(week.average_rating)} ({week.rating_count})"
+            if week.rating_count and week.average_rating is not None
             else "no ratings"
         )
         link = (

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.db import Conflict, Database, Row, Rows, Tx, rows_as_dicts
+from bot.diary.service import film_of_week_changed, record_week_rating
 from bot.errors import UserError
 from bot.essays.library import EssayInfo, Library, SectionInfo
 from bot.films.schedule import next_slot, parse_time_of_day, slots_between, zone
@@ -166,7 +167,7 @@ class PromptQueue:
 @dataclass(frozen=True)
 class Rating:
     user_id: int
-    stars: int
+    stars: int  # in half stars, 1 (½) to 10 (★★★★★)
     take: str | None
     take_message_id: int | None
 
@@ -179,11 +180,12 @@ class RatingSummary:
 
 
 def summarize_ratings(ratings: list[Rating]) -> RatingSummary:
+    """The count, the average in stars, and how many gave each rating (in half stars)."""
     if not ratings:
-        return RatingSummary(0, None, {stars: 0 for stars in range(1, 6)})
+        return RatingSummary(0, None, {halves: 0 for halves in range(1, 11)})
     counts = Counter(r.stars for r in ratings)
-    average = sum(r.stars for r in ratings) / len(ratings)
-    return RatingSummary(len(ratings), average, {stars: counts[stars] for stars in range(1, 6)})
+    average = sum(r.stars for r in ratings) / len(ratings) / 2
+    return RatingSummary(len(ratings), average, {halves: counts[halves] for halves in range(1, 11)})
 
 
 def section_question(heading: str) -> str:
@@ -370,6 +372,7 @@ class Films:
                 (title, year, essay_id, week_id, guild_id),
             )
             if row is not None:
+                await film_of_week_changed(tx, week_id)
                 await owe_kickoff_edit(self.jobs, tx, row["guild_id"], week_id)
                 coming = await tx.fetchval(
                     "SELECT id FROM screenings WHERE week_id = ? AND cancelled_at IS NULL "
@@ -414,7 +417,8 @@ class Films:
         if row is None:
             return None
         count, average = await tx.one(
-            "SELECT count(*), CAST(avg(stars) AS DOUBLE PRECISION) FROM ratings WHERE week_id = ?",
+            "SELECT count(rating), CAST(avg(rating) / 2.0 AS DOUBLE PRECISION) FROM viewings "
+            "WHERE week_id = ?",
             (week_id,),
         )
         await tx.execute(
@@ -721,17 +725,13 @@ class Films:
         async with self.jobs.transaction(await self.guild_of_week(week_id)) as tx:
             week = await self._require_running_in(tx, week_id)
             row = await tx.fetchone(
-                "SELECT r.user_id, r.stars, r.take, r.take_message_id, w.guild_id FROM ratings r "
-                "JOIN weeks w ON w.id = r.week_id WHERE r.week_id = ? AND r.user_id = ?",
+                "SELECT user_id, rating, review, take_message_id FROM viewings "
+                "WHERE week_id = ? AND user_id = ?",
                 (week_id, user_id),
             )
-            previous = Rating(*row[:4]) if row else None
-            await tx.execute(
-                "INSERT INTO ratings (week_id, user_id, stars, take, rated_at) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (week_id, user_id) DO UPDATE SET stars = excluded.stars, "
-                "take = excluded.take, rated_at = excluded.rated_at",
-                (week_id, user_id, stars, take, now),
-            )
+            previous = Rating(*row) if row else None
+            settings = await self.settings(week.guild_id, tx)
+            await record_week_rating(tx, week, user_id, stars, take, now, settings.tz)
             job_id = None
             had_take = previous is not None and (previous.take or previous.take_message_id)
             if take or had_take:
@@ -748,13 +748,13 @@ class Films:
     async def set_take_message(self, week_id: int, user_id: int, message_id: int | None) -> None:
         async with self.db.transaction() as tx:
             await tx.execute(
-                "UPDATE ratings SET take_message_id = ? WHERE week_id = ? AND user_id = ?",
+                "UPDATE viewings SET take_message_id = ? WHERE week_id = ? AND user_id = ?",
                 (message_id, week_id, user_id),
             )
 
     async def rating(self, week_id: int, user_id: int) -> Rating | None:
         row = await self.db.fetchone(
-            "SELECT user_id, stars, take, take_message_id FROM ratings "
+            "SELECT user_id, rating, review, take_message_id FROM viewings "
             "WHERE week_id = ? AND user_id = ?",
             (week_id, user_id),
         )
@@ -762,21 +762,21 @@ class Films:
 
     async def ratings(self, week_id: int) -> list[Rating]:
         rows = await self.db.fetchall(
-            "SELECT user_id, stars, take, take_message_id FROM ratings WHERE week_id = ? "
-            "ORDER BY rated_at",
+            "SELECT user_id, rating, review, take_message_id FROM viewings WHERE week_id = ? "
+            "ORDER BY logged_at",
             (week_id,),
         )
         return [Rating(*row) for row in rows]
 
     async def rating_count(self, week_id: int) -> int:
         count: int = await self.db.fetchval(
-            "SELECT count(*) FROM ratings WHERE week_id = ?", (week_id,)
+            "SELECT count(*) FROM viewings WHERE week_id = ?", (week_id,)
         )
         return count
 
     # --- members' data (see bot/members.py) -------------------------------------------
 
-    MEMBER_TABLES = frozenset({"guild_settings", "weeks", "prompts", "ratings"})
+    MEMBER_TABLES = frozenset({"guild_settings", "weeks", "prompts"})
     # Moderators' bookkeeping that names a member: forgetting them blanks it.
     BLANKED = (
         "UPDATE weeks SET started_by = NULL WHERE started_by = ?",
@@ -788,7 +788,7 @@ class Films:
         member's name wherever a moderator's action recorded it."""
         takes = await tx.fetchall(
             "SELECT w.guild_id, w.id, coalesce(w.thread_id, w.channel_id), r.take_message_id "
-            "FROM ratings r JOIN weeks w ON w.id = r.week_id "
+            "FROM viewings r JOIN weeks w ON w.id = r.week_id "
             "WHERE r.user_id = ? AND r.take_message_id IS NOT NULL",
             (user_id,),
         )
@@ -803,15 +803,16 @@ class Films:
                 )
             )
         forgotten.counts["ratings"] = await tx.execute(
-            "DELETE FROM ratings WHERE user_id = ?", (user_id,)
+            "DELETE FROM viewings WHERE user_id = ? AND week_id IS NOT NULL", (user_id,)
         )
         for statement in self.BLANKED:
             await tx.execute(statement, (user_id,))
 
     async def export_member(self, user_id: int) -> dict[str, Any]:
         ratings = await self.db.fetchall(
-            "SELECT w.guild_id, w.title, w.year, r.stars, r.take, r.rated_at FROM ratings r "
-            "JOIN weeks w ON w.id = r.week_id WHERE r.user_id = ?",
+            "SELECT w.guild_id, w.title, w.year, r.rating AS half_stars, r.review AS take, "
+            "r.logged_at AS rated_at FROM viewings r JOIN weeks w ON w.id = r.week_id "
+            "WHERE r.user_id = ?",
             (user_id,),
         )
         return {"ratings": rows_as_dicts(ratings)}
@@ -821,7 +822,9 @@ class Films:
             "SELECT * FROM weeks WHERE guild_id = ? ORDER BY started_at", (guild_id,)
         )
         ratings = await self.db.fetchall(
-            "SELECT r.* FROM ratings r JOIN weeks w ON w.id = r.week_id WHERE w.guild_id = ?",
+            "SELECT r.week_id, r.user_id, r.rating AS half_stars, r.review AS take, "
+            "r.take_message_id, r.logged_at AS rated_at FROM viewings r "
+            "JOIN weeks w ON w.id = r.week_id WHERE w.guild_id = ?",
             (guild_id,),
         )
         return {"weeks": rows_as_dicts(weeks), "ratings": rows_as_dicts(ratings)}

@@ -91,13 +91,13 @@ class Stats:
             ),
             reactions_given=await self.recorder.given(guild_id, user_id),
             takes=await one(
-                "SELECT count(*) FROM ratings r JOIN weeks w ON w.id = r.week_id "
-                "WHERE w.guild_id = ? AND r.user_id = ? AND r.take IS NOT NULL",
+                "SELECT count(*) FROM viewings r JOIN weeks w ON w.id = r.week_id "
+                "WHERE w.guild_id = ? AND r.user_id = ? AND r.review IS NOT NULL",
                 guild_id,
                 user_id,
             ),
             weeks_joined=await one(
-                "SELECT count(DISTINCT r.week_id) FROM ratings r JOIN weeks w ON w.id = r.week_id "
+                "SELECT count(DISTINCT r.week_id) FROM viewings r JOIN weeks w ON w.id = r.week_id "
                 "WHERE w.guild_id = ? AND r.user_id = ?",
                 guild_id,
                 user_id,
@@ -119,16 +119,16 @@ class Stats:
             "SELECT count(*) FROM quotes WHERE guild_id = ? AND saved_at >= ?", (guild_id, since)
         )
         ratings = await self.db.fetchval(
-            "SELECT count(*) FROM ratings r JOIN weeks w ON w.id = r.week_id "
-            "WHERE w.guild_id = ? AND r.rated_at >= ?",
+            "SELECT count(*) FROM viewings r JOIN weeks w ON w.id = r.week_id "
+            "WHERE w.guild_id = ? AND r.logged_at >= ?",
             (guild_id, since),
         )
         involvement = Counter(await self.recorder.by_member(guild_id, since))
         others = await self.db.fetchall(
             "SELECT saved_by, count(*) FROM quotes WHERE guild_id = ? AND saved_at >= ? "
             "GROUP BY saved_by "
-            "UNION ALL SELECT r.user_id, count(*) FROM ratings r JOIN weeks w ON w.id = r.week_id "
-            "WHERE w.guild_id = ? AND r.rated_at >= ? GROUP BY r.user_id",
+            "UNION ALL SELECT r.user_id, count(*) FROM viewings r JOIN weeks w ON w.id = r.week_id "
+            "WHERE w.guild_id = ? AND r.logged_at >= ? GROUP BY r.user_id",
             (guild_id, since) * 2,
         )
         for user_id, count in others:

@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import Projectionist
+from bot.diary.stars import CHOICES, from_stars
 from bot.errors import UserError
 from bot.films.embeds import (
     event_url,
@@ -53,6 +54,8 @@ from cogs.films._screening_posts import ScreeningPosts
 from cogs.films._week_posts import WeekPosts, talk_place
 
 log = logging.getLogger(__name__)
+
+STAR_CHOICES = [app_commands.Choice(name=name, value=value) for name, value in CHOICES]
 
 FIRST_FILM_YEAR, LAST_FILM_YEAR = 1870, 2100
 FILM_WITH_YEAR = re.compile(r"^(?P<title>.+?)\s*\((?P<year>\d{4})\)$")
@@ -429,20 +432,22 @@ class FilmsCog(commands.Cog, name="Films"):
         )
 
     @film.command(name="rate", description="Rate the film of the week, with an optional take")
-    @app_commands.describe(stars="1 to 5 stars", take="What you thought (at most 500 characters)")
+    @app_commands.describe(stars="½ to 5 stars", take="What you thought (at most 500 characters)")
+    @app_commands.choices(stars=STAR_CHOICES)
     async def rate(
         self,
         interaction: discord.Interaction,
-        stars: app_commands.Range[int, 1, 5],
+        stars: float,
         take: app_commands.Transform[str, Text("take", 500, lines=True)] | None = None,
     ) -> None:
         week = await self.films.require_running_week(interaction.guild_id)
+        halves = from_stars(stars)
         take = take.strip() if take else None
         await interaction.response.defer(ephemeral=True, thinking=True)
         previous, job_id = await self.films.rate(
             week.id,
             interaction.user.id,
-            stars,
+            halves,
             take,
             now_epoch(),
             author_name=interaction.user.display_name,
@@ -462,7 +467,7 @@ class FilmsCog(commands.Cog, name="Films"):
         verb = "Updated" if previous else "Saved"
         await interaction.followup.send(
             f"{verb} your rating of **{literal(week.film_line)}**: "
-            f"{render_stars(stars)}. Ratings are revealed when the week ends.{note}",
+            f"{render_stars(halves)}. Ratings are revealed when the week ends.{note}",
             ephemeral=True,
         )
 

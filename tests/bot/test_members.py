@@ -17,4 +17,4 @@ async def test_every_table_holding_a_member_or_server_id_has_an_owner(db):
             holding.add(table)
     covered = members_reading(db, clock=lambda: 0.0).covered
     assert holding - covered == set(), "tables no feature answers for"
-    assert {"ratings", "quotes", "reactions", "jobs", "forgotten_members"} <= holding
+    assert {"viewings", "watchlist", "quotes", "reactions", "jobs", "forgotten_members"} <= holding

@@ -210,7 +210,7 @@ async def test_a_write_that_lands_just_after_the_week_ended_is_refused(club, wri
     setattr(target, name, ended_meanwhile)
     answer = await action(club)
     assert "This week has ended" in refusal(env, answer)
-    for table in ("ratings", "prompts", "screenings"):
+    for table in ("viewings", "prompts", "screenings"):
         assert await env.bot.db.fetchall(f"SELECT 1 FROM {table}") == []
     await env.advance_time(60)
     assert takes_in(thread) == []

@@ -76,7 +76,7 @@ async def test_a_digest_discord_refuses_is_owed_shown_to_moderators_and_posted_l
     await env.advance_time(15 * 60)
     assert len(digests_in(club.general)) == 1 and len(digests_in(thread)) == 1
     digest = digests_in(club.general)[0].embeds[0]
-    assert digest.description.startswith("**4.0 ★** average from 1 rating")
+    assert digest.description.startswith("**4.0 ★★★★** average from 1 rating")
     settled = await club.mia.slash(club.general, "film history")
     assert settled.followups == []
     assert f"/{digests_in(club.general)[0].id})" in settled.response.embeds[0].description
@@ -206,7 +206,7 @@ async def test_a_take_refused_for_good_says_so_and_keeps_the_rating(club):
         await env.bot.films.rating(
             (await env.bot.films.running_week(club.guild.id)).id, club.alice.id
         )
-    ).stars == 5
+    ).stars == 10
     now = await club.mia.slash(club.general, "film now")
     assert (
         f"<@{club.alice.id}>'s take was not posted: I am not allowed" in now.followups[-1].content

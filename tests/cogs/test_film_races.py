@@ -56,9 +56,9 @@ async def test_one_member_rating_twice_at_once_leaves_one_take_the_latest(club):
     # Which of two commands sent at once commits last is the database's to decide: the take
     # left is the one whose rating was stored last, whichever that is, and there is one.
     takes = takes_in(thread)
-    row = await club.env.bot.db.fetchone("SELECT stars, take, take_message_id FROM ratings")
-    assert (row["stars"], row["take"]) in {(2, "Too bleak."), (4, "Bleak, but true.")}
-    assert [m.embeds[0].description for m in takes] == [f"||{row['take']}||"]
+    row = await club.env.bot.db.fetchone("SELECT rating, review, take_message_id FROM viewings")
+    assert (row["rating"], row["review"]) in {(4, "Too bleak."), (8, "Bleak, but true.")}
+    assert [m.embeds[0].description for m in takes] == [f"||{row['review']}||"]
     assert row["take_message_id"] == takes[0].id
 
 

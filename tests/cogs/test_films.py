@@ -286,33 +286,33 @@ async def test_the_digest_reports_the_ratings_given(club):
     assert fields["Rated so far"] == "4 members"
     assert "★" not in str(now.response.embeds[0].to_dict())
     assert now.followups[0].ephemeral
-    assert now.followups[0].content.startswith("Your rating: ★★★☆☆ (only you can see this")
+    assert now.followups[0].content.startswith("Your rating: ★★★ (only you can see this")
 
     ended = await end_week(club)
     assert ended.response.content.startswith("Ended **Leaving Las Vegas (1995)**")
     digest = digests_in(club.general)[0].embeds[0]
-    assert digest.description.startswith("**4.0 ★** average from 4 ratings")
-    assert "`5★` █████ 1" in digest.description
-    assert "`4★` ██████████ 2" in digest.description
-    assert "`3★` █████ 1" in digest.description
-    assert "`1★`  0" in digest.description
+    assert digest.description.startswith("**4.0 ★★★★** average from 4 ratings")
+    assert "`★★★★★` █████ 1" in digest.description
+    assert "`★★★★` ██████████ 2" in digest.description
+    assert "`★★★` █████ 1" in digest.description
+    assert "`★`  0" in digest.description
     fields = {f.name: f.value for f in digest.fields}
     take_lines = fields["Takes"].splitlines()
     assert take_lines[0] == f"<@{club.alice.id}> ★★★★★ · 2 reactions"
     assert take_lines[1] == "Shue is devastating."
-    assert take_lines[2] == f"<@{carol.id}> ★★★★☆ · 1 reaction"
+    assert take_lines[2] == f"<@{carol.id}> ★★★★ · 1 reaction"
     assert (
         "Prompt 1:" in fields["Drew the most response"]
         and "2 reactions" in fields["Drew the most response"]
     )
     assert fields["Taking part"].startswith("4 members took part")
     assert len(digests_in(thread)) == 1
-    rows = await env.bot.db.fetchall("SELECT user_id, stars FROM ratings ORDER BY stars")
-    assert sorted(row["stars"] for row in rows) == [3, 4, 4, 5]
+    rows = await env.bot.db.fetchall("SELECT user_id, rating FROM viewings ORDER BY rating")
+    assert sorted(row["rating"] for row in rows) == [6, 8, 8, 10]
 
     history = await club.alice.slash(club.general, "film history")
     line = history.response.embeds[0].description
-    assert line.startswith("**Leaving Las Vegas (1995)** — 4.0 ★ (4)")
+    assert line.startswith("**Leaving Las Vegas (1995)** — 4.0 ★★★★ (4)")
     assert f"/{club.general.id}/{digests_in(club.general)[0].id})" in line
     late = await club.alice.slash(club.general, "film rate", stars=2)
     assert refusal(env, late).startswith("No film of the week is running.")

@@ -26,7 +26,7 @@ async def test_blank_titles_nominations_prompts_takes_and_quotes_are_refused(clu
     assert refusal(env, r).startswith("The question is blank")
     r = await club.alice.slash(club.general, "film rate", stars=3, take="\u200b\n\u200f")
     assert refusal(env, r).startswith("The take is blank")
-    assert await env.bot.db.fetchval("SELECT count(*) FROM ratings") == 0
+    assert await env.bot.db.fetchval("SELECT count(*) FROM viewings") == 0
     assert [m for m in thread.history() if m.embeds] == []
 
     r = await club.alice.slash(club.general, "quote add", text=INVISIBLE)

@@ -189,7 +189,8 @@ async def test_forget_me_leaves_no_row_of_the_member(club):
     assert ask.response.ephemeral
     done = await club.alice.click(ask.response, label="Delete my data")
     assert done.response.content.startswith(
-        "Done. Deleted 5 quotes, 1 reaction, 1 rating (with any takes), and 1 nomination."
+        "Done. Deleted 5 quotes, 1 reaction, 1 rating (with any takes), 0 diary entries, "
+        "0 films of your watchlist, and 1 nomination."
     )
     assert not any(
         "alice's take" in (m.embeds[0].author.name or "") for m in thread.history() if m.embeds

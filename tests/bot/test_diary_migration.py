@@ -1,0 +1,63 @@
+"""Ratings given before diaries existed (whole stars 1 to 5) become their week's diary entry with
+the same value in half stars, on both backends."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from bot.db import Database, migrations_in
+from bot.diary.service import Diary
+from bot.postgres import PostgresDatabase
+
+NAMES = itertools.count(1)
+DAY = 1_767_225_600 + 86400 * 30  # 2026-01-31T00:00Z
+
+
+@pytest.fixture
+def opener(backend, tmp_path, request):
+    """Opens an empty database of the test's backend with the migrations given (all: None)."""
+    if backend == "sqlite":
+        path = tmp_path / "old.db"
+        return lambda migrations=None: Database.open(path, migrations)
+    url = request.getfixturevalue("postgres").create_database(f"before_diaries_{next(NAMES)}")
+    return lambda migrations=None: PostgresDatabase.open(url, migrations)
+
+
+async def test_old_ratings_keep_their_stars_as_half_stars_in_one_entry_each(backend, opener):
+    db = await opener([m for m in migrations_in(backend) if m[0] <= 16])
+    async with db.transaction() as tx:
+        for week_id, title in ((1, "Heat"), (2, "Héat"), (3, "Rope")):
+            await tx.execute(
+                "INSERT INTO weeks (id, guild_id, title, year, channel_id, started_at, ends_at, "
+                "ended_at) VALUES (?, 7, ?, 1995, 9, ?, ?, ?)",
+                (week_id, title, DAY, DAY + 7 * 86400, DAY + 7 * 86400),
+            )
+        await tx.executemany(
+            "INSERT INTO ratings (week_id, user_id, stars, take, rated_at) VALUES (?, ?, ?, ?, ?)",
+            [
+                (1, 100, 4, "Tense.", DAY + 3600),
+                (2, 100, 1, None, DAY + 90000),
+                (3, 200, 5, None, DAY),
+            ],
+        )
+    await db.close()
+    db = await opener()
+    try:
+        diary = Diary(db)
+        assert await diary.key_films() == 3
+        rows = await db.fetchall(
+            "SELECT v.user_id, v.number, f.title, f.title_key, v.rating, v.review, v.watched_on, "
+            "v.week_id FROM viewings v JOIN films f ON f.id = v.film_id ORDER BY v.user_id, v.number"
+        )
+        assert [tuple(r) for r in rows] == [
+            (100, 1, "Heat", "heat", 8, "Tense.", "2026-01-31", 1),
+            # "Héat" folds to the same film as "Heat": one film, not two
+            (100, 2, "Heat", "heat", 2, None, "2026-02-01", 2),
+            (200, 1, "Rope", "rope", 10, None, "2026-01-31", 3),
+        ]
+        assert await db.fetchval("SELECT count(*) FROM films") == 2
+        assert await diary.key_films() == 0
+    finally:
+        await db.close()

@@ -23,7 +23,7 @@ from bot.errors import UserError
 from bot.interactions import Interaction, now_epoch, services
 from bot.text import literal, plural, truncate
 from cogs._common import PAGERS, Text, pager_view
-from cogs.films import FIRST_FILM_YEAR, LAST_FILM_YEAR, split_title
+from cogs.films._cog import FIRST_FILM_YEAR, LAST_FILM_YEAR, split_title
 
 STAR_CHOICES = [app_commands.Choice(name=name, value=value) for name, value in CHOICES]
 Year = app_commands.Range[int, FIRST_FILM_YEAR, LAST_FILM_YEAR]

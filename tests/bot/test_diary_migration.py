@@ -7,9 +7,10 @@ import itertools
 
 import pytest
 
-from bot.db import Database, migrations_in
+from bot.db import migrations_in
 from bot.diary.service import Diary
 from bot.postgres import PostgresDatabase
+from bot.sqlite import SqliteDatabase
 
 NAMES = itertools.count(1)
 DAY = 1_767_225_600 + 86400 * 30  # 2026-01-31T00:00Z
@@ -20,7 +21,7 @@ def opener(backend, tmp_path, request):
     """Opens an empty database of the test's backend with the migrations given (all: None)."""
     if backend == "sqlite":
         path = tmp_path / "old.db"
-        return lambda migrations=None: Database.open(path, migrations)
+        return lambda migrations=None: SqliteDatabase.open(path, migrations)
     url = request.getfixturevalue("postgres").create_database(f"before_diaries_{next(NAMES)}")
     return lambda migrations=None: PostgresDatabase.open(url, migrations)
 

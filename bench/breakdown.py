@@ -18,12 +18,17 @@ import asyncio
 import statistics
 import tempfile
 from pathlib import Path
+from unittest.mock import patch
 
 from bench.community import Scale
-from bench.run import Events, build_community, ingest_bot, ingest_noop, start_bot
+from bench.run import Events, build_community, ingest_bot, ingest_noop, reactions_cog, start_bot
 
 
 async def nothing(payload) -> None:
+    pass
+
+
+def ignore(*args: object, **kwargs: object) -> None:
     pass
 
 
@@ -41,12 +46,11 @@ async def measure(scale_factor: float, rounds: int) -> dict[str, list[float]]:
     with tempfile.TemporaryDirectory(prefix="projectionist-breakdown-") as tmp:
         config, _ = await build_community(Path(tmp), scale_factor)
         bot, _ = await start_bot(config)
-        cog, recorder = bot.get_cog("Reactions"), bot.recorder
+        cog, recorder = reactions_cog(bot), bot.recorder
         listeners = {
             "on_raw_reaction_add": cog.on_raw_reaction_add,
             "on_raw_reaction_remove": cog.on_raw_reaction_remove,
         }
-        add, remove, commit = recorder.add, recorder.remove, recorder.commit
 
         async def drop() -> int:
             recorder._queue.clear()
@@ -71,16 +75,17 @@ async def measure(scale_factor: float, rounds: int) -> dict[str, list[float]]:
                 for name, listener in listeners.items():
                     bot.remove_listener(nothing, name)
                     bot.add_listener(listener, name)
-                recorder.add = recorder.remove = lambda *args, **kwargs: None
-                rates["listeners' checks only"].append(await rate(events))
-                recorder.add, recorder.remove, recorder.commit = add, remove, drop
-                rates["checks and queueing"].append(await rate(events))
-                recorder.commit = commit
+                with (
+                    patch.object(recorder, "add", ignore),
+                    patch.object(recorder, "remove", ignore),
+                ):
+                    rates["listeners' checks only"].append(await rate(events))
+                with patch.object(recorder, "commit", drop):
+                    rates["checks and queueing"].append(await rate(events))
                 committed, merged = await rates_of(events)
                 rates["everything"].append(committed)
                 rates["everything, merged"].append(merged)
         finally:
-            recorder.add, recorder.remove, recorder.commit = add, remove, commit
             await bot.close()
     return rates
 

@@ -16,6 +16,8 @@ GUILD_ID = 900_000_000_000_000_001
 CHANNEL_ID = 900_000_000_000_000_002
 MEMBER_BASE = 800_000_000_000_000_000
 MESSAGE_BASE = 700_000_000_000_000_000
+# A tracked post: message, server, channel, kind, essay, section, quote, created at.
+TrackedRow = tuple[int, int, int, str, int | None, int | None, int | None, int]
 EMOJIS = ["🎬", "🔥", "❤", "👍", "🍿", "😢", "🤯", "⭐"]
 FILM_WORDS = [
     "camera",
@@ -169,7 +171,7 @@ def essay_markdown(i: int, rng: random.Random) -> str:
         f"Title: Essay {i:04} on {word(rng)}\nFilm: Film {i:04}\nYear: {1930 + i % 90}\nDirector: Director {i % 97}\n"
     ]
     for s in range(sections):
-        body = []
+        body: list[str] = []
         while sum(len(p) for p in body) < per_section:
             body.append(paragraph(rng))
         heading = f"## Part {s + 1}: The {word(rng)} and the {word(rng)}\n" if s else ""
@@ -231,10 +233,11 @@ def fill(db_path: Path, scale: Scale, now: int, seed: int = 2) -> dict[str, floa
     after_quotes = db_bytes(conn)
 
     conn.execute("BEGIN")
-    tracked = []
+    tracked: list[TrackedRow] = []
     for i in range(scale.tracked):
         message_id = MESSAGE_BASE + i
         section_id, essay_id = rng.choice(sections)
+        row: TrackedRow
         if i % 5 == 4:
             row = (
                 message_id,
@@ -272,7 +275,7 @@ def fill(db_path: Path, scale: Scale, now: int, seed: int = 2) -> dict[str, floa
     def reactions():
         for i in range(scale.tracked):
             message_id = MESSAGE_BASE + i
-            seen = set()
+            seen: set[tuple[int, str]] = set()
             while len(seen) < per_message:
                 seen.add((rng.choice(members), rng.choice(EMOJIS)))
             for user, emoji in seen:

@@ -65,6 +65,7 @@ def one_kill(rate: int, rng: random.Random) -> tuple[float, int, int]:
             stdout=subprocess.PIPE,
             text=True,
         )
+        assert process.stdout is not None  # stdout=PIPE
         start = json.loads(process.stdout.readline())["start"]
         time.sleep(rng.uniform(1.0, 2.5))
         killed_at = time.time()

@@ -27,8 +27,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 from discord.ext import commands
@@ -37,7 +39,13 @@ from discord.webhook import async_ as webhook_async
 from bench.community import CHANNEL_ID, EMOJIS, GUILD_ID, MEMBER_BASE, MESSAGE_BASE, Scale, word
 from bot import Config
 from bot.client import Projectionist, build_offline
-from bot.reactions.recorder import ADD, ReactionRecorder
+from bot.reactions.recorder import ReactionRecorder
+from bot.reactions.store import ADD
+
+if TYPE_CHECKING:
+    from discord.types.interactions import Interaction as InteractionPayload
+
+    from cogs.reactions import ReactionsCog
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {
@@ -90,6 +98,7 @@ async def start_bot(config: Config) -> tuple[Projectionist, float]:
             "id": "1",
             "username": "Projectionist",
             "discriminator": "0",
+            "global_name": None,
             "avatar": None,
             "bot": True,
         },
@@ -97,10 +106,22 @@ async def start_bot(config: Config) -> tuple[Projectionist, float]:
     return bot, elapsed
 
 
-class CapturingAdapter:
+def reactions_cog(bot: Projectionist) -> ReactionsCog:
+    """The cog that hears the reaction events, to swap what it hands them to."""
+    # Imported once the bot has loaded it: discord.py runs an extension's module afresh.
+    from cogs.reactions import ReactionsCog
+
+    cog = bot.get_cog("Reactions")
+    if not isinstance(cog, ReactionsCog):
+        raise RuntimeError("the reactions cog is not loaded")
+    return cog
+
+
+class CapturingAdapter(webhook_async.AsyncWebhookAdapter):
     """Stands in for Discord's interaction callback endpoint: notes when the reply left."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.sent_at: float | None = None
         self.replies = 0
 
@@ -118,6 +139,10 @@ class CapturingAdapter:
         }
 
 
+# An INTERACTION_CREATE payload as Discord sends it.
+Payload = dict[str, Any]
+
+
 class Interactions:
     """INTERACTION_CREATE payloads, as Discord sends them, for one member in one channel."""
 
@@ -125,7 +150,7 @@ class Interactions:
         self.bot = bot
         self.next_id = 600_000_000_000_000_000
 
-    def payload(self, kind: int, name: str, sub: str, options: list[dict]) -> dict:
+    def payload(self, kind: int, name: str, sub: str, options: list[dict]) -> Payload:
         self.next_id += 2
         user = {
             "id": str(MEMBER_BASE + 1),
@@ -180,9 +205,11 @@ class Interactions:
             },
         }
 
-    async def run(self, adapter: CapturingAdapter, payload: dict) -> float:
+    async def run(self, adapter: CapturingAdapter, payload: Payload) -> float:
         """Milliseconds from the parsed interaction to the reply request."""
-        interaction = discord.Interaction(data=payload, state=self.bot._connection)
+        # discord.py's payload type leaves out keys Discord sends (the member among them).
+        data = cast("InteractionPayload", payload)
+        interaction = discord.Interaction(data=data, state=self.bot._connection)
         adapter.sent_at = None
         started = time.perf_counter()
         await self.bot.tree._call(interaction)
@@ -193,7 +220,7 @@ class Interactions:
 
 def command_payloads(
     bot: Projectionist, maker: Interactions, rng: random.Random
-) -> dict[str, callable]:
+) -> dict[str, Callable[[], Payload]]:
     essays = bot.library.visible(GUILD_ID)
 
     def opt(name, value, focused=False):
@@ -227,7 +254,7 @@ def command_payloads(
     }
 
 
-def report_payloads(maker: Interactions) -> dict[str, callable]:
+def report_payloads(maker: Interactions) -> dict[str, Callable[[], Payload]]:
     """Period reports over the whole table (every reaction of the last 30 days): not among the
     commands the targets name, measured so their cost at this scale is known."""
     days = {"type": 4, "name": "days", "value": 30}
@@ -405,7 +432,7 @@ async def ingest_naive(bot: Projectionist, events) -> float:
     naive = NaiveRecorder(bot.db, bot.recorder.clock)
     naive.tracked = bot.recorder.tracked
     # The reactions cog hands events to the recorder it holds: the baseline takes its place.
-    cog = bot.get_cog("Reactions")
+    cog = reactions_cog(bot)
     original, cog.recorder = cog.recorder, naive
     try:
         started = time.perf_counter()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot.errors import UserError
 from bot.reactions.recorder import Tracked
 
 if TYPE_CHECKING:
@@ -20,6 +21,25 @@ Interaction = discord.Interaction["Projectionist"]
 def now_epoch() -> int:
     """The current time in UTC epoch seconds, from discord.py's clock (which tests can move)."""
     return int(discord.utils.utcnow().timestamp())
+
+
+NOT_IN_A_SERVER = "This works in a server only, not in direct messages."
+
+
+def guild_id_of(interaction: discord.Interaction) -> int:
+    """The server a command of a `guild_only` group was used in. Discord never offers such a
+    command elsewhere; should an interaction come without a server all the same, the member is
+    refused and nothing happens."""
+    if interaction.guild_id is None:
+        raise UserError(NOT_IN_A_SERVER)
+    return interaction.guild_id
+
+
+def guild_of(interaction: discord.Interaction) -> discord.Guild:
+    """The server itself (its channels and roles), refused as `guild_id_of` refuses."""
+    if interaction.guild is None:
+        raise UserError(NOT_IN_A_SERVER)
+    return interaction.guild
 
 
 def services(interaction: Interaction) -> Services:

@@ -7,7 +7,7 @@ import re
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import discord
 from discord import app_commands
@@ -18,17 +18,17 @@ from bot.interactions import Interaction, services
 from bot.text import clean, truncate
 
 
-def moderator_role_id(interaction: discord.Interaction) -> int | None:
+def moderator_role_id(interaction: Interaction) -> int | None:
     """The server's moderator role, if one is set (`/film settings moderator_role`)."""
     return interaction.client.films.moderator_role(interaction.guild_id)
 
 
-def has_manage_server(interaction: discord.Interaction) -> bool:
+def has_manage_server(interaction: Interaction) -> bool:
     member = interaction.user
     return isinstance(member, discord.Member) and member.guild_permissions.manage_guild
 
 
-def is_moderator(interaction: discord.Interaction) -> bool:
+def is_moderator(interaction: Interaction) -> bool:
     if has_manage_server(interaction):
         return True
     member, role_id = interaction.user, moderator_role_id(interaction)
@@ -39,18 +39,18 @@ def is_moderator(interaction: discord.Interaction) -> bool:
     )
 
 
-def moderators_are(interaction: discord.Interaction) -> str:
+def moderators_are(interaction: Interaction) -> str:
     role_id = moderator_role_id(interaction)
     return "Manage Server" + (f" or the <@&{role_id}> role" if role_id else "")
 
 
-def require_moderator(interaction: discord.Interaction, action: str) -> None:
+def require_moderator(interaction: Interaction, action: str) -> None:
     """Refuse a member who is not a moderator; nothing has changed when this raises."""
     if not is_moderator(interaction):
         raise UserError(f"Only moderators ({moderators_are(interaction)}) can {action}.")
 
 
-def require_manage_server(interaction: discord.Interaction, action: str) -> None:
+def require_manage_server(interaction: Interaction, action: str) -> None:
     """For what decides who moderates: Manage Server only, never the moderator role itself."""
     if not has_manage_server(interaction):
         raise UserError(f"Only members with Manage Server can {action}.")
@@ -86,7 +86,7 @@ class Text(app_commands.Transformer):
 
 
 async def deliver(
-    interaction: discord.Interaction,
+    interaction: Interaction,
     owner_id: int,
     embed: discord.Embed,
     build_view: Callable[[int], discord.ui.View | None],
@@ -105,8 +105,11 @@ async def deliver(
         return interaction.message.id if interaction.message else None
     ephemeral = clicker != owner_id
     view = build_view(clicker)
-    kwargs = {"view": view} if view is not None else {}
-    callback = await interaction.response.send_message(embed=embed, ephemeral=ephemeral, **kwargs)
+    callback = await interaction.response.send_message(
+        embed=embed,
+        ephemeral=ephemeral,
+        view=view if view is not None else discord.utils.MISSING,
+    )
     return None if ephemeral else callback.message_id
 
 
@@ -142,12 +145,14 @@ class SafeItem:
     """Routes a callback's errors through the same handler as slash commands."""
 
     async def callback(self, interaction: discord.Interaction) -> Any:
+        # discord.py types an item's interaction for any client; this bot's is a Projectionist.
+        ours = cast(Interaction, interaction)
         try:
-            await self.run(interaction)
+            await self.run(ours)
         except Exception as error:
             await report_error(interaction, error)
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: Interaction) -> None:
         raise NotImplementedError
 
 
@@ -190,13 +195,13 @@ async def checked_target(
     return target
 
 
-def require_here(interaction: discord.Interaction, guild_id: int | None) -> None:
+def require_here(interaction: Interaction, guild_id: int | None) -> None:
     """Refuse a click on something of another server (None: it belongs to every server)."""
     if guild_id is not None and guild_id != interaction.guild_id:
         raise UserError("That belongs to another server; nothing was changed.")
 
 
-def only_themselves(interaction: discord.Interaction, member_id: int) -> None:
+def only_themselves(interaction: Interaction, member_id: int) -> None:
     if member_id != interaction.user.id:
         raise UserError("Members can only do this for themselves; nothing was changed.")
 
@@ -242,7 +247,7 @@ class ConfirmButton(
     async def from_custom_id(cls, interaction, item, match: re.Match[str], /):
         return cls(match["action"], int(match["target"]), int(match["owner"]), match["answer"])
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: Interaction) -> None:
         if interaction.user.id != self.owner_id:
             raise UserError("Only the member who asked can confirm this.")
         confirmation = CONFIRMATIONS.get(self.action)
@@ -274,7 +279,7 @@ class ConfirmButton(
 
 
 # A paged list: (interaction, argument, wanted page) -> (embed, page shown, page count).
-Pager = Callable[[discord.Interaction, int, int], Awaitable[tuple[discord.Embed, int, int]]]
+Pager = Callable[[Interaction, int, int], Awaitable[tuple[discord.Embed, int, int]]]
 PAGERS: dict[str, Pager] = {}
 
 
@@ -312,7 +317,7 @@ class PageButton(
             match["kind"], match["dir"], int(match["arg"]), int(match["page"]), int(match["owner"])
         )
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: Interaction) -> None:
         pager = PAGERS.get(self.kind)
         if pager is None:
             raise UserError("This list is no longer available; run the command again.")

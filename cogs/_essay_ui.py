@@ -17,7 +17,7 @@ from bot.essays.embeds import (
     section_pages,
 )
 from bot.essays.library import EssayInfo, Library, SearchHit
-from bot.interactions import Interaction, now_epoch, services, track
+from bot.interactions import Interaction, guild_id_of, now_epoch, services, track
 from bot.text import literal, plural, truncate
 from cogs._common import (
     Confirmation,
@@ -36,10 +36,10 @@ def library_of(interaction: Interaction) -> Library:
     return services(interaction).library
 
 
-def chosen_value(interaction: discord.Interaction) -> str:
+def chosen_value(interaction: Interaction) -> str:
     """The option a member picked in a select menu."""
-    values = (interaction.data or {}).get("values") or []
-    if not values:
+    values = interaction.data.get("values") if interaction.data is not None else None
+    if not isinstance(values, list) or not values:
         raise UserError("Pick one of the options in the menu.")
     return str(values[0])
 
@@ -126,7 +126,7 @@ class SectionButton(
             int(match["owner"]),
         )
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: Interaction) -> None:
         library = library_of(interaction)
         essay = library.get(self.essay_id, interaction.guild_id)
         embed, build = await section_reply(library, essay, self.section_id, self.page)
@@ -153,7 +153,7 @@ class ContentsButton(
     async def from_custom_id(cls, interaction, item, match: re.Match[str], /):
         return cls(int(match["essay"]), int(match["owner"]))
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: Interaction) -> None:
         library = library_of(interaction)
         essay = library.get(self.essay_id, interaction.guild_id)
         embed = contents_embed(essay, await library.section_openings(essay))
@@ -206,7 +206,7 @@ class SectionPicker(
     async def from_custom_id(cls, interaction, item, match: re.Match[str], /):
         return cls(None, int(match["chunk"]), int(match["owner"]), essay_id=int(match["essay"]))
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: Interaction) -> None:
         library = library_of(interaction)
         essay = library.get(self.essay_id, interaction.guild_id)
         section_id = int(chosen_value(interaction))
@@ -237,12 +237,12 @@ class OpenSectionButton(
     async def from_custom_id(cls, interaction, item, match: re.Match[str], /):
         return cls(int(match["essay"]), int(match["section"]), int(match["owner"]))
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: Interaction) -> None:
         await open_section(interaction, self.essay_id, self.section_id, self.owner_id)
 
 
 async def open_section(
-    interaction: discord.Interaction, essay_id: int, section_id: int, owner_id: int
+    interaction: Interaction, essay_id: int, section_id: int, owner_id: int
 ) -> None:
     """A new message with the section: public for the owner, private for anyone else."""
     library = library_of(interaction)
@@ -285,7 +285,7 @@ class SearchHitPicker(
     async def from_custom_id(cls, interaction, item, match: re.Match[str], /):
         return cls([], int(match["owner"]))
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: Interaction) -> None:
         essay_id, section_id = (int(part) for part in chosen_value(interaction).split(":"))
         await open_section(interaction, essay_id, section_id, self.owner_id)
 
@@ -294,7 +294,7 @@ class SearchHitPicker(
 
 
 async def essay_list_page(
-    interaction: discord.Interaction, _arg: int, page: int
+    interaction: Interaction, _arg: int, page: int
 ) -> tuple[discord.Embed, int, int]:
     essays = library_of(interaction).visible(interaction.guild_id)
     count = list_page_count(essays)
@@ -332,7 +332,7 @@ class UploadButton(
     async def from_custom_id(cls, interaction, item, match: re.Match[str], /):
         return cls(match["token"], match["action"])
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: Interaction) -> None:
         from cogs.essays import EssaysCog  # the cog imports this module
 
         cog = interaction.client.get_cog("Essays")
@@ -379,7 +379,7 @@ async def load_essay(interaction: Interaction, essay_id: int) -> EssayInfo | Non
     return library_of(interaction).essays.get(essay_id)
 
 
-def require_essay_remover(interaction: discord.Interaction, _essay: EssayInfo) -> None:
+def require_essay_remover(interaction: Interaction, _essay: EssayInfo) -> None:
     require_moderator(interaction, "remove essays")
 
 
@@ -387,7 +387,9 @@ async def remove_essay(interaction: Interaction, essay: EssayInfo) -> str:
     library = library_of(interaction)
     if not library.is_visible(essay, interaction.guild_id):
         raise NotFound("That essay is no longer in this server's library.")
-    await library.hide(interaction.guild_id, essay, user_id=interaction.user.id, now=now_epoch())
+    await library.hide(
+        guild_id_of(interaction), essay, user_id=interaction.user.id, now=now_epoch()
+    )
     return (
         f"Removed **{literal(essay.title)}** from this server's library. Reactions and quotes tied to it "
         "are kept."

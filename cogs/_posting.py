@@ -21,6 +21,10 @@ OWN_POST_SEARCH = 50  # how far back in a channel an interrupted job looks for i
 TAG_REQUIRED = 40067  # Discord: a tag is required to create a forum post in this channel
 UNKNOWN_CHANNEL, UNKNOWN_MESSAGE = 10003, 10008
 
+# The channels of a server a job posts in: each takes messages and names one by its id.
+PostChannel = discord.TextChannel | discord.VoiceChannel | discord.StageChannel | discord.Thread
+POST_CHANNELS = (discord.TextChannel, discord.VoiceChannel, discord.StageChannel, discord.Thread)
+
 
 def explain_failure(error: discord.HTTPException, where: str, doing: str = "post in") -> str:
     """Discord's refusal as moderators read it after "… was not posted:": what the bot was
@@ -51,6 +55,20 @@ def explain_failure(error: discord.HTTPException, where: str, doing: str = "post
         )
     reason = f": {error.text}" if error.text else ""
     return f"Discord refused to let me {doing} {where} (HTTP {error.status}{reason})."
+
+
+def week_id_of(job: Job) -> int:
+    """The week a job of a week is for (each is made with its week)."""
+    if job.week_id is None:
+        raise GiveUp("the job belongs to no week")
+    return job.week_id
+
+
+def poll_id_of(job: Job) -> int:
+    """The poll a job of a poll is for (each is made with its poll)."""
+    if job.poll_id is None:
+        raise GiveUp("the job belongs to no poll")
+    return job.poll_id
 
 
 def capitalized(phrase: str) -> str:
@@ -108,6 +126,13 @@ class Posts:
     def __init__(self, bot: Projectionist) -> None:
         self.bot = bot
 
+    @property
+    def own_id(self) -> int:
+        """The bot's user id, known once it has logged in (a job run before then waits)."""
+        if self.bot.user is None:
+            raise Retry("not logged in to Discord yet")
+        return self.bot.user.id
+
     async def channel(self, channel_id: int, where: str):
         channel = self.bot.get_channel(channel_id)
         if channel is None:
@@ -117,9 +142,9 @@ class Posts:
                 raise failure(error, where, "see") from error
         return channel
 
-    async def messageable(self, channel_id: int, where: str) -> discord.abc.Messageable:
+    async def messageable(self, channel_id: int, where: str) -> PostChannel:
         channel = await self.channel(channel_id, where)
-        if not isinstance(channel, discord.abc.Messageable):
+        if not isinstance(channel, POST_CHANNELS):
             raise GiveUp(f"{where} is not a channel I can post in.")
         return channel
 
@@ -130,7 +155,7 @@ class Posts:
         since = datetime.fromtimestamp(job.created_at - 1, UTC)
         try:
             async for message in channel.history(limit=OWN_POST_SEARCH, after=since):
-                if message.author.id == self.bot.user.id and matches(message):
+                if message.author.id == self.own_id and matches(message):
                     return message
         except DISCORD_FAILURES as error:
             where = getattr(channel, "mention", "the channel")

@@ -9,7 +9,7 @@ from discord.ext import commands
 from bot.client import Projectionist
 from bot.demo import ClockRequest
 from bot.films.schedule import local_line
-from bot.interactions import now_epoch
+from bot.interactions import Interaction, now_epoch
 from bot.text import plural
 
 
@@ -22,7 +22,7 @@ class DemoCog(commands.Cog, name="Demo"):
     @demo.command(name="advance", description="Move the simulated clock forward")
     @app_commands.describe(hours="How many hours (prompts and the week's end fire on the way)")
     async def advance(
-        self, interaction: discord.Interaction, hours: app_commands.Range[int, 1, 336]
+        self, interaction: Interaction, hours: app_commands.Range[int, 1, 336]
     ) -> None:
         await interaction.response.send_message(
             f"Moving the clock forward {plural(hours, 'hour')}…", ephemeral=True

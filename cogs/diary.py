@@ -20,7 +20,7 @@ from bot.diary.letterboxd import MAX_UPLOAD, read_export, too_large
 from bot.diary.service import PAGE_SIZE, Diary, ImportReport, local_day, parse_day
 from bot.diary.stars import CHOICES, from_stars
 from bot.errors import UserError
-from bot.interactions import Interaction, now_epoch, services
+from bot.interactions import Interaction, guild_id_of, now_epoch, services
 from bot.text import literal, plural, truncate
 from cogs._common import PAGERS, Text, pager_view
 from cogs.films._cog import FIRST_FILM_YEAR, LAST_FILM_YEAR, split_title
@@ -35,13 +35,13 @@ def diary_of(interaction: Interaction) -> Diary:
 
 
 async def server_today(interaction: Interaction):
-    settings = await services(interaction).films.settings(interaction.guild_id)
+    settings = await services(interaction).films.settings(guild_id_of(interaction))
     return local_day(now_epoch(), settings.tz)
 
 
 async def film_choices(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
     """Films the server knows (its weeks, nominations, diaries, watchlists), with their years."""
-    films = await diary_of(interaction).known_films(interaction.guild_id, current)
+    films = await diary_of(interaction).known_films(guild_id_of(interaction), current)
     return [
         app_commands.Choice(name=truncate(f.film_line, 100), value=f.film_line[:100]) for f in films
     ]
@@ -51,7 +51,7 @@ async def my_watchlist_choices(
     interaction: Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
     lines = await diary_of(interaction).watchlist(
-        interaction.guild_id, interaction.user.id, interaction.user.id
+        guild_id_of(interaction), interaction.user.id, interaction.user.id
     )
     typed = current.casefold()
     return [
@@ -90,11 +90,11 @@ def halves_of(rating: app_commands.Choice[float] | None) -> int | None:
 
 
 async def diary_page(
-    interaction: discord.Interaction, arg: int, page: int
+    interaction: Interaction, arg: int, page: int
 ) -> tuple[discord.Embed, int, int]:
     member_id, year = divmod(arg, YEAR_SLOT)
     entries, page, total = await diary_of(interaction).page(
-        interaction.guild_id, member_id, interaction.user.id, year or None, page
+        guild_id_of(interaction), member_id, interaction.user.id, year or None, page
     )
     embed = diary_embed(
         member_id, entries, page, total, year or None, own=member_id == interaction.user.id
@@ -139,7 +139,7 @@ class DiaryCog(commands.Cog, name="Diary"):
     @app_commands.autocomplete(film=film_choices)
     async def log(
         self,
-        interaction: discord.Interaction,
+        interaction: Interaction,
         film: app_commands.Transform[str, Text("film title", 200)],
         year: Year | None = None,
         rating: app_commands.Choice[float] | None = None,
@@ -151,7 +151,7 @@ class DiaryCog(commands.Cog, name="Diary"):
         title, year = split_title(film, year)
         day = parse_day(watched_on, await server_today(interaction))
         entry, was_listed = await self.service.log(
-            interaction.guild_id,
+            guild_id_of(interaction),
             interaction.user.id,
             title=title,
             year=year,
@@ -171,7 +171,7 @@ class DiaryCog(commands.Cog, name="Diary"):
     )
     async def show(
         self,
-        interaction: discord.Interaction,
+        interaction: Interaction,
         member: discord.Member | None = None,
         year: Year | None = None,
     ) -> None:
@@ -185,9 +185,9 @@ class DiaryCog(commands.Cog, name="Diary"):
     @diary.command(name="remove", description="Remove an entry of your diary")
     @app_commands.describe(number="The entry's number, as `/diary show` gives it")
     async def remove(
-        self, interaction: discord.Interaction, number: app_commands.Range[int, 1, 10**9]
+        self, interaction: Interaction, number: app_commands.Range[int, 1, 10**9]
     ) -> None:
-        entry = await self.service.remove(interaction.guild_id, interaction.user.id, number)
+        entry = await self.service.remove(guild_id_of(interaction), interaction.user.id, number)
         await interaction.response.send_message(entry_reply("Removed", entry), ephemeral=True)
 
     @diary.command(name="edit", description="Change an entry of your diary")
@@ -200,7 +200,7 @@ class DiaryCog(commands.Cog, name="Diary"):
     @app_commands.choices(rating=STAR_CHOICES)
     async def edit(
         self,
-        interaction: discord.Interaction,
+        interaction: Interaction,
         number: app_commands.Range[int, 1, 10**9],
         rating: app_commands.Choice[float] | None = None,
         watched_on: app_commands.Range[str, 1, 20] | None = None,
@@ -210,7 +210,7 @@ class DiaryCog(commands.Cog, name="Diary"):
             raise UserError("Give a new rating, day or review; nothing was changed.")
         day = parse_day(watched_on, await server_today(interaction)) if watched_on else None
         entry = await self.service.edit(
-            interaction.guild_id,
+            guild_id_of(interaction),
             interaction.user.id,
             number,
             rating=halves_of(rating),
@@ -223,9 +223,7 @@ class DiaryCog(commands.Cog, name="Diary"):
     @app_commands.describe(
         file="The ZIP Letterboxd gives (Settings → Data → Export), or one of its CSV files"
     )
-    async def import_letterboxd(
-        self, interaction: discord.Interaction, file: discord.Attachment
-    ) -> None:
+    async def import_letterboxd(self, interaction: Interaction, file: discord.Attachment) -> None:
         if file.size > MAX_UPLOAD:
             raise UserError(too_large())
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -233,14 +231,14 @@ class DiaryCog(commands.Cog, name="Diary"):
         # Parsed on a worker thread: a large export never holds up the bot's other members.
         export = await asyncio.to_thread(read_export, file.filename, data)
         report = await self.service.import_export(
-            interaction.guild_id, interaction.user.id, export, now_epoch()
+            guild_id_of(interaction), interaction.user.id, export, now_epoch()
         )
         await interaction.followup.send(import_reply(export.files, report), ephemeral=True)
 
     @diary.command(name="privacy", description="Keep your diary and watchlist to yourself, or not")
     @app_commands.describe(private="True: only you see them; False: the server does (the default)")
-    async def privacy(self, interaction: discord.Interaction, private: bool | None = None) -> None:
-        guild_id, user_id = interaction.guild_id, interaction.user.id
+    async def privacy(self, interaction: Interaction, private: bool | None = None) -> None:
+        guild_id, user_id = guild_id_of(interaction), interaction.user.id
         if private is not None:
             await self.service.set_private(guild_id, user_id, private, now_epoch())
         now_private = await self.service.is_private(guild_id, user_id)
@@ -260,13 +258,13 @@ class DiaryCog(commands.Cog, name="Diary"):
     @app_commands.autocomplete(film=film_choices)
     async def watch_add(
         self,
-        interaction: discord.Interaction,
+        interaction: Interaction,
         film: app_commands.Transform[str, Text("film title", 200)],
         year: Year | None = None,
     ) -> None:
         title, year = split_title(film, year)
         found, added = await self.service.watch_add(
-            interaction.guild_id, interaction.user.id, title, year, now_epoch()
+            guild_id_of(interaction), interaction.user.id, title, year, now_epoch()
         )
         text = (
             f"**{literal(found.film_line)}** is on your watchlist."
@@ -280,13 +278,13 @@ class DiaryCog(commands.Cog, name="Diary"):
     @app_commands.autocomplete(film=my_watchlist_choices)
     async def watch_remove(
         self,
-        interaction: discord.Interaction,
+        interaction: Interaction,
         film: app_commands.Transform[str, Text("film title", 200)],
         year: Year | None = None,
     ) -> None:
         title, year = split_title(film, year)
         removed = await self.service.watch_remove(
-            interaction.guild_id, interaction.user.id, title, year
+            guild_id_of(interaction), interaction.user.id, title, year
         )
         await interaction.response.send_message(
             f"**{literal(removed.film_line)}** is off your watchlist.", ephemeral=True
@@ -295,27 +293,29 @@ class DiaryCog(commands.Cog, name="Diary"):
     @watchlist.command(name="show", description="A member's watchlist")
     @app_commands.describe(member="Whose (yours by default)")
     async def watch_show(
-        self, interaction: discord.Interaction, member: discord.Member | None = None
+        self, interaction: Interaction, member: discord.Member | None = None
     ) -> None:
         member_id = member.id if member else interaction.user.id
-        lines = await self.service.watchlist(interaction.guild_id, member_id, interaction.user.id)
+        lines = await self.service.watchlist(
+            guild_id_of(interaction), member_id, interaction.user.id
+        )
         await interaction.response.send_message(embed=watchlist_embed(member_id, lines))
 
     @watchlist.command(name="pick", description="A film at random from a watchlist")
     @app_commands.describe(member="Whose (yours by default)")
     async def watch_pick(
-        self, interaction: discord.Interaction, member: discord.Member | None = None
+        self, interaction: Interaction, member: discord.Member | None = None
     ) -> None:
         member_id = member.id if member else interaction.user.id
-        film = await self.service.pick(interaction.guild_id, member_id, interaction.user.id)
+        film = await self.service.pick(guild_id_of(interaction), member_id, interaction.user.id)
         whose = "your" if member_id == interaction.user.id else f"<@{member_id}>'s"
         await interaction.response.send_message(
             f"From {whose} watchlist: **{literal(film.film_line)}**."
         )
 
     @watchlist.command(name="club", description="The films most members want to see, with who")
-    async def watch_club(self, interaction: discord.Interaction) -> None:
-        wanted = await self.service.club_wants(interaction.guild_id)
+    async def watch_club(self, interaction: Interaction) -> None:
+        wanted = await self.service.club_wants(guild_id_of(interaction))
         await interaction.response.send_message(embed=club_watchlist_embed(wanted))
 
 

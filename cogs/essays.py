@@ -21,7 +21,7 @@ from bot.essays.embeds import (
 )
 from bot.essays.library import MAX_ESSAY_BYTES, Library, content_hash, decode_essay_bytes
 from bot.essays.parse import Essay, read_file
-from bot.interactions import track
+from bot.interactions import Interaction, guild_id_of, track
 from bot.text import film_line, literal, shown, truncate
 from cogs._common import (
     CONFIRMATIONS,
@@ -87,20 +87,19 @@ class EssaysCog(commands.Cog, name="Essays"):
     # --- autocomplete -----------------------------------------------------------------
 
     @essay.command(name="list", description="Every essay in this server's library")
-    async def list_essays(self, interaction: discord.Interaction) -> None:
+    async def list_essays(self, interaction: Interaction) -> None:
         embed, page, pages = await essay_list_page(interaction, 0, 0)
         view = pager_view("essays", 0, page, pages, interaction.user.id)
-        kwargs = {"view": view} if view else {}
-        await interaction.response.send_message(embed=embed, **kwargs)
+        await interaction.response.send_message(
+            embed=embed, view=view if view is not None else discord.utils.MISSING
+        )
 
     @essay.command(name="read", description="Read an essay: its contents, or one section")
     @app_commands.describe(
         essay="The essay to read", section="A section (leave empty for contents)"
     )
     @app_commands.autocomplete(essay=essay_choices, section=section_choices)
-    async def read(
-        self, interaction: discord.Interaction, essay: str, section: str | None = None
-    ) -> None:
+    async def read(self, interaction: Interaction, essay: str, section: str | None = None) -> None:
         found = self.library.resolve_essay(interaction.guild_id, essay)
         owner = interaction.user.id
         if section is None:
@@ -117,7 +116,7 @@ class EssaysCog(commands.Cog, name="Essays"):
     @essay.command(name="excerpt", description="A random passage from the library or one essay")
     @app_commands.describe(essay="Only from this essay")
     @app_commands.autocomplete(essay=essay_choices)
-    async def excerpt(self, interaction: discord.Interaction, essay: str | None = None) -> None:
+    async def excerpt(self, interaction: Interaction, essay: str | None = None) -> None:
         found = self.library.resolve_essay(interaction.guild_id, essay) if essay else None
         passage = await self.library.random_passage(interaction.guild_id, found)
         view = discord.ui.View(timeout=None)
@@ -134,7 +133,7 @@ class EssaysCog(commands.Cog, name="Essays"):
     @essay.command(name="search", description="Search every essay's text")
     @app_commands.describe(query="Words to look for")
     async def search(
-        self, interaction: discord.Interaction, query: app_commands.Range[str, 1, 200]
+        self, interaction: Interaction, query: app_commands.Range[str, 1, 200]
     ) -> None:
         hits = await self.library.search(interaction.guild_id, query)
         if not hits:
@@ -157,13 +156,14 @@ class EssaysCog(commands.Cog, name="Essays"):
     )
     async def add(
         self,
-        interaction: discord.Interaction,
+        interaction: Interaction,
         file: discord.Attachment,
         title: app_commands.Transform[str, Text("title", 200)] | None = None,
         film: app_commands.Transform[str, Text("film", 200)] | None = None,
         year: app_commands.Range[int, 1870, 2100] | None = None,
         director: app_commands.Transform[str, Text("director", 200)] | None = None,
     ) -> None:
+        guild_id = guild_id_of(interaction)
         require_moderator(interaction, "add essays")
         suffix = PurePath(file.filename).suffix.lower()
         if suffix not in ALLOWED_SUFFIXES:
@@ -180,11 +180,11 @@ class EssaysCog(commands.Cog, name="Essays"):
         _markdown, essay = read_file(
             text, file.filename, title=title, film=film, year=year, director=director
         )
-        target = self.library.upload_target(interaction.guild_id, essay.title)
+        target = self.library.upload_target(guild_id, essay.title)
         self._forget_stale_uploads()
         token = secrets.token_hex(8)
         self.pending_uploads[token] = PendingUpload(
-            essay, content_hash(data), interaction.user.id, interaction.guild_id, time.monotonic()
+            essay, content_hash(data), interaction.user.id, guild_id, time.monotonic()
         )
         embed = essay_preview_embed(
             essay.title,
@@ -205,7 +205,7 @@ class EssaysCog(commands.Cog, name="Essays"):
     @essay.command(name="remove", description="Moderators: remove an essay from this server")
     @app_commands.describe(essay="The essay to remove")
     @app_commands.autocomplete(essay=essay_choices)
-    async def remove(self, interaction: discord.Interaction, essay: str) -> None:
+    async def remove(self, interaction: Interaction, essay: str) -> None:
         require_moderator(interaction, "remove essays")
         found = self.library.resolve_essay(interaction.guild_id, essay)
         view = confirm_view("essay-remove", found.id, interaction.user.id)

@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from bot.client import Projectionist
 from bot.errors import UserError
-from bot.interactions import Interaction, now_epoch, services, track
+from bot.interactions import Interaction, guild_id_of, now_epoch, services, track
 from bot.quotes.embeds import essay_source, quote_embed, quote_lines, quote_list_embed
 from bot.quotes.service import PAGE_SIZE, Quote, Quotes
 from bot.text import clean, last_days, literal, plural, truncate
@@ -34,9 +34,7 @@ def quotes_of(interaction: Interaction) -> Quotes:
     return services(interaction).quotes
 
 
-async def show_quote(
-    interaction: discord.Interaction, quote: Quote, source: str | None = None
-) -> None:
+async def show_quote(interaction: Interaction, quote: Quote, source: str | None = None) -> None:
     sent = await interaction.response.send_message(embed=quote_embed(quote, source))
     await track(
         interaction,
@@ -53,15 +51,16 @@ def source_of(interaction: Interaction, quote: Quote) -> str | None:
 
 
 async def quote_list_page(
-    interaction: discord.Interaction, member_id: int, page: int
+    interaction: Interaction, member_id: int, page: int
 ) -> tuple[discord.Embed, int, int]:
     """A page of the server's quotes, or of one member's (`member_id` 0: everyone's)."""
+    guild_id = guild_id_of(interaction)
     author = member_id or None
-    quotes, total = await quotes_of(interaction).page(interaction.guild_id, author, page)
+    quotes, total = await quotes_of(interaction).page(guild_id, author, page)
     pages = max(1, -(-total // PAGE_SIZE))
     if page >= pages:
         page = pages - 1
-        quotes, total = await quotes_of(interaction).page(interaction.guild_id, author, page)
+        quotes, total = await quotes_of(interaction).page(guild_id, author, page)
     title = "Quotes" if author is None else "Quotes of a member"
     embed = quote_list_embed(
         title, quotes, services(interaction).library.essays, page, pages, total
@@ -71,7 +70,7 @@ async def quote_list_page(
     return embed, page, pages
 
 
-def require_quote_remover(interaction: discord.Interaction, quote: Quote) -> None:
+def require_quote_remover(interaction: Interaction, quote: Quote) -> None:
     """Who may remove a quote: its saver, the member quoted, or a moderator."""
     user = interaction.user.id
     if user not in (quote.saved_by, quote.author_id) and not is_moderator(interaction):
@@ -85,7 +84,7 @@ async def load_quote(interaction: Interaction, quote_id: int) -> Quote | None:
 
 
 async def remove_quote(interaction: Interaction, quote: Quote) -> str:
-    if not await quotes_of(interaction).remove(quote.id, interaction.guild_id):
+    if not await quotes_of(interaction).remove(quote.id, guild_id_of(interaction)):
         return f"Quote #{quote.number} was already removed."
     return "Removed."
 
@@ -178,16 +177,14 @@ class QuotesCog(commands.Cog, name="Quotes"):
         PAGERS.pop("quotes", None)
         self.bot.tree.remove_command(self.save_menu.name, type=self.save_menu.type)
 
-    async def save_as_quote(
-        self, interaction: discord.Interaction, message: discord.Message
-    ) -> None:
+    async def save_as_quote(self, interaction: Interaction, message: discord.Message) -> None:
         if message.author.bot:
             raise UserError("Quotes are for what members say; bot messages can't be saved.")
         text = clean(message.content, lines=True)
         if not text:
             raise UserError("That message has no text to quote.")
         quote, created = await self.quotes.save_message(
-            interaction.guild_id,
+            guild_id_of(interaction),
             text=text,
             author_id=message.author.id,
             author_name=message.author.display_name,
@@ -215,7 +212,7 @@ class QuotesCog(commands.Cog, name="Quotes"):
     @app_commands.autocomplete(essay=essay_choices, section=section_choices)
     async def add(
         self,
-        interaction: discord.Interaction,
+        interaction: Interaction,
         text: app_commands.Transform[str, Text("quote", 1000, lines=True)],
         author: app_commands.Transform[str, Text("author", 100)] | None = None,
         essay: str | None = None,
@@ -237,7 +234,7 @@ class QuotesCog(commands.Cog, name="Quotes"):
             essay_id, section_id = found.id, passage.id
             author = author or found.author
         quote = await self.quotes.add_typed(
-            interaction.guild_id,
+            guild_id_of(interaction),
             text=text,
             author_name=author,
             essay_id=essay_id,
@@ -254,28 +251,28 @@ class QuotesCog(commands.Cog, name="Quotes"):
     @app_commands.autocomplete(essay=essay_choices)
     async def random(
         self,
-        interaction: discord.Interaction,
+        interaction: Interaction,
         member: discord.Member | None = None,
         essay: str | None = None,
     ) -> None:
         essay_id = self.bot.library.resolve_essay(interaction.guild_id, essay).id if essay else None
         quote = await self.quotes.random(
-            interaction.guild_id, author_id=member.id if member else None, essay_id=essay_id
+            guild_id_of(interaction), author_id=member.id if member else None, essay_id=essay_id
         )
         await show_quote(interaction, quote, source_of(interaction, quote))
 
     @quote.command(name="show", description="A quote by its number")
     async def show(
-        self, interaction: discord.Interaction, number: app_commands.Range[int, 1, 10**9]
+        self, interaction: Interaction, number: app_commands.Range[int, 1, 10**9]
     ) -> None:
-        quote = await self.quotes.get(interaction.guild_id, number)
+        quote = await self.quotes.get(guild_id_of(interaction), number)
         await show_quote(interaction, quote, source_of(interaction, quote))
 
     @quote.command(name="search", description="Search the quotes")
     async def search(
-        self, interaction: discord.Interaction, query: app_commands.Range[str, 1, 200]
+        self, interaction: Interaction, query: app_commands.Range[str, 1, 200]
     ) -> None:
-        found = await self.quotes.search(interaction.guild_id, query)
+        found = await self.quotes.search(guild_id_of(interaction), query)
         if not found:
             raise UserError(f"No quote matches “{truncate(query, 100)}”.")
         embed = discord.Embed(
@@ -287,7 +284,7 @@ class QuotesCog(commands.Cog, name="Quotes"):
     @quote.command(name="list", description="Every quote, newest first")
     @app_commands.describe(member="Only quotes of this member")
     async def list_quotes(
-        self, interaction: discord.Interaction, member: discord.Member | None = None
+        self, interaction: Interaction, member: discord.Member | None = None
     ) -> None:
         member_id = member.id if member else 0
         embed, page, pages = await quote_list_page(interaction, member_id, 0)
@@ -298,11 +295,12 @@ class QuotesCog(commands.Cog, name="Quotes"):
     @quote.command(name="top", description="The most-reacted quotes")
     @app_commands.describe(days="Reactions of the last this many days (default 30)")
     async def top(
-        self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 3650] = 30
+        self, interaction: Interaction, days: app_commands.Range[int, 1, 3650] = 30
     ) -> None:
+        guild_id = guild_id_of(interaction)
         since = now_epoch() - days * 86400
-        counts = await self.bot.recorder.on_quotes(interaction.guild_id, since, latest=True)
-        ranked = await self.quotes.top(interaction.guild_id, counts)
+        counts = await self.bot.recorder.on_quotes(guild_id, since, latest=True)
+        ranked = await self.quotes.top(guild_id, counts)
         if not ranked:
             raise UserError(f"No quote got a reaction in {last_days(days)}.")
         counts = {quote.id: n for quote, n in ranked}
@@ -320,9 +318,9 @@ class QuotesCog(commands.Cog, name="Quotes"):
         name="remove", description="Remove a quote (its saver, the quoted member or a moderator)"
     )
     async def remove(
-        self, interaction: discord.Interaction, number: app_commands.Range[int, 1, 10**9]
+        self, interaction: Interaction, number: app_commands.Range[int, 1, 10**9]
     ) -> None:
-        quote = await self.quotes.get(interaction.guild_id, number)
+        quote = await self.quotes.get(guild_id_of(interaction), number)
         require_quote_remover(interaction, quote)
         view = confirm_view("quote-remove", quote.id, interaction.user.id)
         await interaction.response.send_message(
@@ -333,7 +331,7 @@ class QuotesCog(commands.Cog, name="Quotes"):
         )
 
     @quote.command(name="optout", description="Stop (or allow again) others quoting you")
-    async def optout(self, interaction: discord.Interaction) -> None:
+    async def optout(self, interaction: Interaction) -> None:
         out = await self.quotes.toggle_optout(interaction.user.id, now_epoch())
         text = (
             "Others can no longer save your messages as quotes. Quotes already saved stay; "
@@ -346,7 +344,7 @@ class QuotesCog(commands.Cog, name="Quotes"):
     @privacy.command(
         name="forget-me", description="Delete your quotes, reactions, ratings and takes"
     )
-    async def forget_me(self, interaction: discord.Interaction) -> None:
+    async def forget_me(self, interaction: Interaction) -> None:
         view = confirm_view("forget-me", interaction.user.id, interaction.user.id)
         await interaction.response.send_message(
             "This deletes every quote of you and by you, your reactions, your ratings and takes, "

@@ -33,7 +33,7 @@ class ReactionsCog(commands.Cog, name="Reactions"):
         self.bot = bot
         self.recorder = bot.recorder
         self._reconciled = False
-        self._reconcile_task: asyncio.Task[None] | None = None
+        self._reconcile_task: asyncio.Task[tuple[int, int]] | None = None
         self.reconciliation: Reconciliation | None = None
         self.pace = Pace(bot.config.reconcile_rate)
 
@@ -143,7 +143,12 @@ class ReactionsCog(commands.Cog, name="Reactions"):
         """What Discord shows on a post, as (member, emoji). An emoji whose count matches the
         stored reactions is taken as stored (one call for the post); the members of the others
         are read, a page of 100 a call."""
-        channel = self.bot.get_channel(channel_id) or self.bot.get_partial_messageable(channel_id)
+        found = self.bot.get_channel(channel_id)
+        channel: discord.abc.Messageable = (
+            found
+            if isinstance(found, discord.abc.Messageable)
+            else self.bot.get_partial_messageable(channel_id)
+        )
         pace = self.pace
         await pace.take()
         try:
@@ -173,7 +178,7 @@ class ReactionsCog(commands.Cog, name="Reactions"):
         return observed
 
 
-def _log_failure(task: asyncio.Task[None]) -> None:
+def _log_failure(task: asyncio.Task[tuple[int, int]]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("Reconciling reactions failed", exc_info=task.exception())
 

@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import Projectionist
-from bot.interactions import now_epoch
+from bot.interactions import Interaction, guild_id_of, now_epoch
 from bot.stats.chart import bar_chart
 from bot.stats.embeds import essay_stats_embed, member_stats_embed, server_stats_embed
 from cogs._common import essay_choices
@@ -27,9 +27,9 @@ class StatsCog(commands.Cog, name="Stats"):
 
     @stats.command(name="essay", description="Reactions and quotes per section of an essay")
     @app_commands.autocomplete(essay=essay_choices)
-    async def essay(self, interaction: discord.Interaction, essay: str) -> None:
+    async def essay(self, interaction: Interaction, essay: str) -> None:
         found = self.bot.library.resolve_essay(interaction.guild_id, essay)
-        sections = await self.bot.stats.essay(found, interaction.guild_id)
+        sections = await self.bot.stats.essay(found, guild_id_of(interaction))
         names = await self.bot.stats.emoji_names()
         chart = bar_chart(
             [f"{s.position}. {s.heading}" for s in sections],
@@ -46,11 +46,9 @@ class StatsCog(commands.Cog, name="Stats"):
         await interaction.response.send_message(embed=embed, file=file)
 
     @stats.command(name="member", description="What a member has contributed")
-    async def member(
-        self, interaction: discord.Interaction, member: discord.Member | None = None
-    ) -> None:
+    async def member(self, interaction: Interaction, member: discord.Member | None = None) -> None:
         target = member or interaction.user
-        stats = await self.bot.stats.member(interaction.guild_id, target.id)
+        stats = await self.bot.stats.member(guild_id_of(interaction), target.id)
         await interaction.response.send_message(
             embed=member_stats_embed(target.display_name, stats)
         )
@@ -58,9 +56,9 @@ class StatsCog(commands.Cog, name="Stats"):
     @stats.command(name="server", description="Totals and highlights of a period")
     @app_commands.describe(days="How many days back (default 30)")
     async def server(
-        self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 3650] = 30
+        self, interaction: Interaction, days: app_commands.Range[int, 1, 3650] = 30
     ) -> None:
-        stats = await self.bot.stats.server(interaction.guild_id, now_epoch() - days * 86400)
+        stats = await self.bot.stats.server(guild_id_of(interaction), now_epoch() - days * 86400)
         await interaction.response.send_message(embed=server_stats_embed(days, stats))
 
 

@@ -16,6 +16,13 @@ def refusal(env, result) -> str:
     return message.content
 
 
+def missing(text: str | None, *facts: str) -> list[str]:
+    """The facts a reply leaves out, each what a member needs from it (a name, a number, a
+    mention, a link): a test names the facts and leaves the sentence around them free to
+    improve. `assert not missing(...)` shows the ones left out when it fails."""
+    return [fact for fact in facts if fact not in (text or "")]
+
+
 def sent_payloads(env, method: str = "POST"):
     return [entry for entry in env.http_requests if entry.method == method]
 

@@ -52,12 +52,16 @@ def unavailable() -> str | None:
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 class PostgresServer:
     def __init__(self) -> None:
-        self.bin = bindir()
+        found = bindir()
+        if found is None:  # callers ask `unavailable()` first
+            raise RuntimeError(f"no PostgreSQL binaries: {HOW_TO_INSTALL}")
+        self.bin = found
         self.folder = Path(tempfile.mkdtemp(prefix="projectionist-pg-"))
         self.data = self.folder / "data"
         self.port = free_port()

@@ -35,7 +35,7 @@ from bot.films.schedule import (
 )
 from bot.films.service import DIGEST, Films, Week, already_running_message
 from bot.films.vote import POLL_ANSWERS, Vote
-from bot.interactions import Interaction, now_epoch
+from bot.interactions import Interaction, guild_id_of, guild_of, now_epoch
 from bot.jobs import GiveUp, Job, Jobs, Retry
 from bot.text import film_line, literal, plural, truncate
 from cogs._common import (
@@ -167,17 +167,17 @@ class FilmsCog(commands.Cog, name="Films"):
             except (discord.HTTPException, Retry, GiveUp) as error:
                 log.warning("Could not delete the kickoff of an abandoned week: %s", error)
 
-    async def tell_moderators(self, interaction: discord.Interaction, jobs: list[Job]) -> None:
+    async def tell_moderators(self, interaction: Interaction, jobs: list[Job]) -> None:
         if is_moderator(interaction) and (owed := owed_posts(self.bot.jobs, jobs)):
             await interaction.followup.send(owed, ephemeral=True)
 
     # --- autocomplete -----------------------------------------------------------------
 
-    async def timezone_autocomplete(self, interaction: discord.Interaction, current: str):
+    async def timezone_autocomplete(self, interaction: Interaction, current: str):
         return [app_commands.Choice(name=z, value=z) for z in match_zones(current)]
 
-    async def title_autocomplete(self, interaction: discord.Interaction, current: str):
-        suggestions = await self.vote.suggested_titles(interaction.guild_id)
+    async def title_autocomplete(self, interaction: Interaction, current: str):
+        suggestions = await self.vote.suggested_titles(guild_id_of(interaction))
         typed = current.casefold()
         choices = []
         for title, year, won in suggestions:
@@ -188,21 +188,21 @@ class FilmsCog(commands.Cog, name="Films"):
             choices.append(app_commands.Choice(name=truncate(name, 100), value=line[:100]))
         return choices[:25]
 
-    async def where_autocomplete(self, interaction: discord.Interaction, current: str):
+    async def where_autocomplete(self, interaction: Interaction, current: str):
         typed = current.casefold().lstrip("#🔊 ")
         return [
             app_commands.Choice(name=f"🔊 {truncate(c.name, 90)}", value=c.mention)
-            for c in interaction.guild.channels
+            for c in guild_of(interaction).channels
             if isinstance(c, WATCHING_CHANNELS) and typed in c.name.casefold()
         ][:25]
 
     async def week_channel(
-        self, interaction: discord.Interaction
+        self, interaction: Interaction
     ) -> discord.TextChannel | discord.ForumChannel:
         """The channel set with `/film settings`, or else the one the command was used in."""
-        settings = await self.films.settings(interaction.guild_id)
+        settings = await self.films.settings(guild_id_of(interaction))
         channel = (
-            interaction.guild.get_channel(settings.channel_id)
+            guild_of(interaction).get_channel(settings.channel_id)
             if settings.channel_id
             else interaction.channel
         )
@@ -213,7 +213,7 @@ class FilmsCog(commands.Cog, name="Films"):
             )
         return channel
 
-    async def poll_channel(self, interaction: discord.Interaction) -> discord.TextChannel:
+    async def poll_channel(self, interaction: Interaction) -> discord.TextChannel:
         """The week's channel, unless it is a forum (which takes no poll): then the text
         channel the command was used in."""
         channel = await self.week_channel(interaction)
@@ -243,7 +243,7 @@ class FilmsCog(commands.Cog, name="Films"):
     @app_commands.autocomplete(timezone=timezone_autocomplete)
     async def settings(
         self,
-        interaction: discord.Interaction,
+        interaction: Interaction,
         channel: discord.TextChannel | discord.ForumChannel | None = None,
         timezone: str | None = None,
         prompt_time: str | None = None,
@@ -254,6 +254,7 @@ class FilmsCog(commands.Cog, name="Films"):
         moderator_role: discord.Role | None = None,
         remove_moderator_role: bool = False,
     ) -> None:
+        guild_id = guild_id_of(interaction)
         role_change = moderator_role is not None or remove_moderator_role
         if role_change:
             require_manage_server(interaction, "choose the moderator role")
@@ -279,17 +280,17 @@ class FilmsCog(commands.Cog, name="Films"):
             "spoiler_takes": None if spoiler_takes is None else int(spoiler_takes),
         }
         if not role_change and not any(v is not None for v in changes.values()):
-            settings = await self.films.settings(interaction.guild_id)
+            settings = await self.films.settings(guild_id)
             await interaction.response.send_message(embed=settings_embed(settings), ephemeral=True)
             return
         require_moderator(interaction, "change the film of the week settings")
         if role_change:
             await self.films.set_moderator_role(
-                interaction.guild_id, moderator_role.id if moderator_role else None
+                guild_id, moderator_role.id if moderator_role else None
             )
-        settings = await self.films.update_settings(interaction.guild_id, **changes)
+        settings = await self.films.update_settings(guild_id, **changes)
         note = "Saved."
-        week = await self.films.running_week(interaction.guild_id)
+        week = await self.films.running_week(guild_id)
         if week is not None and any(changes[k] for k in ("timezone", "prompt_time", "prompt_days")):
             due = await self.films.reschedule_prompts(week, now_epoch())
             note += f" The running week's next prompt is now {when(due)}." if due else ""
@@ -304,22 +305,23 @@ class FilmsCog(commands.Cog, name="Films"):
     @app_commands.autocomplete(title=title_autocomplete, essay=essay_choices)
     async def start(
         self,
-        interaction: discord.Interaction,
+        interaction: Interaction,
         title: app_commands.Transform[str, Text("film title", 100)],
         year: app_commands.Range[int, 1870, 2100] | None = None,
         essay: str | None = None,
     ) -> None:
+        guild_id = guild_id_of(interaction)
         require_moderator(interaction, "start a film week")
         title, year = split_title(title, year)
-        if await self.films.running_week(interaction.guild_id):
+        if await self.films.running_week(guild_id):
             raise UserError(already_running_message())
-        found = self.bot.library.resolve_essay(interaction.guild_id, essay) if essay else None
-        settings = await self.films.settings(interaction.guild_id)
+        found = self.bot.library.resolve_essay(guild_id, essay) if essay else None
+        settings = await self.films.settings(guild_id)
         channel = await self.week_channel(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         now = now_epoch()
         week, job_id = await self.films.start_week(
-            guild_id=interaction.guild_id,
+            guild_id=guild_id,
             title=title,
             year=year,
             essay_id=found.id if found else None,
@@ -335,7 +337,7 @@ class FilmsCog(commands.Cog, name="Films"):
             await self.abandon(week.id)
             raise UserError(f"{kickoff.last_error} Nothing was started.")
         if kickoff.done:
-            thread_id = kickoff.result["thread_id"]
+            thread_id = (kickoff.result or {})["thread_id"]
             text = (
                 f"Started **{film}** in {channel.mention}; the discussion is in <#{thread_id}>."
                 if thread_id != channel.id
@@ -355,21 +357,22 @@ class FilmsCog(commands.Cog, name="Films"):
     @app_commands.autocomplete(title=title_autocomplete, essay=essay_choices)
     async def edit(
         self,
-        interaction: discord.Interaction,
+        interaction: Interaction,
         title: app_commands.Transform[str, Text("film title", 100)] | None = None,
         year: app_commands.Range[int, 1870, 2100] | None = None,
         essay: str | None = None,
     ) -> None:
+        guild_id = guild_id_of(interaction)
         require_moderator(interaction, "change the film week")
-        week = await self.films.require_running_week(interaction.guild_id)
+        week = await self.films.require_running_week(guild_id)
         if title is None and year is None and essay is None:
             raise UserError("Give a new title, year or essay for the week.")
         if title is not None:
             title, year = split_title(title, year)
-        found = self.bot.library.resolve_essay(interaction.guild_id, essay) if essay else None
+        found = self.bot.library.resolve_essay(guild_id, essay) if essay else None
         edited = await self.films.edit_week(
             week.id,
-            interaction.guild_id,
+            guild_id,
             title=title,
             year=year,
             essay_id=found.id if found else None,
@@ -382,11 +385,12 @@ class FilmsCog(commands.Cog, name="Films"):
         )
 
     @film.command(name="now", description="The film of the week: its thread, next prompt, ratings")
-    async def now(self, interaction: discord.Interaction) -> None:
-        week = await self.films.running_week(interaction.guild_id)
+    async def now(self, interaction: Interaction) -> None:
+        guild_id = guild_id_of(interaction)
+        week = await self.films.running_week(guild_id)
         if week is None:
             # An ended week may still owe its digest: moderators hear of it here too.
-            owed = owed_posts(self.bot.jobs, await self.bot.jobs.outstanding(interaction.guild_id))
+            owed = owed_posts(self.bot.jobs, await self.bot.jobs.outstanding(guild_id))
             note = f"\n\n{owed}" if owed and is_moderator(interaction) else ""
             raise UserError(
                 "No film of the week is running. A moderator can start one with `/film start`."
@@ -409,13 +413,13 @@ class FilmsCog(commands.Cog, name="Films"):
                 ephemeral=True,
             )
         await self.tell_moderators(
-            interaction, await self.bot.jobs.outstanding(interaction.guild_id, week_id=week.id)
+            interaction, await self.bot.jobs.outstanding(guild_id, week_id=week.id)
         )
 
     @film.command(name="end", description="Moderators: end the week now and post its digest")
-    async def end(self, interaction: discord.Interaction) -> None:
+    async def end(self, interaction: Interaction) -> None:
         require_moderator(interaction, "end the film week")
-        week = await self.films.require_running_week(interaction.guild_id)
+        week = await self.films.require_running_week(guild_id_of(interaction))
         screening = await self.bot.screenings.of_week(week.id)
         called_off = (
             f" Its screening ({when(screening.starts_at)}) is called off with it: its Discord "
@@ -436,11 +440,11 @@ class FilmsCog(commands.Cog, name="Films"):
     @app_commands.choices(stars=STAR_CHOICES)
     async def rate(
         self,
-        interaction: discord.Interaction,
+        interaction: Interaction,
         stars: float,
         take: app_commands.Transform[str, Text("take", 500, lines=True)] | None = None,
     ) -> None:
-        week = await self.films.require_running_week(interaction.guild_id)
+        week = await self.films.require_running_week(guild_id_of(interaction))
         halves = from_stars(stars)
         take = take.strip() if take else None
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -472,12 +476,13 @@ class FilmsCog(commands.Cog, name="Films"):
         )
 
     @film.command(name="history", description="Past films of the week and how they were rated")
-    async def history(self, interaction: discord.Interaction) -> None:
-        weeks = await self.films.history(interaction.guild_id)
-        await interaction.response.send_message(embed=history_embed(weeks, interaction.guild_id))
+    async def history(self, interaction: Interaction) -> None:
+        guild_id = guild_id_of(interaction)
+        weeks = await self.films.history(guild_id)
+        await interaction.response.send_message(embed=history_embed(weeks, guild_id))
         await self.tell_moderators(
             interaction,
-            await self.bot.jobs.outstanding(interaction.guild_id, kinds=(DIGEST,)),
+            await self.bot.jobs.outstanding(guild_id, kinds=(DIGEST,)),
         )
 
     # --- prompts ----------------------------------------------------------------------
@@ -486,26 +491,28 @@ class FilmsCog(commands.Cog, name="Films"):
     @app_commands.describe(text="The question")
     async def prompt_add(
         self,
-        interaction: discord.Interaction,
+        interaction: Interaction,
         text: app_commands.Transform[str, Text("question", 1000, lines=True)],
     ) -> None:
+        guild_id = guild_id_of(interaction)
         require_moderator(interaction, "queue prompts")
-        week = await self.films.require_running_week(interaction.guild_id)
+        week = await self.films.require_running_week(guild_id)
         position = await self.films.add_prompt(
-            week.id, interaction.guild_id, text.strip(), interaction.user.id, now_epoch()
+            week.id, guild_id, text.strip(), interaction.user.id, now_epoch()
         )
         queue = await self.films.prompt_queue(week)
         await interaction.response.send_message(queued_reply(position, queue), ephemeral=True)
 
     @prompt.command(name="list", description="Moderators: the queue and what was posted")
-    async def prompt_list(self, interaction: discord.Interaction) -> None:
+    async def prompt_list(self, interaction: Interaction) -> None:
+        guild_id = guild_id_of(interaction)
         require_moderator(interaction, "see the prompt queue")
-        week = await self.films.require_running_week(interaction.guild_id)
+        week = await self.films.require_running_week(guild_id)
         embed = prompt_list_embed(
             week,
             await self.films.prompt_queue(week),
             await self.films.posted_prompts(week.id),
-            interaction.guild_id,
+            guild_id,
             self.bot.library.essays.get(week.essay_id) if week.essay_id else None,
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
@@ -513,19 +520,20 @@ class FilmsCog(commands.Cog, name="Films"):
     @prompt.command(name="remove", description="Moderators: take a question out of the queue")
     @app_commands.describe(number="Its number in /film prompt list")
     async def prompt_remove(
-        self, interaction: discord.Interaction, number: app_commands.Range[int, 1, 1000]
+        self, interaction: Interaction, number: app_commands.Range[int, 1, 1000]
     ) -> None:
+        guild_id = guild_id_of(interaction)
         require_moderator(interaction, "remove prompts")
-        week = await self.films.require_running_week(interaction.guild_id)
-        removed = await self.films.remove_prompt(week.id, interaction.guild_id, number)
+        week = await self.films.require_running_week(guild_id)
+        removed = await self.films.remove_prompt(week.id, guild_id, number)
         await interaction.response.send_message(
             f"Removed from the queue: “{truncate(removed.text, 200)}”", ephemeral=True
         )
 
     @prompt.command(name="now", description="Moderators: post the next prompt immediately")
-    async def prompt_now(self, interaction: discord.Interaction) -> None:
+    async def prompt_now(self, interaction: Interaction) -> None:
         require_moderator(interaction, "post prompts")
-        week = await self.films.require_running_week(interaction.guild_id)
+        week = await self.films.require_running_week(guild_id_of(interaction))
         await interaction.response.defer(ephemeral=True, thinking=True)
         owed = await self.films.owe_prompt(week.id, now_epoch())
         if owed is None:
@@ -556,19 +564,20 @@ class FilmsCog(commands.Cog, name="Films"):
     @app_commands.autocomplete(where=where_autocomplete)
     async def screening_set(
         self,
-        interaction: discord.Interaction,
+        interaction: Interaction,
         starts: app_commands.Transform[str, Text("date and time", 60)],
         where: app_commands.Transform[str, Text("place", 100)] | None = None,
         note: app_commands.Transform[str, Text("note", 300, lines=True)] | None = None,
     ) -> None:
+        guild_id = guild_id_of(interaction)
         require_moderator(interaction, "plan the screening")
-        week = await self.films.require_running_week(interaction.guild_id)
-        settings = await self.films.settings(interaction.guild_id)
+        week = await self.films.require_running_week(guild_id)
+        settings = await self.films.settings(guild_id)
         starts_at = parse_moment(starts, settings.tz, now_epoch())
-        channel_id, place = resolve_where(interaction.guild, where)
+        channel_id, place = resolve_where(guild_of(interaction), where)
         await interaction.response.defer(ephemeral=True, thinking=True)
         screening, moved, job_id, reminders = await self.bot.screenings.schedule(
-            guild_id=interaction.guild_id,
+            guild_id=guild_id,
             week_id=week.id,
             week_ends_at=week.ends_at,
             starts_at=starts_at,
@@ -587,7 +596,7 @@ class FilmsCog(commands.Cog, name="Films"):
             f"{'to' if moved else 'is'} {local}, in {screening.where}. {reminders_line(reminders, talk_place(week))}"
         )
         if event.done:
-            text += f" The event: {event_url(interaction.guild_id, event.result['event_id'])}"
+            text += f" The event: {event_url(guild_id, (event.result or {})['event_id'])}"
         elif event.given_up:
             text += f"\n⚠️ Its Discord event could not be made: {event.last_error}"
         else:
@@ -595,11 +604,12 @@ class FilmsCog(commands.Cog, name="Films"):
         await interaction.followup.send(text, ephemeral=True)
 
     @screening.command(name="cancel", description="Moderators: call off the week's screening")
-    async def screening_cancel(self, interaction: discord.Interaction) -> None:
+    async def screening_cancel(self, interaction: Interaction) -> None:
+        guild_id = guild_id_of(interaction)
         require_moderator(interaction, "cancel the screening")
-        week = await self.films.require_running_week(interaction.guild_id)
+        week = await self.films.require_running_week(guild_id)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        _, job_id = await self.bot.screenings.cancel(week.id, interaction.guild_id, now_epoch())
+        _, job_id = await self.bot.screenings.cancel(week.id, guild_id, now_epoch())
         event = await self.run_now(job_id)
         text = (
             f"Cancelled the screening of **{literal(week.film_line)}**; "
@@ -617,16 +627,17 @@ class FilmsCog(commands.Cog, name="Films"):
     @app_commands.describe(title="The film", year="Its year")
     async def nominate(
         self,
-        interaction: discord.Interaction,
+        interaction: Interaction,
         title: app_commands.Transform[str, Text("film title", 100)],
         year: app_commands.Range[int, 1870, 2100] | None = None,
     ) -> None:
+        guild_id = guild_id_of(interaction)
         title, year = split_title(title, year)
         nomination, merged = await self.vote.nominate(
-            interaction.guild_id, interaction.user.id, title, year, now_epoch()
+            guild_id, interaction.user.id, title, year, now_epoch()
         )
         film = literal(nomination.film_line)
-        screened = await self.films.screened(interaction.guild_id, title, year)
+        screened = await self.films.screened(guild_id, title, year)
         note = screened_note(screened) if screened else ""
         count = plural(nomination.nominators, "nomination")
         text = (
@@ -637,9 +648,10 @@ class FilmsCog(commands.Cog, name="Films"):
         await interaction.response.send_message(text)
 
     @film.command(name="nominations", description="Films nominated for a future week")
-    async def nominations(self, interaction: discord.Interaction) -> None:
-        nominations = await self.vote.open_nominations(interaction.guild_id)
-        poll = await self.vote.open_poll(interaction.guild_id)
+    async def nominations(self, interaction: Interaction) -> None:
+        guild_id = guild_id_of(interaction)
+        nominations = await self.vote.open_nominations(guild_id)
+        poll = await self.vote.open_poll(guild_id)
         await interaction.response.send_message(embed=nominations_embed(nominations, poll))
 
     @film.command(
@@ -651,12 +663,13 @@ class FilmsCog(commands.Cog, name="Films"):
     )
     async def poll(
         self,
-        interaction: discord.Interaction,
+        interaction: Interaction,
         hours: app_commands.Range[int, 1, 168] = 24,
         runoff_hours: app_commands.Range[int, 1, 168] | None = None,
     ) -> None:
+        guild_id = guild_id_of(interaction)
         require_moderator(interaction, "start a poll")
-        nominated = await self.vote.open_nominations(interaction.guild_id)
+        nominated = await self.vote.open_nominations(guild_id)
         nominations, left_out = nominated[:POLL_ANSWERS], nominated[POLL_ANSWERS:]
         if len(nominations) < 2:
             raise UserError(
@@ -665,7 +678,7 @@ class FilmsCog(commands.Cog, name="Films"):
         channel = await self.poll_channel(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         poll_id, job_id = await self.vote.create_poll(
-            interaction.guild_id,
+            guild_id,
             channel.id,
             interaction.user.id,
             now_epoch(),
@@ -680,7 +693,8 @@ class FilmsCog(commands.Cog, name="Films"):
             raise UserError(f"{job.last_error} The nominations stay open.")
         if job.done:
             poll = await self.vote.poll(poll_id)
-            text = f"The poll is up in {channel.mention} until {when(poll.ends_at)}."
+            until = f" until {when(poll.ends_at)}" if poll is not None else ""
+            text = f"The poll is up in {channel.mention}{until}."
         else:
             text = on_its_way(job, f"The poll will be posted in {channel.mention}")
         await interaction.followup.send(text, ephemeral=True)
@@ -690,14 +704,14 @@ async def load_week(interaction: Interaction, week_id: int) -> Week | None:
     return await interaction.client.films.week(week_id)
 
 
-def require_week_ender(interaction: discord.Interaction, _week: Week) -> None:
+def require_week_ender(interaction: Interaction, _week: Week) -> None:
     require_moderator(interaction, "end the film week")
 
 
 async def end_week_confirmed(interaction: Interaction, week: Week) -> str:
     bot = interaction.client
     screening = await bot.screenings.of_week(week.id)
-    digests = await bot.films.end_week(week.id, interaction.guild_id, now_epoch())
+    digests = await bot.films.end_week(week.id, guild_id_of(interaction), now_epoch())
     if digests is None:
         return "That week has already ended."
     jobs = [job for job_id in digests if (job := await bot.jobs.run(job_id)) is not None]

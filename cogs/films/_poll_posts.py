@@ -14,7 +14,14 @@ from bot.films.vote import POLL, POLL_CLOSE, POLL_RESULT, Poll, Vote
 from bot.interactions import now_epoch
 from bot.jobs import GiveUp, Job, Kind, Label, Retry
 from bot.text import clip, film_line, literal, plural, truncate
-from cogs._posting import DISCORD_FAILURES, UNKNOWN_CHANNEL, Posts, failure
+from cogs._posting import (
+    DISCORD_FAILURES,
+    POST_CHANNELS,
+    UNKNOWN_CHANNEL,
+    Posts,
+    failure,
+    poll_id_of,
+)
 
 POLL_FINALIZE_TRIES = 20  # a poll Discord has not closed yet is read again, a minute apart
 
@@ -35,7 +42,7 @@ class PollPosts(Posts):
         )
 
     async def _poll(self, job: Job) -> tuple[Poll, list]:
-        poll = await self.vote.poll(job.poll_id)
+        poll = await self.vote.poll(poll_id_of(job))
         if poll is None:
             raise GiveUp("the poll was removed")
         by_id = await self.vote.nominations_by_id(poll.answers)
@@ -70,18 +77,22 @@ class PollPosts(Posts):
         return {"message_id": message.id}
 
     async def _reopen_poll(self, tx, job: Job) -> None:
-        await Vote.reopen_poll(tx, job.poll_id, now_epoch())
+        await Vote.reopen_poll(tx, poll_id_of(job), now_epoch())
 
     async def close_poll(self, job: Job) -> dict:
         """Read the result once Discord has finalized the poll, by the answers' posted order."""
         poll, nominations = await self._poll(job)
         if poll.ended_at is not None:
             return {}
+        if poll.message_id is None:  # its result is owed once it is posted
+            raise GiveUp("the poll was never posted")
         where = f"<#{poll.channel_id}>"
         try:
             channel = self.bot.get_channel(poll.channel_id) or await self.bot.fetch_channel(
                 poll.channel_id
             )
+            if not isinstance(channel, POST_CHANNELS):
+                raise GiveUp(f"{where} is not a channel a poll is in")
             message = await channel.fetch_message(poll.message_id)
         except discord.NotFound as error:  # the poll was deleted (or its channel): its round ends
             outcome = "channel deleted" if error.code == UNKNOWN_CHANNEL else "deleted"
@@ -116,7 +127,7 @@ class PollPosts(Posts):
         poll, _ = await self._poll(job)
         votes = job.payload.get("votes", 0)
         count = plural(votes, "vote")
-        if poll.outcome == "winner":
+        if poll.outcome == "winner" and poll.winner_title is not None:
             film = film_line(poll.winner_title, poll.winner_year)
             text = (
                 f"🏆 **{literal(film)}** won the poll for the next film with "

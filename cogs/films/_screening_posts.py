@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import TypeGuard
 
 import discord
 
@@ -131,7 +132,7 @@ class ScreeningPosts(Posts):
                 pass  # deleted in Discord: a new one is made
         for event in await guild.fetch_scheduled_events(with_counts=False):
             if (
-                event.creator_id == self.bot.user.id
+                event.creator_id == self.own_id
                 and event.status is discord.EventStatus.scheduled
                 and event_mark(screening) in (event.description or "")
             ):
@@ -203,7 +204,9 @@ class ScreeningPosts(Posts):
 
     # --- reminders --------------------------------------------------------------------
 
-    def _still_due(self, screening: Screening | None, which: str, starts_at: int) -> bool:
+    def _still_due(
+        self, screening: Screening | None, which: str, starts_at: int
+    ) -> TypeGuard[Screening]:
         """A reminder is for the screening as it stands: not cancelled, not moved, not begun;
         the day-before one is left to the 15-minute one once that is due."""
         if screening is None or screening.cancelled_at or screening.starts_at != starts_at:

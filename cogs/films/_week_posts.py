@@ -48,10 +48,12 @@ from cogs._essay_ui import OpenSectionButton
 from cogs._posting import (
     DISCORD_FAILURES,
     UNKNOWN_MESSAGE,
+    PostChannel,
     Posts,
     failure,
     has_marker,
     marked,
+    week_id_of,
 )
 
 log = logging.getLogger(__name__)
@@ -166,7 +168,7 @@ class WeekPosts(Posts):
         )
 
     async def post_kickoff(self, job: Job) -> dict:
-        week = await self.films.week(job.week_id)
+        week = await self.films.week(week_id_of(job))
         if week is None or not week.running:
             raise GiveUp("the week is over")
         where = f"<#{week.channel_id}>"
@@ -213,7 +215,7 @@ class WeekPosts(Posts):
                 (
                     t
                     for t in forum.threads
-                    if t.owner_id == self.bot.user.id
+                    if t.owner_id == self.own_id
                     and t.created_at
                     and t.created_at.timestamp() >= job.created_at - 1
                 ),
@@ -248,7 +250,7 @@ class WeekPosts(Posts):
     async def edit_kickoff(self, job: Job) -> dict:
         """Bring the posted kickoff up to date; a forum week's post gets its Running or Ended
         tag. A kickoff not posted yet is built as the week stands when it is."""
-        week = await self.films.week(job.week_id)
+        week = await self.films.week(week_id_of(job))
         if week is None:
             return {}
         if week.kickoff_message_id is None:
@@ -259,6 +261,8 @@ class WeekPosts(Posts):
                 raise Retry("waiting for the kickoff", after=10)
             return {}
         home = week.thread_id if week.forum else week.channel_id
+        if home is None:  # a forum week's post and thread are recorded together
+            raise Retry("the week's thread is not open yet", after=THREAD_WAIT)
         where = discussion(week) if week.forum else f"<#{week.channel_id}>"
         channel = await self.messageable(home, where)
         embed = await self.kickoff_embed(week)
@@ -309,7 +313,7 @@ class WeekPosts(Posts):
                 raise failure(error, "the week's thread", "see") from error
         return thread if isinstance(thread, discord.Thread) else None
 
-    async def discussion_channel(self, week: Week) -> discord.abc.Messageable:
+    async def discussion_channel(self, week: Week) -> PostChannel:
         if week.thread_id is None:
             raise Retry("the week's thread is not open yet", after=THREAD_WAIT)
         return await self.messageable(week.thread_id, discussion(week))
@@ -324,25 +328,29 @@ class WeekPosts(Posts):
 
     async def post_prompt(self, job: Job) -> dict:
         prompt = await self.films.prompt(job.payload["prompt_id"])
-        week = await self.films.week(job.week_id)
+        week = await self.films.week(week_id_of(job))
         if prompt is None or week is None:
             raise GiveUp("the prompt was removed")
         if prompt.message_id is not None:
             return {"message_id": prompt.message_id}
         if not week.running:
             raise GiveUp("the week ended before it could be posted")
+        number = prompt.number
+        if number is None:  # numbered when owed; a prompt given up on went back to its turn
+            raise GiveUp("the prompt went back to its turn")
         thread = await self.discussion_channel(week)
         view = discord.utils.MISSING
-        essay = self.bot.library.essays.get(week.essay_id) if prompt.section_id else None
-        if essay is not None and essay.section_index(prompt.section_id) is not None:
-            text = await self.bot.library.section_text(essay, prompt.section_id)
-            excerpt = pick_passage(text.body, random.Random(prompt.section_id))
-            embed = prompt_embed(week, prompt.number, prompt.text, excerpt, text.section.heading)
+        section_id = prompt.section_id
+        essay = self.bot.library.essays.get(week.essay_id) if section_id and week.essay_id else None
+        if essay is not None and section_id and essay.section_index(section_id) is not None:
+            text = await self.bot.library.section_text(essay, section_id)
+            excerpt = pick_passage(text.body, random.Random(section_id))
+            embed = prompt_embed(week, number, prompt.text, excerpt, text.section.heading)
             view = discord.ui.View(timeout=None)
-            view.add_item(OpenSectionButton(essay.id, prompt.section_id, EVERYONE))
+            view.add_item(OpenSectionButton(essay.id, section_id, EVERYONE))
         else:
-            embed = prompt_embed(week, prompt.number, prompt.text, None, None)
-        marked(embed, job, week.guild_id, week.thread_id)
+            embed = prompt_embed(week, number, prompt.text, None, None)
+        marked(embed, job, week.guild_id, thread.id)
         message = await self.send(
             thread, job, discussion(week), has_marker(job), embed=embed, view=view
         )
@@ -366,8 +374,9 @@ class WeekPosts(Posts):
     async def post_take(self, job: Job) -> dict:
         """Make the thread show the member's latest take: post it, edit it, or remove it."""
         user_id = job.payload["user_id"]
-        week = await self.films.week(job.week_id)
-        rating = await self.films.rating(job.week_id, user_id) if week else None
+        week_id = week_id_of(job)
+        week = await self.films.week(week_id)
+        rating = await self.films.rating(week_id, user_id) if week else None
         if week is None or (
             (rating is None or not rating.take) and not (rating and rating.take_message_id)
         ):
@@ -375,8 +384,9 @@ class WeekPosts(Posts):
         thread = await self.discussion_channel(week)
         where = discussion(week)
         if not rating.take:
-            await self._delete(thread, rating.take_message_id, where)
-            await self.films.set_take_message(week.id, user_id, None)
+            if rating.take_message_id:  # always here: a take neither kept nor shown returned above
+                await self._delete(thread, rating.take_message_id, where)
+                await self.films.set_take_message(week.id, user_id, None)
             return {}
         settings = await self.films.settings(week.guild_id)
         embed = take_embed(
@@ -385,7 +395,7 @@ class WeekPosts(Posts):
             rating.take,
             spoiler=bool(settings.spoiler_takes) and week.running,
         )
-        marked(embed, job, week.guild_id, week.thread_id)
+        marked(embed, job, week.guild_id, thread.id)
         if rating.take_message_id:
             try:
                 await thread.get_partial_message(rating.take_message_id).edit(embed=embed)
@@ -399,7 +409,7 @@ class WeekPosts(Posts):
         await track_message(self.bot, message, "take", week_id=week.id)
         return {"message_id": message.id}
 
-    async def _delete(self, channel: discord.abc.Messageable, message_id: int, where: str) -> None:
+    async def _delete(self, channel: PostChannel, message_id: int, where: str) -> None:
         try:
             await channel.get_partial_message(message_id).delete()
         except discord.NotFound:
@@ -418,7 +428,7 @@ class WeekPosts(Posts):
         await self.films.end_week_in(tx, timer.payload["week_id"], now_epoch(), guild_id=None)
 
     async def post_digest(self, job: Job) -> dict:
-        week = await self.films.week(job.week_id)
+        week = await self.films.week(week_id_of(job))
         if week is None:
             raise GiveUp("the week was removed")
         in_thread = job.payload.get("where") == "thread"

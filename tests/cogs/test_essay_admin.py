@@ -8,7 +8,7 @@ import pytest
 import simcord
 
 from tests.conftest import SEED_TEXT, SERA
-from tests.helpers import refusal
+from tests.helpers import missing, refusal
 
 NEW_ESSAY = (
     b"Title: Night Moves\nFilm: Heat\nYear: 1995\nDirector: Michael Mann\n\n"
@@ -45,8 +45,8 @@ async def test_a_moderator_previews_then_publishes_an_upload(club):
     assert club.env.bot.library.match_essays(club.guild.id, "night") == []
 
     done = await club.mia.click(preview, label="Publish")
-    assert done.response.content == (
-        "Published **Night Moves** (Heat (1995)), 3 sections. Members can read it with `/essay read`."
+    assert not missing(
+        done.response.content, "**Night Moves**", "Heat (1995)", "3 sections", "`/essay read`"
     )
     rows = await club.env.bot.db.fetchall(
         "SELECT title, source, guild_id, added_by FROM essays WHERE title = 'Night Moves'"

@@ -10,7 +10,7 @@ import discord
 from bot.films.service import DIGEST
 from tests.cogs.test_films import advance_to, digests_in, end_week, prompts_in, start_week
 from tests.conftest import SERA
-from tests.helpers import refusal
+from tests.helpers import missing, refusal
 
 
 def kickoffs_in(channel) -> list[discord.Message]:
@@ -125,9 +125,8 @@ async def test_a_kickoff_discord_fails_is_posted_later_with_its_thread(club):
     env = club.env
     fail_posts(env, club.general.id, times=1)
     started = await club.mia.slash(club.general, "film start", title="Heat", essay=SERA)
-    assert started.response.content == (
-        f"Started **Heat**. Its kickoff and thread will be posted in {club.general.mention} when "
-        "Discord accepts them (Discord is not answering (HTTP 503)); `/film now` shows how it goes."
+    assert not missing(
+        started.response.content, "**Heat**", club.general.mention, "HTTP 503", "`/film now`"
     )
     assert kickoffs_in(club.general) == []
     now = await club.mia.slash(club.general, "film now")

@@ -9,7 +9,7 @@ import discord
 import pytest
 
 from tests.conftest import SERA
-from tests.helpers import refusal
+from tests.helpers import missing, refusal
 
 NY = ZoneInfo("America/New_York")
 
@@ -226,9 +226,7 @@ async def test_a_moderator_role_lets_its_members_run_moderator_commands(club, ma
 
     await start_week(club, member=noor, title="Heat")
     refused = await club.alice.slash(club.general, "film prompt add", text="The score?")
-    assert refusal(env, refused) == (
-        f"Only moderators (Manage Server or the <@&{hosts.id}> role) can queue prompts."
-    )
+    assert not missing(refusal(env, refused), "Manage Server", f"<@&{hosts.id}>", "queue prompts")
 
     # The role decides who moderates, so only Manage Server may change it.
     grab = await noor.slash(club.general, "film settings", remove_moderator_role=True)
@@ -334,9 +332,9 @@ async def test_queued_questions_go_first_then_essay_sections(club):
     assert "posted as prompt 2 at <t:1767376800:F>" in added.response.content
     assert "number 2 in `/film prompt list`" in added.response.content
     removed = await club.mia.slash(club.general, "film prompt remove", number=1)
-    assert removed.response.content == "Removed from the queue: “Was Ben ever going to stop?”"
+    assert not missing(removed.response.content, "Was Ben ever going to stop?")
     posted = await club.mia.slash(club.general, "film prompt now")
-    assert posted.response.content == f"Posted prompt 1 in <#{thread.id}>."
+    assert not missing(posted.response.content, "prompt 1", f"<#{thread.id}>")
     await club.mia.slash(club.general, "film prompt now")
     first, second = prompts_in(thread)
     assert first.embeds[0].description == "Which scene stayed with you?"
@@ -443,10 +441,10 @@ async def test_changing_the_time_reschedules_the_running_week(club):
 async def test_nominations_merge_cap_at_three_and_a_poll_picks_the_next_film(club):
     env = club.env
     first = await club.alice.slash(club.general, "film nominate", title="Heat", year=1995)
-    assert first.response.content == f"{club.alice.mention} nominated **Heat (1995)**."
+    assert not missing(first.response.content, club.alice.mention, "nominated", "**Heat (1995)**")
     second = await club.bob.slash(club.general, "film nominate", title="heat (1995)")
-    assert (
-        second.response.content == f"{club.bob.mention} seconded **Heat (1995)** (2 nominations)."
+    assert not missing(
+        second.response.content, club.bob.mention, "seconded", "**Heat (1995)**", "2 nominations"
     )
     dup = await club.bob.slash(club.general, "film nominate", title="Heat")
     assert refusal(env, dup) == "You already nominated **Heat (1995)**."
@@ -528,9 +526,8 @@ async def test_a_week_without_a_thread_runs_in_its_channel(club):
     assert fields["Discussion"] == "In the channel itself"
     await advance_to(env, datetime(2026, 1, 5, 12, tzinfo=UTC))
     started = await club.mia.slash(club.general, "film start", title="Heat", essay=SERA)
-    assert started.response.content == (
-        f"Started **Heat** in {club.general.mention}, where the talk and prompts will be."
-    )
+    assert not missing(started.response.content, "**Heat**", club.general.mention)
+    assert "thread" not in started.response.content
     assert club.general.threads == []
     kickoff = next(m for m in club.general.history() if m.embeds and m.embeds[0].fields)
     how = {f.name: f.value for f in kickoff.embeds[0].fields}["How to take part"]
@@ -546,9 +543,7 @@ async def test_a_week_without_a_thread_runs_in_its_channel(club):
     take = club.general.history()[-1]
     assert take.embeds[0].description == "||Pacino at full volume.||"
     ended = await end_week(club)
-    assert ended.response.content == (
-        f"Ended **Heat**; the digest is posted in {club.general.mention}."
-    )
+    assert not missing(ended.response.content, "**Heat**", "digest", club.general.mention)
     assert len(digests_in(club.general)) == 1
     fields = {f.name: f.value for f in digests_in(club.general)[0].embeds[0].fields}
     assert "[the discussion](" in fields["Taking part"]
@@ -575,9 +570,8 @@ async def test_the_vote_names_what_a_poll_leaves_out_shows_the_open_poll_and_mar
     await end_week(club)
     again = await club.alice.slash(club.general, "film nominate", title="Heat", year=1995)
     ended = (await env.bot.films.history(club.guild.id))[0]
-    assert again.response.content == (
-        f"{club.alice.mention} nominated **Heat (1995)** "
-        f"(screened <t:{ended.ended_at}:D>, rated 4.0)."
+    assert not missing(
+        again.response.content, "**Heat (1995)**", f"<t:{ended.ended_at}:D>", "rated 4.0"
     )
     members = [club.guild.add_member(env.create_user(f"m{i}")) for i in range(4)]
     titles = [f"Film {n}" for n in range(1, 12)]  # eleven more, with Heat twelve
@@ -644,9 +638,10 @@ async def test_a_moderator_attaches_an_essay_to_a_running_week_and_prompts_draw_
     nothing = await club.mia.slash(club.general, "film prompt now")
     assert refusal(club.env, nothing).startswith("Nothing is left to post")
     r = await club.mia.slash(club.general, "film edit", year=1995, essay=SERA)
-    assert r.response.content == (
-        "The week is now **Leaving Las Vegas (1995)**. Prompts now draw from "
-        "*Sera: Elisabeth Shue in Leaving Las Vegas*."
+    assert not missing(
+        r.response.content,
+        "**Leaving Las Vegas (1995)**",
+        "*Sera: Elisabeth Shue in Leaving Las Vegas*",
     )
     await club.mia.slash(club.general, "film prompt now")
     assert [m.embeds[0].title for m in prompts_in(thread)] == ["Opening"]

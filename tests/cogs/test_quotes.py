@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import SERA
-from tests.helpers import refusal
+from tests.helpers import missing, refusal
 
 
 async def test_save_another_members_message_and_again_gives_the_same_number(club):
     said = await club.bob.send(club.general, "The neon is the real villain of this film.")
     r = await club.alice.context_menu(club.general, "Save as quote", said)
-    assert r.ephemeral and r.response.content == "Saved as quote #1."
+    assert r.ephemeral and not missing(r.response.content, "quote #1")
     again = await club.mia.context_menu(club.general, "Save as quote", said)
-    assert again.response.content == "That message is already quote #1."
+    assert not missing(again.response.content, "already", "quote #1")
     row = await club.env.bot.db.fetchone("SELECT * FROM quotes")
     assert (row["text"], row["author_id"], row["saved_by"], row["number"]) == (
         "The neon is the real villain of this film.",
@@ -38,7 +38,7 @@ async def test_bot_messages_empty_messages_and_opted_out_members_are_refused(clu
     r = await club.alice.context_menu(club.general, "Save as quote", said)
     assert refusal(club.env, r) == "bob has asked not to be quoted."
     own = await club.bob.context_menu(club.general, "Save as quote", said)
-    assert own.response.content == "Saved as quote #1.", "members may still quote themselves"
+    assert not missing(own.response.content, "quote #1"), "members may still quote themselves"
     back = await club.bob.slash(club.general, "quote optout")
     assert back.response.content == "Others can quote you again."
 
@@ -163,7 +163,7 @@ async def test_remove_by_the_saver_the_quoted_or_a_moderator_after_confirming(cl
     assert [row[0] for row in await club.env.bot.db.fetchall("SELECT number FROM quotes")] == [1]
     later = await club.mia.send(club.general, "Another one.")
     saved = await club.alice.context_menu(club.general, "Save as quote", later)
-    assert saved.response.content == "Saved as quote #3.", "numbers are never reused"
+    assert not missing(saved.response.content, "quote #3"), "numbers are never reused"
 
 
 async def test_forget_me_leaves_no_row_of_the_member(club):

@@ -1,7 +1,8 @@
-"""Write the README's Performance table from a benchmark's results, so the figures there are
-exactly one run's.
+"""Write the README's Performance tables from the benchmarks' results, so the figures there are
+exactly one run's: `make bench`'s per backend, and `make bench-cluster`'s.
 
     python -m bench.readme [--results bench/results.json bench/results-postgresql.json]
+                           [--tables bench cluster]
 """
 
 from __future__ import annotations
@@ -150,7 +151,7 @@ def cluster_table(results: dict) -> str:
         f"{results['load_before'][0]} before the run, {results['load_after'][0]} after):",
         "",
         "| Processes | Prompts posted · requests | Last prompt late · floor | × floor | "
-        "Writes/s | Cores used writing: bots · PostgreSQL | Reads p50 / p99 while writing |",
+        "Writes/s | Cores used writing: bots · PostgreSQL · load | Reads p50 / p99 while writing |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for size in results["sizes"]:
@@ -158,7 +159,7 @@ def cluster_table(results: dict) -> str:
         lines.append(
             f"| {size['processes']} | {number(p['posted'])} · {number(p['requests'])} | "
             f"{p['last_late_s']} s · {p['floor_s']} s | {p['last_vs_floor']} | "
-            f"{number(w['per_s'])} | {w['bot_cores']} · {w['postgres_cores']} | "
+            f"{number(w['per_s'])} | {w['bot_cores']} · {w['postgres_cores']} · {w['load']} | "
             f"{r['p50_ms']} / {r['p99_ms']} ms |"
         )
     lines.append("")
@@ -188,6 +189,13 @@ def main() -> int:
     )
     parser.add_argument("--cluster", default=str(CLUSTER_RESULTS), help="make bench-cluster's")
     parser.add_argument("--readme", default=str(ROOT / "README.md"))
+    parser.add_argument(
+        "--tables",
+        nargs="+",
+        choices=("bench", "cluster"),
+        default=["bench", "cluster"],
+        help="which of the README's tables to write (cluster: make bench-cluster's alone)",
+    )
     args = parser.parse_args()
     results = [
         json.loads(Path(name).read_text(encoding="utf-8"))
@@ -195,18 +203,20 @@ def main() -> int:
         if Path(name).exists()
     ]
     path = Path(args.readme)
-    text = replace_between(path.read_text(encoding="utf-8"), START, END, table(results))
-    if text is None:
-        print(f"{path} has no {START} ... {END} section", file=sys.stderr)
-        return 1
+    text = path.read_text(encoding="utf-8")
+    sections = []
+    if "bench" in args.tables:
+        sections.append((START, END, table(results)))
     cluster = Path(args.cluster)
-    if cluster.exists():
+    if "cluster" in args.tables and cluster.exists():
         figures = cluster_table(json.loads(cluster.read_text(encoding="utf-8")))
-        with_cluster = replace_between(text, CLUSTER_START, CLUSTER_END, figures)
-        if with_cluster is None:
-            print(f"{path} has no {CLUSTER_START} ... {CLUSTER_END} section", file=sys.stderr)
+        sections.append((CLUSTER_START, CLUSTER_END, figures))
+    for start, end, body in sections:
+        replaced = replace_between(text, start, end, body)
+        if replaced is None:
+            print(f"{path} has no {start} ... {end} section", file=sys.stderr)
             return 1
-        text = with_cluster
+        text = replaced
     path.write_text(text, encoding="utf-8")
     return 0
 

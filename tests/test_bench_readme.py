@@ -120,7 +120,8 @@ def test_the_cluster_table_shows_each_size_side_by_side_and_names_what_was_misse
     assert "2,000 servers, Discord letting 50 requests a second through" in text
     assert "(load average 2.5 before the run, 4.1 after)" in text
     assert (
-        "| 1 | 2,000 · 2,000 | 40.9 s · 40.0 s | 1.02 | 1,000 | 0.9 · 0.8 | 2.5 / 12.0 ms |" in text
+        "| 1 | 2,000 · 2,000 | 40.9 s · 40.0 s | 1.02 | 1,000 | 0.9 · 0.8 · 3.1 | 2.5 / 12.0 ms |"
+        in text
     )
     assert "| 4 | 2,000 · 2,000 | 43.0 s · 40.0 s | 1.07 | 1,800 |" in text
     assert text.endswith("missed in this run: writes.ratio_4_vs_1 = 1.8 (target >= 2.5).")
@@ -140,3 +141,16 @@ def test_the_readme_gets_both_tables_between_their_markers(tmp_path, monkeypatch
     assert "old" not in text
     assert text.startswith(f"a\n{START}\nOne run of `make bench`")
     assert f"all met in this run.\n{CLUSTER_END}\nc\n" in text
+
+
+def test_the_cluster_table_alone_leaves_the_other_as_it_was(tmp_path, monkeypatch):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"a\n{START}\nkept\n{END}\nb\n{CLUSTER_START}\nold\n{CLUSTER_END}\n")
+    cluster = tmp_path / "cluster.json"
+    cluster.write_text(json.dumps(cluster_results(1800)))
+    argv = ["readme", "--readme", str(readme), "--cluster", str(cluster), "--tables", "cluster"]
+    monkeypatch.setattr("sys.argv", argv)
+    assert main() == 0
+    text = readme.read_text()
+    assert f"{START}\nkept\n{END}" in text
+    assert "old" not in text and "One run of `make bench-cluster`: 2,000 servers" in text

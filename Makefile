@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # again only when pyproject.toml changes. `make run` then `make screenshots` installs Playwright.
 STAMP = $(VENV)/.installed-$(1)
 
-.PHONY: run demo test bench docs screenshots lint format essays-check clean
+.PHONY: run demo test bench bench-cluster docs screenshots lint format essays-check clean
 
 SCALE ?= 1.0
 BACKEND ?= sqlite
@@ -35,6 +35,7 @@ test: $(call STAMP,test)
 	$(BIN)/python -m bench.run --scale 0.01 --smoke --backend postgresql --if-available
 	$(BIN)/python -m bench.reconcile --scale 0.01 --smoke
 	$(BIN)/python -m bench.reconcile --scale 0.01 --smoke --backend postgresql --if-available
+	$(BIN)/python -m bench.cluster --smoke --if-available
 	$(BIN)/pytest -q
 
 docs: $(call STAMP,test)
@@ -46,6 +47,10 @@ screenshots: $(call STAMP,screenshots)
 bench: $(call STAMP,test)
 	$(BIN)/python -m bench.run --scale $(SCALE) --backend $(BACKEND)
 	$(BIN)/python -m bench.reconcile --scale $(SCALE) --backend $(BACKEND)
+
+# One PostgreSQL, 1, 2 and 4 bot processes, 2,000 servers: bench/results-cluster.json.
+bench-cluster: $(call STAMP,test)
+	$(BIN)/python -m bench.cluster
 
 lint: $(call STAMP,test)
 	$(BIN)/ruff check .

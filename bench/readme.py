@@ -1,7 +1,8 @@
-"""Write the README's Performance table from a benchmark's results, so the figures there are
-exactly one run's.
+"""Write the README's Performance tables from the benchmarks' results, so the figures there are
+exactly one run's: `make bench`'s per backend, and `make bench-cluster`'s.
 
     python -m bench.readme [--results bench/results.json bench/results-postgresql.json]
+                           [--tables bench cluster]
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from pathlib import Path
 from bench.run import ROOT, flatten, results_path, targets
 
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+CLUSTER_START, CLUSTER_END = "<!-- bench-cluster:start -->", "<!-- bench-cluster:end -->"
+CLUSTER_RESULTS = ROOT / "bench" / "results-cluster.json"
 COMMANDS = {
     "essay_read": "/essay read",
     "essay_search": "/essay search",
@@ -134,6 +137,48 @@ def table(runs: dict | list[dict]) -> str:
     return "\n".join(lines)
 
 
+def cluster_table(results: dict) -> str:
+    """`make bench-cluster`'s run: each size of the cluster side by side, then the targets."""
+    from bench.cluster import TARGETS, missed
+
+    discord_ = results["discord"]
+    low, high = discord_["latency_ms"]
+    lines = [
+        f"One run of `make bench-cluster`: {number(results['servers'])} servers, Discord letting "
+        f"{discord_['limit_per_s']} requests a second through for the whole cluster and answering "
+        f"in {low}-{high} ms, {results['writers_per_process']} writers a process, "
+        f"{results['cores']} cores shared with PostgreSQL and with other work (load average "
+        f"{results['load_before'][0]} before the run, {results['load_after'][0]} after):",
+        "",
+        "| Processes | Prompts posted · requests | Last prompt late · floor | × floor | "
+        "Writes/s | Cores used writing: bots · PostgreSQL · load | Reads p50 / p99 while writing |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for size in results["sizes"]:
+        p, w, r = size["prompts"], size["writes"], size["reads"]
+        lines.append(
+            f"| {size['processes']} | {number(p['posted'])} · {number(p['requests'])} | "
+            f"{p['last_late_s']} s · {p['floor_s']} s | {p['last_vs_floor']} | "
+            f"{number(w['per_s'])} | {w['bot_cores']} · {w['postgres_cores']} · {w['load']} | "
+            f"{r['p50_ms']} / {r['p99_ms']} ms |"
+        )
+    lines.append("")
+    goals = "; ".join(f"{key} {op} {bound}" for key, (op, bound) in TARGETS.items())
+    misses = missed(results)
+    lines.append(
+        f"Targets ({goals}): "
+        + ("missed in this run: " + "; ".join(misses) + "." if misses else "all met in this run.")
+    )
+    return "\n".join(lines)
+
+
+def replace_between(text: str, start: str, end: str, body: str) -> str | None:
+    if start not in text or end not in text:
+        return None
+    head, rest = text.split(start, 1)
+    return f"{head}{start}\n{body}\n{end}{rest.split(end, 1)[1]}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -142,7 +187,15 @@ def main() -> int:
         default=[str(results_path(b)) for b in ("sqlite", "postgresql")],
         help="one results file per backend (those that exist are shown)",
     )
+    parser.add_argument("--cluster", default=str(CLUSTER_RESULTS), help="make bench-cluster's")
     parser.add_argument("--readme", default=str(ROOT / "README.md"))
+    parser.add_argument(
+        "--tables",
+        nargs="+",
+        choices=("bench", "cluster"),
+        default=["bench", "cluster"],
+        help="which of the README's tables to write (cluster: make bench-cluster's alone)",
+    )
     args = parser.parse_args()
     results = [
         json.loads(Path(name).read_text(encoding="utf-8"))
@@ -151,12 +204,20 @@ def main() -> int:
     ]
     path = Path(args.readme)
     text = path.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        print(f"{path} has no {START} ... {END} section", file=sys.stderr)
-        return 1
-    head, rest = text.split(START, 1)
-    tail = rest.split(END, 1)[1]
-    path.write_text(f"{head}{START}\n{table(results)}\n{END}{tail}", encoding="utf-8")
+    sections = []
+    if "bench" in args.tables:
+        sections.append((START, END, table(results)))
+    cluster = Path(args.cluster)
+    if "cluster" in args.tables and cluster.exists():
+        figures = cluster_table(json.loads(cluster.read_text(encoding="utf-8")))
+        sections.append((CLUSTER_START, CLUSTER_END, figures))
+    for start, end, body in sections:
+        replaced = replace_between(text, start, end, body)
+        if replaced is None:
+            print(f"{path} has no {start} ... {end} section", file=sys.stderr)
+            return 1
+        text = replaced
+    path.write_text(text, encoding="utf-8")
     return 0
 
 

@@ -1,4 +1,6 @@
-from bench.readme import END, START, missed, table
+import json
+
+from bench.readme import CLUSTER_END, CLUSTER_START, END, START, cluster_table, main, missed, table
 
 
 def results(ratio_vs_noop: float) -> dict:
@@ -67,3 +69,88 @@ def test_both_backends_side_by_side_each_against_its_own_targets():
         "SQLite: missed in this run: ingest.ratio_vs_noop = 0.65 (target >= 0.7).\n"
         "PostgreSQL: every target is met in this run."
     )
+
+
+def cluster_results(writes_4: int) -> dict:
+    def size(processes: int, writes: int, late: float, p99: float) -> dict:
+        return {
+            "processes": processes,
+            "prompts": {
+                "posted": 2000,
+                "posts": 2000,
+                "one_per_server": True,
+                "requests": 2000,
+                "requests_per_prompt": 1.0,
+                "floor_s": 40.0,
+                "median_late_s": 20.3,
+                "last_late_s": late,
+                "last_vs_floor": round(late / 40, 2),
+            },
+            "writes": {
+                "per_s": writes,
+                "refused": 0,
+                "seconds": 10.0,
+                "bot_cores": 0.9,
+                "postgres_cores": 0.8,
+                "load": 3.1,
+            },
+            "reads": {"count": 500, "p50_ms": 2.5, "p99_ms": p99},
+        }
+
+    return {
+        "servers": 2000,
+        "discord": {"limit_per_s": 50, "latency_ms": [50, 100]},
+        "writers_per_process": 8,
+        "cores": 2,
+        "load_before": [2.5, 2.0, 1.9],
+        "load_after": [4.1, 3.0, 2.2],
+        "sizes": [
+            size(1, 1000, 40.9, 12.0),
+            size(2, 1500, 41.5, 20.0),
+            size(4, writes_4, 43.0, 30.0),
+        ],
+        "prompts": {"last_vs_floor": 1.08},
+        "writes": {"ratio_4_vs_1": writes_4 / 1000},
+        "reads": {"p99_ms": 30.0},
+    }
+
+
+def test_the_cluster_table_shows_each_size_side_by_side_and_names_what_was_missed():
+    text = cluster_table(cluster_results(1800))
+    assert "2,000 servers, Discord letting 50 requests a second through" in text
+    assert "(load average 2.5 before the run, 4.1 after)" in text
+    assert (
+        "| 1 | 2,000 · 2,000 | 40.9 s · 40.0 s | 1.02 | 1,000 | 0.9 · 0.8 · 3.1 | 2.5 / 12.0 ms |"
+        in text
+    )
+    assert "| 4 | 2,000 · 2,000 | 43.0 s · 40.0 s | 1.07 | 1,800 |" in text
+    assert text.endswith("missed in this run: writes.ratio_4_vs_1 = 1.8 (target >= 2.5).")
+    assert cluster_table(cluster_results(2600)).endswith("all met in this run.")
+
+
+def test_the_readme_gets_both_tables_between_their_markers(tmp_path, monkeypatch):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"a\n{START}\nold\n{END}\nb\n{CLUSTER_START}\nold\n{CLUSTER_END}\nc\n")
+    one, cluster = tmp_path / "one.json", tmp_path / "cluster.json"
+    argv = ["readme", "--results", str(one), "--readme", str(readme), "--cluster", str(cluster)]
+    one.write_text(json.dumps(results(0.8)))
+    cluster.write_text(json.dumps(cluster_results(2600)))
+    monkeypatch.setattr("sys.argv", argv)
+    assert main() == 0
+    text = readme.read_text()
+    assert "old" not in text
+    assert text.startswith(f"a\n{START}\nOne run of `make bench`")
+    assert f"all met in this run.\n{CLUSTER_END}\nc\n" in text
+
+
+def test_the_cluster_table_alone_leaves_the_other_as_it_was(tmp_path, monkeypatch):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"a\n{START}\nkept\n{END}\nb\n{CLUSTER_START}\nold\n{CLUSTER_END}\n")
+    cluster = tmp_path / "cluster.json"
+    cluster.write_text(json.dumps(cluster_results(1800)))
+    argv = ["readme", "--readme", str(readme), "--cluster", str(cluster), "--tables", "cluster"]
+    monkeypatch.setattr("sys.argv", argv)
+    assert main() == 0
+    text = readme.read_text()
+    assert f"{START}\nkept\n{END}" in text
+    assert "old" not in text and "One run of `make bench-cluster`: 2,000 servers" in text

@@ -37,6 +37,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from discord.types.threads import Thread as ThreadPayload
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results-cluster.json"
@@ -207,7 +211,7 @@ def answer(body: dict, status: int = 200):
     )
 
 
-def thread_payload(guild_id: int) -> dict:
+def thread_payload(guild_id: int) -> dict[str, Any]:
     """A week's thread as Discord describes it (the gateway's GUILD_CREATE and GET /channels)."""
     return {
         "id": str(guild_id + 2),
@@ -269,7 +273,9 @@ class Worker:
         for guild_id, _ in self.servers:  # what GUILD_CREATE puts in the cache: the thread
             guild = state._get_or_create_unavailable_guild(guild_id)
             guild._add_thread(
-                discord.Thread(guild=guild, state=state, data=thread_payload(guild_id))
+                discord.Thread(
+                    guild=guild, state=state, data=cast("ThreadPayload", thread_payload(guild_id))
+                )
             )
             state._add_guild(guild)
         bot._ready.set()  # the dispatcher starts, as once the gateway is ready
@@ -359,6 +365,9 @@ async def worker_main(argv: list[str]) -> None:
 
 class Process:
     """One bot process, driven by one JSON line per command."""
+
+    shards: str
+    proc: asyncio.subprocess.Process
 
     @classmethod
     async def start(cls, url: str, shards: str, discord_url: str) -> Process:

@@ -9,6 +9,7 @@ from discord.utils import escape_mentions
 
 from bot.diary.service import PAGE_SIZE, Entry, Wanted, WatchlistLine
 from bot.diary.stars import shown
+from bot.diary.taste import MIN_SHARED, Close, Match, Shared
 from bot.embeds import COLOUR
 from bot.text import clip, literal, plural, truncate
 
@@ -114,4 +115,77 @@ def club_watchlist_embed(wanted: list[Wanted]) -> discord.Embed:
             f"{plural(w.count, 'member')}: {', '.join(who)}"
         )
     embed.description = clip("\n".join(lines), 4096)
+    return embed
+
+
+# --- taste ---------------------------------------------------------------------------------
+
+
+def whole(value: float) -> int:
+    """A score as shown: to the nearest whole number, halves up."""
+    return int(value + 0.5)
+
+
+def shared_line(shared: Shared, viewer_id: int, member_id: int) -> str:
+    return (
+        f"**{literal(truncate(shared.film.film_line, 100))}** — <@{viewer_id}> "
+        f"{shown(shared.mine)}, <@{member_id}> {shown(shared.theirs)}"
+    )
+
+
+def taste_embed(viewer_id: int, match: Match) -> discord.Embed:
+    embed = discord.Embed(title="Taste match", colour=COLOUR)
+    pair = f"<@{viewer_id}> and <@{match.member_id}>"
+    if match.score is None or match.raw is None:
+        so_far = plural(match.films, "film") + " in common so far"
+        embed.description = (
+            f"{pair}: {so_far}. A score needs {MIN_SHARED} films you both rated; "
+            "`/diary log` adds yours."
+        )
+        return embed
+    lines = [
+        f"{pair}: **{whole(match.score)}/100** from {plural(match.films, 'film')} both rated.",
+        f"-# {whole(match.raw)} on those films alone"
+        + (
+            f", drawn toward the club's typical {whole(match.club)} while few films are shared."
+            if match.club is not None
+            else "."
+        ),
+    ]
+    embed.description = "\n".join(lines)
+    if match.loved:
+        embed.add_field(
+            name="Both loved",
+            value=clip(
+                "\n".join(shared_line(s, viewer_id, match.member_id) for s in match.loved), 1024
+            ),
+            inline=False,
+        )
+    if match.apart:
+        embed.add_field(
+            name="Most apart",
+            value=clip(
+                "\n".join(shared_line(s, viewer_id, match.member_id) for s in match.apart), 1024
+            ),
+            inline=False,
+        )
+    return embed
+
+
+def closest_embed(viewer_id: int, close: list[Close], club: float | None) -> discord.Embed:
+    embed = discord.Embed(title="Closest tastes", colour=COLOUR)
+    if not close:
+        embed.description = (
+            f"No member shares {MIN_SHARED} rated films with <@{viewer_id}> yet; "
+            "`/diary log` rates the films you watched."
+        )
+        return embed
+    lines = [
+        f"{i}. <@{c.member_id}> — **{whole(c.score)}/100** from {plural(c.films, 'film')}"
+        for i, c in enumerate(close, 1)
+    ]
+    head = f"Members whose ratings are closest to <@{viewer_id}>'s"
+    if club is not None:
+        head += f" (the club's typical agreement: {whole(club)})"
+    embed.description = clip(head + "\n\n" + "\n".join(lines), 4096)
     return embed

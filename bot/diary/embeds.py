@@ -1,4 +1,5 @@
-"""Embeds of members' film life: a page of a diary, a watchlist, the club's watchlist."""
+"""Embeds of members' film life: a page of a diary, a watchlist, the club's watchlist, taste
+matches, the club's films by their ratings."""
 
 from __future__ import annotations
 
@@ -8,8 +9,17 @@ import discord
 from discord.utils import escape_mentions
 
 from bot.diary.service import PAGE_SIZE, Entry, Wanted, WatchlistLine
-from bot.diary.stars import shown
-from bot.diary.taste import MIN_SHARED, Close, Match, Shared
+from bot.diary.stars import average_shown, shown
+from bot.diary.taste import (
+    MIN_RATERS,
+    MIN_SHARED,
+    PRIOR,
+    Close,
+    ClubFilms,
+    Match,
+    Rater,
+    Shared,
+)
 from bot.embeds import COLOUR
 from bot.text import clip, literal, plural, truncate
 
@@ -188,4 +198,78 @@ def closest_embed(viewer_id: int, close: list[Close], club: float | None) -> dis
     if club is not None:
         head += f" (the club's typical agreement: {whole(club)})"
     embed.description = clip(head + "\n\n" + "\n".join(lines), 4096)
+    return embed
+
+
+# --- the club's films ----------------------------------------------------------------------
+
+
+def stars_number(halves: float) -> str:
+    return f"{halves / 2:.1f}"
+
+
+def rater_line(rater: Rater, word: str) -> str:
+    who = "A member who keeps their diary private" if rater.private else f"<@{rater.member_id}>"
+    return (
+        f"{who} — {stars_number(abs(rater.lean))} stars {word} the others' average, "
+        f"over {plural(rater.films, 'film')}"
+    )
+
+
+def club_films_embed(club: ClubFilms) -> discord.Embed:
+    embed = discord.Embed(title="The club's films", colour=COLOUR)
+    if club.mean is None:
+        embed.description = "No one has rated a film yet; `/diary log` and `/film rate` do."
+        return embed
+    embed.description = (
+        f"From {plural(club.ratings, 'rating')} (each member's latest of each film); "
+        f"the club's mean is {average_shown(club.mean / 2)}."
+    )
+    if club.divisive is not None:
+        f = club.divisive
+        embed.add_field(
+            name="Most divisive",
+            value=f"**{literal(truncate(f.film.film_line, 100))}** — "
+            f"{plural(f.count, 'rating')} from {shown(f.lowest)} to {shown(f.highest)}, "
+            f"a spread of {stars_number(f.spread)} stars",
+            inline=False,
+        )
+    if club.unanimous:
+        embed.add_field(
+            name="Unanimous",
+            value="\n".join(
+                f"**{literal(truncate(f.film.film_line, 100))}** — {shown(f.lowest)} "
+                f"from all {f.count}"
+                for f in club.unanimous
+            ),
+            inline=False,
+        )
+    if club.best:
+        embed.add_field(
+            name="Best rated",
+            value="\n".join(
+                f"{i}. **{literal(truncate(f.film.film_line, 100))}** — "
+                f"{average_shown(f.weighted / 2)} weighted, from {plural(f.count, 'rating')} "
+                f"averaging {stars_number(f.mean)}"
+                for i, f in enumerate(club.best, 1)
+            ),
+            inline=False,
+        )
+    if club.harshest:
+        embed.add_field(
+            name="Harshest raters",
+            value="\n".join(rater_line(r, "below") for r in club.harshest),
+            inline=False,
+        )
+    if club.generous:
+        embed.add_field(
+            name="Most generous raters",
+            value="\n".join(rater_line(r, "above") for r in club.generous),
+            inline=False,
+        )
+    embed.set_footer(
+        text=f"Spread: the standard deviation of a film's ratings ({MIN_RATERS} at least). "
+        f"Weighted: (n × its mean + {PRIOR} × the club's mean) / (n + {PRIOR}), "
+        "two ratings at least."
+    )
     return embed

@@ -171,3 +171,109 @@ class Taste:
             f"SELECT id, title, year FROM films WHERE id IN ({marks})", ids
         )
         return {row[0]: Film(row[0], row[1], row[2]) for row in rows}
+
+
+# --- the club's films by their ratings -----------------------------------------------------
+
+MIN_RATERS = 3  # a film's spread, or its unanimity, needs three members' ratings
+RATER_FILMS = 3  # a rater is called harsh or generous over this many such films at least
+PRIOR = 3  # C: how many ratings' weight the club's mean carries in a film's weighted mean
+SHOWN = 5
+
+
+@dataclass(frozen=True)
+class FilmRatings:
+    film: Film
+    count: int
+    mean: float  # half stars
+    spread: float  # the standard deviation of its ratings, in half stars
+    lowest: int
+    highest: int
+    weighted: float  # half stars
+
+
+@dataclass(frozen=True)
+class Rater:
+    """How far a member's ratings sit from the others' on the same films: the mean of (their
+    rating − the mean of the others' ratings of that film), in half stars."""
+
+    member_id: int
+    private: bool
+    films: int
+    lean: float
+
+
+@dataclass(frozen=True)
+class ClubFilms:
+    ratings: int
+    mean: float | None  # half stars
+    divisive: FilmRatings | None
+    unanimous: list[FilmRatings]
+    best: list[FilmRatings]
+    harshest: list[Rater]
+    generous: list[Rater]
+
+
+async def club_films(db: Database, guild_id: int) -> ClubFilms:
+    """The club's films as its members' latest ratings tell them (private members counted): the
+    most divisive (the widest standard deviation, MIN_RATERS ratings at least), the unanimous
+    ones, the best by a weighted mean (n · mean + PRIOR · the club's mean) / (n + PRIOR) with two
+    ratings at least, and the harshest and most generous raters."""
+    latest = LATEST.format(where="")
+    rows = await db.fetchall(
+        f"WITH r AS ({latest}) SELECT f.id, f.title, f.year, count(*), sum(r.rating), "
+        "sum(r.rating * r.rating), min(r.rating), max(r.rating) FROM r "
+        "JOIN films f ON f.id = r.film_id GROUP BY f.id, f.title, f.year",
+        (guild_id,),
+    )
+    total = sum(int(row[3]) for row in rows)
+    if not total:
+        return ClubFilms(0, None, None, [], [], [], [])
+    club_mean = sum(int(row[4]) for row in rows) / total
+    films = []
+    for film_id, title, year, count, summed, squares, lowest, highest in rows:
+        n, s = int(count), int(summed)
+        mean = s / n
+        spread = max(0.0, int(squares) / n - mean * mean) ** 0.5
+        weighted = (s + PRIOR * club_mean) / (n + PRIOR)
+        films.append(
+            FilmRatings(Film(film_id, title, year), n, mean, spread, lowest, highest, weighted)
+        )
+    rated = [f for f in films if f.count >= MIN_RATERS]
+    divided = sorted(
+        (f for f in rated if f.spread > 0),
+        key=lambda f: (-f.spread, -f.count, f.film.title.casefold()),
+    )
+    unanimous = sorted(
+        (f for f in rated if f.lowest == f.highest),
+        key=lambda f: (-f.count, -f.lowest, f.film.title.casefold()),
+    )
+    best = sorted(
+        (f for f in films if f.count >= 2),
+        key=lambda f: (-f.weighted, -f.count, f.film.title.casefold()),
+    )
+    leans = await db.fetchall(
+        f"WITH r AS ({latest}), f AS (SELECT film_id, count(*) AS n, sum(rating) AS s FROM r "
+        "GROUP BY film_id HAVING count(*) >= ?) "
+        "SELECT r.user_id, count(*), sum((f.n * r.rating - f.s) * 1.0 / (f.n - 1)), "
+        "max(CASE WHEN p.user_id IS NULL THEN 0 ELSE 1 END) FROM r "
+        "JOIN f ON f.film_id = r.film_id LEFT JOIN diary_privacy p "
+        "ON p.guild_id = ? AND p.user_id = r.user_id "
+        "GROUP BY r.user_id HAVING count(*) >= ?",
+        (guild_id, MIN_RATERS, guild_id, RATER_FILMS),
+    )
+    raters = [
+        Rater(user_id, bool(private), int(n), float(summed) / int(n))
+        for user_id, n, summed, private in leans
+    ]
+    harshest = sorted((r for r in raters if r.lean < 0), key=lambda r: (r.lean, r.member_id))
+    generous = sorted((r for r in raters if r.lean > 0), key=lambda r: (-r.lean, r.member_id))
+    return ClubFilms(
+        total,
+        club_mean,
+        divided[0] if divided else None,
+        unanimous[:SHOWN],
+        best[:SHOWN],
+        harshest[:3],
+        generous[:3],
+    )

@@ -119,3 +119,66 @@ async def test_taste_me_ranks_the_closest_and_never_names_a_private_member(club)
         f"No member shares 5 rated films with <@{carol.id}> yet; `/diary log` rates the films "
         "you watched."
     )
+
+
+# --- the club's films --------------------------------------------------------------------
+
+
+async def test_stats_films_names_the_divisive_unanimous_best_and_the_raters(club):
+    env = club.env
+    await advance_to(env, datetime(2026, 3, 1, 12, tzinfo=UTC))
+    carol = club.guild.add_member(env.create_user("carol"))
+    dave = club.guild.add_member(env.create_user("dave"))
+    r = await club.alice.slash(club.general, "stats films")
+    assert r.response.embeds[0].description.startswith("No one has rated a film yet")
+    # in half stars:  Cats     Heat  Vertigo  Ran  Rope  Jaws
+    #   alice          1        8     6        4    9     10
+    #   bob            10       8     9        8    9
+    #   carol          6        8     7        6
+    #   dave (private) 2              4        2
+    await rate(club, club.alice, {CATS: 0.5, HEAT: 4, VERTIGO: 3, RAN: 2, ROPE: 4.5, JAWS: 5})
+    await rate(club, club.bob, {CATS: 5, HEAT: 4, VERTIGO: 4.5, RAN: 4, ROPE: 4.5})
+    await rate(club, carol, {CATS: 3, HEAT: 4, VERTIGO: 3.5, RAN: 3})
+    await rate(club, dave, {CATS: 1, VERTIGO: 2, RAN: 1})
+    await dave.slash(club.general, "diary privacy", private=True)
+
+    r = await club.alice.slash(club.general, "stats films")
+    embed = r.response.embeds[0]
+    # 117 half stars over 18 ratings: 6.5, 3.25 stars (3.2 as Python rounds a half to even)
+    assert embed.description == (
+        "From 18 ratings (each member's latest of each film); the club's mean is 3.2 ★★★."
+    )
+    fields = {f.name: f.value for f in embed.fields}
+    # Cats: 1, 10, 6, 2: mean 4.75, variance 141/4 − 4.75² = 12.69, deviation 3.56 half stars
+    # (1.8 stars); Ran's is 2.24 and Vertigo's 1.80; Heat's 0.
+    assert (
+        fields["Most divisive"]
+        == "**Cats (2019)** — 4 ratings from ½ to ★★★★★, a spread of 1.8 stars"
+    )
+    assert fields["Unanimous"] == "**Heat (1995)** — ★★★★ from all 3"
+    # weighted (n × mean + 3 × 6.5) / (n + 3) in half stars: Rope (18 + 19.5) / 5 = 7.5,
+    # Heat (24 + 19.5) / 6 = 7.25, Vertigo (26 + 19.5) / 7 = 6.5, Ran 39.5 / 7 = 5.64,
+    # Cats 38.5 / 7 = 5.5 (2.75 stars, six half stars to the nearest even); Jaws, rated once ((10 + 19.5) / 4 = 7.4), is not ranked.
+    assert fields["Best rated"].splitlines() == [
+        "1. **Rope (1948)** — 3.8 ★★★★ weighted, from 2 ratings averaging 4.5",
+        "2. **Heat (1995)** — 3.6 ★★★½ weighted, from 3 ratings averaging 4.0",
+        "3. **Vertigo (1958)** — 3.2 ★★★ weighted, from 4 ratings averaging 3.2",
+        "4. **Ran (1985)** — 2.8 ★★★ weighted, from 4 ratings averaging 2.5",
+        "5. **Cats (2019)** — 2.8 ★★★ weighted, from 4 ratings averaging 2.4",
+    ]
+    assert "Jaws" not in fields["Best rated"]
+    # each rating against the mean of the others' of that film, over films three rated, in
+    # half stars: alice (1 − 6) + (8 − 8) + (6 − 20/3) + (4 − 16/3) = −7 over 4 films, −0.9
+    # stars; dave (2 − 17/3) + (4 − 22/3) + (2 − 18/3) = −11 over 3, −1.8 stars;
+    # bob 7 + 0 + 10/3 + 4 = 43/3 over 4, +1.8 stars; carol 5/3 + 0 + 2/3 + 4/3 = 11/3 over 4,
+    # +0.5 stars.
+    assert fields["Harshest raters"].splitlines() == [
+        "A member who keeps their diary private — 1.8 stars below the others' average, "
+        "over 3 films",
+        f"<@{club.alice.id}> — 0.9 stars below the others' average, over 4 films",
+    ]
+    assert fields["Most generous raters"].splitlines() == [
+        f"<@{club.bob.id}> — 1.8 stars above the others' average, over 4 films",
+        f"<@{carol.id}> — 0.5 stars above the others' average, over 4 films",
+    ]
+    assert f"<@{dave.id}>" not in str(embed.to_dict())

@@ -128,6 +128,16 @@ def club_watchlist_embed(wanted: list[Wanted]) -> discord.Embed:
     return embed
 
 
+def interest_line(wanted: int, seen: int) -> str:
+    """`on 2 members' watchlists, seen by 1 member`; empty when neither."""
+    parts = []
+    if wanted:
+        parts.append("on " + plural(wanted, "member's watchlist", "members' watchlists"))
+    if seen:
+        parts.append("seen by " + plural(seen, "member"))
+    return ", ".join(parts)
+
+
 # --- taste ---------------------------------------------------------------------------------
 
 

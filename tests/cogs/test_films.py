@@ -577,7 +577,8 @@ async def test_the_vote_names_what_a_poll_leaves_out_shows_the_open_poll_and_mar
     ended = (await env.bot.films.history(club.guild.id))[0]
     assert again.response.content == (
         f"{club.alice.mention} nominated **Heat (1995)** "
-        f"(screened <t:{ended.ended_at}:D>, rated 4.0)."
+        f"(screened <t:{ended.ended_at}:D>, rated 4.0).\n"
+        "-# It is seen by 1 member."  # alice's rating of its week
     )
     members = [club.guild.add_member(env.create_user(f"m{i}")) for i in range(4)]
     titles = [f"Film {n}" for n in range(1, 12)]  # eleven more, with Heat twelve

@@ -11,14 +11,17 @@ from discord.ext import commands
 
 from bot.client import Projectionist
 from bot.diary.embeds import (
+    closest_embed,
     club_watchlist_embed,
     diary_embed,
     entry_reply,
+    taste_embed,
     watchlist_embed,
 )
 from bot.diary.letterboxd import MAX_UPLOAD, read_export, too_large
 from bot.diary.service import PAGE_SIZE, Diary, ImportReport, local_day, parse_day
 from bot.diary.stars import CHOICES, from_stars
+from bot.diary.taste import Taste
 from bot.errors import UserError
 from bot.interactions import Interaction, guild_id_of, now_epoch, services
 from bot.text import literal, plural, truncate
@@ -108,6 +111,9 @@ class DiaryCog(commands.Cog, name="Diary"):
     )
     watchlist = app_commands.Group(
         name="watchlist", description="The films you want to see", guild_only=True
+    )
+    taste = app_commands.Group(
+        name="taste", description="Whose taste in films is close to yours", guild_only=True
     )
 
     def __init__(self, bot: Projectionist) -> None:
@@ -317,6 +323,32 @@ class DiaryCog(commands.Cog, name="Diary"):
     async def watch_club(self, interaction: Interaction) -> None:
         wanted = await self.service.club_wants(guild_id_of(interaction))
         await interaction.response.send_message(embed=club_watchlist_embed(wanted))
+
+    # --- taste --------------------------------------------------------------------------
+
+    @property
+    def tastes(self) -> Taste:
+        return Taste(self.bot.services.db)
+
+    @taste.command(name="member", description="How close your taste is to a member's")
+    @app_commands.describe(member="The member to compare with")
+    async def taste_member(self, interaction: Interaction, member: discord.Member) -> None:
+        guild_id, viewer_id = guild_id_of(interaction), interaction.user.id
+        match = await self.tastes.match(guild_id, viewer_id, member.id)
+        # a member who keeps their film life private is shown their side of it privately
+        private = await self.service.is_private(guild_id, viewer_id)
+        await interaction.response.send_message(
+            embed=taste_embed(viewer_id, match), ephemeral=private
+        )
+
+    @taste.command(name="me", description="The members whose taste is closest to yours")
+    async def taste_me(self, interaction: Interaction) -> None:
+        guild_id, viewer_id = guild_id_of(interaction), interaction.user.id
+        close, club = await self.tastes.closest(guild_id, viewer_id)
+        private = await self.service.is_private(guild_id, viewer_id)
+        await interaction.response.send_message(
+            embed=closest_embed(viewer_id, close, club), ephemeral=private
+        )
 
 
 async def setup(bot: Projectionist) -> None:

@@ -9,6 +9,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import Projectionist
+from bot.diary.embeds import club_films_embed
+from bot.diary.taste import club_films
 from bot.interactions import Interaction, guild_id_of, now_epoch
 from bot.stats.chart import bar_chart
 from bot.stats.embeds import essay_stats_embed, member_stats_embed, server_stats_embed
@@ -60,6 +62,12 @@ class StatsCog(commands.Cog, name="Stats"):
     ) -> None:
         stats = await self.bot.stats.server(guild_id_of(interaction), now_epoch() - days * 86400)
         await interaction.response.send_message(embed=server_stats_embed(days, stats))
+
+    @stats.command(name="films", description="The club's films by their ratings")
+    async def films(self, interaction: Interaction) -> None:
+        guild_id = guild_id_of(interaction)
+        club = await club_films(self.bot.services.db, guild_id)
+        await interaction.response.send_message(embed=club_films_embed(club))
 
 
 async def setup(bot: Projectionist) -> None:

@@ -1,4 +1,5 @@
-"""Embeds of members' film life: a page of a diary, a watchlist, the club's watchlist."""
+"""Embeds of members' film life: a page of a diary, a watchlist, the club's watchlist, taste
+matches, the club's films by their ratings."""
 
 from __future__ import annotations
 
@@ -8,7 +9,17 @@ import discord
 from discord.utils import escape_mentions
 
 from bot.diary.service import PAGE_SIZE, Entry, Wanted, WatchlistLine
-from bot.diary.stars import shown
+from bot.diary.stars import average_shown, shown
+from bot.diary.taste import (
+    MIN_RATERS,
+    MIN_SHARED,
+    PRIOR,
+    Close,
+    ClubFilms,
+    Match,
+    Rater,
+    Shared,
+)
 from bot.embeds import COLOUR
 from bot.text import clip, literal, plural, truncate
 
@@ -114,4 +125,161 @@ def club_watchlist_embed(wanted: list[Wanted]) -> discord.Embed:
             f"{plural(w.count, 'member')}: {', '.join(who)}"
         )
     embed.description = clip("\n".join(lines), 4096)
+    return embed
+
+
+def interest_line(wanted: int, seen: int) -> str:
+    """`on 2 members' watchlists, seen by 1 member`; empty when neither."""
+    parts = []
+    if wanted:
+        parts.append("on " + plural(wanted, "member's watchlist", "members' watchlists"))
+    if seen:
+        parts.append("seen by " + plural(seen, "member"))
+    return ", ".join(parts)
+
+
+# --- taste ---------------------------------------------------------------------------------
+
+
+def whole(value: float) -> int:
+    """A score as shown: to the nearest whole number, halves up."""
+    return int(value + 0.5)
+
+
+def shared_line(shared: Shared, viewer_id: int, member_id: int) -> str:
+    return (
+        f"**{literal(truncate(shared.film.film_line, 100))}** — <@{viewer_id}> "
+        f"{shown(shared.mine)}, <@{member_id}> {shown(shared.theirs)}"
+    )
+
+
+def taste_embed(viewer_id: int, match: Match) -> discord.Embed:
+    embed = discord.Embed(title="Taste match", colour=COLOUR)
+    pair = f"<@{viewer_id}> and <@{match.member_id}>"
+    if match.score is None or match.raw is None:
+        so_far = plural(match.films, "film") + " in common so far"
+        embed.description = (
+            f"{pair}: {so_far}. A score needs {MIN_SHARED} films you both rated; "
+            "`/diary log` adds yours."
+        )
+        return embed
+    lines = [
+        f"{pair}: **{whole(match.score)}/100** from {plural(match.films, 'film')} both rated.",
+        f"-# {whole(match.raw)} on those films alone"
+        + (
+            f", drawn toward the club's typical {whole(match.club)} while few films are shared."
+            if match.club is not None
+            else "."
+        ),
+    ]
+    embed.description = "\n".join(lines)
+    if match.loved:
+        embed.add_field(
+            name="Both loved",
+            value=clip(
+                "\n".join(shared_line(s, viewer_id, match.member_id) for s in match.loved), 1024
+            ),
+            inline=False,
+        )
+    if match.apart:
+        embed.add_field(
+            name="Most apart",
+            value=clip(
+                "\n".join(shared_line(s, viewer_id, match.member_id) for s in match.apart), 1024
+            ),
+            inline=False,
+        )
+    return embed
+
+
+def closest_embed(viewer_id: int, close: list[Close], club: float | None) -> discord.Embed:
+    embed = discord.Embed(title="Closest tastes", colour=COLOUR)
+    if not close:
+        embed.description = (
+            f"No member shares {MIN_SHARED} rated films with <@{viewer_id}> yet; "
+            "`/diary log` rates the films you watched."
+        )
+        return embed
+    lines = [
+        f"{i}. <@{c.member_id}> — **{whole(c.score)}/100** from {plural(c.films, 'film')}"
+        for i, c in enumerate(close, 1)
+    ]
+    head = f"Members whose ratings are closest to <@{viewer_id}>'s"
+    if club is not None:
+        head += f" (the club's typical agreement: {whole(club)})"
+    embed.description = clip(head + "\n\n" + "\n".join(lines), 4096)
+    return embed
+
+
+# --- the club's films ----------------------------------------------------------------------
+
+
+def stars_number(halves: float) -> str:
+    return f"{halves / 2:.1f}"
+
+
+def rater_line(rater: Rater, word: str) -> str:
+    who = "A member who keeps their diary private" if rater.private else f"<@{rater.member_id}>"
+    return (
+        f"{who} — {stars_number(abs(rater.lean))} stars {word} the others' average, "
+        f"over {plural(rater.films, 'film')}"
+    )
+
+
+def club_films_embed(club: ClubFilms) -> discord.Embed:
+    embed = discord.Embed(title="The club's films", colour=COLOUR)
+    if club.mean is None:
+        embed.description = "No one has rated a film yet; `/diary log` and `/film rate` do."
+        return embed
+    embed.description = (
+        f"From {plural(club.ratings, 'rating')} (each member's latest of each film); "
+        f"the club's mean is {average_shown(club.mean / 2)}."
+    )
+    if club.divisive is not None:
+        f = club.divisive
+        embed.add_field(
+            name="Most divisive",
+            value=f"**{literal(truncate(f.film.film_line, 100))}** — "
+            f"{plural(f.count, 'rating')} from {shown(f.lowest)} to {shown(f.highest)}, "
+            f"a spread of {stars_number(f.spread)} stars",
+            inline=False,
+        )
+    if club.unanimous:
+        embed.add_field(
+            name="Unanimous",
+            value="\n".join(
+                f"**{literal(truncate(f.film.film_line, 100))}** — {shown(f.lowest)} "
+                f"from all {f.count}"
+                for f in club.unanimous
+            ),
+            inline=False,
+        )
+    if club.best:
+        embed.add_field(
+            name="Best rated",
+            value="\n".join(
+                f"{i}. **{literal(truncate(f.film.film_line, 100))}** — "
+                f"{average_shown(f.weighted / 2)} weighted, from {plural(f.count, 'rating')} "
+                f"averaging {stars_number(f.mean)}"
+                for i, f in enumerate(club.best, 1)
+            ),
+            inline=False,
+        )
+    if club.harshest:
+        embed.add_field(
+            name="Harshest raters",
+            value="\n".join(rater_line(r, "below") for r in club.harshest),
+            inline=False,
+        )
+    if club.generous:
+        embed.add_field(
+            name="Most generous raters",
+            value="\n".join(rater_line(r, "above") for r in club.generous),
+            inline=False,
+        )
+    embed.set_footer(
+        text=f"Spread: the standard deviation of a film's ratings ({MIN_RATERS} at least). "
+        f"Weighted: (n × its mean + {PRIOR} × the club's mean) / (n + {PRIOR}), "
+        "two ratings at least."
+    )
     return embed

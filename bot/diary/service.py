@@ -524,6 +524,33 @@ class Diary:
             :limit
         ]
 
+    async def interest(
+        self, guild_id: int, films: list[tuple[str, int | None]]
+    ) -> list[tuple[int, int]]:
+        """For each film (title, year; with no year, the film in any year): how many members
+        have it on their watchlist and how many have seen it (a diary entry of it others may
+        see). Counts name no one, so private members are counted."""
+        if not films:
+            return []
+        keys = sorted({fold(title) for title, _ in films})
+        marks = ", ".join("?" for _ in keys)
+        wanted = await self.db.fetchall(
+            "SELECT f.title_key, f.year, l.user_id FROM watchlist l JOIN films f "
+            f"ON f.id = l.film_id WHERE l.guild_id = ? AND f.title_key IN ({marks})",
+            [guild_id, *keys],
+        )
+        seen = await self.db.fetchall(
+            f"SELECT DISTINCT f.title_key, f.year, v.user_id {ENTRY_FROM} "
+            f"WHERE v.guild_id = ? AND f.title_key IN ({marks}) AND {VISIBLE}",
+            [guild_id, *keys],
+        )
+
+        def members(rows: list[Row], title: str, year: int | None) -> int:
+            key = fold(title)
+            return len({r[2] for r in rows if r[0] == key and (year is None or r[1] == year)})
+
+        return [(members(wanted, t, y), members(seen, t, y)) for t, y in films]
+
     # --- Letterboxd -------------------------------------------------------------------
 
     async def import_export(

@@ -164,10 +164,13 @@ class Vote:
         *,
         left_out: list[Nomination] | None = None,
         runoff_hours: int | None = None,
+        interest: list[str] | None = None,
     ) -> tuple[int, int]:
         """Close the round of nominations into a poll and owe its post, in one transaction; the
         answers' order is kept for reading the result. Nominations `left_out` (a poll holds
-        ten) go first next time. Returns (poll id, job id)."""
+        ten) go first next time; `interest` is what the post says of the films (members who
+        want them and who have seen them), as it was when the poll was started. Returns (poll
+        id, job id)."""
         left_out = left_out or []
         async with self.jobs.transaction(guild_id) as tx:
             marks = ", ".join("?" for _ in nominations)
@@ -204,7 +207,10 @@ class Vote:
                 guild_id=guild_id,
                 kind=POLL,
                 poll_id=poll_id,
-                payload={"left_out": [n.film_line for n in left_out]},
+                payload={
+                    "left_out": [n.film_line for n in left_out],
+                    "interest": interest or [],
+                },
             )
         return poll_id, job_id
 

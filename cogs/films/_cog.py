@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import Projectionist
+from bot.diary.embeds import interest_line
 from bot.diary.stars import CHOICES, from_stars
 from bot.errors import UserError
 from bot.films.embeds import (
@@ -645,6 +646,11 @@ class FilmsCog(commands.Cog, name="Films"):
             if merged
             else f"{interaction.user.mention} nominated **{film}**{note}."
         )
+        [(wanted, seen)] = await self.bot.services.diary.interest(
+            guild_id_of(interaction), [(nomination.title, nomination.year)]
+        )
+        if among := interest_line(wanted, seen):
+            text += f"\n-# It is {among}."
         await interaction.response.send_message(text)
 
     @film.command(name="nominations", description="Films nominated for a future week")
@@ -677,6 +683,14 @@ class FilmsCog(commands.Cog, name="Films"):
             )
         channel = await self.poll_channel(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
+        counts = await self.bot.services.diary.interest(
+            guild_id_of(interaction), [(n.title, n.year) for n in nominations]
+        )
+        interest = [
+            f"**{literal(n.film_line)}** {among}"
+            for n, (wanted, seen) in zip(nominations, counts, strict=True)
+            if (among := interest_line(wanted, seen))
+        ]
         poll_id, job_id = await self.vote.create_poll(
             guild_id,
             channel.id,
@@ -686,6 +700,7 @@ class FilmsCog(commands.Cog, name="Films"):
             nominations,
             left_out=left_out,
             runoff_hours=runoff_hours,
+            interest=interest,
         )
         job = await self.run_now(job_id)
         if job.given_up:

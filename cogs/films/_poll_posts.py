@@ -65,13 +65,15 @@ class PollPosts(Posts):
         def same_poll(message: discord.Message) -> bool:
             return message.poll is not None and [a.text for a in message.poll.answers] == texts
 
-        content = None
+        lines = []
         if left_out := job.payload.get("left_out"):
             films = ", ".join(f"**{literal(t)}**" for t in left_out)
-            content = clip(
-                f"A poll holds ten films: also nominated, and still open for the next one: {films}.",
-                2000,
+            lines.append(
+                f"A poll holds ten films: also nominated, and still open for the next one: {films}."
             )
+        if interest := job.payload.get("interest"):
+            lines.append("Among members: " + "; ".join(interest) + ".")
+        content = clip("\n".join(lines), 2000) if lines else None
         message = await self.send(channel, job, where, same_poll, poll=question, content=content)
         await self.vote.poll_posted(poll, message.id, now_epoch())
         return {"message_id": message.id}

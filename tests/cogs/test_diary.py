@@ -405,3 +405,36 @@ async def test_files_that_are_not_a_letterboxd_export_are_refused_and_change_not
     assert "is not a ZIP archive" in await refused("export.zip", b"PK\x03\x04 not really")
     assert "never read" in await refused("profile.csv", b"Date Joined,Username\n")
     assert await env.bot.db.fetchval("SELECT count(*) FROM viewings") == 0
+
+
+# --- the vote ----------------------------------------------------------------------------
+
+
+async def test_a_nomination_and_the_poll_say_how_many_want_the_film_and_have_seen_it(club):
+    env = club.env
+    carol = club.guild.add_member(env.create_user("carol"))
+    for member in (club.alice, club.bob, carol):
+        await member.slash(club.general, "watchlist add", film="Heat", year=1995)
+    await carol.slash(club.general, "diary privacy", private=True)  # counted, never named
+    await club.mia.slash(club.general, "diary log", film="Heat", year=1995, rating=4)
+    await club.bob.slash(club.general, "diary log", film="Rope", year=1948)
+    await club.bob.slash(club.general, "diary log", film="Rope", year=1948, rewatch=True)
+
+    r = await club.alice.slash(club.general, "film nominate", title="Heat", year=1995)
+    assert r.response.content == (
+        f"{club.alice.mention} nominated **Heat (1995)**.\n"
+        "-# It is on 3 members' watchlists, seen by 1 member."
+    )
+    r = await club.bob.slash(club.general, "film nominate", title="Jaws", year=1975)
+    assert r.response.content == f"{club.bob.mention} nominated **Jaws (1975)**."
+    r = await club.alice.slash(club.general, "film nominate", title="Rope (1948)")
+    assert r.response.content.endswith("**Rope (1948)**.\n-# It is seen by 1 member.")
+
+    await club.mia.slash(club.general, "film poll", hours=6)
+    poll = next(m for m in club.general.history() if m.poll is not None)
+    assert [a.text for a in poll.poll.answers] == ["Heat (1995)", "Jaws (1975)", "Rope (1948)"]
+    assert poll.content == (
+        "Among members: **Heat (1995)** on 3 members' watchlists, seen by 1 member; "
+        "**Rope (1948)** seen by 1 member."
+    )
+    assert str(carol.id) not in poll.content

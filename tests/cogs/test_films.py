@@ -571,7 +571,11 @@ async def test_the_vote_names_what_a_poll_leaves_out_shows_the_open_poll_and_mar
     again = await club.alice.slash(club.general, "film nominate", title="Heat", year=1995)
     ended = (await env.bot.films.history(club.guild.id))[0]
     assert not missing(
-        again.response.content, "**Heat (1995)**", f"<t:{ended.ended_at}:D>", "rated 4.0"
+        again.response.content,
+        "**Heat (1995)**",
+        f"<t:{ended.ended_at}:D>",
+        "rated 4.0",
+        "seen by 1 member",  # alice's rating of its week
     )
     members = [club.guild.add_member(env.create_user(f"m{i}")) for i in range(4)]
     titles = [f"Film {n}" for n in range(1, 12)]  # eleven more, with Heat twelve

@@ -1,6 +1,7 @@
 """Prometheus metrics of one process, for watching a cluster (`python -m bot status` stays for a
 glance): commands and their latency, reactions ingested, owed posts by what became of them, how
-late timers fire, how long the database pool keeps a caller waiting. Every metric carries the
+late timers fire, how long the database pool keeps a caller waiting, what a reconciliation
+after downtime has compared and has left. Every metric carries the
 process's shards, so the processes of a cluster add up in one dashboard.
 
 Each bot counts in a registry of its own; with `METRICS_PORT` set, it serves them over HTTP at

@@ -58,25 +58,44 @@ def postgres_query(text: str) -> tuple[str] | None:
     return None if match is None else (match,)
 
 
+# Ranking reads every ranked match's words: for two words found in nearly every section of the
+# benchmark's 1,000 essays, bm25 ranked 8,918 sections in 11-19 ms on SQLite and ts_rank in
+# 30 ms on PostgreSQL. So on both backends at most RANKED_CANDIDATES matches, the first the
+# index yields, are ranked: every match of a search whose words are in fewer sections than
+# that, and otherwise the first thousand (on SQLite the oldest sections; PostgreSQL's scan
+# yields them in table order, nearly the same). A section further on is then not found however
+# well it matches: the price of keeping the slowest search within 15 ms (README, Performance).
+RANKED_CANDIDATES = 1000
+
 # Headings weigh four times the body. The weights are given to bm25() in the query because
 # `ORDER BY rank` (the same weights, configured in the index) goes through FTS5's own sorting
 # subquery: 12.3 ms against 9.4 ms for two words found in every section of the benchmark's
 # 1,000 essays. The best matches over every essay are ranked alone: joins, filters or snippets
-# in the same query would make SQLite build every matching row first.
+# in the same query would make SQLite build every matching row first. The candidates are the
+# matches up to the RANKED_CANDIDATES-th one's rowid, a range FTS5 reads without ranking.
 SQLITE_RANK = "bm25(sections_fts, 4.0, 1.0)"
+SQLITE_LAST_ROWID = "9223372036854775807"
+SQLITE_VISIBLE = (
+    "JOIN sections s ON s.id = sections_fts.rowid JOIN essays e ON e.id = s.essay_id "
+    "WHERE sections_fts MATCH ?1 AND s.hidden = 0 AND e.hidden = 0 "
+    "AND (e.guild_id IS NULL OR e.guild_id = ?2) "
+    "AND NOT EXISTS (SELECT 1 FROM guild_hidden_essays h "
+    "                WHERE h.guild_id = ?3 AND h.essay_id = e.id) "
+)
 SQLITE = FullText(
     query=sqlite_query,
     essays_ranked=(
-        f"SELECT rowid FROM sections_fts WHERE sections_fts MATCH ? ORDER BY {SQLITE_RANK} LIMIT ?"
+        "SELECT rowid FROM sections_fts WHERE sections_fts MATCH ?1 AND rowid <= coalesce("
+        "(SELECT rowid FROM sections_fts WHERE sections_fts MATCH ?1 ORDER BY rowid "
+        f"LIMIT 1 OFFSET {RANKED_CANDIDATES - 1}), {SQLITE_LAST_ROWID}) "
+        f"ORDER BY {SQLITE_RANK} LIMIT ?2"
     ),
     essays_ranked_for_guild=(
-        "SELECT s.id FROM sections_fts JOIN sections s ON s.id = sections_fts.rowid "
-        "JOIN essays e ON e.id = s.essay_id "
-        "WHERE sections_fts MATCH ? AND s.hidden = 0 AND e.hidden = 0 "
-        "AND (e.guild_id IS NULL OR e.guild_id = ?) "
-        "AND NOT EXISTS (SELECT 1 FROM guild_hidden_essays h "
-        "                WHERE h.guild_id = ? AND h.essay_id = e.id) "
-        f"ORDER BY {SQLITE_RANK} LIMIT ?"
+        f"SELECT s.id FROM sections_fts {SQLITE_VISIBLE}"
+        "AND sections_fts.rowid <= coalesce("
+        f"(SELECT s.id FROM sections_fts {SQLITE_VISIBLE}ORDER BY sections_fts.rowid "
+        f"LIMIT 1 OFFSET {RANKED_CANDIDATES - 1}), {SQLITE_LAST_ROWID}) "
+        f"ORDER BY {SQLITE_RANK} LIMIT ?4"
     ),
     # Newest matches first: FTS5 walks its index in rowid order and stops after the limit,
     # where ranking would score every match (tens of thousands for common words).
@@ -89,18 +108,11 @@ SQLITE = FullText(
 # Weights of D, C, B (the text) and A (the heading): a heading counts four times.
 POSTGRES_RANK = "ts_rank('{0.1, 0.2, 0.25, 1.0}', c.words, m.q)"
 POSTGRES_MATCH = "WITH m AS (SELECT to_tsquery('simple', search_text(?)) AS q) "
-# ts_rank reads each match's words: for two words found in nearly every section of the
-# benchmark's 1,000 essays it ranked 8,918 sections in 30 ms (bm25 in FTS5 is cheaper). So at
-# most POSTGRES_CANDIDATES matches, the first the index yields, are ranked: every match of
-# nearly every search, and for words in most sections, where every section ranks about the
-# same (bm25's weight for a word falls towards nothing as the share of sections holding it
-# grows), a thousand of them.
-POSTGRES_CANDIDATES = 1000
 POSTGRESQL = FullText(
     query=postgres_query,
     essays_ranked=(
         POSTGRES_MATCH + ", c AS MATERIALIZED (SELECT w.section_id, w.words "
-        f"FROM section_words w, m WHERE w.words @@ m.q LIMIT {POSTGRES_CANDIDATES}) "
+        f"FROM section_words w, m WHERE w.words @@ m.q LIMIT {RANKED_CANDIDATES}) "
         f"SELECT c.section_id FROM c, m ORDER BY {POSTGRES_RANK} DESC, c.section_id LIMIT ?"
     ),
     essays_ranked_for_guild=(
@@ -111,7 +123,7 @@ POSTGRESQL = FullText(
         "AND (e.guild_id IS NULL OR e.guild_id = ?) "
         "AND NOT EXISTS (SELECT 1 FROM guild_hidden_essays h "
         "                WHERE h.guild_id = ? AND h.essay_id = e.id) "
-        f"LIMIT {POSTGRES_CANDIDATES}) "
+        f"LIMIT {RANKED_CANDIDATES}) "
         f"SELECT c.section_id FROM c, m ORDER BY {POSTGRES_RANK} DESC, c.section_id LIMIT ?"
     ),
     quotes_newest=(

@@ -142,6 +142,29 @@ async def test_a_word_in_a_heading_outranks_the_same_word_in_a_body(library, tmp
     assert [hit.section.heading for hit in hits] == ["The mirror", "Night"]
 
 
+async def test_a_search_ranks_the_first_thousand_matches_the_same_on_both_backends(
+    library, tmp_path
+):
+    # 1,100 sections say "camera": the heading of the 6th and of the 1,051st say it too, and a
+    # heading counts four times. Only the first 1,000 matches are ranked (bot/fulltext.py), on
+    # either backend, so the 6th section leads and the 1,051st is not found.
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for number in range(11):
+        sections = []
+        for part in range(100):
+            position = number * 100 + part + 1
+            heading = {6: "The camera", 1051: "Camera again"}.get(position, f"Part {position}")
+            sections.append(f"## {heading}\n\nThe camera waits in part {position}.\n")
+        (folder / f"part{number:02}.md").write_text(
+            f"Title: Volume {number:02}\nFilm: Heat\n\n" + "\n".join(sections)
+        )
+    await library.sync_directory(folder, now=1)
+    headings = [hit.section.heading for hit in await library.search(None, "camera")]
+    assert headings[0] == "The camera"
+    assert "Camera again" not in headings
+
+
 async def test_names_resolve_case_aside_and_misses_suggest(library, folder):
     await library.sync_directory(folder, now=1)
     essay = library.resolve_essay(None, "sera: elisabeth shue in leaving las vegas")

@@ -1,5 +1,6 @@
 """`python -m bot`, run as a host would."""
 
+import asyncio
 import logging
 import os
 import pwd
@@ -89,12 +90,16 @@ def test_the_bundled_library_checks_clean():
     assert result.returncode == 0, result.stdout
 
 
-def test_run_without_a_token_starts_the_offline_demo(tmp_path):
+def first_line_then_sigterm(command, cwd, token=None):
+    """`python -m bot <command>`'s first line of output, its exit code after a SIGTERM, and its
+    log."""
     env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
     env["PYTHONPATH"] = str(ROOT)
+    if token is not None:
+        env["DISCORD_TOKEN"] = token
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"],
-        cwd=tmp_path,
+        [sys.executable, "-m", "bot", command],
+        cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -103,10 +108,13 @@ def test_run_without_a_token_starts_the_offline_demo(tmp_path):
     try:
         line = process.stdout.readline()
         process.send_signal(signal.SIGTERM)
-        code = process.wait(timeout=30)
-        log = process.stderr.read()
+        return line, process.wait(timeout=30), process.stderr.read()
     finally:
         process.kill()
+
+
+def test_run_without_a_token_starts_the_offline_demo(tmp_path):
+    line, code, log = first_line_then_sigterm("run", tmp_path)
     assert line.startswith(
         "Projectionist offline demo (no Discord token set): open http://127.0.0.1:"
     )
@@ -118,22 +126,7 @@ def test_run_without_a_token_starts_the_offline_demo(tmp_path):
 
 
 def test_the_demo_asked_for_with_a_token_set_says_so(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DISCORD_TOKEN": "tok.en.UNUSED"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "demo"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line = process.stdout.readline()
-        process.send_signal(signal.SIGTERM)
-        code = process.wait(timeout=30)
-        log = process.stderr.read()
-    finally:
-        process.kill()
+    line, code, log = first_line_then_sigterm("demo", tmp_path, token="tok.en.UNUSED")
     assert line.startswith(
         "Projectionist offline demo (DISCORD_TOKEN is set, but the demo never connects to "
         "Discord): open http://127.0.0.1:"
@@ -158,22 +151,26 @@ def test_secrets_are_redacted_from_log_lines(caplog):
     assert "SENTINEL" not in caplog.text
 
 
-def test_db_backup_check_and_export(tmp_path):
-    import asyncio
-    import sqlite3
+def save_a_quote(opened) -> None:
+    """A quote, "Hello there", saved in the database that `opened()` (a coroutine) opens, which
+    is closed after."""
 
-    from bot.sqlite import SqliteDatabase
-
-    async def make():
-        db = await SqliteDatabase.open(tmp_path / "live.db")
-        async with db.transaction() as conn:
-            await conn.execute(
+    async def save():
+        db = await opened()
+        async with db.transaction() as tx:
+            await tx.execute(
                 "INSERT INTO quotes (guild_id, number, text, author_id, saved_by, saved_at) "
                 "VALUES (5, 1, 'Hello there', 7, 8, 0)"
             )
         await db.close()
 
-    asyncio.run(make())
+    asyncio.run(save())
+
+
+def test_db_backup_check_and_export(tmp_path):
+    from bot.sqlite import SqliteDatabase
+
+    save_a_quote(lambda: SqliteDatabase.open(tmp_path / "live.db"))
     env = {"DATABASE_PATH": str(tmp_path / "live.db")}
     result = cli("db", "backup", str(tmp_path / "copy.db"), cwd=tmp_path, env_extra=env)
     assert result.returncode == 0, result.stderr

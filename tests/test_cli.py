@@ -286,20 +286,14 @@ def test_a_read_only_file_system_or_a_full_disk_is_one_line_and_a_non_zero_exit(
         pytest.skip("needs unshare and mount (util-linux) to make a read-only, then full, disk")
     mounted = tmp_path / "disk"
     mounted.mkdir()
-    env = {k: v for k, v in os.environ.items()}
-    env.update(PYTHONPATH=str(ROOT), DISCORD_TOKEN="x.y.z")
-    started = time.monotonic()
-    run = subprocess.run(
-        ["unshare", "-m", "sh", "-c", READ_ONLY_AND_FULL, "sh", str(mounted), sys.executable],
+    _, took = in_a_mount_namespace(
+        READ_ONLY_AND_FULL,
+        str(mounted),
+        sys.executable,
+        env_extra={"DISCORD_TOKEN": "x.y.z"},
         cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
     )
-    if "mount:" in run.stderr or "unshare:" in run.stderr:
-        pytest.skip(f"this machine cannot mount a test file system: {run.stderr.strip()}")
-    took = (time.monotonic() - started) / 3
+    took /= 3
     assert (tmp_path / "disk.codes").read_text().split() == ["1", "1", "1"]
     for name, says in (
         ("existing", "is on a read-only file system"),
@@ -409,34 +403,31 @@ exec runuser -u nobody -- "$@"
 """
 
 
-def as_nobody(folder, *args, env_extra=None):
-    if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("runuser"):
-        pytest.skip("needs root, unshare and runuser to run the bot as another user")
+def in_a_mount_namespace(script, *args, env_extra=None, cwd=None):
+    """`script` run by sh with `args` in a mount namespace of its own (so it may mount), with
+    the time it took; skipped where this machine cannot make one."""
     env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
     env.update(PYTHONPATH=str(ROOT), **(env_extra or {}))
     started = time.monotonic()
     result = subprocess.run(
-        [
-            "unshare",
-            "-m",
-            "sh",
-            "-c",
-            AS_USER,
-            "sh",
-            str(folder),
-            sys.executable,
-            "-m",
-            "bot",
-            *args,
-        ],
+        ["unshare", "-m", "sh", "-c", script, "sh", *args],
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
     )
     if "mount:" in result.stderr or "unshare:" in result.stderr:
-        pytest.skip(f"this machine cannot run the bot as another user: {result.stderr.strip()}")
+        pytest.skip(f"this machine cannot mount a test file system: {result.stderr.strip()}")
     return result, time.monotonic() - started
+
+
+def as_nobody(folder, *args, env_extra=None):
+    if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("runuser"):
+        pytest.skip("needs root, unshare and runuser to run the bot as another user")
+    return in_a_mount_namespace(
+        AS_USER, str(folder), sys.executable, "-m", "bot", *args, env_extra=env_extra
+    )
 
 
 def test_files_the_service_user_cannot_use_are_one_line_each():

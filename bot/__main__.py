@@ -259,22 +259,22 @@ def database_command(args: argparse.Namespace, config: Config) -> int:
             healthy, lines = ops.check(config.database_path)
         print("\n".join(lines))
         return 0 if healthy else 1
-    except sqlite3.Error as exc:  # the file opened, then could not be read
-        print(explain_open_failure(config.database_path, exc), file=sys.stderr)
-        return 1
-    except (FileNotFoundError, DatabaseUnavailable, DatabaseTooNew, ops.PortRefused) as exc:
-        print(f"{exc}", file=sys.stderr)
-        return 1
     except Exception as exc:
-        if not (line := server_error(exc, config)):
+        if not (line := database_refusal(exc, config)):
             raise
         print(line, file=sys.stderr)
         return 1
 
 
-def server_error(error: Exception, config: Config) -> str | None:
-    """PostgreSQL's refusal of a statement as one line naming the server, or None for any
-    other error (a bug, raised as it is)."""
+def database_refusal(error: Exception, config: Config) -> str | None:
+    """What a `db` or `status` command prints when the database refuses it: one line naming
+    the file or the server, or None for any other error (a bug, raised as it is)."""
+    from bot import ops
+
+    if isinstance(error, sqlite3.Error):  # the file opened, then could not be read
+        return explain_open_failure(config.database_path, error)
+    if isinstance(error, (FileNotFoundError, DatabaseUnavailable, DatabaseTooNew, ops.PortRefused)):
+        return str(error)
     if not type(error).__module__.startswith("asyncpg"):
         return None
     from bot.postgres import explain_migration_failure
@@ -289,14 +289,8 @@ def cluster_status(config: Config) -> int:
 
     try:
         healthy, lines = asyncio.run(ops.status(config))
-    except sqlite3.Error as exc:
-        print(explain_open_failure(config.database_path, exc), file=sys.stderr)
-        return 1
-    except (FileNotFoundError, DatabaseUnavailable) as exc:
-        print(f"{exc}", file=sys.stderr)
-        return 1
     except Exception as exc:
-        if not (line := server_error(exc, config)):
+        if not (line := database_refusal(exc, config)):
             raise
         print(line, file=sys.stderr)
         return 1

@@ -281,13 +281,16 @@ class SqliteDatabase(SqliteSql, Database):
         writer's thread (no parameters: `sql` must hold only values the bot made, never text a
         member wrote). A transaction left open by a failing statement is rolled back."""
         async with self._lock:
-            conn = self._writer
-            try:
-                await conn.executescript(sql)
-            except BaseException:
-                if conn.in_transaction:
-                    await conn.rollback()
-                raise
+            await self._script_holding_lock(sql)
+
+    async def _script_holding_lock(self, sql: str) -> None:
+        conn = self._writer
+        try:
+            await conn.executescript(sql)
+        except BaseException:
+            if conn.in_transaction:
+                await conn.rollback()
+            raise
 
     async def fetchall_writing(self, sql: str, params: Params = ()) -> list[Row]:
         """A query on the writer's connection, under its lock: for what only it sees, its
@@ -332,14 +335,9 @@ class SqliteDatabase(SqliteSql, Database):
             if version <= current:
                 continue
             async with self._lock:
-                conn = self._writer
-                script = f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;"
-                try:
-                    await conn.executescript(script)
-                except BaseException:
-                    if conn.in_transaction:
-                        await conn.rollback()
-                    raise
+                await self._script_holding_lock(
+                    f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;"
+                )
             log.info("Applied database migration %s", name)
             applied.append(name)
         return applied

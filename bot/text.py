@@ -42,24 +42,16 @@ def paragraphs(body: str) -> list[str]:
     return [p.strip() for p in re.split(r"\n\s*\n", body) if p.strip()]
 
 
-def _split_long(paragraph: str, limit: int) -> list[str]:
-    """A paragraph longer than `limit`, cut between sentences (or, for a giant sentence, words)."""
+def _packed(parts: list[str], limit: int, joiner: str) -> list[str]:
+    """`parts` joined by `joiner` into as few pieces of at most `limit` characters as they go
+    (each part already fits)."""
     pieces: list[str] = []
     current = ""
-    for sentence in sentences(paragraph):
-        while len(sentence) > limit:
-            cut = sentence.rfind(" ", 0, limit)
-            cut = safe_cut(sentence, cut if cut > 0 else limit)
-            cut = cut if cut > 0 else limit
-            if current:
-                pieces.append(current)
-                current = ""
-            pieces.append(sentence[:cut].rstrip())
-            sentence = sentence[cut:].lstrip()
-        joined = f"{current} {sentence}" if current else sentence
+    for part in parts:
+        joined = f"{current}{joiner}{part}" if current else part
         if len(joined) > limit:
             pieces.append(current)
-            current = sentence
+            current = part
         else:
             current = joined
     if current:
@@ -67,23 +59,29 @@ def _split_long(paragraph: str, limit: int) -> list[str]:
     return pieces
 
 
+def _split_long(paragraph: str, limit: int) -> list[str]:
+    """A paragraph longer than `limit`, cut between sentences (or, for a giant sentence, words)."""
+    fitting: list[str] = []
+    for sentence in sentences(paragraph):
+        while len(sentence) > limit:
+            cut = sentence.rfind(" ", 0, limit)
+            cut = safe_cut(sentence, cut if cut > 0 else limit)
+            cut = cut if cut > 0 else limit
+            fitting.append(sentence[:cut].rstrip())
+            sentence = sentence[cut:].lstrip()
+        fitting.append(sentence)
+    return _packed(fitting, limit, " ")
+
+
 def paginate(body: str, limit: int) -> list[str]:
     """Split `body` into pages of at most `limit` characters on paragraph boundaries; a paragraph
     that alone is too long is cut between sentences, never inside a word."""
-    pages: list[str] = []
-    current = ""
-    for paragraph in paragraphs(body):
-        parts = [paragraph] if len(paragraph) <= limit else _split_long(paragraph, limit)
-        for part in parts:
-            joined = f"{current}\n\n{part}" if current else part
-            if len(joined) > limit:
-                pages.append(current)
-                current = part
-            else:
-                current = joined
-    if current or not pages:
-        pages.append(current)
-    return pages
+    parts = [
+        part
+        for paragraph in paragraphs(body)
+        for part in ([paragraph] if len(paragraph) <= limit else _split_long(paragraph, limit))
+    ]
+    return _packed(parts, limit, "\n\n") or [""]
 
 
 CODE_SPAN = re.compile(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.S)  # `code`, ``co`de``

@@ -89,3 +89,14 @@ async def click_custom_id(member, message, custom_id: str, *, values: list[str] 
         extra={"message": shown},
         source_message_id=stored.id,
     )
+
+
+def select_options(message) -> list[str]:
+    """The labels a select menu of `message` offers."""
+    return [
+        o["label"]
+        for row in message.components
+        for c in row["components"]
+        if c["type"] == 3
+        for o in c["options"]
+    ]

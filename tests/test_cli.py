@@ -1,5 +1,6 @@
 """`python -m bot`, run as a host would."""
 
+import asyncio
 import logging
 import os
 import pwd
@@ -89,12 +90,16 @@ def test_the_bundled_library_checks_clean():
     assert result.returncode == 0, result.stdout
 
 
-def test_run_without_a_token_starts_the_offline_demo(tmp_path):
+def first_line_then_sigterm(command, cwd, token=None):
+    """`python -m bot <command>`'s first line of output, its exit code after a SIGTERM, and its
+    log."""
     env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
     env["PYTHONPATH"] = str(ROOT)
+    if token is not None:
+        env["DISCORD_TOKEN"] = token
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"],
-        cwd=tmp_path,
+        [sys.executable, "-m", "bot", command],
+        cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -103,10 +108,13 @@ def test_run_without_a_token_starts_the_offline_demo(tmp_path):
     try:
         line = process.stdout.readline()
         process.send_signal(signal.SIGTERM)
-        code = process.wait(timeout=30)
-        log = process.stderr.read()
+        return line, process.wait(timeout=30), process.stderr.read()
     finally:
         process.kill()
+
+
+def test_run_without_a_token_starts_the_offline_demo(tmp_path):
+    line, code, log = first_line_then_sigterm("run", tmp_path)
     assert line.startswith(
         "Projectionist offline demo (no Discord token set): open http://127.0.0.1:"
     )
@@ -118,22 +126,7 @@ def test_run_without_a_token_starts_the_offline_demo(tmp_path):
 
 
 def test_the_demo_asked_for_with_a_token_set_says_so(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DISCORD_TOKEN": "tok.en.UNUSED"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "demo"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line = process.stdout.readline()
-        process.send_signal(signal.SIGTERM)
-        code = process.wait(timeout=30)
-        log = process.stderr.read()
-    finally:
-        process.kill()
+    line, code, log = first_line_then_sigterm("demo", tmp_path, token="tok.en.UNUSED")
     assert line.startswith(
         "Projectionist offline demo (DISCORD_TOKEN is set, but the demo never connects to "
         "Discord): open http://127.0.0.1:"
@@ -158,22 +151,26 @@ def test_secrets_are_redacted_from_log_lines(caplog):
     assert "SENTINEL" not in caplog.text
 
 
-def test_db_backup_check_and_export(tmp_path):
-    import asyncio
-    import sqlite3
+def save_a_quote(opened) -> None:
+    """A quote, "Hello there", saved in the database that `opened()` (a coroutine) opens, which
+    is closed after."""
 
-    from bot.sqlite import SqliteDatabase
-
-    async def make():
-        db = await SqliteDatabase.open(tmp_path / "live.db")
-        async with db.transaction() as conn:
-            await conn.execute(
+    async def save():
+        db = await opened()
+        async with db.transaction() as tx:
+            await tx.execute(
                 "INSERT INTO quotes (guild_id, number, text, author_id, saved_by, saved_at) "
                 "VALUES (5, 1, 'Hello there', 7, 8, 0)"
             )
         await db.close()
 
-    asyncio.run(make())
+    asyncio.run(save())
+
+
+def test_db_backup_check_and_export(tmp_path):
+    from bot.sqlite import SqliteDatabase
+
+    save_a_quote(lambda: SqliteDatabase.open(tmp_path / "live.db"))
     env = {"DATABASE_PATH": str(tmp_path / "live.db")}
     result = cli("db", "backup", str(tmp_path / "copy.db"), cwd=tmp_path, env_extra=env)
     assert result.returncode == 0, result.stderr
@@ -289,20 +286,14 @@ def test_a_read_only_file_system_or_a_full_disk_is_one_line_and_a_non_zero_exit(
         pytest.skip("needs unshare and mount (util-linux) to make a read-only, then full, disk")
     mounted = tmp_path / "disk"
     mounted.mkdir()
-    env = {k: v for k, v in os.environ.items()}
-    env.update(PYTHONPATH=str(ROOT), DISCORD_TOKEN="x.y.z")
-    started = time.monotonic()
-    run = subprocess.run(
-        ["unshare", "-m", "sh", "-c", READ_ONLY_AND_FULL, "sh", str(mounted), sys.executable],
+    _, took = in_a_mount_namespace(
+        READ_ONLY_AND_FULL,
+        str(mounted),
+        sys.executable,
+        env_extra={"DISCORD_TOKEN": "x.y.z"},
         cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
     )
-    if "mount:" in run.stderr or "unshare:" in run.stderr:
-        pytest.skip(f"this machine cannot mount a test file system: {run.stderr.strip()}")
-    took = (time.monotonic() - started) / 3
+    took /= 3
     assert (tmp_path / "disk.codes").read_text().split() == ["1", "1", "1"]
     for name, says in (
         ("existing", "is on a read-only file system"),
@@ -412,34 +403,31 @@ exec runuser -u nobody -- "$@"
 """
 
 
-def as_nobody(folder, *args, env_extra=None):
-    if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("runuser"):
-        pytest.skip("needs root, unshare and runuser to run the bot as another user")
+def in_a_mount_namespace(script, *args, env_extra=None, cwd=None):
+    """`script` run by sh with `args` in a mount namespace of its own (so it may mount), with
+    the time it took; skipped where this machine cannot make one."""
     env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
     env.update(PYTHONPATH=str(ROOT), **(env_extra or {}))
     started = time.monotonic()
     result = subprocess.run(
-        [
-            "unshare",
-            "-m",
-            "sh",
-            "-c",
-            AS_USER,
-            "sh",
-            str(folder),
-            sys.executable,
-            "-m",
-            "bot",
-            *args,
-        ],
+        ["unshare", "-m", "sh", "-c", script, "sh", *args],
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
     )
     if "mount:" in result.stderr or "unshare:" in result.stderr:
-        pytest.skip(f"this machine cannot run the bot as another user: {result.stderr.strip()}")
+        pytest.skip(f"this machine cannot mount a test file system: {result.stderr.strip()}")
     return result, time.monotonic() - started
+
+
+def as_nobody(folder, *args, env_extra=None):
+    if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("runuser"):
+        pytest.skip("needs root, unshare and runuser to run the bot as another user")
+    return in_a_mount_namespace(
+        AS_USER, str(folder), sys.executable, "-m", "bot", *args, env_extra=env_extra
+    )
 
 
 def test_files_the_service_user_cannot_use_are_one_line_each():

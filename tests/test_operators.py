@@ -21,7 +21,7 @@ from bot.db import DatabaseUnavailable, bundled_migrations
 from bot.dburl import password, redact_url, without_password
 from bot.postgres import PostgresDatabase
 from bot.sqlite import SqliteDatabase
-from tests.test_cli import assert_one_line_failure, cli
+from tests.test_cli import assert_one_line_failure, cli, save_a_quote
 
 ROLES = itertools.count(1)
 SECRET = "s3cret-Pw"
@@ -284,17 +284,7 @@ def sha256(path) -> str:
 def older_club(tmp_path):
     """A club's SQLite file one migration behind this release, with a quote in it."""
     path = tmp_path / "club.db"
-
-    async def make() -> None:
-        db = await SqliteDatabase.open(path, bundled_migrations()[:-1])
-        async with db.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO quotes (guild_id, number, text, author_id, saved_by, saved_at) "
-                "VALUES (5, 1, 'Hello there', 7, 8, 0)"
-            )
-        await db.close()
-
-    asyncio.run(make())
+    save_a_quote(lambda: SqliteDatabase.open(path, bundled_migrations()[:-1]))
     for leftover in tmp_path.glob("club.db-*"):  # a clean shutdown leaves the file alone
         leftover.unlink()
     return path

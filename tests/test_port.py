@@ -3,7 +3,6 @@ a host runs them."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 
 import pytest
@@ -13,7 +12,7 @@ from bot.ops import schema_tables
 from bot.postgres import PostgresDatabase
 from tests.cogs.test_films import end_week, start_week
 from tests.conftest import SERA
-from tests.test_cli import cli
+from tests.test_cli import cli, save_a_quote
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
@@ -82,17 +81,7 @@ def test_database_commands_on_postgresql(postgres, tmp_path):
     latest = migrations_in("postgresql")[-1][0]
     assert f"schema version: 0 (this release knows up to {latest})" in empty.stdout
     assert "the next start will apply the newer migrations" in empty.stdout
-
-    async def make() -> None:
-        db = await PostgresDatabase.open(url)
-        async with db.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO quotes (guild_id, number, text, author_id, saved_by, saved_at) "
-                "VALUES (5, 1, 'Hello there', 7, 8, 0)"
-            )
-        await db.close()
-
-    asyncio.run(make())
+    save_a_quote(lambda: PostgresDatabase.open(url))
     checked = cli("db", "check", cwd=tmp_path, env_extra=env)
     assert checked.returncode == 0, checked.stderr
     tables = len(schema_tables())

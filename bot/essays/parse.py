@@ -312,28 +312,6 @@ def markdown_with_front_matter(text: str, **overrides: str | int | None) -> str:
     return front_matter(**values) + body.strip("\n") + "\n"
 
 
-def essay_markdown(
-    text: str,
-    filename: str,
-    *,
-    title: str | None = None,
-    film: str | None = None,
-    year: int | None = None,
-    director: str | None = None,
-    author: str | None = None,
-) -> str:
-    """A file's text as Projectionist Markdown, for the CLI importer and uploads alike: plain
-    text (`.txt`) through the importer, Markdown with the given fields merged into its front
-    matter."""
-    if filename.lower().endswith(".md"):
-        return markdown_with_front_matter(
-            text, title=title, film=film, year=year, director=director, author=author
-        )
-    return plain_to_markdown(
-        text, title=title or "", film=film or "", year=year, director=director, author=author
-    )
-
-
 def read_file(
     text: str,
     filename: str,
@@ -348,15 +326,22 @@ def read_file(
     Projectionist Markdown (the title and film it was read with written into the front matter)
     and the parsed essay. A Markdown file without a title is named after its file, as Obsidian
     and Jekyll name a note or a post."""
-    markdown = essay_markdown(
-        text, filename, title=title, film=film, year=year, director=director, author=author
-    )
+    # Plain text (`.txt`) goes through the importer; Markdown gets the given fields merged into
+    # its front matter.
     markdown_file = filename.lower().endswith(".md")
-    if not markdown_file and not read_front_matter(markdown)[0].title:
-        raise EssayFormatError(
-            "This essay has no title: put the title alone on the first line of the file, or "
-            "give the title option (`--title` when importing)."
+    if markdown_file:
+        markdown = markdown_with_front_matter(
+            text, title=title, film=film, year=year, director=director, author=author
         )
+    else:
+        markdown = plain_to_markdown(
+            text, title=title or "", film=film or "", year=year, director=director, author=author
+        )
+        if not read_front_matter(markdown)[0].title:
+            raise EssayFormatError(
+                "This essay has no title: put the title alone on the first line of the file, or "
+                "give the title option (`--title` when importing)."
+            )
     fallback = title_from_filename(filename) if markdown_file else None
     essay = parse_essay(markdown, fallback_title=fallback)
     markdown = markdown_with_front_matter(markdown, title=essay.title, film=essay.film)

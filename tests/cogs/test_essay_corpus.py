@@ -9,6 +9,7 @@ import pytest
 from bot.text import fold, is_prose, paragraphs
 from tests.conftest import ROOT, SEED_ESSAY
 from tests.essay_corpus import FILES, copy_corpus, corpus_essay, distinctive_words, raw_markup
+from tests.helpers import select_options
 from tests.test_cli import cli
 
 
@@ -18,16 +19,6 @@ def essays_dir(tmp_path):
     copy_corpus(folder)
     (folder / SEED_ESSAY.name).write_bytes(SEED_ESSAY.read_bytes())
     return folder
-
-
-def select_options(message) -> list[str]:
-    return [
-        o["label"]
-        for row in message.components
-        for c in row["components"]
-        if c["type"] == 3
-        for o in c["options"]
-    ]
 
 
 def next_page_enabled(message) -> bool:

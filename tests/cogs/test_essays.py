@@ -7,7 +7,7 @@ import simcord
 
 from bot.essays.parse import parse_essay
 from tests.conftest import SEED_ESSAY, SERA
-from tests.helpers import refusal
+from tests.helpers import refusal, select_options
 
 SEED = parse_essay(SEED_ESSAY.read_text(encoding="utf-8"))
 
@@ -20,16 +20,6 @@ def labels(message) -> dict[str, bool]:
         for c in row["components"]
         if c["type"] == 2
     }
-
-
-def select_options(message) -> list[str]:
-    return [
-        o["label"]
-        for row in message.components
-        for c in row["components"]
-        if c["type"] == 3
-        for o in c["options"]
-    ]
 
 
 # --- list -------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 from simcord.backend.errors import BackendError
 
 from tests.cogs.test_films import advance_to, end_week, go_offline, start_week
-from tests.cogs.test_screenings import with_tags
+from tests.cogs.test_screenings import weeks_in_a_forum
 from tests.helpers import refusal
 
 
@@ -117,10 +117,7 @@ async def test_a_moderator_who_lost_the_role_cannot_end_the_week_from_an_old_con
 
 async def test_a_forum_that_requires_tags_is_named_as_the_cause_with_its_fix(club):
     env = club.env
-    forum = club.guild.create_forum_channel("film-weeks")
-    with_tags(env, forum, "Classic")
-    await env.settle()
-    await club.mia.slash(club.general, "film settings", channel=forum)
+    forum = await weeks_in_a_forum(club, "Classic")
     # simcord does not enforce a forum's "require tags"; Discord's refusal is injected as sent.
     env.inject_error(
         "POST",
@@ -140,10 +137,7 @@ async def test_a_forum_that_requires_tags_is_named_as_the_cause_with_its_fix(clu
 
 async def test_a_forum_that_requires_tags_keeps_the_running_tag_when_it_has_no_ended_one(club):
     env = club.env
-    forum = club.guild.create_forum_channel("film-weeks")
-    with_tags(env, forum, "Running")
-    await env.settle()
-    await club.mia.slash(club.general, "film settings", channel=forum)
+    forum = await weeks_in_a_forum(club, "Running")
     await club.mia.slash(club.general, "film start", title="Heat")
     [post] = forum.threads
     # simcord does not model channel flags: the bot's own view of the forum is given Discord's
@@ -367,8 +361,7 @@ async def test_renaming_the_week_renames_its_thread_and_its_screenings_event(clu
 
 async def test_renaming_a_forum_week_renames_its_post(club):
     env = club.env
-    forum = club.guild.create_forum_channel("film-weeks")
-    await club.mia.slash(club.general, "film settings", channel=forum)
+    forum = await weeks_in_a_forum(club)
     await club.mia.slash(club.general, "film start", title="Heat")
     [post] = forum.threads
     await club.mia.slash(club.general, "film edit", title="Heat", year=1995)
@@ -378,8 +371,7 @@ async def test_renaming_a_forum_week_renames_its_post(club):
 
 async def test_a_forum_post_made_before_a_500_and_renamed_before_the_retry_is_not_made_twice(club):
     env = club.env
-    forum = club.guild.create_forum_channel("film-weeks")
-    await club.mia.slash(club.general, "film settings", channel=forum)
+    forum = await weeks_in_a_forum(club)
     made_then_500(env, "create_forum_post")
     started = await club.mia.slash(club.general, "film start", title="Heat")
     assert "when Discord accepts them" in started.response.content

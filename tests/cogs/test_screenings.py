@@ -231,6 +231,16 @@ async def test_screening_times_and_places_that_cannot_be_are_refused_privately(c
     assert env.backend.get_guild(club.guild.id).scheduled_events == {}
 
 
+async def weeks_in_a_forum(club, *tags: str):
+    """A forum named film-weeks with `tags` available, set as where the club's weeks go."""
+    forum = club.guild.create_forum_channel("film-weeks")
+    if tags:
+        with_tags(club.env, forum, *tags)
+        await club.env.settle()
+    await club.mia.slash(club.general, "film settings", channel=forum)
+    return forum
+
+
 def with_tags(env, forum, *names: str) -> None:
     env.backend.edit_channel(
         forum.id,
@@ -251,10 +261,7 @@ def with_tags(env, forum, *names: str) -> None:
 
 async def test_a_week_in_a_forum_is_a_post_tagged_running_then_ended(club):
     env, guild = club.env, club.guild
-    forum = guild.create_forum_channel("film-weeks")
-    with_tags(env, forum, "Running", "Ended", "Classic")
-    await env.settle()
-    await club.mia.slash(club.general, "film settings", channel=forum)
+    forum = await weeks_in_a_forum(club, "Running", "Ended", "Classic")
     started = await club.mia.slash(club.general, "film start", title="Heat (1995)")
     [post] = forum.threads
     assert not missing(started.response.content, "**Heat (1995)**", forum.mention, f"<#{post.id}>")

@@ -5,10 +5,12 @@ For each size of the cluster, in one run:
 - **Prompts**: every server's prompt falls due at the same second. Each process runs the real
   dispatcher (bot/timers.py) and the film cog's prompt job; discord.py sends its requests to a
   captured Discord (a small HTTP server in this process, which all the bot processes call, as
-  they would share one bot token): each answer comes 50-100 ms after the request is let through,
-  and at most 50 requests a second are let through, for all the processes together (Discord's
-  global limit, a queue here rather than 429s). Reported: how late the last prompt was posted,
-  beside the floor that limit sets (the requests the burst made, over 50 a second).
+  they would share one bot token): at most 50 requests are let through in any second, for all
+  the processes together (Discord's global limit), each answered 50-100 ms later; one over the
+  limit is answered 429 with Discord's `retry_after` and `global` (and its headers), and
+  discord.py waits and retries as it does with Discord. Reported: how late the last prompt was
+  posted, beside the floor that limit sets (the requests let through in the burst, over 50 a
+  second), and how many requests were refused.
 - **Writes and reads**: every process runs writers (`/film prompt add`, `/film rate`,
   `/film nominate` as their commands call the services) as fast as they go against its own
   servers, and a reader (`/film now`'s reads) every 20 ms. Reported: writes a second across the
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import json
 import logging
@@ -110,11 +113,12 @@ def shard_split(processes: int) -> list[str]:
 
 
 class CapturedDiscord:
-    """The few routes the bot calls here, every request let through at most LIMIT a second for
-    all callers together (each waits its turn), answered LATENCY after that."""
+    """The few routes the bot calls here, at most LIMIT requests let through in any second for
+    all callers together, answered LATENCY later; any more answered 429 as Discord does."""
 
     def __init__(self) -> None:
-        self.next_slot = 0.0
+        self.let_through: collections.deque[float] = collections.deque()  # in the last second
+        self.refused = 0  # requests answered 429
         self.requests: list[tuple[str, str, float]] = []  # method, route, answered at (wall)
         self.posts: list[tuple[int, float]] = []  # channel, answered at (wall)
         self.rng = random.Random(7)
@@ -122,11 +126,17 @@ class CapturedDiscord:
         self.expected = 0  # posts the burst makes: `all_posted` is set at the last
         self.all_posted = asyncio.Event()
 
-    async def pace(self) -> None:
+    def admit(self) -> float | None:
+        """None if a request arriving now is let through, else the seconds until one would be
+        (Discord's `retry_after`)."""
         now = time.perf_counter()
-        slot = max(now, self.next_slot)
-        self.next_slot = slot + 1 / LIMIT
-        await asyncio.sleep(slot - now + self.rng.uniform(*LATENCY))
+        while self.let_through and self.let_through[0] <= now - 1:
+            self.let_through.popleft()
+        if len(self.let_through) < LIMIT:
+            self.let_through.append(now)
+            return None
+        self.refused += 1
+        return self.let_through[0] + 1 - now
 
     def user(self) -> dict:
         return {
@@ -139,7 +149,10 @@ class CapturedDiscord:
         }
 
     async def handle(self, request):
-        await self.pace()
+        retry_after = self.admit()
+        await asyncio.sleep(self.rng.uniform(*LATENCY))
+        if retry_after is not None:
+            return too_many(retry_after)
         path = request.path.removeprefix("/api/v10")
         parts = path.strip("/").split("/")
         answered = time.time()
@@ -197,6 +210,7 @@ class CapturedDiscord:
 
     def reset(self, expected: int) -> None:
         self.requests.clear()
+        self.refused = 0
         self.posts.clear()
         self.expected = expected
         self.all_posted.clear()
@@ -208,6 +222,25 @@ def answer(body: dict, status: int = 200):
 
     return web.Response(
         body=json.dumps(body).encode(), status=status, content_type="application/json"
+    )
+
+
+def too_many(retry_after: float):
+    """Discord's answer to a request over the global limit: discord.py reads `retry_after` and
+    `global` from the body, and takes a 429 without a `Via` header for a Cloudflare ban."""
+    from aiohttp import web
+
+    body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": True}
+    return web.Response(
+        body=json.dumps(body).encode(),
+        status=429,
+        content_type="application/json",
+        headers={
+            "Retry-After": str(math.ceil(retry_after)),
+            "X-RateLimit-Global": "true",
+            "X-RateLimit-Scope": "global",
+            "Via": "1.1 google",
+        },
     )
 
 
@@ -503,6 +536,7 @@ async def one_size(
             "posts": len(discord_.posts),
             "one_per_server": len(channels) == len(discord_.posts) == servers,
             "requests": len(burst),
+            "refused": discord_.refused,
             "requests_per_prompt": round(len(burst) / max(1, len(discord_.posts)), 2),
             "floor_s": round(floor, 1),
             "median_late_s": round(posts[len(posts) // 2] - due, 1) if posts else None,
@@ -604,18 +638,19 @@ def missed(results: dict) -> list[str]:
 def table(results: dict) -> str:
     sizes = results["sizes"]
     lines = [
-        f"{results['servers']:,} servers; Discord lets {LIMIT} requests a second through and "
-        f"answers in {LATENCY[0] * 1000:.0f}-{LATENCY[1] * 1000:.0f} ms; "
+        f"{results['servers']:,} servers; Discord lets {LIMIT} requests a second through (429 "
+        f"beyond) and answers in {LATENCY[0] * 1000:.0f}-{LATENCY[1] * 1000:.0f} ms; "
         f"{results['writers_per_process']} writers a process; load "
         f"{results['load_before'][0]} before, {results['load_after'][0]} after",
         f"{'processes':<10} {'prompts':>8} {'requests':>9} {'floor':>7} {'last late':>10} "
-        f"{'x floor':>8} {'writes/s':>9} {'read p50':>9} {'read p99':>9}",
+        f"{'x floor':>8} {'429s':>6} {'writes/s':>9} {'read p50':>9} {'read p99':>9}",
     ]
     for s in sizes:
         p = s["prompts"]
         lines.append(
             f"{s['processes']:<10} {p['posts']:>8,} {p['requests']:>9,} {p['floor_s']:>6}s "
-            f"{p['last_late_s']:>9}s {p['last_vs_floor']!s:>8} {s['writes']['per_s']:>9,} "
+            f"{p['last_late_s']:>9}s {p['last_vs_floor']!s:>8} {p.get('refused', 0):>6,} "
+            f"{s['writes']['per_s']:>9,} "
             f"{s['reads']['p50_ms']:>7}ms {s['reads']['p99_ms']:>7}ms"
         )
     misses = missed(results)

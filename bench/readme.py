@@ -145,19 +145,20 @@ def cluster_table(results: dict) -> str:
     low, high = discord_["latency_ms"]
     lines = [
         f"One run of `make bench-cluster`: {number(results['servers'])} servers, Discord letting "
-        f"{discord_['limit_per_s']} requests a second through for the whole cluster and answering "
-        f"in {low}-{high} ms, {results['writers_per_process']} writers a process, "
+        f"{discord_['limit_per_s']} requests a second through for the whole cluster (429 to any "
+        f"more) and answering in {low}-{high} ms, {results['writers_per_process']} writers a process, "
         f"{results['cores']} cores shared with PostgreSQL and with other work (load average "
         f"{results['load_before'][0]} before the run, {results['load_after'][0]} after):",
         "",
-        "| Processes | Prompts posted · requests | Last prompt late · floor | × floor | "
+        "| Processes | Prompts posted · requests · 429s | Last prompt late · floor | × floor | "
         "Writes/s | Cores used writing: bots · PostgreSQL · load | Reads p50 / p99 while writing |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for size in results["sizes"]:
         p, w, r = size["prompts"], size["writes"], size["reads"]
         lines.append(
-            f"| {size['processes']} | {number(p['posted'])} · {number(p['requests'])} | "
+            f"| {size['processes']} | {number(p['posted'])} · {number(p['requests'])} · "
+            f"{number(p.get('refused', 0))} | "
             f"{p['last_late_s']} s · {p['floor_s']} s | {p['last_vs_floor']} | "
             f"{number(w['per_s'])} | {w['bot_cores']} · {w['postgres_cores']} · {w['load']} | "
             f"{r['p50_ms']} / {r['p99_ms']} ms |"

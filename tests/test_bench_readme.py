@@ -80,6 +80,7 @@ def cluster_results(writes_4: int) -> dict:
                 "posts": 2000,
                 "one_per_server": True,
                 "requests": 2000,
+                "refused": 120 * processes,
                 "requests_per_prompt": 1.0,
                 "floor_s": 40.0,
                 "median_late_s": 20.3,
@@ -118,12 +119,13 @@ def cluster_results(writes_4: int) -> dict:
 def test_the_cluster_table_shows_each_size_side_by_side_and_names_what_was_missed():
     text = cluster_table(cluster_results(1800))
     assert "2,000 servers, Discord letting 50 requests a second through" in text
+    assert "(429 to any more)" in text
     assert "(load average 2.5 before the run, 4.1 after)" in text
     assert (
-        "| 1 | 2,000 · 2,000 | 40.9 s · 40.0 s | 1.02 | 1,000 | 0.9 · 0.8 · 3.1 | 2.5 / 12.0 ms |"
+        "| 1 | 2,000 · 2,000 · 120 | 40.9 s · 40.0 s | 1.02 | 1,000 | 0.9 · 0.8 · 3.1 | 2.5 / 12.0 ms |"
         in text
     )
-    assert "| 4 | 2,000 · 2,000 | 43.0 s · 40.0 s | 1.07 | 1,800 |" in text
+    assert "| 4 | 2,000 · 2,000 · 480 | 43.0 s · 40.0 s | 1.07 | 1,800 |" in text
     assert text.endswith("missed in this run: writes.ratio_4_vs_1 = 1.8 (target >= 2.5).")
     assert cluster_table(cluster_results(2600)).endswith("all met in this run.")
 

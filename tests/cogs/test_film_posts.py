@@ -28,7 +28,11 @@ def takes_in(thread) -> list[discord.Message]:
 
 
 def fail_posts(env, channel_id: int, status: int = 503, times: int | None = None) -> None:
-    code, message = {503: (0, "Service Unavailable"), 403: (50013, "Missing Permissions")}[status]
+    code, message = {
+        503: (0, "Service Unavailable"),
+        403: (50013, "Missing Permissions"),
+        429: (0, "You are being rate limited."),
+    }[status]
     env.inject_error(
         "POST",
         f"/channels/{channel_id}/messages",
@@ -226,6 +230,21 @@ async def test_a_prompt_discord_keeps_failing_is_given_up_and_comes_back_next_ti
     prompts = prompts_in(thread)
     assert [m.embeds[0].author.name.split(" ·")[0] for m in prompts] == ["Prompt 1"]
     assert prompts[0].embeds[0].title == "Opening"
+
+
+async def test_a_prompt_still_rate_limited_after_discord_py_s_retries_posts_once_that_hour(club):
+    # discord.py waits out a 429 and tries again; a 429 that reaches the bot is its last answer.
+    env = club.env
+    await advance_to(env, datetime(2026, 1, 5, 12, tzinfo=UTC))
+    thread = await start_week(club, essay=SERA)
+    fail_posts(env, thread.id, status=429, times=2)
+    await advance_to(env, datetime(2026, 1, 5, 18, 0, 5, tzinfo=UTC))
+    assert prompts_in(thread) == []
+    now = await club.mia.slash(club.general, "film now")
+    assert "Discord is not answering (HTTP 429)" in now.followups[-1].content
+    await advance_to(env, datetime(2026, 1, 5, 19, tzinfo=UTC))
+    prompts = prompts_in(thread)
+    assert [m.embeds[0].author.name.split(" ·")[0] for m in prompts] == ["Prompt 1"]
 
 
 async def test_a_poll_result_waits_for_discord_to_close_the_poll_and_a_tie_goes_to_a_runoff(club):

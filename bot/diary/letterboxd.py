@@ -19,11 +19,10 @@ import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from html.parser import HTMLParser
 from pathlib import PurePosixPath
-from urllib.parse import urlparse
 
 from bot.errors import UserError
+from bot.essays.markup import Writer, parse_html
 from bot.text import fold
 
 MAX_UPLOAD = 10 * 1024 * 1024  # bytes of the file as uploaded
@@ -77,56 +76,16 @@ class Skip(Exception):
 
 # --- reviews: Letterboxd's HTML as Discord's Markdown ------------------------------------
 
-MARKDOWN_SPECIAL = re.compile(r"([\\*_~`|>#\[\]])")
-
-
-MARKS = {"b": "**", "strong": "**", "i": "*", "em": "*", "u": "__", "s": "~~", "del": "~~"}
-
-
-class _Review(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-        self.link: str | None = None
-        self.link_text: list[str] = []
-
-    def _write(self, text: str) -> None:
-        (self.link_text if self.link is not None else self.out).append(text)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in MARKS:
-            self._write(MARKS[tag])
-        elif tag == "br":
-            self._write("\n")
-        elif tag == "blockquote":
-            self._write("\n> ")
-        elif tag == "a":
-            href = dict(attrs).get("href") or ""
-            if urlparse(href).scheme in ("http", "https"):
-                self.link, self.link_text = href, []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in MARKS:
-            self._write(MARKS[tag])
-        elif tag in ("p", "blockquote", "div"):
-            self._write("\n\n")
-        elif tag == "a" and self.link is not None:
-            text, href = "".join(self.link_text).strip(), self.link
-            self.link = None
-            self._write(f"[{text}](<{href}>)" if text else href)
-
-    def handle_data(self, data: str) -> None:
-        self._write(MARKDOWN_SPECIAL.sub(r"\\\1", data))
-
 
 def review_markdown(html: str) -> str:
-    """A review as Letterboxd exports it (HTML, or plain text with line breaks) in Markdown."""
-    parser = _Review()
-    parser.feed(html.replace("\r\n", "\n"))
-    parser.close()
-    text = "".join(parser.out)
-    text = re.sub(r"[ \t]+\n", "\n", text)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
+    """A review as Letterboxd exports it in Markdown: its text keeps paragraphs as blank lines
+    and line breaks as new lines, with a few tags among them (`<i>`, `<b>`, `<a>`,
+    `<blockquote>`, `<br>`), read as the essays' HTML is (bot/essays/markup.py)."""
+    writer = Writer()
+    for paragraph in re.split(r"\n\s*\n", html.replace("\r\n", "\n")):
+        if paragraph.strip():
+            writer.block(parse_html("<p>" + paragraph.strip().replace("\n", "<br>") + "</p>"))
+    return "\n\n".join(block.text for block in writer.blocks)
 
 
 # --- one row -----------------------------------------------------------------------------

@@ -256,7 +256,9 @@ class Block:
 
 
 ESCAPED = re.compile(r"([\\*_~`]|\|(?=\|))")
-LINE_START = re.compile(r"^(\s*)(#{1,6}(?=\s)|>|[-+*](?=\s)|\d+[.)](?=\s))")
+LINE_START = re.compile(r"^([ \t]*)(#{1,6}(?=\s)|>|[-+*](?=\s))", re.M)
+# A number is no punctuation Discord unescapes: `3\.` shows as 3. where `\3.` shows the backslash.
+LINE_START_NUMBER = re.compile(r"^([ \t]*\d+)([.)])(?=\s)", re.M)
 
 
 def escape(text: str) -> str:
@@ -618,5 +620,6 @@ def body_blocks(source: str) -> tuple[list[Block], dict[str, str], dict[str, str
 
 
 def escape_line_start(text: str) -> str:
-    """A paragraph whose first characters Discord would read as a heading, quote or list item."""
-    return LINE_START.sub(r"\1\\\2", text)
+    """A paragraph with the first characters of each of its lines that Discord would read as a
+    heading, quote or list item escaped (a line break in a paragraph starts no block)."""
+    return LINE_START_NUMBER.sub(r"\1\\\2", LINE_START.sub(r"\1\\\2", text))

@@ -341,3 +341,18 @@ def test_a_markdown_file_without_a_title_is_named_after_its_file():
     assert essay.title == "The long goodbye"
     _markdown, essay = read_file("Just a review.\n", "Nosferatu - Der Untote.md")
     assert essay.title == "Nosferatu - Der Untote"
+
+
+def test_a_line_break_in_a_paragraph_starts_no_quote_heading_or_list():
+    essay = parse_essay(
+        "---\ntitle: Breaks\nfilm: Heat\n---\n\n"
+        "<p>The last line of the film:<br>&gt; Told you I'm never going back.<br>"
+        "# not a heading<br>- not a list<br>3. not a number</p>\n"
+    )
+    assert essay.sections[0].body.split("\n") == [
+        "The last line of the film:",
+        "\\> Told you I'm never going back.",
+        "\\# not a heading",
+        "\\- not a list",
+        "3\\. not a number",
+    ]

@@ -13,7 +13,7 @@ import aiohttp
 import discord
 
 from bot.client import Projectionist
-from bot.films.embeds import jump_url, when
+from bot.embeds import jump_url, when
 from bot.jobs import GiveUp, Job, Jobs, Label, Retry
 
 OWN_POST_SEARCH = 50  # how far back in a channel an interrupted job looks for its post

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import discord
 
 from bot.diary import stars as diary_stars
-from bot.embeds import COLOUR, TITLE_LIMIT
+from bot.embeds import COLOUR, TITLE_LIMIT, event_url, jump_url, when
 from bot.essays.library import EssayInfo
 from bot.films.schedule import describe_days
 from bot.films.screenings import Screening
@@ -28,19 +28,6 @@ SCHEDULE_LINES = 10
 def stars(halves: int) -> str:
     """A rating in half stars (1 to 10) as members read it: `★★★½`."""
     return diary_stars.shown(halves)
-
-
-def when(epoch: int, style: str = "F") -> str:
-    return f"<t:{int(epoch)}:{style}>"
-
-
-def jump_url(guild_id: int, channel_id: int, message_id: int | None = None) -> str:
-    base = f"https://discord.com/channels/{guild_id}/{channel_id}"
-    return f"{base}/{message_id}" if message_id else base
-
-
-def event_url(guild_id: int, event_id: int) -> str:
-    return f"https://discord.com/events/{guild_id}/{event_id}"
 
 
 def screening_text(screening: Screening, *, note: bool = True) -> str:

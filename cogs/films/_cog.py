@@ -12,9 +12,9 @@ from discord.ext import commands
 from bot.client import Projectionist
 from bot.diary.embeds import interest_line
 from bot.diary.stars import CHOICES, from_stars
+from bot.embeds import event_url, when
 from bot.errors import UserError
 from bot.films.embeds import (
-    event_url,
     history_embed,
     nominations_embed,
     now_embed,
@@ -22,7 +22,6 @@ from bot.films.embeds import (
     queued_reply,
     screened_note,
     settings_embed,
-    when,
 )
 from bot.films.embeds import stars as render_stars
 from bot.films.schedule import (

@@ -9,7 +9,7 @@ from datetime import timedelta
 import discord
 
 from bot.client import Projectionist
-from bot.films.embeds import when
+from bot.embeds import when
 from bot.films.vote import POLL, POLL_CLOSE, POLL_RESULT, Poll, Vote
 from bot.interactions import now_epoch
 from bot.jobs import GiveUp, Job, Kind, Label, Retry

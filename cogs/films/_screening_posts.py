@@ -12,8 +12,8 @@ import discord
 
 from bot.client import Projectionist
 from bot.db import Tx
-from bot.embeds import COLOUR
-from bot.films.embeds import interested, jump_url, screening_text
+from bot.embeds import COLOUR, jump_url
+from bot.films.embeds import interested, screening_text
 from bot.films.screenings import (
     LENGTH,
     REMINDER,

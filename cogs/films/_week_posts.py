@@ -14,12 +14,12 @@ import discord
 
 from bot.client import Projectionist
 from bot.db import Tx
+from bot.embeds import jump_url
 from bot.essays.library import pick_passage
 from bot.films.embeds import (
     Highlight,
     TakeLine,
     digest_embed,
-    jump_url,
     kickoff_embed,
     prompt_embed,
     take_embed,

@@ -678,43 +678,30 @@ class Diary:
         await tx.execute("DELETE FROM diary_privacy WHERE user_id = ?", (user_id,))
 
     async def export_member(self, user_id: int) -> dict[str, Any]:
-        diary = await self.db.fetchall(
-            "SELECT v.guild_id, v.number, f.title, f.year, v.watched_on, v.rating AS half_stars, "
-            "v.rewatch, v.review, v.spoilers, v.tags, v.week_id, v.logged_at FROM viewings v "
-            "JOIN films f ON f.id = v.film_id WHERE v.user_id = ? ORDER BY v.guild_id, v.number",
-            (user_id,),
-        )
-        watchlist = await self.db.fetchall(
-            "SELECT l.guild_id, f.title, f.year, l.added_at FROM watchlist l "
-            "JOIN films f ON f.id = l.film_id WHERE l.user_id = ? ORDER BY l.guild_id, l.added_at",
-            (user_id,),
-        )
-        private = await self.db.fetchall(
-            "SELECT guild_id, private_at FROM diary_privacy WHERE user_id = ?", (user_id,)
-        )
-        return {
-            "diary": rows_as_dicts(diary),
-            "watchlist": rows_as_dicts(watchlist),
-            "diary_private_in": rows_as_dicts(private),
-        }
+        diary, watchlist, private = await self._export("user_id", "guild_id", user_id)
+        return {"diary": diary, "watchlist": watchlist, "diary_private_in": private}
 
     async def export_guild(self, guild_id: int) -> dict[str, Any]:
+        diary, watchlist, private = await self._export("guild_id", "user_id", guild_id)
+        return {"diary": diary, "watchlists": watchlist, "diary_private": private}
+
+    async def _export(
+        self, owner: str, other: str, owner_id: int
+    ) -> tuple[list[dict[str, Any]], ...]:
+        """A member's (owner "user_id") or a server's (owner "guild_id") diary, watchlist and
+        privacy rows, each naming the other key."""
         diary = await self.db.fetchall(
-            "SELECT v.user_id, v.number, f.title, f.year, v.watched_on, v.rating AS half_stars, "
+            f"SELECT v.{other}, v.number, f.title, f.year, v.watched_on, v.rating AS half_stars, "
             "v.rewatch, v.review, v.spoilers, v.tags, v.week_id, v.logged_at FROM viewings v "
-            "JOIN films f ON f.id = v.film_id WHERE v.guild_id = ? ORDER BY v.user_id, v.number",
-            (guild_id,),
+            f"JOIN films f ON f.id = v.film_id WHERE v.{owner} = ? ORDER BY v.{other}, v.number",
+            (owner_id,),
         )
         watchlist = await self.db.fetchall(
-            "SELECT l.user_id, f.title, f.year, l.added_at FROM watchlist l "
-            "JOIN films f ON f.id = l.film_id WHERE l.guild_id = ? ORDER BY l.user_id, l.added_at",
-            (guild_id,),
+            f"SELECT l.{other}, f.title, f.year, l.added_at FROM watchlist l "
+            f"JOIN films f ON f.id = l.film_id WHERE l.{owner} = ? ORDER BY l.{other}, l.added_at",
+            (owner_id,),
         )
         private = await self.db.fetchall(
-            "SELECT user_id, private_at FROM diary_privacy WHERE guild_id = ?", (guild_id,)
+            f"SELECT {other}, private_at FROM diary_privacy WHERE {owner} = ?", (owner_id,)
         )
-        return {
-            "diary": rows_as_dicts(diary),
-            "watchlists": rows_as_dicts(watchlist),
-            "diary_private": rows_as_dicts(private),
-        }
+        return rows_as_dicts(diary), rows_as_dicts(watchlist), rows_as_dicts(private)

@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -30,37 +31,27 @@ def cli(*args, cwd, env_extra=None):
     )
 
 
-def test_import_writes_the_seed_as_the_bundled_markdown(tmp_path):
-    result = cli(
+def import_seed(folder: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    title = ("--title", "Sera: Elisabeth Shue in Leaving Las Vegas")
+    return cli(
         "essays",
         "import",
         str(SEED_TEXT),
-        "--title",
-        "Sera: Elisabeth Shue in Leaving Las Vegas",
-        "--film",
-        "Leaving Las Vegas",
-        "--year",
-        "1995",
-        "--director",
-        "Mike Figgis",
-        cwd=tmp_path,
-        env_extra={"ESSAYS_DIR": str(tmp_path / "essays")},
+        *title,
+        *options,
+        cwd=folder,
+        env_extra={"ESSAYS_DIR": str(folder / "essays")},
     )
+
+
+def test_import_writes_the_seed_as_the_bundled_markdown(tmp_path):
+    options = ("--year", "1995", "--director", "Mike Figgis")
+    result = import_seed(tmp_path, "--film", "Leaving Las Vegas", *options)
     assert result.returncode == 0, result.stderr
     written = tmp_path / "essays" / SEED_ESSAY.name
     assert written.read_text(encoding="utf-8") == SEED_ESSAY.read_text(encoding="utf-8")
     assert "8 sections" in result.stdout
-    again = cli(
-        "essays",
-        "import",
-        str(SEED_TEXT),
-        "--title",
-        "Sera: Elisabeth Shue in Leaving Las Vegas",
-        "--film",
-        "F",
-        cwd=tmp_path,
-        env_extra={"ESSAYS_DIR": str(tmp_path / "essays")},
-    )
+    again = import_seed(tmp_path, "--film", "F")
     assert again.returncode == 1 and "already exists" in again.stderr
 
 

@@ -173,22 +173,10 @@ def taste_embed(viewer_id: int, match: Match) -> discord.Embed:
         ),
     ]
     embed.description = "\n".join(lines)
-    if match.loved:
-        embed.add_field(
-            name="Both loved",
-            value=clip(
-                "\n".join(shared_line(s, viewer_id, match.member_id) for s in match.loved), 1024
-            ),
-            inline=False,
-        )
-    if match.apart:
-        embed.add_field(
-            name="Most apart",
-            value=clip(
-                "\n".join(shared_line(s, viewer_id, match.member_id) for s in match.apart), 1024
-            ),
-            inline=False,
-        )
+    for name, films in (("Both loved", match.loved), ("Most apart", match.apart)):
+        if films:
+            lines = [shared_line(s, viewer_id, match.member_id) for s in films]
+            embed.add_field(name=name, value=clip("\n".join(lines), 1024), inline=False)
     return embed
 
 

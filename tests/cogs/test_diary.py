@@ -262,10 +262,12 @@ async def test_forget_me_removes_every_trace_of_a_film_life_and_export_holds_it(
     assert [e["title"] for e in exported["watchlist"]] == ["Rope"]
     assert [e["guild_id"] for e in exported["diary_private_in"]] == [club.guild.id]
     server = await env.bot.services.members.export_guild(club.guild.id)
-    alice_then_bob = [(club.alice.id, "Leaving Las Vegas"), (club.alice.id, "Heat")] + [
-        (club.bob.id, "Heat")
+    entries = [
+        (club.alice.id, "Leaving Las Vegas"),
+        (club.alice.id, "Heat"),
+        (club.bob.id, "Heat"),
     ]
-    in_order = sorted(alice_then_bob, key=lambda entry: entry[0])  # by member, then number
+    in_order = sorted(entries, key=lambda entry: entry[0])  # by member, then number
     assert [(e["user_id"], e["title"]) for e in server["diary"]] == in_order
     assert [(e["user_id"], e["title"]) for e in server["watchlists"]] == [(club.alice.id, "Rope")]
     assert [e["user_id"] for e in server["diary_private"]] == [club.alice.id]

@@ -13,7 +13,7 @@ from bot.errors import UserError
 from cogs._common import CONFIRMATIONS
 from tests.cogs.test_essay_admin import NEW_ESSAY
 from tests.cogs.test_films import digests_in, start_week
-from tests.helpers import click_custom_id, refusal
+from tests.helpers import click_custom_id, missing, refusal
 
 B_ESSAY = (
     b"Title: Late Show\nFilm: Thief\nYear: 1981\nDirector: Michael Mann\n\n"
@@ -86,7 +86,7 @@ async def test_removing_another_servers_quote_is_refused_and_the_rule_holds_at_t
     assert await env.bot.db.fetchval("SELECT count(*) FROM quotes WHERE id = ?", (mine,)) == 1
 
     done = await club.alice.click(ask.response, label="Remove")
-    assert done.response.content == "Removed."
+    assert not missing(done.response.content, "Removed")
     assert await env.bot.db.fetchval("SELECT count(*) FROM quotes WHERE id = ?", (mine,)) == 0
     assert await env.bot.db.fetchval("SELECT count(*) FROM quotes WHERE id = ?", (theirs,)) == 1
 
@@ -180,7 +180,7 @@ async def test_a_demoted_moderators_old_confirmations_are_refused(club):
     await demote(env, club.guild, club.mia, "Mods")
 
     clicked = await club.mia.click(end.response, label="End the week")
-    assert refusal(env, clicked) == "Only moderators (Manage Server) can end the film week."
+    assert not missing(refusal(env, clicked), "moderators", "Manage Server", "end the film week")
     assert list(await running_weeks(env)) == [club.guild.id]
     assert digests_in(club.general) == []
     clicked = await club.mia.click(remove.response, label="Remove")
@@ -198,7 +198,7 @@ async def test_the_moderator_role_must_be_one_of_the_servers_roles(club, cinema,
     monkeypatch.undo()
     mods = club.guild.roles["Mods"]
     r = await club.mia.slash(club.general, "film settings", moderator_role=mods)
-    assert r.response.content == "Saved."
+    assert not missing(r.response.content, "Saved")
 
 
 # --- every button and menu of the bot -----------------------------------------------------

@@ -23,7 +23,7 @@ def buttons(message) -> list[str]:
 async def test_a_member_cannot_add_an_essay_and_nothing_changes(club):
     assert "essay add" in club.alice.available_commands(club.general)
     r = await club.alice.slash(club.general, "essay add", file=("night.md", NEW_ESSAY))
-    assert refusal(club.env, r) == "Only moderators (Manage Server) can add essays."
+    assert not missing(refusal(club.env, r), "moderators", "Manage Server", "add essays")
     assert len(club.env.bot.library.visible(club.guild.id)) == 2
 
 
@@ -82,7 +82,7 @@ async def test_the_same_title_updates_the_essay_and_keeps_sections(club):
 async def test_cancel_adds_nothing(club):
     r = await club.mia.slash(club.general, "essay add", file=("night.md", NEW_ESSAY))
     done = await club.mia.click(r.response, label="Cancel")
-    assert done.response.content == "Cancelled: nothing was added."
+    assert not missing(done.response.content, "nothing was added")
     assert (
         await club.env.bot.db.fetchval("SELECT count(*) FROM essays WHERE title = 'Night Moves'")
         == 0
@@ -152,12 +152,12 @@ async def test_bad_uploads_are_refused_plainly(club, filename, data, expected):
 
 async def test_remove_needs_a_moderator_and_a_confirmation(club):
     r = await club.alice.slash(club.general, "essay remove", essay=SERA)
-    assert refusal(club.env, r) == "Only moderators (Manage Server) can remove essays."
+    assert not missing(refusal(club.env, r), "moderators", "Manage Server", "remove essays")
 
     r = await club.mia.slash(club.general, "essay remove", essay=SERA)
     assert r.response.ephemeral and buttons(r.response) == ["Remove", "Keep it"]
     kept = await club.mia.click(r.response, label="Keep it")
-    assert kept.response.content == "Kept: nothing was removed."
+    assert not missing(kept.response.content, "nothing was removed")
     assert club.env.bot.library.resolve_essay(club.guild.id, SERA)
 
     r = await club.mia.slash(club.general, "essay remove", essay=SERA)

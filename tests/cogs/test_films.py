@@ -217,7 +217,7 @@ async def test_a_moderator_role_lets_its_members_run_moderator_commands(club, ma
     hosts = club.guild.create_role("Film Hosts")
     noor = club.guild.add_member(env.create_user("noor"), roles=[hosts])
     before = await noor.slash(club.general, "film start", title="Heat")
-    assert refusal(env, before) == "Only moderators (Manage Server) can start a film week."
+    assert not missing(refusal(env, before), "moderators", "Manage Server", "start a film week")
 
     set_role = await club.mia.slash(club.general, "film settings", moderator_role=hosts)
     fields = {f.name: f.value for f in set_role.response.embeds[0].fields}
@@ -230,7 +230,7 @@ async def test_a_moderator_role_lets_its_members_run_moderator_commands(club, ma
 
     # The role decides who moderates, so only Manage Server may change it.
     grab = await noor.slash(club.general, "film settings", remove_moderator_role=True)
-    assert refusal(env, grab) == "Only members with Manage Server can choose the moderator role."
+    assert not missing(refusal(env, grab), "Manage Server", "moderator role")
     assert env.bot.films.moderator_role(club.guild.id) == hosts.id
 
     everyone = await club.mia.slash(
@@ -240,12 +240,12 @@ async def test_a_moderator_role_lets_its_members_run_moderator_commands(club, ma
     both = await club.mia.slash(
         club.general, "film settings", moderator_role=hosts, remove_moderator_role=True
     )
-    assert refusal(env, both) == "Choose a moderator role or remove it, not both."
+    assert not missing(refusal(env, both), "not both")
     assert env.bot.films.moderator_role(club.guild.id) == hosts.id
 
     await club.mia.slash(club.general, "film settings", remove_moderator_role=True)
     after = await noor.slash(club.general, "film end")
-    assert refusal(env, after) == "Only moderators (Manage Server) can end the film week."
+    assert not missing(refusal(env, after), "moderators", "Manage Server", "end the film week")
     assert (await env.bot.films.running_week(club.guild.id)).title == "Heat"
 
 
@@ -447,7 +447,7 @@ async def test_nominations_merge_cap_at_three_and_a_poll_picks_the_next_film(clu
         second.response.content, club.bob.mention, "seconded", "**Heat (1995)**", "2 nominations"
     )
     dup = await club.bob.slash(club.general, "film nominate", title="Heat")
-    assert refusal(env, dup) == "You already nominated **Heat (1995)**."
+    assert not missing(refusal(env, dup), "already nominated", "**Heat (1995)**")
     for title in ("Thief", "Collateral"):
         await club.alice.slash(club.general, "film nominate", title=title)
     over = await club.alice.slash(club.general, "film nominate", title="Ali")
@@ -473,7 +473,7 @@ async def test_nominations_merge_cap_at_three_and_a_poll_picks_the_next_film(clu
     choices = await club.mia.autocomplete(club.general, "film start", "title", "")
     assert choices[0] == {"name": "Thief — poll winner", "value": "Thief"}
     fresh = await club.alice.slash(club.general, "film nominate", title="Ali")
-    assert fresh.response.content == f"{club.alice.mention} nominated **Ali**."
+    assert not missing(fresh.response.content, club.alice.mention, "nominated", "**Ali**")
 
 
 async def test_a_poll_needs_two_nominations(club):
@@ -598,7 +598,7 @@ async def test_ending_a_week_asks_first_and_keeping_it_changes_nothing(club):
     asked = await club.mia.slash(club.general, "film end")
     assert asked.response.content.startswith("End the week of **Leaving Las Vegas** now?")
     kept = await club.mia.click(asked.response, label="Keep it running")
-    assert kept.response.content == "Kept running: nothing was ended."
+    assert not missing(kept.response.content, "nothing was ended")
     assert await club.env.bot.films.running_week(club.guild.id) is not None
     assert digests_in(club.general) == []
     ended = await end_week(club)
@@ -650,7 +650,9 @@ async def test_a_moderator_attaches_an_essay_to_a_running_week_and_prompts_draw_
     await club.mia.slash(club.general, "film prompt now")
     assert [m.embeds[0].title for m in prompts_in(thread)] == ["Opening"]
     member = await club.alice.slash(club.general, "film edit", title="Heat")
-    assert refusal(club.env, member) == "Only moderators (Manage Server) can change the film week."
+    assert not missing(
+        refusal(club.env, member), "moderators", "Manage Server", "change the film week"
+    )
 
 
 async def test_the_digest_counts_only_the_weeks_own_talk_in_a_busy_channel(club):

@@ -142,9 +142,7 @@ async def test_a_screening_moved_keeps_its_event_and_a_cancelled_one_reminds_nob
     assert "Bring snacks." in fields(kickoff(club.general))["Screening"]
 
     cancelled = await club.mia.slash(club.general, "film screening cancel")
-    assert cancelled.response.content == (
-        "Cancelled the screening of **Heat**; no reminders will be posted."
-    )
+    assert not missing(cancelled.response.content, "Cancelled", "**Heat**", "no reminders")
     assert event.status == 4  # cancelled in Discord
     await env.advance_time(30)
     assert screening_posts(thread)[-1].embeds[0].title == "The screening of Heat is cancelled"
@@ -214,7 +212,7 @@ async def test_screening_times_and_places_that_cannot_be_are_refused_privately(c
     assert refusal(env, none).startswith("No film of the week is running.")
     await start_week(club, title="Heat")
     member = await club.alice.slash(club.general, "film screening set", when="friday 20:00")
-    assert refusal(env, member) == "Only moderators (Manage Server) can plan the screening."
+    assert not missing(refusal(env, member), "moderators", "Manage Server", "plan the screening")
     unreadable = await club.mia.slash(club.general, "film screening set", when="soonish")
     assert refusal(env, unreadable).startswith(
         "“soonish” is not a date and time I can read. Write it in the server's time zone (UTC)"
@@ -275,7 +273,7 @@ async def test_a_week_in_a_forum_is_a_post_tagged_running_then_ended(club):
     assert len(prompts_in(post)) == 1
     await club.alice.slash(club.general, "film rate", stars=5, take="The diner scene.")
     edited = await club.mia.slash(club.general, "film edit", title="Heat", year=1995)
-    assert edited.response.content == "The week is now **Heat (1995)**."
+    assert not missing(edited.response.content, "**Heat (1995)**")
 
     await end_week(club)
     await env.advance_time(30)

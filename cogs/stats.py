@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 import discord
@@ -13,10 +14,19 @@ from bot.diary.embeds import club_films_embed
 from bot.diary.taste import club_films
 from bot.interactions import Interaction, guild_id_of, now_epoch
 from bot.stats.chart import bar_chart
-from bot.stats.embeds import essay_stats_embed, member_stats_embed, server_stats_embed
+from bot.stats.embeds import (
+    essay_stats_embed,
+    member_stats_embed,
+    server_stats_embed,
+    year_embed,
+)
+from bot.stats.year import Span, Years, year_lines, year_now
+from bot.stats.year_card import year_card
+from bot.text import literal
 from cogs._common import essay_choices
 
 CHART_NAME = "essay-stats.png"
+CARD_NAME = "year.png"
 
 
 class StatsCog(commands.Cog, name="Stats"):
@@ -68,6 +78,53 @@ class StatsCog(commands.Cog, name="Stats"):
         guild_id = guild_id_of(interaction)
         club = await club_films(self.bot.services.db, guild_id)
         await interaction.response.send_message(embed=club_films_embed(club))
+
+    @stats.command(
+        name="year", description="A year in film told back: yours, a member's or the club's"
+    )
+    @app_commands.describe(
+        member="Whose year (the club's when left out)",
+        year="Which year (this year in the server's time zone by default)",
+    )
+    async def year(
+        self,
+        interaction: Interaction,
+        member: discord.Member | None = None,
+        year: app_commands.Range[int, 2000, 2100] | None = None,
+    ) -> None:
+        guild_id = guild_id_of(interaction)
+        services = self.bot.services
+        if member is not None:
+            await services.diary.require_visible(guild_id, member.id, interaction.user.id)
+        await interaction.response.defer(thinking=True)
+        tz = (await services.films.settings(guild_id)).tz
+        span = Span.of(year or year_now(now_epoch(), tz), tz)
+        told = await Years(services.db, services.recorder).year(
+            guild_id, span, member.id if member else None
+        )
+        guild = interaction.guild
+        whose = member.display_name if member else (guild.name if guild else "The club")
+        title = f"{whose}'s {span.year} in film"
+        embed = year_embed(
+            guild_id, title, told, year_lines(told, lambda i: f"<@{i}>", literal), CARD_NAME
+        )
+        if told.empty:
+            await interaction.followup.send(embed=embed)
+            return
+
+        def display_name(user_id: int) -> str:
+            found = guild.get_member(user_id) if guild else None
+            return found.display_name if found else "a former member"
+
+        subtitle = guild.name if member and guild else "The club's year"
+        lines = year_lines(told, display_name, str)
+        card = await asyncio.to_thread(year_card, title, subtitle, lines)
+        file = discord.File(
+            fp=io.BytesIO(card),
+            filename=CARD_NAME,
+            description="The year as a card; the same facts are in the text.",
+        )
+        await interaction.followup.send(embed=embed, file=file)
 
 
 async def setup(bot: Projectionist) -> None:

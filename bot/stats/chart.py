@@ -26,9 +26,12 @@ TITLE_SIZE, TEXT_SIZE = 14, 12
 MAX_ROW, MIN_ROW = 26, 15
 
 
+DRAWABLE = str.maketrans({"—": "-", "–": "-", "“": '"', "”": '"', "‘": "'", "’": "'"})
+
+
 def drawable(text: str) -> str:
-    """The bundled font has no long dashes."""
-    return text.replace("—", "-").replace("–", "-")
+    """The bundled font has no long dashes or curly quotes."""
+    return text.translate(DRAWABLE)
 
 
 @lru_cache(maxsize=4)

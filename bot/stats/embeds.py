@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import discord
 
-from bot.embeds import COLOUR
+from bot.embeds import COLOUR, jump_url
 from bot.stats.service import MemberStats, SectionStats, ServerStats
+from bot.stats.year import TAKE_LABEL, YearInFilm
 from bot.text import clip, last_days, literal, plural, truncate
 
 
@@ -94,3 +95,22 @@ def no_top_quotes(stats: ServerStats, period: str) -> str:
             "none has a reaction yet. `/quote list` lists every quote."
         )
     return f"No quote was saved or reacted to in {period}."
+
+
+def year_embed(
+    guild_id: int, title: str, y: YearInFilm, lines: list[tuple[str, str]], image_name: str
+) -> discord.Embed:
+    embed = discord.Embed(title=literal(truncate(title, 200)), colour=COLOUR)
+    if y.empty:
+        who = "The club has" if y.member_id is None else f"<@{y.member_id}> has"
+        embed.description = (
+            f"{who} nothing logged, rated, reacted to or quoted in {y.year} yet: "
+            "`/diary log` adds a film watched."
+        )
+        return embed
+    for label, fact in lines:
+        if label == TAKE_LABEL and y.take is not None:
+            fact += f" · [read it]({jump_url(guild_id, y.take.channel_id, y.take.message_id)})"
+        embed.add_field(name=label, value=truncate(fact, 1024), inline=False)
+    embed.set_image(url=f"attachment://{image_name}")
+    return embed

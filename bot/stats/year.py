@@ -1,0 +1,303 @@
+"""A year told back, a member's or the club's: films logged, the best-rated film of the week, the
+closest taste, the most-reacted take and quote, the essay section that moved them most.
+
+A year is the server's: days watched are local dates, and posts and reactions count from local
+midnight on 1 January. A week belongs to the year it started in, and counts once it has ended
+(its ratings are hidden until then). Takes and quotes of the year are ranked by every reaction
+they got; a section by the reactions given to its posts during the year plus the quotes saved
+from it. Private members are counted in the club's numbers and never named."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.db import Database
+from bot.diary.service import Film
+from bot.diary.taste import Close, Taste
+from bot.reactions.recorder import ReactionRecorder
+from bot.text import plural, truncate
+
+
+@dataclass(frozen=True)
+class Span:
+    """A year in a server's zone: its days as ISO dates and its instants as epoch seconds."""
+
+    year: int
+    first_day: str
+    next_day: str
+    start: int
+    end: int
+
+    @classmethod
+    def of(cls, year: int, tz: ZoneInfo) -> Span:
+        def midnight(y: int) -> int:
+            return int(datetime(y, 1, 1, tzinfo=tz).timestamp())
+
+        return cls(
+            year, f"{year:04d}-01-01", f"{year + 1:04d}-01-01", midnight(year), midnight(year + 1)
+        )
+
+
+def year_now(now: int, tz: ZoneInfo) -> int:
+    return datetime.fromtimestamp(now, tz).year
+
+
+@dataclass(frozen=True)
+class BestWeek:
+    film: Film
+    rating: float  # half stars: the member's rating, or the club's mean
+    raters: int
+
+
+@dataclass(frozen=True)
+class Take:
+    member_id: int
+    film: Film
+    reactions: int
+    channel_id: int
+    message_id: int
+
+
+@dataclass(frozen=True)
+class QuoteOfYear:
+    number: int
+    text: str
+    reactions: int
+
+
+@dataclass(frozen=True)
+class SectionOfYear:
+    essay: str
+    heading: str
+    reactions: int
+    quotes: int
+
+
+@dataclass(frozen=True)
+class YearInFilm:
+    year: int
+    member_id: int | None  # None: the club's year
+    viewings: int
+    films: int
+    members: int  # members who logged a film (the club's year)
+    best_week: BestWeek | None
+    match: Close | None
+    take: Take | None
+    quote: QuoteOfYear | None
+    section: SectionOfYear | None
+    diarist: tuple[int, int] | None  # (member, viewings): the club's most active, not private
+
+    @property
+    def empty(self) -> bool:
+        return not (self.viewings or self.best_week or self.take or self.quote or self.section)
+
+
+TAKE_LABEL = "Most-reacted take"
+
+NOT_PRIVATE = (
+    "NOT EXISTS (SELECT 1 FROM diary_privacy p WHERE p.guild_id = v.guild_id "
+    "AND p.user_id = v.user_id)"
+)
+
+
+class Years:
+    def __init__(self, db: Database, recorder: ReactionRecorder) -> None:
+        self.db = db
+        self.recorder = recorder
+
+    async def year(self, guild_id: int, span: Span, member_id: int | None) -> YearInFilm:
+        await self.recorder.flush()  # every reaction up to now, merged
+        viewings, films, members = await self._logged(guild_id, span, member_id)
+        match = None
+        if member_id is not None:
+            closest, _ = await Taste(self.db).closest(guild_id, member_id)
+            match = closest[0] if closest else None
+        return YearInFilm(
+            year=span.year,
+            member_id=member_id,
+            viewings=viewings,
+            films=films,
+            members=members,
+            best_week=await self._best_week(guild_id, span, member_id),
+            match=match,
+            take=await self._take(guild_id, span, member_id),
+            quote=await self._quote(guild_id, span, member_id),
+            section=await self._section(guild_id, span, member_id),
+            diarist=await self._diarist(guild_id, span) if member_id is None else None,
+        )
+
+    def _whose(
+        self, member_id: int | None, column: str = "v.user_id"
+    ) -> tuple[str, tuple[int, ...]]:
+        return (f" AND {column} = ?", (member_id,)) if member_id is not None else ("", ())
+
+    async def _logged(
+        self, guild_id: int, span: Span, member_id: int | None
+    ) -> tuple[int, int, int]:
+        whose, params = self._whose(member_id)
+        row = await self.db.fetchone(
+            "SELECT count(*), count(DISTINCT v.film_id), count(DISTINCT v.user_id) "
+            f"FROM viewings v WHERE v.guild_id = ?{whose} "
+            "AND v.watched_on >= ? AND v.watched_on < ?",
+            (guild_id, *params, span.first_day, span.next_day),
+        )
+        return (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
+
+    async def _best_week(self, guild_id: int, span: Span, member_id: int | None) -> BestWeek | None:
+        whose, params = self._whose(member_id)
+        row = await self.db.fetchone(
+            "SELECT w.title, w.year, avg(v.rating), count(*) FROM weeks w "
+            "JOIN viewings v ON v.week_id = w.id "
+            f"WHERE w.guild_id = ? AND w.started_at >= ? AND w.started_at < ? "
+            f"AND w.ended_at IS NOT NULL AND v.rating IS NOT NULL{whose} "
+            "GROUP BY w.id, w.title, w.year, w.started_at "
+            "ORDER BY avg(v.rating) DESC, count(*) DESC, w.started_at DESC LIMIT 1",
+            (guild_id, span.start, span.end, *params),
+        )
+        if row is None:
+            return None
+        return BestWeek(Film(0, row[0], row[1]), float(row[2]), int(row[3]))
+
+    async def _take(self, guild_id: int, span: Span, member_id: int | None) -> Take | None:
+        whose, params = self._whose(member_id)
+        if member_id is None:
+            whose = f" AND {NOT_PRIVATE}"
+        rows = await self.db.fetchall(
+            "SELECT v.user_id, w.title, w.year, coalesce(w.thread_id, w.channel_id), "
+            "v.take_message_id FROM viewings v JOIN weeks w ON w.id = v.week_id "
+            "WHERE w.guild_id = ? AND w.started_at >= ? AND w.started_at < ? "
+            f"AND w.ended_at IS NOT NULL AND v.take_message_id IS NOT NULL{whose} "
+            "ORDER BY w.started_at, v.take_message_id",
+            (guild_id, span.start, span.end, *params),
+        )
+        counts = await self.recorder.counts([int(row[4]) for row in rows])
+        best = max(rows, key=lambda row: counts.get(row[4], 0), default=None)
+        if best is None or not counts.get(best[4]):
+            return None
+        user_id, title, year, channel_id, message_id = best
+        return Take(user_id, Film(0, title, year), counts[message_id], channel_id, message_id)
+
+    async def _quote(self, guild_id: int, span: Span, member_id: int | None) -> QuoteOfYear | None:
+        whose: tuple[str, tuple[int, ...]] = ("", ())
+        if member_id is not None:
+            whose = (" AND (q.author_id = ? OR q.saved_by = ?)", (member_id, member_id))
+        row = await self.db.fetchone(
+            "SELECT q.number, q.text, count(*) FROM quotes q "
+            "JOIN tracked_messages t ON t.quote_id = q.id "
+            "JOIN reactions r ON r.message_id = t.message_id "
+            f"WHERE q.guild_id = ? AND q.saved_at >= ? AND q.saved_at < ?{whose[0]} "
+            "GROUP BY q.id, q.number, q.text ORDER BY count(*) DESC, q.number LIMIT 1",
+            (guild_id, span.start, span.end, *whose[1]),
+        )
+        return QuoteOfYear(int(row[0]), row[1], int(row[2])) if row else None
+
+    async def _section(
+        self, guild_id: int, span: Span, member_id: int | None
+    ) -> SectionOfYear | None:
+        reacted, params = self._whose(member_id, "r.user_id")
+        reactions = await self.db.fetchall(
+            "SELECT t.section_id, count(*) FROM tracked_messages t "
+            "JOIN reactions r ON r.message_id = t.message_id "
+            "WHERE t.guild_id = ? AND t.section_id IS NOT NULL "
+            f"AND r.created_at >= ? AND r.created_at < ?{reacted} GROUP BY t.section_id",
+            (guild_id, span.start, span.end, *params),
+        )
+        saved, params = self._whose(member_id, "saved_by")
+        quotes = await self.db.fetchall(
+            "SELECT section_id, count(*) FROM quotes WHERE guild_id = ? "
+            f"AND section_id IS NOT NULL AND saved_at >= ? AND saved_at < ?{saved} "
+            "GROUP BY section_id",
+            (guild_id, span.start, span.end, *params),
+        )
+        scores: dict[int, list[int]] = {}
+        for section_id, count in reactions:
+            scores.setdefault(section_id, [0, 0])[0] += int(count)
+        for section_id, count in quotes:
+            scores.setdefault(section_id, [0, 0])[1] += int(count)
+        ranked = sorted(scores.items(), key=lambda item: (-sum(item[1]), item[0]))
+        for section_id, (reaction_count, quote_count) in ranked:
+            row = await self.db.fetchone(
+                "SELECT e.title, s.heading FROM sections s JOIN essays e ON e.id = s.essay_id "
+                "WHERE s.id = ?",
+                (section_id,),
+            )
+            if row is not None:  # a section removed since is passed over
+                return SectionOfYear(row[0], row[1], reaction_count, quote_count)
+        return None
+
+    async def _diarist(self, guild_id: int, span: Span) -> tuple[int, int] | None:
+        row = await self.db.fetchone(
+            "SELECT v.user_id, count(*) FROM viewings v WHERE v.guild_id = ? "
+            f"AND v.watched_on >= ? AND v.watched_on < ? AND {NOT_PRIVATE} "
+            "GROUP BY v.user_id ORDER BY count(*) DESC, v.user_id LIMIT 1",
+            (guild_id, span.first_day, span.next_day),
+        )
+        return (int(row[0]), int(row[1])) if row else None
+
+
+def year_lines(
+    y: YearInFilm, name: Callable[[int], str], text: Callable[[str], str]
+) -> list[tuple[str, str]]:
+    """The year as (label, fact) lines, shared by the embed and the card: `name` shows a member
+    (a mention, or a display name on the card), `text` shows words members wrote."""
+    lines: list[tuple[str, str]] = []
+    logged = plural(y.films, "film")
+    if y.viewings != y.films:
+        logged += f" ({plural(y.viewings, 'viewing')})"
+    if y.member_id is None and y.members:
+        logged += f" by {plural(y.members, 'member')}"
+    lines.append(("Logged", logged if y.viewings else "Nothing logged yet"))
+    if y.best_week is not None:
+        rating = f"{y.best_week.rating / 2:.1f}/5"
+        rated = (
+            rating
+            if y.member_id is not None
+            else f"{rating} from {plural(y.best_week.raters, 'rating')}"
+        )
+        lines.append(
+            ("Film of the week rated highest", f"{text(y.best_week.film.film_line)}, {rated}")
+        )
+    if y.match is not None:
+        lines.append(
+            (
+                "Closest taste",
+                f"{name(y.match.member_id)}, {round(y.match.score)}/100 over {plural(y.match.films, 'film')}",
+            )
+        )
+    if y.take is not None:
+        by = "" if y.member_id is not None else f" by {name(y.take.member_id)}"
+        lines.append(
+            (
+                "Most-reacted take",
+                f"On {text(y.take.film.film_line)}{by}: {plural(y.take.reactions, 'reaction')}",
+            )
+        )
+    if y.quote is not None:
+        lines.append(
+            (
+                "Most-reacted quote",
+                f"{plural(y.quote.reactions, 'reaction')} · #{y.quote.number} "
+                f"“{text(truncate(y.quote.text, 80))}”",
+            )
+        )
+    if y.section is not None:
+        parts = [plural(y.section.reactions, "reaction")]
+        if y.section.quotes:
+            parts.append(plural(y.section.quotes, "quote"))
+        lines.append(
+            (
+                "Section that moved "
+                + ("them" if y.member_id is not None else "the club")
+                + " most",
+                f"{', '.join(parts)} · {text(truncate(y.section.heading, 80))} "
+                f"in {text(truncate(y.section.essay, 60))}",
+            )
+        )
+    if y.diarist is not None:
+        lines.append(
+            ("Most films logged", f"{name(y.diarist[0])}, {plural(y.diarist[1], 'viewing')}")
+        )
+    return lines

@@ -1,0 +1,155 @@
+"""/stats year through simcord: a member's year and the club's, as text and as a card; privacy;
+an empty year; the year of the server's time zone."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+from PIL import Image
+
+from tests.cogs.test_diary import advance_to
+from tests.cogs.test_films import end_week, start_week
+from tests.cogs.test_taste import rate
+from tests.conftest import SERA
+from tests.helpers import missing, refusal
+
+TASTE = {
+    "Vertigo (1958)": 4,
+    "Cats (2019)": 1,
+    "Ran (1985)": 3,
+    "Jaws (1975)": 2,
+    "Alien (1979)": 5,
+}
+
+
+def fields(response) -> dict[str, str]:
+    return {f.name: f.value for f in response.embeds[0].fields}
+
+
+async def week(club, title: str, year: int, ratings: list[tuple[object, float, str | None]]):
+    thread = await start_week(club, title=title, year=year)
+    for member, stars, take in ratings:
+        options = {"take": take} if take else {}
+        await member.slash(club.general, "film rate", stars=stars, **options)
+    return thread
+
+
+async def a_year_in_the_club(club):
+    """alice's 2026: two weeks (Heat five stars with a take two members liked, Thief), a rewatch,
+    five films rated like bob and carol, a quote from the essay's first section, two reactions to
+    its second; carol keeps her diary private and logged the most."""
+    env = club.env
+    await advance_to(env, datetime(2026, 3, 1, 12, tzinfo=UTC))
+    carol = club.guild.add_member(env.create_user("carol"))
+    await rate(club, club.alice, {"Psycho (1960)": 4}, day="2025-12-30")  # the year before
+    await rate(club, club.alice, TASTE, day="2026-02-01")
+    await rate(club, club.bob, {**TASTE, "Cats (2019)": 3}, day="2026-02-01")
+    await rate(club, carol, TASTE, day="2026-02-01")  # alice's twin, but private
+    await rate(club, carol, {f"Film {i}": 3 for i in range(6)}, day="2026-02-02")
+    await carol.slash(club.general, "diary privacy", private=True)
+    for day in ("2026-02-10", "2026-02-20"):
+        await club.alice.slash(club.general, "diary log", film="Rope (1948)", watched_on=day)
+
+    thread = await week(
+        club, "Heat", 1995, [(club.alice, 5, "Pacino at full volume."), (club.bob, 3, "Long.")]
+    )
+    takes = [
+        m for m in thread.history() if m.embeds and "'s take on" in (m.embeds[0].author.name or "")
+    ]
+    alice_take = next(m for m in takes if m.embeds[0].author.name.startswith("alice"))
+    bob_take = next(m for m in takes if m.embeds[0].author.name.startswith("bob"))
+    await club.bob.react(alice_take, "👍")
+    await club.mia.react(alice_take, "👍")
+    await club.alice.react(bob_take, "👍")
+    await end_week(club)
+    await week(club, "Thief", 1981, [(club.alice, 3, None), (club.bob, 4, None)])
+    await end_week(club)
+
+    await club.alice.slash(
+        club.general,
+        "quote add",
+        text="a film that lives somewhere between beauty and despair",
+        essay=SERA,
+        section="1",
+    )
+    shown = await club.bob.slash(club.general, "quote show", number=1)
+    await club.bob.react(shown.response.message, "🔥")
+    await club.mia.react(shown.response.message, "🔥")
+    read = await club.bob.slash(club.general, "essay read", essay=SERA, section="2")
+    await club.alice.react(read.response.message, "🎬")
+    await club.alice.react(read.response.message, "🔥")
+    return carol, alice_take
+
+
+async def test_a_members_year_as_text_and_card(club):
+    carol, alice_take = await a_year_in_the_club(club)
+    r = await club.bob.slash(club.general, "stats year", member=club.alice)
+    assert not r.response.ephemeral
+    assert "alice" in r.response.embeds[0].title and "2026" in r.response.embeds[0].title
+    facts = fields(r.response)
+    # 5 rated in February, Rope twice, Heat and Thief: 8 films in 9 viewings (Psycho was 2025)
+    assert not missing(facts["Logged"], "8 films", "9 viewings")
+    assert not missing(facts["Film of the week rated highest"], "Heat (1995)", "5.0/5")
+    # carol rated the five films exactly as alice did, but keeps her diary private
+    assert not missing(facts["Closest taste"], f"<@{club.bob.id}>", "7 films")
+    assert f"<@{carol.id}>" not in str(r.response.embeds[0].to_dict())
+    assert not missing(facts["Most-reacted take"], "Heat (1995)", "2 reactions", str(alice_take.id))
+    assert not missing(
+        facts["Most-reacted quote"],
+        "#1",
+        "a film that lives somewhere between beauty and despair",
+        "2 reactions",
+    )
+    section = facts["Section that moved them most"]
+    assert not missing(section, "2 reactions")
+    assert "The Introduction" in section, (
+        "the second section, reacted to twice, not the quoted first"
+    )
+
+    assert r.response.embeds[0].image.url == "attachment://year.png"
+    attachment = r.response.attachments[0]
+    card = await attachment.read()
+    assert card.startswith(b"\x89PNG") and attachment.filename == "year.png"
+    width, height = Image.open(io.BytesIO(card)).size
+    assert width == 800 and 300 < height < 1000  # 400 px shown, drawn at twice the pixels
+
+
+async def test_the_clubs_year_counts_private_members_without_naming_them(club):
+    carol, _ = await a_year_in_the_club(club)
+    r = await club.alice.slash(club.general, "stats year")
+    facts = fields(r.response)
+    # alice 9, bob 6 (5 in February, Heat, Thief: 7), carol 11: 27 viewings by 3 members
+    assert not missing(facts["Logged"], "27 viewings", "3 members")
+    assert not missing(facts["Film of the week rated highest"], "Heat (1995)", "4.0/5", "2 ratings")
+    assert not missing(
+        facts["Most-reacted take"], "Heat (1995)", f"<@{club.alice.id}>", "2 reactions"
+    )
+    # carol logged the most films, but keeps her diary private
+    assert facts["Most films logged"].startswith(f"<@{club.alice.id}>")
+    assert f"<@{carol.id}>" not in str(r.response.embeds[0].to_dict())
+    assert "Closest taste" not in facts
+
+
+async def test_a_private_diarys_year_is_its_owners_alone_and_an_empty_year_says_so(club):
+    carol, _ = await a_year_in_the_club(club)
+    theirs = await club.bob.slash(club.general, "stats year", member=carol)
+    assert not missing(refusal(club.env, theirs), f"<@{carol.id}>", "private")
+    mine = await carol.slash(club.general, "stats year", member=carol)
+    assert not missing(fields(mine.response)["Logged"], "11 films")
+
+    empty = await club.bob.slash(club.general, "stats year", member=club.bob, year=2020)
+    embed = empty.response.embeds[0]
+    assert not missing(embed.description, "nothing", "2020", "/diary log")
+    assert not embed.fields and not empty.response.attachments
+
+
+async def test_the_default_year_is_the_servers(club):
+    env = club.env
+    await club.mia.slash(club.general, "film settings", timezone="America/New_York")
+    # 22:30 on New Year's Eve in New York: UTC is already in 2027
+    await advance_to(env, datetime(2027, 1, 1, 3, 30, tzinfo=UTC))
+    await club.alice.slash(club.general, "diary log", film="Heat (1995)", rating=4)
+    r = await club.alice.slash(club.general, "stats year", member=club.alice)
+    assert "2026" in r.response.embeds[0].title
+    assert not missing(fields(r.response)["Logged"], "1 film")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import re
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -237,9 +238,16 @@ class ImportReport:
     skipped: Counter[str] = field(default_factory=Counter)
 
 
+# How long `/film start` reuses a server's most-wanted films: counting every watchlist of a large
+# server takes a noticeable fraction of a second, and a suggestion a minute old is as good.
+WANTED_FRESH_S = 60.0
+WANTED_KEPT = 25
+
+
 class Diary:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._wanted: dict[int, tuple[float, list[tuple[Film, int]]]] = {}
 
     async def key_films(self) -> int:
         """Films made by the migration from older weeks get their folded key; two that fold to
@@ -523,6 +531,32 @@ class Diary:
         return [Wanted(film, named, len(named) + len(hidden)) for film, named, hidden in ranked][
             :limit
         ]
+
+    async def most_wanted(self, guild_id: int, limit: int = 25) -> list[tuple[Film, int]]:
+        """The films on most members' watchlists (private members counted, no one named) with
+        how many want each, leaving out the films the club already ran as a week."""
+        cached = self._wanted.get(guild_id)
+        if cached is not None and time.monotonic() < cached[0]:
+            return cached[1][:limit]
+        ran = {
+            (fold(row[0]), row[1])
+            for row in await self.db.fetchall(
+                "SELECT title, year FROM weeks WHERE guild_id = ?", (guild_id,)
+            )
+        }
+        rows = await self.db.fetchall(
+            "SELECT f.id, f.title, f.year, w.wanted FROM (SELECT film_id, count(*) AS wanted "
+            "FROM watchlist WHERE guild_id = ? GROUP BY film_id ORDER BY count(*) DESC, film_id "
+            "LIMIT ?) w JOIN films f ON f.id = w.film_id ORDER BY w.wanted DESC, f.title",
+            (guild_id, WANTED_KEPT + len(ran)),
+        )
+        wanted = [
+            (Film(row[0], row[1], row[2]), int(row[3]))
+            for row in rows
+            if (fold(row[1]), row[2]) not in ran and (fold(row[1]), None) not in ran
+        ][:WANTED_KEPT]
+        self._wanted[guild_id] = (time.monotonic() + WANTED_FRESH_S, wanted)
+        return wanted[:limit]
 
     async def interest(
         self, guild_id: int, films: list[tuple[str, int | None]]

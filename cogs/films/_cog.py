@@ -177,14 +177,22 @@ class FilmsCog(commands.Cog, name="Films"):
         return [app_commands.Choice(name=z, value=z) for z in match_zones(current)]
 
     async def title_autocomplete(self, interaction: Interaction, current: str):
-        suggestions = await self.vote.suggested_titles(guild_id_of(interaction))
-        typed = current.casefold()
-        choices = []
-        for title, year, won in suggestions:
+        """The last poll's winner, the open nominations, then the films on most watchlists."""
+        guild_id = guild_id_of(interaction)
+        offered: list[tuple[str, str]] = []  # (the line chosen, the name shown)
+        for title, year, won in await self.vote.suggested_titles(guild_id):
             line = film_line(title, year)
-            if typed and typed not in line.casefold():
+            offered.append((line, f"{line} — poll winner" if won else line))
+        for film, wanted in await self.bot.services.diary.most_wanted(guild_id):
+            lists = "watchlist" if wanted == 1 else "watchlists"
+            offered.append((film.film_line, f"{film.film_line} — on {wanted} {lists}"))
+        typed = current.casefold()
+        choices: list[app_commands.Choice[str]] = []
+        seen: set[str] = set()
+        for line, name in offered:
+            if (typed and typed not in line.casefold()) or line.casefold() in seen:
                 continue
-            name = f"{line} — poll winner" if won else line
+            seen.add(line.casefold())
             choices.append(app_commands.Choice(name=truncate(name, 100), value=line[:100]))
         return choices[:25]
 

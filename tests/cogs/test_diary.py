@@ -223,6 +223,27 @@ async def test_the_club_watchlist_ranks_films_by_how_many_want_them(club):
     ]
 
 
+async def test_film_start_offers_watchlist_favourites_after_nominations(club):
+    carol = club.guild.add_member(club.env.create_user("carol"))
+    for member in (club.alice, club.bob, carol):
+        await member.slash(club.general, "watchlist add", film="Rope", year=1948)
+    for member in (club.alice, club.bob):
+        await member.slash(club.general, "watchlist add", film="Jaws", year=1975)
+    await carol.slash(club.general, "watchlist add", film="Leaving Las Vegas", year=1995)
+    await carol.slash(club.general, "diary privacy", private=True)  # counted, never named
+    await start_week(club, year=1995)  # Leaving Las Vegas ran: no longer offered
+    await end_week(club)
+    await club.alice.slash(club.general, "film nominate", title="Thief", year=1981)
+    choices = await club.mia.autocomplete(club.general, "film start", "title", "")
+    assert choices == [
+        {"name": "Thief (1981)", "value": "Thief (1981)"},
+        {"name": "Rope (1948) — on 3 watchlists", "value": "Rope (1948)"},
+        {"name": "Jaws (1975) — on 2 watchlists", "value": "Jaws (1975)"},
+    ]
+    typed = await club.mia.autocomplete(club.general, "film start", "title", "jaw")
+    assert [c["value"] for c in typed] == ["Jaws (1975)"]
+
+
 # --- privacy -----------------------------------------------------------------------------
 
 

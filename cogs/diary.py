@@ -72,6 +72,8 @@ def import_reply(files: list[str], report: ImportReport) -> str:
         plural(report.undated, "film") + " rated or watched with no date",
         plural(report.watchlist, "film") + " on your watchlist",
     ]
+    if report.reviews:
+        added.append(plural(report.reviews, "review") + " added to entries imported before")
     lines = [f"Imported from {', '.join(files)}: {', '.join(added)}."]
     if report.already:
         lines.append(

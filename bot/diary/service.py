@@ -233,6 +233,7 @@ class ImportReport:
     entries: int = 0
     undated: int = 0
     watchlist: int = 0
+    reviews: int = 0  # reviews added to entries an earlier import made
     already: int = 0
     shortened: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
@@ -597,14 +598,16 @@ class Diary:
         films = [(v.title, v.year) for v in (*export.dated, *export.undated)] + export.watchlist
         async with self.db.transaction(guild_id) as tx:
             ids = await film_ids_in(tx, films)
+            # What each earlier import added: its entry, and whether it still has no review.
             known = {
-                row[0]
+                row[0]: (row[1], row[2] is None)
                 for row in await tx.fetchall(
-                    "SELECT source FROM viewings WHERE guild_id = ? AND user_id = ? "
+                    "SELECT source, id, review FROM viewings WHERE guild_id = ? AND user_id = ? "
                     "AND source IS NOT NULL",
                     (guild_id, user_id),
                 )
             }
+            reviewed = []
             watched = {
                 row[0]
                 for row in await tx.fetchall(
@@ -617,10 +620,16 @@ class Diary:
             dated = sorted(export.dated, key=lambda v: v.watched_on or "")
             for viewing in [*dated, *export.undated]:
                 film_id = ids[viewing.film]
-                if viewing.source in known or (viewing.watched_on is None and film_id in watched):
+                earlier = known.get(viewing.source)
+                if earlier is not None and earlier[1] and viewing.review is not None:
+                    # A review written on Letterboxd since: never over one the member wrote here.
+                    reviewed.append((viewing.review, earlier[0]))
+                    report.reviews += 1
+                    continue
+                if earlier is not None or (viewing.watched_on is None and film_id in watched):
                     report.already += 1
                     continue
-                known.add(viewing.source)
+                known[viewing.source] = (0, False)
                 watched.add(film_id)
                 new.append(
                     (
@@ -648,6 +657,10 @@ class Diary:
                 "rewatch, review, spoilers, tags, source, logged_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 new,
+            )
+            await tx.executemany(
+                "UPDATE viewings SET review = ?, spoilers = 1 WHERE id = ? AND review IS NULL",
+                reviewed,
             )
             listed = {
                 row[0]

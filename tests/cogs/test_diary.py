@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.cogs.test_films import digests_in, end_week, start_week
-from tests.helpers import refusal
+from tests.helpers import missing, refusal
 
 
 def option(bot, path: str, name: str) -> dict:
@@ -399,6 +399,37 @@ async def test_a_letterboxd_export_is_imported_once_and_a_newer_one_adds_only_wh
         )
         == 5
     )
+
+
+async def test_a_newer_export_fills_in_reviews_written_since_but_never_over_ones_written_here(
+    club,
+):
+    diary = (
+        DIARY
+        + "2025-01-05,Heat,1995,https://boxd.it/a1,4.5,,,2025-01-04\n"
+        + "2025-02-10,Rope,1948,https://boxd.it/a2,3,Yes,,2025-02-09\n"
+    )
+    await club.alice.slash(club.general, "diary import", file=("diary.csv", diary.encode()))
+    await club.alice.slash(club.general, "diary edit", number=1, review="My own words.")
+    reviews = (
+        REVIEWS
+        + "2025-01-05,Heat,1995,https://boxd.it/r1,4.5,,Their words.,,2025-01-04\n"
+        + "2025-02-10,Rope,1948,https://boxd.it/r2,3,Yes,One <i>long</i> take.,,2025-02-09\n"
+    )
+    newer = export_zip({"diary.csv": diary, "reviews.csv": reviews})
+    r = await club.alice.slash(club.general, "diary import", file=("letterboxd.zip", newer))
+    assert not missing(r.response.content, "0 diary entries", "1 review added")
+    rows = await club.env.bot.db.fetchall(
+        "SELECT f.title, v.review, v.spoilers FROM viewings v JOIN films f ON f.id = v.film_id "
+        "WHERE v.user_id = ? ORDER BY v.number",
+        (club.alice.id,),
+    )
+    assert [tuple(row) for row in rows] == [
+        ("Heat", "My own words.", 0),
+        ("Rope", "One *long* take.", 1),
+    ]
+    again = await club.alice.slash(club.general, "diary import", file=("letterboxd.zip", newer))
+    assert "review added" not in again.response.content
 
 
 async def test_a_real_letterboxd_diary_csv_imports_alone(club):

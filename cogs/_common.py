@@ -328,3 +328,30 @@ class PageButton(
             embed,
             lambda owner: pager_view(self.kind, self.arg, page, pages, owner),
         )
+
+
+ASK_AT_ONCE = 100  # user ids Discord answers in one request for members
+
+
+async def members_in(
+    guild: discord.Guild, ranked: list[int], wanted: int | None = None
+) -> dict[int, discord.Member]:
+    """Those of `ranked` who are members of the server now, asking Discord in order, a hundred
+    ids at a time, until `wanted` are found. The bot runs without the privileged members intent,
+    so its cache knows few members: a member who left is simply not found."""
+    found: dict[int, discord.Member] = {}
+    ids = list(dict.fromkeys(ranked))
+    for start in range(0, len(ids), ASK_AT_ONCE):
+        if wanted is not None and len(found) >= wanted:
+            break
+        batch = ids[start : start + ASK_AT_ONCE]
+        unknown = [i for i in batch if guild.get_member(i) is None]
+        asked = {}
+        if unknown:
+            replies = await guild.query_members(user_ids=unknown, limit=ASK_AT_ONCE, cache=False)
+            asked = {member.id: member for member in replies}
+        for i in batch:
+            member = guild.get_member(i) or asked.get(i)
+            if member is not None:
+                found[i] = member
+    return found

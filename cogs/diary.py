@@ -21,11 +21,11 @@ from bot.diary.embeds import (
 from bot.diary.letterboxd import MAX_UPLOAD, read_export, too_large
 from bot.diary.service import PAGE_SIZE, Diary, ImportReport, local_day, parse_day
 from bot.diary.stars import CHOICES, from_stars
-from bot.diary.taste import Taste
+from bot.diary.taste import CLOSEST, Taste
 from bot.errors import UserError
-from bot.interactions import Interaction, guild_id_of, now_epoch, services
+from bot.interactions import Interaction, guild_id_of, guild_of, now_epoch, services
 from bot.text import literal, plural, truncate
-from cogs._common import PAGERS, Text, pager_view
+from cogs._common import PAGERS, Text, members_in, pager_view
 from cogs.films._cog import FIRST_FILM_YEAR, LAST_FILM_YEAR, split_title
 
 STAR_CHOICES = [app_commands.Choice(name=name, value=value) for name, value in CHOICES]
@@ -346,11 +346,12 @@ class DiaryCog(commands.Cog, name="Diary"):
     @taste.command(name="me", description="The members whose taste is closest to yours")
     async def taste_me(self, interaction: Interaction) -> None:
         guild_id, viewer_id = guild_id_of(interaction), interaction.user.id
-        close, club = await self.tastes.closest(guild_id, viewer_id)
         private = await self.service.is_private(guild_id, viewer_id)
-        await interaction.response.send_message(
-            embed=closest_embed(viewer_id, close, club), ephemeral=private
-        )
+        await interaction.response.defer(ephemeral=private, thinking=True)
+        close, club = await self.tastes.closest(guild_id, viewer_id, limit=None)
+        present = await members_in(guild_of(interaction), [c.member_id for c in close], CLOSEST)
+        close = [c for c in close if c.member_id in present][:CLOSEST]
+        await interaction.followup.send(embed=closest_embed(viewer_id, close, club))
 
 
 async def setup(bot: Projectionist) -> None:

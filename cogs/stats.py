@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from dataclasses import replace
 
 import discord
 from discord import app_commands
@@ -12,7 +13,7 @@ from discord.ext import commands
 from bot.client import Projectionist
 from bot.diary.embeds import club_films_embed
 from bot.diary.taste import club_films
-from bot.interactions import Interaction, guild_id_of, now_epoch
+from bot.interactions import Interaction, guild_id_of, guild_of, now_epoch
 from bot.stats.chart import bar_chart
 from bot.stats.embeds import (
     essay_stats_embed,
@@ -23,7 +24,7 @@ from bot.stats.embeds import (
 from bot.stats.year import Span, Years, year_lines, year_now
 from bot.stats.year_card import year_card
 from bot.text import literal
-from cogs._common import essay_choices
+from cogs._common import essay_choices, members_in
 
 CHART_NAME = "essay-stats.png"
 CARD_NAME = "year.png"
@@ -102,8 +103,14 @@ class StatsCog(commands.Cog, name="Stats"):
         told = await Years(services.db, services.recorder).year(
             guild_id, span, member.id if member else None
         )
-        guild = interaction.guild
-        whose = member.display_name if member else (guild.name if guild else "The club")
+        guild = guild_of(interaction)
+        named = [c.member_id for c in told.closest]
+        present = await members_in(guild, named, 1)
+        told = replace(told, closest=tuple(c for c in told.closest if c.member_id in present))
+        others = [told.take.member_id] if told.take else []
+        others += [told.diarist[0]] if told.diarist else []
+        present.update(await members_in(guild, others))
+        whose = member.display_name if member else guild.name
         title = f"{whose}'s {span.year} in film"
         embed = year_embed(
             guild_id, title, told, year_lines(told, lambda i: f"<@{i}>", literal), CARD_NAME
@@ -113,10 +120,10 @@ class StatsCog(commands.Cog, name="Stats"):
             return
 
         def display_name(user_id: int) -> str:
-            found = guild.get_member(user_id) if guild else None
+            found = present.get(user_id)
             return found.display_name if found else "a former member"
 
-        subtitle = guild.name if member and guild else "The club's year"
+        subtitle = guild.name if member else "The club's year"
         lines = year_lines(told, display_name, str)
         card = await asyncio.to_thread(year_card, title, subtitle, lines)
         file = discord.File(

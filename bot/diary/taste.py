@@ -143,9 +143,12 @@ class Taste:
         )
         return Match(member_id, len(shared), raw, score, club, loved[:LISTED], apart[:LISTED])
 
-    async def closest(self, guild_id: int, viewer_id: int) -> tuple[list[Close], float | None]:
+    async def closest(
+        self, guild_id: int, viewer_id: int, limit: int | None = CLOSEST
+    ) -> tuple[list[Close], float | None]:
         """The members whose taste is closest to the viewer's (MIN_SHARED films in common at
-        least, never a private member), best first, and the club's typical agreement."""
+        least, never a private member), best first (`limit` of them; every one with None), and
+        the club's typical agreement."""
         rows = await self.db.fetchall(
             f"WITH r AS ({LATEST.format(where='')}) "
             "SELECT o.user_id, count(*), sum(abs(o.rating - m.rating)) FROM r m "
@@ -163,7 +166,7 @@ class Taste:
                 Close(user_id, int(films), shrunk(raw, int(films), raw if club is None else club))
             )
         close.sort(key=lambda c: (-c.score, -c.films, c.member_id))
-        return close[:CLOSEST], club
+        return close[:limit], club
 
     async def _films(self, ids: list[int]) -> dict[int, Film]:
         marks = ", ".join("?" for _ in ids)

@@ -84,11 +84,15 @@ class YearInFilm:
     films: int
     members: int  # members who logged a film (the club's year)
     best_week: BestWeek | None
-    match: Close | None
+    closest: tuple[Close, ...]  # members by taste, closest first (the caller keeps those present)
     take: Take | None
     quote: QuoteOfYear | None
     section: SectionOfYear | None
     diarist: tuple[int, int] | None  # (member, viewings): the club's most active, not private
+
+    @property
+    def match(self) -> Close | None:
+        return self.closest[0] if self.closest else None
 
     @property
     def empty(self) -> bool:
@@ -111,10 +115,9 @@ class Years:
     async def year(self, guild_id: int, span: Span, member_id: int | None) -> YearInFilm:
         await self.recorder.flush()  # every reaction up to now, merged
         viewings, films, members = await self._logged(guild_id, span, member_id)
-        match = None
+        closest: list[Close] = []
         if member_id is not None:
-            closest, _ = await Taste(self.db).closest(guild_id, member_id)
-            match = closest[0] if closest else None
+            closest, _ = await Taste(self.db).closest(guild_id, member_id, limit=None)
         return YearInFilm(
             year=span.year,
             member_id=member_id,
@@ -122,7 +125,7 @@ class Years:
             films=films,
             members=members,
             best_week=await self._best_week(guild_id, span, member_id),
-            match=match,
+            closest=tuple(closest),
             take=await self._take(guild_id, span, member_id),
             quote=await self._quote(guild_id, span, member_id),
             section=await self._section(guild_id, span, member_id),

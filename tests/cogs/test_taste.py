@@ -121,6 +121,25 @@ async def test_taste_me_ranks_the_closest_and_never_names_a_private_member(club)
     )
 
 
+async def test_taste_me_leaves_out_members_who_left_the_server(club):
+    env = club.env
+    await advance_to(env, datetime(2026, 3, 1, 12, tzinfo=UTC))
+    dave = club.guild.add_member(env.create_user("dave"))
+    films = [HEAT, ROPE, VERTIGO, CATS, RAN]
+    await rate(club, club.alice, dict.fromkeys(films, 3))
+    await rate(club, club.bob, dict.fromkeys(films, 3))
+    await rate(club, dave, dict.fromkeys(films, 4))
+    before = await club.alice.slash(club.general, "taste me")
+    assert f"<@{club.bob.id}>" in before.response.embeds[0].description
+    club.guild.remove_member(club.bob)
+    await env.settle()
+    r = await club.alice.slash(club.general, "taste me")
+    ranked = r.response.embeds[0].description.split("\n\n")[1].splitlines()
+    # bob's ratings still count toward the club's agreement (6, 6, 8 half stars a film: 4 over
+    # 3 pairs, 85.2); alice–dave: (5 × 77.78 + 5 × 85.19) / 10 = 81.5
+    assert ranked == [f"1. <@{dave.id}> — **81/100** from 5 films"]
+
+
 # --- the club's films --------------------------------------------------------------------
 
 

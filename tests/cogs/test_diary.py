@@ -3,6 +3,7 @@ privacy and Letterboxd imports."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import zipfile
 from datetime import UTC, datetime
@@ -467,6 +468,32 @@ async def test_files_that_are_not_a_letterboxd_export_are_refused_and_change_not
     assert "is not a ZIP archive" in await refused("export.zip", b"PK\x03\x04 not really")
     assert "never read" in await refused("profile.csv", b"Date Joined,Username\n")
     assert await env.bot.db.fetchval("SELECT count(*) FROM viewings") == 0
+
+
+async def test_the_event_loop_keeps_turning_while_a_large_export_is_read(club):
+    """What keeps the bot answering others during an import: the export is read and its rows
+    written off the event loop, so the loop goes on running other work meanwhile (counted in
+    turns, not timed)."""
+    rows = "".join(
+        f"2025-01-05,Film {i},{1950 + i % 70},https://boxd.it/x{i},{1 + i % 5},,,2025-01-04\n"
+        for i in range(5_000)
+    )
+    turns = 0
+    importing = True
+
+    async def other_work() -> None:
+        nonlocal turns
+        while importing:
+            turns += 1
+            await asyncio.sleep(0)
+
+    ticker = asyncio.create_task(other_work())
+    data = (DIARY + rows).encode()
+    report = await club.alice.slash(club.general, "diary import", file=("diary.csv", data))
+    importing = False
+    await ticker
+    assert not missing(report.response.content, "5,000 diary entries")
+    assert turns > 100, f"the loop turned {turns} times while 5,000 rows were read"
 
 
 # --- the vote ----------------------------------------------------------------------------

@@ -95,9 +95,12 @@ class StatsCog(commands.Cog, name="Stats"):
     ) -> None:
         guild_id = guild_id_of(interaction)
         services = self.bot.services
+        private = False
         if member is not None:
             await services.diary.require_visible(guild_id, member.id, interaction.user.id)
-        await interaction.response.defer(thinking=True)
+            private = await services.diary.is_private(guild_id, member.id)
+        # A member who keeps their diary private sees their own year privately.
+        await interaction.response.defer(ephemeral=private, thinking=True)
         tz = (await services.films.settings(guild_id)).tz
         span = Span.of(year or year_now(now_epoch(), tz), tz)
         told = await Years(services.db, services.recorder).year(

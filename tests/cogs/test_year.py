@@ -136,6 +136,7 @@ async def test_a_private_diarys_year_is_its_owners_alone_and_an_empty_year_says_
     theirs = await club.bob.slash(club.general, "stats year", member=carol)
     assert not missing(refusal(club.env, theirs), f"<@{carol.id}>", "private")
     mine = await carol.slash(club.general, "stats year", member=carol)
+    assert mine.response.ephemeral, "her own year, shown to her alone"
     assert not missing(fields(mine.response)["Logged"], "11 films")
 
     empty = await club.bob.slash(club.general, "stats year", member=club.bob, year=2020)

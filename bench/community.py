@@ -1,7 +1,8 @@
 """A synthetic film community at a given scale, built straight into files and SQLite.
 
 Full scale (1.0): 1,000 essays of about 10 KB in 6 to 12 sections; 100,000 quotes; 1,000,000
-reactions on 50,000 tracked posts; 300 past film weeks with ratings.
+reactions on 50,000 tracked posts; 300 past film weeks with ratings; the members' film life
+(bench/film_life.py).
 """
 
 from __future__ import annotations
@@ -335,7 +336,11 @@ def fill(db_path: Path, scale: Scale, now: int, seed: int = 2) -> dict[str, floa
             "spoilers, week_id, logged_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
             entries,
         )
+    from bench.film_life import fill_film_life  # it builds on this module's names
+
+    fill_film_life(conn, scale, now, rng, numbers)
     conn.execute("COMMIT")
+    conn.execute("ANALYZE").fetchall()
     conn.execute("PRAGMA optimize").fetchall()
     conn.close()
     return {

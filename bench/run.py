@@ -37,6 +37,8 @@ from discord.ext import commands
 from discord.webhook import async_ as webhook_async
 
 from bench.community import CHANNEL_ID, EMOJIS, GUILD_ID, MEMBER_BASE, MESSAGE_BASE, Scale, word
+from bench.film_life import TARGETS as FILM_LIFE_TARGETS
+from bench.film_life import measure_film_life
 from bot import Config
 from bot.client import Projectionist, build_offline
 from bot.reactions.recorder import ReactionRecorder
@@ -58,6 +60,7 @@ TARGETS = {
     "startup.cold_s": ("<=", 5),
     "startup.warm_s": ("<=", 0.5),
     "memory.peak_rss_mb": ("<=", 150),
+    **FILM_LIFE_TARGETS,
 }
 # On PostgreSQL, with the server on the same two cores as the bot.
 POSTGRES_TARGETS = {
@@ -530,6 +533,8 @@ async def measure_bot(
     await measure_latency(bot, adapter, reports, 2)
     results["reports"] = await measure_latency(bot, adapter, reports, max(5, rounds // 15))
     results["latency"]["p99_ms"] = max(v["p99_ms"] for v in results["latency"].values())
+    step("measuring the members' film life")
+    results["film_life"] = await measure_film_life(bot, scale, rounds)
 
     step("measuring command latency while reactions arrive")
     under = await latency_under_load(bot, adapter, payloads, rounds, 2000, scale)
@@ -627,7 +632,7 @@ async def on_postgres(config: Config, server, sizes: dict) -> tuple[Config, floa
     return dataclasses.replace(config, database_url=url), cold, sizes
 
 
-async def run(scale_factor: float, backend: str = "sqlite") -> dict:
+async def run(scale_factor: float, backend: str = "sqlite", film_life_only: bool = False) -> dict:
     scale = Scale(scale_factor)
     results: dict = {"scale": scale_factor, "backend": backend}
     server = None
@@ -646,7 +651,11 @@ async def run(scale_factor: float, backend: str = "sqlite") -> dict:
             gc.collect()
             bot, warm = await start_bot(config)
             try:
-                await measure_bot(bot, scale, results, cold, warm, sizes)
+                if film_life_only:
+                    rounds = max(30, min(300, int(300 * scale_factor) or 30))
+                    results["film_life"] = await measure_film_life(bot, scale, rounds)
+                else:
+                    await measure_bot(bot, scale, results, cold, warm, sizes)
             finally:
                 await bot.close()
         finally:
@@ -704,7 +713,16 @@ def main() -> int:
         help="check that every round runs without an error, printing no figures (make test): "
         "figures at a small scale mean nothing; they belong to make bench",
     )
+    parser.add_argument(
+        "--film-life",
+        action="store_true",
+        help="only the members' film life rounds, printed and not saved (while working on them)",
+    )
     args = parser.parse_args()
+    if args.film_life:
+        figures = asyncio.run(run(args.scale, args.backend, film_life_only=True))
+        print(json.dumps(figures["film_life"], indent=2))
+        return 0
     if args.backend == "postgresql" and args.if_available:
         from tests.postgres_server import unavailable
 

@@ -37,6 +37,25 @@ def results(ratio_vs_noop: float) -> dict:
             "sustained_ratio_vs_noop": 0.75,
         },
         "memory": {"peak_rss_mb": 120.0},
+        "film_life": {
+            "members": 2000,
+            "viewings": 606000,
+            "import_rows": 5000,
+            "import_s": 0.4,
+            **{
+                name: {"p50_ms": 5.0, "p99_ms": 9.0}
+                for name in (
+                    "diary_show",
+                    "taste_member",
+                    "taste_me",
+                    "stats_films",
+                    "stats_year",
+                    "stats_year_club",
+                    "film_start_suggestions",
+                    "club_agreement_recount",
+                )
+            },
+        },
         "reports": {
             "stats_server": {"p50_ms": 400.0, "p99_ms": 450.0},
             "quote_top": {"p50_ms": 40.0, "p99_ms": 45.0},
@@ -62,6 +81,18 @@ def test_a_ratio_measured_in_rounds_shows_its_median_and_spread():
     assert "ratio 0.74 (median of 3 rounds, 0.701–0.78) to discord.py alone (80,000/s)" in text
     assert "ratio 0.75 (median of 3 rounds, 0.69–0.8) to discord.py alone" in text
     assert missed(run) == []  # the median is what the target is checked against
+
+
+def test_the_film_life_rows_show_their_figures_and_a_run_without_them_says_so():
+    text = table(results(0.8))
+    assert "| Letterboxd import of 5,000 diary rows (606,000 viewings of 2,000 members" in text
+    assert "| /taste me: p50 / p99 | 5.0 / 9.0 ms | p99 ≤ 50 ms |" in text
+    slow = results(0.8)
+    slow["film_life"]["stats_year"]["p99_ms"] = 420.0
+    assert missed(slow) == ["film_life.stats_year.p99_ms = 420.0 (target <= 300)"]
+    older = results(0.8)
+    del older["film_life"]
+    assert "film_life.import_s not measured" in missed(older)
 
 
 def test_a_run_that_meets_every_target_says_so():

@@ -36,7 +36,7 @@ test: $(call STAMP,test)
 	$(BIN)/python -m bench.reconcile --scale 0.01 --smoke
 	$(BIN)/python -m bench.reconcile --scale 0.01 --smoke --backend postgresql --if-available
 	$(BIN)/python -m bench.cluster --smoke --if-available
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --maxprocesses 4
 
 docs: $(call STAMP,test)
 	$(BIN)/python -m scripts.command_reference --write README.md

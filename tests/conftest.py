@@ -129,6 +129,9 @@ def pytest_terminal_summary(terminalreporter) -> None:
     run when they did not."""
     counts = {name: 0 for name in BACKENDS}
     alone = {name: 0 for name in BACKENDS}
+    # Under pytest-xdist the workers collect: every test reported counts as collected.
+    for reports in terminalreporter.stats.values():
+        COLLECTED.update(getattr(report, "nodeid", "") for report in reports)
     for report in terminalreporter.stats.get("passed", []):
         if report.when != "call":
             continue

@@ -34,6 +34,11 @@ class Quote:
     saved_at: int
 
 
+def quote_from(row: Row) -> Quote:
+    """A quote from a row of `quotes` (other columns beside them are passed over)."""
+    return Quote(**{k: row[k] for k in Quote.__dataclass_fields__})
+
+
 def check_length(text: str) -> str:
     text = text.strip()
     if not text:
@@ -51,7 +56,7 @@ class Quotes:
 
     @staticmethod
     def _quote(row: Row) -> Quote:
-        return Quote(**{k: row[k] for k in Quote.__dataclass_fields__})
+        return quote_from(row)
 
     # --- opting out -------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from bot.db import Database
 from bot.diary.service import Film
 from bot.diary.taste import Close, Taste
+from bot.quotes.service import Quote, quote_from
 from bot.reactions.recorder import ReactionRecorder
 from bot.text import plural, truncate
 
@@ -62,13 +63,6 @@ class Take:
 
 
 @dataclass(frozen=True)
-class QuoteOfYear:
-    number: int
-    text: str
-    reactions: int
-
-
-@dataclass(frozen=True)
 class SectionOfYear:
     essay: str
     heading: str
@@ -86,7 +80,7 @@ class YearInFilm:
     best_week: BestWeek | None
     closest: tuple[Close, ...]  # members by taste, closest first (the caller keeps those present)
     take: Take | None
-    quote: QuoteOfYear | None
+    quote: tuple[Quote, int] | None  # the quote and its reactions
     section: SectionOfYear | None
     diarist: tuple[int, int] | None  # (member, viewings): the club's most active, not private
 
@@ -183,19 +177,21 @@ class Years:
         user_id, title, year, channel_id, message_id = best
         return Take(user_id, Film(0, title, year), counts[message_id], channel_id, message_id)
 
-    async def _quote(self, guild_id: int, span: Span, member_id: int | None) -> QuoteOfYear | None:
+    async def _quote(
+        self, guild_id: int, span: Span, member_id: int | None
+    ) -> tuple[Quote, int] | None:
         whose: tuple[str, tuple[int, ...]] = ("", ())
         if member_id is not None:
             whose = (" AND (q.author_id = ? OR q.saved_by = ?)", (member_id, member_id))
         row = await self.db.fetchone(
-            "SELECT q.number, q.text, count(*) FROM quotes q "
+            "SELECT q.*, count(*) AS reactions FROM quotes q "
             "JOIN tracked_messages t ON t.quote_id = q.id "
             "JOIN reactions r ON r.message_id = t.message_id "
             f"WHERE q.guild_id = ? AND q.saved_at >= ? AND q.saved_at < ?{whose[0]} "
-            "GROUP BY q.id, q.number, q.text ORDER BY count(*) DESC, q.number LIMIT 1",
+            "GROUP BY q.id ORDER BY count(*) DESC, q.number LIMIT 1",
             (guild_id, span.start, span.end, *whose[1]),
         )
-        return QuoteOfYear(int(row[0]), row[1], int(row[2])) if row else None
+        return (quote_from(row), int(row["reactions"])) if row else None
 
     async def _section(
         self, guild_id: int, span: Span, member_id: int | None
@@ -279,11 +275,12 @@ def year_lines(
             )
         )
     if y.quote is not None:
+        quote, reactions = y.quote
         lines.append(
             (
                 "Most-reacted quote",
-                f"{plural(y.quote.reactions, 'reaction')} · #{y.quote.number} "
-                f"“{text(truncate(y.quote.text, 80))}”",
+                f"{plural(reactions, 'reaction')} · #{quote.number} "
+                f"“{text(truncate(quote.text, 80))}”",
             )
         )
     if y.section is not None:

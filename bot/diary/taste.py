@@ -242,13 +242,23 @@ async def club_films(db: Database, guild_id: int) -> ClubFilms:
     most divisive (the widest standard deviation, MIN_RATERS ratings at least), the unanimous
     ones, the best by a weighted mean (n · mean + PRIOR · the club's mean) / (n + PRIOR) with two
     ratings at least, and the harshest and most generous raters."""
-    latest = LATEST.format(where="")
-    rows = await db.fetchall(
-        f"WITH r AS ({latest}) SELECT f.id, f.title, f.year, count(*), sum(r.rating), "
-        "sum(r.rating * r.rating), min(r.rating), max(r.rating) FROM r "
-        "JOIN films f ON f.id = r.film_id GROUP BY f.id, f.title, f.year",
-        (guild_id,),
+    # The latest ratings are read once (the costly part: every viewing of the server), for the
+    # films' figures (kind 0) and the raters' leans (kind 1) alike.
+    both = await db.fetchall(
+        f"WITH r AS MATERIALIZED ({LATEST.format(where='')}), "
+        "f AS (SELECT film_id, count(*) AS n, sum(rating) AS s, sum(rating * rating) AS ss, "
+        "min(rating) AS lo, max(rating) AS hi FROM r GROUP BY film_id) "
+        "SELECT 0, f.film_id, m.title, m.year, f.n, f.s, f.ss, f.lo, f.hi FROM f "
+        "JOIN films m ON m.id = f.film_id "
+        "UNION ALL SELECT 1, r.user_id, NULL, NULL, count(*), "
+        "sum((f.n * r.rating - f.s) * 1.0 / (f.n - 1)), "
+        "max(CASE WHEN p.user_id IS NULL THEN 0 ELSE 1 END), NULL, NULL FROM r "
+        "JOIN f ON f.film_id = r.film_id AND f.n >= ? LEFT JOIN diary_privacy p "
+        "ON p.guild_id = ? AND p.user_id = r.user_id GROUP BY r.user_id HAVING count(*) >= ?",
+        (guild_id, MIN_RATERS, guild_id, RATER_FILMS),
     )
+    rows = [tuple(row)[1:] for row in both if row[0] == 0]
+    leans = [(row[1], row[4], row[5], row[6]) for row in both if row[0] == 1]
     total = sum(int(row[3]) for row in rows)
     if not total:
         return ClubFilms(0, None, None, [], [], [], [])
@@ -274,16 +284,6 @@ async def club_films(db: Database, guild_id: int) -> ClubFilms:
     best = sorted(
         (f for f in films if f.count >= 2),
         key=lambda f: (-f.weighted, -f.count, f.film.title.casefold()),
-    )
-    leans = await db.fetchall(
-        f"WITH r AS ({latest}), f AS (SELECT film_id, count(*) AS n, sum(rating) AS s FROM r "
-        "GROUP BY film_id HAVING count(*) >= ?) "
-        "SELECT r.user_id, count(*), sum((f.n * r.rating - f.s) * 1.0 / (f.n - 1)), "
-        "max(CASE WHEN p.user_id IS NULL THEN 0 ELSE 1 END) FROM r "
-        "JOIN f ON f.film_id = r.film_id LEFT JOIN diary_privacy p "
-        "ON p.guild_id = ? AND p.user_id = r.user_id "
-        "GROUP BY r.user_id HAVING count(*) >= ?",
-        (guild_id, MIN_RATERS, guild_id, RATER_FILMS),
     )
     raters = [
         Rater(user_id, bool(private), int(n), float(summed) / int(n))

@@ -27,7 +27,7 @@ from bench.community import GUILD_ID, MEMBER_BASE, Scale, sentence
 from bot.client import Projectionist
 from bot.diary.embeds import closest_embed, club_films_embed, diary_embed, taste_embed
 from bot.diary.letterboxd import read_export
-from bot.diary.taste import Taste, club_films
+from bot.diary.taste import Taste, club_films, rater_leans
 from bot.films.schedule import zone
 from bot.stats.year import Span, Years, year_lines
 from bot.stats.year_card import year_card
@@ -192,6 +192,7 @@ async def measure_film_life(bot: Projectionist, scale: Scale, rounds: int) -> di
         "diary_show": await timed(diary_show, rounds),
         "taste_member": await timed(taste_member, max(10, rounds // 10)),
         "club_agreement_recount": await timed(lambda: tastes._club_agreement(GUILD_ID), 3),
+        "raters_recount": await timed(lambda: rater_leans(services.db, GUILD_ID), 3),
         "taste_me": await timed(taste_me, max(5, rounds // 30)),
         "stats_films": await timed(stats_films, max(5, rounds // 30)),
         "stats_year": await timed(lambda: stats_year(rng.choice(public)), max(5, rounds // 30)),

@@ -140,12 +140,19 @@ def film_life_rows(life: dict | None) -> list[tuple[str, str, str]]:
         ("/diary show: p50 / p99", figures("diary_show"), "p99 ≤ 15 ms"),
         ("/taste member: p50 / p99", figures("taste_member"), "p99 ≤ 15 ms"),
         (
-            "The club's typical agreement recounted (kept five minutes): p50",
+            "The club's typical agreement recounted (kept until a rating changes): p50",
             f"{life['club_agreement_recount']['p50_ms']} ms",
             "no target",
         ),
         ("/taste me: p50 / p99", figures("taste_me"), "p99 ≤ 50 ms"),
         ("/stats films: p50 / p99", figures("stats_films"), "p99 ≤ 50 ms"),
+        (
+            "/stats films' raters recounted (kept until a rating changes): p50",
+            f"{life['raters_recount']['p50_ms']} ms"
+            if "raters_recount" in life
+            else "not measured",
+            "no target",
+        ),
         (
             "/stats year with its card, a member's · the club's: p99",
             f"{life['stats_year']['p99_ms']} · {life['stats_year_club']['p99_ms']} ms",

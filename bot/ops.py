@@ -173,7 +173,11 @@ class PortRefused(RuntimeError):
 
 
 # Kept only on SQLite: the log of reaction batches (merged before the copy) and its helpers.
-SQLITE_ONLY = {"reaction_log"}
+# Not copied: SQLite's reaction log (loaded first), and the counter of rating changes, which the
+# target's triggers start on their own.
+NOT_PORTED = {"reaction_log", "rating_versions"}
+# Kept by the target's own triggers as the viewings are copied (migration 0020): compared, not copied.
+DERIVED = {"latest_ratings", "film_rating_counts", "film_ratings"}
 
 
 async def port(config: Config, target_url: str) -> tuple[bool, list[str]]:
@@ -236,9 +240,9 @@ async def _copy(source: SqliteDatabase, target: PostgresDatabase) -> tuple[bool,
     await refuse_unless_empty(target)  # written meanwhile by someone else
     target_tables = set(await target.tables())
     present = set(await source.tables()) & target_tables
-    tables = [t for t in schema_tables() if t in present and t not in SQLITE_ONLY]
+    tables = [t for t in schema_tables() if t in present and t not in NOT_PORTED]
     async with target.loading() as load:
-        for table in tables:
+        for table in (t for t in tables if t not in DERIVED):
             columns = await target.columns(table)
             names = ", ".join(name for name, _ in columns)
             async for rows in source.chunks(f"SELECT {names} FROM {table}"):

@@ -53,6 +53,7 @@ def results(ratio_vs_noop: float) -> dict:
                     "stats_year_club",
                     "film_start_suggestions",
                     "club_agreement_recount",
+                    "raters_recount",
                 )
             },
         },

@@ -259,7 +259,7 @@ def assert_one_line_failure(result, says: str, took: float) -> None:
 
 READ_ONLY_AND_FULL = """
 set -e
-mount -t tmpfs -o size=1m tmpfs "$1"
+mount -t tmpfs -o size=4m tmpfs "$1"
 "$2" -c "import asyncio; from bot.sqlite import SqliteDatabase
 async def made(): await (await SqliteDatabase.open('$1/club.db')).close()
 asyncio.run(made())"
@@ -267,7 +267,7 @@ mount -o remount,ro "$1"
 DATABASE_PATH="$1/club.db" "$2" -m bot run 2>"$1.existing" || echo $? >>"$1.codes"
 DATABASE_PATH="$1/sub/new.db" "$2" -m bot run 2>"$1.new" || echo $? >>"$1.codes"
 mount -o remount,rw "$1"
-dd if=/dev/zero of="$1/filler" bs=1k count=2000 2>/dev/null || true
+dd if=/dev/zero of="$1/filler" bs=1k count=8000 2>/dev/null || true
 DATABASE_PATH="$1/full.db" "$2" -m bot run 2>"$1.full" || echo $? >>"$1.codes"
 """
 

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.db import Database, Row, Rows, Tx, rows_as_dicts
+from bot.diary.latest import viewings_in_bulk
 from bot.diary.letterboxd import Export
 from bot.errors import UserError
 from bot.members import Forgotten
@@ -652,12 +653,13 @@ class Diary:
                     report.undated += 1
                 else:
                     report.entries += 1
-            await tx.executemany(
-                "INSERT INTO viewings (guild_id, user_id, number, film_id, watched_on, rating, "
-                "rewatch, review, spoilers, tags, source, logged_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                new,
-            )
+            async with viewings_in_bulk(tx, guild_id, user_id):
+                await tx.executemany(
+                    "INSERT INTO viewings (guild_id, user_id, number, film_id, watched_on, "
+                    "rating, rewatch, review, spoilers, tags, source, logged_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    new,
+                )
             await tx.executemany(
                 "UPDATE viewings SET review = ?, spoilers = 1 WHERE id = ? AND review IS NULL",
                 reviewed,
@@ -711,7 +713,20 @@ class Diary:
 
     # --- members' data (see bot/members.py) -------------------------------------------
 
-    MEMBER_TABLES = frozenset({"viewings", "watchlist", "diary_privacy"})
+    # latest_ratings, film_rating_counts, film_ratings and rating_versions follow the viewings by triggers
+    # (migration 0020): forgetting the viewings forgets them, and they export nothing the
+    # diary does not.
+    MEMBER_TABLES = frozenset(
+        {
+            "viewings",
+            "watchlist",
+            "diary_privacy",
+            "latest_ratings",
+            "film_rating_counts",
+            "film_ratings",
+            "rating_versions",
+        }
+    )
 
     async def forget_member(self, tx: Tx, user_id: int, forgotten: Forgotten) -> None:
         """Every viewing (a week's ratings go with the film week's part, which removes their

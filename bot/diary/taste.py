@@ -4,7 +4,8 @@ its ratings tell them. Ids in, plain values out; nothing here talks to Discord.
 Agreement on a set of films is 100 − (the mean difference of the two ratings, in half stars) ×
 100 / 9: the same ratings every time give 100, ½ against ★★★★★ every time gives 0 (9 half stars
 is the widest difference). The club's typical agreement is the same measure over every two
-members' ratings of every film, recounted at most every five minutes. A taste score pulls a
+members' ratings of every film, from how many members gave each film each rating (kept up to
+date by the database's triggers, migration 0020). A taste score pulls a
 pair's agreement toward the club's while it rests on few films: (n · agreement + K · club) /
 (n + K), with n the films both rated and K = 5; no score is given below MIN_SHARED films. A
 member's latest rating of a film is the one that counts; a week's rating counts once its week has
@@ -12,14 +13,17 @@ ended."""
 
 from __future__ import annotations
 
-import time
 import weakref
-from collections import defaultdict
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
 from bot.db import Database
 from bot.diary.service import Film
 from bot.errors import UserError
+
+T = TypeVar("T")
 
 WIDEST = 9  # half stars between ½ and ★★★★★
 SHRINK = 5  # K: how many films' weight the club's typical agreement carries
@@ -29,22 +33,38 @@ APART = 2  # a disagreement worth naming: a star or more apart
 LISTED = 5  # films named as loved or disagreed on
 CLOSEST = 10  # members named by /taste me
 
-# Each member's latest visible rating of each film of a server: the newest viewing with a rating
-# (as the diary orders them: the latest day first, undated last, the later entry first).
-LATEST = (
-    "SELECT user_id, film_id, rating FROM (SELECT v.user_id, v.film_id, v.rating, "
-    "row_number() OVER (PARTITION BY v.user_id, v.film_id ORDER BY v.watched_on IS NULL, "
-    "v.watched_on DESC, v.number DESC) AS nth FROM viewings v "
-    "LEFT JOIN weeks w ON w.id = v.week_id WHERE v.guild_id = ? AND v.rating IS NOT NULL "
-    "AND (v.week_id IS NULL OR w.ended_at IS NOT NULL){where}) latest WHERE nth = 1"
-)
+SERVERS_KEPT = 256  # servers whose club-wide figures a process keeps, the latest used
 
 
-CLUB_FRESH_S = 300.0
-# The club's typical agreement per server, and until when it is kept, per database.
-_club_kept: weakref.WeakKeyDictionary[Database, dict[int, tuple[float, float | None]]] = (
-    weakref.WeakKeyDictionary()
-)
+class KeptPerServer:
+    """A club-wide figure per database and server, kept while the server's latest ratings stay
+    as they were (their version, moved by every change: migration 0020), for figures that read
+    every rating of the server."""
+
+    def __init__(self) -> None:
+        self._kept: weakref.WeakKeyDictionary[Database, OrderedDict[int, tuple[int, Any]]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    async def get(self, db: Database, guild_id: int, count: Callable[[], Awaitable[T]]) -> T:
+        version = await db.fetchval(
+            "SELECT version FROM rating_versions WHERE guild_id = ?", (guild_id,)
+        )
+        kept = self._kept.setdefault(db, OrderedDict())
+        found = kept.get(guild_id)
+        if found is not None and found[0] == version:
+            kept.move_to_end(guild_id)
+            return cast(T, found[1])
+        value = await count()
+        kept[guild_id] = (version, value)
+        kept.move_to_end(guild_id)
+        while len(kept) > SERVERS_KEPT:
+            kept.popitem(last=False)
+        return value
+
+
+_club_agreement = KeptPerServer()
+_club_leans = KeptPerServer()
 
 
 def agreement(total_difference: int, films: int) -> float:
@@ -102,40 +122,28 @@ class Taste:
 
     async def _ratings(self, guild_id: int, user_id: int) -> dict[int, int]:
         rows = await self.db.fetchall(
-            LATEST.format(where=" AND v.user_id = ?"), (guild_id, user_id)
+            "SELECT film_id, rating FROM latest_ratings WHERE guild_id = ? AND user_id = ?",
+            (guild_id, user_id),
         )
-        return {row[1]: row[2] for row in rows}
+        return {row[0]: row[1] for row in rows}
 
     async def club_agreement(self, guild_id: int) -> float | None:
-        """The agreement of every two members' ratings of every film (private members counted):
-        from how many members gave each film each rating, without pairing them one by one.
-        Kept CLUB_FRESH_S: it reads every rating of the server (a second at 600,000 viewings),
-        and a typical value barely moves with a few ratings more."""
-        kept = _club_kept.setdefault(self.db, {}).get(guild_id)
-        if kept is not None and time.monotonic() < kept[0]:
-            return kept[1]
-        value = await self._club_agreement(guild_id)
-        _club_kept[self.db][guild_id] = (time.monotonic() + CLUB_FRESH_S, value)
-        return value
+        """The agreement of every two members' ratings of every film (private members counted),
+        from how many members gave each film each rating, without pairing them one by one."""
+        return await _club_agreement.get(self.db, guild_id, lambda: self._club_agreement(guild_id))
 
     async def _club_agreement(self, guild_id: int) -> float | None:
-        rows = await self.db.fetchall(
-            f"SELECT film_id, rating, count(*) FROM ({LATEST.format(where='')}) r "
-            "GROUP BY film_id, rating",
+        difference = await self.db.fetchval(
+            "SELECT sum(a.members * b.members * (b.rating - a.rating)) "
+            "FROM film_rating_counts a JOIN film_rating_counts b ON b.guild_id = a.guild_id "
+            "AND b.film_id = a.film_id AND b.rating > a.rating WHERE a.guild_id = ?",
             (guild_id,),
         )
-        counts: dict[int, dict[int, int]] = defaultdict(dict)
-        for film_id, rating, count in rows:
-            counts[film_id][rating] = count
-        difference = pairs = 0
-        for by_rating in counts.values():
-            items = sorted(by_rating.items())
-            raters = sum(by_rating.values())
-            pairs += raters * (raters - 1) // 2
-            for i, (a, count_a) in enumerate(items):
-                for b, count_b in items[i + 1 :]:
-                    difference += count_a * count_b * (b - a)
-        return agreement(difference, pairs) if pairs else None
+        pairs = await self.db.fetchval(
+            "SELECT sum(raters * (raters - 1) / 2) FROM film_ratings WHERE guild_id = ?",
+            (guild_id,),
+        )
+        return agreement(int(difference or 0), int(pairs)) if pairs else None
 
     async def match(self, guild_id: int, viewer_id: int, member_id: int) -> Match:
         """The viewer's taste beside a member's; refused when the member keeps theirs private."""
@@ -170,13 +178,14 @@ class Taste:
         least, never a private member), best first (`limit` of them; every one with None), and
         the club's typical agreement."""
         rows = await self.db.fetchall(
-            f"WITH r AS ({LATEST.format(where='')}) "
-            "SELECT o.user_id, count(*), sum(abs(o.rating - m.rating)) FROM r m "
-            "JOIN r o ON o.film_id = m.film_id AND o.user_id <> m.user_id "
-            "WHERE m.user_id = ? AND NOT EXISTS (SELECT 1 FROM diary_privacy p "
-            "WHERE p.guild_id = ? AND p.user_id = o.user_id) "
-            "GROUP BY o.user_id HAVING count(*) >= ?",
-            (guild_id, viewer_id, guild_id, MIN_SHARED),
+            # CROSS JOIN: SQLite reads the viewer's films first, then each film's raters.
+            "SELECT o.user_id, count(*), sum(abs(o.rating - m.rating)) FROM latest_ratings m "
+            "CROSS JOIN latest_ratings o WHERE o.guild_id = m.guild_id "
+            "AND o.film_id = m.film_id AND o.user_id <> m.user_id "
+            "AND m.guild_id = ? AND m.user_id = ? GROUP BY o.user_id HAVING count(*) >= ? "
+            "AND NOT EXISTS (SELECT 1 FROM diary_privacy p "
+            "WHERE p.guild_id = ? AND p.user_id = o.user_id)",
+            (guild_id, viewer_id, MIN_SHARED, guild_id),
         )
         club = await self.club_agreement(guild_id)
         close = []
@@ -202,6 +211,7 @@ MIN_RATERS = 3  # a film's spread, or its unanimity, needs three members' rating
 RATER_FILMS = 3  # a rater is called harsh or generous over this many such films at least
 PRIOR = 3  # C: how many ratings' weight the club's mean carries in a film's weighted mean
 SHOWN = 5
+RATERS_CHECKED = 20  # the harshest and most generous raters looked up as still rating
 
 
 @dataclass(frozen=True)
@@ -241,30 +251,57 @@ async def club_films(db: Database, guild_id: int) -> ClubFilms:
     """The club's films as its members' latest ratings tell them (private members counted): the
     most divisive (the widest standard deviation, MIN_RATERS ratings at least), the unanimous
     ones, the best by a weighted mean (n · mean + PRIOR · the club's mean) / (n + PRIOR) with two
-    ratings at least, and the harshest and most generous raters."""
-    # The latest ratings are read once (the costly part: every viewing of the server), for the
-    # films' figures (kind 0) and the raters' leans (kind 1) alike.
-    both = await db.fetchall(
-        f"WITH r AS MATERIALIZED ({LATEST.format(where='')}), "
-        "f AS (SELECT film_id, count(*) AS n, sum(rating) AS s, sum(rating * rating) AS ss, "
-        "min(rating) AS lo, max(rating) AS hi FROM r GROUP BY film_id) "
-        "SELECT 0, f.film_id, m.title, m.year, f.n, f.s, f.ss, f.lo, f.hi FROM f "
-        "JOIN films m ON m.id = f.film_id "
-        "UNION ALL SELECT 1, r.user_id, NULL, NULL, count(*), "
-        "sum((f.n * r.rating - f.s) * 1.0 / (f.n - 1)), "
-        "max(CASE WHEN p.user_id IS NULL THEN 0 ELSE 1 END), NULL, NULL FROM r "
-        "JOIN f ON f.film_id = r.film_id AND f.n >= ? LEFT JOIN diary_privacy p "
-        "ON p.guild_id = ? AND p.user_id = r.user_id GROUP BY r.user_id HAVING count(*) >= ?",
-        (guild_id, MIN_RATERS, guild_id, RATER_FILMS),
+    ratings at least, and the harshest and most generous raters (their leans read every
+    rating of the server, and are kept until a rating changes)."""
+    # Only the films that can be shown are read: each list's leaders by rank (ties included,
+    # a margin where SQL's floating point may order near-equal values unlike Python's), ranked
+    # from each film's sums, then ordered below as before.
+    rows = await db.fetchall(
+        "WITH t AS (SELECT sum(raters) AS n, sum(total) AS s FROM film_ratings WHERE guild_id = ?), "
+        "d AS (SELECT film_id, rank() OVER (ORDER BY (raters * squares - total * total) * 1.0 "
+        "/ (raters * raters) DESC, raters DESC) AS nth FROM film_ratings WHERE guild_id = ? "
+        "AND raters >= ? AND raters * squares > total * total), "
+        "u AS (SELECT film_id, rank() OVER (ORDER BY raters DESC, total DESC) AS nth "
+        "FROM film_ratings WHERE guild_id = ? AND raters >= ? AND raters * squares = total * total), "
+        "b AS (SELECT r.film_id, rank() OVER (ORDER BY (r.total + ? * t.s * 1.0 / t.n) "
+        "/ (r.raters + ?) DESC, r.raters DESC) AS nth FROM film_ratings r CROSS JOIN t "
+        "WHERE r.guild_id = ? AND r.raters >= 2), "
+        "shown AS (SELECT film_id FROM d WHERE nth <= 3 UNION SELECT film_id FROM u WHERE nth <= ? "
+        "UNION SELECT film_id FROM b WHERE nth <= ?) "
+        "SELECT NULL, NULL, NULL, n, s, NULL, NULL, NULL FROM t UNION ALL "
+        "SELECT r.film_id, f.title, f.year, r.raters, r.total, r.squares, "
+        "(SELECT min(h.rating) FROM film_rating_counts h WHERE h.guild_id = r.guild_id "
+        "AND h.film_id = r.film_id), (SELECT max(h.rating) FROM film_rating_counts h "
+        "WHERE h.guild_id = r.guild_id AND h.film_id = r.film_id) FROM shown "
+        "JOIN film_ratings r ON r.guild_id = ? AND r.film_id = shown.film_id "
+        "JOIN films f ON f.id = r.film_id",
+        (
+            guild_id,
+            guild_id,
+            MIN_RATERS,
+            guild_id,
+            MIN_RATERS,
+            PRIOR,
+            PRIOR,
+            guild_id,
+            SHOWN + 2,
+            SHOWN + 2,
+            guild_id,
+        ),
     )
-    rows = [tuple(row)[1:] for row in both if row[0] == 0]
-    leans = [(row[1], row[4], row[5], row[6]) for row in both if row[0] == 1]
-    total = sum(int(row[3]) for row in rows)
+    total = int(rows[0][3] or 0)
     if not total:
         return ClubFilms(0, None, None, [], [], [], [])
-    club_mean = sum(int(row[4]) for row in rows) / total
+    leans = await _club_leans.get(db, guild_id, lambda: rater_leans(db, guild_id))
+    private = {
+        row[0]
+        for row in await db.fetchall(
+            "SELECT user_id FROM diary_privacy WHERE guild_id = ?", (guild_id,)
+        )
+    }
+    club_mean = int(rows[0][4]) / total
     films = []
-    for film_id, title, year, count, summed, squares, lowest, highest in rows:
+    for film_id, title, year, count, summed, squares, lowest, highest in rows[1:]:
         n, s = int(count), int(summed)
         mean = s / n
         spread = max(0.0, int(squares) / n - mean * mean) ** 0.5
@@ -285,12 +322,23 @@ async def club_films(db: Database, guild_id: int) -> ClubFilms:
         (f for f in films if f.count >= 2),
         key=lambda f: (-f.weighted, -f.count, f.film.title.casefold()),
     )
-    raters = [
-        Rater(user_id, bool(private), int(n), float(summed) / int(n))
-        for user_id, n, summed, private in leans
-    ]
+    raters = [Rater(user_id, user_id in private, n, lean) for user_id, n, lean in leans]
     harshest = sorted((r for r in raters if r.lean < 0), key=lambda r: (r.lean, r.member_id))
     generous = sorted((r for r in raters if r.lean > 0), key=lambda r: (-r.lean, r.member_id))
+    # The leans may be minutes old: a member forgotten since is never named.
+    named = harshest[:RATERS_CHECKED] + generous[:RATERS_CHECKED]
+    if named:
+        marks = ", ".join("?" for _ in named)
+        rating = {
+            row[0]
+            for row in await db.fetchall(
+                "SELECT DISTINCT user_id FROM latest_ratings WHERE guild_id = ? "
+                f"AND user_id IN ({marks})",
+                (guild_id, *(r.member_id for r in named)),
+            )
+        }
+        harshest = [r for r in harshest[:RATERS_CHECKED] if r.member_id in rating]
+        generous = [r for r in generous[:RATERS_CHECKED] if r.member_id in rating]
     return ClubFilms(
         total,
         club_mean,
@@ -300,3 +348,17 @@ async def club_films(db: Database, guild_id: int) -> ClubFilms:
         harshest[:3],
         generous[:3],
     )
+
+
+async def rater_leans(db: Database, guild_id: int) -> list[tuple[int, int, float]]:
+    """(member, films, lean) of each rater: their mean distance from the others' mean rating,
+    over the films MIN_RATERS members rated (RATER_FILMS such films at least)."""
+    rows = await db.fetchall(
+        "WITH f AS (SELECT film_id, raters AS n, total AS s FROM film_ratings "
+        "WHERE guild_id = ? AND raters >= ?) "
+        "SELECT r.user_id, count(*), sum((f.n * r.rating - f.s) * 1.0 / (f.n - 1)) "
+        "FROM latest_ratings r JOIN f ON f.film_id = r.film_id WHERE r.guild_id = ? "
+        "GROUP BY r.user_id HAVING count(*) >= ?",
+        (guild_id, MIN_RATERS, guild_id, RATER_FILMS),
+    )
+    return [(user_id, int(n), float(summed) / int(n)) for user_id, n, summed in rows]

@@ -1,5 +1,5 @@
 """Ratings given before diaries existed (whole stars 1 to 5) become their week's diary entry with
-the same value in half stars, on both backends."""
+the same value in half stars, and each member's latest rating of each film, on both backends."""
 
 from __future__ import annotations
 
@@ -60,5 +60,17 @@ async def test_old_ratings_keep_their_stars_as_half_stars_in_one_entry_each(back
         ]
         assert await db.fetchval("SELECT count(*) FROM films") == 2
         assert await diary.key_films() == 0
+        # Made by migration 0020 from the ratings, then followed the two films merged into one:
+        # the later day's rating of Heat counts.
+        latest = await db.fetchall(
+            "SELECT l.user_id, f.title, l.rating FROM latest_ratings l "
+            "JOIN films f ON f.id = l.film_id ORDER BY l.user_id"
+        )
+        assert [tuple(r) for r in latest] == [(100, "Heat", 2), (200, "Rope", 10)]
+        sums = await db.fetchall(
+            "SELECT f.title, r.raters, r.total, r.squares FROM film_ratings r "
+            "JOIN films f ON f.id = r.film_id ORDER BY f.title"
+        )
+        assert [tuple(r) for r in sums] == [("Heat", 1, 2, 4), ("Rope", 1, 10, 100)]
     finally:
         await db.close()

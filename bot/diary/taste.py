@@ -133,10 +133,14 @@ class Taste:
         return await _club_agreement.get(self.db, guild_id, lambda: self._club_agreement(guild_id))
 
     async def _club_agreement(self, guild_id: int) -> float | None:
+        # Each rating's members against the members below it on the same film: count · rating
+        # − the sum of theirs, one pass in the key's order.
         difference = await self.db.fetchval(
-            "SELECT sum(a.members * b.members * (b.rating - a.rating)) "
-            "FROM film_rating_counts a JOIN film_rating_counts b ON b.guild_id = a.guild_id "
-            "AND b.film_id = a.film_id AND b.rating > a.rating WHERE a.guild_id = ?",
+            "SELECT sum(members * (rating * below - below_sum)) FROM (SELECT members, rating, "
+            "coalesce(sum(members) OVER w, 0) AS below, "
+            "coalesce(sum(members * rating) OVER w, 0) AS below_sum "
+            "FROM film_rating_counts WHERE guild_id = ? WINDOW w AS (PARTITION BY film_id "
+            "ORDER BY rating ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)) r",
             (guild_id,),
         )
         pairs = await self.db.fetchval(

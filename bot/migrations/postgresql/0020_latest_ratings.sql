@@ -5,7 +5,8 @@ CREATE TABLE latest_ratings (
     film_id  BIGINT NOT NULL,
     user_id  BIGINT NOT NULL,
     rating   INTEGER NOT NULL,
-    PRIMARY KEY (guild_id, film_id, user_id)
+    -- the rating inside the key's index: a film's raters are read from the index alone
+    PRIMARY KEY (guild_id, film_id, user_id) INCLUDE (rating)
 );
 CREATE INDEX latest_ratings_of_member ON latest_ratings (guild_id, user_id, film_id, rating);
 

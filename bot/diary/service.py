@@ -19,7 +19,7 @@ from bot.diary.latest import viewings_in_bulk
 from bot.diary.letterboxd import Export
 from bot.errors import UserError
 from bot.members import Forgotten
-from bot.text import fold, literal
+from bot.text import film_line, fold, literal
 
 PAGE_SIZE = 10
 REVIEW_LIMIT = 2000
@@ -36,10 +36,6 @@ class Film:
     @property
     def film_line(self) -> str:
         return film_line(self.title, self.year)
-
-
-def film_line(title: str, year: int | None) -> str:
-    return f"{title} ({year})" if year else title
 
 
 @dataclass(frozen=True)

@@ -297,6 +297,17 @@ def film_line(title: str, year: int | None) -> str:
     return f"{title} ({year})" if year else title
 
 
+class NamesAFilm:
+    """A record with a film's title and year, named as every message names a film."""
+
+    title: str
+    year: int | None
+
+    @property
+    def film_line(self) -> str:
+        return film_line(self.title, self.year)
+
+
 def plural(count: int, noun: str, many: str | None = None) -> str:
     """`1 quote`, `2 quotes`."""
     return f"{count:,} {noun if count == 1 else many or noun + 's'}"

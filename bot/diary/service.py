@@ -19,7 +19,7 @@ from bot.diary.latest import viewings_in_bulk
 from bot.diary.letterboxd import Export
 from bot.errors import UserError
 from bot.members import Forgotten
-from bot.text import film_line, fold, literal
+from bot.text import NamesAFilm, film_line, fold, literal
 
 PAGE_SIZE = 10
 REVIEW_LIMIT = 2000
@@ -28,18 +28,14 @@ ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True)
-class Film:
+class Film(NamesAFilm):
     id: int
     title: str
     year: int | None
 
-    @property
-    def film_line(self) -> str:
-        return film_line(self.title, self.year)
-
 
 @dataclass(frozen=True)
-class Entry:
+class Entry(NamesAFilm):
     """A diary entry as its reader sees it."""
 
     id: int
@@ -56,10 +52,6 @@ class Entry:
     week_id: int | None
     week_running: bool
     imported: bool = False
-
-    @property
-    def film_line(self) -> str:
-        return film_line(self.title, self.year)
 
 
 ENTRY_COLUMNS = (

@@ -19,7 +19,7 @@ from bot.films.schedule import next_slot, parse_time_of_day, slots_between, zone
 from bot.films.vote import close_nominations
 from bot.jobs import Jobs
 from bot.members import Forgotten
-from bot.text import film_line, fold
+from bot.text import NamesAFilm, fold
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class Settings:
 
 
 @dataclass(frozen=True)
-class Week:
+class Week(NamesAFilm):
     id: int
     guild_id: int
     title: str
@@ -96,10 +96,6 @@ class Week:
     average_rating: float | None
     rating_count: int | None
     forum: int = 0  # the week is a post in a forum channel
-
-    @property
-    def film_line(self) -> str:
-        return film_line(self.title, self.year)
 
     @property
     def running(self) -> bool:

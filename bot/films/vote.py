@@ -13,7 +13,7 @@ from bot.db import Database, Row, Tx, rows_as_dicts
 from bot.errors import UserError
 from bot.jobs import Jobs
 from bot.members import Forgotten
-from bot.text import film_line, fold, literal
+from bot.text import NamesAFilm, film_line, fold, literal
 
 MAX_NOMINATIONS_PER_MEMBER = 3
 POLL_ANSWERS = 10
@@ -25,15 +25,11 @@ POLL_GRACE = 5  # seconds after a poll's end before its result is read
 
 
 @dataclass(frozen=True)
-class Nomination:
+class Nomination(NamesAFilm):
     id: int
     title: str
     year: int | None
     nominators: int
-
-    @property
-    def film_line(self) -> str:
-        return film_line(self.title, self.year)
 
 
 @dataclass(frozen=True)

@@ -215,7 +215,6 @@ MIN_RATERS = 3  # a film's spread, or its unanimity, needs three members' rating
 RATER_FILMS = 3  # a rater is called harsh or generous over this many such films at least
 PRIOR = 3  # C: how many ratings' weight the club's mean carries in a film's weighted mean
 SHOWN = 5
-RATERS_CHECKED = 20  # the harshest and most generous raters looked up as still rating
 
 
 @dataclass(frozen=True)
@@ -329,20 +328,6 @@ async def club_films(db: Database, guild_id: int) -> ClubFilms:
     raters = [Rater(user_id, user_id in private, n, lean) for user_id, n, lean in leans]
     harshest = sorted((r for r in raters if r.lean < 0), key=lambda r: (r.lean, r.member_id))
     generous = sorted((r for r in raters if r.lean > 0), key=lambda r: (-r.lean, r.member_id))
-    # The leans may be minutes old: a member forgotten since is never named.
-    named = harshest[:RATERS_CHECKED] + generous[:RATERS_CHECKED]
-    if named:
-        marks = ", ".join("?" for _ in named)
-        rating = {
-            row[0]
-            for row in await db.fetchall(
-                "SELECT DISTINCT user_id FROM latest_ratings WHERE guild_id = ? "
-                f"AND user_id IN ({marks})",
-                (guild_id, *(r.member_id for r in named)),
-            )
-        }
-        harshest = [r for r in harshest[:RATERS_CHECKED] if r.member_id in rating]
-        generous = [r for r in generous[:RATERS_CHECKED] if r.member_id in rating]
     return ClubFilms(
         total,
         club_mean,

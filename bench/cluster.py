@@ -42,6 +42,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from bench.figures import percentile
+
 if TYPE_CHECKING:
     from discord.types.threads import Thread as ThreadPayload
 
@@ -93,11 +95,6 @@ def postgres_pids(server) -> set[int]:
         except (OSError, ValueError, IndexError):
             continue
     return pids
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def guild_ids(servers: int) -> list[int]:

@@ -8,8 +8,8 @@ reviews among them; one member in a hundred private) and 100 films each on their
 Each command is timed as the bot answers it, minus Discord's part: the service's reads and the
 reply built from them (the embed, and the year's card drawn); the Discord layer's share is what
 the other commands' rounds show (well under a millisecond). The slow ones are timed in fewer
-rounds, so that `make bench` stays minutes long; the club's typical agreement, kept five minutes
-by the bot, is timed recounted on its own.
+rounds, so that `make bench` stays minutes long; the club's typical agreement and the raters'
+leans, which the bot keeps until a rating changes, are timed recounted on their own.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.community import GUILD_ID, MEMBER_BASE, Scale, sentence
+from bench.figures import percentile
 from bot.client import Projectionist
 from bot.diary.embeds import closest_embed, club_films_embed, diary_embed, taste_embed
 from bot.diary.letterboxd import read_export
@@ -136,10 +137,9 @@ async def timed(make: Callable[[], Awaitable[Any]], rounds: int) -> dict[str, fl
         started = time.perf_counter()
         await make()
         values.append((time.perf_counter() - started) * 1000)
-    ordered = sorted(values)
     return {
         "p50_ms": round(statistics.median(values), 2),
-        "p99_ms": round(ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))], 2),
+        "p99_ms": round(percentile(values, 99), 2),
     }
 
 

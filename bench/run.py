@@ -37,6 +37,7 @@ from discord.ext import commands
 from discord.webhook import async_ as webhook_async
 
 from bench.community import CHANNEL_ID, EMOJIS, GUILD_ID, MEMBER_BASE, MESSAGE_BASE, Scale, word
+from bench.figures import percentile
 from bench.film_life import TARGETS as FILM_LIFE_TARGETS
 from bench.film_life import measure_film_life
 from bot import Config
@@ -80,11 +81,6 @@ QUIET = False  # `--smoke`: the steps and figures unsaid
 def step(message: str) -> None:
     if not QUIET:
         print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 # --- the bot, started without Discord -----------------------------------------------------

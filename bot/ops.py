@@ -172,9 +172,8 @@ class PortRefused(RuntimeError):
     """The target cannot take the club: it holds data already, or is not PostgreSQL."""
 
 
-# Kept only on SQLite: the log of reaction batches (merged before the copy) and its helpers.
-# Not copied: SQLite's reaction log (loaded first), and the counter of rating changes, which the
-# target's triggers start on their own.
+# Not copied: SQLite's log of reaction batches (merged before the copy), and the counter of
+# rating changes, which the target's triggers start on their own.
 NOT_PORTED = {"reaction_log", "rating_versions"}
 # Kept by the target's own triggers as the viewings are copied (migration 0020): compared, not copied.
 DERIVED = {"latest_ratings", "film_rating_counts", "film_ratings"}

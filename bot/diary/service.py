@@ -701,9 +701,9 @@ class Diary:
 
     # --- members' data (see bot/members.py) -------------------------------------------
 
-    # latest_ratings, film_rating_counts, film_ratings and rating_versions follow the viewings by triggers
-    # (migration 0020): forgetting the viewings forgets them, and they export nothing the
-    # diary does not.
+    # latest_ratings, film_rating_counts, film_ratings and rating_versions follow the viewings
+    # by triggers (migration 0020): forgetting the viewings forgets them, and they export
+    # nothing the diary does not.
     MEMBER_TABLES = frozenset(
         {
             "viewings",

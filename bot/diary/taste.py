@@ -5,11 +5,10 @@ Agreement on a set of films is 100 − (the mean difference of the two ratings, 
 100 / 9: the same ratings every time give 100, ½ against ★★★★★ every time gives 0 (9 half stars
 is the widest difference). The club's typical agreement is the same measure over every two
 members' ratings of every film, from how many members gave each film each rating (kept up to
-date by the database's triggers, migration 0020). A taste score pulls a
-pair's agreement toward the club's while it rests on few films: (n · agreement + K · club) /
-(n + K), with n the films both rated and K = 5; no score is given below MIN_SHARED films. A
-member's latest rating of a film is the one that counts; a week's rating counts once its week has
-ended."""
+date by the database's triggers, migration 0020). A taste score pulls a pair's agreement toward
+the club's while it rests on few films: (n · agreement + K · club) / (n + K), with n the films
+both rated and K = 5; no score is given below MIN_SHARED films. A member's latest rating of a
+film is the one that counts; a week's rating counts once its week has ended."""
 
 from __future__ import annotations
 

@@ -54,10 +54,6 @@ class Quotes:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    @staticmethod
-    def _quote(row: Row) -> Quote:
-        return quote_from(row)
-
     # --- opting out -------------------------------------------------------------------
 
     async def is_opted_out(self, user_id: int) -> bool:
@@ -84,7 +80,7 @@ class Quotes:
         async with self.db.transaction(guild_id) as tx:
             number = await tx.next_number(f"quote_number:{guild_id}")
             columns = ["guild_id", "number", *values]
-            return self._quote(
+            return quote_from(
                 await tx.one(
                     f"INSERT INTO quotes ({', '.join(columns)}) "
                     f"VALUES ({', '.join('?' for _ in columns)}) RETURNING *",
@@ -135,7 +131,7 @@ class Quotes:
             "SELECT * FROM quotes WHERE guild_id = ? AND source_message_id = ?",
             (guild_id, message_id),
         )
-        return self._quote(row) if row else None
+        return quote_from(row) if row else None
 
     async def add_typed(
         self,
@@ -167,7 +163,7 @@ class Quotes:
         )
         if row is None:
             raise NotFound(f"There is no quote #{number} in this server.")
-        return self._quote(row)
+        return quote_from(row)
 
     async def random(
         self,
@@ -200,7 +196,7 @@ class Quotes:
                 "SELECT * FROM quotes WHERE guild_id = ? AND number >= ? ORDER BY number LIMIT 1",
                 (guild_id, rng.randint(1, top)),
             )
-            return self._quote(row)
+            return quote_from(row)
         count = await self.db.fetchval(f"SELECT count(*) FROM quotes WHERE {condition}", params)
         if not count:
             raise UserError("No quotes match that yet. Save one with “Save as quote” on a message.")
@@ -208,7 +204,7 @@ class Quotes:
             f"SELECT * FROM quotes WHERE {condition} ORDER BY id LIMIT 1 OFFSET ?",
             (*params, rng.randrange(count)),
         )
-        return self._quote(row)
+        return quote_from(row)
 
     async def search(self, guild_id: int, query: str, limit: int = 5) -> list[Quote]:
         search = fulltext.for_backend(self.db.backend)
@@ -216,7 +212,7 @@ class Quotes:
         if match is None:
             return []
         rows = await self.db.fetchall(search.quotes_newest, (*match, guild_id, limit))
-        return [self._quote(row) for row in rows]
+        return [quote_from(row) for row in rows]
 
     async def page(
         self, guild_id: int, author_id: int | None, page: int
@@ -230,7 +226,7 @@ class Quotes:
             f"SELECT * FROM quotes WHERE {where} ORDER BY number DESC LIMIT ? OFFSET ?",
             (*params, PAGE_SIZE, page * PAGE_SIZE),
         )
-        return [self._quote(row) for row in rows], total
+        return [quote_from(row) for row in rows], total
 
     async def top(
         self, guild_id: int, counts: dict[int, int], limit: int = 10
@@ -247,7 +243,7 @@ class Quotes:
                 f"SELECT * FROM quotes WHERE guild_id = ? AND id IN ({marks})", (guild_id, *chunk)
             )
             by_id = {row["id"]: row for row in rows}
-            found += [(self._quote(by_id[i]), counts[i]) for i in chunk if i in by_id]
+            found += [(quote_from(by_id[i]), counts[i]) for i in chunk if i in by_id]
             if len(found) >= limit:
                 break
         return found[:limit]
@@ -257,7 +253,7 @@ class Quotes:
     async def by_id(self, quote_id: int) -> Quote | None:
         """A quote by its id, of whichever server: the caller checks the server it belongs to."""
         row = await self.db.fetchone("SELECT * FROM quotes WHERE id = ?", (quote_id,))
-        return self._quote(row) if row else None
+        return quote_from(row) if row else None
 
     async def remove(self, quote_id: int, guild_id: int) -> bool:
         """Remove a quote of `guild_id`; False when that server has no such quote (any more)."""

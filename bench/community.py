@@ -279,8 +279,10 @@ def fill(db_path: Path, scale: Scale, now: int, seed: int = 2) -> dict[str, floa
             seen: set[tuple[int, str]] = set()
             while len(seen) < per_message:
                 seen.add((rng.choice(members), rng.choice(EMOJIS)))
+            posted = tracked[i][7]
             for user, emoji in seen:
-                yield (message_id, user, emoji, now - rng.randint(0, 86400 * 30))
+                # Members react while a post is new: most within hours, a few days later.
+                yield (message_id, user, emoji, min(now, posted + int(rng.expovariate(1 / 14400))))
 
     conn.executemany(
         "INSERT INTO reactions (message_id, user_id, emoji, created_at) VALUES (?, ?, ?, ?)",

@@ -176,7 +176,13 @@ class PortRefused(RuntimeError):
 # rating changes, which the target's triggers start on their own.
 NOT_PORTED = {"reaction_log", "rating_versions"}
 # Kept by the target's own triggers as the viewings are copied (migration 0020): compared, not copied.
-DERIVED = {"latest_ratings", "film_rating_counts", "film_ratings"}
+DERIVED = {
+    "latest_ratings",
+    "film_rating_counts",
+    "film_ratings",
+    "reaction_days",
+    "member_reaction_days",
+}
 
 
 async def port(config: Config, target_url: str) -> tuple[bool, list[str]]:

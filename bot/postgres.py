@@ -41,6 +41,14 @@ log = logging.getLogger(__name__)
 MIGRATION_LOCK = 0x504A_0002
 ONCE_LOCKS = 0x504A_1000  # + a small number per one-off task (see `once`)
 CLOSE_TIMEOUT = 10  # seconds
+# (table, trigger) keeping derived tables (migrations 0020, 0021): `loading` turns them off while
+# it copies and makes the derived tables once at the end.
+KEPT_BY_TRIGGERS = (
+    ("viewings", "viewings_latest"),
+    ("reactions", "reactions_counted"),
+    ("reactions", "reactions_uncounted"),
+    ("tracked_messages", "reactions_shown_again"),
+)
 
 
 def _count(status: str) -> int:
@@ -336,12 +344,15 @@ class PostgresDatabase(PostgresSql, Database):
                 if any(name == "id" for name, _ in columns):
                     loaded.add(table)
 
-            # The members' latest ratings follow the viewings by a trigger per row (migration
-            # 0020): off while rows are copied, then made in one pass.
-            await conn.execute("ALTER TABLE viewings DISABLE TRIGGER viewings_latest")
+            # Tables kept by triggers: not followed row by row while the copy runs (in whatever
+            # order the tables come), but made in one pass each at the end.
+            for table, trigger in KEPT_BY_TRIGGERS:
+                await conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
             yield load
             await conn.execute("SELECT latest_ratings_rebuild()")
-            await conn.execute("ALTER TABLE viewings ENABLE TRIGGER viewings_latest")
+            await conn.execute("SELECT reaction_days_rebuild()")
+            for table, trigger in KEPT_BY_TRIGGERS:
+                await conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
             for table in sorted(loaded):
                 await conn.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from datetime import UTC, datetime
 
 FTS_OPERATORS = {"AND", "OR", "NOT", "NEAR"}  # typed as operators; searched words are all required
 SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+")
@@ -316,6 +317,12 @@ def plural(count: int, noun: str, many: str | None = None) -> str:
 def last_days(days: int) -> str:
     """`the last day`, `the last 7 days`."""
     return "the last day" if days == 1 else f"the last {days:,} days"
+
+
+def counted_from(since: int) -> str:
+    """`Counted from 3 November 2026, 00:00 UTC`: where a period counted in whole days begins."""
+    day = datetime.fromtimestamp(since, UTC)
+    return f"Counted from {day.day} {day:%B %Y, %H:%M} UTC"
 
 
 def fit_lines(lines: list[str], limit: int) -> str:

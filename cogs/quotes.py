@@ -13,7 +13,8 @@ from bot.errors import UserError
 from bot.interactions import Interaction, guild_id_of, now_epoch, services, track
 from bot.quotes.embeds import essay_source, quote_embed, quote_lines, quote_list_embed
 from bot.quotes.service import PAGE_SIZE, Quote, Quotes
-from bot.text import clean, last_days, literal, plural, truncate
+from bot.reactions.recorder import counted_since
+from bot.text import clean, counted_from, last_days, literal, plural, truncate
 from cogs._common import (
     CONFIRMATIONS,
     PAGERS,
@@ -298,7 +299,7 @@ class QuotesCog(commands.Cog, name="Quotes"):
         self, interaction: Interaction, days: app_commands.Range[int, 1, 3650] = 30
     ) -> None:
         guild_id = guild_id_of(interaction)
-        since = now_epoch() - days * 86400
+        since = counted_since(now_epoch(), days)
         counts = await self.bot.recorder.on_quotes(guild_id, since, latest=True)
         ranked = await self.quotes.top(guild_id, counts)
         if not ranked:
@@ -310,6 +311,7 @@ class QuotesCog(commands.Cog, name="Quotes"):
                 [quote for quote, _ in ranked], self.bot.library.essays, counts
             ),
         )
+        embed.set_footer(text=counted_from(since))
         await interaction.response.send_message(embed=embed)
 
     # --- removing and privacy ---------------------------------------------------------

@@ -14,6 +14,7 @@ from bot.client import Projectionist
 from bot.diary.embeds import club_films_embed
 from bot.diary.taste import club_films
 from bot.interactions import Interaction, guild_id_of, guild_of, now_epoch
+from bot.reactions.recorder import counted_since
 from bot.stats.chart import bar_chart
 from bot.stats.embeds import (
     essay_stats_embed,
@@ -71,8 +72,9 @@ class StatsCog(commands.Cog, name="Stats"):
     async def server(
         self, interaction: Interaction, days: app_commands.Range[int, 1, 3650] = 30
     ) -> None:
-        stats = await self.bot.stats.server(guild_id_of(interaction), now_epoch() - days * 86400)
-        await interaction.response.send_message(embed=server_stats_embed(days, stats))
+        since = counted_since(now_epoch(), days)
+        stats = await self.bot.stats.server(guild_id_of(interaction), since)
+        await interaction.response.send_message(embed=server_stats_embed(days, since, stats))
 
     @stats.command(name="films", description="The club's films by their ratings")
     async def films(self, interaction: Interaction) -> None:

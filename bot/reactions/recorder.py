@@ -57,6 +57,15 @@ class Tracked:
     week_id: int | None = None
 
 
+DAY = 86400  # the reactions are counted per UTC day (migration 0021)
+
+
+def counted_since(now: int, days: int) -> int:
+    """The start of a period of `days` days back as the daily counts answer it: midnight UTC of
+    the day `days` days ago (so the period is the last `days` days and today so far)."""
+    return (now // DAY - days) * DAY
+
+
 RETRY_DELAY = 1.0  # seconds before a failed batch write or merge is tried again
 
 
@@ -363,9 +372,17 @@ class ReactionRecorder:
 
     # --- members' data (see bot/members.py) -------------------------------------------
 
-    # The reconciliation's tables (bot/reactions/reconcile.py) hold servers' posts, no member.
+    # The reconciliation's tables (bot/reactions/reconcile.py) hold servers' posts, no member;
+    # the daily counts follow the reactions by triggers (migration 0021), forgotten with them.
     MEMBER_TABLES = frozenset(
-        {"reactions", "tracked_messages", "reconcile_servers", "reconcile_queue"}
+        {
+            "reactions",
+            "tracked_messages",
+            "reconcile_servers",
+            "reconcile_queue",
+            "reaction_days",
+            "member_reaction_days",
+        }
     )
 
     async def forget_member(self, tx: Tx, user_id: int, forgotten: Forgotten) -> None:
@@ -425,38 +442,32 @@ class ReactionRecorder:
         )
 
     async def by_shown(self, guild_id: int, since: int) -> list[tuple[int | None, int | None, int]]:
-        """(section, quote, count) of a period's reactions, per what the posts show. Counted per
-        post in one pass in the table's key order (no sort), then grouped by what each shows."""
+        """(section, quote, count) of the reactions since the UTC day of `since` began, per what
+        the posts show: from the daily counts (migration 0021), a row a day and a thing shown."""
         rows = await self.db.fetchall(
-            "SELECT t.section_id, t.quote_id, CAST(sum(p.n) AS BIGINT) FROM "
-            "(SELECT message_id, count(*) AS n FROM reactions WHERE created_at >= ? "
-            " GROUP BY message_id) p "
-            "JOIN tracked_messages t ON t.message_id = p.message_id WHERE t.guild_id = ? "
-            "GROUP BY t.section_id, t.quote_id",
-            (since, guild_id),
+            "SELECT section_id, quote_id, CAST(sum(reactions) AS BIGINT) FROM reaction_days "
+            "WHERE guild_id = ? AND day >= ? GROUP BY section_id, quote_id",
+            (guild_id, since // DAY),
         )
-        return [tuple(row) for row in rows]
+        return [(row[0] or None, row[1] or None, row[2]) for row in rows]
 
     async def by_member(self, guild_id: int, since: int) -> dict[int, int]:
-        """Reactions per member in a period."""
+        """Reactions per member since the UTC day of `since` began."""
         rows = await self.db.fetchall(
-            "SELECT r.user_id, count(*) FROM reactions r JOIN tracked_messages t "
-            "ON t.message_id = r.message_id WHERE t.guild_id = ? AND r.created_at >= ? "
-            "GROUP BY r.user_id",
-            (guild_id, since),
+            "SELECT user_id, CAST(sum(reactions) AS BIGINT) FROM member_reaction_days "
+            "WHERE guild_id = ? AND day >= ? GROUP BY user_id",
+            (guild_id, since // DAY),
         )
         return {row[0]: row[1] for row in rows}
 
     async def on_quotes(self, guild_id: int, since: int, *, latest: bool = False) -> dict[int, int]:
-        """Reactions per quote in a period, from the posts that show quotes (their index keeps
-        them grouped by quote, so no sort): the reactions on essay sections are never read."""
+        """Reactions per quote since the UTC day of `since` began, from the quotes' daily counts
+        alone."""
         await self._settled(latest)
         rows = await self.db.fetchall(
-            "SELECT t.quote_id, count(*) FROM tracked_messages t "
-            "JOIN reactions r ON r.message_id = t.message_id "
-            "WHERE t.quote_id IS NOT NULL AND t.guild_id = ? AND r.created_at >= ? "
-            "GROUP BY t.quote_id",
-            (guild_id, since),
+            "SELECT quote_id, CAST(sum(reactions) AS BIGINT) FROM reaction_days "
+            "WHERE guild_id = ? AND day >= ? AND quote_id <> 0 GROUP BY quote_id",
+            (guild_id, since // DAY),
         )
         return {row[0]: row[1] for row in rows}
 

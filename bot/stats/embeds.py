@@ -7,7 +7,7 @@ import discord
 from bot.embeds import COLOUR, jump_url
 from bot.stats.service import MemberStats, SectionStats, ServerStats
 from bot.stats.year import TAKE_LABEL, YearInFilm
-from bot.text import clip, last_days, literal, plural, truncate
+from bot.text import clip, counted_from, last_days, literal, plural, truncate
 
 
 def emoji_summary(by_emoji: dict[str, int], names: dict[str, str], limit: int = 4) -> str:
@@ -53,9 +53,10 @@ def member_stats_embed(name: str, stats: MemberStats) -> discord.Embed:
     return embed
 
 
-def server_stats_embed(days: int, stats: ServerStats) -> discord.Embed:
+def server_stats_embed(days: int, since: int, stats: ServerStats) -> discord.Embed:
     period = last_days(days)
     embed = discord.Embed(title=period[0].upper() + period[1:], colour=COLOUR)
+    embed.set_footer(text=counted_from(since))
     taking_part = plural(stats.members, "member") if stats.members else "nobody"
     embed.description = (
         f"{plural(stats.reactions, 'reaction')} · {plural(stats.quotes, 'quote')} saved · "

@@ -125,8 +125,10 @@ class Stats:
         )
         involvement = Counter(await self.recorder.by_member(guild_id, since))
         others = await self.db.fetchall(
-            "SELECT saved_by, count(*) FROM quotes WHERE guild_id = ? AND saved_at >= ? "
-            "GROUP BY saved_by "
+            # `+saved_by`: SQLite reads the period's quotes by time (quotes_saved), not every
+            # quote of the server in saver order (272 ms against 9 on 100,000 quotes)
+            "SELECT +saved_by, count(*) FROM quotes WHERE guild_id = ? AND saved_at >= ? "
+            "GROUP BY 1 "
             "UNION ALL SELECT r.user_id, count(*) FROM viewings r JOIN weeks w ON w.id = r.week_id "
             "WHERE w.guild_id = ? AND r.logged_at >= ? GROUP BY r.user_id",
             (guild_id, since) * 2,

@@ -5,7 +5,9 @@ A year is the server's: days watched are local dates, and posts and reactions co
 midnight on 1 January. A week belongs to the year it started in, and counts once it has ended
 (its ratings are hidden until then). Takes and quotes of the year are ranked by every reaction
 they got; a section by the reactions given to its posts during the year plus the quotes saved
-from it. Private members are counted in the club's numbers and never named."""
+from it (the club's year reads the daily counts of migration 0021, so its section's reactions are
+those of the UTC days from the one the year begins in to the one it ends in). Private members are
+counted in the club's numbers and never named."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from bot.db import Database
 from bot.diary.service import Film
 from bot.diary.taste import Close, Taste
 from bot.quotes.service import Quote, quote_from
-from bot.reactions.recorder import ReactionRecorder
+from bot.reactions.recorder import DAY, ReactionRecorder
 from bot.text import plural, truncate
 
 
@@ -180,9 +182,17 @@ class Years:
     async def _quote(
         self, guild_id: int, span: Span, member_id: int | None
     ) -> tuple[Quote, int] | None:
-        whose: tuple[str, tuple[int, ...]] = ("", ())
-        if member_id is not None:
-            whose = (" AND (q.author_id = ? OR q.saved_by = ?)", (member_id, member_id))
+        if member_id is None:  # the club's: from the quotes' daily counts
+            row = await self.db.fetchone(
+                "SELECT q.*, c.reactions FROM (SELECT quote_id, sum(reactions) AS reactions "
+                "FROM reaction_days WHERE guild_id = ? AND day >= ? AND quote_id <> 0 "
+                "GROUP BY quote_id) c JOIN quotes q ON q.id = c.quote_id "
+                "WHERE q.guild_id = ? AND q.saved_at >= ? AND q.saved_at < ? "
+                "ORDER BY c.reactions DESC, q.number LIMIT 1",
+                (guild_id, span.start // DAY, guild_id, span.start, span.end),
+            )
+            return (quote_from(row), int(row["reactions"])) if row else None
+        whose = (" AND (q.author_id = ? OR q.saved_by = ?)", (member_id, member_id))
         row = await self.db.fetchone(
             "SELECT q.*, count(*) AS reactions FROM quotes q "
             "JOIN tracked_messages t ON t.quote_id = q.id "
@@ -196,14 +206,22 @@ class Years:
     async def _section(
         self, guild_id: int, span: Span, member_id: int | None
     ) -> SectionOfYear | None:
-        reacted, params = self._whose(member_id, "r.user_id")
-        reactions = await self.db.fetchall(
-            "SELECT t.section_id, count(*) FROM tracked_messages t "
-            "JOIN reactions r ON r.message_id = t.message_id "
-            "WHERE t.guild_id = ? AND t.section_id IS NOT NULL "
-            f"AND r.created_at >= ? AND r.created_at < ?{reacted} GROUP BY t.section_id",
-            (guild_id, span.start, span.end, *params),
-        )
+        if member_id is None:  # the club's: from the daily counts
+            reactions = await self.db.fetchall(
+                "SELECT section_id, sum(reactions) FROM reaction_days "
+                "WHERE guild_id = ? AND day >= ? AND day < ? AND section_id <> 0 "
+                "GROUP BY section_id",
+                (guild_id, span.start // DAY, span.end // DAY),
+            )
+        else:
+            reactions = await self.db.fetchall(
+                "SELECT t.section_id, count(*) FROM tracked_messages t "
+                "JOIN reactions r ON r.message_id = t.message_id "
+                "WHERE t.guild_id = ? AND t.section_id IS NOT NULL "
+                "AND r.created_at >= ? AND r.created_at < ? AND r.user_id = ? "
+                "GROUP BY t.section_id",
+                (guild_id, span.start, span.end, member_id),
+            )
         saved, params = self._whose(member_id, "saved_by")
         quotes = await self.db.fetchall(
             "SELECT section_id, count(*) FROM quotes WHERE guild_id = ? "

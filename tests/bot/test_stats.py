@@ -1,4 +1,4 @@
-from bot.reactions.recorder import ReactionRecorder, Tracked
+from bot.reactions.recorder import ReactionRecorder, Tracked, counted_since
 from bot.stats.service import Stats
 
 DAY = 86400
@@ -17,9 +17,11 @@ async def recorder_at(db):
 
 async def test_member_rankings_count_exactly_the_period(db):
     db, recorder, now = await recorder_at(db)
-    since = 100 * DAY + 3600  # one hour into a UTC day
+    asked_at = 103 * DAY + 3600  # `days:3`, one hour into a UTC day
+    since = counted_since(asked_at, 3)
+    assert since == 100 * DAY  # the period is whole UTC days: three, and today so far
     for at, message, user, emoji in [
-        (since - 60, 1, 7, "🎬"),  # the same day, a minute before the period: not counted
+        (since - 60, 1, 7, "🎬"),  # the day before, a minute before the period: not counted
         (since + 60, 1, 7, "🔥"),
         (since + 2 * DAY, 1, 7, "👍"),
         (since + 2 * DAY, 2, 8, "🎬"),

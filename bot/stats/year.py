@@ -110,7 +110,7 @@ class Years:
 
     async def year(self, guild_id: int, span: Span, member_id: int | None) -> YearInFilm:
         await self.recorder.flush()  # every reaction up to now, merged
-        viewings, films, members = await self._logged(guild_id, span, member_id)
+        viewings, films, members, diarist = await self._logged(guild_id, span, member_id)
         closest: list[Close] = []
         if member_id is not None:
             closest, _ = await Taste(self.db).closest(guild_id, member_id, limit=None)
@@ -125,7 +125,7 @@ class Years:
             take=await self._take(guild_id, span, member_id),
             quote=await self._quote(guild_id, span, member_id),
             section=await self._section(guild_id, span, member_id),
-            diarist=await self._diarist(guild_id, span) if member_id is None else None,
+            diarist=diarist,
         )
 
     def _whose(
@@ -135,15 +135,29 @@ class Years:
 
     async def _logged(
         self, guild_id: int, span: Span, member_id: int | None
-    ) -> tuple[int, int, int]:
+    ) -> tuple[int, int, int, tuple[int, int] | None]:
+        """Viewings of the year, films and members among them, and the club's most active
+        member who is not private (None for a member's year)."""
         whose, params = self._whose(member_id)
-        row = await self.db.fetchone(
-            "SELECT count(*), count(DISTINCT v.film_id), count(DISTINCT v.user_id) "
-            f"FROM viewings v WHERE v.guild_id = ?{whose} "
-            "AND v.watched_on >= ? AND v.watched_on < ?",
+        films = await self.db.fetchval(
+            "SELECT count(DISTINCT v.film_id) FROM viewings v "
+            f"WHERE v.guild_id = ?{whose} AND v.watched_on >= ? AND v.watched_on < ?",
             (guild_id, *params, span.first_day, span.next_day),
         )
-        return (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
+        # Each member's viewings in one pass: the count, the members and the diarist from it.
+        per_member = await self.db.fetchall(
+            "SELECT v.user_id, count(*), EXISTS (SELECT 1 FROM diary_privacy p "
+            "WHERE p.guild_id = ? AND p.user_id = v.user_id) FROM viewings v "
+            f"WHERE v.guild_id = ?{whose} AND v.watched_on >= ? AND v.watched_on < ? "
+            "GROUP BY v.user_id",
+            (guild_id, guild_id, *params, span.first_day, span.next_day),
+        )
+        viewings = sum(int(row[1]) for row in per_member)
+        diarist = None
+        if member_id is None:
+            shown = [(int(row[0]), int(row[1])) for row in per_member if not row[2]]
+            diarist = min(shown, key=lambda m: (-m[1], m[0]), default=None)
+        return viewings, int(films or 0), len(per_member), diarist
 
     async def _best_week(self, guild_id: int, span: Span, member_id: int | None) -> BestWeek | None:
         whose, params = self._whose(member_id)
@@ -244,15 +258,6 @@ class Years:
             if row is not None:  # a section removed since is passed over
                 return SectionOfYear(row[0], row[1], reaction_count, quote_count)
         return None
-
-    async def _diarist(self, guild_id: int, span: Span) -> tuple[int, int] | None:
-        row = await self.db.fetchone(
-            "SELECT v.user_id, count(*) FROM viewings v WHERE v.guild_id = ? "
-            f"AND v.watched_on >= ? AND v.watched_on < ? AND {NOT_PRIVATE} "
-            "GROUP BY v.user_id ORDER BY count(*) DESC, v.user_id LIMIT 1",
-            (guild_id, span.first_day, span.next_day),
-        )
-        return (int(row[0]), int(row[1])) if row else None
 
 
 def year_lines(

@@ -129,6 +129,9 @@ async def test_the_clubs_year_counts_private_members_without_naming_them(club):
     assert facts["Most films logged"].startswith(f"<@{club.alice.id}>")
     assert f"<@{carol.id}>" not in str(r.response.embeds[0].to_dict())
     assert "Closest taste" not in facts
+    # the quote's card shows the first section too: its 2 reactions and the quote outrank the
+    # second section's 2 reactions (the club's count comes from the daily counts)
+    assert not missing(facts["Section that moved the club most"], "2 reactions, 1 quote", "Opening")
 
 
 async def test_a_private_diarys_year_is_its_owners_alone_and_an_empty_year_says_so(club):

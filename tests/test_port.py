@@ -49,6 +49,8 @@ async def test_a_club_moves_to_postgresql_with_every_row_and_carries_on(
     assert "reactions: 2 rows" in lines and "quotes: 1 row" in lines and "weeks: 1 row" in lines
     # the week's rating and bob's Heat, made again from the viewings on the other side
     assert "latest_ratings: 2 rows" in lines and "film_ratings: 2 rows" in lines
+    # the prompt's two reactions, counted again there: one post on one day, two members
+    assert "reaction_days: 1 row" in lines and "member_reaction_days: 2 rows" in lines
     assert lines[-1].startswith("Copied ") and lines[-1].endswith("every row count matches.")
 
     again = cli(
@@ -80,6 +82,9 @@ async def test_a_club_moves_to_postgresql_with_every_row_and_carries_on(
         "WHERE f.title = 'Heat'"
     )
     assert heat is not None and tuple(heat) == (2, 12), "the triggers run again after the copy"
+    await club.mia.react(prompt, "👍")
+    await env.bot.recorder.flush()
+    assert await env.bot.db.fetchval("SELECT sum(reactions) FROM reaction_days") == 3
 
 
 def test_database_commands_on_postgresql(postgres, tmp_path):

@@ -42,7 +42,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from bench.figures import percentile
+from bench.figures import no_postgresql, percentile, save
 
 if TYPE_CHECKING:
     from discord.types.threads import Thread as ThreadPayload
@@ -675,12 +675,8 @@ def main() -> int:
         help="20 servers, 2 processes, 1 s of writes, for errors only (make test)",
     )
     args = parser.parse_args()
-    if args.if_available:
-        from tests.postgres_server import unavailable
-
-        if reason := unavailable():
-            print(f"Cluster benchmark skipped: {reason}")
-            return 0
+    if args.if_available and no_postgresql("Cluster benchmark"):
+        return 0
     if args.smoke:
         global QUIET
         QUIET = True
@@ -693,9 +689,7 @@ def main() -> int:
         print("Cluster benchmark: ran without an error, every prompt posted once.")
         return 0
     results = asyncio.run(run(args.servers, tuple(args.processes), args.seconds))
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(table(results))
-    print(f"\nWrote {RESULTS}")
+    save(results, RESULTS, table(results))
     return 0
 
 

@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import heapq
 import itertools
-import json
 import math
 import random
 import sys
@@ -32,6 +31,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.figures import no_postgresql, save
 from bot import Config
 from bot.db import open_database
 from bot.reactions.reconcile import Pace, Reconciliation
@@ -369,12 +369,12 @@ def main() -> int:
     parser.add_argument("--if-available", action="store_true")
     parser.add_argument("--smoke", action="store_true", help="run for errors only (make test)")
     args = parser.parse_args()
-    if args.backend == "postgresql" and args.if_available:
-        from tests.postgres_server import unavailable
-
-        if reason := unavailable():
-            print(f"PostgreSQL reconciliation benchmark skipped: {reason}")
-            return 0
+    if (
+        args.backend == "postgresql"
+        and args.if_available
+        and no_postgresql("PostgreSQL reconciliation benchmark")
+    ):
+        return 0
     results = asyncio.run(run(args.scale, args.backend))
     if args.smoke:
         print(f"Reconciliation benchmark on {args.backend}: ran without an error.")
@@ -384,10 +384,7 @@ def main() -> int:
         if args.backend == "sqlite"
         else "results-reconcile-postgresql.json"
     )
-    out = ROOT / "bench" / name
-    out.write_text(json.dumps(results, indent=2) + "\n")
-    print(table(results))
-    print(f"\nWrote {out}")
+    save(results, ROOT / "bench" / name, table(results))
     return 0
 
 

@@ -37,7 +37,7 @@ from discord.ext import commands
 from discord.webhook import async_ as webhook_async
 
 from bench.community import CHANNEL_ID, EMOJIS, GUILD_ID, MEMBER_BASE, MESSAGE_BASE, Scale, word
-from bench.figures import percentile
+from bench.figures import no_postgresql, percentile, save
 from bench.film_life import TARGETS as FILM_LIFE_TARGETS
 from bench.film_life import measure_film_life
 from bot import Config
@@ -722,12 +722,8 @@ def main() -> int:
         figures = asyncio.run(run(args.scale, args.backend, film_life_only=True))
         print(json.dumps(figures["film_life"], indent=2))
         return 0
-    if args.backend == "postgresql" and args.if_available:
-        from tests.postgres_server import unavailable
-
-        if reason := unavailable():
-            print(f"PostgreSQL benchmark skipped: {reason}")
-            return 0
+    if args.backend == "postgresql" and args.if_available and no_postgresql("PostgreSQL benchmark"):
+        return 0
     if args.smoke:
         global QUIET
         QUIET = True
@@ -736,9 +732,7 @@ def main() -> int:
         return 0
     args.out = args.out or str(results_path(args.backend))
     results = asyncio.run(run(args.scale, args.backend))
-    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
-    print(table(results))
-    print(f"\nWrote {args.out}")
+    save(results, args.out, table(results))
     return 0
 
 

@@ -17,6 +17,7 @@ import io
 import re
 import zipfile
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import PurePosixPath
@@ -295,21 +296,20 @@ def read_export(name: str, data: bytes) -> Export:
     export = Export(files=sorted(texts))
     rows = {kind: _rows(kind, text) for kind, text in texts.items()}
     seen: Counter[str] = Counter()
+
+    def viewings(kind: str) -> Iterator[Viewing]:
+        """The file's rows that read as viewings; the others counted as skipped, with why."""
+        for row in rows.get(kind, []):
+            try:
+                yield _viewing(kind, row, seen, export)
+            except Skip as reason:
+                export.skipped[str(reason)] += 1
+
     by_uri: dict[str, Viewing] = {}
-    for row in rows.get("diary.csv", []):
-        try:
-            viewing = _viewing("diary.csv", row, seen, export)
-        except Skip as reason:
-            export.skipped[str(reason)] += 1
-            continue
+    for viewing in viewings("diary.csv"):
         export.dated.append(viewing)
         by_uri[viewing.source] = viewing
-    for row in rows.get("reviews.csv", []):
-        try:
-            viewing = _viewing("reviews.csv", row, seen, export)
-        except Skip as reason:
-            export.skipped[str(reason)] += 1
-            continue
+    for viewing in viewings("reviews.csv"):
         same = by_uri.get(viewing.source) or next(
             (
                 v
@@ -328,12 +328,7 @@ def read_export(name: str, data: bytes) -> Export:
     dated_films = {v.film for v in export.dated}
     undated: dict[tuple[str, int | None], Viewing] = {}
     for kind in ("ratings.csv", "watched.csv"):
-        for row in rows.get(kind, []):
-            try:
-                viewing = _viewing(kind, row, seen, export)
-            except Skip as reason:
-                export.skipped[str(reason)] += 1
-                continue
+        for viewing in viewings(kind):
             if viewing.film not in dated_films:
                 undated.setdefault(viewing.film, viewing)
     export.undated = list(undated.values())

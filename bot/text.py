@@ -308,6 +308,10 @@ class NamesAFilm:
     def film_line(self) -> str:
         return film_line(self.title, self.year)
 
+    def film_shown(self, limit: int = 120) -> str:
+        """The film's line as Markdown shows it to the letter, cut to `limit` characters."""
+        return literal(truncate(self.film_line, limit))
+
 
 def plural(count: int, noun: str, many: str | None = None) -> str:
     """`1 quote`, `2 quotes`."""

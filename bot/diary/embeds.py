@@ -102,9 +102,7 @@ def watchlist_embed(member_id: int, lines: list[WatchlistLine]) -> discord.Embed
     if not lines:
         embed.description = f"{head}\n\nNothing on it yet; `/watchlist add` puts a film there."
         return embed
-    body = "\n".join(
-        f"{i}. **{literal(truncate(line.film.film_line, 120))}**" for i, line in enumerate(lines, 1)
-    )
+    body = "\n".join(f"{i}. **{line.film.film_shown(120)}**" for i, line in enumerate(lines, 1))
     embed.description = clip(f"{head}\n\n{body}", 4096)
     return embed
 
@@ -121,8 +119,7 @@ def club_watchlist_embed(wanted: list[Wanted]) -> discord.Embed:
         if others:
             who.append(plural(others, "other"))
         lines.append(
-            f"{i}. **{literal(truncate(w.film.film_line, 120))}** — "
-            f"{plural(w.count, 'member')}: {', '.join(who)}"
+            f"{i}. **{w.film.film_shown(120)}** — {plural(w.count, 'member')}: {', '.join(who)}"
         )
     embed.description = clip("\n".join(lines), 4096)
     return embed
@@ -148,7 +145,7 @@ def whole(value: float) -> int:
 
 def shared_line(shared: Shared, viewer_id: int, member_id: int) -> str:
     return (
-        f"**{literal(truncate(shared.film.film_line, 100))}** — <@{viewer_id}> "
+        f"**{shared.film.film_shown(100)}** — <@{viewer_id}> "
         f"{shown(shared.mine)}, <@{member_id}> {shown(shared.theirs)}"
     )
 
@@ -227,7 +224,7 @@ def club_films_embed(club: ClubFilms) -> discord.Embed:
         f = club.divisive
         embed.add_field(
             name="Most divisive",
-            value=f"**{literal(truncate(f.film.film_line, 100))}** — "
+            value=f"**{f.film.film_shown(100)}** — "
             f"{plural(f.count, 'rating')} from {shown(f.lowest)} to {shown(f.highest)}, "
             f"a spread of {stars_number(f.spread)} stars",
             inline=False,
@@ -236,8 +233,7 @@ def club_films_embed(club: ClubFilms) -> discord.Embed:
         embed.add_field(
             name="Unanimous",
             value="\n".join(
-                f"**{literal(truncate(f.film.film_line, 100))}** — {shown(f.lowest)} "
-                f"from all {f.count}"
+                f"**{f.film.film_shown(100)}** — {shown(f.lowest)} from all {f.count}"
                 for f in club.unanimous
             ),
             inline=False,
@@ -246,7 +242,7 @@ def club_films_embed(club: ClubFilms) -> discord.Embed:
         embed.add_field(
             name="Best rated",
             value="\n".join(
-                f"{i}. **{literal(truncate(f.film.film_line, 100))}** — "
+                f"{i}. **{f.film.film_shown(100)}** — "
                 f"{average_shown(f.weighted / 2)} weighted, from {plural(f.count, 'rating')} "
                 f"averaging {stars_number(f.mean)}"
                 for i, f in enumerate(club.best, 1)

@@ -170,9 +170,7 @@ def digest_embed(
     thread_url: str | None,
     screening: Screening | None = None,
 ) -> discord.Embed:
-    embed = discord.Embed(
-        title=f"The week of {literal(truncate(week.film_line, 200))} is over", colour=COLOUR
-    )
+    embed = discord.Embed(title=f"The week of {week.film_shown(200)} is over", colour=COLOUR)
     if summary.count and summary.average is not None:
         embed.description = (
             f"**{diary_stars.average_shown(summary.average)}** average from "
@@ -229,9 +227,7 @@ def now_embed(
     screening: Screening | None = None,
     queue: PromptQueue | None = None,
 ) -> discord.Embed:
-    embed = discord.Embed(
-        title=f"Film of the week: {literal(truncate(week.film_line, 200))}", colour=COLOUR
-    )
+    embed = discord.Embed(title=f"Film of the week: {week.film_shown(200)}", colour=COLOUR)
     if essay is not None:
         embed.add_field(name="Essay", value=literal(truncate(essay.title, 500)), inline=False)
     if week.thread_id:
@@ -312,9 +308,7 @@ def prompt_list_embed(
     guild_id: int,
     essay: EssayInfo | None = None,
 ) -> discord.Embed:
-    embed = discord.Embed(
-        title=f"Prompts for {literal(truncate(week.film_line, 200))}", colour=COLOUR
-    )
+    embed = discord.Embed(title=f"Prompts for {week.film_shown(200)}", colour=COLOUR)
     queued = []
     for i, turn in enumerate(queue.turns, 1):
         at = f"{when(turn.at)}" if turn.at else "no prompt time left this week"
@@ -362,7 +356,7 @@ def history_embed(weeks: list[Week], guild_id: int) -> discord.Embed:
             else ""
         )
         lines.append(
-            f"**{literal(truncate(week.film_line, 120))}** — {rating} · {when(week.ended_at or week.ends_at, 'D')}{link}"
+            f"**{week.film_shown(120)}** — {rating} · {when(week.ended_at or week.ends_at, 'D')}{link}"
         )
     embed.description = "\n".join(lines)
     return embed
@@ -385,7 +379,7 @@ def nominations_embed(nominations: list[Nomination], poll: Poll | None = None) -
         ) + " Put a film forward with `/film nominate`."
         return embed
     embed.description = "\n".join(
-        f"{i}. **{literal(truncate(n.film_line, 120))}** — {plural(n.nominators, 'nomination')}"
+        f"{i}. **{n.film_shown(120)}** — {plural(n.nominators, 'nomination')}"
         for i, n in enumerate(nominations[:25], 1)
     )
     return embed

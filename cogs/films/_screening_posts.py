@@ -184,7 +184,7 @@ class ScreeningPosts(Posts):
             raise Retry("waiting for the screening's Discord event", after=10)
         if not week.running:
             return {}
-        title = NOTE_TITLES[what].format(film=literal(truncate(week.film_line, 200)))
+        title = NOTE_TITLES[what].format(film=week.film_shown(200))
         embed = discord.Embed(title=title, colour=COLOUR)
         if what == "cancelled":
             embed.description = "It will not take place. The discussion goes on here."
@@ -235,7 +235,7 @@ class ScreeningPosts(Posts):
         if not week.running or not self._still_due(screening, which, job.payload["starts_at"]):
             return {"skipped": True}
         screening = await self.posts.interest(screening)
-        film = literal(truncate(week.film_line, 200))
+        film = week.film_shown(200)
         title = (
             f"Screening tomorrow: {film}" if which == "day" else f"Starting in 15 minutes: {film}"
         )

@@ -1,16 +1,18 @@
 -- As SQLite's 0021: each server's reactions per day by what the posts show, and each member's per
 -- day. Kept by statement triggers that count a statement's rows at once (a reaction batch is
--- one insert), not by a trigger per row.
+-- one insert), not by a trigger per row. Each batch updates the day's counts in place: no index
+-- holds the count and each page keeps room (fill factor), so an update writes no index entry
+-- (a heap-only tuple); with the count in the key's index, every update wrote two, and the
+-- benchmark's event-to-commit p99 went from 76 to 658 ms.
 CREATE TABLE reaction_days (
     guild_id   BIGINT NOT NULL,
     day        INTEGER NOT NULL,
     section_id BIGINT NOT NULL,
     quote_id   BIGINT NOT NULL,
     reactions  INTEGER NOT NULL,
-    PRIMARY KEY (guild_id, day, section_id, quote_id) INCLUDE (reactions)
-);
-CREATE INDEX reaction_days_quotes ON reaction_days (guild_id, day, quote_id) INCLUDE (reactions)
-    WHERE quote_id <> 0;
+    PRIMARY KEY (guild_id, day, section_id, quote_id)
+) WITH (fillfactor = 70);
+CREATE INDEX reaction_days_quotes ON reaction_days (guild_id, day, quote_id) WHERE quote_id <> 0;
 
 -- The year's quotes saved from essay sections (a year's section), without reading the year's
 -- other quotes.
@@ -22,22 +24,27 @@ CREATE TABLE member_reaction_days (
     day       INTEGER NOT NULL,
     user_id   BIGINT NOT NULL,
     reactions INTEGER NOT NULL,
-    PRIMARY KEY (guild_id, day, user_id) INCLUDE (reactions)
-);
+    PRIMARY KEY (guild_id, day, user_id)
+) WITH (fillfactor = 70);
 
+-- A statement's new reactions, read once for both counts (each a join of the batch with the
+-- posts), added in key order so that two writers of one server take its rows' locks alike.
 CREATE FUNCTION reactions_counted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO reaction_days AS d (guild_id, day, section_id, quote_id, reactions)
-        SELECT t.guild_id, r.created_at / 86400, coalesce(t.section_id, 0),
-               coalesce(t.quote_id, 0), count(*)
+    WITH keyed AS MATERIALIZED (
+        SELECT t.guild_id, r.created_at / 86400 AS day, coalesce(t.section_id, 0) AS section_id,
+               coalesce(t.quote_id, 0) AS quote_id, r.user_id
         FROM added r JOIN tracked_messages t ON t.message_id = r.message_id
-        WHERE t.guild_id IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+        WHERE t.guild_id IS NOT NULL
+    ), shown AS (
+        INSERT INTO reaction_days AS d (guild_id, day, section_id, quote_id, reactions)
+        SELECT guild_id, day, section_id, quote_id, count(*) FROM keyed
+        GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
         ON CONFLICT (guild_id, day, section_id, quote_id)
-        DO UPDATE SET reactions = d.reactions + excluded.reactions;
+        DO UPDATE SET reactions = d.reactions + excluded.reactions
+    )
     INSERT INTO member_reaction_days AS d (guild_id, day, user_id, reactions)
-        SELECT t.guild_id, r.created_at / 86400, r.user_id, count(*)
-        FROM added r JOIN tracked_messages t ON t.message_id = r.message_id
-        WHERE t.guild_id IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+        SELECT guild_id, day, user_id, count(*) FROM keyed GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
         ON CONFLICT (guild_id, day, user_id)
         DO UPDATE SET reactions = d.reactions + excluded.reactions;
     RETURN NULL;
@@ -45,6 +52,9 @@ END $$;
 
 CREATE FUNCTION reactions_uncounted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF NOT EXISTS (SELECT 1 FROM removed) THEN  -- a batch with nothing taken away
+        RETURN NULL;
+    END IF;
     WITH gone AS (
         SELECT t.guild_id, r.created_at / 86400 AS day, coalesce(t.section_id, 0) AS section_id,
                coalesce(t.quote_id, 0) AS quote_id, count(*) AS n

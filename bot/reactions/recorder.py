@@ -26,7 +26,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.db import Database, Tx, rows_as_dicts
 from bot.metrics import DISCARD, Metrics
-from bot.reactions.store import ADD, CLEAR, CLEAR_EMOJI, DELETED, EMOJI, REMOVE, Op, store_for
+from bot.reactions.store import (
+    ADD,
+    CLEAR,
+    CLEAR_EMOJI,
+    DELETED,
+    EMOJI,
+    MERGE_CHUNK,
+    REMOVE,
+    Op,
+    store_for,
+)
 
 if TYPE_CHECKING:
     from bot.members import Forgotten
@@ -94,7 +104,7 @@ class ReactionRecorder:
         merge_idle: float = 0.1,
         merge_max_age: float = 2.0,
         merge_rows: int = 100_000,
-        merge_chunk: int = 20_000,
+        merge_chunk: int = MERGE_CHUNK,
     ) -> None:
         self.db = db
         self.clock = clock  # wall time, stamped on what is stored

@@ -57,6 +57,10 @@ def log_arrays(ops: list[Op]) -> tuple[str | None, ...]:
 # --- SQLite: a log, merged --------------------------------------------------------------
 
 LAST_ID = 2**63 - 1  # above every Discord id: the open end of the last merge range
+# Events per merged range. Each range's changes (the reactions and, through migration 0021's
+# triggers, their daily counts) are held in memory until it commits: at 20,000 the benchmark's
+# peak memory was 166 MB (two runs), at 10,000 150 MB, the merge as fast.
+MERGE_CHUNK = 10_000
 
 APPEND_BATCH = (
     "INSERT INTO reaction_log_entry (at, events, cleared, deleted, emojis) VALUES (?, ?, ?, ?, ?)"
@@ -146,7 +150,7 @@ ORDER BY 1, 2
 class Store:
     merges = False  # whether batches wait in a log for `merge`
 
-    def __init__(self, merge_chunk: int = 20_000) -> None:
+    def __init__(self, merge_chunk: int = MERGE_CHUNK) -> None:
         self.merge_chunk = merge_chunk  # events per merged range (SQLite)
 
     async def append(self, at: int, ops: list[Op], since: int) -> None:
@@ -164,7 +168,7 @@ class LogStore(Store):
 
     merges = True
 
-    def __init__(self, db: SqliteDatabase, merge_chunk: int = 20_000) -> None:
+    def __init__(self, db: SqliteDatabase, merge_chunk: int = MERGE_CHUNK) -> None:
         super().__init__(merge_chunk)
         self.db = db
 
@@ -206,7 +210,7 @@ APPLY_BATCH = (
 class DirectStore(Store):
     """PostgreSQL: each batch applied to `reactions` at once."""
 
-    def __init__(self, db: Database, merge_chunk: int = 20_000) -> None:
+    def __init__(self, db: Database, merge_chunk: int = MERGE_CHUNK) -> None:
         super().__init__(merge_chunk)
         self.db = db
 

@@ -55,38 +55,42 @@ BEGIN
     RETURN NULL;
 END $$;
 
+-- A statement's removed reactions, read once like the new ones: a day's row that loses all it
+-- counted goes, the others are lowered (the two sets of rows are apart, so one statement does
+-- both).
 CREATE FUNCTION reactions_uncounted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM removed) THEN  -- a batch with nothing taken away
         RETURN NULL;
     END IF;
-    WITH gone AS (
+    WITH keyed AS MATERIALIZED (
         SELECT t.guild_id, r.created_at / 86400 AS day, coalesce(t.section_id, 0) AS section_id,
-               coalesce(t.quote_id, 0) AS quote_id, count(*) AS n
-        FROM removed r JOIN tracked_messages t ON t.message_id = r.message_id
-        WHERE t.guild_id IS NOT NULL GROUP BY 1, 2, 3, 4
+               coalesce(t.quote_id, 0) AS quote_id, r.user_id
+        FROM removed r CROSS JOIN LATERAL (
+            SELECT guild_id, section_id, quote_id FROM tracked_messages t
+            WHERE t.message_id = r.message_id OFFSET 0
+        ) t
+        WHERE t.guild_id IS NOT NULL
+    ), shown AS (
+        SELECT guild_id, day, section_id, quote_id, count(*) AS n FROM keyed GROUP BY 1, 2, 3, 4
+    ), given AS (
+        SELECT guild_id, day, user_id, count(*) AS n FROM keyed GROUP BY 1, 2, 3
+    ), shown_gone AS (
+        DELETE FROM reaction_days d USING shown g
+        WHERE d.guild_id = g.guild_id AND d.day = g.day AND d.section_id = g.section_id
+        AND d.quote_id = g.quote_id AND d.reactions = g.n
+    ), shown_less AS (
+        UPDATE reaction_days d SET reactions = d.reactions - g.n FROM shown g
+        WHERE d.guild_id = g.guild_id AND d.day = g.day AND d.section_id = g.section_id
+        AND d.quote_id = g.quote_id AND d.reactions <> g.n
+    ), given_gone AS (
+        DELETE FROM member_reaction_days d USING given g
+        WHERE d.guild_id = g.guild_id AND d.day = g.day AND d.user_id = g.user_id
+        AND d.reactions = g.n
     )
-    UPDATE reaction_days d SET reactions = d.reactions - gone.n FROM gone
-        WHERE d.guild_id = gone.guild_id AND d.day = gone.day
-        AND d.section_id = gone.section_id AND d.quote_id = gone.quote_id;
-    DELETE FROM reaction_days d USING (
-        SELECT DISTINCT t.guild_id, r.created_at / 86400 AS day
-        FROM removed r JOIN tracked_messages t ON t.message_id = r.message_id
-    ) gone
-        WHERE d.guild_id = gone.guild_id AND d.day = gone.day AND d.reactions = 0;
-    WITH gone AS (
-        SELECT t.guild_id, r.created_at / 86400 AS day, r.user_id, count(*) AS n
-        FROM removed r JOIN tracked_messages t ON t.message_id = r.message_id
-        WHERE t.guild_id IS NOT NULL GROUP BY 1, 2, 3
-    )
-    UPDATE member_reaction_days d SET reactions = d.reactions - gone.n FROM gone
-        WHERE d.guild_id = gone.guild_id AND d.day = gone.day AND d.user_id = gone.user_id;
-    DELETE FROM member_reaction_days d USING (
-        SELECT DISTINCT t.guild_id, r.created_at / 86400 AS day, r.user_id
-        FROM removed r JOIN tracked_messages t ON t.message_id = r.message_id
-    ) gone
-        WHERE d.guild_id = gone.guild_id AND d.day = gone.day AND d.user_id = gone.user_id
-        AND d.reactions = 0;
+    UPDATE member_reaction_days d SET reactions = d.reactions - g.n FROM given g
+        WHERE d.guild_id = g.guild_id AND d.day = g.day AND d.user_id = g.user_id
+        AND d.reactions <> g.n;
     RETURN NULL;
 END $$;
 

@@ -175,7 +175,8 @@ class PortRefused(RuntimeError):
 # Not copied: SQLite's log of reaction batches (merged before the copy), and the counter of
 # rating changes, which the target's triggers start on their own.
 NOT_PORTED = {"reaction_log", "rating_versions"}
-# Kept by the target's own triggers as the viewings are copied (migration 0020): compared, not copied.
+# Derived from other tables (migrations 0020, 0021): made on the target in one pass after the
+# copy (`PostgresDatabase.loading`), then compared, not copied.
 DERIVED = {
     "latest_ratings",
     "film_rating_counts",

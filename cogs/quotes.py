@@ -300,8 +300,13 @@ class QuotesCog(commands.Cog, name="Quotes"):
     ) -> None:
         guild_id = guild_id_of(interaction)
         since = counted_since(now_epoch(), days)
-        counts = await self.bot.recorder.on_quotes(guild_id, since, latest=True)
-        ranked = await self.quotes.top(guild_id, counts)
+        recorder = self.bot.recorder
+        ranked = await self.quotes.top(
+            guild_id,
+            lambda count, offset: recorder.leading_quotes(
+                guild_id, since, count, offset, latest=True
+            ),
+        )
         if not ranked:
             raise UserError(f"No quote got a reaction in {last_days(days)}.")
         counts = {quote.id: n for quote, n in ranked}

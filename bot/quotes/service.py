@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ from bot.locks import lock_member
 from bot.members import Forgotten
 
 MAX_QUOTE = 1000
+RankedPage = Callable[[int, int], Awaitable[list[tuple[int, int]]]]
 PAGE_SIZE = 10
 
 
@@ -229,23 +231,25 @@ class Quotes:
         return [quote_from(row) for row in rows], total
 
     async def top(
-        self, guild_id: int, counts: dict[int, int], limit: int = 10
+        self, guild_id: int, ranked: RankedPage, limit: int = 10
     ) -> list[tuple[Quote, int]]:
-        """The most-reacted quotes of a server, from reactions per quote id (the recorder's
-        `on_quotes`): (quote, reactions), the older quote first among equals. Ids of quotes
-        removed since are passed over."""
-        ranked = sorted(counts, key=lambda quote_id: (-counts[quote_id], quote_id))
+        """The most-reacted quotes of a server, from `ranked(count, offset)`, a page of (quote,
+        reactions) most-reacted first (the recorder's `leading_quotes`): (quote, reactions), the
+        older quote first among equals. Ids of quotes removed since are passed over."""
         found: list[tuple[Quote, int]] = []
-        for start in range(0, len(ranked), limit * 2):
-            chunk = ranked[start : start + limit * 2]
-            marks = ", ".join("?" for _ in chunk)
+        offset = 0
+        while len(found) < limit:
+            page = await ranked(limit * 2, offset)
+            if not page:
+                break
+            offset += len(page)
+            marks = ", ".join("?" for _ in page)
             rows = await self.db.fetchall(
-                f"SELECT * FROM quotes WHERE guild_id = ? AND id IN ({marks})", (guild_id, *chunk)
+                f"SELECT * FROM quotes WHERE guild_id = ? AND id IN ({marks})",
+                (guild_id, *(quote_id for quote_id, _ in page)),
             )
             by_id = {row["id"]: row for row in rows}
-            found += [(quote_from(by_id[i]), counts[i]) for i in chunk if i in by_id]
-            if len(found) >= limit:
-                break
+            found += [(quote_from(by_id[i]), n) for i, n in page if i in by_id]
         return found[:limit]
 
     # --- removing ---------------------------------------------------------------------

@@ -68,6 +68,7 @@ class Tracked:
 
 
 DAY = 86400  # the reactions are counted per UTC day (migration 0021)
+SHOWN_COLUMNS = {"section": "section_id", "quote": "quote_id"}  # of reaction_days, 0 for none
 
 
 def counted_since(now: int, days: int) -> int:
@@ -451,35 +452,38 @@ class ReactionRecorder:
             or 0
         )
 
-    async def by_shown(self, guild_id: int, since: int) -> list[tuple[int | None, int | None, int]]:
-        """(section, quote, count) of the reactions since the UTC day of `since` began, per what
-        the posts show: from the daily counts (migration 0021), a row a day and a thing shown."""
-        rows = await self.db.fetchall(
-            "SELECT section_id, quote_id, CAST(sum(reactions) AS BIGINT) FROM reaction_days "
-            "WHERE guild_id = ? AND day >= ? GROUP BY section_id, quote_id",
-            (guild_id, since // DAY),
+    async def reactions_since(self, guild_id: int, since: int) -> int:
+        """How many reactions the server's posts got since the UTC day of `since` began, from
+        the daily counts (migration 0021)."""
+        return int(
+            await self.db.fetchval(
+                "SELECT CAST(coalesce(sum(reactions), 0) AS BIGINT) FROM reaction_days "
+                "WHERE guild_id = ? AND day >= ?",
+                (guild_id, since // DAY),
+            )
         )
-        return [(row[0] or None, row[1] or None, row[2]) for row in rows]
 
-    async def by_member(self, guild_id: int, since: int) -> dict[int, int]:
-        """Reactions per member since the UTC day of `since` began."""
+    async def leading(
+        self, guild_id: int, since: int, shown: str, limit: int, offset: int = 0
+    ) -> list[tuple[int, int]]:
+        """(id, reactions) of the sections or quotes (`shown`) whose posts got the most
+        reactions since the UTC day of `since` began, the lower id first among equals: ranked
+        by the database, so that a period's thousands of them never reach Python."""
+        column = SHOWN_COLUMNS[shown]
         rows = await self.db.fetchall(
-            "SELECT user_id, CAST(sum(reactions) AS BIGINT) FROM member_reaction_days "
-            "WHERE guild_id = ? AND day >= ? GROUP BY user_id",
-            (guild_id, since // DAY),
+            f"SELECT {column}, CAST(sum(reactions) AS BIGINT) AS n FROM reaction_days "
+            f"WHERE guild_id = ? AND day >= ? AND {column} <> 0 GROUP BY {column} "
+            f"ORDER BY n DESC, {column} LIMIT ? OFFSET ?",
+            (guild_id, since // DAY, limit, offset),
         )
-        return {row[0]: row[1] for row in rows}
+        return [(row[0], row[1]) for row in rows]
 
-    async def on_quotes(self, guild_id: int, since: int, *, latest: bool = False) -> dict[int, int]:
-        """Reactions per quote since the UTC day of `since` began, from the quotes' daily counts
-        alone."""
+    async def leading_quotes(
+        self, guild_id: int, since: int, limit: int, offset: int = 0, *, latest: bool = False
+    ) -> list[tuple[int, int]]:
+        """`leading` for quotes, the events still in the log written first with `latest`."""
         await self._settled(latest)
-        rows = await self.db.fetchall(
-            "SELECT quote_id, CAST(sum(reactions) AS BIGINT) FROM reaction_days "
-            "WHERE guild_id = ? AND day >= ? AND quote_id <> 0 GROUP BY quote_id",
-            (guild_id, since // DAY),
-        )
-        return {row[0]: row[1] for row in rows}
+        return await self.leading(guild_id, since, "quote", limit, offset)
 
     async def state(self, message_id: int) -> set[tuple[int, str]]:
         rows = await self.db.fetchall(

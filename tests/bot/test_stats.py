@@ -1,3 +1,4 @@
+from bot.quotes.service import Quotes
 from bot.reactions.recorder import ReactionRecorder, Tracked, counted_since
 from bot.stats.service import Stats
 
@@ -47,4 +48,68 @@ async def test_member_rankings_count_exactly_the_period(db):
     server = await stats.server(GUILD, since)
     assert (server.reactions, server.top_members) == (1, [(8, 1)])
     assert (await stats.member(GUILD, 7)).reactions_given == 0
+    await recorder.close()
+
+
+async def test_the_most_involved_add_quotes_to_reactions_and_name_five(db):
+    db, recorder, now = await recorder_at(db)
+    since = 100 * DAY
+    quotes = Quotes(db)
+    # Members 21…27 react 7…1 times in turn on the server's two posts; 26 and 27 also save
+    # quotes, which count as much as a reaction; 30 saves quotes alone.
+    for user in range(21, 28):
+        for i in range(28 - user):
+            now["t"] = since + DAY + i
+            recorder.add(1 + i % 2, user, f"e{i}")
+    await recorder.flush()
+    for saver, saved in ((26, 3), (27, 3), (30, 1)):
+        for _ in range(saved):
+            await quotes.add_typed(
+                GUILD,
+                text="A line.",
+                author_name=None,
+                essay_id=None,
+                section_id=None,
+                saved_by=saver,
+                now=since + DAY,
+            )
+    stats = await Stats(db, recorder).server(GUILD, since)
+    # 26 has 2 + 3 = 5 and 27 has 1 + 3 = 4: 26 ties with 23 (5), 27 with 24 (4), the lower
+    # id first; 25 (3) is sixth and not named, but every one of the eight is counted.
+    assert stats.top_members == [(21, 7), (22, 6), (23, 5), (26, 5), (24, 4)]
+    assert (stats.members, stats.quotes, stats.reactions) == (8, 7, 28)
+    await recorder.close()
+
+
+async def test_quote_top_passes_over_removed_quotes_page_after_page(db):
+    db, recorder, now = await recorder_at(db)
+    since = 100 * DAY
+    quotes = Quotes(db)
+    saved = []
+    for number in range(1, 8):  # quote n gets 8 − n reactions on its card
+        quote = await quotes.add_typed(
+            GUILD,
+            text=f"Line {number}.",
+            author_name=None,
+            essay_id=None,
+            section_id=None,
+            saved_by=7,
+            now=since,
+        )
+        saved.append(quote)
+        await recorder.track(Tracked(100 + number, GUILD, 5, "quote", quote_id=quote.id), since)
+        for user in range(8 - number):
+            now["t"] = since + DAY
+            recorder.add(100 + number, 40 + user, "🔥")
+    await recorder.flush()
+    for quote in saved[:3]:  # the three most reacted are removed
+        assert await quotes.remove(quote.id, GUILD)
+
+    def ranked(count, offset):
+        return recorder.leading_quotes(GUILD, since, count, offset)
+
+    top = await quotes.top(GUILD, ranked, limit=2)  # read 4 at a time: a page is not enough
+    assert [(quote.number, n) for quote, n in top] == [(4, 4), (5, 3)]
+    every = await quotes.top(GUILD, ranked, limit=10)
+    assert [(quote.number, n) for quote, n in every] == [(4, 4), (5, 3), (6, 2), (7, 1)]
     await recorder.close()

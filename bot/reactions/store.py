@@ -59,8 +59,9 @@ def log_arrays(ops: list[Op]) -> tuple[str | None, ...]:
 LAST_ID = 2**63 - 1  # above every Discord id: the open end of the last merge range
 # Events per merged range. Each range's changes (the reactions and, through migration 0021's
 # triggers, their daily counts) are held in memory until it commits: at 20,000 the benchmark's
-# peak memory was 166 MB (two runs), at 10,000 150 and 154 MB, the merge as fast.
-MERGE_CHUNK = 10_000
+# peak memory was 166 MB (two runs), at 10,000 150, 152 and 154 MB, at 5,000 138 and 140 MB,
+# ingestion within its spread each time.
+MERGE_CHUNK = 5_000
 
 APPEND_BATCH = (
     "INSERT INTO reaction_log_entry (at, events, cleared, deleted, emojis) VALUES (?, ?, ?, ?, ?)"

@@ -304,7 +304,7 @@ class QuotesCog(commands.Cog, name="Quotes"):
         ranked = await self.quotes.top(
             guild_id,
             lambda count, offset: recorder.leading_quotes(
-                guild_id, since, count, offset, latest=True
+                guild_id, since, count, offset, latest=offset == 0
             ),
         )
         if not ranked:

@@ -649,6 +649,8 @@ async def run(scale_factor: float, backend: str = "sqlite", film_life_only: bool
                 config, cold, sizes = await on_postgres(config, server, sizes)
             gc.collect()
             bot, warm = await start_bot(config)
+            # SQLite's planner statistics, as the bot's timers make them once it is connected
+            await bot.services.db.refresh_statistics()
             try:
                 if film_life_only:
                     rounds = max(30, min(300, int(300 * scale_factor) or 30))

@@ -96,6 +96,7 @@ class Config:
     shard_ids: tuple[int, ...] | None = None
     process_name: str | None = None  # in `status`; host:pid unless PROCESS_NAME is set
     heartbeat_seconds: int = 30  # between a running process's heartbeats
+    statistics_seconds: int = 86400  # between two refreshes of SQLite's planner statistics
     essays_dir: Path = PROJECT_ROOT / "essays"
     dev_guild_id: int | None = None
     log_level: str = "INFO"

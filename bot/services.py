@@ -73,6 +73,7 @@ class Services:
             )
             scheduler.metrics = metrics
             scheduler.every(PRUNE_EVERY, pruning(db, clock, owned_sql(config)))
+            scheduler.every(config.statistics_seconds, db.refresh_statistics)
             jobs = Jobs(db, scheduler, clock=clock)
             jobs.metrics = metrics
             films = Films(db, library, jobs)

@@ -83,12 +83,19 @@ def config(tmp_path: Path, essays_dir: Path, backend: str, request) -> Config:
             database_path=path,
             essays_dir=essays_dir,
             heartbeat_seconds=TEST_HEARTBEAT,
+            statistics_seconds=TEST_HEARTBEAT,
         )
-    return Config(database_path=path, essays_dir=essays_dir, heartbeat_seconds=TEST_HEARTBEAT)
+    return Config(
+        database_path=path,
+        essays_dir=essays_dir,
+        heartbeat_seconds=TEST_HEARTBEAT,
+        statistics_seconds=TEST_HEARTBEAT,
+    )
 
 
-# Every bot records its heartbeat at start and then every this many seconds: tests move the
-# virtual clock by days, and a beat each 30 virtual seconds would be thousands of transactions.
+# Every bot records its heartbeat (and refreshes SQLite's statistics) at start and then every
+# this many seconds: tests move the virtual clock by days, and a beat each 30 virtual seconds
+# would be thousands of transactions.
 TEST_HEARTBEAT = 30 * 86400
 
 

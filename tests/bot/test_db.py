@@ -2,7 +2,9 @@ import sqlite3
 
 import pytest
 
+from bot.config import Config
 from bot.db import Conflict, DatabaseTooNew, UnsupportedStatement, bundled_migrations
+from bot.services import Services
 from bot.sqlite import SqliteDatabase
 
 
@@ -101,3 +103,46 @@ async def test_named_parameters_are_refused_on_both_backends(db):
     assert await db.get_meta("k") is None
     # A cast is not a named placeholder; a colon in a literal is text.
     assert await db.fetchval("SELECT CAST('12:30' AS TEXT) || ?", ("!",)) == "12:30!"
+
+
+async def test_the_planners_statistics_are_made_by_a_chore_and_used_by_queries(
+    tmp_path, essays_dir
+):
+    db = await SqliteDatabase.open(tmp_path / "a.db")
+    try:
+        async with db.transaction() as tx:
+            await tx.executemany(
+                "INSERT INTO quotes (guild_id, number, text, saved_by, saved_at) "
+                "VALUES (1, ?, 'A line.', ?, 0)",
+                [(i, i % 7) for i in range(1, 301)],
+            )
+        by_id = "SELECT * FROM quotes WHERE guild_id = ? AND id IN ({})".format(", ".join("?" * 20))
+
+        async def plan() -> str:
+            rows = await db.fetchall(f"EXPLAIN QUERY PLAN {by_id}", (1, *range(20)))
+            return " ".join(row[3] for row in rows)
+
+        # Without statistics SQLite takes the server's index as selective: every quote of the
+        # server read to find twenty by id.
+        assert "quotes_saved" in await plan()
+        await db.refresh_statistics()
+        stat = await db.fetchval(
+            "SELECT stat FROM sqlite_stat1 WHERE tbl = 'quotes' AND idx = 'quotes_saved'"
+        )
+        assert stat.split()[:2] == ["300", "300"]  # 300 quotes, all of one server
+        assert "PRIMARY KEY" in await plan()  # the queries' connection reads them at once
+    finally:
+        await db.close()
+
+    # The bot makes them once its timers start, and then every `statistics_seconds`: a
+    # member's file is never analyzed otherwise.
+    config = Config(database_path=tmp_path / "bot.db", essays_dir=essays_dir)
+    services = await Services.start(config, clock=lambda: 1_767_225_600)
+    try:
+        made = "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'"
+        assert await services.db.fetchval(made) == 0
+        await services.scheduler.run_chores()
+        tables = {row[0] for row in await services.db.fetchall("SELECT tbl FROM sqlite_stat1")}
+        assert {"essays", "sections"} <= tables
+    finally:
+        await services.close()

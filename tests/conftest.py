@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import shutil
 from pathlib import Path
@@ -74,23 +75,17 @@ def backend(request) -> str:
 @pytest.fixture
 def config(tmp_path: Path, essays_dir: Path, backend: str, request) -> Config:
     """The bot's settings on a fresh database of the test's backend."""
-    path = tmp_path / "data" / "test.db"
-    if backend == "postgresql":
-        server = request.getfixturevalue("postgres")
-        url = server.create_database(f"test_{next(DATABASE_NUMBERS)}", template=MIGRATED)
-        return Config(
-            database_url=url,
-            database_path=path,
-            essays_dir=essays_dir,
-            heartbeat_seconds=TEST_HEARTBEAT,
-            statistics_seconds=TEST_HEARTBEAT,
-        )
-    return Config(
-        database_path=path,
+    config = Config(
+        database_path=tmp_path / "data" / "test.db",
         essays_dir=essays_dir,
         heartbeat_seconds=TEST_HEARTBEAT,
         statistics_seconds=TEST_HEARTBEAT,
     )
+    if backend == "postgresql":
+        server = request.getfixturevalue("postgres")
+        url = server.create_database(f"test_{next(DATABASE_NUMBERS)}", template=MIGRATED)
+        return dataclasses.replace(config, database_url=url)
+    return config
 
 
 # Every bot records its heartbeat (and refreshes SQLite's statistics) at start and then every

@@ -261,8 +261,9 @@ class Database(Rows):
         """(name, "integer" / "real" / "text" / ...) of each column of a table, in order."""
 
     async def refresh_statistics(self) -> None:
-        """Bring the query planner's statistics up to date with the data (at start and every
-        `statistics_seconds`). PostgreSQL keeps its own (autovacuum's analyze)."""
+        """Bring the query planner's statistics up to date with the data (a chore of the timers:
+        once they start, then every `statistics_seconds`). PostgreSQL keeps its own (autovacuum's
+        analyze)."""
 
     async def get_meta(self, key: str) -> str | None:
         value = await self.fetchval("SELECT value FROM meta WHERE key = ?", (key,))

@@ -525,7 +525,14 @@ async def one_size(
         posts = sorted(at for _, at in discord_.posts)
         last = posts[-1] if posts else float("nan")
         burst = [r for r in discord_.requests if r[2] <= last]
-        (posted,) = (await sql(url, "SELECT count(*) FROM prompts WHERE message_id IS NOT NULL"))[0]
+        # A prompt's post is recorded once Discord has answered it: the last one's commit may
+        # still be on its way when its post arrives here.
+        recorded = "SELECT count(*) FROM prompts WHERE message_id IS NOT NULL"
+        settle_until = time.monotonic() + 5
+        (posted,) = (await sql(url, recorded))[0]
+        while posted < len(discord_.posts) and time.monotonic() < settle_until:
+            await asyncio.sleep(0.05)
+            (posted,) = (await sql(url, recorded))[0]
         channels = {channel for channel, _ in discord_.posts}
         floor = len(burst) / LIMIT
         prompts = {

@@ -144,8 +144,8 @@ def pytest_terminal_summary(terminalreporter) -> None:
     line = ", ".join(f"{counts[name]} on {name}" for name in BACKENDS)
     terminalreporter.write_line(
         f"Passed per backend: {line} (of them, {alone['sqlite']} test what only SQLite has, "
-        f"its reaction log and moving its file to PostgreSQL, and {alone['postgresql']} a "
-        "sharded process, which needs PostgreSQL)"
+        f"its reaction log and moving its file to PostgreSQL, and {alone['postgresql']} what only "
+        "PostgreSQL has: sharded processes, the daily counts' notes)"
     )
     reason = postgres_server.unavailable()
     if reason:

@@ -112,10 +112,11 @@ class ReactionRecorder:
         self.timing = timing or LoopTime()  # when to commit and merge
         self.max_delay = max_delay
         self.max_batch = max_batch
-        # The log is merged once no batch has come for `merge_idle` seconds, or when its oldest
-        # unmerged batch is `merge_max_age` seconds old, or when `merge_rows` events wait. So a
-        # burst is merged after it (the merge's work would slow the event loop, which shares
-        # the machine with it), and a larger merge writes each page it touches for more rows.
+        # The log is merged (PostgreSQL: the daily counts' notes folded) once no batch has come
+        # for `merge_idle` seconds, or when its oldest unmerged batch is `merge_max_age` seconds
+        # old, or when `merge_rows` events wait. So a burst is merged after it (the merge's work
+        # would slow the event loop, which shares the machine with it), and a larger merge
+        # writes each page it touches for more rows.
         # A merge runs in ranges of about `merge_chunk` events so that appends never wait long.
         self.merge_idle = merge_idle
         self.merge_max_age = merge_max_age
@@ -366,7 +367,11 @@ class ReactionRecorder:
             self._next_merge = None
             self._unmerged_since = None
             logged = self._logged
-            merged = await self.store.merge()
+            if self.store.merges_between_batches:
+                async with self._writing:
+                    merged = await self.store.merge()
+            else:
+                merged = await self.store.merge()
             self._logged = max(0, self._logged - logged) if merged else 0
 
     async def close(self) -> None:
@@ -384,7 +389,8 @@ class ReactionRecorder:
     # --- members' data (see bot/members.py) -------------------------------------------
 
     # The reconciliation's tables (bot/reactions/reconcile.py) hold servers' posts, no member;
-    # the daily counts follow the reactions by triggers (migration 0021), forgotten with them.
+    # the daily counts follow the reactions by triggers (migration 0021), forgotten with them,
+    # on PostgreSQL through notes folded before the forgetting commits (0023).
     MEMBER_TABLES = frozenset(
         {
             "reactions",
@@ -393,6 +399,7 @@ class ReactionRecorder:
             "reconcile_queue",
             "reaction_days",
             "member_reaction_days",
+            "reaction_day_changes",
         }
     )
 
@@ -401,6 +408,7 @@ class ReactionRecorder:
         forgotten.counts["reactions"] = await tx.execute(
             "DELETE FROM reactions WHERE user_id = ?", (user_id,)
         )
+        await self.store.counts_settled(tx)
 
     async def export_member(self, user_id: int) -> dict[str, Any]:
         rows = await self.store.member_reactions(user_id)

@@ -5,7 +5,9 @@ merged into `reactions` in runs sorted by post, once it has been quiet for a mom
 is cheap however scattered the posts are, and the merge writes each page of `reactions` once for
 many rows. PostgreSQL (`DirectStore`): each batch is one statement (a function applying the
 clears, the removals and the additions in that order); its pages are written by the server,
-which many processes share, so there is no log to merge."""
+which many processes share, so there is no log. Its batches only note what they change in the
+daily counts, and a merge folds the notes into them (migration postgresql/0023): on either
+backend the counts follow the reactions once the recorder's merge has run."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import itertools
 import json
 from typing import Any
 
-from bot.db import Database, Row
+from bot.db import Database, Row, Tx
 from bot.sqlite import SqliteDatabase
 
 # Queued operations, in arrival order. An add or a remove is (ADD or REMOVE, message_id,
@@ -149,7 +151,8 @@ ORDER BY 1, 2
 
 
 class Store:
-    merges = False  # whether batches wait in a log for `merge`
+    merges = False  # whether batches leave work for `merge` (SQLite: its log; PostgreSQL: notes)
+    merges_between_batches = False  # whether a merge waits for the batch being written
 
     def __init__(self, merge_chunk: int = MERGE_CHUNK) -> None:
         self.merge_chunk = merge_chunk  # events per merged range (SQLite)
@@ -159,6 +162,9 @@ class Store:
 
     async def merge(self) -> bool:
         raise NotImplementedError
+
+    async def counts_settled(self, tx: Tx) -> None:
+        """Within `tx`, after reactions were deleted in it: the daily counts made to follow."""
 
     async def member_reactions(self, user_id: int) -> list[Row]:
         raise NotImplementedError
@@ -209,7 +215,14 @@ APPLY_BATCH = (
 
 
 class DirectStore(Store):
-    """PostgreSQL: each batch applied to `reactions` at once."""
+    """PostgreSQL: each batch applied to `reactions` at once; the daily counts' notes folded
+    into them by `merge`."""
+
+    merges = True
+    # The fold runs on the server that writes the batches, whose two cores the benchmark's bot
+    # shares: folded beside the batches, it took the core the bot parses events on, so it
+    # takes turns with them. A burst is folded after it, a stream every `merge_max_age`.
+    merges_between_batches = True
 
     def __init__(self, db: Database, merge_chunk: int = MERGE_CHUNK) -> None:
         super().__init__(merge_chunk)
@@ -235,7 +248,13 @@ class DirectStore(Store):
         )
 
     async def merge(self) -> bool:
-        return False
+        """Fold the daily counts' notes (every process's) into the counts; False if none."""
+        async with self.db.unlocked() as tx:
+            return bool(await tx.fetchval("SELECT reaction_days_fold()"))
+
+    async def counts_settled(self, tx: Tx) -> None:
+        # The deleted reactions' notes name their members: folded before `tx` commits.
+        await tx.fetchval("SELECT reaction_days_fold()")
 
     async def member_reactions(self, user_id: int) -> list[Row]:
         return await self.db.fetchall(

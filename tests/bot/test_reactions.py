@@ -4,6 +4,7 @@ import sqlite3
 import pytest
 
 from bot import Config, ops
+from bot.members import Forgotten
 from bot.reactions.recorder import LoopTime, ReactionRecorder, Tracked, emoji_key
 
 
@@ -365,3 +366,84 @@ async def test_batches_apply_in_the_order_events_came_on_either_backend(recorder
         await recorder.db.fetchval("SELECT deleted_at FROM tracked_messages WHERE message_id = 3")
         == 1000
     )
+
+
+async def day_counts(rec):
+    db = rec.db
+    shown = {tuple(r) for r in await db.fetchall("SELECT * FROM reaction_days")}
+    given = {tuple(r) for r in await db.fetchall("SELECT * FROM member_reaction_days")}
+    return shown, given
+
+
+async def notes(rec, user_id=None):
+    """PostgreSQL's notes of the daily counts, not folded yet (migration postgresql/0023)."""
+    where = "" if user_id is None else f" WHERE user_id = {int(user_id)}"
+    return await rec.db.fetchval(f"SELECT count(*) FROM reaction_day_changes{where}")
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_postgresql_batches_leave_the_daily_counts_to_the_merge(recorder):
+    recorder.merge_idle = 60
+    recorder.add(1, 7, "🎬")
+    recorder.add(1, 8, "🎬")
+    recorder.add(2, 7, "🔥")
+    await recorder.commit()
+    assert len(await rows(recorder)) == 3
+    assert await day_counts(recorder) == (set(), set()) and await notes(recorder) == 3
+    recorder.remove(1, 8, "🎬")
+    await recorder.commit()
+    # Two merges at once (as two processes' would) take each note once.
+    await asyncio.gather(recorder.merge(), recorder.merge())
+    # Guild 9, day 0 (the clock says 1000): member 8's day, back to nothing, is gone.
+    assert await day_counts(recorder) == ({(9, 0, 1, 0, 1), (9, 0, 2, 0, 1)}, {(9, 0, 7, 2)})
+    assert await notes(recorder) == 0
+
+    recorder.add(3, 7, "🎬")
+    await recorder.commit()
+    assert await notes(recorder, 7) == 1
+    async with recorder.db.transaction() as tx:
+        await recorder.forget_member(tx, 7, Forgotten())
+    assert await notes(recorder, 7) == 0  # no trace of the member waits for a merge
+    assert await day_counts(recorder) == (set(), set())
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_a_postgresql_fold_waits_for_the_batch_being_written(recorder, monkeypatch):
+    recorder.merge_idle = 60
+    recorder.add(1, 7, "🎬")
+    await recorder.commit()
+    writing, release = asyncio.Event(), asyncio.Event()
+    append = recorder.store.append
+
+    async def held(*args, **kwargs):
+        writing.set()
+        await release.wait()
+        await append(*args, **kwargs)
+
+    monkeypatch.setattr(recorder.store, "append", held)
+    recorder.add(2, 7, "🔥")
+    commit = asyncio.create_task(recorder.commit())
+    await writing.wait()
+    merge = asyncio.create_task(recorder.merge())
+    await asyncio.sleep(0.1)
+    assert not merge.done() and await notes(recorder) == 1  # the first batch's, not folded
+    release.set()
+    await asyncio.gather(commit, merge)
+    assert await notes(recorder) == 0
+    assert await day_counts(recorder) == ({(9, 0, 1, 0, 1), (9, 0, 2, 0, 1)}, {(9, 0, 7, 2)})
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_a_stream_of_postgresql_events_is_folded_as_it_goes(recorder):
+    recorder.merge_idle, recorder.merge_max_age, recorder.merge_rows = 60, 60, 300
+    for n in range(299):
+        recorder.add(n % 3 + 1, n, "🎬")
+    await recorder.commit()
+    await recorder.timing.settle()
+    assert await notes(recorder) == 299  # the stream goes on: folded later
+    recorder.add(1, 300, "🎬")
+    await recorder.commit()
+    await recorder.timing.settle()
+    assert await notes(recorder) == 0
+    shown, _ = await day_counts(recorder)
+    assert sorted(row[4] for row in shown) == [99, 100, 101]

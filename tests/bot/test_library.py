@@ -207,6 +207,22 @@ async def test_uploads_belong_to_their_server_and_update_by_title(library, folde
         )
 
 
+async def test_servers_uploads_of_one_title_resolve_each_to_its_own(library, folder):
+    await library.sync_directory(folder, now=1)
+    ours, _ = await library.publish_upload(
+        7, parse_essay("Title: Thief\nFilm: Thief\n\n## A\n\nOne.\n"), digest="x", user_id=1, now=2
+    )
+    theirs, _ = await library.publish_upload(
+        8, parse_essay("Title: THIEF\nFilm: Thief\n\n## A\n\nTwo.\n"), digest="y", user_id=1, now=3
+    )
+    assert ours.id != theirs.id
+    assert library.resolve_essay(7, "thief").id == ours.id
+    assert library.resolve_essay(8, "Thief").id == theirs.id
+    assert library.resolve_essay(8, theirs.key).id == theirs.id
+    with pytest.raises(NotFound):
+        library.resolve_essay(9, "thief")
+
+
 async def test_hiding_a_bundled_essay_is_per_server(library, folder):
     await library.sync_directory(folder, now=1)
     heat = library.resolve_essay(7, "Heat")

@@ -35,6 +35,17 @@ async def test_sync_adds_then_skips_unchanged_files(library, folder):
     assert await library.db.fetchval("SELECT max(updated_at) FROM essays") == 100
 
 
+async def test_a_first_sync_stores_every_new_file_and_its_words_at_once(library, folder):
+    (folder / "thief.md").write_text("Title: Thief\nFilm: Thief\n\n## The Safe\n\nA drill.\n")
+    report = await library.sync_directory(folder, now=1)
+    assert sorted(report.added) == sorted([SEED_ESSAY.name, "heat.md", "thief.md"])
+    assert len(library.visible(None)) == 3
+    thief = library.resolve_essay(None, "Thief")
+    assert [s.heading for s in thief.sections] == ["The Safe"]
+    assert [hit.section.heading for hit in await library.search(None, "drill")] == ["The Safe"]
+    assert len(await library.search(None, "redemption")) >= 1  # the seed essay's words
+
+
 async def test_an_edited_file_keeps_section_ids_by_slug(library, folder):
     await library.sync_directory(folder, now=1)
     heat = library.resolve_essay(None, "heat")

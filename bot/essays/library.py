@@ -196,6 +196,32 @@ def scan_directory(
     return results
 
 
+INSERT_ESSAY = (
+    "INSERT INTO essays (title, film, year, director, author, content_hash, updated_at, key, "
+    "guild_id, source, source_path, added_by, created_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+SECTIONS_A_STATEMENT = 500  # 2,500 values: within both backends' limits on a statement's
+
+
+def _described(essay: Essay, digest: str, now: int) -> tuple[Any, ...]:
+    """The essay's own columns, as INSERT_ESSAY and `_upsert`'s update begin with them."""
+    return (essay.title, essay.film, essay.year, essay.director, essay.author, digest, now)
+
+
+async def _insert_sections(tx: Tx, rows: list[tuple[int, str, int, str, str]]) -> None:
+    """New sections, (essay, slug, position, heading, body) each, SECTIONS_A_STATEMENT to a
+    statement: a start with 1,000 new essays writes their sections in 18 statements, and
+    PostgreSQL words each statement's sections at once (its migration 0024)."""
+    for start in range(0, len(rows), SECTIONS_A_STATEMENT):
+        chunk = rows[start : start + SECTIONS_A_STATEMENT]
+        await tx.execute(
+            "INSERT INTO sections (essay_id, slug, position, heading, body) VALUES "
+            + ", ".join("(?, ?, ?, ?, ?)" for _ in chunk),
+            [value for row in chunk for value in row],
+        )
+
+
 async def _upsert(
     tx: Tx,
     essay: Essay,
@@ -210,15 +236,13 @@ async def _upsert(
 ) -> int:
     """Insert or update one essay inside the caller's transaction. Sections are matched by slug,
     so a kept heading keeps its row id; sections gone from the text are hidden, not deleted."""
-    values = (essay.title, essay.film, essay.year, essay.director, essay.author, digest, now)
+    values = _described(essay, digest, now)
     row = await tx.fetchone("SELECT id FROM essays WHERE key = ?", (key,))
     existing: dict[str, int] = {}
     essay_id: int
     if row is None:
         essay_id = await tx.fetchval(
-            "INSERT INTO essays (title, film, year, director, author, content_hash, "
-            "updated_at, key, guild_id, source, source_path, added_by, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            f"{INSERT_ESSAY} RETURNING id",
             (*values, key, guild_id, source, source_path, added_by, now),
         )
     else:
@@ -245,11 +269,7 @@ async def _upsert(
             "UPDATE sections SET position = ?, heading = ?, body = ?, hidden = 0 WHERE id = ?",
             updates,
         )
-    if inserts:
-        await tx.executemany(
-            "INSERT INTO sections (essay_id, slug, position, heading, body) VALUES (?, ?, ?, ?, ?)",
-            inserts,
-        )
+    await _insert_sections(tx, inserts)
     kept = {s.slug for s in essay.sections}
     gone = [(section_id,) for slug, section_id in existing.items() if slug not in kept]
     if gone:
@@ -257,19 +277,14 @@ async def _upsert(
     return essay_id
 
 
-SECTIONS_A_STATEMENT = 500  # 2,500 values: within both backends' limits on a statement's
-
-
 async def _insert_files(tx: Tx, files: list[tuple[str, Essay, str]], now: int) -> None:
-    """Essay files new to the library, (file name, essay, content hash) each, in three statements
+    """Essay files new to the library, (file name, essay, content hash) each, in a few statements
     however many: one essay at a time (`_upsert`) took three round trips an essay, 4.8 s of a
     PostgreSQL start with 1,000 new essays."""
     await tx.executemany(
-        "INSERT INTO essays (title, film, year, director, author, content_hash, updated_at, key, "
-        "guild_id, source, source_path, added_by, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, 'file', ?, NULL, ?)",
+        INSERT_ESSAY,
         [
-            (e.title, e.film, e.year, e.director, e.author, digest, now, Path(name).stem, name, now)
+            (*_described(e, digest, now), Path(name).stem, None, "file", name, None, now)
             for name, e, digest in files
         ],
     )
@@ -277,18 +292,14 @@ async def _insert_files(tx: Tx, files: list[tuple[str, Essay, str]], now: int) -
         row[0]: row[1]
         for row in await tx.fetchall("SELECT source_path, id FROM essays WHERE source = 'file'")
     }
-    rows = [
-        (ids[name], section.slug, position, section.heading, section.body)
-        for name, essay, _ in files
-        for position, section in enumerate(essay.sections, 1)
-    ]
-    for start in range(0, len(rows), SECTIONS_A_STATEMENT):
-        chunk = rows[start : start + SECTIONS_A_STATEMENT]
-        await tx.execute(
-            "INSERT INTO sections (essay_id, slug, position, heading, body) VALUES "
-            + ", ".join("(?, ?, ?, ?, ?)" for _ in chunk),
-            [value for row in chunk for value in row],
-        )
+    await _insert_sections(
+        tx,
+        [
+            (ids[name], section.slug, position, section.heading, section.body)
+            for name, essay, _ in files
+            for position, section in enumerate(essay.sections, 1)
+        ],
+    )
 
 
 def _did_you_mean(query: str, names: list[str]) -> str:

@@ -20,6 +20,7 @@ import logging
 import time
 from collections.abc import Callable, Coroutine, Iterable
 from collections.abc import Set as AbstractSet
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -367,10 +368,7 @@ class ReactionRecorder:
             self._next_merge = None
             self._unmerged_since = None
             logged = self._logged
-            if self.store.merges_between_batches:
-                async with self._writing:
-                    merged = await self.store.merge()
-            else:
+            async with self._writing if self.store.merges_between_batches else nullcontext():
                 merged = await self.store.merge()
             self._logged = max(0, self._logged - logged) if merged else 0
 

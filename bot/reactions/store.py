@@ -214,6 +214,9 @@ APPLY_BATCH = (
 )
 
 
+FOLD = "SELECT reaction_days_fold()"  # how many notes it folded (migration postgresql/0023)
+
+
 class DirectStore(Store):
     """PostgreSQL: each batch applied to `reactions` at once; the daily counts' notes folded
     into them by `merge`."""
@@ -250,11 +253,11 @@ class DirectStore(Store):
     async def merge(self) -> bool:
         """Fold the daily counts' notes (every process's) into the counts; False if none."""
         async with self.db.unlocked() as tx:
-            return bool(await tx.fetchval("SELECT reaction_days_fold()"))
+            return bool(await tx.fetchval(FOLD))
 
     async def counts_settled(self, tx: Tx) -> None:
         # The deleted reactions' notes name their members: folded before `tx` commits.
-        await tx.fetchval("SELECT reaction_days_fold()")
+        await tx.fetchval(FOLD)
 
     async def member_reactions(self, user_id: int) -> list[Row]:
         return await self.db.fetchall(

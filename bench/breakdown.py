@@ -21,7 +21,16 @@ from pathlib import Path
 from unittest.mock import patch
 
 from bench.community import Scale
-from bench.run import Events, build_community, ingest_bot, ingest_noop, reactions_cog, start_bot
+from bench.run import (
+    REMOVAL_EVERY,
+    Events,
+    build_community,
+    ingest_bot,
+    ingest_noop,
+    reactions_cog,
+    start_bot,
+    stored_reactions,
+)
 
 
 async def nothing(payload) -> None:
@@ -66,7 +75,9 @@ async def measure(scale_factor: float, rounds: int) -> dict[str, list[float]]:
 
         try:
             for round_number in range(rounds):
-                events = Events(scale, count, seed=500 + round_number)
+                seed = 500 + round_number
+                removals = await stored_reactions(bot, scale, count // REMOVAL_EVERY, seed)
+                events = Events(scale, count, seed, removals)
                 rates["discord.py alone"].append(await ingest_noop(events))
                 for name, listener in listeners.items():
                     bot.remove_listener(listener, name)

@@ -27,8 +27,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from array import array
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -83,7 +84,8 @@ QUIET = False  # `--smoke`: the steps and figures unsaid
 
 def step(message: str) -> None:
     if not QUIET:
-        print(f"[bench] {message}", file=sys.stderr, flush=True)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"[bench] {message} (peak memory so far {peak:.1f} MB)", file=sys.stderr, flush=True)
 
 
 # --- the bot, started without Discord -----------------------------------------------------
@@ -291,25 +293,95 @@ def bot_interactions(bot) -> Interactions:
 # --- reactions ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, eq=False)
+class Removals:
+    """Reactions to remove, kept in arrays: the benchmark's own data is not the bot's memory
+    (as tuples, 62,500 of them took 15 MB)."""
+
+    messages: array = field(default_factory=lambda: array("q"))
+    members: array = field(default_factory=lambda: array("q"))
+    emojis: array = field(default_factory=lambda: array("B"))  # indexes into EMOJIS
+
+    def __len__(self) -> int:
+        return len(self.messages)
+
+    def key(self, number: int) -> tuple[int, int, str]:
+        return self.messages[number], self.members[number], EMOJIS[self.emojis[number]]
+
+    def part(self, start: int, stop: int) -> Removals:
+        return Removals(
+            self.messages[start:stop], self.members[start:stop], self.emojis[start:stop]
+        )
+
+
 @dataclass(frozen=True)
 class Events:
     """The same reaction payloads on every replay, made a chunk at a time so that the
-    benchmark's own data does not count as the bot's memory."""
+    benchmark's own data does not count as the bot's memory. Every fourth event is a removal:
+    of `removals`' reactions in turn (reactions the server has, as Discord sends a removal only
+    for a reaction that exists), then of random ones."""
 
     scale: Scale
     count: int
     seed: int
+    removals: Removals = field(default_factory=Removals)
 
     def slice(self, start: int, stop: int) -> list[tuple[str, dict]]:
-        return reaction_payloads(
-            self.scale, stop - start, random.Random(self.seed * 1_000_003 + start)
+        events = reaction_payloads(
+            self.scale, stop - start, random.Random(self.seed * 1_000_003 + start), removes=False
         )
+        for number in range(start, stop):
+            if number % REMOVAL_EVERY != REMOVAL_EVERY - 1:
+                continue
+            data = events[number - start][1]
+            removal = number // REMOVAL_EVERY
+            if removal < len(self.removals):
+                message_id, user_id, emoji = self.removals.key(removal)
+                data.update(message_id=str(message_id), user_id=str(user_id))
+                data["emoji"] = {"id": None, "name": emoji}
+            events[number - start] = ("MESSAGE_REACTION_REMOVE", data)
+        return events
 
 
-def reaction_payloads(scale: Scale, count: int, rng: random.Random) -> list[tuple[str, dict]]:
+REMOVAL_EVERY = 4
+REMOVED_PER_POST = 2  # at most, so that the removals are spread over the posts
+
+
+async def stored_reactions(bot: Projectionist, scale: Scale, count: int, seed: int) -> Removals:
+    """`count` reactions the benchmark's server has now, for `Events`' removals: a few of each
+    post, the posts drawn at random (the same for the same seed and data)."""
+    rng = random.Random(seed)
+    removals = Removals()
+    posts = rng.sample(range(scale.tracked), scale.tracked)
+    for start in range(0, len(posts), 100):
+        if len(removals) >= count:
+            break
+        ids = [MESSAGE_BASE + post for post in posts[start : start + 100]]
+        rows = await bot.services.db.fetchall(
+            "SELECT message_id, user_id, emoji FROM reactions "
+            f"WHERE message_id IN ({', '.join('?' * len(ids))}) ORDER BY message_id, user_id, emoji",
+            ids,
+        )
+        taken: dict[int, int] = {}
+        for message_id, user_id, emoji in rows:
+            if len(removals) >= count or taken.get(message_id, 0) >= REMOVED_PER_POST:
+                continue
+            taken[message_id] = taken.get(message_id, 0) + 1
+            removals.messages.append(message_id)
+            removals.members.append(user_id)
+            removals.emojis.append(EMOJIS.index(emoji))
+    return removals
+
+
+def reaction_payloads(
+    scale: Scale, count: int, rng: random.Random, removes: bool = True
+) -> list[tuple[str, dict]]:
+    """Reactions on random posts by random members; with `removes`, a quarter of them removals
+    of random reactions (which the server almost never has)."""
     events = []
     for _ in range(count):
-        kind = "MESSAGE_REACTION_ADD" if rng.random() < 0.75 else "MESSAGE_REACTION_REMOVE"
+        removal = removes and rng.random() >= 0.75
+        kind = "MESSAGE_REACTION_REMOVE" if removal else "MESSAGE_REACTION_ADD"
         events.append(
             (
                 kind,
@@ -547,9 +619,12 @@ async def measure_bot(
     # round reported with the spread: a noisy moment on a 2-core machine (single rounds vary by
     # about 7% either way) neither decides the ratio nor is hidden. Each round has events of its
     # own: replayed ones would find their rows already written and measure writes that do nothing.
+    # A quarter of them remove reactions the server has, as members take theirs back.
     bursts, commit_p99s, merge_seconds = [], [], []
     for round_number in range(RATIO_ROUNDS):
-        events = Events(scale, count, seed=9 + round_number)
+        seed = 9 + round_number
+        removals = await stored_reactions(bot, scale, count // REMOVAL_EVERY, seed)
+        events = Events(scale, count, seed, removals)
         noop_rate = await ingest_noop(events)
         step("ingesting through the bot")
         rate, p99, merge = await ingest_bot(bot, events)
@@ -562,10 +637,19 @@ async def measure_bot(
     sustained = []
     for stream in range(RATIO_ROUNDS):
         step(f"ingesting {5 * count} events as one stream, merges included")
-        parts = [Events(scale, count, seed=20 + 5 * stream + part) for part in range(5)]
+        each = count // REMOVAL_EVERY
+        removals = await stored_reactions(bot, scale, 5 * each, 20 + stream)
+        parts = [
+            Events(
+                scale, count, 20 + 5 * stream + part, removals.part(part * each, (part + 1) * each)
+            )
+            for part in range(5)
+        ]
         sustained.append(await ingest_sustained(bot, parts))
     sustained_noop, sustained_ours = median_round(sustained)
-    naive_events = Events(scale, max(1000, count // 10), seed=99)
+    naive_count = max(1000, count // 10)
+    naive_removals = await stored_reactions(bot, scale, naive_count // REMOVAL_EVERY, 99)
+    naive_events = Events(scale, naive_count, 99, naive_removals)
     step("ingesting with one commit per event")
     naive = await ingest_naive(bot, naive_events)
     results["ingest"] = {

@@ -655,8 +655,8 @@ class Library:
         """The server's own essay an upload titled `title` would update, if any; refuses a title
         that belongs to the bundled library."""
         wanted = fold(title)
-        for essay in self.essays.values():
-            if essay.folded_title != wanted:
+        for essay in self._by_name.get(wanted, ()):
+            if essay.folded_title != wanted:  # the index holds keys too
                 continue
             if essay.guild_id == guild_id:
                 return essay

@@ -22,14 +22,13 @@ from unittest.mock import patch
 
 from bench.community import Scale
 from bench.run import (
-    REMOVAL_EVERY,
     Events,
     build_community,
     ingest_bot,
     ingest_noop,
     reactions_cog,
+    removing_events,
     start_bot,
-    stored_reactions,
 )
 
 
@@ -75,9 +74,7 @@ async def measure(scale_factor: float, rounds: int) -> dict[str, list[float]]:
 
         try:
             for round_number in range(rounds):
-                seed = 500 + round_number
-                removals = await stored_reactions(bot, scale, count // REMOVAL_EVERY, seed)
-                events = Events(scale, count, seed, removals)
+                events = await removing_events(bot, scale, count, 500 + round_number)
                 rates["discord.py alone"].append(await ingest_noop(events))
                 for name, listener in listeners.items():
                     bot.remove_listener(listener, name)

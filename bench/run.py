@@ -373,6 +373,12 @@ async def stored_reactions(bot: Projectionist, scale: Scale, count: int, seed: i
     return removals
 
 
+async def removing_events(bot: Projectionist, scale: Scale, count: int, seed: int) -> Events:
+    """`count` new events whose removals take back reactions the server has."""
+    removals = await stored_reactions(bot, scale, count // REMOVAL_EVERY, seed)
+    return Events(scale, count, seed, removals)
+
+
 def reaction_payloads(
     scale: Scale, count: int, rng: random.Random, removes: bool = True
 ) -> list[tuple[str, dict]]:
@@ -622,9 +628,7 @@ async def measure_bot(
     # A quarter of them remove reactions the server has, as members take theirs back.
     bursts, commit_p99s, merge_seconds = [], [], []
     for round_number in range(RATIO_ROUNDS):
-        seed = 9 + round_number
-        removals = await stored_reactions(bot, scale, count // REMOVAL_EVERY, seed)
-        events = Events(scale, count, seed, removals)
+        events = await removing_events(bot, scale, count, 9 + round_number)
         noop_rate = await ingest_noop(events)
         step("ingesting through the bot")
         rate, p99, merge = await ingest_bot(bot, events)
@@ -647,9 +651,7 @@ async def measure_bot(
         ]
         sustained.append(await ingest_sustained(bot, parts))
     sustained_noop, sustained_ours = median_round(sustained)
-    naive_count = max(1000, count // 10)
-    naive_removals = await stored_reactions(bot, scale, naive_count // REMOVAL_EVERY, 99)
-    naive_events = Events(scale, naive_count, 99, naive_removals)
+    naive_events = await removing_events(bot, scale, max(1000, count // 10), 99)
     step("ingesting with one commit per event")
     naive = await ingest_naive(bot, naive_events)
     results["ingest"] = {

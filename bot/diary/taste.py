@@ -175,30 +175,37 @@ class Taste:
         return Match(member_id, len(shared), raw, score, club, loved[:LISTED], apart[:LISTED])
 
     async def closest(
-        self, guild_id: int, viewer_id: int, limit: int | None = CLOSEST
+        self, guild_id: int, viewer_id: int, limit: int | None = CLOSEST, offset: int = 0
     ) -> tuple[list[Close], float | None]:
         """The members whose taste is closest to the viewer's (MIN_SHARED films in common at
-        least, never a private member), best first (`limit` of them; every one with None), and
-        the club's typical agreement."""
+        least, never a private member), best first (`limit` of them from `offset`; every one
+        with None, from the first), and the club's typical agreement. Ranked by the database: a viewer shares
+        films with most of the club, whose rows cost more to bring into Python than to rank."""
+        club = await self.club_agreement(guild_id)
         rows = await self.db.fetchall(
+            # The score as `agreement` and `shrunk` compute it, the same operations in the
+            # same order, so that the database ranks by the very value shown.
+            "SELECT user_id, n, d FROM (SELECT user_id, n, d, "
+            "(n * raw + ? * coalesce(?, raw)) / (n + ?) AS score FROM (SELECT user_id, n, d, "
+            "100 * (1 - CAST(d AS DOUBLE PRECISION) / (n * ?)) AS raw FROM ("
             # CROSS JOIN: SQLite reads the viewer's films first, then each film's raters.
-            "SELECT o.user_id, count(*), sum(abs(o.rating - m.rating)) FROM latest_ratings m "
-            "CROSS JOIN latest_ratings o WHERE o.guild_id = m.guild_id "
+            "SELECT o.user_id, count(*) AS n, sum(abs(o.rating - m.rating)) AS d "
+            "FROM latest_ratings m CROSS JOIN latest_ratings o WHERE o.guild_id = m.guild_id "
             "AND o.film_id = m.film_id AND o.user_id <> m.user_id "
             "AND m.guild_id = ? AND m.user_id = ? GROUP BY o.user_id HAVING count(*) >= ? "
             "AND NOT EXISTS (SELECT 1 FROM diary_privacy p "
-            "WHERE p.guild_id = ? AND p.user_id = o.user_id)",
-            (guild_id, viewer_id, MIN_SHARED, guild_id),
+            "WHERE p.guild_id = ? AND p.user_id = o.user_id)) pairs) agreed) scored "
+            f"ORDER BY score DESC, n DESC, user_id{'' if limit is None else ' LIMIT ? OFFSET ?'}",
+            (SHRINK, club, SHRINK, WIDEST, guild_id, viewer_id, MIN_SHARED, guild_id)
+            + (() if limit is None else (limit, offset)),
         )
-        club = await self.club_agreement(guild_id)
         close = []
         for user_id, films, difference in rows:
             raw = agreement(int(difference), int(films))
             close.append(
                 Close(user_id, int(films), shrunk(raw, int(films), raw if club is None else club))
             )
-        close.sort(key=lambda c: (-c.score, -c.films, c.member_id))
-        return close[:limit], club
+        return close, club
 
     async def _films(self, ids: list[int]) -> dict[int, Film]:
         marks = ", ".join("?" for _ in ids)

@@ -3,6 +3,7 @@ common, privacy."""
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 
 from tests.cogs.test_diary import advance_to
@@ -201,3 +202,23 @@ async def test_stats_films_names_the_divisive_unanimous_best_and_the_raters(club
         f"<@{carol.id}> — 0.5 stars above the others' average, over 4 films",
     ]
     assert f"<@{dave.id}>" not in str(embed.to_dict())
+
+
+async def test_taste_me_reads_the_ranking_on_past_the_members_who_left(club, monkeypatch):
+    # A page of the ranking is two members here (a hundred in the bot): the three closest
+    # members have left, so the reply needs the second page and the third.
+    monkeypatch.setattr(sys.modules["cogs.diary"], "ASK_AT_ONCE", 2)  # as the bot loaded it
+    env = club.env
+    await advance_to(env, datetime(2026, 3, 1, 12, tzinfo=UTC))
+    films = [HEAT, ROPE, VERTIGO, CATS, RAN]
+    await rate(club, club.alice, dict.fromkeys(films, 3))
+    raters = {}
+    for name, stars in (("gone1", 3), ("gone2", 3), ("gone3", 3.5), ("dave", 4), ("erin", 5)):
+        raters[name] = club.guild.add_member(env.create_user(name))
+        await rate(club, raters[name], dict.fromkeys(films, stars))
+    for name in ("gone1", "gone2", "gone3"):
+        club.guild.remove_member(raters[name])
+    await env.settle()
+    r = await club.alice.slash(club.general, "taste me")
+    ranked = [line.split(" — ")[0] for line in r.response.embeds[0].description.splitlines()[2:]]
+    assert ranked == [f"1. <@{raters['dave'].id}>", f"2. <@{raters['erin'].id}>"]

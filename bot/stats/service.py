@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,28 +109,36 @@ class Stats:
     async def server(self, guild_id: int, since: int) -> ServerStats:
         # Every ranking is made by the database and only its leaders are read: a period holds
         # thousands of sections, quotes and members, whose rows cost more to bring into Python
-        # than to count.
-        reactions = await self.recorder.reactions_since(guild_id, since)
-        top_sections = await self.recorder.leading(guild_id, since, "section", LEADERS)
-        top_quotes = await self.recorder.leading(guild_id, since, "quote", LEADERS)
-        quotes = await self.db.fetchval(
-            "SELECT count(*) FROM quotes WHERE guild_id = ? AND saved_at >= ?", (guild_id, since)
+        # than to count. The reads are asked at once: PostgreSQL runs them side by side on
+        # connections of the pool (the members' ranking, the longest, first); SQLite's reader
+        # runs them in turn.
+        involved, reactions, top_sections, top_quotes, quotes, ratings = await asyncio.gather(
+            self._involved(guild_id, since),
+            self.recorder.reactions_since(guild_id, since),
+            self.recorder.leading(guild_id, since, "section", LEADERS),
+            self.recorder.leading(guild_id, since, "quote", LEADERS),
+            self.db.fetchval(
+                "SELECT count(*) FROM quotes WHERE guild_id = ? AND saved_at >= ?",
+                (guild_id, since),
+            ),
+            self.db.fetchval(
+                "SELECT count(*) FROM viewings r JOIN weeks w ON w.id = r.week_id "
+                "WHERE w.guild_id = ? AND r.logged_at >= ?",
+                (guild_id, since),
+            ),
         )
-        ratings = await self.db.fetchval(
-            "SELECT count(*) FROM viewings r JOIN weeks w ON w.id = r.week_id "
-            "WHERE w.guild_id = ? AND r.logged_at >= ?",
-            (guild_id, since),
-        )
-        members, top_members = await self._involved(guild_id, since)
-        names = await self._in(
-            "SELECT s.id, e.title, s.heading FROM sections s JOIN essays e ON e.id = s.essay_id "
-            "WHERE s.id IN ({})",
-            top_sections,
-        )
-        texts = await self._in(
-            "SELECT id, number, text FROM quotes WHERE guild_id = ? AND id IN ({})",
-            top_quotes,
-            guild_id,
+        members, top_members = involved
+        names, texts = await asyncio.gather(
+            self._in(
+                "SELECT s.id, e.title, s.heading FROM sections s "
+                "JOIN essays e ON e.id = s.essay_id WHERE s.id IN ({})",
+                top_sections,
+            ),
+            self._in(
+                "SELECT id, number, text FROM quotes WHERE guild_id = ? AND id IN ({})",
+                top_quotes,
+                guild_id,
+            ),
         )
         return ServerStats(
             reactions=reactions,

@@ -328,7 +328,7 @@ class Events:
 
     def slice(self, start: int, stop: int) -> list[tuple[str, dict]]:
         events = reaction_payloads(
-            self.scale, stop - start, random.Random(self.seed * 1_000_003 + start), removes=False
+            self.scale, stop - start, random.Random(self.seed * 1_000_003 + start)
         )
         for number in range(start, stop):
             if number % REMOVAL_EVERY != REMOVAL_EVERY - 1:
@@ -379,18 +379,13 @@ async def removing_events(bot: Projectionist, scale: Scale, count: int, seed: in
     return Events(scale, count, seed, removals)
 
 
-def reaction_payloads(
-    scale: Scale, count: int, rng: random.Random, removes: bool = True
-) -> list[tuple[str, dict]]:
-    """Reactions on random posts by random members; with `removes`, a quarter of them removals
-    of random reactions (which the server almost never has)."""
+def reaction_payloads(scale: Scale, count: int, rng: random.Random) -> list[tuple[str, dict]]:
+    """Reactions added to random posts by random members (`Events` makes removals of some)."""
     events = []
     for _ in range(count):
-        removal = removes and rng.random() >= 0.75
-        kind = "MESSAGE_REACTION_REMOVE" if removal else "MESSAGE_REACTION_ADD"
         events.append(
             (
-                kind,
+                "MESSAGE_REACTION_ADD",
                 {
                     "user_id": str(MEMBER_BASE + rng.randrange(scale.members)),
                     "channel_id": str(CHANNEL_ID),
@@ -523,8 +518,11 @@ async def ingest_naive(bot: Projectionist, events) -> float:
         cog.recorder = original
 
 
+LOAD_SPAN = 60  # seconds of load whose removals take back stored reactions (then random ones)
+
+
 async def latency_under_load(bot, adapter, payloads, rounds: int, rate: int, scale: Scale) -> dict:
-    rng = random.Random(5)
+    events = await removing_events(bot, scale, rate * LOAD_SPAN, seed=5)
     stop = asyncio.Event()
     parsers = bot._connection.parsers
     fed = 0
@@ -534,7 +532,7 @@ async def latency_under_load(bot, adapter, payloads, rounds: int, rate: int, sca
         tick = 0.01
         next_at = time.perf_counter()
         while not stop.is_set():
-            for kind, data in reaction_payloads(scale, int(rate * tick), rng):
+            for kind, data in events.slice(fed, fed + int(rate * tick)):
                 parsers[kind](data)
                 fed += 1
             next_at += tick

@@ -134,6 +134,8 @@ class ReactionRecorder:
         self._next_flush: asyncio.Task[int] | None = None
         self._writing = asyncio.Lock()
         self._logged = 0  # appended to the log since the last merge (at most)
+        # Until a merge succeeds, the log may hold what an earlier run left (see `load`).
+        self._log_clean = False
         self._last_commit_at = 0.0
         self._unmerged_since: float | None = None  # the first batch after the last merge
         self._merge_timer: asyncio.Task[None] | None = None
@@ -294,9 +296,12 @@ class ReactionRecorder:
 
     async def flush(self) -> int:
         """Commit everything queued and merge everything logged: afterwards `reactions` holds
-        every event received so far. Returns how many events were committed."""
+        every event received so far. Returns how many events were committed. With nothing
+        logged since the last merge there is nothing to merge: on PostgreSQL a fold is a write
+        transaction, which a command asking for the latest counts need not pay at every call."""
         committed = await self.commit()
-        await self.merge()
+        if committed or self._logged or not self._log_clean:
+            await self.merge()
         return committed
 
     def _start(self, work: Coroutine[Any, Any, T], *, name: str) -> asyncio.Task[T]:
@@ -371,6 +376,7 @@ class ReactionRecorder:
             async with self._writing if self.store.merges_between_batches else nullcontext():
                 merged = await self.store.merge()
             self._logged = max(0, self._logged - logged) if merged else 0
+            self._log_clean = True
 
     async def close(self) -> None:
         """Commit and merge everything still queued; later events are dropped with a warning."""

@@ -381,6 +381,38 @@ async def notes(rec, user_id=None):
     return await rec.db.fetchval(f"SELECT count(*) FROM reaction_day_changes{where}")
 
 
+async def test_a_flush_merges_only_when_something_was_logged_since_the_last_merge(
+    recorder, monkeypatch
+):
+    # `/quote top` and the year flush to count the latest events: on PostgreSQL a merge is a
+    # write transaction (the fold), which a flush with nothing new must not pay at every call.
+    recorder.merge_idle = 60
+    recorder.add(1, 7, "🎬")
+    await recorder.flush()
+    merges = []
+    merge = recorder.store.merge
+
+    async def counted() -> bool:
+        merges.append(1)
+        return await merge()
+
+    monkeypatch.setattr(recorder.store, "merge", counted)
+    await recorder.flush()
+    assert merges == []
+    recorder.add(2, 7, "🔥")
+    await recorder.flush()
+    assert merges == [1]
+    assert (9, 0, 7, 2) in (await day_counts(recorder))[1]
+
+    # A recorder started on what an earlier run logged and never merged merges at its first
+    # flush, though nothing was logged since it started.
+    recorder.add(3, 8, "🎬")
+    await recorder.commit()
+    restarted = ReactionRecorder(recorder.db, clock=lambda: 1000.0)
+    await restarted.flush()
+    assert (9, 0, 8, 1) in (await day_counts(restarted))[1]
+
+
 @pytest.mark.parametrize("backend", ["postgresql"])
 async def test_postgresql_batches_leave_the_daily_counts_to_the_merge(recorder):
     recorder.merge_idle = 60

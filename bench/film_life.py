@@ -130,6 +130,9 @@ def letterboxd_diary(rows: int, seed: int) -> bytes:
     return "".join(lines).encode()
 
 
+P99_CALLS = 100
+
+
 async def timed(make: Callable[[], Awaitable[Any]], rounds: int) -> dict[str, float]:
     await make()  # warm caches
     values = []
@@ -184,17 +187,21 @@ async def measure_film_life(bot: Projectionist, scale: Scale, rounds: int) -> di
         services.diary._wanted.clear()  # as when the minute it is kept for has passed
         await services.diary.most_wanted(GUILD_ID)
 
+    # A p99 by nearest rank is the worst call of 51 or fewer: the commands with a p99 target
+    # are timed often enough that one stray call does not make it (the years, at 200 ms a
+    # call, are timed a few times and their figure is their worst).
+    tail = min(rounds, P99_CALLS)
     results: dict[str, Any] = {
         "members": len(members),
         "viewings": await services.db.fetchval(
             "SELECT count(*) FROM viewings WHERE guild_id = ?", (GUILD_ID,)
         ),
         "diary_show": await timed(diary_show, rounds),
-        "taste_member": await timed(taste_member, max(10, rounds // 10)),
+        "taste_member": await timed(taste_member, tail),
         "club_agreement_recount": await timed(lambda: tastes._club_agreement(GUILD_ID), 3),
         "raters_recount": await timed(lambda: rater_leans(services.db, GUILD_ID), 3),
-        "taste_me": await timed(taste_me, max(5, rounds // 30)),
-        "stats_films": await timed(stats_films, max(5, rounds // 30)),
+        "taste_me": await timed(taste_me, tail),
+        "stats_films": await timed(stats_films, tail),
         "stats_year": await timed(lambda: stats_year(rng.choice(public)), max(5, rounds // 30)),
         "stats_year_club": await timed(lambda: stats_year(None), max(3, rounds // 60)),
         "film_start_suggestions": await timed(suggestions, max(10, rounds // 10)),

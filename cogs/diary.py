@@ -356,14 +356,17 @@ async def closest_present(
     tastes: Taste, guild: discord.Guild, viewer_id: int
 ) -> tuple[list[Close], float | None]:
     """The CLOSEST members by taste who are in the server now, read a page of the ranking at a
-    time until enough are found (members who left are passed over)."""
+    time until enough are found (members who left are passed over; a member a rating moved
+    between two pages is named once)."""
     close: list[Close] = []
     offset = 0
     while True:
-        ranked, club = await tastes.closest(guild.id, viewer_id, ASK_AT_ONCE, offset)
+        page, club = await tastes.closest(guild.id, viewer_id, ASK_AT_ONCE, offset)
+        named = {c.member_id for c in close}
+        ranked = [c for c in page if c.member_id not in named]
         present = await members_in(guild, [c.member_id for c in ranked], CLOSEST - len(close))
         close += [c for c in ranked if c.member_id in present]
-        if len(close) >= CLOSEST or len(ranked) < ASK_AT_ONCE:
+        if len(close) >= CLOSEST or len(page) < ASK_AT_ONCE:
             return close[:CLOSEST], club
         offset += ASK_AT_ONCE
 

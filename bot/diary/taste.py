@@ -179,7 +179,7 @@ class Taste:
     ) -> tuple[list[Close], float | None]:
         """The members whose taste is closest to the viewer's (MIN_SHARED films in common at
         least, never a private member), best first (`limit` of them from `offset`; every one
-        with None, from the first), and the club's typical agreement. Ranked by the database: a viewer shares
+        with None), and the club's typical agreement. Ranked by the database: a viewer shares
         films with most of the club, whose rows cost more to bring into Python than to rank."""
         club = await self.club_agreement(guild_id)
         rows = await self.db.fetchall(

@@ -300,7 +300,7 @@ class ReactionRecorder:
         logged since the last merge there is nothing to merge: on PostgreSQL a fold is a write
         transaction, which a command asking for the latest counts need not pay at every call."""
         committed = await self.commit()
-        if committed or self._logged or not self._log_clean:
+        if self._logged or not self._log_clean:  # a commit counts its events in `_logged`
             await self.merge()
         return committed
 

@@ -175,7 +175,7 @@ class PortRefused(RuntimeError):
 # Not copied: SQLite's log of reaction batches (merged before the copy), and the counter of
 # rating changes, which the target's triggers start on their own.
 NOT_PORTED = {"reaction_log", "rating_versions"}
-# Derived from other tables (migrations 0020, 0021): made on the target in one pass after the
+# Derived from other tables (migrations 0020, 0021, 0025): made on the target in one pass after the
 # copy (`PostgresDatabase.loading`), then compared, not copied.
 DERIVED = {
     "latest_ratings",
@@ -183,6 +183,8 @@ DERIVED = {
     "film_ratings",
     "reaction_days",
     "member_reaction_days",
+    "reaction_weeks",
+    "member_reaction_weeks",
 }
 
 

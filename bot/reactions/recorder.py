@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.db import Database, Tx, rows_as_dicts
 from bot.metrics import DISCARD, Metrics
+from bot.reactions.counts import OPEN, WEEK, Period, counted_period, counted_rows
 from bot.reactions.store import (
     ADD,
     CLEAR,
@@ -69,7 +70,7 @@ class Tracked:
 
 
 DAY = 86400  # the reactions are counted per UTC day (migration 0021)
-SHOWN_COLUMNS = {"section": "section_id", "quote": "quote_id"}  # of reaction_days, 0 for none
+SHOWN_COLUMNS = {"section": "section_id", "quote": "quote_id"}  # of the counts, 0 for none
 
 
 def counted_since(now: int, days: int) -> int:
@@ -136,6 +137,7 @@ class ReactionRecorder:
         self._logged = 0  # appended to the log since the last merge (at most)
         # Until a merge succeeds, the log may hold what an earlier run left (see `load`).
         self._log_clean = False
+        self._sealed_upto = -1  # the week before which this recorder sealed every server's
         self._last_commit_at = 0.0
         self._unmerged_since: float | None = None  # the first batch after the last merge
         self._merge_timer: asyncio.Task[None] | None = None
@@ -377,6 +379,22 @@ class ReactionRecorder:
                 merged = await self.store.merge()
             self._logged = max(0, self._logged - logged) if merged else 0
             self._log_clean = True
+            await self._seal_weeks()
+
+    async def _seal_weeks(self) -> None:
+        """Once a week is over, every server's counts of it summed into a row a week (migration
+        0025), by the first merge after it. Sealing only saves reading days later: one that
+        fails is tried again at the next merge, and a period read meanwhile reads days."""
+        week = int(self.clock()) // DAY // WEEK
+        if week <= self._sealed_upto:
+            return
+        try:
+            for guild_id in await self.store.unsealed(week):
+                await self.store.seal(guild_id, week)
+        except Exception:
+            log.warning("Could not sum the reactions' weeks; tried again later", exc_info=True)
+            return
+        self._sealed_upto = week
 
     async def close(self) -> None:
         """Commit and merge everything still queued; later events are dropped with a warning."""
@@ -392,9 +410,10 @@ class ReactionRecorder:
 
     # --- members' data (see bot/members.py) -------------------------------------------
 
-    # The reconciliation's tables (bot/reactions/reconcile.py) hold servers' posts, no member;
-    # the daily counts follow the reactions by triggers (migration 0021), forgotten with them,
-    # on PostgreSQL through notes folded before the forgetting commits (0023).
+    # The reconciliation's tables (bot/reactions/reconcile.py) hold servers' posts, no member,
+    # and `reaction_weeks_sealed` servers' weeks; the daily and weekly counts follow the
+    # reactions by triggers (migrations 0021, 0025), forgotten with them, on PostgreSQL through
+    # notes folded before the forgetting commits (0023).
     MEMBER_TABLES = frozenset(
         {
             "reactions",
@@ -403,6 +422,9 @@ class ReactionRecorder:
             "reconcile_queue",
             "reaction_days",
             "member_reaction_days",
+            "reaction_weeks",
+            "member_reaction_weeks",
+            "reaction_weeks_sealed",
             "reaction_day_changes",
         }
     )
@@ -464,14 +486,22 @@ class ReactionRecorder:
             or 0
         )
 
+    async def period(self, guild_id: int, since: int, until: int | None = None) -> Period:
+        """The counts' period from the UTC day of `since` (to that of `until`, excluded; to now
+        without it), as the server's sealed weeks let it be read (bot/reactions/counts.py)."""
+        sealed = await self.db.fetchval(
+            "SELECT week FROM reaction_weeks_sealed WHERE guild_id = ?", (guild_id,)
+        )
+        end = OPEN if until is None else until // DAY
+        return counted_period(since // DAY, end, int(sealed or 0))
+
     async def reactions_since(self, guild_id: int, since: int) -> int:
         """How many reactions the server's posts got since the UTC day of `since` began, from
-        the daily counts (migration 0021)."""
+        the counts per week and day (bot/reactions/counts.py)."""
+        rows, params = counted_rows("reaction", "0", guild_id, await self.period(guild_id, since))
         return int(
             await self.db.fetchval(
-                "SELECT CAST(coalesce(sum(reactions), 0) AS BIGINT) FROM reaction_days "
-                "WHERE guild_id = ? AND day >= ?",
-                (guild_id, since // DAY),
+                f"SELECT CAST(coalesce(sum(n), 0) AS BIGINT) FROM ({rows}) every", params
             )
         )
 
@@ -482,13 +512,14 @@ class ReactionRecorder:
         reactions since the UTC day of `since` began, the lower id first among equals: ranked
         by the database, so that a period's thousands of them never reach Python."""
         column = SHOWN_COLUMNS[shown]
-        rows = await self.db.fetchall(
-            f"SELECT {column}, CAST(sum(reactions) AS BIGINT) AS n FROM reaction_days "
-            f"WHERE guild_id = ? AND day >= ? AND {column} <> 0 GROUP BY {column} "
-            f"ORDER BY n DESC, {column} LIMIT ? OFFSET ?",
-            (guild_id, since // DAY, limit, offset),
+        period = await self.period(guild_id, since)
+        rows, params = counted_rows("reaction", column, guild_id, period, f" AND {column} <> 0")
+        ranked = await self.db.fetchall(
+            f"SELECT {column}, CAST(sum(n) AS BIGINT) AS total FROM ({rows}) every "
+            f"GROUP BY {column} HAVING sum(n) > 0 ORDER BY total DESC, {column} LIMIT ? OFFSET ?",
+            (*params, limit, offset),
         )
-        return [(row[0], row[1]) for row in rows]
+        return [(row[0], row[1]) for row in ranked]
 
     async def leading_quotes(
         self, guild_id: int, since: int, limit: int, offset: int = 0, *, latest: bool = False

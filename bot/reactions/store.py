@@ -7,7 +7,8 @@ many rows. PostgreSQL (`DirectStore`): each batch is one statement (a function a
 clears, the removals and the additions in that order); its pages are written by the server,
 which many processes share, so there is no log. Its batches only note what they change in the
 daily counts, and a merge folds the notes into them (migration postgresql/0023): on either
-backend the counts follow the reactions once the recorder's merge has run."""
+backend the counts follow the reactions once the recorder's merge has run. The counts per week
+(0025) are summed from the days once a week is over (`seal`), by the recorder's merge."""
 
 from __future__ import annotations
 
@@ -150,7 +151,32 @@ ORDER BY 1, 2
 """
 
 
+# The servers with counts whose weeks before a given one are not all sealed yet (migration
+# 0025): the servers found one by one in the daily counts' key, not by reading every row.
+UNSEALED = """
+WITH RECURSIVE servers(guild_id) AS (
+    SELECT min(guild_id) FROM reaction_days
+    UNION ALL
+    SELECT (SELECT min(d.guild_id) FROM reaction_days d WHERE d.guild_id > servers.guild_id)
+    FROM servers WHERE servers.guild_id IS NOT NULL
+)
+SELECT v.guild_id FROM servers v LEFT JOIN reaction_weeks_sealed s ON s.guild_id = v.guild_id
+WHERE v.guild_id IS NOT NULL AND coalesce(s.week, 0) < ?
+"""
+# A server's weeks from the last sealed one up to a given one summed from its days, in the
+# writer's transaction (SQLite's merges and every other write wait for it).
+SEAL = (
+    "INSERT INTO reaction_weeks (guild_id, week, section_id, quote_id, reactions) "
+    "SELECT guild_id, day / 7, section_id, quote_id, sum(reactions) FROM reaction_days "
+    "WHERE guild_id = ? AND day >= ? * 7 AND day < ? * 7 GROUP BY 1, 2, 3, 4",
+    "INSERT INTO member_reaction_weeks (guild_id, week, user_id, reactions) "
+    "SELECT guild_id, day / 7, user_id, sum(reactions) FROM member_reaction_days "
+    "WHERE guild_id = ? AND day >= ? * 7 AND day < ? * 7 GROUP BY 1, 2, 3",
+)
+
+
 class Store:
+    db: Database
     merges = False  # whether batches leave work for `merge` (SQLite: its log; PostgreSQL: notes)
     merges_between_batches = False  # whether a merge waits for the batch being written
 
@@ -166,6 +192,29 @@ class Store:
     async def counts_settled(self, tx: Tx) -> None:
         """Within `tx`, after reactions were deleted in it: the daily counts made to follow."""
 
+    async def unsealed(self, week: int) -> list[int]:
+        """The servers whose counts have weeks before `week` not sealed yet."""
+        return [int(row[0]) for row in await self.db.fetchall(UNSEALED, (week,))]
+
+    async def seal(self, guild_id: int, week: int) -> bool:
+        """Sum the server's weeks before `week` not sealed yet from its days; False if they
+        all were."""
+        async with self.db.transaction() as tx:
+            sealed = await tx.fetchval(
+                "SELECT week FROM reaction_weeks_sealed WHERE guild_id = ?", (guild_id,)
+            )
+            sealed = int(sealed or 0)
+            if sealed >= week:
+                return False
+            for statement in SEAL:
+                await tx.execute(statement, (guild_id, sealed, week))
+            await tx.execute(
+                "INSERT INTO reaction_weeks_sealed (guild_id, week) VALUES (?, ?) "
+                "ON CONFLICT (guild_id) DO UPDATE SET week = excluded.week",
+                (guild_id, week),
+            )
+        return True
+
     async def member_reactions(self, user_id: int) -> list[Row]:
         raise NotImplementedError
 
@@ -173,6 +222,7 @@ class Store:
 class LogStore(Store):
     """SQLite: each batch appended to the log; the log merged into `reactions` later."""
 
+    db: SqliteDatabase
     merges = True
 
     def __init__(self, db: SqliteDatabase, merge_chunk: int = MERGE_CHUNK) -> None:
@@ -258,6 +308,11 @@ class DirectStore(Store):
     async def counts_settled(self, tx: Tx) -> None:
         # The deleted reactions' notes name their members: folded before `tx` commits.
         await tx.fetchval(FOLD)
+
+    async def seal(self, guild_id: int, week: int) -> bool:
+        # alone beside the folds (migration postgresql/0025)
+        async with self.db.transaction() as tx:
+            return bool(await tx.fetchval("SELECT reaction_weeks_seal(?, ?)", (guild_id, week)))
 
     async def member_reactions(self, user_id: int) -> list[Row]:
         return await self.db.fetchall(

@@ -20,7 +20,8 @@ from bot.db import Database
 from bot.diary.service import Film
 from bot.diary.taste import Close, Taste
 from bot.quotes.service import Quote, quote_from
-from bot.reactions.recorder import DAY, ReactionRecorder
+from bot.reactions.counts import counted_rows
+from bot.reactions.recorder import ReactionRecorder
 from bot.text import plural, truncate
 
 
@@ -196,14 +197,21 @@ class Years:
     async def _quote(
         self, guild_id: int, span: Span, member_id: int | None
     ) -> tuple[Quote, int] | None:
-        if member_id is None:  # the club's: from the quotes' daily counts
+        if member_id is None:  # the club's: from the quotes' counts per week and day
+            counts, params = counted_rows(
+                "reaction",
+                "quote_id",
+                guild_id,
+                await self.recorder.period(guild_id, span.start),
+                " AND quote_id <> 0",
+            )
             row = await self.db.fetchone(
-                "SELECT q.*, c.reactions FROM (SELECT quote_id, sum(reactions) AS reactions "
-                "FROM reaction_days WHERE guild_id = ? AND day >= ? AND quote_id <> 0 "
-                "GROUP BY quote_id) c JOIN quotes q ON q.id = c.quote_id "
+                "SELECT q.*, c.reactions FROM (SELECT quote_id, sum(n) AS reactions "
+                f"FROM ({counts}) every GROUP BY quote_id HAVING sum(n) > 0) c "
+                "JOIN quotes q ON q.id = c.quote_id "
                 "WHERE q.guild_id = ? AND q.saved_at >= ? AND q.saved_at < ? "
                 "ORDER BY c.reactions DESC, q.number LIMIT 1",
-                (guild_id, span.start // DAY, guild_id, span.start, span.end),
+                (*params, guild_id, span.start, span.end),
             )
             return (quote_from(row), int(row["reactions"])) if row else None
         whose = (" AND (q.author_id = ? OR q.saved_by = ?)", (member_id, member_id))
@@ -220,12 +228,18 @@ class Years:
     async def _section(
         self, guild_id: int, span: Span, member_id: int | None
     ) -> SectionOfYear | None:
-        if member_id is None:  # the club's: from the daily counts
+        if member_id is None:  # the club's: from the counts per week and day
+            counts, params = counted_rows(
+                "reaction",
+                "section_id",
+                guild_id,
+                await self.recorder.period(guild_id, span.start, span.end),
+                " AND section_id <> 0",
+            )
             reactions = await self.db.fetchall(
-                "SELECT section_id, sum(reactions) FROM reaction_days "
-                "WHERE guild_id = ? AND day >= ? AND day < ? AND section_id <> 0 "
-                "GROUP BY section_id",
-                (guild_id, span.start // DAY, span.end // DAY),
+                f"SELECT section_id, sum(n) FROM ({counts}) every "
+                "GROUP BY section_id HAVING sum(n) > 0",
+                params,
             )
         else:
             reactions = await self.db.fetchall(

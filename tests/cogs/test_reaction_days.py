@@ -1,13 +1,15 @@
-"""The reactions counted per day (migration 0021), kept by the database's triggers, against a
-full count of every stored reaction after each way reactions change: storms over several days,
-removals, clears of one emoji and of all, a post edited to show another section, forget-me, and
+"""The reactions counted per day and per week (migrations 0021, 0025), kept by the database's
+triggers, against a full count of every stored reaction after each way reactions change: storms
+over several days and across a week's end, removals, clears of one emoji and of all, a post edited to show another section, forget-me, and
 reconciliation after downtime; and `/stats server` and `/quote top` reading them."""
 
 from __future__ import annotations
 
 import random
+from collections import Counter
 from datetime import UTC, datetime
 
+from bot.text import plural
 from tests.cogs.test_diary import advance_to
 from tests.cogs.test_reactions import section_post, stored
 from tests.conftest import SERA
@@ -24,25 +26,35 @@ BY_MEMBER = (
     "JOIN tracked_messages t ON t.message_id = r.message_id WHERE t.guild_id IS NOT NULL "
     "GROUP BY 1, 2, 3"
 )
+# Per week of seven UTC days, of the weeks sealed (0025).
+SEALED = (
+    "JOIN reaction_weeks_sealed s ON s.guild_id = t.guild_id AND r.created_at / 86400 / 7 < s.week "
+    "WHERE"
+)
+BY_SHOWN_WEEK = BY_SHOWN.replace("r.created_at / 86400", "r.created_at / 86400 / 7").replace(
+    "WHERE", SEALED
+)
+BY_MEMBER_WEEK = BY_MEMBER.replace("r.created_at / 86400", "r.created_at / 86400 / 7").replace(
+    "WHERE", SEALED
+)
 
 
-async def kept_and_counted(env) -> tuple[tuple[set, set], tuple[set, set]]:
+async def kept_and_counted(env) -> tuple[tuple[set, ...], tuple[set, ...]]:
     await env.bot.recorder.flush()
     db = env.bot.db
-    kept = (
-        {tuple(r) for r in await db.fetchall("SELECT * FROM reaction_days")},
-        {tuple(r) for r in await db.fetchall("SELECT * FROM member_reaction_days")},
-    )
-    counted = (
-        {tuple(r) for r in await db.fetchall(BY_SHOWN)},
-        {tuple(r) for r in await db.fetchall(BY_MEMBER)},
-    )
-    return kept, counted
+    tables = ("reaction_days", "member_reaction_days", "reaction_weeks", "member_reaction_weeks")
+    kept = [{tuple(r) for r in await db.fetchall(f"SELECT * FROM {table}")} for table in tables]
+    full = (BY_SHOWN, BY_MEMBER, BY_SHOWN_WEEK, BY_MEMBER_WEEK)
+    counted = [{tuple(r) for r in await db.fetchall(sql)} for sql in full]
+    return tuple(kept), tuple(counted)
 
 
-async def test_the_daily_counts_match_a_full_count_after_every_kind_of_change(club, make_bot):
+async def test_the_daily_and_weekly_counts_match_a_full_count_after_every_kind_of_change(
+    club, make_bot
+):
     env = club.env
-    await advance_to(env, datetime(2026, 3, 1, 23, 0, tzinfo=UTC))
+    # 4 March 2026 is the last day of a week of the counts (day 20516, 20516 % 7 == 6).
+    await advance_to(env, datetime(2026, 3, 4, 23, 0, tzinfo=UTC))
 
     async def check() -> None:
         kept, counted = await kept_and_counted(env)
@@ -107,8 +119,13 @@ async def test_the_daily_counts_match_a_full_count_after_every_kind_of_change(cl
         await m.click(ask.response, label="Delete my data")
     await check()
     kept, _ = await kept_and_counted(env)
-    assert not {row for row in kept[1] if row[2] in {m.id for m in members[:3]}}
-    assert all(row[4] > 0 for row in kept[0]) and all(row[3] > 0 for row in kept[1])
+    forgotten = {m.id for m in members[:3]}
+    assert not {row for row in kept[1] | kept[3] if row[2] in forgotten}
+    assert all(row[4] > 0 for row in kept[0] | kept[2])
+    assert all(row[3] > 0 for row in kept[1] | kept[3])
+    # The storms' first week (2930) sealed once it was over, and counted by week since.
+    assert await env.bot.db.fetchval("SELECT week FROM reaction_weeks_sealed") == 2931
+    assert {row[1] for row in kept[2]} == {2930} and kept[3]
 
 
 async def test_stats_server_and_quote_top_count_whole_days(club):
@@ -138,3 +155,43 @@ async def test_stats_server_and_quote_top_count_whole_days(club):
     top = (await club.alice.slash(club.general, "quote top", days=2)).response.embeds[0]
     assert "Sera never asks him to stop." in top.description
     assert top.footer.text == "Counted from 10 March 2026, 00:00 UTC"
+
+
+async def test_stats_server_counts_every_period_from_its_weeks_and_days(club):
+    """A period is read as whole weeks and a few days added or taken away at its start
+    (bot/reactions/counts.py): every length from 1 to 24 days, starting on each day of a week,
+    counts what a member would count by hand."""
+    env = club.env
+    await advance_to(env, datetime(2026, 4, 1, 12, 0, tzinfo=UTC))
+    post = await section_post(club)
+    quoted = await club.bob.send(club.general, "Sera never asks him to stop.")
+    await club.alice.context_menu(club.general, "Save as quote", quoted)
+    card = (await club.alice.slash(club.general, "quote show", number=1)).response.message
+    given: list[tuple[int, int, str]] = []  # (day, member, emoji) still there
+    members = [club.guild.add_member(env.create_user(f"d{i}")) for i in range(24)]
+    for day, member in enumerate(members):
+        await member.react(post, "🎬")
+        given.append((day, member.id, "🎬"))
+        if day % 3 == 0:  # a second reaction that day, on the quote's card
+            await member.react(card, "🔥")
+            given.append((day, member.id, "🔥"))
+        if day == 10:  # an old reaction taken back
+            await members[4].unreact(post, "🎬")
+            given.remove((4, members[4].id, "🎬"))
+        await env.advance_time(86400)
+    # Now noon of the 24th day after the first: `days` days back counts the days from 24 - days.
+    # The weeks before this one are sealed (the first day, 1 April, ended week 2934).
+    assert await env.bot.db.fetchval("SELECT week FROM reaction_weeks_sealed") == (20544 + 24) // 7
+    for days in range(1, 25):
+        counted = [g for g in given if g[0] >= 24 - days]
+        involved = Counter(member for _, member, _ in counted)
+        if days == 24:
+            involved[club.alice.id] += 1  # the quote she saved on the first day
+        reply = await club.alice.slash(club.general, "stats server", days=days)
+        embed = reply.response.embeds[0]
+        assert embed.description.startswith(f"{plural(len(counted), 'reaction')} ·"), days
+        assert f"{plural(len(involved), 'member')} taking part" in embed.description, days
+        cards = sum(1 for g in counted if g[2] == "🔥")
+        assert (f"— {cards}" in embed.fields[1].value) == bool(cards), days
+        leader = min(involved, key=lambda m: (-involved[m], m))
+        assert embed.fields[2].value.startswith(f"1. <@{leader}> — {involved[leader]}"), days

@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.reactions.store import SEAL, UNSEALED
+
 GUILD_ID = 900_000_000_000_000_001
 CHANNEL_ID = 900_000_000_000_000_002
 MEMBER_BASE = 800_000_000_000_000_000
@@ -288,6 +290,12 @@ def fill(db_path: Path, scale: Scale, now: int, seed: int = 2) -> dict[str, floa
         "INSERT INTO reactions (message_id, user_id, emoji, created_at) VALUES (?, ?, ?, ?)",
         reactions(),
     )
+    # The weeks before this one summed as the bot's recorder seals them once each is over.
+    week = now // 86400 // 7
+    for (guild_id,) in conn.execute(UNSEALED, (week,)).fetchall():
+        for statement in SEAL:
+            conn.execute(statement, (guild_id, 0, week))
+        conn.execute("INSERT INTO reaction_weeks_sealed VALUES (?, ?)", (guild_id, week))
     conn.execute("COMMIT")
     after_reactions = db_bytes(conn)
     reaction_count = conn.execute("SELECT count(*) FROM reactions").fetchone()[0]

@@ -138,6 +138,7 @@ class ReactionRecorder:
         # Until a merge succeeds, the log may hold what an earlier run left (see `load`).
         self._log_clean = False
         self._sealed_upto = -1  # the week before which this recorder sealed every server's
+        self._sealing: asyncio.Task[None] | None = None
         self._last_commit_at = 0.0
         self._unmerged_since: float | None = None  # the first batch after the last merge
         self._merge_timer: asyncio.Task[None] | None = None
@@ -379,15 +380,24 @@ class ReactionRecorder:
                 merged = await self.store.merge()
             self._logged = max(0, self._logged - logged) if merged else 0
             self._log_clean = True
-            await self._seal_weeks()
+        self._seal_weeks()
 
-    async def _seal_weeks(self) -> None:
+    def _seal_weeks(self) -> None:
         """Once a week is over, every server's counts of it summed into a row a week (migration
-        0025), by the first merge after it. Sealing only saves reading days later: one that
-        fails is tried again at the next merge, and a period read meanwhile reads days."""
+        0025), after the first merge after it, beside the bot's work: the first start after an
+        upgrade sums all the weeks so far. Sealing only saves reading days later: one that
+        fails is tried again after the next merge, and a period read meanwhile reads days."""
         week = int(self.clock()) // DAY // WEEK
-        if week <= self._sealed_upto:
-            return
+        busy = self._sealing is not None and not self._sealing.done()
+        if week > self._sealed_upto and not busy and not self._closed:
+            self._sealing = self._start(self._seal(week), name="reaction-weeks")
+
+    async def sealed(self) -> None:
+        """Wait for the weeks being summed, if any."""
+        if self._sealing is not None:
+            await asyncio.gather(self._sealing, return_exceptions=True)
+
+    async def _seal(self, week: int) -> None:
         try:
             for guild_id in await self.store.unsealed(week):
                 await self.store.seal(guild_id, week)
@@ -403,7 +413,9 @@ class ReactionRecorder:
             if timer is not None:
                 timer.cancel()
         self._timer = self._merge_timer = None
-        pending = [task for task in (self._next_flush, self._next_merge) if task is not None]
+        pending = [
+            task for task in (self._next_flush, self._next_merge, self._sealing) if task is not None
+        ]
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
         await self.flush()

@@ -41,6 +41,7 @@ BY_MEMBER_WEEK = BY_MEMBER.replace("r.created_at / 86400", "r.created_at / 86400
 
 async def kept_and_counted(env) -> tuple[tuple[set, ...], tuple[set, ...]]:
     await env.bot.recorder.flush()
+    await env.bot.recorder.sealed()  # the weeks summed after the merge
     db = env.bot.db
     tables = ("reaction_days", "member_reaction_days", "reaction_weeks", "member_reaction_weeks")
     kept = [{tuple(r) for r in await db.fetchall(f"SELECT * FROM {table}")} for table in tables]

@@ -479,3 +479,38 @@ async def test_a_stream_of_postgresql_events_is_folded_as_it_goes(recorder):
     assert await notes(recorder) == 0
     shown, _ = await day_counts(recorder)
     assert sorted(row[4] for row in shown) == [99, 100, 101]
+
+
+async def week_counts(rec):
+    db = rec.db
+    shown = {tuple(r) for r in await db.fetchall("SELECT * FROM reaction_weeks")}
+    given = {tuple(r) for r in await db.fetchall("SELECT * FROM member_reaction_weeks")}
+    return shown, given
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_a_week_is_summed_after_a_fold_that_began_before_it(recorder):
+    # Migration postgresql/0025: a fold still running when a week is summed (sealed) would have
+    # added its notes to the days after the seal read them, and not to the week, which it took
+    # for unsealed. The seal waits for the fold instead.
+    recorder.merge_idle = 60
+    recorder.add(1, 7, "🎬")
+    recorder.add(2, 8, "🔥")
+    await recorder.commit()  # noted, on day 0 (the clock says 1000): week 0
+    folding = recorder.db.transaction()
+    fold = await folding.__aenter__()
+    assert await fold.fetchval("SELECT reaction_days_fold()") == 2  # not committed yet
+    seal = asyncio.create_task(recorder.store.seal(9, 1))
+    await asyncio.sleep(0.3)
+    assert not seal.done()
+    await folding.__aexit__(None, None, None)
+    assert await seal
+    assert await week_counts(recorder) == (
+        {(9, 0, 1, 0, 1), (9, 0, 2, 0, 1)},
+        {(9, 0, 7, 1), (9, 0, 8, 1)},
+    )
+    # Sealed, the week takes a removal of one of its reactions at the next fold.
+    recorder.remove(1, 7, "🎬")
+    await recorder.flush()
+    assert await week_counts(recorder) == ({(9, 0, 2, 0, 1)}, {(9, 0, 8, 1)})
+    assert not await recorder.store.seal(9, 1)  # sealed already

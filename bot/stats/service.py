@@ -113,10 +113,9 @@ class Stats:
         # than to count. The reads are asked at once: PostgreSQL runs them side by side on
         # connections of the pool (the members' ranking, the longest, first); SQLite's reader
         # runs them in turn.
-        involved, reactions, top_sections, top_quotes, quotes, ratings = await asyncio.gather(
+        involved, sections, top_quotes, quotes, ratings = await asyncio.gather(
             self._involved(guild_id, since),
-            self.recorder.reactions_since(guild_id, since),
-            self.recorder.leading(guild_id, since, "section", LEADERS),
+            self.recorder.leading_and_total(guild_id, since, "section", LEADERS),
             self.recorder.leading(guild_id, since, "quote", LEADERS),
             self.db.fetchval(
                 "SELECT count(*) FROM quotes WHERE guild_id = ? AND saved_at >= ?",
@@ -129,6 +128,7 @@ class Stats:
             ),
         )
         members, top_members = involved
+        top_sections, reactions = sections
         names, texts = await asyncio.gather(
             self._in(
                 "SELECT s.id, e.title, s.heading FROM sections s "

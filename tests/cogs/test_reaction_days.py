@@ -196,3 +196,34 @@ async def test_stats_server_counts_every_period_from_its_weeks_and_days(club):
         assert (f"— {cards}" in embed.fields[1].value) == bool(cards), days
         leader = min(involved, key=lambda m: (-involved[m], m))
         assert embed.fields[2].value.startswith(f"1. <@{leader}> — {involved[leader]}"), days
+
+
+async def test_the_first_start_after_the_upgrade_sums_every_week_so_far(club, make_bot):
+    # A server's reactions over three weeks, counted by day alone as before migration 0025.
+    env = club.env
+    await advance_to(env, datetime(2026, 5, 1, 12, 0, tzinfo=UTC))
+    post = await section_post(club)
+    members = [club.guild.add_member(env.create_user(f"w{i}")) for i in range(20)]
+    for member in members:
+        await member.react(post, "🎬")
+        await env.advance_time(86400)
+    before = (await club.alice.slash(club.general, "stats server", days=19)).response.embeds[0]
+    await env.bot.recorder.flush()
+    await env.bot.recorder.sealed()
+    async with env.bot.db.transaction() as tx:
+        for table in ("reaction_weeks", "member_reaction_weeks", "reaction_weeks_sealed"):
+            await tx.execute(f"DELETE FROM {table}")
+    unsealed = (await club.alice.slash(club.general, "stats server", days=19)).response.embeds[0]
+    assert unsealed.to_dict() == before.to_dict()  # read by day alone meanwhile
+
+    await env.restart_bot(make_bot())
+    await env.settle()
+    await env.bot.recorder.sealed()
+    kept, counted = await kept_and_counted(env)
+    assert kept == counted
+    # 21 May 2026 (day 20594) is in week 2942: the weeks before it are summed.
+    assert await env.bot.db.fetchval("SELECT week FROM reaction_weeks_sealed") == 2942
+    assert {row[1] for row in kept[3]} == {2939, 2940, 2941}
+    after = (await club.alice.slash(club.general, "stats server", days=19)).response.embeds[0]
+    assert after.to_dict() == before.to_dict()
+    assert after.description.startswith("19 reactions ·")

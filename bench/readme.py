@@ -28,7 +28,7 @@ COMMANDS = {
 }
 
 REPORTS = {
-    "stats_server": ("/stats server days:30 (from the daily counts)", "p99 ≤ 50 ms"),
+    "stats_server": ("/stats server days:30 (from the counts per week and day)", "p99 ≤ 50 ms"),
     "quote_top": ("/quote top days:30", "p99 ≤ 15 ms"),
 }
 

@@ -69,7 +69,10 @@ def test_the_table_shows_each_figure_and_names_what_was_missed():
     assert "| /essay search: p50 / p99 idle · p99 with 2,000 reactions/s | 1.0 / 2.0 ms" in text
     assert "40,000 events/s: ratio 0.5 to discord.py alone (80,000/s)" in text
     assert "| A stream of 250,000, parser to merged row | 60,000 events/s" in text
-    assert "| /stats server days:30 (from the daily counts): p50 / p99 | 40.0 / 45.0 ms" in text
+    assert (
+        "| /stats server days:30 (from the counts per week and day): p50 / p99 | 40.0 / 45.0 ms"
+        in text
+    )
     assert text.endswith("SQLite: missed in this run: ingest.ratio_vs_noop = 0.5 (target >= 0.7).")
     assert START not in text and END not in text
 

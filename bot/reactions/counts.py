@@ -59,20 +59,21 @@ def counted_rows(
 ) -> tuple[str, tuple[int, ...]]:
     """A query of `columns` and each row's reactions as `n` (taken away as negative) of the
     server's counts in `period`, from `{stem}_weeks` and `{stem}_days`, with the condition
-    `where` (starting with AND) on each; and its parameters. Its rows are to be summed: a post
-    or member may have several, and a sum of 0 means none in the period."""
+    `where` (starting with AND) on each; and its parameters (the server). Its rows are to be
+    summed: a post or member may have several, and a sum of 0 means none in the period.
+
+    The period's days and weeks are written into the query (integers made here): PostgreSQL
+    plans a prepared statement once for any values after a few runs, and a plan for any period
+    read the union's empty parts as if they were full (`/quote top`'s ranking 11.1 → 10.0 ms
+    p50 planned for its values)."""
     (head_first, head_end, head_sign), (tail_first, tail_end, tail_sign) = period.days
+    first_week, end_week = (int(week) for week in period.weeks)
     sql = (
         f"SELECT {columns}, reactions AS n FROM {stem}_weeks "
-        f"WHERE guild_id = ? AND week >= ? AND week < ?{where} "
-        f"UNION ALL SELECT {columns}, ? * reactions FROM {stem}_days "
-        f"WHERE guild_id = ? AND day >= ? AND day < ?{where} "
-        f"UNION ALL SELECT {columns}, ? * reactions FROM {stem}_days "
-        f"WHERE guild_id = ? AND day >= ? AND day < ?{where}"
+        f"WHERE guild_id = ? AND week >= {first_week} AND week < {end_week}{where} "
+        f"UNION ALL SELECT {columns}, {int(head_sign)} * reactions FROM {stem}_days "
+        f"WHERE guild_id = ? AND day >= {int(head_first)} AND day < {int(head_end)}{where} "
+        f"UNION ALL SELECT {columns}, {int(tail_sign)} * reactions FROM {stem}_days "
+        f"WHERE guild_id = ? AND day >= {int(tail_first)} AND day < {int(tail_end)}{where}"
     )
-    params = (
-        *(guild_id, *period.weeks),
-        *(head_sign, guild_id, head_first, head_end),
-        *(tail_sign, guild_id, tail_first, tail_end),
-    )
-    return sql, params
+    return sql, (guild_id, guild_id, guild_id)

@@ -202,7 +202,7 @@ class Years:
                 "reaction",
                 "quote_id",
                 guild_id,
-                await self.recorder.period(guild_id, span.start),
+                await self.recorder.period(guild_id, span.start, by_week=False),  # as `leading`
                 " AND quote_id <> 0",
             )
             row = await self.db.fetchone(

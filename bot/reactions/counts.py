@@ -64,8 +64,8 @@ def counted_rows(
 
     The period's days and weeks are written into the query (integers made here): PostgreSQL
     plans a prepared statement once for any values after a few runs, and a plan for any period
-    read the union's empty parts as if they were full (`/quote top`'s ranking 11.1 → 10.0 ms
-    p50 planned for its values)."""
+    read the union's empty parts as if they were full (the quotes' ranking from their days,
+    13.5 ms p50 with one plan, 11.2 planned for its values)."""
     (head_first, head_end, head_sign), (tail_first, tail_end, tail_sign) = period.days
     first_week, end_week = (int(week) for week in period.weeks)
     sql = (

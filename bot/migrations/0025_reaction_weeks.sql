@@ -16,8 +16,8 @@ CREATE TABLE reaction_weeks (
     reactions  INTEGER NOT NULL,
     PRIMARY KEY (guild_id, week, section_id, quote_id)
 ) WITHOUT ROWID;
-CREATE INDEX reaction_weeks_quotes ON reaction_weeks (guild_id, week, quote_id, reactions)
-    WHERE quote_id <> 0;
+-- No index of the weeks' quotes (0021 has one of the days'): quotes are ranked from their days
+-- (`ReactionRecorder.leading`), which a week hardly sums.
 
 CREATE TABLE member_reaction_weeks (
     guild_id  INTEGER NOT NULL,

@@ -15,8 +15,6 @@ CREATE TABLE reaction_weeks (
     reactions  INTEGER NOT NULL,
     PRIMARY KEY (guild_id, week, section_id, quote_id)
 ) WITH (fillfactor = 70);
-CREATE INDEX reaction_weeks_quotes ON reaction_weeks (guild_id, week, quote_id)
-    WHERE quote_id <> 0;
 
 CREATE TABLE member_reaction_weeks (
     guild_id  BIGINT NOT NULL,

@@ -295,7 +295,6 @@ def fill(db_path: Path, scale: Scale, now: int, seed: int = 2) -> dict[str, floa
     for (guild_id,) in conn.execute(UNSEALED, (week,)).fetchall():
         for statement in SEAL:
             conn.execute(statement, (guild_id, 0, week))
-        conn.execute("INSERT INTO reaction_weeks_sealed VALUES (?, ?)", (guild_id, week))
     conn.execute("COMMIT")
     after_reactions = db_bytes(conn)
     reaction_count = conn.execute("SELECT count(*) FROM reactions").fetchone()[0]

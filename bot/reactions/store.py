@@ -163,15 +163,18 @@ WITH RECURSIVE servers(guild_id) AS (
 SELECT v.guild_id FROM servers v LEFT JOIN reaction_weeks_sealed s ON s.guild_id = v.guild_id
 WHERE v.guild_id IS NOT NULL AND coalesce(s.week, 0) < ?
 """
-# A server's weeks from the last sealed one up to a given one summed from its days, in the
-# writer's transaction (SQLite's merges and every other write wait for it).
+# SQLite: a server's weeks from the last sealed one (?2) up to a given one (?3) summed from its
+# days, and the server sealed up to it, in the writer's transaction (SQLite's merges and every
+# other write wait for it). PostgreSQL's is a function (migration postgresql/0025).
 SEAL = (
     "INSERT INTO reaction_weeks (guild_id, week, section_id, quote_id, reactions) "
     "SELECT guild_id, day / 7, section_id, quote_id, sum(reactions) FROM reaction_days "
-    "WHERE guild_id = ? AND day >= ? * 7 AND day < ? * 7 GROUP BY 1, 2, 3, 4",
+    "WHERE guild_id = ?1 AND day >= ?2 * 7 AND day < ?3 * 7 GROUP BY 1, 2, 3, 4",
     "INSERT INTO member_reaction_weeks (guild_id, week, user_id, reactions) "
     "SELECT guild_id, day / 7, user_id, sum(reactions) FROM member_reaction_days "
-    "WHERE guild_id = ? AND day >= ? * 7 AND day < ? * 7 GROUP BY 1, 2, 3",
+    "WHERE guild_id = ?1 AND day >= ?2 * 7 AND day < ?3 * 7 GROUP BY 1, 2, 3",
+    "INSERT INTO reaction_weeks_sealed (guild_id, week) VALUES (?1, ?3) "
+    "ON CONFLICT (guild_id) DO UPDATE SET week = excluded.week",
 )
 
 
@@ -199,21 +202,7 @@ class Store:
     async def seal(self, guild_id: int, week: int) -> bool:
         """Sum the server's weeks before `week` not sealed yet from its days; False if they
         all were."""
-        async with self.db.transaction() as tx:
-            sealed = await tx.fetchval(
-                "SELECT week FROM reaction_weeks_sealed WHERE guild_id = ?", (guild_id,)
-            )
-            sealed = int(sealed or 0)
-            if sealed >= week:
-                return False
-            for statement in SEAL:
-                await tx.execute(statement, (guild_id, sealed, week))
-            await tx.execute(
-                "INSERT INTO reaction_weeks_sealed (guild_id, week) VALUES (?, ?) "
-                "ON CONFLICT (guild_id) DO UPDATE SET week = excluded.week",
-                (guild_id, week),
-            )
-        return True
+        raise NotImplementedError
 
     async def member_reactions(self, user_id: int) -> list[Row]:
         raise NotImplementedError
@@ -247,6 +236,18 @@ class LogStore(Store):
             if number == len(ranges):
                 last = f"DELETE FROM reaction_log WHERE seq <= {int(upto)};"
             await self.db.script(APPLY_RANGE.format(after=after, through=through, last=last))
+        return True
+
+    async def seal(self, guild_id: int, week: int) -> bool:
+        async with self.db.transaction() as tx:
+            sealed = await tx.fetchval(
+                "SELECT week FROM reaction_weeks_sealed WHERE guild_id = ?", (guild_id,)
+            )
+            sealed = int(sealed or 0)
+            if sealed >= week:
+                return False
+            for statement in SEAL:
+                await tx.execute(statement, (guild_id, sealed, week))
         return True
 
     async def member_reactions(self, user_id: int) -> list[Row]:

@@ -175,8 +175,8 @@ class PortRefused(RuntimeError):
 # Not copied: SQLite's log of reaction batches (merged before the copy), and the counter of
 # rating changes, which the target's triggers start on their own.
 NOT_PORTED = {"reaction_log", "rating_versions"}
-# Derived from other tables (migrations 0020, 0021, 0025): made on the target in one pass after the
-# copy (`PostgresDatabase.loading`), then compared, not copied.
+# Derived from other tables (migrations 0020, 0021, 0025): made on the target in one pass after
+# the copy (`PostgresDatabase.loading`), then compared, not copied.
 DERIVED = {
     "latest_ratings",
     "film_rating_counts",

@@ -513,15 +513,13 @@ class ReactionRecorder:
         return counted_period(since // DAY, end, int(sealed or 0))
 
     async def leading_and_total(
-        self, guild_id: int, since: int, shown: str, limit: int
+        self, guild_id: int, period: Period, shown: str, limit: int
     ) -> tuple[list[tuple[int, int]], int]:
-        """`leading`, and how many reactions the server's posts got in the period whatever they
-        show, from one read of the counts (a second read of them all cost /stats server 7-17
-        ms)."""
+        """`leading` in `period` (see `period`), and how many reactions the server's posts got
+        in it whatever they show, from one read of the counts (a second read of them all cost
+        /stats server 7-17 ms)."""
         column = SHOWN_COLUMNS[shown]
-        rows, params = counted_rows(
-            "reaction", column, guild_id, await self.period(guild_id, since)
-        )
+        rows, params = counted_rows("reaction", column, guild_id, period)
         ranked = await self.db.fetchall(
             f"SELECT {column}, total, CAST(sum(total) OVER () AS BIGINT) FROM ("
             f"SELECT {column}, CAST(sum(n) AS BIGINT) AS total FROM ({rows}) every "

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.db import Database
 from bot.essays.library import EssayInfo
-from bot.reactions.counts import counted_rows
+from bot.reactions.counts import Period, counted_rows
 from bot.reactions.recorder import ReactionRecorder
 
 LEADERS = 5  # sections, quotes and members named by /stats server
@@ -112,10 +112,11 @@ class Stats:
         # thousands of sections, quotes and members, whose rows cost more to bring into Python
         # than to count. The reads are asked at once: PostgreSQL runs them side by side on
         # connections of the pool (the members' ranking, the longest, first); SQLite's reader
-        # runs them in turn.
+        # runs them in turn. The members' and the sections' counts are read for one period.
+        period = await self.recorder.period(guild_id, since)
         involved, sections, top_quotes, quotes, ratings = await asyncio.gather(
-            self._involved(guild_id, since),
-            self.recorder.leading_and_total(guild_id, since, "section", LEADERS),
+            self._involved(guild_id, since, period),
+            self.recorder.leading_and_total(guild_id, period, "section", LEADERS),
             self.recorder.leading(guild_id, since, "quote", LEADERS),
             self.db.fetchval(
                 "SELECT count(*) FROM quotes WHERE guild_id = ? AND saved_at >= ?",
@@ -151,12 +152,13 @@ class Stats:
             top_members=top_members,
         )
 
-    async def _involved(self, guild_id: int, since: int) -> tuple[int, list[tuple[int, int]]]:
-        """How many members reacted, saved a quote or rated a week's film in the period, and
+    async def _involved(
+        self, guild_id: int, since: int, period: Period
+    ) -> tuple[int, list[tuple[int, int]]]:
+        """How many members reacted, saved a quote or rated a week's film since `since`, and
         the LEADERS most involved (reactions, quotes and ratings added up; the lower id first
-        among equals). The reactions come from each member's counts per week and day
-        (bot/reactions/counts.py)."""
-        period = await self.recorder.period(guild_id, since)
+        among equals). The reactions come from each member's counts of `period` (its days from
+        that of `since`, bot/reactions/counts.py)."""
         given, given_params = counted_rows("member_reaction", "user_id", guild_id, period)
         rows = await self.db.fetchall(
             f"WITH involved AS MATERIALIZED (SELECT user_id, CAST(sum(n) AS BIGINT) AS n FROM ("

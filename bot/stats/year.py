@@ -197,12 +197,12 @@ class Years:
     async def _quote(
         self, guild_id: int, span: Span, member_id: int | None
     ) -> tuple[Quote, int] | None:
-        if member_id is None:  # the club's: from the quotes' counts per week and day
+        if member_id is None:  # the club's: from the quotes' daily counts, as `leading`
             counts, params = counted_rows(
                 "reaction",
                 "quote_id",
                 guild_id,
-                await self.recorder.period(guild_id, span.start, by_week=False),  # as `leading`
+                await self.recorder.period(guild_id, span.start, by_week=False),
                 " AND quote_id <> 0",
             )
             row = await self.db.fetchone(

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.reactions.store import SEAL, UNSEALED
+from bot.reactions.store import FOLD_NOTES, SEAL, UNSEALED
 
 GUILD_ID = 900_000_000_000_000_001
 CHANNEL_ID = 900_000_000_000_000_002
@@ -290,7 +290,10 @@ def fill(db_path: Path, scale: Scale, now: int, seed: int = 2) -> dict[str, floa
         "INSERT INTO reactions (message_id, user_id, emoji, created_at) VALUES (?, ?, ?, ?)",
         reactions(),
     )
-    # The weeks before this one summed as the bot's recorder seals them once each is over.
+    # The reactions' notes folded into the daily counts, as the recorder's merge does, and the
+    # weeks before this one summed as it seals them once each is over.
+    for statement in FOLD_NOTES:
+        conn.execute(statement)
     week = now // 86400 // 7
     for (guild_id,) in conn.execute(UNSEALED, (week,)).fetchall():
         for statement in SEAL:

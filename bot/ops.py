@@ -172,9 +172,10 @@ class PortRefused(RuntimeError):
     """The target cannot take the club: it holds data already, or is not PostgreSQL."""
 
 
-# Not copied: SQLite's log of reaction batches (merged before the copy), and the counter of
-# rating changes, which the target's triggers start on their own.
-NOT_PORTED = {"reaction_log", "rating_versions"}
+# Not copied: SQLite's log of reaction batches and the notes of the reactions' counts (merged
+# and folded before the copy), and the counter of rating changes, which the target's triggers
+# start on their own.
+NOT_PORTED = {"reaction_log", "reaction_day_changes", "rating_versions"}
 # Derived from other tables (migrations 0020, 0021, 0025): made on the target in one pass after
 # the copy (`PostgresDatabase.loading`), then compared, not copied.
 DERIVED = {

@@ -145,7 +145,7 @@ def pytest_terminal_summary(terminalreporter) -> None:
     terminalreporter.write_line(
         f"Passed per backend: {line} (of them, {alone['sqlite']} test what only SQLite has, "
         f"its reaction log and moving its file to PostgreSQL, and {alone['postgresql']} what only "
-        "PostgreSQL has: sharded processes, the daily counts' notes)"
+        "PostgreSQL has: sharded processes, folds beside other processes' batches)"
     )
     reason = postgres_server.unavailable()
     if reason:

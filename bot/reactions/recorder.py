@@ -419,13 +419,16 @@ class ReactionRecorder:
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
         await self.flush()
+        # A merge whose idle timer had run out before the stop waited for the flush's merge; it
+        # finds nothing left, and ends before the database closes.
+        await asyncio.gather(*self.background(), return_exceptions=True)
 
     # --- members' data (see bot/members.py) -------------------------------------------
 
     # The reconciliation's tables (bot/reactions/reconcile.py) hold servers' posts, no member,
     # and `reaction_weeks_sealed` servers' weeks; the daily and weekly counts follow the
-    # reactions by triggers (migrations 0021, 0025), forgotten with them, on PostgreSQL through
-    # notes folded before the forgetting commits (0023).
+    # reactions through notes folded before the forgetting commits (migrations 0026,
+    # postgresql/0023).
     MEMBER_TABLES = frozenset(
         {
             "reactions",

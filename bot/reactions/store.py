@@ -5,9 +5,9 @@ merged into `reactions` in runs sorted by post, once it has been quiet for a mom
 is cheap however scattered the posts are, and the merge writes each page of `reactions` once for
 many rows. PostgreSQL (`DirectStore`): each batch is one statement (a function applying the
 clears, the removals and the additions in that order); its pages are written by the server,
-which many processes share, so there is no log. Its batches only note what they change in the
-daily counts, and a merge folds the notes into them (migration postgresql/0023): on either
-backend the counts follow the reactions once the recorder's merge has run. The counts per week
+which many processes share, so there is no log. On both, a reaction written or deleted only
+notes what it changes in the daily counts, and the merge folds the notes into them (migrations
+postgresql/0023, 0026): the counts follow the reactions once the recorder's merge has run. The counts per week
 (0025) are summed from the days once a week is over (`seal`), by the recorder's merge."""
 
 from __future__ import annotations
@@ -60,10 +60,11 @@ def log_arrays(ops: list[Op]) -> tuple[str | None, ...]:
 # --- SQLite: a log, merged --------------------------------------------------------------
 
 LAST_ID = 2**63 - 1  # above every Discord id: the open end of the last merge range
-# Events per merged range. Each range's changes (the reactions and, through migration 0021's
-# triggers, their daily counts) are held in memory until it commits: at 20,000 the benchmark's
-# peak memory was 166 MB (two runs), at 10,000 150, 152 and 154 MB, at 5,000 138 and 140 MB,
-# ingestion within its spread each time.
+# Events per merged range. Each range's changes (the reactions and the notes of their counts,
+# migration 0026, and at a fold the counts) are held in memory until it commits: with the counts
+# written at each range (before 0026), at 20,000 the benchmark's peak memory was 166 MB (two
+# runs), at 10,000 150, 152 and 154 MB, at 5,000 138 and 140 MB, ingestion within its spread
+# each time.
 MERGE_CHUNK = 5_000
 
 APPEND_BATCH = (
@@ -127,9 +128,62 @@ INSERT OR IGNORE INTO reactions (message_id, user_id, emoji, created_at)
         SELECT 1 FROM temp.clearing c WHERE c.message_id = m.message_id
         AND (c.emoji IS NULL OR c.emoji = m.emoji) AND c.seq > m.seq
     );
-{last}
+{fold}{last}
 COMMIT;
 """
+
+
+# The notes of reactions written and deleted (migration 0026) added to the daily counts, and
+# to the weekly ones where their week is sealed, each row once for all the notes of its key, in
+# key order; a row left at zero goes. In the writer's transaction: a range of a merge every
+# `FOLD_EVENTS` events and its last, or forget-me's deletion (`counts_settled`). As
+# PostgreSQL's `reaction_days_fold` (migration postgresql/0025).
+FOLD_NOTES = (
+    "CREATE TEMP TABLE IF NOT EXISTS folding_days (guild_id INTEGER NOT NULL, "
+    "day INTEGER NOT NULL, section_id INTEGER NOT NULL, quote_id INTEGER NOT NULL, "
+    "change INTEGER NOT NULL)",
+    "CREATE TEMP TABLE IF NOT EXISTS folding_members (guild_id INTEGER NOT NULL, "
+    "day INTEGER NOT NULL, user_id INTEGER NOT NULL, change INTEGER NOT NULL)",
+    "DELETE FROM temp.folding_days",
+    "DELETE FROM temp.folding_members",
+    "INSERT INTO temp.folding_days (guild_id, day, section_id, quote_id, change) "
+    "SELECT guild_id, day, section_id, quote_id, sum(change) FROM reaction_day_changes "
+    "GROUP BY 1, 2, 3, 4 HAVING sum(change) <> 0",
+    "INSERT INTO temp.folding_members (guild_id, day, user_id, change) "
+    "SELECT guild_id, day, user_id, sum(change) FROM reaction_day_changes "
+    "GROUP BY 1, 2, 3 HAVING sum(change) <> 0",
+    "DELETE FROM reaction_day_changes",
+    "INSERT INTO reaction_days (guild_id, day, section_id, quote_id, reactions) "
+    "SELECT guild_id, day, section_id, quote_id, change FROM temp.folding_days WHERE true "
+    "ON CONFLICT DO UPDATE SET reactions = reactions + excluded.reactions",
+    "DELETE FROM reaction_days WHERE reactions = 0 AND (guild_id, day, section_id, quote_id) "
+    "IN (SELECT guild_id, day, section_id, quote_id FROM temp.folding_days)",
+    "INSERT INTO member_reaction_days (guild_id, day, user_id, reactions) "
+    "SELECT guild_id, day, user_id, change FROM temp.folding_members WHERE true "
+    "ON CONFLICT DO UPDATE SET reactions = reactions + excluded.reactions",
+    "DELETE FROM member_reaction_days WHERE reactions = 0 AND (guild_id, day, user_id) "
+    "IN (SELECT guild_id, day, user_id FROM temp.folding_members)",
+    "INSERT INTO reaction_weeks (guild_id, week, section_id, quote_id, reactions) "
+    "SELECT f.guild_id, f.day / 7, f.section_id, f.quote_id, sum(f.change) "
+    "FROM temp.folding_days f JOIN reaction_weeks_sealed s ON s.guild_id = f.guild_id "
+    "WHERE f.day / 7 < s.week GROUP BY 1, 2, 3, 4 HAVING sum(f.change) <> 0 "
+    "ON CONFLICT DO UPDATE SET reactions = reactions + excluded.reactions",
+    "DELETE FROM reaction_weeks WHERE reactions = 0 AND (guild_id, week, section_id, quote_id) "
+    "IN (SELECT guild_id, day / 7, section_id, quote_id FROM temp.folding_days)",
+    "INSERT INTO member_reaction_weeks (guild_id, week, user_id, reactions) "
+    "SELECT f.guild_id, f.day / 7, f.user_id, sum(f.change) "
+    "FROM temp.folding_members f JOIN reaction_weeks_sealed s ON s.guild_id = f.guild_id "
+    "WHERE f.day / 7 < s.week GROUP BY 1, 2, 3 HAVING sum(f.change) <> 0 "
+    "ON CONFLICT DO UPDATE SET reactions = reactions + excluded.reactions",
+    "DELETE FROM member_reaction_weeks WHERE reactions = 0 AND (guild_id, week, user_id) "
+    "IN (SELECT guild_id, day / 7, user_id FROM temp.folding_members)",
+)
+FOLD_NOTES_SCRIPT = "".join(f"{statement};\n" for statement in FOLD_NOTES)
+# Events merged between folds: each fold writes the count tables' pages its notes touch, which a
+# stream's removals of old reactions spread over all of them (migration 0026). The benchmark's
+# 250,000 events: folded at the end alone, 2.4 s to apply and a last range of 1.4 s that appends
+# wait for; every 50,000, 2.3 s and 0.39; every 10,000, 3.0 s and 0.18.
+FOLD_EVENTS = 50_000
 
 
 # A member's reactions as the bot would show them: the merged rows, then what the bot logged and
@@ -226,17 +280,29 @@ class LogStore(Store):
         """Merge every committed batch of the log into `reactions`; False if it was empty."""
         upto = await self.db.fetchval("SELECT max(seq) FROM reaction_log")
         if upto is None:
+            # Notes a merge stopped before its last range left (every range before it is
+            # done again, and notes nothing twice: its rows are already as it leaves them).
+            if await self.db.fetchval("SELECT EXISTS (SELECT 1 FROM reaction_day_changes)"):
+                await self.db.script(f"BEGIN IMMEDIATE;\n{FOLD_NOTES_SCRIPT}COMMIT;")
             return False
         await self.db.script(GATHER.format(upto=int(upto)))
         rows = await self.db.fetchall_writing(RANGE_ENDS, (self.merge_chunk - 1,))
         ends = dict.fromkeys([-1, *(int(row[0]) for row in rows), LAST_ID])
         ranges = list(itertools.pairwise(ends))
+        fold_every = max(1, FOLD_EVENTS // self.merge_chunk)
         for number, (after, through) in enumerate(ranges, 1):
             last = ""
             if number == len(ranges):
                 last = f"DELETE FROM reaction_log WHERE seq <= {int(upto)};"
-            await self.db.script(APPLY_RANGE.format(after=after, through=through, last=last))
+            fold = FOLD_NOTES_SCRIPT if last or number % fold_every == 0 else ""
+            await self.db.script(
+                APPLY_RANGE.format(after=after, through=through, fold=fold, last=last)
+            )
         return True
+
+    async def counts_settled(self, tx: Tx) -> None:
+        for statement in FOLD_NOTES:
+            await tx.execute(statement)
 
     async def seal(self, guild_id: int, week: int) -> bool:
         async with self.db.transaction() as tx:

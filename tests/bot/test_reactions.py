@@ -319,6 +319,60 @@ async def test_a_merge_that_fails_halfway_is_done_again(recorder, monkeypatch):
 
 
 @SQLITE_LOG
+async def test_a_merge_folds_its_notes_every_few_ranges_and_at_its_end(recorder, monkeypatch):
+    # Migration 0026: each range notes what it changes; the counts take the notes every
+    # FOLD_EVENTS events and with the last range. Ranges of one post here: a merge stopped
+    # after its third leaves post 3's notes, which the merge that does it again folds once.
+    monkeypatch.setattr("bot.reactions.store.FOLD_EVENTS", 2)
+    recorder.merge_idle = 60
+    recorder.merge_chunk = 1
+    for message_id in (1, 2, 3):
+        recorder.add(message_id, 7, "🎬")
+    recorder.add(3, 8, "🔥")
+    await recorder.commit()
+    original = recorder.db.script
+    ranges = []
+
+    async def stopped_after_the_third_range(sql):
+        if "BEGIN IMMEDIATE" in sql and len(ranges) == 3:
+            raise sqlite3.OperationalError("disk I/O error")
+        await original(sql)
+        if "BEGIN IMMEDIATE" in sql:
+            ranges.append(sql)
+
+    recorder.db.script = stopped_after_the_third_range
+    with pytest.raises(sqlite3.OperationalError):
+        await recorder.merge()
+    assert len(ranges) == 3
+    assert await day_counts(recorder) == ({(9, 0, 1, 0, 1), (9, 0, 2, 0, 1)}, {(9, 0, 7, 2)})
+    assert await notes(recorder) == 2, "post 3's reactions, merged and not folded yet"
+    recorder.db.script = original
+    await recorder.merge()
+    assert await rows(recorder) == {(1, 7, "🎬"), (2, 7, "🎬"), (3, 7, "🎬"), (3, 8, "🔥")}
+    assert await day_counts(recorder) == (
+        {(9, 0, 1, 0, 1), (9, 0, 2, 0, 1), (9, 0, 3, 0, 2)},
+        {(9, 0, 7, 3), (9, 0, 8, 1)},
+    )
+    assert await notes(recorder) == 0
+
+
+@SQLITE_LOG
+async def test_notes_left_with_an_empty_log_are_folded_at_the_next_start(recorder):
+    # Reactions written by anything but the merge (a tool, a restore) are noted like the
+    # merge's; a start folds what it finds, though no batch is logged.
+    async with recorder.db.transaction() as tx:
+        await tx.execute("INSERT INTO reactions VALUES (1, 7, '🎬', 1000), (2, 7, '🎬', 90000)")
+    assert await day_counts(recorder) == (set(), set()) and await notes(recorder) == 2
+    restarted = ReactionRecorder(recorder.db, clock=lambda: 100000.0)
+    await restarted.load()
+    assert await day_counts(restarted) == (
+        {(9, 0, 1, 0, 1), (9, 1, 2, 0, 1)},
+        {(9, 0, 7, 1), (9, 1, 7, 1)},
+    )
+    assert await notes(restarted) == 0
+
+
+@SQLITE_LOG
 async def test_a_steady_stream_is_merged_once_its_oldest_batch_is_old_enough(recorder):
     recorder.merge_idle, recorder.merge_max_age = 0.05, 0.2
     for user in range(12):
@@ -376,7 +430,7 @@ async def day_counts(rec):
 
 
 async def notes(rec, user_id=None):
-    """PostgreSQL's notes of the daily counts, not folded yet (migration postgresql/0023)."""
+    """The notes of the daily counts, not folded yet (migrations 0026, postgresql/0023)."""
     where = "" if user_id is None else f" WHERE user_id = {int(user_id)}"
     return await rec.db.fetchval(f"SELECT count(*) FROM reaction_day_changes{where}")
 

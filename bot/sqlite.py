@@ -8,7 +8,7 @@ import errno
 import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -138,6 +138,9 @@ PRAGMAS = (
 # read the essays' search index and the hot pages of a few tables, which 8 MB holds.
 WRITER_CACHE_KIB = 16_000
 READER_CACHE_KIB = 8_000
+# Connections that run queries, each in a thread of its own: SQLite runs a query without the GIL,
+# so two run side by side on two cores (`/stats server` asks five at once).
+READERS = 2
 
 
 async def connect(target: str | Path, **kwargs: Any) -> aiosqlite.Connection:
@@ -167,16 +170,20 @@ async def _connect(path: Path, cache_kib: int) -> aiosqlite.Connection:
 
 
 class SqliteDatabase(SqliteSql, Database):
-    """One writer connection, used under a lock held across each whole transaction, and one
-    reader connection for queries. In WAL mode the reader sees the last committed state and
+    """One writer connection, used under a lock held across each whole transaction, and
+    reader connections for queries. In WAL mode a reader sees the last committed state and
     never waits for a write batch, so a burst of writes does not stall members' commands."""
 
     def __init__(
-        self, conn: aiosqlite.Connection | None, reader: aiosqlite.Connection, path: Path
+        self,
+        conn: aiosqlite.Connection | None,
+        readers: Sequence[aiosqlite.Connection],
+        path: Path,
     ) -> None:
         # `conn` (the writer) is None for a database opened to read (`open_to_read`).
         self._conn = conn
-        self._reader = reader
+        self._readers = tuple(readers)
+        self._reading = [0] * len(self._readers)  # queries asked of each reader, not answered
         self._lock = asyncio.Lock()
         self.path = path
         self.name = str(path)
@@ -197,8 +204,9 @@ class SqliteDatabase(SqliteSql, Database):
             for pragma in ("PRAGMA wal_autocheckpoint = 4000", "PRAGMA temp_store = MEMORY"):
                 async with writer.execute(pragma) as cursor:
                     await cursor.fetchall()
-            opened.append(reader := await _connect(path, READER_CACHE_KIB))
-            db = cls(writer, reader, path)
+            for _ in range(READERS):
+                opened.append(await _connect(path, READER_CACHE_KIB))
+            db = cls(writer, opened[1:], path)
             await db.migrate(migrations)
             return db
         except BaseException as error:
@@ -220,7 +228,7 @@ class SqliteDatabase(SqliteSql, Database):
         except sqlite3.Error as error:
             raise DatabaseUnavailable(explain_open_failure(path, error)) from None
         reader.row_factory = aiosqlite.Row
-        return cls(None, reader, path)
+        return cls(None, [reader], path)
 
     @property
     def _writer(self) -> aiosqlite.Connection:
@@ -230,7 +238,8 @@ class SqliteDatabase(SqliteSql, Database):
 
     async def close(self) -> None:
         async with self._lock:
-            await self._reader.close()
+            for reader in self._readers:
+                await reader.close()
             if self._conn is not None:
                 await self._conn.close()
 
@@ -286,9 +295,10 @@ class SqliteDatabase(SqliteSql, Database):
         server's: a member's year took 448 ms p50 (385 without statistics, 180 with full ones)."""
         async with self._lock:
             await self._writer.execute("ANALYZE")
-        # A connection reads the statistics when it loads the schema: the reader, which runs
+        # A connection reads the statistics when it loads the schema: the readers, which run
         # every query, would go on planning as before without being told to read them again.
-        await self._reader.execute("ANALYZE sqlite_schema")
+        for reader in self._readers:
+            await reader.execute("ANALYZE sqlite_schema")
 
     async def script(self, sql: str) -> None:
         """Several statements, their own BEGIN and COMMIT included, in one round trip to the
@@ -314,10 +324,16 @@ class SqliteDatabase(SqliteSql, Database):
             return list(await self._writer.execute_fetchall(sql, params))
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
-        # One call on the reader's thread runs the statement to completion, so each query reads
+        # One call on a reader's thread runs the statement to completion, so each query reads
         # the latest commit and no half-read statement holds an old snapshot for the next one.
+        # The reader with the fewest queries waiting takes it.
         check(sql, params)
-        return list(await self._reader.execute_fetchall(sql, params))
+        number = min(range(len(self._readers)), key=self._reading.__getitem__)
+        self._reading[number] += 1
+        try:
+            return list(await self._readers[number].execute_fetchall(sql, params))
+        finally:
+            self._reading[number] -= 1
 
     async def chunks(self, sql: str, size: int = 10_000) -> AsyncIterator[list[Row]]:
         """A query's rows, `size` at a time, on a connection of its own (a copy of a large

@@ -1,3 +1,4 @@
+import asyncio
 import sqlite3
 
 import pytest
@@ -18,6 +19,26 @@ async def test_migrations_set_user_version_and_pragmas(tmp_path):
         assert await db.fetchval("PRAGMA foreign_keys") == 1
         assert await db.fetchval("PRAGMA busy_timeout") == 5000
         assert await db.migrate() == []
+    finally:
+        await db.close()
+
+
+async def test_a_query_is_answered_while_a_long_one_runs_on_the_other_reader(tmp_path):
+    # Two readers: a command's quick read does not wait behind another's long one.
+    db = await SqliteDatabase.open(tmp_path / "a.db", migrations=[])
+    try:
+        answered = []
+
+        async def ask(name, sql):
+            await db.fetchall(sql)
+            answered.append(name)
+
+        long = (
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000000) "
+            "SELECT count(*) FROM n"
+        )
+        await asyncio.gather(ask("long", long), ask("quick", "SELECT 1"))
+        assert answered == ["quick", "long"]
     finally:
         await db.close()
 

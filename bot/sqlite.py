@@ -1,5 +1,5 @@
 """SQLite behind the database interface (bot/db.py): one writer connection with its pragmas,
-whole-transaction locking, one reader connection, and the migrations with `user_version`."""
+whole-transaction locking, two reader connections, and the migrations with `user_version`."""
 
 from __future__ import annotations
 

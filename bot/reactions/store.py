@@ -7,8 +7,9 @@ many rows. PostgreSQL (`DirectStore`): each batch is one statement (a function a
 clears, the removals and the additions in that order); its pages are written by the server,
 which many processes share, so there is no log. On both, a reaction written or deleted only
 notes what it changes in the daily counts, and the merge folds the notes into them (migrations
-postgresql/0023, 0026): the counts follow the reactions once the recorder's merge has run. The counts per week
-(0025) are summed from the days once a week is over (`seal`), by the recorder's merge."""
+postgresql/0023, 0026): the counts follow the reactions once the recorder's merge has run. The
+counts per week (0025) are summed from the days once a week is over (`seal`), by the recorder's
+merge."""
 
 from __future__ import annotations
 
@@ -280,8 +281,9 @@ class LogStore(Store):
         """Merge every committed batch of the log into `reactions`; False if it was empty."""
         upto = await self.db.fetchval("SELECT max(seq) FROM reaction_log")
         if upto is None:
-            # Notes a merge stopped before its last range left (every range before it is
-            # done again, and notes nothing twice: its rows are already as it leaves them).
+            # Notes of reactions written by anything but a merge and not folded (a tool's
+            # writes, a copy of the file): a merge's own are folded by its last range, in the
+            # transaction that empties the log.
             if await self.db.fetchval("SELECT EXISTS (SELECT 1 FROM reaction_day_changes)"):
                 await self.db.script(f"BEGIN IMMEDIATE;\n{FOLD_NOTES_SCRIPT}COMMIT;")
             return False

@@ -77,3 +77,16 @@ def counted_rows(
         f"WHERE guild_id = ? AND day >= {int(tail_first)} AND day < {int(tail_end)}{where}"
     )
     return sql, (guild_id, guild_id, guild_id)
+
+
+def counted_sums(
+    stem: str, column: str, guild_id: int, period: Period, where: str = ""
+) -> tuple[str, tuple[int, ...]]:
+    """`counted_rows` summed: a query of each `column` value with reactions in `period`, and
+    their number as `total`; and its parameters."""
+    rows, params = counted_rows(stem, column, guild_id, period, where)
+    sql = (
+        f"SELECT {column}, CAST(sum(n) AS BIGINT) AS total FROM ({rows}) every "
+        f"GROUP BY {column} HAVING sum(n) > 0"
+    )
+    return sql, params

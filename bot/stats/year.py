@@ -20,7 +20,7 @@ from bot.db import Database
 from bot.diary.service import Film
 from bot.diary.taste import Close, Taste
 from bot.quotes.service import Quote, quote_from
-from bot.reactions.counts import counted_rows
+from bot.reactions.counts import counted_sums
 from bot.reactions.recorder import ReactionRecorder
 from bot.text import plural, truncate
 
@@ -198,7 +198,7 @@ class Years:
         self, guild_id: int, span: Span, member_id: int | None
     ) -> tuple[Quote, int] | None:
         if member_id is None:  # the club's: from the quotes' daily counts, as `leading`
-            counts, params = counted_rows(
+            sums, params = counted_sums(
                 "reaction",
                 "quote_id",
                 guild_id,
@@ -206,11 +206,10 @@ class Years:
                 " AND quote_id <> 0",
             )
             row = await self.db.fetchone(
-                "SELECT q.*, c.reactions FROM (SELECT quote_id, sum(n) AS reactions "
-                f"FROM ({counts}) every GROUP BY quote_id HAVING sum(n) > 0) c "
+                f"SELECT q.*, c.total AS reactions FROM ({sums}) c "
                 "JOIN quotes q ON q.id = c.quote_id "
                 "WHERE q.guild_id = ? AND q.saved_at >= ? AND q.saved_at < ? "
-                "ORDER BY c.reactions DESC, q.number LIMIT 1",
+                "ORDER BY c.total DESC, q.number LIMIT 1",
                 (*params, guild_id, span.start, span.end),
             )
             return (quote_from(row), int(row["reactions"])) if row else None
@@ -229,18 +228,14 @@ class Years:
         self, guild_id: int, span: Span, member_id: int | None
     ) -> SectionOfYear | None:
         if member_id is None:  # the club's: from the counts per week and day
-            counts, params = counted_rows(
+            sums, params = counted_sums(
                 "reaction",
                 "section_id",
                 guild_id,
                 await self.recorder.period(guild_id, span.start, span.end),
                 " AND section_id <> 0",
             )
-            reactions = await self.db.fetchall(
-                f"SELECT section_id, sum(n) FROM ({counts}) every "
-                "GROUP BY section_id HAVING sum(n) > 0",
-                params,
-            )
+            reactions = await self.db.fetchall(sums, params)
         else:
             reactions = await self.db.fetchall(
                 "SELECT t.section_id, count(*) FROM tracked_messages t "

@@ -285,7 +285,8 @@ class LogStore(Store):
             # writes, a copy of the file): a merge's own are folded by its last range, in the
             # transaction that empties the log.
             if await self.db.fetchval("SELECT EXISTS (SELECT 1 FROM reaction_day_changes)"):
-                await self.db.script(f"BEGIN IMMEDIATE;\n{FOLD_NOTES_SCRIPT}COMMIT;")
+                async with self.db.transaction() as tx:
+                    await self.counts_settled(tx)
             return False
         await self.db.script(GATHER.format(upto=int(upto)))
         rows = await self.db.fetchall_writing(RANGE_ENDS, (self.merge_chunk - 1,))

@@ -1,6 +1,7 @@
-"""The reactions counted per day and per week (migrations 0021, 0025), kept by the database's
-triggers, against a full count of every stored reaction after each way reactions change: storms
-over several days and across a week's end, removals, clears of one emoji and of all, a post edited to show another section, forget-me, and
+"""The reactions counted per day and per week (migrations 0021, 0025), kept from the notes the
+database's triggers write (0026, postgresql/0023), against a full count of every stored
+reaction after each way reactions change: storms over several days and across a week's end,
+removals, clears of one emoji and of all, a post edited to show another section, forget-me, and
 reconciliation after downtime; and `/stats server` and `/quote top` reading them."""
 
 from __future__ import annotations

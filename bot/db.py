@@ -218,6 +218,9 @@ class Database(Rows):
 
     name: str  # what messages call it (a file's path; a server, never its password)
     metrics: Metrics = DISCARD  # where it counts its waits for a connection (bot/metrics.py)
+    # Parts a large ranking is split into, run at once on connections of their own (the
+    # machine's two cores; SQLite's readers).
+    query_parts: int = 2
 
     @abc.abstractmethod
     def transaction(self, guild_id: int | None = None) -> AbstractAsyncContextManager[Tx]:

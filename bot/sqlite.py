@@ -174,6 +174,8 @@ class SqliteDatabase(SqliteSql, Database):
     reader connections for queries. In WAL mode a reader sees the last committed state and
     never waits for a write batch, so a burst of writes does not stall members' commands."""
 
+    query_parts = READERS
+
     def __init__(
         self,
         conn: aiosqlite.Connection | None,

@@ -204,6 +204,34 @@ async def test_stats_films_names_the_divisive_unanimous_best_and_the_raters(club
     assert f"<@{dave.id}>" not in str(embed.to_dict())
 
 
+async def test_taste_me_ranks_members_by_score_whatever_the_order_they_joined_in(club):
+    # The ranking is split by member ids (the bot ranks the two halves at once): here the
+    # closer a member's taste, the later they joined, so the halves' leaders must be merged.
+    env = club.env
+    await advance_to(env, datetime(2026, 3, 1, 12, tzinfo=UTC))
+    films = [HEAT, ROPE, VERTIGO, CATS, RAN]
+    await rate(club, club.alice, dict.fromkeys(films, 3))
+    members = []
+    for name, stars in (("m1", 5), ("m2", 4), ("m3", 3.5), ("m4", 3)):
+        members.append(club.guild.add_member(env.create_user(name)))
+        await rate(club, members[-1], dict.fromkeys(films, stars))
+
+    # Each film: 6, 10, 8, 7, 6 half stars; its ten pairs differ by 20 in all, so the club's
+    # agreement is 100 × (1 − 2/9) = 77.8. Against alice's 6 on five films: m4 differs by 0
+    # (100 → (5 × 100 + 5 × 77.78) / 10 = 88.9), m3 by 1 (88.9 → 83.3), m2 by 2 (77.8 → 77.8),
+    # m1 by 4 (55.6 → 66.7).
+    r = await club.alice.slash(club.general, "taste me")
+    m1, m2, m3, m4 = (f"<@{m.id}>" for m in members)
+    assert r.response.embeds[0].description == (
+        f"Members whose ratings are closest to <@{club.alice.id}>'s (the club's typical "
+        f"agreement: 78)\n\n"
+        f"1. {m4} — **89/100** from 5 films\n"
+        f"2. {m3} — **83/100** from 5 films\n"
+        f"3. {m2} — **78/100** from 5 films\n"
+        f"4. {m1} — **67/100** from 5 films"
+    )
+
+
 async def test_taste_me_reads_the_ranking_on_past_the_members_who_left(club, monkeypatch):
     # A page of the ranking is two members here (a hundred in the bot): the three closest
     # members have left, so the reply needs the second page and the third.

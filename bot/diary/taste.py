@@ -210,8 +210,8 @@ class Taste:
         """Ranges of member ids (from, up to; None unbounded) to rank apart, one per part the
         database runs at once: grouping the pairs of ratings by member is most of the time a
         ranking takes (100,000 pairs at the benchmark's scale), and a part groups only its
-        members'. Split where the raters of the viewer's most rated film are, whose raters
-        are most of the pairs."""
+        members'. Split at the middle rater (or the thirds, ...) of the viewer's most rated
+        film: the popular films' raters make most of the pairs."""
         parts = self.db.query_parts
         top = None
         if parts > 1:
@@ -234,7 +234,8 @@ class Taste:
                 for part in range(1, parts)
             )
         )
-        edges = [None, *sorted(set(bounds)), None]
+        # A rating removed since the film's raters were counted leaves a bound of None.
+        edges = [None, *sorted({b for b in bounds if b is not None}), None]
         return list(itertools.pairwise(edges))
 
     async def _ranked(

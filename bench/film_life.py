@@ -47,6 +47,16 @@ TARGETS = {
     "film_life.stats_year.p99_ms": ("<=", 300),
     "film_life.stats_year_club.p99_ms": ("<=", 300),
 }
+# While 2,000 reactions a second arrive: every command within 50 ms at p99, as the others are,
+# the years within their own 300.
+UNDER_LOAD_TARGETS = {
+    "film_life_under_load.diary_show.p99_ms": ("<=", 50),
+    "film_life_under_load.taste_member.p99_ms": ("<=", 50),
+    "film_life_under_load.taste_me.p99_ms": ("<=", 50),
+    "film_life_under_load.stats_films.p99_ms": ("<=", 50),
+    "film_life_under_load.stats_year.p99_ms": ("<=", 300),
+    "film_life_under_load.stats_year_club.p99_ms": ("<=", 300),
+}
 
 
 def film_members(scale: Scale) -> list[int]:
@@ -146,21 +156,15 @@ async def timed(make: Callable[[], Awaitable[Any]], rounds: int) -> dict[str, fl
     }
 
 
-async def measure_film_life(bot: Projectionist, scale: Scale, rounds: int) -> dict[str, Any]:
+def film_life_commands(
+    bot: Projectionist, members: list[int], public: list[int], seed: int
+) -> dict[str, Callable[[], Awaitable[None]]]:
+    """The commands timed call by call, each for members drawn at random."""
     services = bot.services
-    rng = random.Random(5)
-    members = film_members(scale)
-    private = {
-        row[0]
-        for row in await services.db.fetchall(
-            "SELECT user_id FROM diary_privacy WHERE guild_id = ?", (GUILD_ID,)
-        )
-    }
-    public = [m for m in members if m not in private]
+    rng = random.Random(seed)
     tastes = Taste(services.db)
     years = Years(services.db, services.recorder)
-    tz = zone("UTC")
-    span = Span.of(datetime.now(UTC).year, tz)
+    span = Span.of(datetime.now(UTC).year, zone("UTC"))
 
     async def diary_show() -> None:
         member = rng.choice(public)
@@ -183,27 +187,83 @@ async def measure_film_life(bot: Projectionist, scale: Scale, rounds: int) -> di
         told = await years.year(GUILD_ID, span, member)
         year_card("Bench's year", "Bench", year_lines(told, str, str))
 
+    async def member_year() -> None:
+        await stats_year(rng.choice(public))
+
+    async def club_year() -> None:
+        await stats_year(None)
+
+    return {
+        "diary_show": diary_show,
+        "taste_member": taste_member,
+        "taste_me": taste_me,
+        "stats_films": stats_films,
+        "stats_year": member_year,
+        "stats_year_club": club_year,
+    }
+
+
+def calls_of(rounds: int) -> dict[str, int]:
+    """How many times each of `film_life_commands` is timed. A p99 by nearest rank is the worst
+    call of 51 or fewer: the commands with a p99 target are timed often enough that one stray
+    call does not make it (the years, at 200 ms a call, are timed a few times and their figure
+    is their worst)."""
+    tail = min(rounds, P99_CALLS)
+    return {
+        "diary_show": rounds,
+        "taste_member": tail,
+        "taste_me": tail,
+        "stats_films": tail,
+        "stats_year": max(5, rounds // 30),
+        "stats_year_club": max(3, rounds // 60),
+    }
+
+
+async def film_members_of(bot: Projectionist, scale: Scale) -> tuple[list[int], list[int]]:
+    """The film-life members, and those of them whose diary is public."""
+    members = film_members(scale)
+    private = {
+        row[0]
+        for row in await bot.services.db.fetchall(
+            "SELECT user_id FROM diary_privacy WHERE guild_id = ?", (GUILD_ID,)
+        )
+    }
+    return members, [m for m in members if m not in private]
+
+
+async def time_film_life(bot: Projectionist, scale: Scale, rounds: int, seed: int) -> dict:
+    """Each of `film_life_commands` timed as often as `calls_of` says."""
+    commands = film_life_commands(bot, *await film_members_of(bot, scale), seed)
+    return {name: await timed(commands[name], n) for name, n in calls_of(rounds).items()}
+
+
+async def measure_film_life(bot: Projectionist, scale: Scale, rounds: int) -> dict[str, Any]:
+    services = bot.services
+    members, public = await film_members_of(bot, scale)
+    commands = film_life_commands(bot, members, public, seed=5)
+    calls = calls_of(rounds)
+    tastes = Taste(services.db)
+
+    def call(name: str) -> Awaitable[dict[str, float]]:
+        return timed(commands[name], calls[name])
+
     async def suggestions() -> None:
         services.diary._wanted.clear()  # as when the minute it is kept for has passed
         await services.diary.most_wanted(GUILD_ID)
 
-    # A p99 by nearest rank is the worst call of 51 or fewer: the commands with a p99 target
-    # are timed often enough that one stray call does not make it (the years, at 200 ms a
-    # call, are timed a few times and their figure is their worst).
-    tail = min(rounds, P99_CALLS)
     results: dict[str, Any] = {
         "members": len(members),
         "viewings": await services.db.fetchval(
             "SELECT count(*) FROM viewings WHERE guild_id = ?", (GUILD_ID,)
         ),
-        "diary_show": await timed(diary_show, rounds),
-        "taste_member": await timed(taste_member, tail),
+        "diary_show": await call("diary_show"),
+        "taste_member": await call("taste_member"),
         "club_agreement_recount": await timed(lambda: tastes._club_agreement(GUILD_ID), 3),
         "raters_recount": await timed(lambda: rater_leans(services.db, GUILD_ID), 3),
-        "taste_me": await timed(taste_me, tail),
-        "stats_films": await timed(stats_films, tail),
-        "stats_year": await timed(lambda: stats_year(rng.choice(public)), max(5, rounds // 30)),
-        "stats_year_club": await timed(lambda: stats_year(None), max(3, rounds // 60)),
+        "taste_me": await call("taste_me"),
+        "stats_films": await call("stats_films"),
+        "stats_year": await call("stats_year"),
+        "stats_year_club": await call("stats_year_club"),
         "film_start_suggestions": await timed(suggestions, max(10, rounds // 10)),
     }
     imports = []

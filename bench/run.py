@@ -39,8 +39,9 @@ from discord.webhook import async_ as webhook_async
 
 from bench.community import CHANNEL_ID, EMOJIS, GUILD_ID, MEMBER_BASE, MESSAGE_BASE, Scale, word
 from bench.figures import no_postgresql, percentile, save
-from bench.film_life import P99_CALLS, measure_film_life
+from bench.film_life import P99_CALLS, measure_film_life, time_film_life
 from bench.film_life import TARGETS as FILM_LIFE_TARGETS
+from bench.film_life import UNDER_LOAD_TARGETS as FILM_LIFE_UNDER_LOAD_TARGETS
 from bot import Config
 from bot.client import Projectionist, build_offline
 from bot.reactions.recorder import ReactionRecorder
@@ -66,6 +67,7 @@ TARGETS = {
     "reports.stats_server.p99_ms": ("<=", 50),
     "reports.quote_top.p99_ms": ("<=", 15),
     **FILM_LIFE_TARGETS,
+    **FILM_LIFE_UNDER_LOAD_TARGETS,
 }
 # On PostgreSQL, with the server on the same two cores as the bot.
 POSTGRES_TARGETS = {
@@ -521,31 +523,53 @@ async def ingest_naive(bot: Projectionist, events) -> float:
 LOAD_SPAN = 60  # seconds of load whose removals take back stored reactions (then random ones)
 
 
-async def latency_under_load(bot, adapter, payloads, rounds: int, rate: int, scale: Scale) -> dict:
-    events = await removing_events(bot, scale, rate * LOAD_SPAN, seed=5)
-    stop = asyncio.Event()
-    parsers = bot._connection.parsers
-    fed = 0
+class ReactionsArriving:
+    """Reaction events fed to the bot at `rate` a second while the block runs; `events_per_s`
+    is the rate achieved, every event committed and merged when the block ends."""
 
-    async def load():
-        nonlocal fed
+    def __init__(self, bot: Projectionist, scale: Scale, rate: int, seed: int) -> None:
+        self.bot, self.scale, self.rate, self.seed = bot, scale, rate, seed
+        self.events_per_s = 0
+
+    async def __aenter__(self) -> ReactionsArriving:
+        self._events = await removing_events(
+            self.bot, self.scale, self.rate * LOAD_SPAN, seed=self.seed
+        )
+        self._stop = asyncio.Event()
+        self._fed = 0
+        self._started = time.perf_counter()
+        self._task = asyncio.create_task(self._load())
+        return self
+
+    async def _load(self) -> None:
+        parsers = self.bot._connection.parsers
         tick = 0.01
         next_at = time.perf_counter()
-        while not stop.is_set():
-            for kind, data in events.slice(fed, fed + int(rate * tick)):
+        while not self._stop.is_set():
+            for kind, data in self._events.slice(self._fed, self._fed + int(self.rate * tick)):
                 parsers[kind](data)
-                fed += 1
+                self._fed += 1
             next_at += tick
             await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
 
-    started = time.perf_counter()
-    task = asyncio.create_task(load())
-    results = await measure_latency(bot, adapter, payloads, rounds)
-    stop.set()
-    await task
-    achieved = fed / (time.perf_counter() - started)
-    await bot.recorder.flush()
-    return {"results": results, "events_per_s": round(achieved)}
+    async def __aexit__(self, *exc: object) -> None:
+        self._stop.set()
+        await self._task
+        self.events_per_s = round(self._fed / (time.perf_counter() - self._started))
+        await self.bot.recorder.flush()
+
+
+async def latency_under_load(bot, adapter, payloads, rounds: int, rate: int, scale: Scale) -> dict:
+    async with ReactionsArriving(bot, scale, rate, seed=5) as load:
+        results = await measure_latency(bot, adapter, payloads, rounds)
+    return {"results": results, "events_per_s": load.events_per_s}
+
+
+async def film_life_under_load(bot: Projectionist, scale: Scale, rounds: int, rate: int) -> dict:
+    """The members' film life timed as by `measure_film_life`, while reactions arrive."""
+    async with ReactionsArriving(bot, scale, rate, seed=6) as load:
+        results = await time_film_life(bot, scale, rounds, seed=7)
+    return {**results, "reactions_per_s": load.events_per_s}
 
 
 # --- the run ------------------------------------------------------------------------------
@@ -618,6 +642,8 @@ async def measure_bot(
     results["latency_under_load"] = under["results"]
     results["latency_under_load"]["p99_ms"] = max(v["p99_ms"] for v in under["results"].values())
     results["latency_under_load"]["reactions_per_s"] = under["events_per_s"]
+    step("measuring the members' film life while reactions arrive")
+    results["film_life_under_load"] = await film_life_under_load(bot, scale, rounds, 2000)
 
     count = max(2000, int(50_000 * scale_factor))
     step(f"ingesting {count} reaction events")

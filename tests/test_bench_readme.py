@@ -1,5 +1,6 @@
 import json
 
+from bench.film_life import calls_of
 from bench.readme import CLUSTER_END, CLUSTER_START, END, START, cluster_table, main, missed, table
 
 
@@ -45,12 +46,7 @@ def results(ratio_vs_noop: float) -> dict:
             **{
                 name: {"p50_ms": 5.0, "p99_ms": 9.0}
                 for name in (
-                    "diary_show",
-                    "taste_member",
-                    "taste_me",
-                    "stats_films",
-                    "stats_year",
-                    "stats_year_club",
+                    *calls_of(1),
                     "film_start_suggestions",
                     "club_agreement_recount",
                     "raters_recount",
@@ -58,17 +54,7 @@ def results(ratio_vs_noop: float) -> dict:
             },
         },
         "film_life_under_load": {
-            **{
-                name: {"p50_ms": 7.0, "p99_ms": 12.0}
-                for name in (
-                    "diary_show",
-                    "taste_member",
-                    "taste_me",
-                    "stats_films",
-                    "stats_year",
-                    "stats_year_club",
-                )
-            },
+            **{name: {"p50_ms": 7.0, "p99_ms": 12.0} for name in calls_of(1)},
             "reactions_per_s": 1999,
         },
         "reports": {

@@ -111,8 +111,8 @@ class Stats:
         # Every ranking is made by the database and only its leaders are read: a period holds
         # thousands of sections, quotes and members, whose rows cost more to bring into Python
         # than to count. The reads are asked at once: PostgreSQL runs them side by side on
-        # connections of the pool (the members' ranking, the longest, first); SQLite's reader
-        # runs them in turn. The members' and the sections' counts are read for one period.
+        # connections of the pool (the members' ranking, the longest, first); SQLite's two
+        # readers two at a time. The members' and the sections' counts are read for one period.
         period = await self.recorder.period(guild_id, since)
         involved, sections, top_quotes, quotes, ratings = await asyncio.gather(
             self._involved(guild_id, since, period),

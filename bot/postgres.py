@@ -170,6 +170,16 @@ def explain_migration_failure(url: str, error: BaseException) -> str:
     return explain_connect_failure(url, error)
 
 
+# Settings of the bot's sessions. Its queries are a server's: tens of milliseconds, many at once.
+# Parallel workers (a process started for each) cost more than they save there: `/stats
+# server`'s five reads on the benchmark's community, 100 calls each way, 34-35 → 29 ms p50 and
+# 46-52 → 36-38 ms p99 without them (its sections' ranking had two workers for 8,800 rows).
+# Compiling a query (JIT) takes longer than running it: `/stats films`' ranking costs 86,000 on
+# the benchmark's ratings, just under `jit_above_cost` (100,000); compiled, it took 50.5 ms
+# p50 against 23.3, and 392 ms once it reaches the thresholds for inlining and optimizing.
+SESSION_SETTINGS = {"max_parallel_workers_per_gather": "0", "jit": "off"}
+
+
 async def connect_pool(url: str, *, min_size: int, max_size: int) -> asyncpg.Pool:
     """A pool, or DatabaseUnavailable with one line naming the server and the fix."""
     try:
@@ -179,6 +189,7 @@ async def connect_pool(url: str, *, min_size: int, max_size: int) -> asyncpg.Poo
             max_size=max_size,
             command_timeout=60,
             timeout=CONNECT_TIMEOUT,
+            server_settings=SESSION_SETTINGS,
         )
     except CONNECT_ERRORS as error:
         raise DatabaseUnavailable(explain_connect_failure(url, error)) from None

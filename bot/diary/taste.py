@@ -412,10 +412,13 @@ async def club_films(db: Database, guild_id: int) -> ClubFilms:
 async def rater_leans(db: Database, guild_id: int) -> list[tuple[int, int, float]]:
     """(member, films, lean) of each rater: their mean distance from the others' mean rating,
     over the films MIN_RATERS members rated (RATER_FILMS such films at least)."""
+    # In floating point on both backends: PostgreSQL's `* 1.0` made every term a `numeric`,
+    # 217 ms against 126 for the benchmark's 449,000 ratings.
     rows = await db.fetchall(
         "WITH f AS (SELECT film_id, raters AS n, total AS s FROM film_ratings "
         "WHERE guild_id = ? AND raters >= ?) "
-        "SELECT r.user_id, count(*), sum((f.n * r.rating - f.s) * 1.0 / (f.n - 1)) "
+        "SELECT r.user_id, count(*), "
+        "sum(CAST(f.n * r.rating - f.s AS DOUBLE PRECISION) / (f.n - 1)) "
         "FROM latest_ratings r JOIN f ON f.film_id = r.film_id WHERE r.guild_id = ? "
         "GROUP BY r.user_id HAVING count(*) >= ?",
         (guild_id, MIN_RATERS, guild_id, RATER_FILMS),

@@ -165,9 +165,11 @@ class Stats:
             f"{given} "
             # `+saved_by`: SQLite reads the period's quotes by time (quotes_saved), not every
             # quote of the server in saver order (272 ms against 9 on 100,000 quotes)
-            "UNION ALL SELECT +saved_by, count(*) FROM quotes "
+            # Counted as `integer`, like the reactions' counts: PostgreSQL sums `bigint` as
+            # `numeric` (the ranking 16.2 → 14.6 ms p50 on the benchmark's community).
+            "UNION ALL SELECT +saved_by, CAST(count(*) AS INTEGER) FROM quotes "
             "WHERE guild_id = ? AND saved_at >= ? GROUP BY 1 "
-            "UNION ALL SELECT r.user_id, count(*) FROM viewings r JOIN weeks w "
+            "UNION ALL SELECT r.user_id, CAST(count(*) AS INTEGER) FROM viewings r JOIN weeks w "
             "ON w.id = r.week_id WHERE w.guild_id = ? AND r.logged_at >= ? GROUP BY r.user_id"
             ") every GROUP BY user_id HAVING sum(n) > 0) "
             "SELECT 0, 0, count(*) FROM involved UNION ALL SELECT * FROM (SELECT 1, user_id, n "

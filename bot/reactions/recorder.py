@@ -200,13 +200,21 @@ class ReactionRecorder:
         """Queue a live event; an add or remove on a post being reconciled (a key of `watch`)
         marks its (member, emoji) as touched, so what was read from Discord before it does not
         undo it."""
+        # Every event of a burst passes here: `_enqueue` is written out again rather than
+        # called (see cogs/reactions.py).
         if self._closed:
             log.warning("Reaction event after shutdown dropped: %s", op)
             return
-        if self.watch is not None and op[0] in (ADD, REMOVE) and op[1] in self.watch:
-            self.watch[op[1]].add(op[2:])
-        self._enqueue(op)
-        if len(self._queue) >= self.max_batch:
+        watch = self.watch
+        if watch is not None and op[0] in (ADD, REMOVE) and op[1] in watch:
+            watch[op[1]].add(op[2:])
+        queue = self._queue
+        if not queue:
+            self._queued_since = int(self.clock())
+        queue.append(op)
+        if self.commit_latencies is not None:
+            self._enqueued_at.append(time.perf_counter())
+        if len(queue) >= self.max_batch:
             self._spawn_flush()
         elif self._timer is None:
             self._timer = self._start(self._flush_later(), name="reaction-flush")

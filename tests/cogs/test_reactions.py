@@ -70,6 +70,8 @@ async def test_custom_emoji_are_keyed_by_id(club):
     assert await stored(club.env) == {(post.id, club.alice.id, f"c:{emoji.id}")}
     names = await club.env.bot.stats.emoji_names()
     assert names[f"c:{emoji.id}"] == f"<:popcorn:{emoji.id}>"
+    await club.alice.unreact(post, f"popcorn:{emoji.id}")
+    assert await stored(club.env) == set()
 
 
 async def test_untracked_messages_and_the_bots_own_reactions_are_ignored(club):

@@ -128,8 +128,10 @@ async def test_a_restart_mid_reconciliation_goes_on_where_it_was(club, make_bot,
     mark = len(env.http_requests)
     await env.restart_bot(make_bot(slow))
     # The plan reads the database first (and the recorder sums any week over, beside it),
-    # which a busy machine slows: each step gives the database's thread real time as well.
-    for _ in range(40):
+    # which a busy machine slows: each step gives the database's thread real time as well,
+    # up to 10 s (2 s were not always enough with the whole suite on two cores). The wait
+    # ends at the first post read, so few are read before it whenever the plan is done.
+    for _ in range(200):
         await asyncio.to_thread(time.sleep, 0.05)
         await env.advance_time(0.5)
         if fetched(env, mark):

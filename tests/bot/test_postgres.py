@@ -159,10 +159,10 @@ async def test_a_question_mark_in_a_dollar_quoted_body_is_text(postgres):
 
 
 async def test_the_bots_queries_are_planned_without_workers_or_compilation(postgres):
-    # A query compiled or given parallel workers took two to sixteen times as long (see
-    # SESSION_SETTINGS); the settings hold on every connection of the pool, after a
-    # connection was returned to it (asyncpg resets a session's own settings then), and
-    # inside a transaction.
+    # Parallel workers made `/stats server` slower, and a compiled query took two to sixteen
+    # times as long (see SESSION_SETTINGS). The settings hold on every connection of the pool,
+    # after a connection was returned to it (asyncpg resets a session's own settings then),
+    # and inside a transaction.
     db = await PostgresDatabase.open(fresh(postgres))
     try:
         shown = "SELECT current_setting('jit'), current_setting('max_parallel_workers_per_gather')"

@@ -328,15 +328,18 @@ async def club_films(db: Database, guild_id: int) -> ClubFilms:
     rating of the server, and are kept until a rating changes)."""
     # Only the films that can be shown are read: each list's leaders by rank (ties included,
     # a margin where SQL's floating point may order near-equal values unlike Python's), ranked
-    # from each film's sums, then ordered below as before.
+    # from each film's sums, then ordered below as before. In floating point on both backends
+    # (PostgreSQL's `* 1.0` is `numeric`: 22.7 against 16.0 ms on the benchmark's ratings).
     rows = await db.fetchall(
         "WITH t AS (SELECT sum(raters) AS n, sum(total) AS s FROM film_ratings WHERE guild_id = ?), "
-        "d AS (SELECT film_id, rank() OVER (ORDER BY (raters * squares - total * total) * 1.0 "
+        "d AS (SELECT film_id, rank() OVER (ORDER BY "
+        "CAST(raters * squares - total * total AS DOUBLE PRECISION) "
         "/ (raters * raters) DESC, raters DESC) AS nth FROM film_ratings WHERE guild_id = ? "
         "AND raters >= ? AND raters * squares > total * total), "
         "u AS (SELECT film_id, rank() OVER (ORDER BY raters DESC, total DESC) AS nth "
         "FROM film_ratings WHERE guild_id = ? AND raters >= ? AND raters * squares = total * total), "
-        "b AS (SELECT r.film_id, rank() OVER (ORDER BY (r.total + ? * t.s * 1.0 / t.n) "
+        "b AS (SELECT r.film_id, rank() OVER (ORDER BY "
+        "(r.total + ? * CAST(t.s AS DOUBLE PRECISION) / t.n) "
         "/ (r.raters + ?) DESC, r.raters DESC) AS nth FROM film_ratings r CROSS JOIN t "
         "WHERE r.guild_id = ? AND r.raters >= 2), "
         "shown AS (SELECT film_id FROM d WHERE nth <= 3 UNION SELECT film_id FROM u WHERE nth <= ? "

@@ -141,10 +141,10 @@ def film_life_rows(life: dict | None, loaded: dict | None) -> list[tuple[str, st
             target,
         )
 
-    def years(figures: dict | None) -> str:
-        if figures is None:
+    def years(timed: dict | None) -> str:
+        if timed is None:
             return "not measured"
-        return f"{figures['stats_year']['p99_ms']} · {figures['stats_year_club']['p99_ms']} ms"
+        return f"{timed['stats_year']['p99_ms']} · {timed['stats_year_club']['p99_ms']} ms"
 
     return [
         (

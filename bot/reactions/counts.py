@@ -65,18 +65,24 @@ def counted_rows(
     The period's days and weeks are written into the query (integers made here): PostgreSQL
     plans a prepared statement once for any values after a few runs, and a plan for any period
     read the union's empty parts as if they were full (the quotes' ranking from their days,
-    13.5 ms p50 with one plan, 11.2 planned for its values)."""
-    (head_first, head_end, head_sign), (tail_first, tail_end, tail_sign) = period.days
+    13.5 ms p50 with one plan, 11.2 planned for its values). Parts that would read nothing are
+    left out: the quotes' month of days as a union with two of them took PostgreSQL 10.3-10.9
+    ms p50 against 9.1-9.3 alone (it expected 67 quotes, not 1,881), SQLite 4.9 against 4.6."""
     first_week, end_week = (int(week) for week in period.weeks)
-    sql = (
-        f"SELECT {columns}, reactions AS n FROM {stem}_weeks "
-        f"WHERE guild_id = ? AND week >= {first_week} AND week < {end_week}{where} "
-        f"UNION ALL SELECT {columns}, {int(head_sign)} * reactions FROM {stem}_days "
-        f"WHERE guild_id = ? AND day >= {int(head_first)} AND day < {int(head_end)}{where} "
-        f"UNION ALL SELECT {columns}, {int(tail_sign)} * reactions FROM {stem}_days "
-        f"WHERE guild_id = ? AND day >= {int(tail_first)} AND day < {int(tail_end)}{where}"
-    )
-    return sql, (guild_id, guild_id, guild_id)
+    parts = []
+    if first_week < end_week:
+        parts.append(
+            f"SELECT {columns}, reactions AS n FROM {stem}_weeks "
+            f"WHERE guild_id = ? AND week >= {first_week} AND week < {end_week}{where}"
+        )
+    days = [run for run in period.days if run[0] < run[1]]
+    for first, end, sign in days if days or parts else period.days[:1]:  # one, to read nothing
+        n = "reactions" if sign == 1 else f"{int(sign)} * reactions"
+        parts.append(
+            f"SELECT {columns}, {n} AS n FROM {stem}_days "
+            f"WHERE guild_id = ? AND day >= {int(first)} AND day < {int(end)}{where}"
+        )
+    return " UNION ALL ".join(parts), (guild_id,) * len(parts)
 
 
 def counted_sums(

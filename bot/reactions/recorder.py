@@ -531,13 +531,19 @@ class ReactionRecorder:
         /stats server 7-17 ms)."""
         column = SHOWN_COLUMNS[shown]
         sums, params = counted_sums("reaction", column, guild_id, period)
-        ranked = await self.db.fetchall(
-            f"SELECT {column}, total, CAST(sum(total) OVER () AS BIGINT) FROM ({sums}) shown "
-            f"ORDER BY {column} = 0, total DESC, {column} LIMIT ?",
-            (*params, limit + 1),
+        # The total and the leaders from the sums kept once: as a window over them, SQLite
+        # took 1.4 ms longer (of 11-14 for the benchmark's month), PostgreSQL about 0.3.
+        rows = await self.db.fetchall(
+            f"WITH shown AS MATERIALIZED ({sums}) "
+            "SELECT 0, 0, CAST(sum(total) AS BIGINT) FROM shown UNION ALL SELECT * FROM ("
+            f"SELECT 1, {column}, total FROM shown WHERE {column} <> 0 "
+            f"ORDER BY total DESC, {column} LIMIT ?) leaders",
+            (*params, limit),
         )
-        leaders = [(row[0], row[1]) for row in ranked if row[0] != 0][:limit]
-        return leaders, int(ranked[0][2]) if ranked else 0
+        total = next((int(row[2] or 0) for row in rows if row[0] == 0), 0)
+        leaders = [(row[1], int(row[2])) for row in rows if row[0] == 1]
+        leaders.sort(key=lambda leader: (-leader[1], leader[0]))  # a union keeps no order
+        return leaders, total
 
     async def leading(
         self, guild_id: int, since: int, shown: str, limit: int, offset: int = 0

@@ -113,3 +113,29 @@ async def test_quote_top_passes_over_removed_quotes_page_after_page(db):
     every = await quotes.top(GUILD, ranked, limit=10)
     assert [(quote.number, n) for quote, n in every] == [(4, 4), (5, 3), (6, 2), (7, 1)]
     await recorder.close()
+
+
+async def test_the_sections_ranking_names_five_and_the_total_counts_every_post(db):
+    db, recorder, now = await recorder_at(db)
+    since = 100 * DAY
+    # Sections 1…7 on posts 201…207 get 3, 5, 5, 2, 6, 1, 4 reactions; a prompt showing no
+    # section gets 9 and another server's section 20; only the five sections are named, but
+    # the server's total counts all of its posts.
+    counts = {1: 3, 2: 5, 3: 5, 4: 2, 5: 6, 6: 1, 7: 4}
+    for section in counts:
+        await recorder.track(Tracked(200 + section, GUILD, 5, "section", section_id=section), 0)
+    await recorder.track(Tracked(300, GUILD, 5, "prompt"), 0)
+    await recorder.track(Tracked(301, OTHER_GUILD, 6, "section", section_id=1), 0)
+    now["t"] = since + DAY
+    for message, n in [*((200 + s, n) for s, n in counts.items()), (300, 9), (301, 20)]:
+        for user in range(n):
+            recorder.add(message, 50 + user, "🎬")
+    await recorder.flush()
+    period = await recorder.period(GUILD, since)
+    leaders, total = await recorder.leading_and_total(GUILD, period, "section", 5)
+    assert leaders == [(5, 6), (2, 5), (3, 5), (7, 4), (1, 3)]
+    assert total == sum(counts.values()) + 9
+    assert await recorder.leading_and_total(
+        GUILD, await recorder.period(GUILD, since + 5 * DAY), "section", 5
+    ) == ([], 0)
+    await recorder.close()

@@ -345,11 +345,14 @@ class Reconciliation:
 
     async def beat(self, tx: Tx) -> None:
         """With each heartbeat (bot/cluster.py): this process's servers are followed live now,
-        and its claims hold for MISSED_BEATS more heartbeats."""
-        await tx.execute(
-            f"UPDATE reconcile_servers SET seen_at = ? WHERE guild_id IS NOT NULL{self.owned}",
-            (self._now(),),
-        )
+        and its claims hold for MISSED_BEATS more heartbeats. A beat before this process's
+        first plan leaves the moment they were last followed alone: the plan measures the gap
+        from it (a start's first beat can land between the hook and the plan)."""
+        if self.planned_once:
+            await tx.execute(
+                f"UPDATE reconcile_servers SET seen_at = ? WHERE guild_id IS NOT NULL{self.owned}",
+                (self._now(),),
+            )
         await tx.execute(
             "UPDATE reconcile_servers SET owner_until = ? WHERE owner = ?",
             (self._lease(), self.name),

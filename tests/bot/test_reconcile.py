@@ -44,6 +44,28 @@ async def test_two_processes_never_reconcile_one_server_at_once(db, config):
     assert await first.plan() == 0
 
 
+async def test_a_heartbeat_before_the_first_plan_keeps_the_gap_it_measures(db, config):
+    # A post last alive a day before the bot went away, three days ago: after a gap of three
+    # days it is checked (a post quiet for up to 30 times the gap is).
+    await some_posts(db, 1, DAY0 - 4 * 86400)
+    now = [DAY0 - 3 * 86400]
+    before = Reconciliation(db, config, clock=lambda: now[0], name="before")
+    assert await before.plan() == 1
+    for post in await before.next_posts():
+        before.done(post.message_id, 1)
+    await before.save()
+    await before.finish()
+    now[0] = DAY0
+    # The next start's first heartbeat lands between its hook and its plan.
+    after = Reconciliation(db, config, clock=lambda: now[0], name="after")
+    async with db.transaction() as tx:
+        await after.beat(tx)
+    assert await after.plan() == 1, "the gap is three days, not the moment of the beat"
+    async with db.transaction() as tx:
+        await after.beat(tx)
+    assert await db.fetchval("SELECT seen_at FROM reconcile_servers") == DAY0
+
+
 async def test_a_clean_stop_releases_the_claim_and_status_shows_progress(db, config):
     now = [DAY0]
     await some_posts(db, 4, DAY0 - 2 * 86400)  # quiet for two days

@@ -129,8 +129,9 @@ async def test_a_restart_mid_reconciliation_goes_on_where_it_was(club, make_bot,
     await env.restart_bot(make_bot(slow))
     # The plan reads the database first (and the recorder sums any week over, beside it),
     # which a busy machine slows: each step gives the database's thread real time as well,
-    # up to 10 s (2 s were not always enough with the whole suite on two cores). The wait
-    # ends at the first post read, so few are read before it whenever the plan is done.
+    # up to 10 s. The wait ends at the first post read, so few are read before it whenever
+    # the plan is done. (A start's first heartbeat used to hide the gap from the plan, which
+    # then read nothing at all: see `Reconciliation.beat`.)
     for _ in range(200):
         await asyncio.to_thread(time.sleep, 0.05)
         await env.advance_time(0.5)

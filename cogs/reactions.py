@@ -107,11 +107,54 @@ class ReactionsCog(commands.Cog, name="Reactions"):
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
-        if self._reconciled:
+        if self._reconciled:  # a new session after a lost one (discord.py says ready again)
+            if not self._sharded():
+                self._come_back(None)
             return
         self._reconciled = True
+        self._start_reconciling()
+
+    def _start_reconciling(self) -> None:
+        task = self._reconcile_task
+        if task is not None and not task.done():
+            return  # it plans again before it ends (`reconcile`)
         self._reconcile_task = asyncio.create_task(self.reconcile(), name="reaction-reconcile")
         self._reconcile_task.add_done_callback(_log_failure)
+
+    # A dropped connection resumes its session (Discord replays what it missed) or starts a
+    # new one, and then what happened meanwhile is read like a downtime's: see
+    # Reconciliation.dropped. A sharded bot hears of each shard; the unsharded one of itself.
+    def _sharded(self) -> bool:
+        return isinstance(self.bot, discord.AutoShardedClient)
+
+    def _come_back(self, shard: int | None) -> None:
+        if self.reconciliation is not None and self.reconciliation.planned_once:
+            self.reconciliation.ready_again(shard)
+            self._start_reconciling()
+
+    @commands.Cog.listener()
+    async def on_disconnect(self) -> None:
+        if self.reconciliation is not None and not self._sharded():
+            self.reconciliation.dropped(None)
+
+    @commands.Cog.listener()
+    async def on_resumed(self) -> None:
+        if self.reconciliation is not None and not self._sharded():
+            self.reconciliation.resumed(None)
+
+    @commands.Cog.listener()
+    async def on_shard_disconnect(self, shard_id: int) -> None:
+        if self.reconciliation is not None:
+            self.reconciliation.dropped(shard_id)
+
+    @commands.Cog.listener()
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        if self.reconciliation is not None:
+            self.reconciliation.resumed(shard_id)
+
+    @commands.Cog.listener()
+    async def on_shard_ready(self, shard_id: int) -> None:
+        self._come_back(shard_id)
 
     def _reconciliation(self) -> Reconciliation:
         if self.reconciliation is None:
@@ -134,26 +177,30 @@ class ReactionsCog(commands.Cog, name="Reactions"):
         RECONCILE_RATE calls a second and giving way to the bot's own posts. Idempotent and
         resumable; live events that arrive meanwhile win over what was read before them."""
         work = self._reconciliation()
-        started = time.monotonic()
-        planned = await work.plan()
-        self.pace = Pace(self.bot.config.reconcile_rate, busy=self.bot.jobs.busy)
-        if planned:
-            log.info("Reconciling reactions: %d posts to compare with Discord", planned)
-        posts, calls, added, removed = await work.run(
-            self.recorder,
-            lambda message_id, channel_id: self._observe(message_id, channel_id),
-            self.pace,
-        )
-        if posts:
-            log.info(
-                "Reconciled reactions: %d posts, %d calls, %.1fs; %d added, %d removed",
-                posts,
-                calls,
-                time.monotonic() - started,
-                added,
-                removed,
+        added = removed = 0
+        while True:  # again while a connection came back with a new session meanwhile
+            started = time.monotonic()
+            planned = await work.plan()
+            self.pace = Pace(self.bot.config.reconcile_rate, busy=self.bot.jobs.busy)
+            if planned:
+                log.info("Reconciling reactions: %d posts to compare with Discord", planned)
+            posts, calls, more, fewer = await work.run(
+                self.recorder,
+                lambda message_id, channel_id: self._observe(message_id, channel_id),
+                self.pace,
             )
-        return added, removed
+            added, removed = added + more, removed + fewer
+            if posts:
+                log.info(
+                    "Reconciled reactions: %d posts, %d calls, %.1fs; %d added, %d removed",
+                    posts,
+                    calls,
+                    time.monotonic() - started,
+                    more,
+                    fewer,
+                )
+            if not work.missed:
+                return added, removed
 
     async def _observe(self, message_id: int, channel_id: int) -> set[tuple[int, str]] | None:
         """What Discord shows on a post, as (member, emoji). An emoji whose count matches the

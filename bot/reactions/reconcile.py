@@ -121,12 +121,38 @@ class Reconciliation:
         self.name = name
         self.owned = owned_sql(config)
         self.planned_once = False  # after a plan, this process follows its servers live
+        # ... except while a gateway connection is down (its shard, or None unsharded), and
+        # after one came back with a new session (events in between are lost) until a new plan.
+        self.down: set[int | None] = set()
+        self.missed = False
+        self._sessions = 0  # connections come back with a new session, counted
         self._done: list[int] = []
         self._posts = 0
         self._calls = 0
 
     def _now(self) -> int:
         return int(self.clock())
+
+    @property
+    def following(self) -> bool:
+        """Whether every event of this process's servers has reached it since the last plan:
+        only then do heartbeats and a clean stop mark the servers as followed now."""
+        return self.planned_once and not self.down and not self.missed
+
+    def dropped(self, shard: int | None) -> None:
+        """A gateway connection dropped: its events wait for a resume, or are lost."""
+        self.down.add(shard)
+
+    def resumed(self, shard: int | None) -> None:
+        """The connection resumed its session: Discord replayed what it had missed."""
+        self.down.discard(shard)
+
+    def ready_again(self, shard: int | None) -> None:
+        """The connection came back with a new session: what happened while it was down is
+        for the next plan to read, measured from the last moment followed."""
+        self.down.discard(shard)
+        self.missed = True
+        self._sessions += 1
 
     def _since(self) -> int:
         return self._now() - self.config.reconcile_days * 86400
@@ -138,7 +164,7 @@ class Reconciliation:
         """Claim this process's servers that nobody else reconciles, queue the posts that could
         have changed since each was last followed, and note that they are followed from now.
         Returns how many posts wait (of the claimed servers, older gaps' included)."""
-        now, since = self._now(), self._since()
+        now, since, sessions = self._now(), self._since(), self._sessions
         async with self.db.transaction() as tx:
             await tx.execute(
                 "INSERT INTO reconcile_servers (guild_id) SELECT DISTINCT guild_id "
@@ -178,11 +204,14 @@ class Reconciliation:
                     claims,
                 )
                 await self._queue(tx, since)
-            # From now on this process follows its servers live (a claim held elsewhere too).
-            await tx.execute(
-                f"UPDATE reconcile_servers SET seen_at = ? WHERE guild_id IS NOT NULL{self.owned}",
-                (now,),
-            )
+            # From now on this process follows its servers live (a claim held elsewhere too),
+            # unless a connection is down: the plan after it comes back measures from before.
+            if not self.down:
+                await tx.execute(
+                    "UPDATE reconcile_servers SET seen_at = ? "
+                    f"WHERE guild_id IS NOT NULL{self.owned}",
+                    (now,),
+                )
             waiting = await self._waiting(tx)
             await tx.execute(
                 "INSERT INTO reconcile_runs (process, started_at, planned, posts, calls, "
@@ -197,6 +226,8 @@ class Reconciliation:
                 (self.name,),
             )
         self.planned_once = True
+        if self._sessions == sessions:  # a session lost meanwhile waits for the next plan
+            self.missed = False
         self.metrics.reconcile_left(waiting)
         run = await self.db.fetchone(
             "SELECT posts, calls FROM reconcile_runs WHERE process = ?", (self.name,)
@@ -347,8 +378,9 @@ class Reconciliation:
         """With each heartbeat (bot/cluster.py): this process's servers are followed live now,
         and its claims hold for MISSED_BEATS more heartbeats. A beat before this process's
         first plan leaves the moment they were last followed alone: the plan measures the gap
-        from it (a start's first beat can land between the hook and the plan)."""
-        if self.planned_once:
+        from it (a start's first beat can land between the hook and the plan); so does a beat
+        while a gateway connection is down or its lost session is not planned yet."""
+        if self.following:
             await tx.execute(
                 f"UPDATE reconcile_servers SET seen_at = ? WHERE guild_id IS NOT NULL{self.owned}",
                 (self._now(),),
@@ -364,7 +396,7 @@ class Reconciliation:
         if self._done or self._posts:
             await self.save()
         async with self.db.transaction() as tx:
-            if self.planned_once:
+            if self.following:
                 await tx.execute(
                     "UPDATE reconcile_servers SET seen_at = ? "
                     f"WHERE guild_id IS NOT NULL{self.owned}",

@@ -66,6 +66,38 @@ async def test_a_heartbeat_before_the_first_plan_keeps_the_gap_it_measures(db, c
     assert await db.fetchval("SELECT seen_at FROM reconcile_servers") == DAY0
 
 
+async def test_a_lost_gateway_session_is_planned_from_before_it_dropped(db, config):
+    await some_posts(db, 1, DAY0 - 86400)  # alive a day before
+    now = [DAY0]
+    work = Reconciliation(db, config, clock=lambda: now[0], name="here")
+    assert await work.plan() == 1
+    for post in await work.next_posts():
+        work.done(post.message_id, 1)
+    await work.save()
+    await work.finish()
+
+    async def beat_at(at: int) -> int:
+        now[0] = at
+        async with db.transaction() as tx:
+            await work.beat(tx)
+        return await db.fetchval("SELECT seen_at FROM reconcile_servers")
+
+    assert await beat_at(DAY0 + 30) == DAY0 + 30
+    work.dropped(None)  # a resumed session lost nothing: beats go on
+    work.resumed(None)
+    assert await beat_at(DAY0 + 60) == DAY0 + 60
+    work.dropped(None)  # two days without the gateway: beats leave the moment alone
+    assert await beat_at(DAY0 + 86400) == DAY0 + 60
+    work.ready_again(None)  # a new session: still, until it is planned
+    assert await beat_at(DAY0 + 2 * 86400) == DAY0 + 60
+    assert work.missed
+    # Measured from before the drop, the gap is two days: the post quiet for a day before it
+    # is read (after a gap of a minute it would not be).
+    assert await work.plan() == 1
+    assert not work.missed and work.following
+    assert await beat_at(DAY0 + 2 * 86400 + 30) == DAY0 + 2 * 86400 + 30
+
+
 async def test_a_clean_stop_releases_the_claim_and_status_shows_progress(db, config):
     now = [DAY0]
     await some_posts(db, 4, DAY0 - 2 * 86400)  # quiet for two days

@@ -128,7 +128,9 @@ class ReactionsCog(commands.Cog, name="Reactions"):
         return isinstance(self.bot, discord.AutoShardedClient)
 
     def _come_back(self, shard: int | None) -> None:
-        if self.reconciliation is not None and self.reconciliation.planned_once:
+        # Before the start's reconciliation exists, its first plan covers this; once it does,
+        # even mid-plan, the session lost is planned after it.
+        if self.reconciliation is not None:
             self.reconciliation.ready_again(shard)
             self._start_reconciling()
 

@@ -96,6 +96,13 @@ async def test_a_lost_gateway_session_is_planned_from_before_it_dropped(db, conf
     assert await work.plan() == 1
     assert not work.missed and work.following
     assert await beat_at(DAY0 + 2 * 86400 + 30) == DAY0 + 2 * 86400 + 30
+    # A session lost while a plan runs is for the next plan.
+    planning = asyncio.create_task(work.plan())
+    await asyncio.sleep(0)
+    work.dropped(None)
+    work.ready_again(None)
+    await planning
+    assert work.missed and not work.following
 
 
 async def test_a_clean_stop_releases_the_claim_and_status_shows_progress(db, config):

@@ -5,6 +5,7 @@ import dataclasses
 import itertools
 import shutil
 from pathlib import Path
+from typing import Any
 
 import discord
 import pytest
@@ -174,9 +175,13 @@ def simcord_bot(make_bot):
 
 @pytest.fixture
 def club(simcord_env):
-    """A film club server: #general, a moderator (mia) and two members (alice, bob)."""
-    env = simcord_env
-    guild = env.create_guild("Film Club")
+    return film_club(simcord_env)
+
+
+def film_club(env, **where: Any):
+    """A film club server: #general, a moderator (mia) and two members (alice, bob); `where`
+    goes to simcord's `create_guild` (a shard)."""
+    guild = env.create_guild("Film Club", **where)
     general = guild.create_text_channel("general")
     mods = guild.create_role("Mods", permissions=discord.Permissions(manage_guild=True))
     mia = guild.add_member(env.create_user("mia"), roles=[mods])

@@ -15,6 +15,15 @@ DAY0 = 1_770_000_000
 GUILD = 1 << 22
 
 
+async def planned_and_read(work: Reconciliation) -> None:
+    """A plan of one post, compared with Discord and finished."""
+    assert await work.plan() == 1
+    for post in await work.next_posts():
+        work.done(post.message_id, 1)
+    await work.save()
+    await work.finish()
+
+
 async def some_posts(db, count: int, at: int) -> None:
     async with db.transaction() as tx:
         await tx.executemany(
@@ -49,12 +58,7 @@ async def test_a_heartbeat_before_the_first_plan_keeps_the_gap_it_measures(db, c
     # days it is checked (a post quiet for up to 30 times the gap is).
     await some_posts(db, 1, DAY0 - 4 * 86400)
     now = [DAY0 - 3 * 86400]
-    before = Reconciliation(db, config, clock=lambda: now[0], name="before")
-    assert await before.plan() == 1
-    for post in await before.next_posts():
-        before.done(post.message_id, 1)
-    await before.save()
-    await before.finish()
+    await planned_and_read(Reconciliation(db, config, clock=lambda: now[0], name="before"))
     now[0] = DAY0
     # The next start's first heartbeat lands between its hook and its plan.
     after = Reconciliation(db, config, clock=lambda: now[0], name="after")
@@ -70,11 +74,7 @@ async def test_a_lost_gateway_session_is_planned_from_before_it_dropped(db, conf
     await some_posts(db, 1, DAY0 - 86400)  # alive a day before
     now = [DAY0]
     work = Reconciliation(db, config, clock=lambda: now[0], name="here")
-    assert await work.plan() == 1
-    for post in await work.next_posts():
-        work.done(post.message_id, 1)
-    await work.save()
-    await work.finish()
+    await planned_and_read(work)
 
     async def beat_at(at: int) -> int:
         now[0] = at

@@ -8,10 +8,10 @@ import asyncio
 import time
 from dataclasses import replace
 
-import discord
 import pytest
 
 from tests.cogs.test_reactions import section_post, stored
+from tests.conftest import film_club
 
 pytestmark = pytest.mark.simcord(strict_sync=False)
 
@@ -23,18 +23,7 @@ def simcord_bot(make_bot, config):
 
 @pytest.fixture
 def club(simcord_env):
-    env = simcord_env
-    guild = env.create_guild("Film Club", shard_id=1)
-    general = guild.create_text_channel("general")
-    mods = guild.create_role("Mods", permissions=discord.Permissions(manage_guild=True))
-    mia = guild.add_member(env.create_user("mia"), roles=[mods])
-    alice = guild.add_member(env.create_user("alice"))
-    bob = guild.add_member(env.create_user("bob"))
-    return type(
-        "Club",
-        (),
-        {"env": env, "guild": guild, "general": general, "mia": mia, "alice": alice, "bob": bob},
-    )
+    return film_club(simcord_env, shard_id=1)
 
 
 async def test_a_new_session_after_a_drop_reads_what_was_missed(club):

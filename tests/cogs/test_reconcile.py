@@ -1,6 +1,6 @@
 """Reconciling reactions after downtime, in proportion to it, through simcord: what was missed is
 found, newest first; a prompt falling due meanwhile is posted on time; a restart goes on where
-the last process stopped."""
+the last process stopped; an unsharded bot's lost gateway session is read like a downtime."""
 
 from __future__ import annotations
 
@@ -152,3 +152,26 @@ async def test_a_restart_mid_reconciliation_goes_on_where_it_was(club, make_bot,
     assert set(before) | set(after) == {post.id for post in posts}
     assert {(p.id, club.alice.id, "🎬") for p in posts[:3]} <= await stored(env)
     assert await env.bot.db.fetchval("SELECT count(*) FROM reconcile_runs") == 0
+
+
+async def test_an_unsharded_bot_reads_what_a_lost_session_missed(club):
+    env = club.env
+    post = await section_post(club)
+    await club.bob.react(post, "🔥")
+    await env.advance_time(86400)  # the post is quiet for a day
+    # The gateway drops (simcord's plain client has no reconnect: the events are dispatched as
+    # discord.py dispatches them), a member reacts meanwhile, the process beats on.
+    await env.bot.ws.close()
+    env.bot.dispatch("disconnect")
+    await env.settle()
+    await club.alice.react(post, "🎬")
+    await env.advance_time(3 * 3600)
+    await env.bot.cluster.beat()
+    assert (post.id, club.alice.id, "🎬") not in await stored(env)
+    env.bot.dispatch("ready")  # a new session
+    for _ in range(200):
+        await asyncio.to_thread(time.sleep, 0.05)
+        await env.advance_time(0.5)
+        if (post.id, club.alice.id, "🎬") in await stored(env):
+            break
+    assert (post.id, club.alice.id, "🎬") in await stored(env)

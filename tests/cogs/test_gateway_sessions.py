@@ -4,13 +4,12 @@ downtime's, and the heartbeats never mark the servers as followed while it is do
 
 from __future__ import annotations
 
-import asyncio
-import time
 from dataclasses import replace
 
 import pytest
 
 from tests.cogs.test_reactions import section_post, stored
+from tests.cogs.test_reconcile import until_stored
 from tests.conftest import film_club
 
 pytestmark = pytest.mark.simcord(strict_sync=False)
@@ -39,14 +38,8 @@ async def test_a_new_session_after_a_drop_reads_what_was_missed(club):
     await env.bot.cluster.beat()  # the process's heartbeat goes on meanwhile
     assert (post.id, club.alice.id, "🎬") not in await stored(env)
     await shard.reconnect()  # a new session: READY, the server again
-    # discord.py says the shard is ready a moment after its servers came; the reconciliation
-    # then plans on the database's thread, given real time as well.
-    for _ in range(200):
-        await asyncio.to_thread(time.sleep, 0.05)
-        await env.advance_time(0.5)
-        if (post.id, club.alice.id, "🎬") in await stored(env):
-            break
-    assert (post.id, club.alice.id, "🎬") in await stored(env)
+    # discord.py says the shard is ready a moment after its servers came.
+    assert await until_stored(env, (post.id, club.alice.id, "🎬"))
 
 
 async def test_a_resumed_session_keeps_the_beats_going(club):

@@ -124,14 +124,19 @@ class Reconciliation:
         # ... except while a gateway connection is down (its shard, or None unsharded), and
         # after one came back with a new session (events in between are lost) until a new plan.
         self.down: set[int | None] = set()
-        self.missed = False
         self._sessions = 0  # connections come back with a new session, counted
+        self._sessions_planned = 0  # ... as many as there were when the last plan began
         self._done: list[int] = []
         self._posts = 0
         self._calls = 0
 
     def _now(self) -> int:
         return int(self.clock())
+
+    @property
+    def missed(self) -> bool:
+        """Whether a connection came back with a new session since the last plan began."""
+        return self._sessions != self._sessions_planned
 
     @property
     def following(self) -> bool:
@@ -151,7 +156,6 @@ class Reconciliation:
         """The connection came back with a new session: what happened while it was down is
         for the next plan to read, measured from the last moment followed."""
         self.down.discard(shard)
-        self.missed = True
         self._sessions += 1
 
     def _since(self) -> int:
@@ -207,11 +211,7 @@ class Reconciliation:
             # From now on this process follows its servers live (a claim held elsewhere too),
             # unless a connection is down: the plan after it comes back measures from before.
             if not self.down:
-                await tx.execute(
-                    "UPDATE reconcile_servers SET seen_at = ? "
-                    f"WHERE guild_id IS NOT NULL{self.owned}",
-                    (now,),
-                )
+                await self._followed(tx, now)
             waiting = await self._waiting(tx)
             await tx.execute(
                 "INSERT INTO reconcile_runs (process, started_at, planned, posts, calls, "
@@ -226,8 +226,7 @@ class Reconciliation:
                 (self.name,),
             )
         self.planned_once = True
-        if self._sessions == sessions:  # a session lost meanwhile waits for the next plan
-            self.missed = False
+        self._sessions_planned = sessions  # a session lost meanwhile waits for the next plan
         self.metrics.reconcile_left(waiting)
         run = await self.db.fetchone(
             "SELECT posts, calls FROM reconcile_runs WHERE process = ?", (self.name,)
@@ -374,6 +373,13 @@ class Reconciliation:
             return 0, 0, 0
         return run["posts"], run["calls"], max(0, self._now() - run["started_at"])
 
+    async def _followed(self, tx: Tx, at: int) -> None:
+        """This process's servers followed live up to `at`: the next plan measures from it."""
+        await tx.execute(
+            f"UPDATE reconcile_servers SET seen_at = ? WHERE guild_id IS NOT NULL{self.owned}",
+            (at,),
+        )
+
     async def beat(self, tx: Tx) -> None:
         """With each heartbeat (bot/cluster.py): this process's servers are followed live now,
         and its claims hold for MISSED_BEATS more heartbeats. A beat before this process's
@@ -381,10 +387,7 @@ class Reconciliation:
         from it (a start's first beat can land between the hook and the plan); so does a beat
         while a gateway connection is down or its lost session is not planned yet."""
         if self.following:
-            await tx.execute(
-                f"UPDATE reconcile_servers SET seen_at = ? WHERE guild_id IS NOT NULL{self.owned}",
-                (self._now(),),
-            )
+            await self._followed(tx, self._now())
         await tx.execute(
             "UPDATE reconcile_servers SET owner_until = ? WHERE owner = ?",
             (self._lease(), self.name),
@@ -397,11 +400,7 @@ class Reconciliation:
             await self.save()
         async with self.db.transaction() as tx:
             if self.following:
-                await tx.execute(
-                    "UPDATE reconcile_servers SET seen_at = ? "
-                    f"WHERE guild_id IS NOT NULL{self.owned}",
-                    (self._now(),),
-                )
+                await self._followed(tx, self._now())
             await tx.execute(
                 "UPDATE reconcile_servers SET owner = NULL, owner_until = NULL WHERE owner = ?",
                 (self.name,),

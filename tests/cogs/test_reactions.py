@@ -251,3 +251,25 @@ async def test_a_forgotten_member_stays_forgotten_after_reconciliation(club, mak
         (later.id, club.alice.id, "👍"),
         (later.id, club.alice.id, "🎬"),
     }
+
+
+async def test_a_handler_that_raises_loses_neither_the_reaction_nor_the_listeners(club, caplog):
+    """The reaction handlers run inside discord.py's dispatch; one that raises before them is
+    logged, and the event still reaches them and discord.py's own listeners."""
+    bot = club.env.bot
+    post = await section_post(club)
+
+    def broken(payload):
+        raise RuntimeError("a broken handler")
+
+    bot.listen_inline("raw_reaction_add", broken)
+    await bot.reload_extension("cogs.reactions")  # its handlers now come after the broken one
+    assert bot._inline["raw_reaction_add"][0] == broken
+    assert len(bot._inline["raw_reaction_add"]) == 2  # the unloaded cog's handler is gone
+    heard = asyncio.ensure_future(
+        bot.wait_for("raw_reaction_add", check=lambda payload: payload.message_id == post.id)
+    )
+    await club.alice.react(post, "🎬")
+    assert await stored(club.env, post.id) == {(post.id, club.alice.id, "🎬")}
+    assert (await heard).user_id == club.alice.id
+    assert "a broken handler" in caplog.text

@@ -4,8 +4,9 @@ the pipeline left out, each beside discord.py alone in the same round.
     python -m bench.breakdown [--scale 1.0] [--rounds 6]
 
 - discord.py alone: `commands.Bot` with listeners that do nothing (the benchmark's baseline);
-- the bot, its listeners swapped for ones that do nothing: what the bot's process costs;
-- the listeners' checks, without queueing anything;
+- discord.py's parser with no listener at all;
+- the bot, its reaction handlers swapped for ones that do nothing: what the bot's process costs;
+- the handlers' checks, without queueing anything;
 - checks and queueing, batches dropped instead of written;
 - everything: batches written, the round ending when its last batch is committed to the log;
 - everything, the round ending when the log is merged into `reactions` too.
@@ -32,10 +33,6 @@ from bench.run import (
 )
 
 
-async def nothing(payload) -> None:
-    pass
-
-
 def ignore(*args: object, **kwargs: object) -> None:
     pass
 
@@ -45,8 +42,9 @@ async def measure(scale_factor: float, rounds: int) -> dict[str, list[float]]:
     count = max(2000, int(50_000 * scale_factor))
     rates: dict[str, list[float]] = {
         "discord.py alone": [],
-        "bot, listeners that do nothing": [],
-        "listeners' checks only": [],
+        "discord.py's parser, no listener": [],
+        "bot, handlers that do nothing": [],
+        "handlers' checks only": [],
         "checks and queueing": [],
         "everything": [],
         "everything, merged": [],
@@ -55,9 +53,9 @@ async def measure(scale_factor: float, rounds: int) -> dict[str, list[float]]:
         config, _ = await build_community(Path(tmp), scale_factor)
         bot, _ = await start_bot(config)
         cog, recorder = reactions_cog(bot), bot.recorder
-        listeners = {
-            "on_raw_reaction_add": cog.on_raw_reaction_add,
-            "on_raw_reaction_remove": cog.on_raw_reaction_remove,
+        handlers = {
+            "raw_reaction_add": cog.reaction_added,
+            "raw_reaction_remove": cog.reaction_removed,
         }
 
         async def drop() -> int:
@@ -76,18 +74,20 @@ async def measure(scale_factor: float, rounds: int) -> dict[str, list[float]]:
             for round_number in range(rounds):
                 events = await removing_events(bot, scale, count, 500 + round_number)
                 rates["discord.py alone"].append(await ingest_noop(events))
-                for name, listener in listeners.items():
-                    bot.remove_listener(listener, name)
-                    bot.add_listener(nothing, name)
-                rates["bot, listeners that do nothing"].append(await rate(events))
-                for name, listener in listeners.items():
-                    bot.remove_listener(nothing, name)
-                    bot.add_listener(listener, name)
+                parser = await ingest_noop(events, listening=False)
+                rates["discord.py's parser, no listener"].append(parser)
+                for name, handler in handlers.items():
+                    bot.stop_listening_inline(name, handler)
+                    bot.listen_inline(name, ignore)
+                rates["bot, handlers that do nothing"].append(await rate(events))
+                for name, handler in handlers.items():
+                    bot.stop_listening_inline(name, ignore)
+                    bot.listen_inline(name, handler)
                 with (
                     patch.object(recorder, "add", ignore),
                     patch.object(recorder, "remove", ignore),
                 ):
-                    rates["listeners' checks only"].append(await rate(events))
+                    rates["handlers' checks only"].append(await rate(events))
                 with patch.object(recorder, "commit", drop):
                     rates["checks and queueing"].append(await rate(events))
                 committed, merged = await rates_of(events)

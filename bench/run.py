@@ -425,19 +425,25 @@ async def feed(client: discord.Client, events: Events, chunk: int = 500) -> None
     for start in range(0, events.count, chunk):
         for kind, data in events.slice(start, min(start + chunk, events.count)):
             parsers[kind](data)
+        # The gateway's reader gives the loop a turn between reads: the events' listeners
+        # run, and so do the recorder's commits, which a handler that only queues (no
+        # listener task to wait for) would otherwise never let start.
+        await asyncio.sleep(0)
         await drain(before)
 
 
-async def ingest_noop(events) -> float:
-    """discord.py's ceiling: the same Bot class and dispatch path, with listeners that do nothing.
-    Events per second."""
+async def ingest_noop(events, *, listening: bool = True) -> float:
+    """discord.py alone: the same Bot class and dispatch path, with listeners that do nothing,
+    as any bot that listens to reactions pays for them (a task a listener an event). Without
+    `listening`, no listener at all: its parser and dispatch only. Events per second."""
     client = commands.Bot(command_prefix="!", intents=discord.Intents.default())
 
     async def nothing(payload):
         pass
 
-    client.add_listener(nothing, "on_raw_reaction_add")
-    client.add_listener(nothing, "on_raw_reaction_remove")
+    if listening:
+        client.add_listener(nothing, "on_raw_reaction_add")
+        client.add_listener(nothing, "on_raw_reaction_remove")
     await client._async_setup_hook()
     started = time.perf_counter()
     await feed(client, events)
@@ -463,20 +469,22 @@ async def ingest_bot(bot: Projectionist, events) -> tuple[float, float, float]:
     return events.count / (committed - started), p99, merged - committed
 
 
-async def ingest_sustained(bot: Projectionist, parts: list) -> tuple[float, float]:
+async def ingest_sustained(bot: Projectionist, parts: list) -> tuple[float, float, float]:
     """Several bursts back to back, as one stream: (events per second for discord.py alone,
-    events per second through the bot until every event is merged into `reactions`). Merges
+    events per second through the bot until every event is merged into `reactions`, events
+    per second for discord.py's parser with no listener). Merges
     now run while events keep coming, and all of their work is inside the time measured."""
-    noop_seconds = 0.0
+    noop_seconds = parse_seconds = 0.0
     for events in parts:
         noop_seconds += events.count / await ingest_noop(events)
+        parse_seconds += events.count / await ingest_noop(events, listening=False)
     started = time.perf_counter()
     for events in parts:
         await feed(bot, events)
     await bot.recorder.flush()
     elapsed = time.perf_counter() - started
     count = sum(events.count for events in parts)
-    return count / noop_seconds, count / elapsed
+    return count / noop_seconds, count / elapsed, count / parse_seconds
 
 
 class NaiveRecorder(ReactionRecorder):
@@ -593,15 +601,15 @@ def port_in_child(config: Config, url: str) -> None:
 RATIO_ROUNDS = 3
 
 
-def median_round(rounds: list[tuple[float, float]]) -> tuple[float, float]:
-    """The (discord.py alone, ours) pair of the round whose ratio is the median."""
-    ordered = sorted(rounds, key=lambda pair: pair[1] / pair[0])
+def median_round(rounds: list[tuple[float, float, float]]) -> tuple[float, float, float]:
+    """The (discord.py alone, ours, its parser alone) of the round whose ratio is the median."""
+    ordered = sorted(rounds, key=lambda round_: round_[1] / round_[0])
     return ordered[len(ordered) // 2]
 
 
-def spread(rounds: list[tuple[float, float]]) -> list[float]:
-    """The lowest and highest ratio of the rounds."""
-    ratios = [ours / noop for noop, ours in rounds]
+def spread(rounds: list[tuple[float, float, float]], against: int = 0) -> list[float]:
+    """The lowest and highest ratio of the rounds (to discord.py alone, or to its parser)."""
+    ratios = [round_[1] / round_[against] for round_ in rounds]
     return [round(min(ratios), 3), round(max(ratios), 3)]
 
 
@@ -656,12 +664,13 @@ async def measure_bot(
     for round_number in range(RATIO_ROUNDS):
         events = await removing_events(bot, scale, count, 9 + round_number)
         noop_rate = await ingest_noop(events)
+        parse_rate = await ingest_noop(events, listening=False)
         step("ingesting through the bot")
         rate, p99, merge = await ingest_bot(bot, events)
-        bursts.append((noop_rate, rate))
+        bursts.append((noop_rate, rate, parse_rate))
         commit_p99s.append(p99)
         merge_seconds.append(merge)
-    noop, ours = median_round(bursts)
+    noop, ours, parse = median_round(bursts)
     commit_p99 = max(commit_p99s)
     # Sustained: five bursts' worth of new events as one stream, beside discord.py alone.
     sustained = []
@@ -676,7 +685,7 @@ async def measure_bot(
             for part in range(5)
         ]
         sustained.append(await ingest_sustained(bot, parts))
-    sustained_noop, sustained_ours = median_round(sustained)
+    sustained_noop, sustained_ours, sustained_parse = median_round(sustained)
     naive_events = await removing_events(bot, scale, max(1000, count // 10), 99)
     step("ingesting with one commit per event")
     naive = await ingest_naive(bot, naive_events)
@@ -687,6 +696,9 @@ async def measure_bot(
         "naive_events_per_s": round(naive),
         "ratio_vs_noop": round(ours / noop, 3),
         "ratio_vs_noop_spread": spread(bursts),
+        "parse_events_per_s": round(parse),
+        "ratio_vs_parse": round(ours / parse, 3),
+        "ratio_vs_parse_spread": spread(bursts, against=2),
         "ratio_vs_naive": round(ours / naive, 1),
         "commit_p99_ms": round(commit_p99, 1),
         "merged_after_burst_ms": round(max(merge_seconds) * 1000, 1),
@@ -695,6 +707,9 @@ async def measure_bot(
         "sustained_noop_events_per_s": round(sustained_noop),
         "sustained_ratio_vs_noop": round(sustained_ours / sustained_noop, 3),
         "sustained_ratio_vs_noop_spread": spread(sustained),
+        "sustained_parse_events_per_s": round(sustained_parse),
+        "sustained_ratio_vs_parse": round(sustained_ours / sustained_parse, 3),
+        "sustained_ratio_vs_parse_spread": spread(sustained, against=2),
         "rounds": RATIO_ROUNDS,
     }
 

@@ -87,6 +87,28 @@ def test_a_ratio_measured_in_rounds_shows_its_median_and_spread():
     assert missed(run) == []  # the median is what the target is checked against
 
 
+def test_a_run_that_measured_the_parser_alone_shows_the_ratio_to_it_beside():
+    run = results(1.05)
+    run["ingest"] |= {
+        "parse_events_per_s": 160000,
+        "ratio_vs_parse": 0.5,
+        "ratio_vs_parse_spread": [0.48, 0.52],
+        "sustained_parse_events_per_s": 150000,
+        "sustained_ratio_vs_parse": 0.4,
+        "sustained_ratio_vs_parse_spread": [0.38, 0.41],
+    }
+    text = table(run)
+    assert (
+        "ratio 1.05 to discord.py alone (80,000/s), 0.5 (0.48–0.52) to its parser with no "
+        "listener (160,000/s), 10.0 to one commit per event (4,000/s)"
+    ) in text
+    assert (
+        "ratio 0.75 to discord.py alone (80,000/s), 0.4 (0.38–0.41) to its parser with no "
+        "listener (150,000/s) |"
+    ) in text
+    assert "to its parser" not in table(results(0.8))  # a run from before measured none
+
+
 def test_the_film_life_rows_show_their_figures_and_a_run_without_them_says_so():
     text = table(results(0.8))
     assert "| Letterboxd import of 5,000 diary rows (606,000 viewings of 2,000 members" in text

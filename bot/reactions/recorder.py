@@ -104,6 +104,7 @@ class ReactionRecorder:
         timing: LoopTime | None = None,
         max_delay: float = 0.05,
         max_batch: int = 2000,
+        max_statement: int = 10_000,
         merge_idle: float = 0.1,
         merge_max_age: float = 2.0,
         merge_rows: int = 100_000,
@@ -114,6 +115,10 @@ class ReactionRecorder:
         self.timing = timing or LoopTime()  # when to commit and merge
         self.max_delay = max_delay
         self.max_batch = max_batch
+        # Events one statement writes at most: events that came while a merge held the writer
+        # are written in several, so that the copies a statement makes of them (the last event
+        # of each reaction, the batch's JSON) stay small beside the queue.
+        self.max_statement = max_statement
         # The log is merged (PostgreSQL: the daily counts' notes folded) once no batch has come
         # for `merge_idle` seconds, or when its oldest unmerged batch is `merge_max_age` seconds
         # old, or when `merge_rows` events wait. So a burst is merged after it (the merge's work
@@ -279,24 +284,33 @@ class ReactionRecorder:
             return 0
 
     async def commit(self) -> int:
-        """Commit everything queued so far in one statement; returns how many events."""
+        """Commit everything queued so far, in statements of at most `max_statement` events;
+        returns how many events."""
         async with self._writing:
             self._next_flush = None
-            if not self._queue:
-                return 0
-            ops, stamps, since = self._queue, self._enqueued_at, self._queued_since
-            self._queue, self._enqueued_at, self._queued_since = [], [], None
-            now = int(self.clock())
-            try:
-                await self.store.append(now, ops, since=now if since is None else since)
-            except Exception:
-                log.exception(
-                    "Could not commit %d reaction events; they are queued again", len(ops)
-                )
-                self._queue[:0], self._enqueued_at[:0] = ops, stamps
-                if since is not None:
-                    self._queued_since = min(since, self._queued_since or since)
-                raise
+            committed, left = 0, len(self._queue)
+            while left:
+                taken = min(left, self.max_statement)
+                committed += await self._append(taken)
+                left -= taken
+            return committed
+
+    async def _append(self, count: int) -> int:
+        """The first `count` queued events in one statement (with `_writing` held)."""
+        queue, stamps, since = self._queue, self._enqueued_at, self._queued_since
+        ops, stamps = queue[:count], stamps[:count]
+        del queue[:count], self._enqueued_at[:count]
+        if not queue:
+            self._queued_since = None  # else the rest keep the oldest one's time
+        now = int(self.clock())
+        try:
+            await self.store.append(now, ops, since=now if since is None else since)
+        except Exception:
+            log.exception("Could not commit %d reaction events; they are queued again", len(ops))
+            self._queue[:0], self._enqueued_at[:0] = ops, stamps
+            if since is not None:
+                self._queued_since = min(since, self._queued_since or since)
+            raise
         if self.commit_latencies is not None and stamps:
             done = time.perf_counter()
             self.commit_latencies.extend(done - stamp for stamp in stamps)

@@ -149,6 +149,34 @@ async def test_a_failed_write_is_tried_again_without_losing_events(recorder, mon
     assert await rows(recorder) == {(1, 7, "🎬"), (2, 8, "🔥")}
 
 
+async def test_events_that_waited_are_written_in_statements_of_bounded_size(recorder):
+    """A queue longer than `max_statement` is written in several statements, in order: a clear
+    in the second voids what the first wrote, and a failed statement is queued again alone."""
+    recorder.max_statement, recorder.merge_idle = 40, 60
+    sizes = []
+    original = recorder.store.append
+
+    async def append(at, ops, since):
+        sizes.append(len(ops))
+        if len(sizes) == 2:
+            raise sqlite3.OperationalError("database is locked")
+        await original(at, ops, since)
+
+    recorder.store.append = append
+    for user in range(50):
+        recorder.add(1, user, "🎬")
+    recorder.clear(1)  # the 51st event: in the second statement
+    for user in range(50, 100):
+        recorder.add(2, user, "🎬")
+    with pytest.raises(sqlite3.OperationalError):
+        await recorder.commit()
+    assert sizes == [40, 40]
+    assert await recorder.commit() == 61
+    assert sizes == [40, 40, 40, 21]
+    await recorder.flush()
+    assert await rows(recorder) == {(2, user, "🎬") for user in range(50, 100)}
+
+
 async def test_order_within_a_batch_is_respected(recorder):
     recorder.add(1, 7, "🎬")
     recorder.remove(1, 7, "🎬")

@@ -371,6 +371,10 @@ class ReactionRecorder:
             while wait > 0:  # each batch committed meanwhile puts the merge off
                 await self.timing.sleep(wait)
                 wait = self._last_commit_at + self.merge_idle - self.timing.monotonic()
+                if wait <= 0 and (self._queue or self._writing.locked()):
+                    # A statement writing longer than `merge_idle` (a large one on a busy
+                    # server) is no pause: the burst goes on.
+                    wait = self.merge_idle
         finally:
             self._merge_timer = None
         await self._merge_in_background()

@@ -235,6 +235,31 @@ async def test_logged_events_are_merged_once_no_batch_comes_for_a_moment(recorde
     assert await logged(recorder) == 0
 
 
+async def test_a_write_longer_than_the_pause_puts_the_merge_off(recorder):
+    """The merge waits for a pause in the events; a batch still being written is none."""
+    merged_at = []
+    merge, append = recorder.store.merge, recorder.store.append
+
+    async def noting_merge():
+        merged_at.append(recorder.timing.now)
+        return await merge()
+
+    async def slow_append(at, ops, since):
+        if ops[0][2] == 8:
+            await recorder.timing.sleep(0.3)  # a large batch on a busy server
+        await append(at, ops, since)
+
+    recorder.store.merge, recorder.store.append = noting_merge, slow_append
+    recorder.add(1, 7, "🎬")
+    await recorder.timing.advance(0.06)  # committed at 0.05: a merge is due at 0.1
+    recorder.add(1, 8, "🎬")  # written from 0.11 to 0.41
+    await recorder.timing.advance(0.34)
+    assert merged_at == []
+    await recorder.timing.advance(0.2)
+    assert merged_at == [pytest.approx(0.46)]  # a pause of 0.05 after the write ended
+    assert await rows(recorder) == {(1, 7, "🎬"), (1, 8, "🎬")}
+
+
 @SQLITE_LOG
 async def test_many_logged_events_merge_at_once_in_ranges_of_posts(recorder):
     recorder.merge_idle, recorder.merge_rows, recorder.merge_chunk = 60, 300, 100

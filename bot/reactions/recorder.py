@@ -297,10 +297,9 @@ class ReactionRecorder:
 
     async def _append(self, count: int) -> int:
         """The first `count` queued events in one statement (with `_writing` held)."""
-        queue, stamps, since = self._queue, self._enqueued_at, self._queued_since
-        ops, stamps = queue[:count], stamps[:count]
-        del queue[:count], self._enqueued_at[:count]
-        if not queue:
+        ops, stamps, since = self._queue[:count], self._enqueued_at[:count], self._queued_since
+        del self._queue[:count], self._enqueued_at[:count]
+        if not self._queue:
             self._queued_since = None  # else the rest keep the oldest one's time
         now = int(self.clock())
         try:

@@ -20,7 +20,6 @@ import logging
 import time
 from collections.abc import Callable, Coroutine, Iterable
 from collections.abc import Set as AbstractSet
-from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -139,6 +138,7 @@ class ReactionRecorder:
         self._timer: asyncio.Task[None] | None = None
         self._next_flush: asyncio.Task[int] | None = None
         self._writing = asyncio.Lock()
+        self._taken = 0  # events taken from the queue to be written, ever (see `_arrived`)
         self._logged = 0  # appended to the log since the last merge (at most)
         # Until a merge succeeds, the log may hold what an earlier run left (see `load`).
         self._log_clean = False
@@ -299,6 +299,7 @@ class ReactionRecorder:
         """The first `count` queued events in one statement (with `_writing` held)."""
         ops, stamps, since = self._queue[:count], self._enqueued_at[:count], self._queued_since
         del self._queue[:count], self._enqueued_at[:count]
+        self._taken += count
         if not self._queue:
             self._queued_since = None  # else the rest keep the oldest one's time
         now = int(self.clock())
@@ -307,6 +308,7 @@ class ReactionRecorder:
         except Exception:
             log.exception("Could not commit %d reaction events; they are queued again", len(ops))
             self._queue[:0], self._enqueued_at[:0] = ops, stamps
+            self._taken -= count
             if since is not None:
                 self._queued_since = min(since, self._queued_since or since)
             raise
@@ -401,11 +403,47 @@ class ReactionRecorder:
             self._next_merge = None
             self._unmerged_since = None
             logged = self._logged
-            async with self._writing if self.store.merges_between_batches else nullcontext():
+            turn = self.store.merges_between_batches and await self._turn_between_batches()
+            try:
                 merged = await self.store.merge()
+            finally:
+                if turn:
+                    self._writing.release()
             self._logged = max(0, self._logged - logged) if merged else 0
             self._log_clean = True
         self._seal_weeks()
+
+    def _arrived(self) -> int:
+        """How many events have come so far (give or take a write that failed)."""
+        return self._taken + len(self._queue)
+
+    async def _turn_between_batches(self) -> bool:
+        """Wait for the merge's turn between the batches: True once `_writing` is held (the
+        caller releases it). False when no event came for `merge_idle / 2` while a batch was
+        still being written: a stream that is over leaves the backlog of its last batches to
+        write, and the merge goes beside them on the server's other core rather than after them
+        (with events coming, it takes turns with the batches, whose core the bot's events share)."""
+        if not self._writing.locked():
+            await self._writing.acquire()
+            return True
+        # A task of its own keeps the merge's place among those waiting for the lock, and
+        # wakes it as soon as the lock is handed over.
+        waiting = asyncio.create_task(self._writing.acquire(), name="reaction-merge-turn")
+        held = False
+        try:
+            while True:
+                arrived = self._arrived()
+                await asyncio.wait((waiting,), timeout=self.merge_idle / 2)
+                if waiting.done():
+                    held = waiting.result()
+                    return held
+                if self._arrived() == arrived:
+                    return False
+        finally:
+            if not waiting.done():
+                waiting.cancel()  # a lock handed to it meanwhile goes on to the next in line
+            elif not held and not waiting.cancelled() and waiting.exception() is None:
+                self._writing.release()  # taken just as the merge was cancelled
 
     def _seal_weeks(self) -> None:
         """Once a week is over, every server's counts of it summed into a row a week (migration

@@ -343,8 +343,10 @@ class DirectStore(Store):
 
     merges = True
     # The fold runs on the server that writes the batches, whose two cores the benchmark's bot
-    # shares: folded beside the batches, it took the core the bot parses events on, so it
-    # takes turns with them. A burst is folded after it, a stream every `merge_max_age`.
+    # shares: folded beside the batches, it took the core the bot parses events on, so while
+    # events come it takes turns with them. A burst is folded after it, a stream every
+    # `merge_max_age`; once events stop, a fold goes beside the batches left to write (see
+    # `ReactionRecorder._turn_between_batches`).
     merges_between_batches = True
 
     def __init__(self, db: Database, merge_chunk: int = MERGE_CHUNK) -> None:

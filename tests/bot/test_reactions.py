@@ -260,64 +260,65 @@ async def test_a_write_longer_than_the_pause_puts_the_merge_off(recorder):
     assert await rows(recorder) == {(1, 7, "🎬"), (1, 8, "🎬")}
 
 
-def merge_beside_a_held_write(recorder) -> tuple[asyncio.Event, asyncio.Event, list[bool]]:
+class MergeDuringAWrite:
     """The recorder's store made to merge as PostgreSQL's does (taking turns with the batches),
-    a batch of member 8 held until the test releases it: (writing, release, whether the write
-    was over when each merge began)."""
-    writing, release, merges = asyncio.Event(), asyncio.Event(), []
-    merge, append = recorder.store.merge, recorder.store.append
+    a batch of member 8 being written and held until `release` is set, and a merge started
+    meanwhile; `merges` says, for each merge begun, whether the write was over."""
 
-    async def noting_merge():
-        merges.append(release.is_set())
-        return await merge()
+    def __init__(self, recorder) -> None:
+        self.recorder = recorder
+        self.writing, self.release, self.merges = asyncio.Event(), asyncio.Event(), []
+        merge, append = recorder.store.merge, recorder.store.append
 
-    async def held(at, ops, since):
-        if ops[0][2] == 8:
-            writing.set()
-            await release.wait()
-        await append(at, ops, since)
+        async def noting_merge():
+            self.merges.append(self.release.is_set())
+            return await merge()
 
-    recorder.store.merge, recorder.store.append = noting_merge, held
-    recorder.store.merges_between_batches = True
-    recorder.merge_idle = 0.4  # no event for 0.2 s is a stream over
-    return writing, release, merges
+        async def held(at, ops, since):
+            if ops[0][2] == 8:
+                self.writing.set()
+                await self.release.wait()
+            await append(at, ops, since)
 
+        recorder.store.merge, recorder.store.append = noting_merge, held
+        recorder.store.merges_between_batches = True
+        recorder.merge_idle = 1.0  # no event for 0.5 s is a stream over
 
-async def events_every_5_ms(recorder, users: range) -> None:
-    for user_id in users:
-        await asyncio.sleep(0.005)
-        recorder.add(2, user_id, "🔥")  # queued: the flush timer is the test's hand time
+    async def start(self) -> None:
+        self.recorder.add(1, 8, "🎬")
+        self.committing = asyncio.create_task(self.recorder.commit())
+        await self.writing.wait()
+        self.merging = asyncio.create_task(self.recorder.merge())
+
+    async def events_every_5_ms(self, users: range) -> None:
+        for user_id in users:
+            await asyncio.sleep(0.005)
+            self.recorder.add(2, user_id, "🔥")  # queued: the flush timer is on hand time
 
 
 async def test_a_merge_takes_its_turn_after_the_batch_being_written_while_events_come(recorder):
-    writing, release, merges = merge_beside_a_held_write(recorder)
-    recorder.add(1, 8, "🎬")
-    committing = asyncio.create_task(recorder.commit())
-    await writing.wait()
-    merging = asyncio.create_task(recorder.merge())
-    coming = asyncio.create_task(events_every_5_ms(recorder, range(20, 180)))  # 0.8 s
+    during = MergeDuringAWrite(recorder)
+    await during.start()
+    coming = asyncio.create_task(during.events_every_5_ms(range(20, 180)))  # 0.8 s
     await asyncio.sleep(0.5)
-    assert merges == []
-    release.set()
-    await asyncio.wait_for(merging, 5)
-    assert merges == [True]  # once the write was over
+    assert during.merges == []
+    during.release.set()
+    await asyncio.wait_for(during.merging, 5)
+    assert during.merges == [True]  # once the write was over
     await coming
-    await committing
+    await during.committing
     await recorder.flush()
     assert len(await rows(recorder)) == 161
 
 
 async def test_a_merge_goes_beside_the_batch_being_written_once_events_stop(recorder):
-    writing, release, merges = merge_beside_a_held_write(recorder)
-    recorder.add(1, 8, "🎬")
-    committing = asyncio.create_task(recorder.commit())
-    await writing.wait()
-    merging = asyncio.create_task(recorder.merge())
-    await events_every_5_ms(recorder, range(20, 60))
-    await asyncio.wait_for(merging, 5)  # no event since: it does not wait for the write
-    assert merges == [False] and not committing.done()
-    release.set()
-    await committing
+    during = MergeDuringAWrite(recorder)
+    await during.start()
+    await during.events_every_5_ms(range(20, 60))
+    await asyncio.wait_for(during.merging, 5)  # no event since: it does not wait for the write
+    assert during.merges == [False] and not during.committing.done()
+    during.release.set()
+    await during.committing
     await recorder.flush()  # the writer's turn was never taken: nothing waits for it
     assert len(await rows(recorder)) == 41
 

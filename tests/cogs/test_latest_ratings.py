@@ -194,3 +194,34 @@ async def test_the_clubs_films_ranked_from_the_sums_are_those_a_full_ranking_giv
     assert [f.film.id for f in club.unanimous] == unanimous
     assert [f.film.id for f in club.best] == best
     assert len(best) == 5
+
+
+async def test_the_clubs_films_tied_past_the_lists_length_are_all_weighed_by_title(db):
+    """Twelve films rated alike and twelve rated apart, each list tied well past the films it
+    shows: the films shown are those first by title, whichever the database met first."""
+    guild = 78
+    async with db.transaction() as tx:
+        ids = []
+        for n in range(24):  # titles in the reverse of the films' order
+            ids.append(
+                await tx.fetchval(
+                    "INSERT INTO films (title, title_key, year) VALUES (?, ?, ?) RETURNING id",
+                    (f"Tied {23 - n:02}", f"tied {23 - n:02}", 2001),
+                )
+            )
+        number = 0
+        for member in range(4):
+            for n, film in enumerate(ids):
+                number += 1
+                rating = 8 if n < 12 else (4, 10)[member % 2]
+                await tx.execute(
+                    "INSERT INTO viewings (guild_id, user_id, number, film_id, watched_on, "
+                    "rating, logged_at) VALUES (?, ?, ?, ?, '2026-01-01', ?, 0)",
+                    (guild, 2000 + member, number, film, rating),
+                )
+    club = await club_films(db, guild)
+
+    assert club.divisive is not None and club.divisive.film.title == "Tied 00"
+    shown = ["Tied 12", "Tied 13", "Tied 14", "Tied 15", "Tied 16"]
+    assert [f.film.title for f in club.unanimous] == shown
+    assert [f.film.title for f in club.best] == shown

@@ -8,6 +8,7 @@ to end, and both counts at the end of the row under a header that says which is 
 
 from __future__ import annotations
 
+import bisect
 import io
 from functools import lru_cache
 
@@ -41,11 +42,15 @@ def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 def fit(draw: ImageDraw.ImageDraw, text: str, size: int, width: int) -> str:
     """`text`, cut with an ellipsis to fit `width` (shown pixels)."""
-    if draw.textlength(text, font=font(size)) <= width * SCALE:
+    face, room = font(size), float(width * SCALE)
+    if draw.textlength(text, font=face) <= room:
         return text
-    while text and draw.textlength(text + "…", font=font(size)) > width * SCALE:
-        text = text[:-1]
-    return text.rstrip() + "…"
+    # The longest start that fits with the ellipsis, found by halving: measuring a character
+    # shorter each time was two thirds of drawing the year's card.
+    fits = bisect.bisect_right(
+        range(len(text)), room, key=lambda end: draw.textlength(text[:end] + "…", font=face)
+    )
+    return text[: max(fits - 1, 0)].rstrip() + "…"
 
 
 def bar_chart(labels: list[str], reactions: list[int], quotes: list[int], title: str) -> bytes:

@@ -1,8 +1,8 @@
 import io
 
-from PIL import Image
+from PIL import Image, ImageDraw
 
-from bot.stats.chart import MAX_HEIGHT, MIN_ROW, SCALE, WIDTH, bar_chart
+from bot.stats.chart import MAX_HEIGHT, MIN_ROW, SCALE, WIDTH, bar_chart, fit, font
 
 
 def shown_size(count: int) -> tuple[float, float]:
@@ -28,3 +28,29 @@ def test_more_sections_make_the_chart_taller_never_its_rows_smaller():
         assert height >= MIN_ROW * count, count  # every section keeps a legible row
     # Each section past sixteen adds a whole row of its own.
     assert shown_size(20)[1] - shown_size(17)[1] == 3 * MIN_ROW
+
+
+def test_a_text_too_long_is_cut_where_the_last_character_that_fits_with_the_ellipsis_ends():
+    """As cutting a character at a time until the text and its ellipsis fit would cut it."""
+    draw = ImageDraw.Draw(Image.new("P", (10, 10)))
+    texts = [
+        "Section that moved the club most: The long heading of a section in An Essay Title",
+        "Lorem  ipsum   dolor sit amet, with runs of spaces where a cut may fall",
+        "WWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW",
+        "iiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiii",
+        "Ça, c'est « Leaving Las Vegas » (1995) — Sera, à la fin, dans la chambre",
+        "Short",
+        "",
+    ]
+    for size in (11, 13, 18):
+        for width in (1, 8, 40, 120, 372):
+            for text in texts:
+                room = width * SCALE
+                if draw.textlength(text, font=font(size)) <= room:
+                    expected = text
+                else:
+                    cut = text
+                    while cut and draw.textlength(cut + "…", font=font(size)) > room:
+                        cut = cut[:-1]
+                    expected = cut.rstrip() + "…"
+                assert fit(draw, text, size, width) == expected, (size, width, text)

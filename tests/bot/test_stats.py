@@ -1,6 +1,9 @@
+import random
+
 from bot.quotes.service import Quotes
 from bot.reactions.recorder import ReactionRecorder, Tracked, counted_since
 from bot.stats.service import Stats
+from bot.stats.year import Span, Years
 
 DAY = 86400
 GUILD, OTHER_GUILD = 9, 10
@@ -139,3 +142,48 @@ async def test_the_sections_ranking_names_five_and_the_total_counts_every_post(d
         GUILD, await recorder.period(GUILD, since + 5 * DAY), "section", 5
     ) == ([], 0)
     await recorder.close()
+
+
+async def test_a_members_sections_of_the_year_read_in_parts_are_those_one_query_counts(db):
+    """Posts of sections with ids far apart (the parts split the range of ids), another server's
+    posts of the same sections, reactions before, in and after the year: each member's count
+    per section, read in a part for each reader, as one query over every post gives it."""
+    rng = random.Random(11)
+    span = Span(2026, "2026-01-01", "2027-01-01", 1000 * DAY, 1365 * DAY)
+    sections = [3, 4, 5, 17, 40, 41, 98, 99]
+    async with db.transaction() as tx:
+        for message in range(1, 121):
+            await tx.execute(
+                "INSERT INTO tracked_messages (message_id, guild_id, channel_id, kind, "
+                "section_id, created_at) VALUES (?, ?, 5, 'section', ?, 0)",
+                (message, GUILD if message % 5 else OTHER_GUILD, sections[message % 8]),
+            )
+        await tx.execute(
+            "INSERT INTO tracked_messages (message_id, guild_id, channel_id, kind, created_at) "
+            "VALUES (121, ?, 5, 'prompt', 0)",
+            (GUILD,),
+        )
+        for message in range(1, 122):
+            for user in rng.sample(range(1, 9), 5):
+                at = rng.choice((999 * DAY, 1000 * DAY, 1200 * DAY, 1365 * DAY - 1, 1365 * DAY))
+                await tx.execute(
+                    "INSERT INTO reactions (message_id, user_id, emoji, created_at) "
+                    "VALUES (?, ?, '🎬', ?)",
+                    (message, user, at),
+                )
+    years = Years(db, ReactionRecorder(db, clock=lambda: 0.0))
+    counted, seen = 0, set()
+    for user in range(1, 9):
+        expected = await db.fetchall(
+            "SELECT t.section_id, count(*) FROM tracked_messages t "
+            "JOIN reactions r ON r.message_id = t.message_id "
+            "WHERE t.guild_id = ? AND t.section_id IS NOT NULL "
+            "AND r.created_at >= ? AND r.created_at < ? AND r.user_id = ? "
+            "GROUP BY t.section_id",
+            (GUILD, span.start, span.end, user),
+        )
+        read = await years._member_sections(GUILD, span, user)
+        assert sorted(map(tuple, read)) == sorted(map(tuple, expected)), user
+        seen.update(row[0] for row in read)
+        counted += sum(row[1] for row in read)
+    assert seen == set(sections) and counted > 200  # the range's two ends among them

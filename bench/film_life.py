@@ -206,7 +206,7 @@ def film_life_commands(
 def calls_of(rounds: int) -> dict[str, int]:
     """How many times each of `film_life_commands` is timed. A p99 by nearest rank is the worst
     call of 51 or fewer: the commands with a p99 target are timed often enough that one stray
-    call does not make it (the years, at 200 ms a call, are timed a few times and their figure
+    call does not make it (the years, at 60-100 ms a call, are timed a few times and their figure
     is their worst)."""
     tail = min(rounds, P99_CALLS)
     return {

@@ -30,6 +30,7 @@ async def test_a_club_moves_to_postgresql_with_every_row_and_carries_on(
     await club.bob.react(prompt, "🔥")
     await end_week(club)
     await club.bob.slash(club.general, "diary log", film="Heat (1995)", rating=4)
+    await club.alice.slash(club.general, "diary log", film="Heat (1995)", rating=1)
     await env.bot.close()
 
     target = postgres.create_database("club")
@@ -47,8 +48,8 @@ async def test_a_club_moves_to_postgresql_with_every_row_and_carries_on(
     assert moved.returncode == 0, moved.stderr
     lines = moved.stdout.splitlines()
     assert "reactions: 2 rows" in lines and "quotes: 1 row" in lines and "weeks: 1 row" in lines
-    # the week's rating and bob's Heat, made again from the viewings on the other side
-    assert "latest_ratings: 2 rows" in lines and "film_ratings: 2 rows" in lines
+    # the week's rating and the two of Heat, made again from the viewings on the other side
+    assert "latest_ratings: 3 rows" in lines and "film_ratings: 2 rows" in lines
     # the prompt's two reactions, counted again there: one post on one day, two members
     assert "reaction_days: 1 row" in lines and "member_reaction_days: 2 rows" in lines
     assert lines[-1].startswith("Copied ") and lines[-1].endswith("every row count matches.")
@@ -76,12 +77,13 @@ async def test_a_club_moves_to_postgresql_with_every_row_and_carries_on(
     assert started.response.content.startswith("Started **Heat**")
     number = await env.bot.db.fetchval("SELECT max(id) FROM weeks")
     assert number == 2, "ids go on after the ones copied"
-    await club.alice.slash(club.general, "diary log", film="Heat (1995)", rating=2)
-    heat = await env.bot.db.fetchone(
-        "SELECT raters, total FROM film_ratings r JOIN films f ON f.id = r.film_id "
-        "WHERE f.title = 'Heat'"
+    heat = (
+        "SELECT raters, total, differences FROM film_ratings r "
+        "JOIN films f ON f.id = r.film_id WHERE f.title = 'Heat'"
     )
-    assert heat is not None and tuple(heat) == (2, 12), "the triggers run again after the copy"
+    assert tuple(await env.bot.db.fetchone(heat)) == (2, 10, 6)  # ★★★★ and ★, in half stars
+    await club.alice.slash(club.general, "diary log", film="Heat (1995)", rating=2)
+    assert tuple(await env.bot.db.fetchone(heat)) == (2, 12, 4), "the triggers run again"
     await club.mia.react(prompt, "👍")
     await env.bot.recorder.flush()
     assert await env.bot.db.fetchval("SELECT sum(reactions) FROM reaction_days") == 3

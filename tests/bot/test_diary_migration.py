@@ -74,3 +74,32 @@ async def test_old_ratings_keep_their_stars_as_half_stars_in_one_entry_each(back
         assert [tuple(r) for r in sums] == [("Heat", 1, 2, 4), ("Rope", 1, 10, 100)]
     finally:
         await db.close()
+
+
+async def test_the_films_kept_before_0028_get_the_differences_of_their_pairs(backend, opener):
+    """Migration 0028 counts each film's differences from the ratings already kept."""
+    db = await opener([m for m in migrations_in(backend) if m[0] <= 27])
+    given = {1: [10, 2, 7, 7], 2: [4], 3: [1, 9]}  # film: its raters' ratings, in half stars
+    async with db.transaction() as tx:
+        for film_id in given:
+            await tx.execute(
+                "INSERT INTO films (id, title, title_key, year) VALUES (?, ?, ?, 2000)",
+                (film_id, f"Film {film_id}", f"film {film_id}"),
+            )
+        await tx.executemany(
+            "INSERT INTO viewings (guild_id, user_id, number, film_id, watched_on, rating, "
+            "logged_at) VALUES (7, ?, ?, ?, '2026-01-31', ?, ?)",
+            [
+                (100 + member, film_id, film_id, rating, DAY)
+                for film_id, ratings in given.items()
+                for member, rating in enumerate(ratings)
+            ],
+        )
+    await db.close()
+    db = await opener()
+    try:
+        rows = await db.fetchall("SELECT film_id, differences FROM film_ratings ORDER BY film_id")
+        # film 1: |10−2| + |10−7| · 2 + |2−7| · 2 + |7−7| = 8 + 6 + 10 = 24
+        assert [tuple(r) for r in rows] == [(1, 24), (2, 0), (3, 8)]
+    finally:
+        await db.close()

@@ -1,14 +1,15 @@
 """The members' latest ratings, how many members gave each film each rating and each film's
-sums, kept by the database's triggers (migration 0020), against a full recount from every
-viewing after each way a viewing changes: logged, edited, removed, imported, a week rated, its
-film changed and ended, a member forgotten."""
+sums (with its pairs' differences, 0028), kept by the database's triggers (migration 0020),
+against a full recount from every viewing after each way a viewing changes: logged, edited,
+removed, imported, a week rated, its film changed and ended, a member forgotten."""
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import UTC, datetime
 
-from bot.diary.taste import club_films
+from bot.diary.taste import club_films, rater_leans
 from tests.cogs.test_diary import advance_to, realistic_export
 from tests.cogs.test_films import end_week, start_week
 
@@ -31,18 +32,26 @@ async def kept_and_recounted(db) -> tuple[tuple, tuple]:
         )
     }
     sums = {
-        (r[0], r[1]): (r[2], r[3], r[4])
+        (r[0], r[1]): (r[2], r[3], r[4], r[5])
         for r in await db.fetchall(
-            "SELECT guild_id, film_id, raters, total, squares FROM film_ratings"
+            "SELECT guild_id, film_id, raters, total, squares, differences FROM film_ratings"
         )
     }
     expected: dict[tuple, int] = {}
-    expected_sums: dict[tuple, tuple[int, int, int]] = {}
+    ratings: dict[tuple, list[int]] = {}
     for guild_id, film_id, _, rating in recounted:
         key = (guild_id, film_id, rating)
         expected[key] = expected.get(key, 0) + 1
-        n, s, ss = expected_sums.get((guild_id, film_id), (0, 0, 0))
-        expected_sums[(guild_id, film_id)] = (n + 1, s + rating, ss + rating * rating)
+        ratings.setdefault((guild_id, film_id), []).append(rating)
+    expected_sums = {
+        film: (
+            len(rs),
+            sum(rs),
+            sum(r * r for r in rs),
+            sum(abs(a - b) for a, b in itertools.combinations(rs, 2)),
+        )
+        for film, rs in ratings.items()
+    }
     return (kept, counts, sums), (recounted, expected, expected_sums)
 
 
@@ -89,8 +98,11 @@ async def test_the_kept_latest_ratings_match_a_full_recount_after_every_kind_of_
     assert await latest(db, bob.id, "Rope") is None
     await check()
 
-    await alice.slash(club.general, "diary import", file=("letterboxd.zip", realistic_export()))
+    await bob.slash(club.general, "diary log", film="Ran (1985)", rating=2, watched_on="today")
+    ran = "2026-02-01,Ran,1985,https://boxd.it/a9,4.5,,,2026-02-01\n"  # beside bob's rating
+    await alice.slash(club.general, "diary import", file=("letterboxd.zip", realistic_export(ran)))
     assert await latest(db, alice.id, "Alien") == 10  # rated with no date
+    assert await latest(db, alice.id, "Ran") == 9
     await check()
 
     await start_week(club, title="Vertigo", year=1958)
@@ -225,3 +237,44 @@ async def test_the_clubs_films_tied_past_the_lists_length_are_all_weighed_by_tit
     shown = ["Tied 12", "Tied 13", "Tied 14", "Tied 15", "Tied 16"]
     assert [f.film.title for f in club.unanimous] == shown
     assert [f.film.title for f in club.best] == shown
+
+
+async def test_the_raters_leans_counted_in_parts_are_every_raters_once(db):
+    """The leans are counted in parts split among one film's raters: each rater's lean equals
+    the one computed in Python from every latest rating, the raters at the parts' edges once."""
+    rng = random.Random(8)
+    guild = 79
+    async with db.transaction() as tx:
+        films = [
+            await tx.fetchval(
+                "INSERT INTO films (title, title_key, year) VALUES (?, ?, 2002) RETURNING id",
+                (f"Lean {n:02}", f"lean {n:02}"),
+            )
+            for n in range(20)
+        ]
+        number = 0
+        for member in range(15):
+            # the first film rated by all: the parts are split among its raters
+            for film in [films[0], *rng.sample(films[1:], rng.randint(1, 12))]:
+                number += 1
+                await tx.execute(
+                    "INSERT INTO viewings (guild_id, user_id, number, film_id, watched_on, "
+                    "rating, logged_at) VALUES (?, ?, ?, ?, '2026-01-01', ?, 0)",
+                    (guild, 5000 + member * 7, number, film, rng.randint(1, 10)),
+                )
+    ratings: dict[int, dict[int, int]] = {}
+    for _, film_id, user_id, rating in await db.fetchall(RECOUNT):
+        ratings.setdefault(film_id, {})[user_id] = rating
+    terms: dict[int, list[float]] = {}
+    for by_member in ratings.values():
+        n, s = len(by_member), sum(by_member.values())
+        if n >= 3:
+            for user_id, rating in by_member.items():
+                terms.setdefault(user_id, []).append((n * rating - s) / (n - 1))
+    expected = {u: (len(t), sum(t) / len(t)) for u, t in terms.items() if len(t) >= 3}
+
+    leans = await rater_leans(db, guild)
+    assert len(leans) == len({u for u, _, _ in leans}) == len(expected) >= 12
+    for user_id, n, lean in leans:
+        assert expected[user_id][0] == n
+        assert abs(expected[user_id][1] - lean) < 1e-9

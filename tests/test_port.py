@@ -31,6 +31,7 @@ async def test_a_club_moves_to_postgresql_with_every_row_and_carries_on(
     await end_week(club)
     await club.bob.slash(club.general, "diary log", film="Heat (1995)", rating=4)
     await club.alice.slash(club.general, "diary log", film="Heat (1995)", rating=1)
+    await club.alice.slash(club.general, "watchlist add", film="Rope", year=1948)
     await env.bot.close()
 
     target = postgres.create_database("club")
@@ -50,6 +51,7 @@ async def test_a_club_moves_to_postgresql_with_every_row_and_carries_on(
     assert "reactions: 2 rows" in lines and "quotes: 1 row" in lines and "weeks: 1 row" in lines
     # the week's rating and the two of Heat, made again from the viewings on the other side
     assert "latest_ratings: 3 rows" in lines and "film_ratings: 2 rows" in lines
+    assert "film_wants: 1 row" in lines  # alice's Rope, counted there
     # the prompt's two reactions, counted again there: one post on one day, two members
     assert "reaction_days: 1 row" in lines and "member_reaction_days: 2 rows" in lines
     assert lines[-1].startswith("Copied ") and lines[-1].endswith("every row count matches.")
@@ -84,6 +86,11 @@ async def test_a_club_moves_to_postgresql_with_every_row_and_carries_on(
     assert tuple(await env.bot.db.fetchone(heat)) == (2, 10, 6)  # ★★★★ and ★, in half stars
     await club.alice.slash(club.general, "diary log", film="Heat (1995)", rating=2)
     assert tuple(await env.bot.db.fetchone(heat)) == (2, 12, 4), "the triggers run again"
+    await club.bob.slash(club.general, "watchlist add", film="Rope", year=1948)
+    wanted = await club.mia.slash(club.general, "watchlist club")
+    assert wanted.response.embeds[0].description == (
+        f"1. **Rope (1948)** — 2 members: <@{club.alice.id}>, <@{club.bob.id}>"
+    )
     await club.mia.react(prompt, "👍")
     await env.bot.recorder.flush()
     assert await env.bot.db.fetchval("SELECT sum(reactions) FROM reaction_days") == 3

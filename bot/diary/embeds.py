@@ -114,7 +114,7 @@ def club_watchlist_embed(wanted: list[Wanted]) -> discord.Embed:
         return embed
     lines = []
     for i, w in enumerate(wanted, 1):
-        who = [f"<@{m}>" for m in w.members[:8]]
+        who = [f"<@{m}>" for m in w.members]
         others = w.count - len(who)
         if others:
             who.append(plural(others, "other"))

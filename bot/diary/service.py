@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import random
 import re
-import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -207,8 +206,8 @@ class WatchlistLine:
 
 @dataclass(frozen=True)
 class Wanted:
-    """A film of the club's watchlists: who want it (those who show their lists) and how many
-    want it in all."""
+    """A film of the club's watchlists: the first members to want it (up to NAMED_WANTING of
+    those who show their lists) and how many want it in all."""
 
     film: Film
     members: list[int]
@@ -228,16 +227,13 @@ class ImportReport:
     skipped: Counter[str] = field(default_factory=Counter)
 
 
-# How long `/film start` reuses a server's most-wanted films: counting every watchlist of a large
-# server takes a noticeable fraction of a second, and a suggestion a minute old is as good.
-WANTED_FRESH_S = 60.0
-WANTED_KEPT = 25
+WANTED_KEPT = 25  # films `/film start` suggests from the watchlists
+NAMED_WANTING = 8  # members `/watchlist club` names for each film
 
 
 class Diary:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._wanted: dict[int, tuple[float, list[tuple[Film, int]]]] = {}
 
     async def key_films(self) -> int:
         """Films made by the migration from older weeks get their folded key; two that fold to
@@ -504,30 +500,38 @@ class Diary:
         return (rng or random).choice(lines).film
 
     async def club_wants(self, guild_id: int, limit: int = 10) -> list[Wanted]:
-        """The films most members want to see: who (those not private) and how many."""
+        """The films most members want to see (ties by title): how many, and the first to want
+        each who show their lists. Read from each film's count (migration 0029): the films at
+        or above the one in the last place, then each one's first members in order."""
         rows = await self.db.fetchall(
-            "SELECT f.id, f.title, f.year, l.user_id, "
-            "CASE WHEN p.user_id IS NULL THEN 0 ELSE 1 END FROM watchlist l "
-            "JOIN films f ON f.id = l.film_id LEFT JOIN diary_privacy p "
-            "ON p.guild_id = l.guild_id AND p.user_id = l.user_id WHERE l.guild_id = ? "
-            "ORDER BY l.added_at, l.user_id",
-            (guild_id,),
+            "SELECT w.film_id, f.title, f.year, w.members FROM film_wants w "
+            "JOIN films f ON f.id = w.film_id WHERE w.guild_id = ? AND w.members >= coalesce(("
+            "SELECT members FROM film_wants WHERE guild_id = ? ORDER BY members DESC "
+            "LIMIT 1 OFFSET ?), 0)",
+            (guild_id, guild_id, limit - 1),
         )
-        films: dict[int, tuple[Film, list[int], list[int]]] = {}
-        for film_id, title, year, user_id, private in rows:
-            _, named, hidden = films.setdefault(film_id, (Film(film_id, title, year), [], []))
-            (hidden if private else named).append(user_id)
-        ranked = sorted(films.values(), key=lambda f: (-(len(f[1]) + len(f[2])), fold(f[0].title)))
-        return [Wanted(film, named, len(named) + len(hidden)) for film, named, hidden in ranked][
-            :limit
+        ranked = sorted(rows, key=lambda r: (-r[3], fold(r[1]), r[0]))[:limit]
+        if not ranked:
+            return []
+        first = " UNION ALL ".join(
+            "SELECT * FROM (SELECT l.film_id, l.user_id FROM watchlist l "
+            "WHERE l.guild_id = ? AND l.film_id = ? AND NOT EXISTS (SELECT 1 FROM diary_privacy p "
+            "WHERE p.guild_id = l.guild_id AND p.user_id = l.user_id) "
+            "ORDER BY l.added_at, l.user_id LIMIT ?) named"
+            for _ in ranked
+        )
+        named: dict[int, list[int]] = {}
+        params = [v for r in ranked for v in (guild_id, r[0], NAMED_WANTING)]
+        for film_id, user_id in await self.db.fetchall(first, params):
+            named.setdefault(film_id, []).append(user_id)
+        return [
+            Wanted(Film(film_id, title, year), named.get(film_id, []), int(wanting))
+            for film_id, title, year, wanting in ranked
         ]
 
     async def most_wanted(self, guild_id: int, limit: int = 25) -> list[tuple[Film, int]]:
         """The films on most members' watchlists (private members counted, no one named) with
         how many want each, leaving out the films the club already ran as a week."""
-        cached = self._wanted.get(guild_id)
-        if cached is not None and time.monotonic() < cached[0]:
-            return cached[1][:limit]
         ran = {
             (fold(row[0]), row[1])
             for row in await self.db.fetchall(
@@ -535,18 +539,17 @@ class Diary:
             )
         }
         rows = await self.db.fetchall(
-            "SELECT f.id, f.title, f.year, w.wanted FROM (SELECT film_id, count(*) AS wanted "
-            "FROM watchlist WHERE guild_id = ? GROUP BY film_id ORDER BY count(*) DESC, film_id "
-            "LIMIT ?) w JOIN films f ON f.id = w.film_id ORDER BY w.wanted DESC, f.title",
+            "SELECT f.id, f.title, f.year, w.members FROM (SELECT film_id, members "
+            "FROM film_wants WHERE guild_id = ? ORDER BY members DESC, film_id LIMIT ?) w "
+            "JOIN films f ON f.id = w.film_id ORDER BY w.members DESC, f.title",
             (guild_id, WANTED_KEPT + len(ran)),
         )
         wanted = [
             (Film(row[0], row[1], row[2]), int(row[3]))
             for row in rows
             if (fold(row[1]), row[2]) not in ran and (fold(row[1]), None) not in ran
-        ][:WANTED_KEPT]
-        self._wanted[guild_id] = (time.monotonic() + WANTED_FRESH_S, wanted)
-        return wanted[:limit]
+        ]
+        return wanted[: min(limit, WANTED_KEPT)]
 
     async def interest(
         self, guild_id: int, films: list[tuple[str, int | None]]
@@ -701,9 +704,9 @@ class Diary:
 
     # --- members' data (see bot/members.py) -------------------------------------------
 
-    # latest_ratings, film_rating_counts, film_ratings and rating_versions follow the viewings
-    # by triggers (migration 0020): forgetting the viewings forgets them, and they export
-    # nothing the diary does not.
+    # latest_ratings, film_rating_counts, film_ratings and rating_versions follow the viewings,
+    # film_wants the watchlists, by triggers (migrations 0020, 0029): forgetting the viewings
+    # and watchlists forgets them, and they export nothing the diary does not.
     MEMBER_TABLES = frozenset(
         {
             "viewings",
@@ -713,6 +716,7 @@ class Diary:
             "film_rating_counts",
             "film_ratings",
             "rating_versions",
+            "film_wants",
         }
     )
 

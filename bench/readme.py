@@ -24,6 +24,7 @@ COMMANDS = {
     "quote_random": "/quote random",
     "quote_search": "/quote search",
     "stats_essay": "/stats essay",
+    "stats_member": "/stats member",
     "essay_autocomplete": "essay autocomplete",
 }
 

@@ -254,6 +254,7 @@ def command_payloads(
         "stats_essay": lambda: maker.payload(
             2, "stats", "essay", [opt("essay", rng.choice(essays).key)]
         ),
+        "stats_member": lambda: maker.payload(2, "stats", "member", []),
         "essay_autocomplete": lambda: maker.payload(
             4, "essay", "read", [opt("essay", f"essay {rng.randint(0, 99):02}", focused=True)]
         ),

@@ -14,6 +14,7 @@ def results(ratio_vs_noop: float) -> dict:
             "quote_random",
             "quote_search",
             "stats_essay",
+            "stats_member",
             "essay_autocomplete",
         )
     }

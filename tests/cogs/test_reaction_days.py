@@ -62,6 +62,11 @@ async def test_the_daily_and_weekly_counts_match_a_full_count_after_every_kind_o
         kept, counted = await kept_and_counted(env)
         assert kept == counted
         assert kept[0], "something is counted"
+        # each member's reactions given, as `/stats member` tells them, from the same counts
+        given = Counter(row[1] for row in await stored(env))
+        for member in (*members, club.alice):
+            told = await env.bot.recorder.given(club.guild.id, member.id)
+            assert told == given[member.id]
 
     members = [club.guild.add_member(env.create_user(f"m{i}")) for i in range(30)]
     emojis = ["🎬", "🔥", "❤️", "👍"]

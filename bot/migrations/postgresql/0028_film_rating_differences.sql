@@ -3,17 +3,21 @@
 -- read from a row a film instead of counted from every film's ratings at each change of one.
 ALTER TABLE film_ratings ADD COLUMN differences BIGINT NOT NULL DEFAULT 0;
 
--- Each film's differences counted from how many members gave it each rating (films with one
--- rating among their raters keep 0).
-UPDATE film_ratings r SET differences = d.differences
-FROM (
-    SELECT a.guild_id, a.film_id, sum(a.members::bigint * b.members * (b.rating - a.rating))
-        AS differences
-    FROM film_rating_counts a JOIN film_rating_counts b
-        ON b.guild_id = a.guild_id AND b.film_id = a.film_id AND b.rating > a.rating
-    GROUP BY a.guild_id, a.film_id
-) d
-WHERE r.guild_id = d.guild_id AND r.film_id = d.film_id;
+-- Every film's differences counted from how many members gave it each rating (a film with one
+-- rating among its raters keeps 0): for this migration and after `latest_ratings_rebuild`.
+CREATE FUNCTION film_ratings_differences() RETURNS void LANGUAGE sql AS $$
+    UPDATE film_ratings r SET differences = d.differences
+    FROM (
+        SELECT a.guild_id, a.film_id, sum(a.members::bigint * b.members * (b.rating - a.rating))
+            AS differences
+        FROM film_rating_counts a JOIN film_rating_counts b
+            ON b.guild_id = a.guild_id AND b.film_id = a.film_id AND b.rating > a.rating
+        GROUP BY a.guild_id, a.film_id
+    ) d
+    WHERE r.guild_id = d.guild_id AND r.film_id = d.film_id;
+$$;
+
+SELECT film_ratings_differences();
 
 -- A rating r joining or leaving a film adds or takes away its distance to each rating there,
 -- Σ members(k) · |r − k| over the film's counts, whether or not it is among them yet (|r − r| = 0).
@@ -128,15 +132,7 @@ BEGIN
     INSERT INTO film_ratings (guild_id, film_id, raters, total, squares, differences)
     SELECT guild_id, film_id, count(*), sum(rating), sum(rating * rating), 0 FROM latest_ratings
     GROUP BY guild_id, film_id;
-    UPDATE film_ratings r SET differences = d.differences
-    FROM (
-        SELECT a.guild_id, a.film_id, sum(a.members::bigint * b.members * (b.rating - a.rating))
-            AS differences
-        FROM film_rating_counts a JOIN film_rating_counts b
-            ON b.guild_id = a.guild_id AND b.film_id = a.film_id AND b.rating > a.rating
-        GROUP BY a.guild_id, a.film_id
-    ) d
-    WHERE r.guild_id = d.guild_id AND r.film_id = d.film_id;
+    PERFORM film_ratings_differences();
     INSERT INTO rating_versions (guild_id, version)
     SELECT DISTINCT guild_id, 1 FROM latest_ratings
     ON CONFLICT (guild_id) DO UPDATE SET version = rating_versions.version + 1;

@@ -62,10 +62,11 @@ async def test_the_kept_counts_match_a_full_count_after_every_kind_of_change(clu
 
 
 async def test_the_club_watchlist_breaks_ties_by_title_and_names_the_first_to_want(db):
-    """Twelve films wanted by as many members, titles in the reverse of the films' order, and
-    one film more wanted: the ten shown are that one, then the rest by title, whichever film the
-    database meets first. The most wanted names its first NAMED_WANTING public members in the
-    order they added it, private ones counted."""
+    """The most wanted film, eight wanted by three members and four by two, titles in the
+    reverse of the films' order: the ten shown are the first nine, then the first by title of
+    the four tied at the tenth place, whichever film the database meets first. The most wanted
+    names its first NAMED_WANTING public members in the order they added it, private ones
+    counted."""
     guild = 81
     async with db.transaction() as tx:
         films = [
@@ -87,8 +88,8 @@ async def test_the_club_watchlist_breaks_ties_by_title_and_names_the_first_to_wa
                 "INSERT INTO watchlist (guild_id, user_id, film_id, added_at) VALUES (?, ?, ?, ?)",
                 (guild, 900 + member, films[12], 100 - member),
             )
-        for film in films[:12]:
-            for member in range(2):
+        for n, film in enumerate(films[:12]):  # Wanted 12 to 09 by two, 08 to 01 by three
+            for member in range(2 if n < 4 else 3):
                 await tx.execute(
                     "INSERT INTO watchlist (guild_id, user_id, film_id, added_at) "
                     "VALUES (?, ?, ?, 0)",
@@ -96,10 +97,8 @@ async def test_the_club_watchlist_breaks_ties_by_title_and_names_the_first_to_wa
                 )
     wanted = await Diary(db).club_wants(guild)
 
-    assert [w.film.title for w in wanted] == ["Wanted 00"] + [
-        f"Wanted {n:02}" for n in range(1, 10)
-    ]
-    assert [w.count for w in wanted] == [12] + [2] * 9
+    assert [w.film.title for w in wanted] == [f"Wanted {n:02}" for n in range(10)]
+    assert [w.count for w in wanted] == [12] + [3] * 8 + [2]
     first = [900 + m for m in reversed(range(12)) if m not in private][:NAMED_WANTING]
     assert wanted[0].members == first
-    assert wanted[1].members == [900, 901]
+    assert wanted[1].members == [900, 901, 902]

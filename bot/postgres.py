@@ -41,14 +41,15 @@ log = logging.getLogger(__name__)
 MIGRATION_LOCK = 0x504A_0002
 ONCE_LOCKS = 0x504A_1000  # + a small number per one-off task (see `once`)
 CLOSE_TIMEOUT = 10  # seconds
-# (table, trigger) keeping derived tables (migrations 0020, 0021, 0029): `loading` turns them
-# off while it copies and makes the derived tables once at the end.
+# (table, trigger) keeping derived tables (migrations 0020, 0021, 0029, 0030): `loading` turns
+# them off while it copies and makes the derived tables once at the end.
 KEPT_BY_TRIGGERS = (
     ("viewings", "viewings_latest"),
     ("reactions", "reactions_counted"),
     ("reactions", "reactions_uncounted"),
     ("tracked_messages", "reactions_shown_again"),
     ("watchlist", "watchlist_wanted"),
+    ("viewings", "viewings_year"),
 )
 
 
@@ -364,6 +365,7 @@ class PostgresDatabase(PostgresSql, Database):
             await conn.execute("SELECT latest_ratings_rebuild()")
             await conn.execute("SELECT reaction_days_rebuild()")
             await conn.execute("SELECT film_wants_rebuild()")
+            await conn.execute("SELECT viewing_years_rebuild()")
             for table, trigger in KEPT_BY_TRIGGERS:
                 await conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
             for table in sorted(loaded):

@@ -644,7 +644,7 @@ class Diary:
                     report.undated += 1
                 else:
                     report.entries += 1
-            async with viewings_in_bulk(tx, guild_id, user_id):
+            async with viewings_in_bulk(tx, guild_id, user_id, [(v[3], v[4]) for v in new]):
                 await tx.executemany(
                     "INSERT INTO viewings (guild_id, user_id, number, film_id, watched_on, "
                     "rating, rewatch, review, spoilers, tags, source, logged_at) "
@@ -704,9 +704,10 @@ class Diary:
 
     # --- members' data (see bot/members.py) -------------------------------------------
 
-    # latest_ratings, film_rating_counts, film_ratings and rating_versions follow the viewings,
-    # film_wants the watchlists, by triggers (migrations 0020, 0029): forgetting the viewings
-    # and watchlists forgets them, and they export nothing the diary does not.
+    # latest_ratings, film_rating_counts, film_ratings, rating_versions, member_years and
+    # film_years follow the viewings, film_wants the watchlists, by triggers (migrations 0020,
+    # 0029, 0030): forgetting the viewings and watchlists forgets them, and they export nothing
+    # the diary does not.
     MEMBER_TABLES = frozenset(
         {
             "viewings",
@@ -717,6 +718,8 @@ class Diary:
             "film_ratings",
             "rating_versions",
             "film_wants",
+            "member_years",
+            "film_years",
         }
     )
 

@@ -157,23 +157,35 @@ class Years:
     ) -> tuple[int, int, int, tuple[int, int] | None]:
         """Viewings of the year, films and members among them, and the club's most active
         member who is not private (None for a member's year)."""
-        whose, params = self._whose(member_id)
-        # The films, and each member's viewings in one pass (the count, the members and the
-        # diarist from it), read at once: each reads the year's range of `viewings_by_day`.
-        films, per_member = await asyncio.gather(
-            self.db.fetchval(
-                "SELECT count(DISTINCT v.film_id) FROM viewings v "
-                f"WHERE v.guild_id = ?{whose} AND v.watched_on >= ? AND v.watched_on < ?",
-                (guild_id, *params, span.first_day, span.next_day),
-            ),
-            self.db.fetchall(
-                "SELECT v.user_id, count(*), EXISTS (SELECT 1 FROM diary_privacy p "
-                "WHERE p.guild_id = ? AND p.user_id = v.user_id) FROM viewings v "
-                f"WHERE v.guild_id = ?{whose} AND v.watched_on >= ? AND v.watched_on < ? "
-                "GROUP BY v.user_id",
-                (guild_id, guild_id, *params, span.first_day, span.next_day),
-            ),
-        )
+        if member_id is None:
+            # The club's: from the year's counts per film and per member (migration 0030).
+            films, per_member = await asyncio.gather(
+                self.db.fetchval(
+                    "SELECT count(*) FROM film_years WHERE guild_id = ? AND year = ?",
+                    (guild_id, span.year),
+                ),
+                self.db.fetchall(
+                    "SELECT m.user_id, m.viewings, EXISTS (SELECT 1 FROM diary_privacy p "
+                    "WHERE p.guild_id = m.guild_id AND p.user_id = m.user_id) "
+                    "FROM member_years m WHERE m.guild_id = ? AND m.year = ?",
+                    (guild_id, span.year),
+                ),
+            )
+        else:
+            # A member's: the year's range of `viewings_by_day` for the member, read at once.
+            films, per_member = await asyncio.gather(
+                self.db.fetchval(
+                    "SELECT count(DISTINCT v.film_id) FROM viewings v WHERE v.guild_id = ? "
+                    "AND v.user_id = ? AND v.watched_on >= ? AND v.watched_on < ?",
+                    (guild_id, member_id, span.first_day, span.next_day),
+                ),
+                self.db.fetchall(
+                    "SELECT v.user_id, count(*), FALSE FROM viewings v WHERE v.guild_id = ? "
+                    "AND v.user_id = ? AND v.watched_on >= ? AND v.watched_on < ? "
+                    "GROUP BY v.user_id",
+                    (guild_id, member_id, span.first_day, span.next_day),
+                ),
+            )
         viewings = sum(int(row[1]) for row in per_member)
         diarist = None
         if member_id is None:

@@ -77,7 +77,8 @@ async def test_old_ratings_keep_their_stars_as_half_stars_in_one_entry_each(back
 
 
 async def test_the_films_kept_before_0028_get_the_differences_of_their_pairs(backend, opener):
-    """Migration 0028 counts each film's differences from the ratings already kept."""
+    """Migrations 0028 and 0030 count each film's differences from the ratings already kept,
+    and the viewings of each year."""
     db = await opener([m for m in migrations_in(backend) if m[0] <= 27])
     given = {1: [10, 2, 7, 7], 2: [4], 3: [1, 9]}  # film: its raters' ratings, in half stars
     async with db.transaction() as tx:
@@ -101,5 +102,10 @@ async def test_the_films_kept_before_0028_get_the_differences_of_their_pairs(bac
         rows = await db.fetchall("SELECT film_id, differences FROM film_ratings ORDER BY film_id")
         # film 1: |10−2| + |10−7| · 2 + |2−7| · 2 + |7−7| = 8 + 6 + 10 = 24
         assert [tuple(r) for r in rows] == [(1, 24), (2, 0), (3, 8)]
+        # and migration 0030 counts the viewings of 2026 per film and per member
+        films = await db.fetchall("SELECT film_id, viewings FROM film_years WHERE year = 2026")
+        assert sorted(tuple(r) for r in films) == [(1, 4), (2, 1), (3, 2)]
+        members = await db.fetchall("SELECT user_id, viewings FROM member_years ORDER BY 1")
+        assert [tuple(r) for r in members] == [(100, 3), (101, 2), (102, 1), (103, 1)]
     finally:
         await db.close()

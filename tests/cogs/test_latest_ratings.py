@@ -1,7 +1,8 @@
 """The members' latest ratings, how many members gave each film each rating and each film's
-sums (with its pairs' differences, 0028), kept by the database's triggers (migration 0020),
-against a full recount from every viewing after each way a viewing changes: logged, edited,
-removed, imported, a week rated, its film changed and ended, a member forgotten."""
+sums (with its pairs' differences, 0028), and the viewings of each year per member and per film
+(0030), kept by the database's triggers (migration 0020), against a full recount from every
+viewing after each way a viewing changes: logged, edited, removed, imported, a week rated, its
+film changed and ended, a member forgotten."""
 
 from __future__ import annotations
 
@@ -71,6 +72,13 @@ async def test_the_kept_latest_ratings_match_a_full_recount_after_every_kind_of_
     async def check() -> None:
         kept, recounted = await kept_and_recounted(db)
         assert kept == recounted
+        for table, column in (("member_years", "user_id"), ("film_years", "film_id")):
+            years = {tuple(r) for r in await db.fetchall(f"SELECT * FROM {table}")}
+            counted = await db.fetchall(
+                f"SELECT guild_id, CAST(substr(watched_on, 1, 4) AS INTEGER) AS y, {column}, "
+                f"count(*) FROM viewings WHERE watched_on IS NOT NULL GROUP BY 1, 2, 3"
+            )
+            assert years == {tuple(r) for r in counted}, table
 
     await alice.slash(club.general, "diary log", film="Heat (1995)", rating=4, watched_on="today")
     await alice.slash(
@@ -90,6 +98,8 @@ async def test_the_kept_latest_ratings_match_a_full_recount_after_every_kind_of_
 
     await alice.slash(club.general, "diary edit", number=1, rating=0.5)  # today's Heat
     assert await latest(db, alice.id, "Heat") == 1
+    await alice.slash(club.general, "diary edit", number=2, watched_on="2025-12-31")
+    await check()  # counted in the year before
     await alice.slash(club.general, "diary edit", number=2, watched_on="2026-03-01")
     await check()
     await alice.slash(club.general, "diary remove", number=1)

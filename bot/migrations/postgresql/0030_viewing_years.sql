@@ -27,14 +27,17 @@ BEGIN
     FROM unnest(g, u, watched, change) AS v (guild_id, user_id, watched_on, change)
     WHERE v.watched_on IS NOT NULL GROUP BY 1, 2, 3 HAVING sum(v.change) <> 0 ORDER BY 1, 2, 3
     ON CONFLICT (guild_id, year, user_id) DO UPDATE SET viewings = m.viewings + EXCLUDED.viewings;
-    DELETE FROM member_years m USING unnest(g, u, watched) AS v (guild_id, user_id, watched_on)
-    WHERE m.viewings = 0 AND m.guild_id = v.guild_id AND m.user_id = v.user_id
-      AND m.year = CAST(substr(v.watched_on, 1, 4) AS INTEGER);
     INSERT INTO film_years AS y (guild_id, year, film_id, viewings)
     SELECT v.guild_id, CAST(substr(v.watched_on, 1, 4) AS INTEGER) AS y, v.film_id, sum(v.change)
     FROM unnest(g, f, watched, change) AS v (guild_id, film_id, watched_on, change)
     WHERE v.watched_on IS NOT NULL GROUP BY 1, 2, 3 HAVING sum(v.change) <> 0 ORDER BY 1, 2, 3
     ON CONFLICT (guild_id, year, film_id) DO UPDATE SET viewings = y.viewings + EXCLUDED.viewings;
+    IF NOT EXISTS (SELECT 1 FROM unnest(change) AS c WHERE c < 0) THEN
+        RETURN;  -- only added: no count has come down to zero
+    END IF;
+    DELETE FROM member_years m USING unnest(g, u, watched) AS v (guild_id, user_id, watched_on)
+    WHERE m.viewings = 0 AND m.guild_id = v.guild_id AND m.user_id = v.user_id
+      AND m.year = CAST(substr(v.watched_on, 1, 4) AS INTEGER);
     DELETE FROM film_years y USING unnest(g, f, watched) AS v (guild_id, film_id, watched_on)
     WHERE y.viewings = 0 AND y.guild_id = v.guild_id AND y.film_id = v.film_id
       AND y.year = CAST(substr(v.watched_on, 1, 4) AS INTEGER);

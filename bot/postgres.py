@@ -34,6 +34,7 @@ from bot.db import (
 )
 from bot.dburl import redact_url
 from bot.locks import SERVER_LOCK, WriterGate, server_key
+from bot.text import plural
 
 log = logging.getLogger(__name__)
 
@@ -316,6 +317,8 @@ class PostgresDatabase(PostgresSql, Database):
                         f"Projectionist knows versions up to {latest}. It was written by a newer "
                         "release: upgrade Projectionist, or point DATABASE_URL at another database."
                     )
+                if current < latest:
+                    await refuse_beside_running(conn, self.name, current, latest)
                 for version, name, sql in migrations:
                     if version <= current:
                         continue
@@ -389,3 +392,38 @@ class PostgresDatabase(PostgresSql, Database):
             "AND tablename <> 'schema_migrations' ORDER BY tablename"
         )
         return [row[0] for row in rows]
+
+
+async def refuse_beside_running(
+    conn: asyncpg.Connection, name: str, current: int, latest: int
+) -> None:
+    """DatabaseUnavailable while processes of the bot still beat on a database this start would
+    migrate: they run an older release, whose statements a migration may change the ground
+    under (an import of the old release's, beside a new trigger that counts imports apart,
+    would leave the club's yearly counts short for good). A process killed without leaving
+    the list is passed over once it has missed its heartbeats."""
+    from bot.cluster import MISSED_BEATS
+
+    if await conn.fetchval("SELECT to_regclass('processes')") is None:
+        return  # a database from before heartbeats (postgresql/0014), or a new one
+    now = int(time.time())
+    running = await conn.fetch(
+        "SELECT name, version, beat_at FROM processes WHERE beat_at >= $1 - $2 * beat_every "
+        "ORDER BY name",
+        now,
+        MISSED_BEATS,
+    )
+    if not running:
+        return
+    named = "; ".join(
+        f"{row['name']} (version {row['version']}, last heartbeat {max(0, now - row['beat_at'])} "
+        "s ago)"
+        for row in running
+    )
+    raise DatabaseUnavailable(
+        f"The database {name} is at schema version {current} and this release would migrate it "
+        f"to {latest}, but {plural(len(running), 'process', 'processes')} of an older release still "
+        f"{'runs' if len(running) == 1 else 'run'} on it: {named}. Stop every process of the bot "
+        "before starting the new release (`python -m bot status` lists them); one that was "
+        "killed is passed over once it has been silent for three heartbeats."
+    )

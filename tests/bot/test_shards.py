@@ -15,6 +15,7 @@ import pytest
 
 from bot.cluster import Cluster, processes, status_lines, take_identify_turn
 from bot.config import Config, ConfigError, parse_shard_ids
+from bot.db import DatabaseUnavailable, migrations_in
 from bot.jobs import Jobs, Kind
 from bot.postgres import PostgresDatabase
 from bot.reactions.recorder import ReactionRecorder
@@ -214,6 +215,40 @@ async def test_status_lists_processes_and_names_what_runs_nowhere(url, tmp_path)
     shown = cli("status", cwd=tmp_path, env_extra={"DATABASE_URL": url})
     assert shown.returncode == 0, shown.stdout + shown.stderr
     assert shown.stdout.strip().splitlines()[-1] == "All 4 shards run, each by one process."
+
+
+async def test_an_upgrade_is_refused_while_processes_of_the_older_release_run(url):
+    db = await PostgresDatabase.open(url)
+    latest = migrations_in("postgresql")[-1][0]
+    newer = [
+        *migrations_in("postgresql"),
+        (latest + 1, f"{latest + 1:04}_next.sql", "CREATE TABLE next_release (a INTEGER)"),
+    ]
+    try:
+        running = Cluster(db, Config(database_url=url, process_name="bot-1"), clock=time.time)
+        await running.beat()
+        killed = Config(database_url=url, process_name="bot-2")  # silent for 100 s
+        await Cluster(db, killed, clock=lambda: time.time() - 100).beat()
+        left = Cluster(db, Config(database_url=url, process_name="bot-3"), clock=time.time)
+        await left.beat()
+        await left.leave()
+        with pytest.raises(DatabaseUnavailable) as refused:
+            await PostgresDatabase.open(url, newer)
+        message = str(refused.value)
+        assert f"is at schema version {latest} and this release would migrate it to" in message
+        assert "1 process of an older release still runs on it: bot-1 (version " in message
+        assert "bot-2" not in message and "bot-3" not in message
+        assert "Stop every process of the bot before starting the new release" in message
+        assert await db.fetchval("SELECT to_regclass('next_release')") is None
+        assert await db.user_version() == latest
+
+        await running.leave()  # stopped cleanly: the upgrade goes ahead
+        upgraded = await PostgresDatabase.open(url, newer)
+        await upgraded.close()
+        assert await db.fetchval("SELECT to_regclass('next_release')") == "next_release"
+        assert await db.user_version() == latest + 1
+    finally:
+        await db.close()
 
 
 async def test_a_timer_of_another_process_is_in_the_database_for_it(url):

@@ -157,3 +157,31 @@ async def test_the_default_year_is_the_servers(club):
     r = await club.alice.slash(club.general, "stats year", member=club.alice)
     assert "2026" in r.response.embeds[0].title
     assert not missing(fields(r.response)["Logged"], "1 film")
+
+
+async def test_a_members_section_counts_every_post_once_whichever_part_reads_it(club):
+    """SQLite reads a member's reactions to the posts showing a section in ranges of post ids,
+    one for each of its readers (five posts: the third opens the second range). The post at
+    each range's edge is counted, and once."""
+    await advance_to(club.env, datetime(2026, 5, 4, 12, tzinfo=UTC))
+    essay = club.env.bot.library.resolve_essay(club.guild.id, SERA)
+    posts = []
+    for n in range(1, 6):
+        r = await club.bob.slash(club.general, "essay read", essay=SERA, section=str(n))
+        posts.append(r.response.message)
+    emojis = ["🎬", "🔥", "❤️", "👍", "🍿"]
+
+    async def moved_most() -> str:
+        r = await club.bob.slash(club.general, "stats year", member=club.alice)
+        return fields(r.response)["Section that moved them most"]
+
+    for post in posts:  # another member's reactions are not alice's
+        for emoji in emojis:
+            await club.mia.react(post, emoji)
+    for post in (posts[1], posts[3]):
+        await club.alice.react(post, "🎬")
+    for index, times in ((2, 3), (0, 4), (4, 5)):  # the second range's first post, then the edges
+        for emoji in emojis[:times]:
+            await club.alice.react(posts[index], emoji)
+        section = await moved_most()
+        assert not missing(section, f"{times} reactions", essay.sections[index].heading)

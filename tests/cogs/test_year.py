@@ -12,7 +12,7 @@ from tests.cogs.test_diary import advance_to
 from tests.cogs.test_films import end_week, start_week
 from tests.cogs.test_taste import rate
 from tests.conftest import SERA
-from tests.helpers import missing, refusal
+from tests.helpers import missing, reaction_burst, refusal
 
 TASTE = {
     "Vertigo (1958)": 4,
@@ -185,3 +185,33 @@ async def test_a_members_section_counts_every_post_once_whichever_part_reads_it(
             await club.alice.react(posts[index], emoji)
         section = await moved_most()
         assert not missing(section, f"{times} reactions", essay.sections[index].heading)
+
+
+async def test_the_clubs_quote_of_the_year_is_found_past_the_most_reacted_quotes(club, monkeypatch):
+    """The club's quote of the year is looked for among its most-reacted quotes first (two
+    here); when those were saved in other years, every quote is ranked."""
+    monkeypatch.setattr("bot.stats.year.CANDIDATES", 2)
+    env = club.env
+    members = [club.guild.add_member(env.create_user(f"m{i}")) for i in range(5)]
+    await advance_to(env, datetime(2026, 12, 20, 12, tzinfo=UTC))
+    for words in ("the motel pool at dawn", "a kiss that costs nothing"):
+        await club.alice.slash(club.general, "quote add", text=words)
+    await advance_to(env, datetime(2027, 2, 2, 12, tzinfo=UTC))
+    for words in ("she never asks him to stop", "Las Vegas as a waiting room"):
+        await club.bob.slash(club.general, "quote add", text=words)
+
+    async def quote_of_the_year() -> str:
+        r = await club.mia.slash(club.general, "stats year", year=2027)
+        return fields(r.response)["Most-reacted quote"]
+
+    # 2027's reactions: 5 and 4 to last year's quotes, 3 and 1 to this year's.
+    for number, count in ((1, 5), (2, 4), (3, 1), (4, 3)):
+        card = await club.mia.slash(club.general, "quote show", number=number)
+        events = [(member.id, "🔥", True) for member in members[:count]]
+        await reaction_burst(env, card.response.message, events)
+    assert await quote_of_the_year() == "3 reactions · #4 “Las Vegas as a waiting room”"
+    # One of this year's quotes among the two most reacted: found there.
+    card = await club.mia.slash(club.general, "quote show", number=3)
+    events = [(member.id, "👍", True) for member in members[1:]]
+    await reaction_burst(env, card.response.message, events)
+    assert await quote_of_the_year() == "5 reactions · #3 “she never asks him to stop”"

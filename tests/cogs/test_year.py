@@ -215,3 +215,35 @@ async def test_the_clubs_quote_of_the_year_is_found_past_the_most_reacted_quotes
     events = [(member.id, "👍", True) for member in members[1:]]
     await reaction_burst(env, card.response.message, events)
     assert await quote_of_the_year() == "5 reactions · #3 “she never asks him to stop”"
+
+
+async def test_the_clubs_section_of_the_year_counts_quotes_past_the_most_reacted_sections(
+    club, monkeypatch
+):
+    """The club's section of the year is looked for among its most-reacted sections first (two
+    here); a section past them whose quotes could outweigh them is found by ranking them all."""
+    monkeypatch.setattr("bot.stats.year.CANDIDATES", 2)
+    env = club.env
+    members = [club.guild.add_member(env.create_user(f"m{i}")) for i in range(4)]
+    essay = env.bot.library.resolve_essay(club.guild.id, SERA)
+    posts = []
+    for n in (1, 2, 3):
+        r = await club.bob.slash(club.general, "essay read", essay=SERA, section=str(n))
+        posts.append(r.response.message)
+    for post, count in zip(posts, (4, 3, 1), strict=True):
+        events = [(member.id, "🔥", True) for member in members[:count]]
+        await reaction_burst(env, post, events)
+
+    async def section_of_the_year() -> str:
+        r = await club.mia.slash(club.general, "stats year")
+        return fields(r.response)["Section that moved the club most"]
+
+    first = essay.sections[0].heading
+    assert not missing(await section_of_the_year(), first, "4 reactions")
+    shown = await env.bot.library.section_text(essay, essay.sections[2].id)
+    words = shown.body.split()
+    for start in (0, 8, 16, 24):  # four quotes from the third section: 1 reaction and 4 quotes
+        text = " ".join(words[start : start + 6])
+        await club.alice.slash(club.general, "quote add", text=text, essay=SERA, section="3")
+    third = essay.sections[2].heading
+    assert not missing(await section_of_the_year(), third, "1 reaction, 4 quotes")

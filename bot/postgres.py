@@ -408,7 +408,8 @@ async def refuse_beside_running(
         return  # a database from before heartbeats (postgresql/0014), or a new one
     now = int(time.time())
     running = await conn.fetch(
-        "SELECT name, version, beat_at FROM processes WHERE beat_at >= $1 - $2 * beat_every "
+        "SELECT name, version, beat_at FROM processes "
+        "WHERE beat_at >= $1::bigint - $2::bigint * beat_every "
         "ORDER BY name",
         now,
         MISSED_BEATS,

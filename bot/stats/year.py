@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -336,7 +336,10 @@ class Years:
         return await self._first_section(await self.db.fetchall(sums, params), quotes)
 
     async def _first_section(
-        self, reactions: list[Row], quotes: dict[int, int], above: int | None = None
+        self,
+        reactions: Sequence[Row] | Sequence[tuple[int, int]],
+        quotes: dict[int, int],
+        above: int | None = None,
     ) -> SectionOfYear | None:
         """The section with the most reactions and quotes together of (section, reactions) and
         {section: quotes}, the lower id first among equals, passing over sections removed
@@ -359,7 +362,9 @@ class Years:
                 return SectionOfYear(row[0], row[1], reaction_count, quote_count)
         return None
 
-    async def _member_sections(self, guild_id: int, span: Span, member_id: int) -> list[Row]:
+    async def _member_sections(
+        self, guild_id: int, span: Span, member_id: int
+    ) -> list[tuple[int, int]]:
         """(section, the member's reactions of the year to its posts). There is no index of
         reactions by member. SQLite looks each post showing a section up with the member's id,
         in the order of the posts' ids, which is the order of `reactions`' key: one post's
@@ -369,14 +374,15 @@ class Years:
         reactions through the primary key's index, whose second column is the member (migration
         postgresql/0027: 62 → 16 ms)."""
         if self.db.backend != "sqlite":
-            return await self.db.fetchall(
+            rows = await self.db.fetchall(
                 "SELECT section_id, reactions FROM member_year_sections(?, ?, ?, ?)",
                 (guild_id, member_id, span.start, span.end),
             )
+            return [(int(row[0]), int(row[1])) for row in rows]
         edges = await self._posts_split()
         if not edges:
             return []
-        rows: list[Row] = []
+        counts: dict[int, int] = {}
         for part in await asyncio.gather(
             *(
                 self.db.fetchall(
@@ -391,12 +397,14 @@ class Years:
                 if start < end
             )
         ):
-            rows.extend(part)
-        return rows
+            for section_id, count in part:  # a section's posts may be in several ranges
+                counts[int(section_id)] = counts.get(int(section_id), 0) + int(count)
+        return list(counts.items())
 
     async def _posts_split(self) -> list[int]:
         """The ids splitting the posts that show a section into `query_parts` ranges of about
-        as many posts (the first inclusive, the last past the end); none without such posts."""
+        as many posts (each range from its first id to the next one, excluded); none without
+        such posts."""
         count = int(
             await self.db.fetchval(
                 "SELECT count(*) FROM tracked_messages WHERE section_id IS NOT NULL"
@@ -405,16 +413,16 @@ class Years:
         if not count:
             return []
         parts = self.db.query_parts
-        edges = []
-        for n in range(parts):
+        edges = {0, LAST_ID}
+        for n in range(1, parts):
             edge = await self.db.fetchval(
                 "SELECT message_id FROM tracked_messages WHERE section_id IS NOT NULL "
                 "ORDER BY message_id LIMIT 1 OFFSET ?",
                 (count * n // parts,),
             )
             if edge is not None:  # None: posts removed since they were counted
-                edges.append(int(edge))
-        return [*edges, LAST_ID] if edges else []
+                edges.add(int(edge))
+        return sorted(edges)
 
 
 def year_lines(

@@ -6,6 +6,7 @@ import pytest
 from bot import Config, ops
 from bot.members import Forgotten
 from bot.reactions.recorder import LoopTime, ReactionRecorder, Tracked, emoji_key
+from bot.reactions.store import FOLD_NOTES
 
 
 class HandTime(LoopTime):
@@ -470,6 +471,17 @@ async def test_a_merge_folds_its_notes_every_few_ranges_and_at_its_end(recorder,
         {(9, 0, 7, 3), (9, 0, 8, 1)},
     )
     assert await notes(recorder) == 0
+
+
+@SQLITE_LOG
+async def test_a_fold_finds_the_counts_at_zero_through_their_indexes(recorder):
+    # Migration 0031: the counts left at zero are deleted through partial indexes of them, not
+    # by scanning the count tables (SQLite 3.40 scans the members' tables unless told).
+    for statement in FOLD_NOTES:
+        if statement.startswith("DELETE FROM") and "reactions = 0" in statement:
+            table = statement.split()[2]
+            plan = await recorder.db.fetchall_writing(f"EXPLAIN QUERY PLAN {statement}")
+            assert [row[3] for row in plan] == [f"SCAN {table} USING INDEX {table}_at_zero"]
 
 
 @SQLITE_LOG

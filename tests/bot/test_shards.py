@@ -229,6 +229,8 @@ async def test_an_upgrade_is_refused_while_processes_of_the_older_release_run(ur
         await running.beat()
         killed = Config(database_url=url, process_name="bot-2")  # silent for 100 s
         await Cluster(db, killed, clock=lambda: time.time() - 100).beat()
+        late = Config(database_url=url, process_name="bot-4")  # two heartbeats missed, not three
+        await Cluster(db, late, clock=lambda: time.time() - 70).beat()
         left = Cluster(db, Config(database_url=url, process_name="bot-3"), clock=time.time)
         await left.beat()
         await left.leave()
@@ -236,13 +238,15 @@ async def test_an_upgrade_is_refused_while_processes_of_the_older_release_run(ur
             await PostgresDatabase.open(url, newer)
         message = str(refused.value)
         assert f"is at schema version {latest} and this release would migrate it to" in message
-        assert "1 process of an older release still runs on it: bot-1 (version " in message
+        assert "2 processes of an older release still run on it: bot-1 (version " in message
+        assert "; bot-4 (version " in message
         assert "bot-2" not in message and "bot-3" not in message
         assert "Stop every process of the bot before starting the new release" in message
         assert await db.fetchval("SELECT to_regclass('next_release')") is None
         assert await db.user_version() == latest
 
         await running.leave()  # stopped cleanly: the upgrade goes ahead
+        await Cluster(db, late, clock=time.time).leave()
         upgraded = await PostgresDatabase.open(url, newer)
         await upgraded.close()
         assert await db.fetchval("SELECT to_regclass('next_release')") == "next_release"

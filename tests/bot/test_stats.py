@@ -145,9 +145,10 @@ async def test_the_sections_ranking_names_five_and_the_total_counts_every_post(d
 
 
 async def test_a_members_sections_of_the_year_read_in_parts_are_those_one_query_counts(db):
-    """Posts of sections with ids far apart (the parts split the range of ids), another server's
-    posts of the same sections, reactions before, in and after the year: each member's count
-    per section, read in a part for each reader, as one query over every post gives it."""
+    """Posts of sections with ids far apart, each section's posts in every range of post ids the
+    parts split them into, another server's posts of the same sections, reactions before, in
+    and after the year: each member's count per section, read in a part for each reader, as one
+    query over every post gives it."""
     rng = random.Random(11)
     span = Span(2026, "2026-01-01", "2027-01-01", 1000 * DAY, 1365 * DAY)
     sections = [3, 4, 5, 17, 40, 41, 98, 99]

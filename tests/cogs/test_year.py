@@ -210,11 +210,11 @@ async def test_the_clubs_quote_of_the_year_is_found_past_the_most_reacted_quotes
         events = [(member.id, "🔥", True) for member in members[:count]]
         await reaction_burst(env, card.response.message, events)
     assert await quote_of_the_year() == "3 reactions · #4 “Las Vegas as a waiting room”"
-    # One of this year's quotes among the two most reacted: found there.
+    # One of this year's quotes the most reacted of all (6 against 5): found among the two.
     card = await club.mia.slash(club.general, "quote show", number=3)
-    events = [(member.id, "👍", True) for member in members[1:]]
+    events = [(member.id, "👍", True) for member in members]
     await reaction_burst(env, card.response.message, events)
-    assert await quote_of_the_year() == "5 reactions · #3 “she never asks him to stop”"
+    assert await quote_of_the_year() == "6 reactions · #3 “she never asks him to stop”"
 
 
 async def test_the_clubs_section_of_the_year_counts_quotes_past_the_most_reacted_sections(
@@ -247,3 +247,24 @@ async def test_the_clubs_section_of_the_year_counts_quotes_past_the_most_reacted
         await club.alice.slash(club.general, "quote add", text=text, essay=SERA, section="3")
     third = essay.sections[2].heading
     assert not missing(await section_of_the_year(), third, "1 reaction, 4 quotes")
+
+
+async def test_the_clubs_section_of_the_year_ties_with_one_past_the_most_reacted(club, monkeypatch):
+    """Two candidates: the third section's 4 reactions and the first's 3. The second section's 3
+    reactions and 1 quote tie the third's 4 and come first by id: a candidate is only taken
+    when it has more than any section left out could."""
+    monkeypatch.setattr("bot.stats.year.CANDIDATES", 2)
+    env = club.env
+    members = [club.guild.add_member(env.create_user(f"m{i}")) for i in range(4)]
+    essay = env.bot.library.resolve_essay(club.guild.id, SERA)
+    assert [s.id for s in essay.sections[:3]] == sorted(s.id for s in essay.sections[:3])
+    for n, count in ((1, 3), (2, 3), (3, 4)):
+        r = await club.bob.slash(club.general, "essay read", essay=SERA, section=str(n))
+        events = [(member.id, "🔥", True) for member in members[:count]]
+        await reaction_burst(env, r.response.message, events)
+    shown = await env.bot.library.section_text(essay, essay.sections[1].id)
+    text = " ".join(shown.body.split()[:6])
+    await club.alice.slash(club.general, "quote add", text=text, essay=SERA, section="2")
+    r = await club.mia.slash(club.general, "stats year")
+    section = fields(r.response)["Section that moved the club most"]
+    assert not missing(section, essay.sections[1].heading, "3 reactions, 1 quote")

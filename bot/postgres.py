@@ -402,29 +402,23 @@ async def refuse_beside_running(
     under (an import of the old release's, beside a new trigger that counts imports apart,
     would leave the club's yearly counts short for good). A process killed without leaving
     the list is passed over once it has missed its heartbeats."""
-    from bot.cluster import MISSED_BEATS
+    from bot.cluster import MISSED_BEATS, Process
 
     if await conn.fetchval("SELECT to_regclass('processes')") is None:
         return  # a database from before heartbeats (postgresql/0014), or a new one
     now = int(time.time())
-    running = await conn.fetch(
-        "SELECT name, version, beat_at FROM processes "
-        "WHERE beat_at >= $1::bigint - $2::bigint * beat_every "
-        "ORDER BY name",
-        now,
-        MISSED_BEATS,
-    )
+    rows = await conn.fetch("SELECT * FROM processes ORDER BY name")
+    running = [p for p in (Process(**dict(row)) for row in rows) if not p.stopped(now)]
     if not running:
         return
     named = "; ".join(
-        f"{row['name']} (version {row['version']}, last heartbeat {max(0, now - row['beat_at'])} "
-        "s ago)"
-        for row in running
+        f"{p.name} (version {p.version}, last heartbeat {max(0, now - p.beat_at)} s ago)"
+        for p in running
     )
     raise DatabaseUnavailable(
         f"The database {name} is at schema version {current} and this release would migrate it "
         f"to {latest}, but {plural(len(running), 'process', 'processes')} of an older release still "
         f"{'runs' if len(running) == 1 else 'run'} on it: {named}. Stop every process of the bot "
         "before starting the new release (`python -m bot status` lists them); one that was "
-        "killed is passed over once it has been silent for three heartbeats."
+        f"killed is passed over once it has been silent for {MISSED_BEATS} heartbeats."
     )

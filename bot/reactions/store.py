@@ -138,9 +138,10 @@ COMMIT;
 # to the weekly ones where their week is sealed, each row once for all the notes of its key, in
 # key order; a row left at zero goes, found in the counts' indexes of rows at zero (migration
 # 0031) rather than by each key the fold changed: named, as SQLite 3.40 scans the members'
-# tables otherwise (33 ms for a million rows, against 0.02 through the index). In the writer's transaction: a range of a
-# merge every `FOLD_EVENTS` events and its last, or forget-me's deletion (`counts_settled`). As
-# PostgreSQL's `reaction_days_fold` (migration postgresql/0025).
+# tables otherwise (33 ms for a million rows, against 0.02 through the index). In the writer's
+# transaction: a range of a merge every `FOLD_EVENTS` events and its last, or forget-me's
+# deletion (`counts_settled`). As PostgreSQL's `reaction_days_fold` (migration
+# postgresql/0025).
 FOLD_NOTES = (
     "CREATE TEMP TABLE IF NOT EXISTS folding_days (guild_id INTEGER NOT NULL, "
     "day INTEGER NOT NULL, section_id INTEGER NOT NULL, quote_id INTEGER NOT NULL, "

@@ -121,7 +121,9 @@ class Years:
         self.recorder = recorder
 
     async def year(self, guild_id: int, span: Span, member_id: int | None) -> YearInFilm:
-        await self.recorder.flush()  # every reaction up to now, merged
+        # The reactions as merged, as the other stats read them: a flush here waited for the
+        # merge under way and ran one, 53 → 45 ms p50 and 203 → 59 ms at worst for a member's
+        # year while 2,000 reactions a second arrive (SQLite, 20 calls each way).
         # The parts read at once by the database's readers (SQLite's two, PostgreSQL's pool).
         logged, best_week, take, quote, (closest, section) = await asyncio.gather(
             self._logged(guild_id, span, member_id),

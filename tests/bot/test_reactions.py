@@ -566,8 +566,8 @@ async def notes(rec, user_id=None):
 async def test_a_flush_merges_only_when_something_was_logged_since_the_last_merge(
     recorder, monkeypatch
 ):
-    # `/quote top` and the year flush to count the latest events: on PostgreSQL a merge is a
-    # write transaction (the fold), which a flush with nothing new must not pay at every call.
+    # `/quote top` flushes to count the latest events: on PostgreSQL a merge is a write
+    # transaction (the fold), which a flush with nothing new must not pay at every call.
     recorder.merge_idle = 60
     recorder.add(1, 7, "🎬")
     await recorder.flush()

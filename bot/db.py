@@ -9,6 +9,8 @@ either."""
 from __future__ import annotations
 
 import abc
+import asyncio
+import itertools
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -284,6 +286,25 @@ class Database(Rows):
 def rows_as_dicts(rows: Iterable[Row]) -> list[dict[str, Any]]:
     """Rows as plain dictionaries, for exports."""
     return [dict(row) for row in rows]
+
+
+IdRange = tuple[int | None, int | None]  # from, up to (excluded); None: unbounded
+
+
+async def split_ids(db: Database, ordered: str, params: Params, count: int) -> list[IdRange]:
+    """Ranges of the ids `ordered` reads (one column, in its order, `count` rows), one for each
+    part the database runs at once (`query_parts`), of about as many rows each: split at the
+    middle row, or the thirds, ..."""
+    parts = db.query_parts
+    bounds = await asyncio.gather(
+        *(
+            db.fetchval(f"{ordered} LIMIT 1 OFFSET ?", (*params, count * part // parts))
+            for part in range(1, parts)
+        )
+    )
+    # A row removed since they were counted leaves a bound of None.
+    edges = [None, *sorted({int(b) for b in bounds if b is not None}), None]
+    return list(itertools.pairwise(edges))
 
 
 Migration = tuple[int, str, str]  # (version, file name, SQL)

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-import itertools
 import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from bot.db import Database, Row
+from bot.db import Database, IdRange, Row, split_ids
 from bot.diary.service import Film
 from bot.errors import UserError
 
@@ -112,32 +111,23 @@ def private_message(member_id: int) -> str:
 
 async def raters_split(
     db: Database, guild_id: int, film: Row | tuple[int, int] | None
-) -> list[tuple[int | None, int | None]]:
-    """Ranges of member ids (from, up to; None unbounded), one per part the database runs at
-    once, split at the middle rater (or the thirds, ...) of a film given as (film, raters): a
-    popular film's raters are spread over the ids as the club's raters are. One range without
-    a film."""
-    if film is None or db.query_parts < 2:
+) -> list[IdRange]:
+    """Ranges of member ids, one per part the database runs at once, split among the raters of
+    a film given as (film, raters): a popular film's raters are spread over the ids as the
+    club's raters are. One range without a film."""
+    if film is None:
         return [(None, None)]
     film_id, raters = film
-    parts = db.query_parts
-    bounds = await asyncio.gather(
-        *(
-            db.fetchval(
-                "SELECT user_id FROM latest_ratings WHERE guild_id = ? AND film_id = ? "
-                "ORDER BY user_id LIMIT 1 OFFSET ?",
-                (guild_id, film_id, raters * part // parts),
-            )
-            for part in range(1, parts)
-        )
+    return await split_ids(
+        db,
+        "SELECT user_id FROM latest_ratings WHERE guild_id = ? AND film_id = ? ORDER BY user_id",
+        (guild_id, film_id),
+        raters,
     )
-    # A rating removed since the film's raters were counted leaves a bound of None.
-    edges = [None, *sorted({b for b in bounds if b is not None}), None]
-    return list(itertools.pairwise(edges))
 
 
-def among(members: tuple[int | None, int | None], column: str) -> tuple[str, list[int]]:
-    """The condition keeping `column` within a range of `raters_split`, and its parameters."""
+def among(members: IdRange, column: str) -> tuple[str, list[int]]:
+    """The condition keeping `column` within a range of `split_ids`, and its parameters."""
     condition, bounds = "", []
     for bound, compare in zip(members, (">=", "<"), strict=True):
         if bound is not None:
@@ -235,9 +225,7 @@ class Taste:
             close.sort(key=lambda c: (-c.score, -c.films, c.member_id))
         return close[offset:wanted], club
 
-    async def _member_ranges(
-        self, guild_id: int, viewer_id: int
-    ) -> list[tuple[int | None, int | None]]:
+    async def _member_ranges(self, guild_id: int, viewer_id: int) -> list[IdRange]:
         """Ranges of member ids to rank apart, one per part the database runs at once: grouping
         the pairs of ratings by member is most of the time a ranking takes (100,000 pairs at
         the benchmark's scale), and a part groups only its members'. Split among the raters of
@@ -257,7 +245,7 @@ class Taste:
         guild_id: int,
         viewer_id: int,
         club: float | None,
-        members: tuple[int | None, int | None],
+        members: IdRange,
         limit: int | None,
     ) -> list[Row]:
         """(member, films both rated, the sum of the differences) of the closest members in a
@@ -451,7 +439,7 @@ async def rater_leans(db: Database, guild_id: int) -> list[tuple[int, int, float
 
 
 async def _leans_among(
-    db: Database, guild_id: int, members: tuple[int | None, int | None]
+    db: Database, guild_id: int, members: IdRange
 ) -> list[tuple[int, int, float]]:
     within, bounds = among(members, "r.user_id")
     # In floating point on both backends: PostgreSQL's `* 1.0` made every term a `numeric`,

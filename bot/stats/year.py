@@ -12,13 +12,12 @@ counted in the club's numbers and never named."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.db import Database, Row
+from bot.db import Database, Row, split_ids
 from bot.diary.service import Film
 from bot.diary.taste import Close, Taste
 from bot.quotes.service import Quote, quote_from
@@ -381,50 +380,44 @@ class Years:
                 (guild_id, member_id, span.start, span.end),
             )
             return [(int(row[0]), int(row[1])) for row in rows]
-        edges = await self._posts_split()
-        if not edges:
+        count = await self.db.fetchval(
+            "SELECT count(*) FROM tracked_messages WHERE section_id IS NOT NULL"
+        )
+        if not count:
             return []
+        ranges = await split_ids(
+            self.db,
+            "SELECT message_id FROM tracked_messages WHERE section_id IS NOT NULL "
+            "ORDER BY message_id",
+            (),
+            int(count),
+        )
         counts: dict[int, int] = {}
         for part in await asyncio.gather(
             *(
+                # Both ends written, the open ones too: with one end alone SQLite reads the
+                # posts through the index of their sections, in the order of the sections.
                 self.db.fetchall(
                     "SELECT t.section_id, count(*) FROM tracked_messages t "
                     "JOIN reactions r ON r.message_id = t.message_id "
                     "WHERE t.message_id >= ? AND t.message_id < ? AND t.guild_id = ? "
                     "AND t.section_id IS NOT NULL AND r.created_at >= ? AND r.created_at < ? "
                     "AND r.user_id = ? GROUP BY t.section_id",
-                    (start, end, guild_id, span.start, span.end, member_id),
+                    (
+                        0 if start is None else start,
+                        LAST_ID if end is None else end,
+                        guild_id,
+                        span.start,
+                        span.end,
+                        member_id,
+                    ),
                 )
-                for start, end in itertools.pairwise(edges)
-                if start < end
+                for start, end in ranges
             )
         ):
-            for section_id, count in part:  # a section's posts may be in several ranges
-                counts[int(section_id)] = counts.get(int(section_id), 0) + int(count)
+            for section_id, n in part:  # a section's posts may be in several ranges
+                counts[int(section_id)] = counts.get(int(section_id), 0) + int(n)
         return list(counts.items())
-
-    async def _posts_split(self) -> list[int]:
-        """The ids splitting the posts that show a section into `query_parts` ranges of about
-        as many posts (each range from its first id to the next one, excluded); none without
-        such posts."""
-        count = int(
-            await self.db.fetchval(
-                "SELECT count(*) FROM tracked_messages WHERE section_id IS NOT NULL"
-            )
-        )
-        if not count:
-            return []
-        parts = self.db.query_parts
-        edges = {0, LAST_ID}
-        for n in range(1, parts):
-            edge = await self.db.fetchval(
-                "SELECT message_id FROM tracked_messages WHERE section_id IS NOT NULL "
-                "ORDER BY message_id LIMIT 1 OFFSET ?",
-                (count * n // parts,),
-            )
-            if edge is not None:  # None: posts removed since they were counted
-                edges.add(int(edge))
-        return sorted(edges)
 
 
 def year_lines(

@@ -8,7 +8,7 @@ import io
 
 from PIL import Image, ImageDraw
 
-from bot.stats.chart import BACKGROUND, BAR, MUTED, SCALE, TEXT, WIDTH, drawable, fit, font
+from bot.stats.chart import BACKGROUND, BAR, MUTED, SCALE, TEXT, WIDTH, drawable, fit, font, write
 
 TITLE_SIZE, LABEL_SIZE, FACT_SIZE = 18, 11, 13
 MARGIN = 14
@@ -37,7 +37,7 @@ def year_card(title: str, subtitle: str, lines: list[tuple[str, str]]) -> bytes:
     )
     for i, (label, fact) in enumerate(lines):
         y = 62 + i * ROW
-        draw.text(at(MARGIN, y), drawable(label).upper(), fill=1, font=font(LABEL_SIZE))
+        write(image, at(MARGIN, y), drawable(label).upper(), LABEL_SIZE, 1)
         shown = fit(draw, drawable(fact), FACT_SIZE, inner)
         draw.text(at(MARGIN, y + 14), shown, fill=2, font=font(FACT_SIZE))
     buffer = io.BytesIO()

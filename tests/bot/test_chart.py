@@ -2,7 +2,7 @@ import io
 
 from PIL import Image, ImageDraw
 
-from bot.stats.chart import MAX_HEIGHT, MIN_ROW, SCALE, WIDTH, bar_chart, fit, font
+from bot.stats.chart import MAX_HEIGHT, MIN_ROW, SCALE, WIDTH, bar_chart, fit, font, write
 
 
 def shown_size(count: int) -> tuple[float, float]:
@@ -54,3 +54,25 @@ def test_a_text_too_long_is_cut_where_the_last_character_that_fits_with_the_elli
                         cut = cut[:-1]
                     expected = cut.rstrip() + "…"
                 assert fit(draw, text, size, width) == expected, (size, width, text)
+
+
+def test_a_kept_label_is_written_in_the_very_pixels_pillow_draws():
+    """`write` stamps a kept mask; the card must look as `ImageDraw.text` would draw it."""
+    texts = [
+        "SECTION THAT MOVED THE CLUB MOST",
+        "reacts · quotes",
+        "12.",
+        "Ça, c'est « Leaving Las Vegas » (1995), Sera à la fin…",
+        "jgpqy under the line, ÅÉÎ over it",
+        "a 🎬 and 中文 the font has no glyph for",
+    ]
+    for size in (10, 11, 13, 18):
+        for text in texts:
+            for xy in ((0, 0), (28, 124), (3, 7)):
+                drawn = Image.new("P", (900, 200), 0)
+                ImageDraw.Draw(drawn).text(xy, text, fill=2, font=font(size))
+                written = Image.new("P", (900, 200), 0)
+                write(written, xy, text, size, 2)
+                write(written, xy, text, size, 2)  # the second time from the kept mask
+                assert written.tobytes() == drawn.tobytes(), (size, text, xy)
+                assert drawn.getbbox() is not None  # the test draws something

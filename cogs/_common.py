@@ -13,6 +13,7 @@ import discord
 from discord import app_commands
 
 from bot.client import report_error
+from bot.diary.taste import CLOSEST, Close, Taste
 from bot.errors import UserError
 from bot.interactions import Interaction, services
 from bot.text import clean, truncate
@@ -355,3 +356,21 @@ async def members_in(
             if member is not None:
                 found[i] = member
     return found
+
+
+async def closest_present(
+    tastes: Taste, guild: discord.Guild, viewer_id: int, wanted: int = CLOSEST, offset: int = 0
+) -> tuple[list[Close], float | None]:
+    """The `wanted` members closest by taste who are in the server now, from `offset` in the
+    ranking, read a page at a time until enough are found (members who left are passed over; a
+    member a rating moved between two pages is named once)."""
+    close: list[Close] = []
+    while True:
+        page, club = await tastes.closest(guild.id, viewer_id, ASK_AT_ONCE, offset)
+        named = {c.member_id for c in close}
+        ranked = [c for c in page if c.member_id not in named]
+        present = await members_in(guild, [c.member_id for c in ranked], wanted - len(close))
+        close += [c for c in ranked if c.member_id in present]
+        if len(close) >= wanted or len(page) < ASK_AT_ONCE:
+            return close[:wanted], club
+        offset += ASK_AT_ONCE

@@ -21,11 +21,11 @@ from bot.diary.embeds import (
 from bot.diary.letterboxd import MAX_UPLOAD, read_export, too_large
 from bot.diary.service import PAGE_SIZE, Diary, ImportReport, local_day, parse_day
 from bot.diary.stars import CHOICES, from_stars
-from bot.diary.taste import CLOSEST, Close, Taste
+from bot.diary.taste import Taste
 from bot.errors import UserError
 from bot.interactions import Interaction, guild_id_of, guild_of, now_epoch, services
 from bot.text import literal, plural, truncate
-from cogs._common import ASK_AT_ONCE, PAGERS, Text, members_in, pager_view
+from cogs._common import PAGERS, Text, closest_present, pager_view
 from cogs.films._cog import FIRST_FILM_YEAR, LAST_FILM_YEAR, split_title
 
 STAR_CHOICES = [app_commands.Choice(name=name, value=value) for name, value in CHOICES]
@@ -350,25 +350,6 @@ class DiaryCog(commands.Cog, name="Diary"):
         await interaction.response.defer(ephemeral=private, thinking=True)
         close, club = await closest_present(self.tastes, guild_of(interaction), viewer_id)
         await interaction.followup.send(embed=closest_embed(viewer_id, close, club))
-
-
-async def closest_present(
-    tastes: Taste, guild: discord.Guild, viewer_id: int
-) -> tuple[list[Close], float | None]:
-    """The CLOSEST members by taste who are in the server now, read a page of the ranking at a
-    time until enough are found (members who left are passed over; a member a rating moved
-    between two pages is named once)."""
-    close: list[Close] = []
-    offset = 0
-    while True:
-        page, club = await tastes.closest(guild.id, viewer_id, ASK_AT_ONCE, offset)
-        named = {c.member_id for c in close}
-        ranked = [c for c in page if c.member_id not in named]
-        present = await members_in(guild, [c.member_id for c in ranked], CLOSEST - len(close))
-        close += [c for c in ranked if c.member_id in present]
-        if len(close) >= CLOSEST or len(page) < ASK_AT_ONCE:
-            return close[:CLOSEST], club
-        offset += ASK_AT_ONCE
 
 
 async def setup(bot: Projectionist) -> None:

@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from bot.client import Projectionist
 from bot.diary.embeds import club_films_embed
-from bot.diary.taste import club_films
+from bot.diary.taste import Taste, club_films
 from bot.interactions import Interaction, guild_id_of, guild_of, now_epoch
 from bot.reactions.recorder import counted_since
 from bot.stats.chart import bar_chart
@@ -22,10 +22,10 @@ from bot.stats.embeds import (
     server_stats_embed,
     year_embed,
 )
-from bot.stats.year import Span, Years, year_lines, year_now
+from bot.stats.year import CLOSEST_PAGE, Span, Years, year_lines, year_now
 from bot.stats.year_card import year_card
 from bot.text import literal
-from cogs._common import essay_choices, members_in
+from cogs._common import closest_present, essay_choices, members_in
 
 CHART_NAME = "essay-stats.png"
 CARD_NAME = "year.png"
@@ -111,8 +111,15 @@ class StatsCog(commands.Cog, name="Stats"):
         guild = guild_of(interaction)
         named = [c.member_id for c in told.closest]
         present = await members_in(guild, named, 1)
-        told = replace(told, closest=tuple(c for c in told.closest if c.member_id in present))
+        closest = [c for c in told.closest if c.member_id in present]
         others = [told.take.member_id] if told.take else []
+        if member is not None and not closest and len(named) == CLOSEST_PAGE:
+            # every member of the first page has left: the ranking is read on
+            closest, _ = await closest_present(
+                Taste(services.db), guild, member.id, 1, CLOSEST_PAGE
+            )
+            others += [c.member_id for c in closest]
+        told = replace(told, closest=tuple(closest))
         others += [told.diarist[0]] if told.diarist else []
         present.update(await members_in(guild, others))
         whose = member.display_name if member else guild.name

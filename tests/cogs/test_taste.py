@@ -235,7 +235,7 @@ async def test_taste_me_ranks_members_by_score_whatever_the_order_they_joined_in
 async def test_taste_me_reads_the_ranking_on_past_the_members_who_left(club, monkeypatch):
     # A page of the ranking is two members here (a hundred in the bot): the three closest
     # members have left, so the reply needs the second page and the third.
-    monkeypatch.setattr(sys.modules["cogs.diary"], "ASK_AT_ONCE", 2)  # as the bot loaded it
+    monkeypatch.setattr(sys.modules["cogs._common"], "ASK_AT_ONCE", 2)  # as the bot loaded it
     env = club.env
     await advance_to(env, datetime(2026, 3, 1, 12, tzinfo=UTC))
     films = [HEAT, ROPE, VERTIGO, CATS, RAN]

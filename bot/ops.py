@@ -176,7 +176,7 @@ class PortRefused(RuntimeError):
 # and folded before the copy), and the counter of rating changes, which the target's triggers
 # start on their own.
 NOT_PORTED = {"reaction_log", "reaction_day_changes", "rating_versions"}
-# Derived from other tables (migrations 0020, 0021, 0025, 0029, 0030): made on the target in
+# Derived from other tables (migrations 0020, 0021, 0025, 0029, 0030, 0032): made on the target in
 # one pass after the copy (`PostgresDatabase.loading`), then compared, not copied.
 DERIVED = {
     "film_wants",
@@ -189,6 +189,7 @@ DERIVED = {
     "member_reaction_days",
     "reaction_weeks",
     "member_reaction_weeks",
+    "reaction_quarters",
 }
 
 

@@ -496,9 +496,9 @@ class ReactionRecorder:
     # --- members' data (see bot/members.py) -------------------------------------------
 
     # The reconciliation's tables (bot/reactions/reconcile.py) hold servers' posts, no member,
-    # and `reaction_weeks_sealed` servers' weeks; the daily and weekly counts follow the
-    # reactions through notes folded before the forgetting commits (migrations 0026,
-    # postgresql/0023).
+    # and `reaction_weeks_sealed` servers' weeks; the daily, weekly and quarterly counts follow
+    # the reactions through notes folded before the forgetting commits (migrations 0026,
+    # postgresql/0023; the quarters follow the weeks, 0032).
     MEMBER_TABLES = frozenset(
         {
             "reactions",
@@ -509,6 +509,7 @@ class ReactionRecorder:
             "member_reaction_days",
             "reaction_weeks",
             "member_reaction_weeks",
+            "reaction_quarters",
             "reaction_weeks_sealed",
             "reaction_day_changes",
         }
@@ -579,15 +580,18 @@ class ReactionRecorder:
         self, guild_id: int, since: int, until: int | None = None, *, by_week: bool = True
     ) -> Period:
         """The counts' period from the UTC day of `since` (to that of `until`, excluded; to now
-        without it), as the server's sealed weeks let it be read (bot/reactions/counts.py), or
-        by day alone without `by_week`."""
-        sealed = 0
-        if by_week:
-            sealed = await self.db.fetchval(
-                "SELECT week FROM reaction_weeks_sealed WHERE guild_id = ?", (guild_id,)
-            )
+        without it), as the server's sealed weeks let it be read (bot/reactions/counts.py); by
+        day alone without `by_week`, unless it is long enough to be read by quarter (a quote's
+        reactions come within a day or two, so that its days are hardly more rows than its
+        weeks, but more than its quarters: half a year of them ranked 39.5 → 32.1 ms)."""
+        sealed = await self.db.fetchval(
+            "SELECT week FROM reaction_weeks_sealed WHERE guild_id = ?", (guild_id,)
+        )
         end = OPEN if until is None else until // DAY
-        return counted_period(since // DAY, end, int(sealed or 0))
+        period = counted_period(since // DAY, end, int(sealed or 0))
+        if by_week or period.quarters[0] < period.quarters[1]:
+            return period
+        return counted_period(since // DAY, end, 0)
 
     async def leading_and_total(
         self, guild_id: int, period: Period, shown: str, limit: int

@@ -1,11 +1,11 @@
-"""A period of the reactions' counts read as whole weeks and days at its ends
+"""A period of the reactions' counts read as whole weeks (or quarters) and days at its ends
 (bot/reactions/counts.py), against the sum of its days."""
 
 from __future__ import annotations
 
 import random
 
-from bot.reactions.counts import OPEN, WEEK, counted_period, counted_sums
+from bot.reactions.counts import OPEN, QUARTER, WEEK, counted_period, counted_sums
 
 
 def read(period, weeks: dict[int, int], per_day: dict[int, int]) -> int:
@@ -16,6 +16,46 @@ def read(period, weeks: dict[int, int], per_day: dict[int, int]) -> int:
     for first, end, sign in period.days:
         total += sign * sum(n for day, n in per_day.items() if first <= day < end)
     return total
+
+
+def read_by_quarter(period, weeks: dict[int, int], per_day: dict[int, int]) -> int:
+    """`read` for the counts kept per quarter too: its quarters' rows (each the days of its
+    weeks in `weeks`, complete or not) and its runs of weeks, or its weeks without quarters."""
+    first_quarter, end_quarter = period.quarters
+    if first_quarter >= end_quarter:
+        return read(period, weeks, per_day)
+    total = sum(
+        n for day, n in weeks.items() if first_quarter <= day // WEEK // QUARTER < end_quarter
+    )
+    for first, end, sign in period.quarter_weeks:
+        total += sign * sum(n for day, n in weeks.items() if first <= day // WEEK < end)
+    for first, end, sign in period.days:
+        total += sign * sum(n for day, n in per_day.items() if first <= day < end)
+    return total
+
+
+def test_a_long_period_sums_to_its_days_read_by_quarter_and_weeks_at_its_ends():
+    rng = random.Random(5)
+    per_day = {day: rng.randint(1, 9) for day in range(19_900, 21_000)}
+    shapes = set()
+    # Sealed at a quarter's start, just after, in its middle, at its end; and every week.
+    for sealed in (2_925, 2_926, 2_931, 2_937, 2_950, OPEN):
+        kept = {day: n for day, n in per_day.items() if day // WEEK < sealed}
+        for first in range(19_950, 20_250, 13):
+            for end in [*range(first + 170, 20_990, 23), OPEN]:
+                period = counted_period(first, end, sealed)
+                expected = sum(n for day, n in per_day.items() if first <= day < end)
+                got = read_by_quarter(period, kept, per_day)
+                assert got == expected, (first, end, sealed, period)
+                first_quarter, end_quarter = period.quarters
+                if first_quarter < end_quarter:
+                    # a quarter is read once its weeks are all kept
+                    assert end_quarter * QUARTER <= sealed, (first, end, sealed, period)
+                    head, tail = period.quarter_weeks
+                    assert head[1] - head[0] <= QUARTER // 2 and tail[1] - tail[0] < QUARTER
+                    shapes.add((head[2], tail[2], tail[0] < tail[1]))
+    # The weeks at each end added and taken away, and a period ending at a quarter's start.
+    assert {(1, 1, True), (-1, 1, True), (1, -1, True), (-1, -1, True), (1, 1, False)} <= shapes
 
 
 def test_every_period_sums_to_its_days_and_reads_at_most_three_days_at_each_end():
@@ -85,3 +125,71 @@ async def test_the_database_sums_every_period_to_its_days_whatever_parts_it_read
         (False, True, False),
         (False, False, False),
     } <= shapes, shapes
+
+
+async def test_the_database_sums_a_long_period_from_the_quarters_its_weeks_keep(db):
+    """The weeks' rows written as the seal writes them, and changed and removed as the fold
+    does: the quarters' rows follow them (migration 0032), and `counted_sums` over periods of
+    half a year and more, read by quarter, gives each thing the sum of its days."""
+    rng = random.Random(13)
+    guild, sealed = 1, 2_925  # the weeks before 2925 are kept: quarters up to 224 complete
+    per_day = {
+        (day, quote): rng.randint(1, 9)
+        for day in range(19_900, 20_560)
+        for quote in (1, 2, 3)
+        if rng.random() < 0.3
+    }
+    per_week: dict[tuple[int, int], int] = {}
+    for (day, quote), n in per_day.items():
+        if day // WEEK < sealed:
+            per_week[day // WEEK, quote] = per_week.get((day // WEEK, quote), 0) + n
+    async with db.transaction() as tx:
+        for (day, quote), n in per_day.items():
+            await tx.execute(
+                "INSERT INTO reaction_days (guild_id, day, section_id, quote_id, reactions) "
+                "VALUES (?, ?, 0, ?, ?)",
+                (guild, day, quote, n),
+            )
+        for (week, quote), n in per_week.items():
+            await tx.execute(
+                "INSERT INTO reaction_weeks (guild_id, week, section_id, quote_id, reactions) "
+                "VALUES (?, ?, 0, ?, ?)",
+                (guild, week, quote, n + 5),  # five too many, taken back below
+            )
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE reaction_weeks SET reactions = reactions - 5")
+        # A week's row of a quote brought to zero goes, and its quarter's count with it.
+        week, quote = min(per_week)
+        await tx.execute(
+            "UPDATE reaction_weeks SET reactions = 0 WHERE week = ? AND quote_id = ?",
+            (week, quote),
+        )
+        await tx.execute("DELETE FROM reaction_weeks WHERE reactions = 0")
+        per_day = {(d, q): n for (d, q), n in per_day.items() if (d // WEEK, q) != (week, quote)}
+        await tx.execute(
+            "DELETE FROM reaction_days WHERE day >= ? AND day < ? AND quote_id = ?",
+            (week * WEEK, (week + 1) * WEEK, quote),
+        )
+    quarters = {
+        (row[0], row[1]): row[2]
+        for row in await db.fetchall("SELECT quarter, quote_id, reactions FROM reaction_quarters")
+    }
+    by_quarter: dict[tuple[int, int], int] = {}
+    for (day, quote), n in per_day.items():
+        if day // WEEK < sealed:
+            key = (day // WEEK // QUARTER, quote)
+            by_quarter[key] = by_quarter.get(key, 0) + n
+    assert quarters == by_quarter
+    read_by_quarter_seen = False
+    for first in range(19_950, 20_300, 17):
+        for end in (first + 190, first + 260, first + 301, OPEN):
+            period = counted_period(first, end, sealed)
+            read_by_quarter_seen |= period.quarters[0] < period.quarters[1]
+            sums, params = counted_sums("reaction", "quote_id", guild, period, " AND quote_id <> 0")
+            got = {row[0]: row[1] for row in await db.fetchall(sums, params)}
+            expected: dict[int, int] = {}
+            for (day, quote), n in per_day.items():
+                if first <= day < end:
+                    expected[quote] = expected.get(quote, 0) + n
+            assert got == expected, (first, end, period)
+    assert read_by_quarter_seen

@@ -1,6 +1,6 @@
-"""The reactions counted per day and per week (migrations 0021, 0025), kept from the notes the
-database's triggers write (0026, postgresql/0023), against a full count of every stored
-reaction after each way reactions change: storms over several days and across a week's end,
+"""The reactions counted per day, per week and per quarter (migrations 0021, 0025, 0032), kept
+from the notes the database's triggers write (0026, postgresql/0023), against a full count of
+every stored reaction after each way reactions change: storms over several days and across a week's end,
 removals, clears of one emoji and of all, a post edited to show another section, forget-me, and
 reconciliation after downtime; and `/stats server` and `/quote top` reading them."""
 
@@ -10,6 +10,7 @@ import random
 from collections import Counter
 from datetime import UTC, datetime
 
+from bot.interactions import now_epoch
 from bot.text import plural
 from tests.cogs.test_diary import advance_to
 from tests.cogs.test_reactions import section_post, stored
@@ -38,15 +39,25 @@ BY_SHOWN_WEEK = BY_SHOWN.replace("r.created_at / 86400", "r.created_at / 86400 /
 BY_MEMBER_WEEK = BY_MEMBER.replace("r.created_at / 86400", "r.created_at / 86400 / 7").replace(
     "WHERE", SEALED
 )
+# Per quarter of thirteen such weeks, of the weeks sealed (0032).
+BY_SHOWN_QUARTER = BY_SHOWN.replace(
+    "r.created_at / 86400", "r.created_at / 86400 / 7 / 13"
+).replace("WHERE", SEALED)
 
 
 async def kept_and_counted(env) -> tuple[tuple[set, ...], tuple[set, ...]]:
     await env.bot.recorder.flush()
     await env.bot.recorder.sealed()  # the weeks summed after the merge
     db = env.bot.db
-    tables = ("reaction_days", "member_reaction_days", "reaction_weeks", "member_reaction_weeks")
+    tables = (
+        "reaction_days",
+        "member_reaction_days",
+        "reaction_weeks",
+        "member_reaction_weeks",
+        "reaction_quarters",
+    )
     kept = [{tuple(r) for r in await db.fetchall(f"SELECT * FROM {table}")} for table in tables]
-    full = (BY_SHOWN, BY_MEMBER, BY_SHOWN_WEEK, BY_MEMBER_WEEK)
+    full = (BY_SHOWN, BY_MEMBER, BY_SHOWN_WEEK, BY_MEMBER_WEEK, BY_SHOWN_QUARTER)
     counted = [{tuple(r) for r in await db.fetchall(sql)} for sql in full]
     return tuple(kept), tuple(counted)
 
@@ -128,11 +139,13 @@ async def test_the_daily_and_weekly_counts_match_a_full_count_after_every_kind_o
     kept, _ = await kept_and_counted(env)
     forgotten = {m.id for m in members[:3]}
     assert not {row for row in kept[1] | kept[3] if row[2] in forgotten}
-    assert all(row[4] > 0 for row in kept[0] | kept[2])
+    assert all(row[4] > 0 for row in kept[0] | kept[2] | kept[4])
     assert all(row[3] > 0 for row in kept[1] | kept[3])
-    # The storms' first week (2930) sealed once it was over, and counted by week since.
+    # The storms' first week (2930) sealed once it was over, and counted by week since, and in
+    # its quarter (225: weeks 2925 to 2937).
     assert await env.bot.db.fetchval("SELECT week FROM reaction_weeks_sealed") == 2931
     assert {row[1] for row in kept[2]} == {2930} and kept[3]
+    assert {row[1] for row in kept[4]} == {225}
 
 
 async def test_stats_server_and_quote_top_count_whole_days(club):
@@ -204,6 +217,49 @@ async def test_stats_server_counts_every_period_from_its_weeks_and_days(club):
         assert embed.fields[2].value.startswith(f"1. <@{leader}> — {involved[leader]}"), days
 
 
+async def test_a_long_period_is_counted_from_its_quarters_as_a_member_would_count_it(club):
+    """Half a year and more is read as whole quarters of sealed weeks and the weeks and days at
+    its ends (migration 0032): `/stats server`, `/quote top` and the club's year count what a
+    member would count by hand, a reaction taken back from a sealed quarter included."""
+    env = club.env
+    await advance_to(env, datetime(2026, 1, 5, 12, 0, tzinfo=UTC))  # day 20458
+    post = await section_post(club)
+    quoted = await club.bob.send(club.general, "Sera never asks him to stop.")
+    await club.alice.context_menu(club.general, "Save as quote", quoted)
+    card = (await club.alice.slash(club.general, "quote show", number=1)).response.message
+    given: list[tuple[int, int, str]] = []  # (days after 5 January, member, emoji) still there
+    members = [club.guild.add_member(env.create_user(f"q{i}")) for i in range(63)]
+    for step, member in enumerate(members):
+        await member.react(post, "🎬")
+        given.append((5 * step, member.id, "🎬"))
+        if step % 3 == 0:
+            await member.react(card, "🔥")
+            given.append((5 * step, member.id, "🔥"))
+        if step == 40:  # a reaction of January taken back in July
+            await members[2].unreact(post, "🎬")
+            given.remove((10, members[2].id, "🎬"))
+        await env.advance_time(5 * 86400)
+    # Now noon, 315 days after 5 January (16 November 2026). The weeks sealed reach into the
+    # quarter going on (228, from week 2964): its rows are read by week, never as a quarter.
+    db = env.bot.db
+    assert await db.fetchval("SELECT max(quarter) FROM reaction_quarters") == 228
+    for days in (200, 241, 272, 300):
+        period = await env.bot.recorder.period(club.guild.id, now_epoch() - days * 86400)
+        assert period.quarters[0] < period.quarters[1], days  # read by quarter
+        counted = [g for g in given if g[0] >= 315 - days]
+        embed = (await club.alice.slash(club.general, "stats server", days=days)).response.embeds[0]
+        assert embed.description.startswith(f"{plural(len(counted), 'reaction')} ·"), days
+        cards = sum(1 for g in counted if g[2] == "🔥")
+        assert f"— {cards}" in embed.fields[1].value, days
+        top = (await club.alice.slash(club.general, "quote top", days=days)).response.embeds[0]
+        assert f"{plural(cards, 'reaction')}" in top.description, (days, top.description)
+    year = await club.alice.slash(club.general, "stats year")
+    section = {f.name: f.value for f in year.response.embeds[0].fields}[
+        "Section that moved the club most"
+    ]
+    assert section.startswith(f"{plural(sum(1 for g in given if g[2] == '🎬'), 'reaction')}")
+
+
 async def test_the_first_start_after_the_upgrade_sums_every_week_so_far(club, make_bot):
     # A server's reactions over three weeks, counted by day alone as before migration 0025.
     env = club.env
@@ -230,6 +286,7 @@ async def test_the_first_start_after_the_upgrade_sums_every_week_so_far(club, ma
     # 21 May 2026 (day 20594) is in week 2942: the weeks before it are summed.
     assert await env.bot.db.fetchval("SELECT week FROM reaction_weeks_sealed") == 2942
     assert {row[1] for row in kept[3]} == {2939, 2940, 2941}
+    assert {row[1] for row in kept[4]} == {226}  # weeks 2938 to 2950
     after = (await club.alice.slash(club.general, "stats server", days=19)).response.embeds[0]
     assert after.to_dict() == before.to_dict()
     assert after.description.startswith("19 reactions ·")

@@ -1,0 +1,60 @@
+-- The weekly counts of 0025 again per quarter of thirteen weeks (quarter = week / 13), so that a
+-- long period (the club's year) is read as its whole quarters and the weeks at its ends, as a
+-- month is read as its whole weeks (bot/reactions/counts.py): nine months of the benchmark's
+-- reactions are 270,000 weekly rows, which the club's section of the year summed in 58 ms.
+--
+-- A quarter's row is the sum of its weeks' rows, kept so by triggers on the weeks, whatever
+-- writes them (the seal, the fold, a post edited in place, `db port`'s rebuild): a quarter is
+-- complete once all its weeks are sealed, and only then read. Members' counts are not kept per
+-- quarter. The weeks' rows only ever change their count, never their key.
+CREATE TABLE reaction_quarters (
+    guild_id   INTEGER NOT NULL,
+    quarter    INTEGER NOT NULL,
+    section_id INTEGER NOT NULL,
+    quote_id   INTEGER NOT NULL,
+    reactions  INTEGER NOT NULL,
+    PRIMARY KEY (guild_id, quarter, section_id, quote_id)
+) WITHOUT ROWID;
+
+INSERT INTO reaction_quarters (guild_id, quarter, section_id, quote_id, reactions)
+    SELECT guild_id, week / 13, section_id, quote_id, sum(reactions) FROM reaction_weeks
+    GROUP BY 1, 2, 3, 4 HAVING sum(reactions) <> 0;
+
+-- Each adds the change of a week's row to its quarter's, and a quarter's row brought to zero
+-- goes.
+CREATE TRIGGER reaction_quarters_added AFTER INSERT ON reaction_weeks
+WHEN NEW.reactions <> 0
+BEGIN
+    INSERT INTO reaction_quarters (guild_id, quarter, section_id, quote_id, reactions)
+        VALUES (NEW.guild_id, NEW.week / 13, NEW.section_id, NEW.quote_id, NEW.reactions)
+        ON CONFLICT DO UPDATE SET reactions = reactions + excluded.reactions;
+    DELETE FROM reaction_quarters
+        WHERE (guild_id, quarter, section_id, quote_id)
+            = (NEW.guild_id, NEW.week / 13, NEW.section_id, NEW.quote_id)
+        AND reactions = 0;
+END;
+
+CREATE TRIGGER reaction_quarters_changed AFTER UPDATE OF reactions ON reaction_weeks
+WHEN NEW.reactions <> OLD.reactions
+BEGIN
+    INSERT INTO reaction_quarters (guild_id, quarter, section_id, quote_id, reactions)
+        VALUES (NEW.guild_id, NEW.week / 13, NEW.section_id, NEW.quote_id,
+                NEW.reactions - OLD.reactions)
+        ON CONFLICT DO UPDATE SET reactions = reactions + excluded.reactions;
+    DELETE FROM reaction_quarters
+        WHERE (guild_id, quarter, section_id, quote_id)
+            = (NEW.guild_id, NEW.week / 13, NEW.section_id, NEW.quote_id)
+        AND reactions = 0;
+END;
+
+CREATE TRIGGER reaction_quarters_removed AFTER DELETE ON reaction_weeks
+WHEN OLD.reactions <> 0
+BEGIN
+    INSERT INTO reaction_quarters (guild_id, quarter, section_id, quote_id, reactions)
+        VALUES (OLD.guild_id, OLD.week / 13, OLD.section_id, OLD.quote_id, -OLD.reactions)
+        ON CONFLICT DO UPDATE SET reactions = reactions + excluded.reactions;
+    DELETE FROM reaction_quarters
+        WHERE (guild_id, quarter, section_id, quote_id)
+            = (OLD.guild_id, OLD.week / 13, OLD.section_id, OLD.quote_id)
+        AND reactions = 0;
+END;

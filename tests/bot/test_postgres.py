@@ -7,13 +7,14 @@ import asyncio
 import itertools
 import shutil
 
+import asyncpg
 import pytest
 
 from bot.db import DatabaseTooNew, DatabaseUnavailable, UnsupportedStatement, migrations_in
 from bot.essays.library import Library
 from bot.postgres import PostgresDatabase, numbered
 from bot.sqlite import SqliteDatabase
-from tests.conftest import SEED_ESSAY, long_essay
+from tests.conftest import MIGRATED, SEED_ESSAY, long_essay
 
 NAMES = itertools.count(1)
 
@@ -172,4 +173,43 @@ async def test_the_bots_queries_are_planned_without_workers_or_compilation(postg
             answers.extend(await tx.fetchall(shown))
         assert {tuple(row) for row in answers} == {("off", "0")}
     finally:
+        await db.close()
+
+
+async def test_two_writers_of_weeks_at_once_never_deadlock_on_their_quarters(postgres):
+    """A fold and a post edited in place both write weeks' rows whose quarters cross: the edit
+    holds quarter (225, section 7) while the fold's upsert updates a week of section 8 and
+    inserts one of section 7, and then the edit moves counts into section 8 (migration 0032).
+    Each quarter's row waited for the other's before the quarters' lock: PostgreSQL killed one
+    as a deadlock. Both commit now, and the quarters are their weeks' sums."""
+    url = postgres.create_database(f"quarters_{next(NAMES)}", template=MIGRATED)
+    db = await PostgresDatabase.open(url)
+    edit, fold = await asyncpg.connect(url), await asyncpg.connect(url)
+    try:
+        week_row = "INSERT INTO reaction_weeks VALUES (1, $1, $2, 0, $3)"
+        for week, section in ((2930, 8), (2931, 8), (2933, 7)):
+            await edit.execute(week_row, week, section, 5)
+        await edit.execute("SET deadlock_timeout = '100ms'")
+        await fold.execute("SET deadlock_timeout = '100ms'")
+        bump = "UPDATE reaction_weeks SET reactions = reactions + 1 WHERE week = $1"
+        async with edit.transaction():
+            await edit.execute(bump, 2933)  # quarter (225, 7)
+            folding = asyncio.create_task(
+                fold.execute(
+                    "INSERT INTO reaction_weeks AS d VALUES (1, 2930, 8, 0, 1), (1, 2937, 7, 0, 1) "
+                    "ON CONFLICT (guild_id, week, section_id, quote_id) "
+                    "DO UPDATE SET reactions = d.reactions + excluded.reactions"
+                )
+            )
+            await asyncio.sleep(0.5)  # the fold's statement waits for the edit
+            assert not folding.done()
+            await edit.execute(bump, 2931)  # quarter (225, 8)
+        await folding
+        quarters = await db.fetchall(
+            "SELECT quarter, section_id, reactions FROM reaction_quarters ORDER BY 1, 2"
+        )
+        assert [tuple(row) for row in quarters] == [(225, 7, 7), (225, 8, 12)]
+    finally:
+        await edit.close()
+        await fold.close()
         await db.close()

@@ -1,6 +1,13 @@
 -- As SQLite's 0032: the weekly counts again per quarter of thirteen weeks, each quarter's row
 -- the sum of its weeks' rows, kept so by statement triggers on the weeks (the fold, the seal, a
--- post edited in place, `db port`'s rebuild) in key order, as the fold writes its rows.
+-- post edited in place, `db port`'s rebuild).
+--
+-- The quarters are written by one transaction at a time (an advisory lock held to its commit).
+-- A statement's weeks are in key order, but their quarters are not (week 2925's section 8
+-- before week 2926's section 7), and an upsert fires its update trigger and then its insert
+-- trigger, two passes: a fold and a post edited in place at once could each hold a quarter's
+-- row the other waits for. Each takes the lock once its own rows of days and weeks are written
+-- and locks no other count after it, so whoever holds it waits on no one.
 CREATE TABLE reaction_quarters (
     guild_id   BIGINT NOT NULL,
     quarter    INTEGER NOT NULL,
@@ -19,6 +26,7 @@ INSERT INTO reaction_quarters (guild_id, quarter, section_id, quote_id, reaction
 CREATE FUNCTION reaction_quarters_follow() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     changes TEXT;
+    changed BOOLEAN;
     zero_guild BIGINT[]; zero_quarter INTEGER[]; zero_section BIGINT[]; zero_quote BIGINT[];
 BEGIN
     changes := CASE TG_OP
@@ -27,6 +35,11 @@ BEGIN
         ELSE 'SELECT guild_id, week, section_id, quote_id, reactions FROM added UNION ALL '
              'SELECT guild_id, week, section_id, quote_id, -reactions FROM gone'
     END;
+    EXECUTE 'SELECT EXISTS (' || changes || ')' INTO changed;
+    IF NOT changed THEN
+        RETURN NULL;  -- a statement that wrote no week, as most folds do
+    END IF;
+    PERFORM pg_advisory_xact_lock(25032);
     EXECUTE 'WITH moved AS ('
         'INSERT INTO reaction_quarters AS q (guild_id, quarter, section_id, quote_id, reactions) '
         'SELECT guild_id, week / 13, section_id, quote_id, sum(reactions) FROM (' || changes

@@ -74,27 +74,40 @@ def test_every_period_sums_to_its_days_and_reads_at_most_three_days_at_each_end(
                     assert all(stop - start <= 3 for start, stop, _ in period.days), period
 
 
-async def test_the_database_sums_every_period_to_its_days_whatever_parts_it_reads(db):
-    """The query of `counted_sums`, run by the database over stored days and sealed weeks,
-    for periods with and without whole weeks and with empty, added and taken-away runs of
-    days: each thing's total is the sum of its days in the period, and a thing without
-    reactions in it is not listed."""
-    rng = random.Random(11)
-    guild, other = 1, 2
-    first_day, last_day, sealed = 20_440, 20_520, 2_925  # weeks before 2925 are kept
-    per_day = {
+def quotes_by_day(seed: int, days: range, share: float) -> dict[tuple[int, int], int]:
+    """Reactions to quotes 1 to 3 on about `share` of their `days`: {(day, quote): count}."""
+    rng = random.Random(seed)
+    return {
         (day, quote): rng.randint(1, 9)
-        for day in range(first_day, last_day)
+        for day in days
         for quote in (1, 2, 3)
-        if rng.random() < 0.6
+        if rng.random() < share
     }
-    per_week: dict[tuple[int, int], int] = {}
+
+
+def summed(per_day: dict[tuple[int, int], int], sealed: int, weeks: int = 1) -> dict:
+    """The days of the weeks before `sealed` summed by week (or by runs of `weeks` weeks)."""
+    sums: dict[tuple[int, int], int] = {}
     for (day, quote), n in per_day.items():
         if day // WEEK < sealed:
-            per_week[day // WEEK, quote] = per_week.get((day // WEEK, quote), 0) + n
+            key = (day // WEEK // weeks, quote)
+            sums[key] = sums.get(key, 0) + n
+    return sums
+
+
+def expected_sums(per_day: dict[tuple[int, int], int], first: int, end: int) -> dict[int, int]:
+    expected: dict[int, int] = {}
+    for (day, quote), n in per_day.items():
+        if first <= day < end:
+            expected[quote] = expected.get(quote, 0) + n
+    return expected
+
+
+async def store(db, per_day, per_week, servers=(1,), more: int = 0) -> None:
+    """The days of every server in `servers`, and the weeks of the first (`more` too many)."""
     async with db.transaction() as tx:
         for (day, quote), n in per_day.items():
-            for server in (guild, other):  # another server's rows are never counted
+            for server in servers:
                 await tx.execute(
                     "INSERT INTO reaction_days (guild_id, day, section_id, quote_id, reactions) "
                     "VALUES (?, ?, 0, ?, ?)",
@@ -104,19 +117,25 @@ async def test_the_database_sums_every_period_to_its_days_whatever_parts_it_read
             await tx.execute(
                 "INSERT INTO reaction_weeks (guild_id, week, section_id, quote_id, reactions) "
                 "VALUES (?, ?, 0, ?, ?)",
-                (guild, week, quote, n),
+                (servers[0], week, quote, n + more),
             )
+
+
+async def test_the_database_sums_every_period_to_its_days_whatever_parts_it_reads(db):
+    """The query of `counted_sums`, run by the database over stored days and sealed weeks,
+    for periods with and without whole weeks and with empty, added and taken-away runs of
+    days: each thing's total is the sum of its days in the period, and a thing without
+    reactions in it is not listed."""
+    guild, sealed = 1, 2_925  # weeks before 2925 are kept
+    per_day = quotes_by_day(11, range(20_440, 20_520), 0.6)
+    await store(db, per_day, summed(per_day, sealed), (guild, 2))  # 2's rows are never counted
     shapes = set()
     for first in range(20_450, 20_500, 3):
         for end in (first, first + 1, first + 5, first + 15, first + 22, OPEN):
             period = counted_period(first, end, sealed)
             sums, params = counted_sums("reaction", "quote_id", guild, period, " AND quote_id <> 0")
             got = {row[0]: row[1] for row in await db.fetchall(sums, params)}
-            expected: dict[int, int] = {}
-            for (day, quote), n in per_day.items():
-                if first <= day < end:
-                    expected[quote] = expected.get(quote, 0) + n
-            assert got == expected, (first, end, period)
+            assert got == expected_sums(per_day, first, end), (first, end, period)
             shapes.add((period.weeks != (0, 0), *(start < stop for start, stop, _ in period.days)))
     # Periods read with and without weeks, with each run of days empty and not.
     assert {
@@ -131,31 +150,10 @@ async def test_the_database_sums_a_long_period_from_the_quarters_its_weeks_keep(
     """The weeks' rows written as the seal writes them, and changed and removed as the fold
     does: the quarters' rows follow them (migration 0032), and `counted_sums` over periods of
     half a year and more, read by quarter, gives each thing the sum of its days."""
-    rng = random.Random(13)
     guild, sealed = 1, 2_925  # the weeks before 2925 are kept: quarters up to 224 complete
-    per_day = {
-        (day, quote): rng.randint(1, 9)
-        for day in range(19_900, 20_560)
-        for quote in (1, 2, 3)
-        if rng.random() < 0.3
-    }
-    per_week: dict[tuple[int, int], int] = {}
-    for (day, quote), n in per_day.items():
-        if day // WEEK < sealed:
-            per_week[day // WEEK, quote] = per_week.get((day // WEEK, quote), 0) + n
-    async with db.transaction() as tx:
-        for (day, quote), n in per_day.items():
-            await tx.execute(
-                "INSERT INTO reaction_days (guild_id, day, section_id, quote_id, reactions) "
-                "VALUES (?, ?, 0, ?, ?)",
-                (guild, day, quote, n),
-            )
-        for (week, quote), n in per_week.items():
-            await tx.execute(
-                "INSERT INTO reaction_weeks (guild_id, week, section_id, quote_id, reactions) "
-                "VALUES (?, ?, 0, ?, ?)",
-                (guild, week, quote, n + 5),  # five too many, taken back below
-            )
+    per_day = quotes_by_day(13, range(19_900, 20_560), 0.3)
+    per_week = summed(per_day, sealed)
+    await store(db, per_day, per_week, more=5)
     async with db.transaction() as tx:
         await tx.execute("UPDATE reaction_weeks SET reactions = reactions - 5")
         # A week's row of a quote brought to zero goes, and its quarter's count with it.
@@ -174,12 +172,7 @@ async def test_the_database_sums_a_long_period_from_the_quarters_its_weeks_keep(
         (row[0], row[1]): row[2]
         for row in await db.fetchall("SELECT quarter, quote_id, reactions FROM reaction_quarters")
     }
-    by_quarter: dict[tuple[int, int], int] = {}
-    for (day, quote), n in per_day.items():
-        if day // WEEK < sealed:
-            key = (day // WEEK // QUARTER, quote)
-            by_quarter[key] = by_quarter.get(key, 0) + n
-    assert quarters == by_quarter
+    assert quarters == summed(per_day, sealed, QUARTER)
     read_by_quarter_seen = False
     for first in range(19_950, 20_300, 17):
         for end in (first + 190, first + 260, first + 301, OPEN):
@@ -187,9 +180,5 @@ async def test_the_database_sums_a_long_period_from_the_quarters_its_weeks_keep(
             read_by_quarter_seen |= period.quarters[0] < period.quarters[1]
             sums, params = counted_sums("reaction", "quote_id", guild, period, " AND quote_id <> 0")
             got = {row[0]: row[1] for row in await db.fetchall(sums, params)}
-            expected: dict[int, int] = {}
-            for (day, quote), n in per_day.items():
-                if first <= day < end:
-                    expected[quote] = expected.get(quote, 0) + n
-            assert got == expected, (first, end, period)
+            assert got == expected_sums(per_day, first, end), (first, end, period)
     assert read_by_quarter_seen

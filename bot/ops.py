@@ -190,6 +190,7 @@ DERIVED = {
     "reaction_weeks",
     "member_reaction_weeks",
     "reaction_quarters",
+    "member_reaction_quarters",
 }
 
 

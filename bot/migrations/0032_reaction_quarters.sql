@@ -5,8 +5,9 @@
 --
 -- A quarter's row is the sum of its weeks' rows, kept so by triggers on the weeks, whatever
 -- writes them (the seal, the fold, a post edited in place, `db port`'s rebuild): a quarter is
--- complete once all its weeks are sealed, and only then read. Members' counts are not kept per
--- quarter. The weeks' rows only ever change their count, never their key.
+-- complete once all its weeks are sealed, and only then read. The members' weekly counts are
+-- kept per quarter alike (`/stats server` over a long period ranks its members from them). The
+-- weeks' rows only ever change their count, never their key.
 CREATE TABLE reaction_quarters (
     guild_id   INTEGER NOT NULL,
     quarter    INTEGER NOT NULL,
@@ -16,9 +17,20 @@ CREATE TABLE reaction_quarters (
     PRIMARY KEY (guild_id, quarter, section_id, quote_id)
 ) WITHOUT ROWID;
 
+CREATE TABLE member_reaction_quarters (
+    guild_id  INTEGER NOT NULL,
+    quarter   INTEGER NOT NULL,
+    user_id   INTEGER NOT NULL,
+    reactions INTEGER NOT NULL,
+    PRIMARY KEY (guild_id, quarter, user_id)
+) WITHOUT ROWID;
+
 INSERT INTO reaction_quarters (guild_id, quarter, section_id, quote_id, reactions)
     SELECT guild_id, week / 13, section_id, quote_id, sum(reactions) FROM reaction_weeks
     GROUP BY 1, 2, 3, 4 HAVING sum(reactions) <> 0;
+INSERT INTO member_reaction_quarters (guild_id, quarter, user_id, reactions)
+    SELECT guild_id, week / 13, user_id, sum(reactions) FROM member_reaction_weeks
+    GROUP BY 1, 2, 3 HAVING sum(reactions) <> 0;
 
 -- Each adds the change of a week's row to its quarter's, and a quarter's row brought to zero
 -- goes.
@@ -56,5 +68,39 @@ BEGIN
     DELETE FROM reaction_quarters
         WHERE (guild_id, quarter, section_id, quote_id)
             = (OLD.guild_id, OLD.week / 13, OLD.section_id, OLD.quote_id)
+        AND reactions = 0;
+END;
+
+CREATE TRIGGER member_reaction_quarters_added AFTER INSERT ON member_reaction_weeks
+WHEN NEW.reactions <> 0
+BEGIN
+    INSERT INTO member_reaction_quarters (guild_id, quarter, user_id, reactions)
+        VALUES (NEW.guild_id, NEW.week / 13, NEW.user_id, NEW.reactions)
+        ON CONFLICT DO UPDATE SET reactions = reactions + excluded.reactions;
+    DELETE FROM member_reaction_quarters
+        WHERE (guild_id, quarter, user_id) = (NEW.guild_id, NEW.week / 13, NEW.user_id)
+        AND reactions = 0;
+END;
+
+CREATE TRIGGER member_reaction_quarters_changed AFTER UPDATE OF reactions
+ON member_reaction_weeks
+WHEN NEW.reactions <> OLD.reactions
+BEGIN
+    INSERT INTO member_reaction_quarters (guild_id, quarter, user_id, reactions)
+        VALUES (NEW.guild_id, NEW.week / 13, NEW.user_id, NEW.reactions - OLD.reactions)
+        ON CONFLICT DO UPDATE SET reactions = reactions + excluded.reactions;
+    DELETE FROM member_reaction_quarters
+        WHERE (guild_id, quarter, user_id) = (NEW.guild_id, NEW.week / 13, NEW.user_id)
+        AND reactions = 0;
+END;
+
+CREATE TRIGGER member_reaction_quarters_removed AFTER DELETE ON member_reaction_weeks
+WHEN OLD.reactions <> 0
+BEGIN
+    INSERT INTO member_reaction_quarters (guild_id, quarter, user_id, reactions)
+        VALUES (OLD.guild_id, OLD.week / 13, OLD.user_id, -OLD.reactions)
+        ON CONFLICT DO UPDATE SET reactions = reactions + excluded.reactions;
+    DELETE FROM member_reaction_quarters
+        WHERE (guild_id, quarter, user_id) = (OLD.guild_id, OLD.week / 13, OLD.user_id)
         AND reactions = 0;
 END;

@@ -4,9 +4,9 @@ per week of seven such days (0025), a server's weeks once sealed (the weeks befo
 post shown or member, at most three days at its start, added where the period covers fewer than
 four days of a week and taken away from a whole week where it covers more, and its days after
 the last sealed week (or at most three at its end). A month's ranking of members reads about
-seven rows a member instead of thirty. A period of half a year or more reads the posts' counts
-of its whole weeks likewise as whole quarters of thirteen weeks (migration 0032) and at most six
-weeks at its start and twelve at its end.
+seven rows a member instead of thirty. A period of half a year or more reads its whole weeks
+likewise as whole quarters of thirteen weeks (migration 0032) and at most six weeks at its start
+and twelve at its end.
 
 A server's weeks are sealed in order and stay sealed: a period made from an older `sealed` than
 the database's reads more days and counts the same."""
@@ -20,7 +20,7 @@ OPEN = 2**31 - 1  # a day past every stored one: the end of a period that runs t
 WHOLE_WEEKS_FROM = 14  # days: a shorter period is read by its days
 QUARTER = 13  # weeks; quarters are counted from week 0: quarter = week // 13
 WHOLE_QUARTERS_FROM = 2 * QUARTER  # weeks: fewer whole weeks are read by their weeks
-QUARTERED = frozenset({"reaction"})  # the counts also kept per quarter (not the members')
+QUARTERED = frozenset({"reaction", "member_reaction"})  # the counts also kept per quarter
 
 
 @dataclass(frozen=True)

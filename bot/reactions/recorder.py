@@ -510,6 +510,7 @@ class ReactionRecorder:
             "reaction_weeks",
             "member_reaction_weeks",
             "reaction_quarters",
+            "member_reaction_quarters",
             "reaction_weeks_sealed",
             "reaction_day_changes",
         }

@@ -43,6 +43,9 @@ BY_MEMBER_WEEK = BY_MEMBER.replace("r.created_at / 86400", "r.created_at / 86400
 BY_SHOWN_QUARTER = BY_SHOWN.replace(
     "r.created_at / 86400", "r.created_at / 86400 / 7 / 13"
 ).replace("WHERE", SEALED)
+BY_MEMBER_QUARTER = BY_MEMBER.replace(
+    "r.created_at / 86400", "r.created_at / 86400 / 7 / 13"
+).replace("WHERE", SEALED)
 
 
 async def kept_and_counted(env) -> tuple[tuple[set, ...], tuple[set, ...]]:
@@ -55,9 +58,10 @@ async def kept_and_counted(env) -> tuple[tuple[set, ...], tuple[set, ...]]:
         "reaction_weeks",
         "member_reaction_weeks",
         "reaction_quarters",
+        "member_reaction_quarters",
     )
     kept = [{tuple(r) for r in await db.fetchall(f"SELECT * FROM {table}")} for table in tables]
-    full = (BY_SHOWN, BY_MEMBER, BY_SHOWN_WEEK, BY_MEMBER_WEEK, BY_SHOWN_QUARTER)
+    full = (BY_SHOWN, BY_MEMBER, BY_SHOWN_WEEK, BY_MEMBER_WEEK, BY_SHOWN_QUARTER, BY_MEMBER_QUARTER)
     counted = [{tuple(r) for r in await db.fetchall(sql)} for sql in full]
     return tuple(kept), tuple(counted)
 
@@ -138,14 +142,14 @@ async def test_the_daily_and_weekly_counts_match_a_full_count_after_every_kind_o
     await check()
     kept, _ = await kept_and_counted(env)
     forgotten = {m.id for m in members[:3]}
-    assert not {row for row in kept[1] | kept[3] if row[2] in forgotten}
+    assert not {row for row in kept[1] | kept[3] | kept[5] if row[2] in forgotten}
     assert all(row[4] > 0 for row in kept[0] | kept[2] | kept[4])
-    assert all(row[3] > 0 for row in kept[1] | kept[3])
+    assert all(row[3] > 0 for row in kept[1] | kept[3] | kept[5])
     # The storms' first week (2930) sealed once it was over, and counted by week since, and in
     # its quarter (225: weeks 2925 to 2937).
     assert await env.bot.db.fetchval("SELECT week FROM reaction_weeks_sealed") == 2931
     assert {row[1] for row in kept[2]} == {2930} and kept[3]
-    assert {row[1] for row in kept[4]} == {225}
+    assert {row[1] for row in kept[4]} == {row[1] for row in kept[5]} == {225}
 
 
 async def test_stats_server_and_quote_top_count_whole_days(club):
@@ -219,8 +223,9 @@ async def test_stats_server_counts_every_period_from_its_weeks_and_days(club):
 
 async def test_a_long_period_is_counted_from_its_quarters_as_a_member_would_count_it(club):
     """Half a year and more is read as whole quarters of sealed weeks and the weeks and days at
-    its ends (migration 0032): `/stats server`, `/quote top` and the club's year count what a
-    member would count by hand, a reaction taken back from a sealed quarter included."""
+    its ends (migration 0032): `/stats server` (its posts and its members), `/quote top` and the
+    club's year count what a member would count by hand, a reaction taken back from a sealed
+    quarter included."""
     env = club.env
     await advance_to(env, datetime(2026, 1, 5, 12, 0, tzinfo=UTC))  # day 20458
     post = await section_post(club)
@@ -243,6 +248,7 @@ async def test_a_long_period_is_counted_from_its_quarters_as_a_member_would_coun
     # quarter going on (228, from week 2964): its rows are read by week, never as a quarter.
     db = env.bot.db
     assert await db.fetchval("SELECT max(quarter) FROM reaction_quarters") == 228
+    assert await db.fetchval("SELECT max(quarter) FROM member_reaction_quarters") == 228
     for days in (200, 241, 272, 300):
         period = await env.bot.recorder.period(club.guild.id, now_epoch() - days * 86400)
         assert period.quarters[0] < period.quarters[1], days  # read by quarter
@@ -251,6 +257,10 @@ async def test_a_long_period_is_counted_from_its_quarters_as_a_member_would_coun
         assert embed.description.startswith(f"{plural(len(counted), 'reaction')} ·"), days
         cards = sum(1 for g in counted if g[2] == "🔥")
         assert f"— {cards}" in embed.fields[1].value, days
+        involved = Counter(member for _, member, _ in counted)  # the quote was saved before
+        assert f"{plural(len(involved), 'member')} taking part" in embed.description, days
+        leader = min(involved, key=lambda m: (-involved[m], m))
+        assert embed.fields[2].value.startswith(f"1. <@{leader}> — {involved[leader]}"), days
         top = (await club.alice.slash(club.general, "quote top", days=days)).response.embeds[0]
         assert f"{plural(cards, 'reaction')}" in top.description, (days, top.description)
     year = await club.alice.slash(club.general, "stats year")
@@ -286,7 +296,7 @@ async def test_the_first_start_after_the_upgrade_sums_every_week_so_far(club, ma
     # 21 May 2026 (day 20594) is in week 2942: the weeks before it are summed.
     assert await env.bot.db.fetchval("SELECT week FROM reaction_weeks_sealed") == 2942
     assert {row[1] for row in kept[3]} == {2939, 2940, 2941}
-    assert {row[1] for row in kept[4]} == {226}  # weeks 2938 to 2950
+    assert {row[1] for row in kept[4]} == {row[1] for row in kept[5]} == {226}  # weeks 2938-2950
     after = (await club.alice.slash(club.general, "stats server", days=19)).response.embeds[0]
     assert after.to_dict() == before.to_dict()
     assert after.description.startswith("19 reactions ·")

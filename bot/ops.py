@@ -16,6 +16,7 @@ from bot import dburl
 from bot.config import Config
 from bot.db import DatabaseUnavailable, bundled_migrations, migrations_in, open_database_to_read
 from bot.dburl import redact_url
+from bot.reactions.counts import COUNT_TABLES
 from bot.sqlite import SqliteDatabase, explain_open_failure, no_database
 from bot.text import plural
 
@@ -185,12 +186,7 @@ DERIVED = {
     "latest_ratings",
     "film_rating_counts",
     "film_ratings",
-    "reaction_days",
-    "member_reaction_days",
-    "reaction_weeks",
-    "member_reaction_weeks",
-    "reaction_quarters",
-    "member_reaction_quarters",
+    *COUNT_TABLES,
 }
 
 

@@ -21,6 +21,15 @@ WHOLE_WEEKS_FROM = 14  # days: a shorter period is read by its days
 QUARTER = 13  # weeks; quarters are counted from week 0: quarter = week // 13
 WHOLE_QUARTERS_FROM = 2 * QUARTER  # weeks: fewer whole weeks are read by their weeks
 QUARTERED = frozenset({"reaction", "member_reaction"})  # the counts also kept per quarter
+# Every table of the counts: the posts' and the members', per day, week and quarter.
+COUNT_TABLES = (
+    "reaction_days",
+    "member_reaction_days",
+    "reaction_weeks",
+    "member_reaction_weeks",
+    "reaction_quarters",
+    "member_reaction_quarters",
+)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from bot.db import Database, Tx, rows_as_dicts
 from bot.metrics import DISCARD, Metrics
 from bot.reactions.counts import (
+    COUNT_TABLES,
     OPEN,
     WEEK,
     Period,
@@ -505,12 +506,7 @@ class ReactionRecorder:
             "tracked_messages",
             "reconcile_servers",
             "reconcile_queue",
-            "reaction_days",
-            "member_reaction_days",
-            "reaction_weeks",
-            "member_reaction_weeks",
-            "reaction_quarters",
-            "member_reaction_quarters",
+            *COUNT_TABLES,
             "reaction_weeks_sealed",
             "reaction_day_changes",
         }

@@ -11,6 +11,7 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from bot.interactions import now_epoch
+from bot.reactions.counts import COUNT_TABLES
 from bot.text import plural
 from tests.cogs.test_diary import advance_to
 from tests.cogs.test_reactions import section_post, stored
@@ -52,15 +53,7 @@ async def kept_and_counted(env) -> tuple[tuple[set, ...], tuple[set, ...]]:
     await env.bot.recorder.flush()
     await env.bot.recorder.sealed()  # the weeks summed after the merge
     db = env.bot.db
-    tables = (
-        "reaction_days",
-        "member_reaction_days",
-        "reaction_weeks",
-        "member_reaction_weeks",
-        "reaction_quarters",
-        "member_reaction_quarters",
-    )
-    kept = [{tuple(r) for r in await db.fetchall(f"SELECT * FROM {table}")} for table in tables]
+    kept = [{tuple(r) for r in await db.fetchall(f"SELECT * FROM {t}")} for t in COUNT_TABLES]
     full = (BY_SHOWN, BY_MEMBER, BY_SHOWN_WEEK, BY_MEMBER_WEEK, BY_SHOWN_QUARTER, BY_MEMBER_QUARTER)
     counted = [{tuple(r) for r in await db.fetchall(sql)} for sql in full]
     return tuple(kept), tuple(counted)

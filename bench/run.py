@@ -39,12 +39,21 @@ from discord.webhook import async_ as webhook_async
 
 from bench.community import CHANNEL_ID, EMOJIS, GUILD_ID, MEMBER_BASE, MESSAGE_BASE, Scale, word
 from bench.figures import no_postgresql, percentile, save
-from bench.film_life import P99_CALLS, measure_film_life, time_film_life
+from bench.film_life import (
+    P99_CALLS,
+    calls_of,
+    film_life_commands,
+    film_members_of,
+    measure_film_life,
+    time_film_life,
+    timed,
+)
 from bench.film_life import TARGETS as FILM_LIFE_TARGETS
 from bench.film_life import UNDER_LOAD_TARGETS as FILM_LIFE_UNDER_LOAD_TARGETS
+from bench.history import HISTORY_DAYS, lengthen, year_weeks
 from bot import Config
 from bot.client import Projectionist, build_offline
-from bot.reactions.recorder import ReactionRecorder
+from bot.reactions.recorder import ReactionRecorder, counted_since
 from bot.reactions.store import ADD
 
 if TYPE_CHECKING:
@@ -130,12 +139,14 @@ class CapturingAdapter(webhook_async.AsyncWebhookAdapter):
         super().__init__()
         self.sent_at: float | None = None
         self.replies = 0
+        self.reply: dict[str, Any] = {}  # the last reply's payload
 
     async def create_interaction_response(
         self, interaction_id, token, *, session, proxy=None, proxy_auth=None, params
     ):
         self.sent_at = time.perf_counter()
         self.replies += 1
+        self.reply = params.payload
         return {
             "interaction": {
                 "id": str(interaction_id),
@@ -712,6 +723,54 @@ async def measure_bot(
         "sustained_ratio_vs_parse": round(sustained_ours / sustained_parse, 3),
         "sustained_ratio_vs_parse_spread": spread(sustained, against=2),
         "rounds": RATIO_ROUNDS,
+    }
+    step(f"lengthening the counts to nine months; the reports over {HISTORY_DAYS} days")
+    results["history"] = await measure_history(bot, adapter, scale, rounds)
+
+
+async def shown_as_counted(bot: Projectionist, adapter: CapturingAdapter, payload: Payload) -> None:
+    """Refuses to time a `/stats server` whose reply is not the period's reactions as its days
+    count them: an error's reply, or counts the lengthening left unequal."""
+    await bot.services.recorder.flush()
+    await bot_interactions(bot).run(adapter, payload)
+    embeds = adapter.reply.get("data", {}).get("embeds") or [{}]
+    shown = embeds[0].get("description", "").split(" reaction")[0]
+    days = payload["data"]["options"][0]["options"][0]["value"]
+    counted = await bot.services.db.fetchval(
+        "SELECT sum(reactions) FROM reaction_days WHERE guild_id = ? AND day >= ?",
+        (GUILD_ID, counted_since(int(time.time()), days) // 86400),
+    )
+    if shown != f"{counted:,}":
+        raise RuntimeError(f"/stats server days:{days} showed {shown!r}; the days count {counted}")
+
+
+async def measure_history(
+    bot: Projectionist, adapter: CapturingAdapter, scale: Scale, rounds: int
+) -> dict:
+    """The period reports and the club's year over nine months of counts (bench/history.py),
+    as often as the month's reports and years are timed."""
+    started = time.perf_counter()
+    held = await lengthen(bot)
+    lengthened = round(time.perf_counter() - started, 2)
+    maker = bot_interactions(bot)
+    days = {"type": 4, "name": "days", "value": HISTORY_DAYS}
+    reports = {
+        "stats_server": lambda: maker.payload(2, "stats", "server", [days]),
+        "quote_top": lambda: maker.payload(2, "quote", "top", [days]),
+    }
+    await measure_latency(bot, adapter, reports, 2)
+    figures = await measure_latency(bot, adapter, reports, max(5, min(P99_CALLS, rounds // 3)))
+    await shown_as_counted(bot, adapter, reports["stats_server"]())
+    club_year = film_life_commands(bot, *await film_members_of(bot, scale), seed=7)
+    figures["stats_year_club"] = await timed(
+        club_year["stats_year_club"], calls_of(rounds)["stats_year_club"]
+    )
+    return {
+        **held,
+        "lengthened_s": lengthened,
+        "days_reported": HISTORY_DAYS,
+        "year_weeks": year_weeks(),
+        **figures,
     }
 
 

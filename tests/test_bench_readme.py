@@ -110,6 +110,24 @@ def test_a_run_that_measured_the_parser_alone_shows_the_ratio_to_it_beside():
     assert "to its parser" not in table(results(0.8))  # a run from before measured none
 
 
+def test_the_long_history_row_shows_its_figures_and_a_run_without_them_says_so():
+    run = results(0.8)
+    assert "| Over nine months of counts (bench/history.py): " in table(run)
+    assert "days:270 · the club's year with its card: p50 / p99 | not measured |" in table(run)
+    run["history"] = {
+        "weekly_rows": 296000,
+        "quarters": 4,
+        "year_weeks": 48,
+        "stats_server": {"p50_ms": 80.0, "p99_ms": 90.0},
+        "quote_top": {"p50_ms": 20.0, "p99_ms": 25.0},
+        "stats_year_club": {"p50_ms": 30.0, "p99_ms": 35.0},
+    }
+    assert (
+        "p50 / p99 | 80.0 / 90.0 ms · 20.0 / 25.0 ms · 30.0 / 35.0 ms (296,000 weekly rows, "
+        "4 quarters; the year 48 weeks) | no target |"
+    ) in table(run)
+
+
 def test_the_film_life_rows_show_their_figures_and_a_run_without_them_says_so():
     text = table(results(0.8))
     assert "| Letterboxd import of 5,000 diary rows (606,000 viewings of 2,000 members" in text

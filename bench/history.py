@@ -7,7 +7,9 @@ The month's daily rows (posts' and members') are copied into the eight spans of 
 before it, each span's quotes mapped onto other quotes of the club, and every sealed week summed
 again from its days, as the seal does (the quarters follow by the weekly tables' triggers). Only
 the counts are lengthened: `reactions` keeps its month, so a member's year, whose sections are
-read from the reactions themselves, is not timed here. Run last: it changes the community.
+read from the reactions themselves, is not timed here. Run last: it changes the community; and
+in a process of its own (`python -m bench.prepare history`), as its writes are the benchmark's,
+not the bot's, and on SQLite held some 80 MB of the bot's memory.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bench.community import GUILD_ID
-from bot.client import Projectionist
+from bot.db import Database
 from bot.reactions.counts import COUNT_TABLES
 
 SPANS = 8  # copies of the month, one before the other
@@ -24,10 +26,9 @@ HISTORY_DAYS = 270  # the period `/stats server` and `/quote top` are timed over
 QUOTE_STEP = 7919  # each span's quotes: the month's moved by this many places among the club's
 
 
-async def lengthen(bot: Projectionist) -> dict[str, int]:
+async def lengthen(db: Database) -> dict[str, int]:
     """The month's counts copied into the spans before it and the sealed weeks summed again.
     Returns the days, weeks and quarters the counts then hold."""
-    db = bot.services.db
     first = await db.fetchval("SELECT min(day) FROM reaction_days WHERE guild_id = ?", (GUILD_ID,))
     low, high = await db.one("SELECT min(id), max(id) FROM quotes WHERE guild_id = ?", (GUILD_ID,))
     sealed = await db.fetchval(
@@ -61,12 +62,8 @@ async def lengthen(bot: Projectionist) -> dict[str, int]:
                 f"WHERE guild_id = ? AND day < ? GROUP BY guild_id, day / 7, {keys}",
                 (GUILD_ID, sealed * 7),
             )
-    # The statistics a bot with this history would have planned by: SQLite's daily `ANALYZE`,
-    # PostgreSQL's autovacuum.
-    if db.backend == "postgresql":
+    if db.backend == "postgresql":  # as its autovacuum would; SQLite's is the bot's own chore
         await db.write(f"ANALYZE {', '.join(COUNT_TABLES)}")
-    else:
-        await db.refresh_statistics()
     return {
         "days": await db.fetchval(
             "SELECT count(DISTINCT day) FROM reaction_days WHERE guild_id = ?", (GUILD_ID,)

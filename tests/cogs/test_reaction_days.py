@@ -218,7 +218,7 @@ async def test_a_long_period_is_counted_from_its_quarters_as_a_member_would_coun
     """Half a year and more is read as whole quarters of sealed weeks and the weeks and days at
     its ends (migration 0032): `/stats server` (its posts and its members), `/quote top` and the
     club's year count what a member would count by hand, a reaction taken back from a sealed
-    quarter included."""
+    quarter included, and the members taking part by saving a quote."""
     env = club.env
     await advance_to(env, datetime(2026, 1, 5, 12, 0, tzinfo=UTC))  # day 20458
     post = await section_post(club)
@@ -236,6 +236,9 @@ async def test_a_long_period_is_counted_from_its_quarters_as_a_member_would_coun
         if step == 40:  # a reaction of January taken back in July
             await members[2].unreact(post, "🎬")
             given.remove((10, members[2].id, "🎬"))
+        if step == 50:  # a quote saved in September: mia takes part in every period below
+            said = await club.bob.send(club.general, "He drinks; she stays.")
+            await club.mia.context_menu(club.general, "Save as quote", said)
         await env.advance_time(5 * 86400)
     # Now noon, 315 days after 5 January (16 November 2026). The weeks sealed reach into the
     # quarter going on (228, from week 2964): its rows are read by week, never as a quarter.
@@ -250,7 +253,9 @@ async def test_a_long_period_is_counted_from_its_quarters_as_a_member_would_coun
         assert embed.description.startswith(f"{plural(len(counted), 'reaction')} ·"), days
         cards = sum(1 for g in counted if g[2] == "🔥")
         assert f"— {cards}" in embed.fields[1].value, days
-        involved = Counter(member for _, member, _ in counted)  # the quote was saved before
+        # alice's quote was saved before each period; mia's within it (on SQLite, counted per
+        # saver in saver order: migration 0033)
+        involved = Counter(member for _, member, _ in counted) + Counter({club.mia.id: 1})
         assert f"{plural(len(involved), 'member')} taking part" in embed.description, days
         leader = min(involved, key=lambda m: (-involved[m], m))
         assert embed.fields[2].value.startswith(f"1. <@{leader}> — {involved[leader]}"), days

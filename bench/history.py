@@ -28,23 +28,28 @@ QUOTE_STEP = 7919  # each span's quotes: the month's moved by this many places a
 
 async def lengthen(db: Database) -> dict[str, int]:
     """The month's counts copied into the spans before it and the sealed weeks summed again.
-    Returns the days, weeks and quarters the counts then hold."""
-    first = await db.fetchval("SELECT min(day) FROM reaction_days WHERE guild_id = ?", (GUILD_ID,))
-    low, high = await db.one("SELECT min(id), max(id) FROM quotes WHERE guild_id = ?", (GUILD_ID,))
-    sealed = await db.fetchval(
-        "SELECT week FROM reaction_weeks_sealed WHERE guild_id = ?", (GUILD_ID,)
-    )
-    quotes = high - low + 1
+    Returns the days, weekly rows and quarters the counts then hold."""
     async with db.transaction(GUILD_ID) as tx:
+        first = await tx.fetchval(
+            "SELECT min(day) FROM reaction_days WHERE guild_id = ?", (GUILD_ID,)
+        )
+        low, high = await tx.one(
+            "SELECT min(id), max(id) FROM quotes WHERE guild_id = ?", (GUILD_ID,)
+        )
+        sealed = await tx.fetchval(
+            "SELECT week FROM reaction_weeks_sealed WHERE guild_id = ?", (GUILD_ID,)
+        )
+        quote_ids = high - low + 1  # the benchmark's quotes have every id from low to high
+        month = (GUILD_ID, first, first + SPAN_DAYS)  # the server and the days copied
         for span in range(1, SPANS + 1):
-            shift, moved = span * SPAN_DAYS, span * QUOTE_STEP % quotes
-            month = (GUILD_ID, first, first + SPAN_DAYS)
+            # Each span's quotes: the month's moved along the club's ids, wrapping around.
+            shift, moved = span * SPAN_DAYS, span * QUOTE_STEP % quote_ids
             await tx.execute(
                 "INSERT INTO reaction_days (guild_id, day, section_id, quote_id, reactions) "
                 "SELECT guild_id, day - ?, section_id, CASE WHEN quote_id = 0 THEN 0 "
                 "ELSE (quote_id - ? + ?) % ? + ? END, reactions FROM reaction_days "
                 "WHERE guild_id = ? AND day >= ? AND day < ?",
-                (shift, low, moved, quotes, low, *month),
+                (shift, low, moved, quote_ids, low, *month),
             )
             await tx.execute(
                 "INSERT INTO member_reaction_days (guild_id, day, user_id, reactions) "
@@ -63,7 +68,7 @@ async def lengthen(db: Database) -> dict[str, int]:
                 (GUILD_ID, sealed * 7),
             )
     if db.backend == "postgresql":  # as its autovacuum would; SQLite's is the bot's own chore
-        await db.write(f"ANALYZE {', '.join(COUNT_TABLES)}")
+        await db.write(f"VACUUM ANALYZE {', '.join(COUNT_TABLES)}")
     return {
         "days": await db.fetchval(
             "SELECT count(DISTINCT day) FROM reaction_days WHERE guild_id = ?", (GUILD_ID,)

@@ -15,8 +15,11 @@ from bot.db import open_database
 
 
 async def lengthened(where: str) -> dict[str, int]:
-    url = where if where.startswith("postgresql://") else None
-    db = await open_database(Config(database_path=Path(where), database_url=url))
+    if where.startswith("postgresql://"):
+        config = Config(database_url=where)
+    else:
+        config = Config(database_path=Path(where))
+    db = await open_database(config)
     try:
         return await lengthen(db)
     finally:

@@ -139,7 +139,7 @@ class CapturingAdapter(webhook_async.AsyncWebhookAdapter):
         super().__init__()
         self.sent_at: float | None = None
         self.replies = 0
-        self.reply: dict[str, Any] = {}  # the last reply's payload
+        self.reply: dict[str, Any] | None = None  # the last reply's payload
 
     async def create_interaction_response(
         self, interaction_id, token, *, session, proxy=None, proxy_auth=None, params
@@ -272,14 +272,20 @@ def command_payloads(
     }
 
 
-def report_payloads(maker: Interactions) -> dict[str, Callable[[], Payload]]:
+def report_payloads(maker: Interactions, days_back: int = 30) -> dict[str, Callable[[], Payload]]:
     """Period reports of the last 30 days (a million reactions at full scale), with targets of
-    their own beside the commands' (`reports.*`)."""
-    days = {"type": 4, "name": "days", "value": 30}
+    their own beside the commands' (`reports.*`); or of `days_back` days."""
+    days = {"type": 4, "name": "days", "value": days_back}
     return {
         "stats_server": lambda: maker.payload(2, "stats", "server", [days]),
         "quote_top": lambda: maker.payload(2, "quote", "top", [days]),
     }
+
+
+def report_calls(rounds: int) -> int:
+    """How many times each period report is timed: a p99 by nearest rank of 51 calls or fewer
+    is their single worst one."""
+    return max(5, min(P99_CALLS, rounds // 3))
 
 
 async def measure_latency(bot, adapter, payloads, rounds: int) -> dict[str, dict[str, float]]:
@@ -650,9 +656,7 @@ async def measure_bot(
     results["latency"] = await measure_latency(bot, adapter, payloads, rounds)
     reports = report_payloads(bot_interactions(bot))
     await measure_latency(bot, adapter, reports, 2)
-    # a p99 by nearest rank of 51 calls or fewer is their single worst one
-    calls = max(5, min(P99_CALLS, rounds // 3))
-    results["reports"] = await measure_latency(bot, adapter, reports, calls)
+    results["reports"] = await measure_latency(bot, adapter, reports, report_calls(rounds))
     results["latency"]["p99_ms"] = max(v["p99_ms"] for v in results["latency"].values())
     step("measuring the members' film life")
     results["film_life"] = await measure_film_life(bot, scale, rounds)
@@ -731,16 +735,15 @@ async def measure_bot(
 async def shown_as_counted(bot: Projectionist, adapter: CapturingAdapter, payload: Payload) -> None:
     """Refuses to time a `/stats server` whose reply is not the period's reactions as its days
     count them: an error's reply, or counts the lengthening left unequal."""
-    await bot.services.recorder.flush()
     await bot_interactions(bot).run(adapter, payload)
-    embeds = adapter.reply.get("data", {}).get("embeds") or [{}]
+    embeds = (adapter.reply or {}).get("data", {}).get("embeds") or [{}]
     shown = embeds[0].get("description", "").split(" reaction")[0]
     days = payload["data"]["options"][0]["options"][0]["value"]
     counted = await bot.services.db.fetchval(
         "SELECT sum(reactions) FROM reaction_days WHERE guild_id = ? AND day >= ?",
         (GUILD_ID, counted_since(int(time.time()), days) // 86400),
     )
-    if shown != f"{counted:,}":
+    if shown != f"{counted or 0:,}":
         raise RuntimeError(f"/stats server days:{days} showed {shown!r}; the days count {counted}")
 
 
@@ -749,10 +752,11 @@ async def measure_history(
 ) -> dict:
     """The period reports and the club's year over nine months of counts (bench/history.py),
     as often as the month's reports and years are timed."""
+    await bot.services.recorder.flush()  # nothing of the bot's left to write beside the child
     config = bot.config
     where = config.database_url or str(config.database_path)
     started = time.perf_counter()
-    held = json.loads(
+    counts_held = json.loads(
         await asyncio.to_thread(
             subprocess.check_output,
             [sys.executable, "-m", "bench.prepare", "history", where],
@@ -762,21 +766,16 @@ async def measure_history(
     lengthened = round(time.perf_counter() - started, 2)
     # the statistics a bot with this history plans by: its daily chore on SQLite
     await bot.services.db.refresh_statistics()
-    maker = bot_interactions(bot)
-    days = {"type": 4, "name": "days", "value": HISTORY_DAYS}
-    reports = {
-        "stats_server": lambda: maker.payload(2, "stats", "server", [days]),
-        "quote_top": lambda: maker.payload(2, "quote", "top", [days]),
-    }
-    await measure_latency(bot, adapter, reports, 2)
-    figures = await measure_latency(bot, adapter, reports, max(5, min(P99_CALLS, rounds // 3)))
+    reports = report_payloads(bot_interactions(bot), HISTORY_DAYS)
     await shown_as_counted(bot, adapter, reports["stats_server"]())
-    club_year = film_life_commands(bot, *await film_members_of(bot, scale), seed=7)
+    await measure_latency(bot, adapter, reports, 2)
+    figures = await measure_latency(bot, adapter, reports, report_calls(rounds))
+    film_life = film_life_commands(bot, *await film_members_of(bot, scale), seed=7)
     figures["stats_year_club"] = await timed(
-        club_year["stats_year_club"], calls_of(rounds)["stats_year_club"]
+        film_life["stats_year_club"], calls_of(rounds)["stats_year_club"]
     )
     return {
-        **held,
+        **counts_held,
         "lengthened_s": lengthened,
         "days_reported": HISTORY_DAYS,
         "year_weeks": year_weeks(),

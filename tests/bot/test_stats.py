@@ -2,7 +2,7 @@ import random
 
 from bot.quotes.service import Quotes
 from bot.reactions.recorder import ReactionRecorder, Tracked, counted_since
-from bot.stats.service import Stats
+from bot.stats.service import SAVERS_IN_ORDER_FROM, Stats
 from bot.stats.year import Span, Years
 
 DAY = 86400
@@ -81,6 +81,41 @@ async def test_the_most_involved_add_quotes_to_reactions_and_name_five(db):
     # id first; 25 (3) is sixth and not named, but every one of the eight is counted.
     assert stats.top_members == [(21, 7), (22, 6), (23, 5), (26, 5), (24, 4)]
     assert (stats.members, stats.quotes, stats.reactions) == (8, 7, 28)
+    await recorder.close()
+
+
+async def test_the_periods_savers_are_the_same_counted_by_time_or_in_saver_order(db):
+    """Below SAVERS_IN_ORDER_FROM days a period's quotes are counted per saver by time; from it,
+    on SQLite, in saver order (migration 0033). Either way a quote counts from the period's
+    first second, and one saved a second before it does not."""
+    db, recorder, now = await recorder_at(db)
+    quotes = Quotes(db)
+    now["t"] = asked_at = 200 * DAY + 3600
+    short, long = (counted_since(asked_at, d) for d in (SAVERS_IN_ORDER_FROM - 1, 90))
+    at_the_boundary = counted_since(asked_at, SAVERS_IN_ORDER_FROM)
+    for saver, saved_at in (
+        (40, long - 1),  # before every period
+        (41, at_the_boundary),
+        (42, short),  # in every period
+        (43, short - 1),
+        (43, short),
+    ):
+        await quotes.add_typed(
+            GUILD,
+            text="A line.",
+            author_name=None,
+            essay_id=None,
+            section_id=None,
+            saved_by=saver,
+            now=saved_at,
+        )
+    stats = Stats(db, recorder)
+    by_time = await stats.server(GUILD, short)
+    assert (by_time.members, by_time.top_members) == (2, [(42, 1), (43, 1)])
+    for since in (at_the_boundary, long):
+        in_saver_order = await stats.server(GUILD, since)
+        assert in_saver_order.members == 3, since
+        assert in_saver_order.top_members == [(43, 2), (41, 1), (42, 1)], since
     await recorder.close()
 
 

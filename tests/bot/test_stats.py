@@ -19,6 +19,13 @@ async def recorder_at(db):
     return db, recorder, now
 
 
+async def save_quote(quotes: Quotes, saver: int, at: int, text: str = "A line."):
+    """A quote typed in by `saver` at `at`, from no essay."""
+    return await quotes.add_typed(
+        GUILD, text=text, author_name=None, essay_id=None, section_id=None, saved_by=saver, now=at
+    )
+
+
 async def test_member_rankings_count_exactly_the_period(db):
     db, recorder, now = await recorder_at(db)
     asked_at = 103 * DAY + 3600  # `days:3`, one hour into a UTC day
@@ -67,15 +74,7 @@ async def test_the_most_involved_add_quotes_to_reactions_and_name_five(db):
     await recorder.flush()
     for saver, saved in ((26, 3), (27, 3), (30, 1)):
         for _ in range(saved):
-            await quotes.add_typed(
-                GUILD,
-                text="A line.",
-                author_name=None,
-                essay_id=None,
-                section_id=None,
-                saved_by=saver,
-                now=since + DAY,
-            )
+            await save_quote(quotes, saver, since + DAY)
     stats = await Stats(db, recorder).server(GUILD, since)
     # 26 has 2 + 3 = 5 and 27 has 1 + 3 = 4: 26 ties with 23 (5), 27 with 24 (4), the lower
     # id first; 25 (3) is sixth and not named, but every one of the eight is counted.
@@ -100,15 +99,7 @@ async def test_the_periods_savers_are_the_same_counted_by_time_or_in_saver_order
         (43, short - 1),
         (43, short),
     ):
-        await quotes.add_typed(
-            GUILD,
-            text="A line.",
-            author_name=None,
-            essay_id=None,
-            section_id=None,
-            saved_by=saver,
-            now=saved_at,
-        )
+        await save_quote(quotes, saver, saved_at)
     stats = Stats(db, recorder)
     by_time = await stats.server(GUILD, short)
     assert (by_time.members, by_time.top_members) == (2, [(42, 1), (43, 1)])
@@ -125,15 +116,7 @@ async def test_quote_top_passes_over_removed_quotes_page_after_page(db):
     quotes = Quotes(db)
     saved = []
     for number in range(1, 8):  # quote n gets 8 − n reactions on its card
-        quote = await quotes.add_typed(
-            GUILD,
-            text=f"Line {number}.",
-            author_name=None,
-            essay_id=None,
-            section_id=None,
-            saved_by=7,
-            now=since,
-        )
+        quote = await save_quote(quotes, 7, since, f"Line {number}.")
         saved.append(quote)
         await recorder.track(Tracked(100 + number, GUILD, 5, "quote", quote_id=quote.id), since)
         for user in range(8 - number):

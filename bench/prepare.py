@@ -14,12 +14,9 @@ from bot import Config
 from bot.db import open_database
 
 
-async def lengthened(where: str) -> dict[str, int]:
-    if where.startswith("postgresql://"):
-        config = Config(database_url=where)
-    else:
-        config = Config(database_path=Path(where))
-    db = await open_database(config)
+async def lengthened(url: str) -> dict[str, int]:
+    """`lengthen` on the database of a DATABASE_URL (sqlite:///path or postgresql://...)."""
+    db = await open_database(Config(database_url=url))
     try:
         return await lengthen(db)
     finally:
@@ -27,7 +24,7 @@ async def lengthened(where: str) -> dict[str, int]:
 
 
 def main(argv: list[str]) -> None:
-    if argv[0] == "history":  # a SQLite file or a PostgreSQL URL
+    if argv[0] == "history":
         print(json.dumps(asyncio.run(lengthened(argv[1]))))
         return
     what, path, factor = argv[0], Path(argv[1]), float(argv[2])

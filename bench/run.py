@@ -754,12 +754,12 @@ async def measure_history(
     as often as the month's reports and years are timed."""
     await bot.services.recorder.flush()  # nothing of the bot's left to write beside the child
     config = bot.config
-    where = config.database_url or str(config.database_path)
+    url = config.database_url or f"sqlite://{config.database_path.resolve()}"
     started = time.perf_counter()
     counts_held = json.loads(
         await asyncio.to_thread(
             subprocess.check_output,
-            [sys.executable, "-m", "bench.prepare", "history", where],
+            [sys.executable, "-m", "bench.prepare", "history", url],
             cwd=ROOT,
         )
     )

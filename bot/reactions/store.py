@@ -325,9 +325,10 @@ class LogStore(Store):
 
 # --- PostgreSQL: one statement a batch --------------------------------------------------
 
-# apply_reaction_batch (migration postgresql/0013): the clears, then the removals,
-# then the additions (none of a member forgotten since the batch's first event, by whichever
-# process), then deleted posts and emoji names, from arrays: one statement, one round trip.
+# apply_reaction_batch (migrations postgresql/0013, 0035): the clears, then the removals,
+# then the additions in key order (none of a member forgotten since the batch's first event, by
+# whichever process), then deleted posts and emoji names, from arrays: one statement, one round
+# trip.
 APPLY_BATCH = (
     "SELECT apply_reaction_batch(?, ?, ?::integer[], ?::bigint[], ?::bigint[], ?::text[], "
     "?::bigint[], ?::text[], ?::bigint[], ?::text[], ?::text[])"

@@ -6,10 +6,14 @@ four days of a week and taken away from a whole week where it covers more, and i
 the last sealed week (or at most three at its end). A month's ranking of members reads about
 seven rows a member instead of thirty. A period of half a year or more reads its whole weeks
 likewise as whole quarters of thirteen weeks (migration 0032) and at most six weeks at its start
-and twelve at its end.
+and twelve at its end (none when it runs to now, below).
 
 A server's weeks are sealed in order and stay sealed: a period made from an older `sealed` than
-the database's reads more days and counts the same."""
+the database's reads more days and counts the same. A period read by quarter that runs to now
+reads every quarter from its first on, the one going on included (a quarter's row holds its
+sealed weeks alone), and its days from the first week not sealed, which the statement itself
+reads (`FROM_SEALED`): one statement reads one state of the database, so a week sealed meanwhile
+is counted once, from its quarter's row or from its days."""
 
 from __future__ import annotations
 
@@ -21,6 +25,9 @@ WHOLE_WEEKS_FROM = 14  # days: a shorter period is read by its days
 QUARTER = 13  # weeks; quarters are counted from week 0: quarter = week // 13
 WHOLE_QUARTERS_FROM = 2 * QUARTER  # weeks: fewer whole weeks are read by their weeks
 QUARTERED = frozenset({"reaction", "member_reaction"})  # the counts also kept per quarter
+# The first day of a run of days that starts at the server's first week not sealed, as read by
+# the statement that reads the run (see the module's doc).
+FROM_SEALED = -1
 # Every table of the counts: the posts' and the members', per day, week and quarter.
 COUNT_TABLES = (
     "reaction_days",
@@ -35,7 +42,9 @@ COUNT_TABLES = (
 @dataclass(frozen=True)
 class Period:
     """The days [first, end) as the weeks [weeks[0], weeks[1]) and two runs of days
-    (first, end, sign), each added (1) or taken away (-1); an empty run has first == end."""
+    (first, end, sign), each added (1) or taken away (-1); an empty run has first == end. A
+    period read by quarter that runs to now has no end to its weeks and quarters (OPEN) and its
+    last run of days starts at FROM_SEALED."""
 
     weeks: tuple[int, int]
     days: tuple[tuple[int, int, int], tuple[int, int, int]]
@@ -69,7 +78,17 @@ def counted_period(first: int, end: int = OPEN, sealed: int = OPEN) -> Period:
             stop, tail = week, (week * WEEK, end, 1)
     if stop > sealed:
         stop, tail = sealed, (sealed * WEEK, end, 1)
-    return Period((start, stop), (head, tail), *in_quarters(start, stop, sealed))
+    quarters, quarter_weeks = in_quarters(start, stop, sealed)
+    if end == OPEN and sealed < OPEN and quarters[0] < quarters[1]:
+        # Every sealed row from the start on, and the days after them (see the module's doc):
+        # the quarter going on is one row, not the up to twelve weeks of it sealed so far.
+        return Period(
+            (start, OPEN),
+            (head, (FROM_SEALED, OPEN, 1)),
+            (quarters[0], OPEN),
+            (quarter_weeks[0], (OPEN, OPEN, 1)),
+        )
+    return Period((start, stop), (head, tail), quarters, quarter_weeks)
 
 
 def in_quarters(
@@ -128,14 +147,20 @@ def counted_rows(
             f"SELECT {columns}, {n} AS n FROM {stem}_weeks "
             f"WHERE guild_id = ? AND week >= {int(first)} AND week < {int(end)}{where}"
         )
+    servers = len(parts)
     days = [run for run in period.days if run[0] < run[1]]
     for first, end, sign in days if days or parts else period.days[:1]:  # one, to read nothing
         n = "reactions" if sign == 1 else f"{int(sign)} * reactions"
+        since = str(int(first))
+        if first == FROM_SEALED:
+            since = "(SELECT week * 7 FROM reaction_weeks_sealed WHERE guild_id = ?)"
+            servers += 1
         parts.append(
             f"SELECT {columns}, {n} AS n FROM {stem}_days "
-            f"WHERE guild_id = ? AND day >= {int(first)} AND day < {int(end)}{where}"
+            f"WHERE guild_id = ? AND day >= {since} AND day < {int(end)}{where}"
         )
-    return " UNION ALL ".join(parts), (guild_id,) * len(parts)
+        servers += 1
+    return " UNION ALL ".join(parts), (guild_id,) * servers
 
 
 def counted_sums(

@@ -5,33 +5,45 @@ from __future__ import annotations
 
 import random
 
-from bot.reactions.counts import OPEN, QUARTER, WEEK, counted_period, counted_sums
+from bot.reactions.counts import (
+    FROM_SEALED,
+    OPEN,
+    QUARTER,
+    WEEK,
+    counted_period,
+    counted_sums,
+)
 
 
-def read(period, weeks: dict[int, int], per_day: dict[int, int]) -> int:
+def read(period, weeks: dict[int, int], per_day: dict[int, int], sealed: int) -> int:
     """What the database's query sums for `period`: its rows of the weeks (the days of `weeks`
-    by week) and its runs of days."""
+    by week) and its runs of days, one from the first week not sealed (`FROM_SEALED`) as the
+    database reads it."""
     first_week, end_week = period.weeks
     total = sum(n for day, n in weeks.items() if first_week <= day // WEEK < end_week)
+    return total + read_days(period, per_day, sealed)
+
+
+def read_days(period, per_day: dict[int, int], sealed: int) -> int:
+    total = 0
     for first, end, sign in period.days:
+        first = sealed * WEEK if first == FROM_SEALED else first
         total += sign * sum(n for day, n in per_day.items() if first <= day < end)
     return total
 
 
-def read_by_quarter(period, weeks: dict[int, int], per_day: dict[int, int]) -> int:
+def read_by_quarter(period, weeks: dict[int, int], per_day: dict[int, int], sealed: int) -> int:
     """`read` for the counts kept per quarter too: its quarters' rows (each the days of its
     weeks in `weeks`, complete or not) and its runs of weeks, or its weeks without quarters."""
     first_quarter, end_quarter = period.quarters
     if first_quarter >= end_quarter:
-        return read(period, weeks, per_day)
+        return read(period, weeks, per_day, sealed)
     total = sum(
         n for day, n in weeks.items() if first_quarter <= day // WEEK // QUARTER < end_quarter
     )
     for first, end, sign in period.quarter_weeks:
         total += sign * sum(n for day, n in weeks.items() if first <= day // WEEK < end)
-    for first, end, sign in period.days:
-        total += sign * sum(n for day, n in per_day.items() if first <= day < end)
-    return total
+    return total + read_days(period, per_day, sealed)
 
 
 def test_a_long_period_sums_to_its_days_read_by_quarter_and_weeks_at_its_ends():
@@ -45,17 +57,32 @@ def test_a_long_period_sums_to_its_days_read_by_quarter_and_weeks_at_its_ends():
             for end in [*range(first + 170, 20_990, 23), OPEN]:
                 period = counted_period(first, end, sealed)
                 expected = sum(n for day, n in per_day.items() if first <= day < end)
-                got = read_by_quarter(period, kept, per_day)
+                got = read_by_quarter(period, kept, per_day, sealed)
                 assert got == expected, (first, end, sealed, period)
                 first_quarter, end_quarter = period.quarters
                 if first_quarter < end_quarter:
-                    # a quarter is read once its weeks are all kept
-                    assert end_quarter * QUARTER <= sealed, (first, end, sealed, period)
                     head, tail = period.quarter_weeks
                     assert head[1] - head[0] <= QUARTER // 2 and tail[1] - tail[0] < QUARTER
+                    if end == OPEN and sealed < OPEN:
+                        # every quarter from the first, the one going on with its sealed weeks
+                        assert end_quarter == OPEN and tail[0] == tail[1]
+                        assert period.days[1] == (FROM_SEALED, OPEN, 1), period
+                        shapes.add((head[2], "to now"))
+                        continue
+                    # a quarter is read once its weeks are all kept
+                    assert end_quarter * QUARTER <= sealed, (first, end, sealed, period)
                     shapes.add((head[2], tail[2], tail[0] < tail[1]))
-    # The weeks at each end added and taken away, and a period ending at a quarter's start.
-    assert {(1, 1, True), (-1, 1, True), (1, -1, True), (-1, -1, True), (1, 1, False)} <= shapes
+    # The weeks at each end added and taken away, a period ending at a quarter's start, and
+    # periods running to now.
+    assert {
+        (1, 1, True),
+        (-1, 1, True),
+        (1, -1, True),
+        (-1, -1, True),
+        (1, 1, False),
+        (1, "to now"),
+        (-1, "to now"),
+    } <= shapes
 
 
 def test_every_period_sums_to_its_days_and_reads_at_most_three_days_at_each_end():
@@ -68,7 +95,7 @@ def test_every_period_sums_to_its_days_and_reads_at_most_three_days_at_each_end(
             for end in [*range(first, first + 40), OPEN]:
                 period = counted_period(first, end, sealed)
                 expected = sum(n for day, n in per_day.items() if first <= day < end)
-                assert read(period, kept, per_day) == expected, (first, end, sealed, period)
+                assert read(period, kept, per_day, sealed) == expected, (first, end, sealed, period)
                 assert period.weeks[1] <= sealed or period.weeks == (0, 0)
                 if sealed == OPEN and (end == OPEN or end - first >= 14):
                     assert all(stop - start <= 3 for start, stop, _ in period.days), period
@@ -155,6 +182,9 @@ async def test_the_database_sums_a_long_period_from_the_quarters_its_weeks_keep(
     per_week = summed(per_day, sealed)
     await store(db, per_day, per_week, more=5)
     async with db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO reaction_weeks_sealed (guild_id, week) VALUES (?, ?)", (guild, sealed)
+        )
         await tx.execute("UPDATE reaction_weeks SET reactions = reactions - 5")
         # A week's row of a quote brought to zero goes, and its quarter's count with it.
         week, quote = min(per_week)
@@ -182,3 +212,25 @@ async def test_the_database_sums_a_long_period_from_the_quarters_its_weeks_keep(
             got = {row[0]: row[1] for row in await db.fetchall(sums, params)}
             assert got == expected_sums(per_day, first, end), (first, end, period)
     assert read_by_quarter_seen
+    # Six more weeks sealed, as the seal writes them, after some periods running to now were
+    # made: each reads the quarter going on (now its six weeks) and the days after the weeks
+    # the database has sealed when it reads them, so every day still counts once.
+    later = sealed + 6
+    async with db.transaction() as tx:
+        for (week, quote), n in summed(per_day, later).items():
+            if week >= sealed:
+                await tx.execute(
+                    "INSERT INTO reaction_weeks (guild_id, week, section_id, quote_id, "
+                    "reactions) VALUES (?, ?, 0, ?, ?)",
+                    (guild, week, quote, n),
+                )
+        await tx.execute(
+            "UPDATE reaction_weeks_sealed SET week = ? WHERE guild_id = ?", (later, guild)
+        )
+    for first in range(19_950, 20_300, 17):
+        for made_with in (sealed, later):
+            period = counted_period(first, OPEN, made_with)
+            assert period.quarters[1] == OPEN, period
+            sums, params = counted_sums("reaction", "quote_id", guild, period, " AND quote_id <> 0")
+            got = {row[0]: row[1] for row in await db.fetchall(sums, params)}
+            assert got == expected_sums(per_day, first, OPEN), (first, made_with, period)

@@ -10,7 +10,7 @@ and twelve at its end (none when it runs to now, below).
 
 A server's weeks are sealed in order and stay sealed: a period made from an older `sealed` than
 the database's reads more days and counts the same. A period read by quarter that runs to now
-reads every quarter from its first on, the one going on included (a quarter's row holds its
+(or to a day not reached yet, as this year does) reads every quarter from its first on, the one going on included (a quarter's row holds its
 sealed weeks alone), and its days from the first week not sealed, which the statement itself
 reads (`FROM_SEALED`): one statement reads one state of the database, so a week sealed meanwhile
 is counted once, from its quarter's row or from its days."""
@@ -54,9 +54,12 @@ class Period:
     quarter_weeks: tuple[tuple[int, int, int], tuple[int, int, int]] = ((0, 0, 1), (0, 0, 1))
 
 
-def counted_period(first: int, end: int = OPEN, sealed: int = OPEN) -> Period:
+def counted_period(
+    first: int, end: int = OPEN, sealed: int = OPEN, *, running: bool = False
+) -> Period:
     """The days from `first` up to `end` (excluded; every day from `first` on without it), of a
-    server whose weeks before `sealed` are kept."""
+    server whose weeks before `sealed` are kept. `running`: `end` is not reached yet (as
+    without it), so that no week from it on can be sealed before the period is read."""
     week, into = divmod(first, WEEK)
     if into == 0:
         start, head = week, (first, first, 1)
@@ -79,12 +82,12 @@ def counted_period(first: int, end: int = OPEN, sealed: int = OPEN) -> Period:
     if stop > sealed:
         stop, tail = sealed, (sealed * WEEK, end, 1)
     quarters, quarter_weeks = in_quarters(start, stop, sealed)
-    if end == OPEN and sealed < OPEN and quarters[0] < quarters[1]:
+    if (running or end == OPEN) and sealed < OPEN and quarters[0] < quarters[1]:
         # Every sealed row from the start on, and the days after them (see the module's doc):
         # the quarter going on is one row, not the up to twelve weeks of it sealed so far.
         return Period(
             (start, OPEN),
-            (head, (FROM_SEALED, OPEN, 1)),
+            (head, (FROM_SEALED, end, 1)),
             (quarters[0], OPEN),
             (quarter_weeks[0], (OPEN, OPEN, 1)),
         )

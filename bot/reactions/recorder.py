@@ -589,7 +589,8 @@ class ReactionRecorder:
         sealed = await self.db.fetchval(
             "SELECT week FROM reaction_weeks_sealed WHERE guild_id = ?", (guild_id,)
         )
-        period = counted_period(since // DAY, end, int(sealed or 0))
+        running = until is None or until > self.clock()
+        period = counted_period(since // DAY, end, int(sealed or 0), running=running)
         if by_week or period.quarters[0] < period.quarters[1]:
             return period
         return counted_period(since // DAY, end, 0)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 from bot.reactions.counts import (
@@ -54,8 +55,13 @@ def test_a_long_period_sums_to_its_days_read_by_quarter_and_weeks_at_its_ends():
     for sealed in (2_925, 2_926, 2_931, 2_937, 2_950, OPEN):
         kept = {day: n for day, n in per_day.items() if day // WEEK < sealed}
         for first in range(19_950, 20_250, 13):
-            for end in [*range(first + 170, 20_990, 23), OPEN]:
-                period = counted_period(first, end, sealed)
+            for end, running in [
+                *((end, False) for end in range(first + 170, 20_990, 23)),
+                # ending on a day not reached yet: no week sealed from it on
+                *((end, True) for end in range(first + 170, 20_990, 23) if end >= sealed * WEEK),
+                (OPEN, False),
+            ]:
+                period = counted_period(first, end, sealed, running=running)
                 expected = sum(n for day, n in per_day.items() if first <= day < end)
                 got = read_by_quarter(period, kept, per_day, sealed)
                 assert got == expected, (first, end, sealed, period)
@@ -63,17 +69,17 @@ def test_a_long_period_sums_to_its_days_read_by_quarter_and_weeks_at_its_ends():
                 if first_quarter < end_quarter:
                     head, tail = period.quarter_weeks
                     assert head[1] - head[0] <= QUARTER // 2 and tail[1] - tail[0] < QUARTER
-                    if end == OPEN and sealed < OPEN:
+                    if (end == OPEN or running) and sealed < OPEN:
                         # every quarter from the first, the one going on with its sealed weeks
                         assert end_quarter == OPEN and tail[0] == tail[1]
-                        assert period.days[1] == (FROM_SEALED, OPEN, 1), period
-                        shapes.add((head[2], "to now"))
+                        assert period.days[1] == (FROM_SEALED, end, 1), period
+                        shapes.add((head[2], "to now" if end == OPEN else "running"))
                         continue
                     # a quarter is read once its weeks are all kept
                     assert end_quarter * QUARTER <= sealed, (first, end, sealed, period)
                     shapes.add((head[2], tail[2], tail[0] < tail[1]))
     # The weeks at each end added and taken away, a period ending at a quarter's start, and
-    # periods running to now.
+    # periods running to now or to a day not reached yet.
     assert {
         (1, 1, True),
         (-1, 1, True),
@@ -82,6 +88,8 @@ def test_a_long_period_sums_to_its_days_read_by_quarter_and_weeks_at_its_ends():
         (1, 1, False),
         (1, "to now"),
         (-1, "to now"),
+        (1, "running"),
+        (-1, "running"),
     } <= shapes
 
 
@@ -212,9 +220,10 @@ async def test_the_database_sums_a_long_period_from_the_quarters_its_weeks_keep(
             got = {row[0]: row[1] for row in await db.fetchall(sums, params)}
             assert got == expected_sums(per_day, first, end), (first, end, period)
     assert read_by_quarter_seen
-    # Six more weeks sealed, as the seal writes them, after some periods running to now were
-    # made: each reads the quarter going on (now its six weeks) and the days after the weeks
-    # the database has sealed when it reads them, so every day still counts once.
+    # Six more weeks sealed, as the seal writes them, after some periods running to now (or to
+    # a day not reached yet, 20,545 being after the sealed weeks) were made: each reads the
+    # quarter going on (now its six weeks) and the days after the weeks the database has sealed
+    # when it reads them, so every day still counts once.
     later = sealed + 6
     async with db.transaction() as tx:
         for (week, quote), n in summed(per_day, later).items():
@@ -228,9 +237,9 @@ async def test_the_database_sums_a_long_period_from_the_quarters_its_weeks_keep(
             "UPDATE reaction_weeks_sealed SET week = ? WHERE guild_id = ?", (later, guild)
         )
     for first in range(19_950, 20_300, 17):
-        for made_with in (sealed, later):
-            period = counted_period(first, OPEN, made_with)
+        for made_with, end in itertools.product((sealed, later), (OPEN, 20_545)):
+            period = counted_period(first, end, made_with, running=True)
             assert period.quarters[1] == OPEN, period
             sums, params = counted_sums("reaction", "quote_id", guild, period, " AND quote_id <> 0")
             got = {row[0]: row[1] for row in await db.fetchall(sums, params)}
-            assert got == expected_sums(per_day, first, OPEN), (first, made_with, period)
+            assert got == expected_sums(per_day, first, end), (first, end, made_with, period)

@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from bot.interactions import now_epoch
-from bot.reactions.counts import COUNT_TABLES
+from bot.reactions.counts import COUNT_TABLES, OPEN
 from bot.text import plural
 from tests.cogs.test_diary import advance_to
 from tests.cogs.test_reactions import section_post, stored
@@ -241,13 +241,15 @@ async def test_a_long_period_is_counted_from_its_quarters_as_a_member_would_coun
             await club.mia.context_menu(club.general, "Save as quote", said)
         await env.advance_time(5 * 86400)
     # Now noon, 315 days after 5 January (16 November 2026). The weeks sealed reach into the
-    # quarter going on (228, from week 2964): its rows are read by week, never as a quarter.
+    # quarter going on (228, from week 2964): its row holds them, and the periods below, which
+    # run to now, read it with the others, and the days after the weeks sealed (as does the
+    # year, which runs to a day not reached yet).
     db = env.bot.db
     assert await db.fetchval("SELECT max(quarter) FROM reaction_quarters") == 228
     assert await db.fetchval("SELECT max(quarter) FROM member_reaction_quarters") == 228
     for days in (200, 241, 272, 300):
         period = await env.bot.recorder.period(club.guild.id, now_epoch() - days * 86400)
-        assert period.quarters[0] < period.quarters[1], days  # read by quarter
+        assert period.quarters[0] < period.quarters[1] == OPEN, days  # by quarter, to now
         counted = [g for g in given if g[0] >= 315 - days]
         embed = (await club.alice.slash(club.general, "stats server", days=days)).response.embeds[0]
         assert embed.description.startswith(f"{plural(len(counted), 'reaction')} ·"), days

@@ -5,7 +5,8 @@
 --
 -- A quarter's row is the sum of its weeks' rows, kept so by triggers on the weeks, whatever
 -- writes them (the seal, the fold, a post edited in place, `db port`'s rebuild): a quarter is
--- complete once all its weeks are sealed, and only then read. The members' weekly counts are
+-- complete once all its weeks are sealed, and until then holds those sealed so far (a period
+-- running to now reads it so, bot/reactions/counts.py). The members' weekly counts are
 -- kept per quarter alike (`/stats server` over a long period ranks its members from them). The
 -- weeks' rows only ever change their count, never their key.
 CREATE TABLE reaction_quarters (

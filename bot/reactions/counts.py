@@ -9,11 +9,12 @@ likewise as whole quarters of thirteen weeks (migration 0032) and at most six we
 and twelve at its end (none when it runs to now, below).
 
 A server's weeks are sealed in order and stay sealed: a period made from an older `sealed` than
-the database's reads more days and counts the same. A period read by quarter that runs to now
-(or to a day not reached yet, as this year does) reads every quarter from its first on, the one going on included (a quarter's row holds its
-sealed weeks alone), and its days from the first week not sealed, which the statement itself
-reads (`FROM_SEALED`): one statement reads one state of the database, so a week sealed meanwhile
-is counted once, from its quarter's row or from its days."""
+the database's reads more days and counts the same. A period read by quarter that runs to now,
+or to a day not reached yet (as this year does: no week from its end on can be sealed before it
+ends), reads every quarter from its first on, the one going on included (a quarter's row holds
+its sealed weeks alone), and its days from the first week not sealed as the statement itself
+reads it: one statement reads one state of the database, so a week sealed since the period was
+made is counted once, from its quarter's row and not from its days."""
 
 from __future__ import annotations
 
@@ -25,9 +26,6 @@ WHOLE_WEEKS_FROM = 14  # days: a shorter period is read by its days
 QUARTER = 13  # weeks; quarters are counted from week 0: quarter = week // 13
 WHOLE_QUARTERS_FROM = 2 * QUARTER  # weeks: fewer whole weeks are read by their weeks
 QUARTERED = frozenset({"reaction", "member_reaction"})  # the counts also kept per quarter
-# The first day of a run of days that starts at the server's first week not sealed, as read by
-# the statement that reads the run (see the module's doc).
-FROM_SEALED = -1
 # Every table of the counts: the posts' and the members', per day, week and quarter.
 COUNT_TABLES = (
     "reaction_days",
@@ -43,8 +41,9 @@ COUNT_TABLES = (
 class Period:
     """The days [first, end) as the weeks [weeks[0], weeks[1]) and two runs of days
     (first, end, sign), each added (1) or taken away (-1); an empty run has first == end. A
-    period read by quarter that runs to now has no end to its weeks and quarters (OPEN) and its
-    last run of days starts at FROM_SEALED."""
+    period read by quarter that runs to now, or to a day not reached yet, has no end to its
+    weeks and quarters (OPEN), and its last run of days starts no earlier than the first week
+    the statement finds not sealed (`from_sealed`; see the module's doc)."""
 
     weeks: tuple[int, int]
     days: tuple[tuple[int, int, int], tuple[int, int, int]]
@@ -52,6 +51,7 @@ class Period:
     # end, sign), for the counts kept per quarter; no quarters ((0, 0)) for fewer weeks.
     quarters: tuple[int, int] = (0, 0)
     quarter_weeks: tuple[tuple[int, int, int], tuple[int, int, int]] = ((0, 0, 1), (0, 0, 1))
+    from_sealed: bool = False
 
 
 def counted_period(
@@ -79,17 +79,19 @@ def counted_period(
             stop, tail = week + 1, (end, (week + 1) * WEEK, -1)
         else:
             stop, tail = week, (week * WEEK, end, 1)
-    if stop > sealed:
+    to_sealed = stop > sealed  # its end is past the weeks sealed
+    if to_sealed:
         stop, tail = sealed, (sealed * WEEK, end, 1)
     quarters, quarter_weeks = in_quarters(start, stop, sealed)
-    if (running or end == OPEN) and sealed < OPEN and quarters[0] < quarters[1]:
+    if to_sealed and (running or end == OPEN) and quarters[0] < quarters[1]:
         # Every sealed row from the start on, and the days after them (see the module's doc):
         # the quarter going on is one row, not the up to twelve weeks of it sealed so far.
         return Period(
             (start, OPEN),
-            (head, (FROM_SEALED, end, 1)),
+            (head, tail),
             (quarters[0], OPEN),
             (quarter_weeks[0], (OPEN, OPEN, 1)),
+            from_sealed=True,
         )
     return Period((start, stop), (head, tail), quarters, quarter_weeks)
 
@@ -127,7 +129,8 @@ def counted_rows(
     `where` (starting with AND) on each; and its parameters (the server). Its rows are to be
     summed: a post or member may have several, and a sum of 0 means none in the period.
 
-    The period's days and weeks are written into the query (integers made here): PostgreSQL
+    The period's days and weeks are written into the query (integers made here; the first week
+    not sealed is also read by the statement where the period runs to now): PostgreSQL
     plans a prepared statement once for any values after a few runs, and a plan for any period
     read the union's empty parts as if they were full (the quotes' ranking from their days,
     13.5 ms p50 with one plan, 11.2 planned for its values). Parts that would read nothing are
@@ -151,16 +154,20 @@ def counted_rows(
             f"WHERE guild_id = ? AND week >= {int(first)} AND week < {int(end)}{where}"
         )
     servers = len(parts)
-    days = [run for run in period.days if run[0] < run[1]]
-    for first, end, sign in days if days or parts else period.days[:1]:  # one, to read nothing
+    runs = [(last, run) for last, run in enumerate(period.days) if run[0] < run[1]]
+    for last, (first, end, sign) in runs or ([] if parts else [(0, period.days[0])]):
         n = "reactions" if sign == 1 else f"{int(sign)} * reactions"
-        since = str(int(first))
-        if first == FROM_SEALED:
-            since = "(SELECT week * 7 FROM reaction_weeks_sealed WHERE guild_id = ?)"
+        after_sealed = ""
+        if last and period.from_sealed:
+            # The day written here for the planner's estimate, and the weeks sealed since.
+            after_sealed = (
+                " AND day >= coalesce((SELECT week * 7 FROM reaction_weeks_sealed "
+                f"WHERE guild_id = ?), {int(first)})"
+            )
             servers += 1
         parts.append(
-            f"SELECT {columns}, {n} AS n FROM {stem}_days "
-            f"WHERE guild_id = ? AND day >= {since} AND day < {int(end)}{where}"
+            f"SELECT {columns}, {n} AS n FROM {stem}_days WHERE guild_id = ? "
+            f"AND day >= {int(first)}{after_sealed} AND day < {int(end)}{where}"
         )
         servers += 1
     return " UNION ALL ".join(parts), (guild_id,) * servers

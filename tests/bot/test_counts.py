@@ -6,20 +6,13 @@ from __future__ import annotations
 import itertools
 import random
 
-from bot.reactions.counts import (
-    FROM_SEALED,
-    OPEN,
-    QUARTER,
-    WEEK,
-    counted_period,
-    counted_sums,
-)
+from bot.reactions.counts import OPEN, QUARTER, WEEK, counted_period, counted_sums
 
 
 def read(period, weeks: dict[int, int], per_day: dict[int, int], sealed: int) -> int:
     """What the database's query sums for `period`: its rows of the weeks (the days of `weeks`
-    by week) and its runs of days, one from the first week not sealed (`FROM_SEALED`) as the
-    database reads it."""
+    by week) and its runs of days, the last from no earlier than the first week not sealed
+    where the period says so (`from_sealed`), as the database reads it."""
     first_week, end_week = period.weeks
     total = sum(n for day, n in weeks.items() if first_week <= day // WEEK < end_week)
     return total + read_days(period, per_day, sealed)
@@ -27,8 +20,9 @@ def read(period, weeks: dict[int, int], per_day: dict[int, int], sealed: int) ->
 
 def read_days(period, per_day: dict[int, int], sealed: int) -> int:
     total = 0
-    for first, end, sign in period.days:
-        first = sealed * WEEK if first == FROM_SEALED else first
+    for last, (first, end, sign) in enumerate(period.days):
+        if last and period.from_sealed:
+            first = max(first, sealed * WEEK)
         total += sign * sum(n for day, n in per_day.items() if first <= day < end)
     return total
 
@@ -57,8 +51,9 @@ def test_a_long_period_sums_to_its_days_read_by_quarter_and_weeks_at_its_ends():
         for first in range(19_950, 20_250, 13):
             for end, running in [
                 *((end, False) for end in range(first + 170, 20_990, 23)),
-                # ending on a day not reached yet: no week sealed from it on
-                *((end, True) for end in range(first + 170, 20_990, 23) if end >= sealed * WEEK),
+                # ending on a day not reached yet: read to now where no week from its end on is
+                # sealed (as the recorder says of a period ending after now), else as before
+                *((end, True) for end in range(first + 170, 20_990, 23)),
                 (OPEN, False),
             ]:
                 period = counted_period(first, end, sealed, running=running)
@@ -69,12 +64,14 @@ def test_a_long_period_sums_to_its_days_read_by_quarter_and_weeks_at_its_ends():
                 if first_quarter < end_quarter:
                     head, tail = period.quarter_weeks
                     assert head[1] - head[0] <= QUARTER // 2 and tail[1] - tail[0] < QUARTER
-                    if (end == OPEN or running) and sealed < OPEN:
+                    if period.from_sealed:
                         # every quarter from the first, the one going on with its sealed weeks
+                        assert end == OPEN or running, period
                         assert end_quarter == OPEN and tail[0] == tail[1]
-                        assert period.days[1] == (FROM_SEALED, end, 1), period
+                        assert period.days[1] == (sealed * WEEK, end, 1), period
                         shapes.add((head[2], "to now" if end == OPEN else "running"))
                         continue
+                    assert end != OPEN or sealed == OPEN, period  # to now: read so
                     # a quarter is read once its weeks are all kept
                     assert end_quarter * QUARTER <= sealed, (first, end, sealed, period)
                     shapes.add((head[2], tail[2], tail[0] < tail[1]))

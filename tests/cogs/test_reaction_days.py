@@ -263,6 +263,11 @@ async def test_a_long_period_is_counted_from_its_quarters_as_a_member_would_coun
         assert embed.fields[2].value.startswith(f"1. <@{leader}> — {involved[leader]}"), days
         top = (await club.alice.slash(club.general, "quote top", days=days)).response.embeds[0]
         assert f"{plural(cards, 'reaction')}" in top.description, (days, top.description)
+    # A period that ended ten days ago is read within its ends: weeks after it may be sealed.
+    ended = await env.bot.recorder.period(
+        club.guild.id, now_epoch() - 300 * 86400, now_epoch() - 10 * 86400
+    )
+    assert ended.quarters[0] < ended.quarters[1] < OPEN and not ended.from_sealed
     year = await club.alice.slash(club.general, "stats year")
     section = {f.name: f.value for f in year.response.embeds[0].fields}[
         "Section that moved the club most"

@@ -626,8 +626,10 @@ class ReactionRecorder:
         column = SHOWN_COLUMNS[shown]
         # A quote's reactions come within a day or two of its card's posting: by week, a
         # month's 15,600 daily rows of quotes were still 10,800, and PostgreSQL read them slower
-        # (/quote top's ranking 9.8 → 19.7 ms p50 for a period starting mid-week).
-        period = await self.period(guild_id, since, by_week=shown != "quote")
+        # (/quote top's ranking 9.8 → 19.7 ms p50 for a period starting mid-week), until the
+        # weeks' rows of quotes had an index holding their counts (migration postgresql/0034).
+        by_week = shown != "quote" or self.db.backend == "postgresql"
+        period = await self.period(guild_id, since, by_week=by_week)
         sums, params = counted_sums("reaction", column, guild_id, period, f" AND {column} <> 0")
         ranked = await self.db.fetchall(
             f"{sums} ORDER BY total DESC, {column} LIMIT ? OFFSET ?",

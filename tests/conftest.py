@@ -4,6 +4,7 @@ import asyncio
 import dataclasses
 import itertools
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,7 @@ def postgres():
     reason = postgres_server.unavailable()
     if reason:
         pytest.skip(f"PostgreSQL: {reason}")
-    server = postgres_server.PostgresServer().start()
+    server = postgres_server.PostgresServer(in_memory=True).start()
     try:
         url = server.create_database(MIGRATED)
 
@@ -74,7 +75,7 @@ def backend(request) -> str:
 
 
 @pytest.fixture
-def config(tmp_path: Path, essays_dir: Path, backend: str, request) -> Config:
+def config(tmp_path: Path, essays_dir: Path, backend: str, request) -> Iterator[Config]:
     """The bot's settings on a fresh database of the test's backend."""
     config = Config(
         database_path=tmp_path / "data" / "test.db",
@@ -82,11 +83,14 @@ def config(tmp_path: Path, essays_dir: Path, backend: str, request) -> Config:
         heartbeat_seconds=TEST_HEARTBEAT,
         statistics_seconds=TEST_HEARTBEAT,
     )
-    if backend == "postgresql":
-        server = request.getfixturevalue("postgres")
-        url = server.create_database(f"test_{next(DATABASE_NUMBERS)}", template=MIGRATED)
-        return dataclasses.replace(config, database_url=url)
-    return config
+    if backend != "postgresql":
+        yield config
+        return
+    server = request.getfixturevalue("postgres")
+    name = f"test_{next(DATABASE_NUMBERS)}"
+    url = server.create_database(name, template=MIGRATED)
+    yield dataclasses.replace(config, database_url=url)
+    server.drop_database(name)
 
 
 # Every bot records its heartbeat (and refreshes SQLite's statistics) at start and then every

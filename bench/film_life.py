@@ -34,7 +34,7 @@ from bot.diary.embeds import (
     taste_embed,
 )
 from bot.diary.letterboxd import read_export
-from bot.diary.taste import Taste, club_films, rater_leans
+from bot.diary.taste import Taste, club_films, club_films_counted
 from bot.films.schedule import zone
 from bot.stats.year import Span, Years, year_lines
 from bot.stats.year_card import year_card
@@ -275,7 +275,9 @@ async def measure_film_life(bot: Projectionist, scale: Scale, rounds: int) -> di
         "diary_show": await call("diary_show"),
         "taste_member": await call("taste_member"),
         "club_agreement_recount": await timed(lambda: tastes._club_agreement(GUILD_ID), 3),
-        "raters_recount": await timed(lambda: rater_leans(services.db, GUILD_ID), 3),
+        # What a rating's change costs the next `/stats films`: its films ranked again and its
+        # raters' leans counted again (kept until then).
+        "raters_recount": await timed(lambda: club_films_counted(services.db, GUILD_ID), 3),
         "taste_me": await call("taste_me"),
         "stats_films": await call("stats_films"),
         "stats_year": await call("stats_year"),

@@ -201,7 +201,7 @@ def film_life_rows(life: dict | None, loaded: dict | None) -> list[tuple[str, st
         command("/taste me", "taste_me", "p99 ≤ 50 ms idle and under load"),
         command("/stats films", "stats_films", "p99 ≤ 50 ms idle and under load"),
         (
-            "/stats films' raters recounted (kept until a rating changes): p50",
+            "/stats films counted again after a rating changes (then kept): p50",
             f"{life['raters_recount']['p50_ms']} ms"
             if "raters_recount" in life
             else "not measured",

@@ -65,7 +65,7 @@ class KeptPerServer:
 
 
 _club_agreement = KeptPerServer()
-_club_leans = KeptPerServer()
+_club_films = KeptPerServer()
 
 
 def agreement(total_difference: int, films: int) -> float:
@@ -333,49 +333,14 @@ async def club_films(db: Database, guild_id: int) -> ClubFilms:
     """The club's films as its members' latest ratings tell them (private members counted): the
     most divisive (the widest standard deviation, MIN_RATERS ratings at least), the unanimous
     ones, the best by a weighted mean (n · mean + PRIOR · the club's mean) / (n + PRIOR) with two
-    ratings at least, and the harshest and most generous raters (their leans read every
-    rating of the server, and are kept until a rating changes)."""
-    # Only the films that can be shown are read: each list's leaders by rank (ties included,
-    # a margin where SQL's floating point may order near-equal values unlike Python's), ranked
-    # from each film's sums, then ordered below as before. In floating point on both backends
-    # (PostgreSQL's `* 1.0` is `numeric`: 22.7 against 16.0 ms on the benchmark's ratings).
-    rows = await db.fetchall(
-        "WITH t AS (SELECT sum(raters) AS n, sum(total) AS s FROM film_ratings WHERE guild_id = ?), "
-        "d AS (SELECT film_id, CAST(raters * squares - total * total AS DOUBLE PRECISION) "
-        "/ (raters * raters) AS k, raters AS k2 FROM film_ratings WHERE guild_id = ? "
-        "AND raters >= ? AND raters * squares > total * total), "
-        "u AS (SELECT film_id, raters AS k, total AS k2 FROM film_ratings "
-        "WHERE guild_id = ? AND raters >= ? AND raters * squares = total * total), "
-        "b AS (SELECT r.film_id, (r.total + ? * CAST(t.s AS DOUBLE PRECISION) / t.n) "
-        "/ (r.raters + ?) AS k, r.raters AS k2 FROM film_ratings r CROSS JOIN t "
-        "WHERE r.guild_id = ? AND r.raters >= 2), "
-        f"shown AS ({leading('d')} UNION {leading('u')} UNION {leading('b')}) "
-        "SELECT NULL, NULL, NULL, n, s, NULL, NULL, NULL FROM t UNION ALL "
-        "SELECT r.film_id, f.title, f.year, r.raters, r.total, r.squares, "
-        "(SELECT min(h.rating) FROM film_rating_counts h WHERE h.guild_id = r.guild_id "
-        "AND h.film_id = r.film_id), (SELECT max(h.rating) FROM film_rating_counts h "
-        "WHERE h.guild_id = r.guild_id AND h.film_id = r.film_id) FROM shown "
-        "JOIN film_ratings r ON r.guild_id = ? AND r.film_id = shown.film_id "
-        "JOIN films f ON f.id = r.film_id",
-        (
-            guild_id,
-            guild_id,
-            MIN_RATERS,
-            guild_id,
-            MIN_RATERS,
-            PRIOR,
-            PRIOR,
-            guild_id,
-            3,
-            SHOWN + 2,
-            SHOWN + 2,
-            guild_id,
-        ),
-    )
+    ratings at least, and the harshest and most generous raters. The films shown and the
+    raters' leans are kept until a rating of the server changes (ranking the benchmark's 5,300
+    films took 8-9 ms a call; the leans read every rating); who keeps a private diary is read at
+    each call."""
+    rows, leans = await _club_films.get(db, guild_id, lambda: club_films_counted(db, guild_id))
     total = int(rows[0][3] or 0)
     if not total:
         return ClubFilms(0, None, None, [], [], [], [])
-    leans = await _club_leans.get(db, guild_id, lambda: rater_leans(db, guild_id))
     private = {
         row[0]
         for row in await db.fetchall(
@@ -418,6 +383,52 @@ async def club_films(db: Database, guild_id: int) -> ClubFilms:
         [Rater(user_id, user_id in private, n, lean) for user_id, n, lean in harshest],
         [Rater(user_id, user_id in private, n, lean) for user_id, n, lean in generous],
     )
+
+
+async def club_films_counted(
+    db: Database, guild_id: int
+) -> tuple[list[Row], list[tuple[int, int, float]]]:
+    """The rows `club_films` shows (the club's sums first, then each film that can be shown)
+    and every rater's lean."""
+    # Only the films that can be shown are read: each list's leaders by rank (ties included,
+    # a margin where SQL's floating point may order near-equal values unlike Python's), ranked
+    # from each film's sums, then ordered below as before. In floating point on both backends
+    # (PostgreSQL's `* 1.0` is `numeric`: 22.7 against 16.0 ms on the benchmark's ratings).
+    rows = await db.fetchall(
+        "WITH t AS (SELECT sum(raters) AS n, sum(total) AS s FROM film_ratings WHERE guild_id = ?), "
+        "d AS (SELECT film_id, CAST(raters * squares - total * total AS DOUBLE PRECISION) "
+        "/ (raters * raters) AS k, raters AS k2 FROM film_ratings WHERE guild_id = ? "
+        "AND raters >= ? AND raters * squares > total * total), "
+        "u AS (SELECT film_id, raters AS k, total AS k2 FROM film_ratings "
+        "WHERE guild_id = ? AND raters >= ? AND raters * squares = total * total), "
+        "b AS (SELECT r.film_id, (r.total + ? * CAST(t.s AS DOUBLE PRECISION) / t.n) "
+        "/ (r.raters + ?) AS k, r.raters AS k2 FROM film_ratings r CROSS JOIN t "
+        "WHERE r.guild_id = ? AND r.raters >= 2), "
+        f"shown AS ({leading('d')} UNION {leading('u')} UNION {leading('b')}) "
+        "SELECT NULL, NULL, NULL, n, s, NULL, NULL, NULL FROM t UNION ALL "
+        "SELECT r.film_id, f.title, f.year, r.raters, r.total, r.squares, "
+        "(SELECT min(h.rating) FROM film_rating_counts h WHERE h.guild_id = r.guild_id "
+        "AND h.film_id = r.film_id), (SELECT max(h.rating) FROM film_rating_counts h "
+        "WHERE h.guild_id = r.guild_id AND h.film_id = r.film_id) FROM shown "
+        "JOIN film_ratings r ON r.guild_id = ? AND r.film_id = shown.film_id "
+        "JOIN films f ON f.id = r.film_id",
+        (
+            guild_id,
+            guild_id,
+            MIN_RATERS,
+            guild_id,
+            MIN_RATERS,
+            PRIOR,
+            PRIOR,
+            guild_id,
+            3,
+            SHOWN + 2,
+            SHOWN + 2,
+            guild_id,
+        ),
+    )
+    leans = await rater_leans(db, guild_id) if rows[0][3] else []
+    return rows, leans
 
 
 async def rater_leans(db: Database, guild_id: int) -> list[tuple[int, int, float]]:

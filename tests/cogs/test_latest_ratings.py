@@ -144,7 +144,8 @@ async def test_the_kept_latest_ratings_match_a_full_recount_after_every_kind_of_
 
 
 async def test_a_new_rating_shows_in_stats_films_at_once(club):
-    """The raters' leans are kept between calls; a rating changes them at the next call."""
+    """The films shown and the raters' leans are kept between calls; a rating changes them at
+    the next call."""
     env = club.env
     await advance_to(env, datetime(2026, 3, 1, 12, tzinfo=UTC))
     carol = club.guild.add_member(env.create_user("carol"))
@@ -161,6 +162,13 @@ async def test_a_new_rating_shows_in_stats_films_at_once(club):
     fields = {f.name: f.value for f in again.response.embeds[0].fields}
     assert f"<@{club.alice.id}>" in fields["Most generous raters"]
     assert f"<@{club.alice.id}>" not in fields.get("Harshest raters", "")
+    assert again.response.embeds[0].description.startswith("From 9 ratings")
+    for member in (club.bob, carol):
+        await member.slash(club.general, "diary log", film="Vertigo (1958)", rating=5)
+    third = await club.alice.slash(club.general, "stats films")
+    assert third.response.embeds[0].description.startswith("From 11 ratings")
+    fields = {f.name: f.value for f in third.response.embeds[0].fields}
+    assert fields["Best rated"].splitlines()[0].startswith("1. **Vertigo (1958)**")
 
 
 async def test_the_clubs_films_ranked_from_the_sums_are_those_a_full_ranking_gives(db):

@@ -53,6 +53,7 @@ from bench.film_life import UNDER_LOAD_TARGETS as FILM_LIFE_UNDER_LOAD_TARGETS
 from bench.history import HISTORY_DAYS, year_weeks
 from bot import Config
 from bot.client import Projectionist, build_offline
+from bot.memory import limit_malloc_arenas
 from bot.reactions.recorder import ReactionRecorder, counted_since
 from bot.reactions.store import ADD
 
@@ -935,4 +936,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    limit_malloc_arenas()  # before any thread starts
     sys.exit(main())

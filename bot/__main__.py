@@ -17,6 +17,7 @@ from bot.db import DatabaseTooNew, DatabaseUnavailable
 from bot.errors import UserError
 from bot.essays.library import decode_essay_bytes, scan_directory
 from bot.essays.parse import file_stem, read_file
+from bot.memory import limit_malloc_arenas
 from bot.metrics import MetricsUnavailable
 from bot.sqlite import explain_open_failure
 from bot.text import plural
@@ -336,4 +337,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    limit_malloc_arenas()  # before any thread starts
     sys.exit(main())

@@ -69,17 +69,24 @@ def memory_folder() -> Path | None:
 
 
 PREFIX = "projectionist-pg-"
-STALE_AFTER_S = 3600  # a folder without a server this old is no run's starting up
+# A folder changed this recently may be a run's starting up: `initdb` runs standalone servers
+# one after the other, each writing its pid into the folder and gone a moment later.
+STALE_AFTER_S = 3600
 
 
 def remove_stale(root: Path) -> None:
-    """Remove the folders of servers whose run was killed before it could (their server gone):
-    in memory, one would hold its RAM until the machine restarts."""
+    """Remove the folders of servers whose run was killed before it could (their server gone,
+    the folder unchanged for an hour): in memory, one would hold its RAM until the machine
+    restarts."""
     for folder in root.glob(f"{PREFIX}*"):
         try:
+            if time.time() - folder.stat().st_mtime < STALE_AFTER_S:
+                continue
             pid = int((folder / "data" / "postmaster.pid").read_text().split()[0])
-        except (OSError, ValueError, IndexError):
+        except FileNotFoundError:
             pid = None  # no server started, or one that stopped
+        except (OSError, ValueError, IndexError):
+            continue
         if pid is not None:
             try:
                 os.kill(pid, 0)
@@ -87,12 +94,6 @@ def remove_stale(root: Path) -> None:
             except ProcessLookupError:
                 pass
             except PermissionError:
-                continue
-        else:
-            try:
-                if time.time() - folder.stat().st_mtime < STALE_AFTER_S:
-                    continue  # perhaps a run starting up this moment
-            except OSError:
                 continue
         shutil.rmtree(folder, ignore_errors=True)
 

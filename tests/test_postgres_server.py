@@ -23,14 +23,17 @@ def test_the_folders_of_killed_runs_go_and_running_or_starting_ones_stay(tmp_pat
     ended.wait()
     dead = server_folder(tmp_path, "killed", ended.pid)
     running = server_folder(tmp_path, "running", os.getpid())
-    starting = server_folder(tmp_path, "starting", None)
-    stopped_long_ago = server_folder(tmp_path, "stopped", None)
+    stopped = server_folder(tmp_path, "stopped", None)
     old = time.time() - STALE_AFTER_S - 60
-    os.utime(stopped_long_ago, (old, old))
+    for folder in (dead, running, stopped):
+        os.utime(folder, (old, old))
+    # initdb's standalone servers come and go: a new folder's pid may already be gone
+    starting = server_folder(tmp_path, "starting", ended.pid)
     other = tmp_path / "someone-elses"
     other.mkdir()
+    os.utime(other, (old, old))
 
     remove_stale(tmp_path)
 
-    assert not dead.exists() and not stopped_long_ago.exists()
+    assert not dead.exists() and not stopped.exists()
     assert running.exists() and starting.exists() and other.exists()

@@ -173,20 +173,13 @@ class PostgresServer:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
+    def _as_client(self) -> tuple[str, ...]:
+        """How `createdb` and `dropdb` reach the server: as `url()` does."""
+        return ("-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres")
+
     def create_database(self, name: str, template: str = "template0") -> str:
         """A new, empty database (or a copy of `template`); its URL."""
-        self._run(
-            "createdb",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(self.port),
-            "-U",
-            "postgres",
-            "-T",
-            template,
-            name,
-        )
+        self._run("createdb", *self._as_client(), "-T", template, name)
         return self.url(name)
 
     def drop_database(self, name: str) -> None:
@@ -194,9 +187,7 @@ class PostgresServer:
         not keep a copy of the migrated database for each test that ran (170 a worker, 2.2 GB
         and 86,000 files). Housekeeping: a drop that fails is a warning, not the test's error."""
         try:
-            self._run(
-                "dropdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "--force", name
-            )
+            self._run("dropdb", *self._as_client(), "--force", name)
         except RuntimeError as error:
             warnings.warn(f"could not drop the test database {name}: {error}", stacklevel=2)
 

@@ -251,8 +251,11 @@ class SqliteDatabase(SqliteSql, Database):
         """`BEGIN IMMEDIATE` ... `COMMIT`, rolled back on any error, with the lock held throughout."""
         async with self._lock:
             conn = self._writer
-            await conn.execute("BEGIN IMMEDIATE")
             try:
+                # Inside the `try`: a task cancelled while it waits for the BEGIN has it run on
+                # the connection's thread all the same, and the rollback queued after it ends
+                # the transaction (where none began, a rollback does nothing).
+                await conn.execute("BEGIN IMMEDIATE")
                 yield SqliteTx(conn)
             except BaseException:
                 await conn.rollback()

@@ -80,6 +80,32 @@ async def test_transaction_rolls_back_on_error(db):
         assert [await tx.next_number("n") for _ in range(3)] == [1, 2, 3]
 
 
+@pytest.mark.parametrize("when", ["beginning", "writing"])
+async def test_a_cancelled_transaction_leaves_the_database_usable(db, when):
+    # A task cancelled while its transaction begins or writes (the essays' sync cancels the
+    # lots it stores beside one that failed): what it wrote is there entirely or not at all,
+    # and the next transaction starts as usual.
+    wrote_one = asyncio.Event()
+
+    async def write() -> None:
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO meta (key, value) VALUES ('k', 'v')")
+            wrote_one.set()
+            await tx.execute("INSERT INTO meta (key, value) VALUES ('l', 'w')")
+
+    task = asyncio.ensure_future(write())
+    if when == "beginning":
+        await asyncio.sleep(0)  # the task waits for its BEGIN
+    else:
+        await wrote_one.wait()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert await db.get_meta("l") == await db.get_meta("k")  # both or neither
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO meta (key, value) VALUES ('m', 'x')")
+    assert await db.get_meta("m") == "x"
+
+
 async def test_a_uniqueness_violation_is_a_conflict_and_rolls_back(db):
     with pytest.raises(Conflict):
         async with db.transaction() as tx:

@@ -4,7 +4,8 @@ import shutil
 import pytest
 
 from bot.errors import NotFound, UserError
-from bot.essays.library import Library, pick_passage
+from bot.essays import library as library_module
+from bot.essays.library import Library, pick_passage, scan_directory
 from bot.essays.parse import parse_essay
 from bot.fulltext import fts_query
 from bot.text import paginate
@@ -46,6 +47,71 @@ async def test_a_first_sync_stores_every_new_file_and_its_words_at_once(library,
     assert len(await library.search(None, "redemption")) >= 1  # the seed essay's words
 
 
+def films(folder, names):
+    for name in names:
+        (folder / f"{name}.md").write_text(
+            f"Title: {name.title()}\nFilm: {name.title()}\n\n## The {name} scene\n\n"
+            f"The {name} shot.\n\n## Ending\n\nCredits.\n"
+        )
+
+
+async def test_new_files_in_several_lots_are_all_stored_with_their_sections(
+    library, folder, monkeypatch
+):
+    monkeypatch.setattr(library_module, "FILES_A_LOT", 2)
+    names = ["alien", "brazil", "cabaret", "dogville", "eraserhead"]
+    films(folder, names)
+    report = await library.sync_directory(folder, now=1)
+    assert report.added == sorted([*(f"{n}.md" for n in names), "heat.md", SEED_ESSAY.name])
+    for name in names:
+        essay = library.resolve_essay(None, name)
+        assert [s.heading for s in essay.sections] == [f"The {name} scene", "Ending"]
+        hits = await library.search(None, f"{name} shot")
+        assert [(h.essay.key, h.section.heading) for h in hits] == [(name, f"The {name} scene")]
+
+
+async def test_a_sync_cut_short_keeps_whole_essays_and_the_next_finishes_it(
+    library, folder, monkeypatch
+):
+    monkeypatch.setattr(library_module, "FILES_A_LOT", 2)
+    films(folder, ["alien", "brazil", "cabaret", "dogville"])
+    # Lots by name: alien and brazil, cabaret and dogville, heat and the seed essay.
+    store = library_module._insert_files
+    lots = []
+
+    async def failing_second(tx, files, now):
+        lots.append([name for name, _, _ in files])
+        if len(lots) == 2:
+            raise ConnectionResetError("the database went away")
+        await store(tx, files, now)
+
+    monkeypatch.setattr(library_module, "_insert_files", failing_second)
+    with pytest.raises(ConnectionResetError):
+        await library.sync_directory(folder, now=1)
+    rows = await library.db.fetchall(
+        "SELECT e.source_path, count(s.id) FROM essays e LEFT JOIN sections s "
+        "ON s.essay_id = e.id GROUP BY e.source_path ORDER BY e.source_path"
+    )
+    stored = {row[0]: row[1] for row in rows}
+    # The first lot, not the second; the third, stored beside the second, may have been
+    # committed before the failure was seen. Each essay stored has all its sections.
+    assert set(lots[0]) <= set(stored) and not set(lots[1]) & set(stored)
+    sections = {name: len(essay.sections) for name, _, essay in scan_directory(folder, {})}
+    assert stored == {name: sections[name] for name in stored}
+
+    monkeypatch.setattr(library_module, "_insert_files", store)
+    report = await library.sync_directory(folder, now=2)
+    assert report.unchanged == len(stored)
+    assert report.added == sorted(
+        {"cabaret.md", "dogville.md", "heat.md", SEED_ESSAY.name} - set(stored)
+    )
+    assert len(library.visible(None)) == 6
+    assert [s.heading for s in library.resolve_essay(None, "dogville").sections] == [
+        "The dogville scene",
+        "Ending",
+    ]
+
+
 async def test_an_edited_file_keeps_section_ids_by_slug(library, folder):
     await library.sync_directory(folder, now=1)
     heat = library.resolve_essay(None, "heat")
@@ -82,6 +148,16 @@ async def test_a_removed_file_hides_its_essay_and_deletes_nothing(library, folde
     report = await library.sync_directory(folder, now=3)
     assert report.updated == ["heat.md"]
     assert library.resolve_essay(None, "heat").title == "Heat"
+
+
+async def test_an_emptied_folder_hides_every_essay_of_its_files(library, folder):
+    await library.sync_directory(folder, now=1)
+    for path in folder.iterdir():
+        path.unlink()
+    report = await library.sync_directory(folder, now=2)
+    assert sorted(report.hidden) == sorted(["heat.md", SEED_ESSAY.name])
+    assert (report.added, report.updated, report.unchanged) == ([], [], 0)
+    assert library.visible(None) == []
 
 
 async def test_a_missing_folder_is_a_warning_and_hides_nothing(library, folder, caplog):

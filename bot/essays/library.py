@@ -11,6 +11,7 @@ import logging
 import random
 import re
 from collections.abc import AsyncGenerator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -211,12 +212,14 @@ def scan_directory(essays_dir: Path, unchanged_hashes: dict[str, str]) -> list[S
 async def scanned_lots(
     paths: list[Path], unchanged_hashes: dict[str, str]
 ) -> AsyncGenerator[list[Scanned], None]:
-    """`scan_files` of FILES_A_LOT paths at a time on a thread, the next lot read while the
-    caller handles the one it was given."""
+    """`scan_files` of FILES_A_LOT paths at a time, the next lot read while the caller handles
+    the one it was given, on a thread of its own that ends with the last lot."""
     lots = [paths[i : i + FILES_A_LOT] for i in range(0, len(paths), FILES_A_LOT)]
+    loop = asyncio.get_running_loop()
+    reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="essay-files")
 
     def read(lot: list[Path]) -> asyncio.Future[list[Scanned]]:
-        return asyncio.ensure_future(asyncio.to_thread(scan_files, lot, unchanged_hashes))
+        return loop.run_in_executor(reader, scan_files, lot, unchanged_hashes)
 
     waiting = iter(lots)
     first = next(waiting, None)
@@ -230,6 +233,7 @@ async def scanned_lots(
     finally:
         if ahead is not None:
             ahead.cancel()
+        reader.shutdown(wait=False, cancel_futures=True)
 
 
 INSERT_ESSAY = (

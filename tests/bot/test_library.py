@@ -1,5 +1,6 @@
 import random
 import shutil
+import threading
 
 import pytest
 
@@ -68,6 +69,22 @@ async def test_new_files_in_several_lots_are_all_stored_with_their_sections(
         assert [s.heading for s in essay.sections] == [f"The {name} scene", "Ending"]
         hits = await library.search(None, f"{name} shot")
         assert [(h.essay.key, h.section.heading) for h in hits] == [(name, f"The {name} scene")]
+
+
+async def test_a_sync_leaves_no_thread_behind(library, folder, monkeypatch):
+    # A thread left behind keeps memory the allocator could otherwise give back: with the lots
+    # read on asyncio's shared threads, the benchmark's PostgreSQL run kept 20 MB more after
+    # its first start and peaked at 135 MB instead of 107.
+    await library.sync_directory(folder, now=1)
+    monkeypatch.setattr(library_module, "FILES_A_LOT", 1)
+    films(folder, ["alien", "brazil", "cabaret", "dogville"])
+    before = set(threading.enumerate())
+    report = await library.sync_directory(folder, now=2)
+    assert len(report.added) == 4
+    started = [thread for thread in threading.enumerate() if thread not in before]
+    for thread in started:
+        thread.join(timeout=2)
+    assert [thread.name for thread in started if thread.is_alive()] == []
 
 
 async def test_a_sync_cut_short_keeps_whole_essays_and_the_next_finishes_it(

@@ -242,8 +242,8 @@ INSERT_ESSAY = (
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 SECTIONS_A_STATEMENT = 500  # 2,500 values: within both backends' limits on a statement's values
-# New essay files are parsed and stored this many at a time, each lot stored in a transaction of
-# its own while the next is parsed on a thread, and at most STORES_AT_ONCE lots stored at once
+# Essay files are read this many at a time, the new ones of each lot stored in a transaction of
+# their own while the next lot is read, and at most STORES_AT_ONCE lots stored at once
 # (PostgreSQL words each on a core of its own): see `Library.sync_directory`.
 FILES_A_LOT = 50
 STORES_AT_ONCE = 2
@@ -635,12 +635,13 @@ class Library:
         are skipped, edited ones updated in place, removed ones hidden. A file that does not parse
         is reported and its previous version, if any, stays as it was.
 
-        New files are read FILES_A_LOT at a time, each lot stored (its essays with their
-        sections) in a transaction of its own while the next lot is parsed: parsing 1,000 essays
-        and storing them one after the other took a PostgreSQL start 4.5-5 s, of which 1 s
-        parsing and 3 s the server wording the sections. A start cut short keeps whole essays,
-        which the next start finds unchanged. Edited and removed files are applied together
-        once every file is read."""
+        Files are read FILES_A_LOT at a time on a thread of the sync's own, and the new essays
+        of each lot stored with their sections in a transaction of their own while the next lot
+        is read; two lots are stored at once on PostgreSQL (on SQLite the second waits for the
+        first to commit). Parsing 1,000 essays and then storing them took a PostgreSQL start
+        4.5-5 s: 1 s parsing, 3 s the server wording the sections. A start cut short keeps
+        whole essays, which the next start finds unchanged. Edited and removed files are
+        applied together once every file is read."""
         report = SyncReport()
         if not await asyncio.to_thread(essays_dir.is_dir):
             # A folder that is gone (a wrong ESSAYS_DIR, an unmounted disk) hides nothing: only

@@ -1,3 +1,4 @@
+import asyncio
 import random
 import shutil
 import threading
@@ -71,20 +72,61 @@ async def test_new_files_in_several_lots_are_all_stored_with_their_sections(
         assert [(h.essay.key, h.section.heading) for h in hits] == [(name, f"The {name} scene")]
 
 
-async def test_a_sync_leaves_no_thread_behind(library, folder, monkeypatch):
+async def test_the_files_are_read_on_a_thread_that_ends_with_the_sync(library, folder, monkeypatch):
     # A thread left behind keeps memory the allocator could otherwise give back: with the lots
     # read on asyncio's shared threads, the benchmark's PostgreSQL run kept 20 MB more after
     # its first start and peaked at 135 MB instead of 107.
-    await library.sync_directory(folder, now=1)
     monkeypatch.setattr(library_module, "FILES_A_LOT", 1)
     films(folder, ["alien", "brazil", "cabaret", "dogville"])
-    before = set(threading.enumerate())
-    report = await library.sync_directory(folder, now=2)
-    assert len(report.added) == 4
-    started = [thread for thread in threading.enumerate() if thread not in before]
-    for thread in started:
+    scan = library_module.scan_files
+    readers = []
+
+    def scan_files(paths, unchanged):
+        readers.append(threading.current_thread())
+        return scan(paths, unchanged)
+
+    monkeypatch.setattr(library_module, "scan_files", scan_files)
+    report = await library.sync_directory(folder, now=1)
+    assert len(report.added) == 6 and len(readers) == 6
+    assert {thread.name.partition("_")[0] for thread in readers} == {"essay-files"}
+    for thread in set(readers):
         thread.join(timeout=2)
-    assert [thread.name for thread in started if thread.is_alive()] == []
+    assert not any(thread.is_alive() for thread in readers)
+
+
+async def test_a_sync_cancelled_while_it_stores_leaves_whole_essays(library, folder, monkeypatch):
+    # The start stopped (a shutdown, a deploy) while a lot is being stored.
+    monkeypatch.setattr(library_module, "FILES_A_LOT", 2)
+    films(folder, ["alien", "brazil", "cabaret", "dogville"])
+    store = library_module._insert_files
+    second_waits = asyncio.Event()
+    stores = []
+
+    async def slow_second(tx, files, now):
+        stores.append(files)
+        await store(tx, files, now)
+        if len(stores) == 2:
+            second_waits.set()
+            await asyncio.Event().wait()  # never set: the lot is stored, not committed
+
+    monkeypatch.setattr(library_module, "_insert_files", slow_second)
+    syncing = asyncio.ensure_future(library.sync_directory(folder, now=1))
+    await asyncio.wait_for(second_waits.wait(), timeout=10)
+    syncing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await syncing
+    rows = await library.db.fetchall(
+        "SELECT e.source_path, count(s.id) FROM essays e LEFT JOIN sections s "
+        "ON s.essay_id = e.id GROUP BY e.source_path"
+    )
+    stored = {row[0]: row[1] for row in rows}
+    assert not set(stored) & {name for name, _, _ in stores[1]}  # rolled back
+    sections = {name: len(essay.sections) for name, _, essay in scan_directory(folder, {})}
+    assert stored == {name: sections[name] for name in stored}
+    monkeypatch.setattr(library_module, "_insert_files", store)
+    report = await library.sync_directory(folder, now=2)
+    assert report.unchanged + len(report.added) == 6 and report.errors == []
+    assert len(library.visible(None)) == 6
 
 
 async def test_a_sync_cut_short_keeps_whole_essays_and_the_next_finishes_it(

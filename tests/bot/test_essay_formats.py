@@ -13,7 +13,7 @@ from bot.essays import markup
 from bot.essays.frontmatter import read_front_matter
 from bot.essays.library import opening_words, pick_passage
 from bot.essays.parse import parse_essay, read_file
-from bot.text import highlight, is_prose, paginate, paragraphs
+from bot.text import fold, fold_unicode, highlight, is_prose, paginate, paragraphs
 from tests.conftest import SEED_ESSAY
 from tests.essay_corpus import FILES, corpus_essay, raw_markup
 
@@ -356,3 +356,21 @@ def test_a_line_break_in_a_paragraph_starts_no_quote_heading_or_list():
         "\\- not a list",
         "3\\. not a number",
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Heat",
+        "  The  Diner\t(1995)\n",
+        "".join(chr(code) for code in range(128)),  # every ASCII character, separators included
+        'Don\'t LOOK Now: A "Venice" Essay',
+    ],
+)
+def test_ascii_is_folded_as_any_text_is(text):
+    assert fold(text) == fold_unicode(text)
+
+
+def test_folding_removes_accents_ligatures_and_typographic_quotes():
+    assert fold("  L’Œuvre de  “Crème”  ") == 'l\'oeuvre de "creme"'
+    assert fold("STRASSE") == fold("Straße") == "strasse"

@@ -318,8 +318,10 @@ class SqliteDatabase(SqliteSql, Database):
         try:
             await conn.executescript(sql)
         except BaseException:
-            if conn.in_transaction:
-                await conn.rollback()
+            # Queued after the script, which runs on the connection's thread even once its
+            # caller is cancelled: whatever it left open is rolled back (and where it left
+            # nothing, a rollback does nothing).
+            await conn.rollback()
             raise
 
     async def fetchall_writing(self, sql: str, params: Params = ()) -> list[Row]:

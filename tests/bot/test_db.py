@@ -107,6 +107,27 @@ async def test_a_cancelled_transaction_leaves_the_database_usable(db, when):
     assert await db.get_meta("m") == "x"
 
 
+async def test_a_cancelled_script_that_fails_half_way_leaves_no_transaction_open(tmp_path):
+    # A script runs on the writer's thread whether or not its caller still waits (the merge of
+    # reaction events is such a script, and a bot stopping cancels it): one that fails after
+    # its BEGIN must not leave the writer inside a transaction every later write would meet.
+    db = await SqliteDatabase.open(tmp_path / "a.db")
+    try:
+        script = asyncio.ensure_future(
+            db.script(
+                "BEGIN; INSERT INTO meta (key, value) VALUES ('k', 'v'); "
+                "INSERT INTO meta (key, value) VALUES ('k', 'w'); COMMIT;"
+            )
+        )
+        await asyncio.sleep(0)  # the script is on its way to the writer's thread
+        script.cancel()
+        await asyncio.gather(script, return_exceptions=True)
+        await db.set_meta("m", "x")
+        assert (await db.get_meta("k"), await db.get_meta("m")) == (None, "x")
+    finally:
+        await db.close()
+
+
 async def test_a_uniqueness_violation_is_a_conflict_and_rolls_back(db):
     with pytest.raises(Conflict):
         async with db.transaction() as tx:

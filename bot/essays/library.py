@@ -653,12 +653,12 @@ class Library:
             )
             return report
         rows = await self.db.fetchall(
-            "SELECT id, source_path, content_hash, hidden FROM essays WHERE source = 'file'"
+            "SELECT id, key, source, source_path, content_hash, hidden FROM essays"
         )
-        known = {row["source_path"]: row for row in rows}
+        known = {row["source_path"]: row for row in rows if row["source"] == "file"}
+        keys = {row["key"] for row in rows}
         current = {name: row["content_hash"] for name, row in known.items() if not row["hidden"]}
         paths = await asyncio.to_thread(essay_files, essays_dir)
-        keys: set[str] | None = None
         edited: list[tuple[str, Essay, str]] = []
         present: set[str] = set()
         storing: list[asyncio.Future[None]] = []
@@ -673,19 +673,12 @@ class Library:
                         elif isinstance(outcome, str):
                             report.errors.append((name, outcome))
                             log.warning("Essay %s was not loaded: %s", name, outcome)
+                        elif name in known or Path(name).stem in keys:
+                            # Stored under its name or its key (the stem): one at a time below.
+                            edited.append((name, outcome, digest))
                         else:
-                            if keys is None:
-                                keys = {
-                                    r[0] for r in await self.db.fetchall("SELECT key FROM essays")
-                                }
-                            # Files whose essay is stored under neither their name nor their
-                            # key (the stem) go in by lots, the others one at a time below.
-                            stem = Path(name).stem
-                            if name in known or stem in keys:
-                                edited.append((name, outcome, digest))
-                            else:
-                                new.append((name, outcome, digest))
-                                keys.add(stem)
+                            new.append((name, outcome, digest))
+                            keys.add(Path(name).stem)
                     if new:
                         if len(storing) == STORES_AT_ONCE:
                             await storing.pop(0)

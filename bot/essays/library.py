@@ -640,7 +640,8 @@ class Library:
         is read; two lots are stored at once on PostgreSQL (on SQLite the second waits for the
         first to commit). Parsing 1,000 essays and then storing them took a PostgreSQL start
         4.5-5 s: 1 s parsing, 3 s the server wording the sections. A start cut short keeps
-        whole essays, which the next start finds unchanged. Edited and removed files are
+        whole essays, which the next start finds unchanged: a lot that fails lets the one
+        stored beside it finish. Edited and removed files are
         applied together once every file is read."""
         report = SyncReport()
         if not await asyncio.to_thread(essays_dir.is_dir):
@@ -686,6 +687,11 @@ class Library:
                         report.added.extend(name for name, _, _ in new)
             while storing:
                 await storing.pop(0)
+        except Exception:
+            # A lot that failed (or a file that could not be read) leaves the lots beside it
+            # to finish: each is whole essays, which the next start finds unchanged.
+            await asyncio.gather(*storing, return_exceptions=True)
+            raise
         except BaseException:
             for stored in storing:
                 stored.cancel()

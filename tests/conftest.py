@@ -2,18 +2,23 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
+import gc
 import itertools
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import discord
 import pytest
 
-from bot import Config, create_bot
+from bot import Config, create_bot, services
+from bot import client as bot_client
 from bot.db import open_database
 from bot.postgres import PostgresDatabase
+from bot.reactions.recorder import ReactionRecorder
 from tests import postgres_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +50,16 @@ def essays_dir(tmp_path: Path) -> Path:
     (folder / "the-long-take.md").write_text(long_essay(), encoding="utf-8")
     return folder
 
+
+# Two costs of the bots a test process starts (some 700), neither of them something a test sees:
+# - A bot collects the whole process's garbage before it freezes what its start built (see
+#   `Projectionist.setup_hook`): 40 ms a start there.
+# - simcord waits a bot's short sleeps in real time (TESTING.md), and each reaction a test gives
+#   waited for the recorder's commit (within 50 ms) and its merge (after 100 ms idle): 160 ms a
+#   reaction. simcord settles each action before the next, so a batch holds the same events at
+#   2 and 4 ms; the recorder's own tests drive its timing by hand (tests/bot/test_reactions.py).
+bot_client.gc = SimpleNamespace(collect=lambda: 0, freeze=gc.freeze, unfreeze=gc.unfreeze)
+services.ReactionRecorder = functools.partial(ReactionRecorder, max_delay=0.002, merge_idle=0.004)
 
 BACKENDS = ("sqlite", "postgresql")
 MIGRATED = "projectionist_migrated"  # a database every PostgreSQL test starts from a copy of

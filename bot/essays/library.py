@@ -688,8 +688,9 @@ class Library:
             while storing:
                 await storing.pop(0)
         except Exception:
-            # A lot that failed (or a file that could not be read) leaves the lots beside it
-            # to finish: each is whole essays, which the next start finds unchanged.
+            # A lot that failed (or a file that could not be read) lets the lot stored beside
+            # it finish: whole essays, which the next start finds unchanged. (A sync cancelled
+            # meanwhile cancels that lot: so does `gather` when it is cancelled.)
             await asyncio.gather(*storing, return_exceptions=True)
             raise
         except BaseException:

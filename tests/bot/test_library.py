@@ -175,6 +175,43 @@ async def test_a_sync_cut_short_keeps_whole_essays_and_the_next_finishes_it(
     ]
 
 
+async def test_a_sync_cancelled_while_a_failed_lots_neighbour_finishes_cancels_it(
+    library, folder, monkeypatch, backend
+):
+    # A lot fails; while the sync waits for the lot stored beside it, the start is stopped.
+    monkeypatch.setattr(library_module, "FILES_A_LOT", 2)
+    films(folder, ["alien", "brazil", "cabaret", "dogville"])
+    store = library_module._insert_files
+    entered, waiting = asyncio.Event(), asyncio.Event()
+    ended = []
+
+    async def failing_first(tx, files, now):
+        if "alien.md" in [name for name, _, _ in files]:
+            if backend == "postgresql":
+                await asyncio.wait_for(entered.wait(), timeout=10)
+            raise ConnectionResetError("the database went away")
+        entered.set()
+        await store(tx, files, now)
+        try:
+            waiting.set()
+            await asyncio.Event().wait()  # never set: stored, not committed
+        except BaseException as error:
+            ended.append(type(error))
+            raise
+
+    monkeypatch.setattr(library_module, "_insert_files", failing_first)
+    syncing = asyncio.ensure_future(library.sync_directory(folder, now=1))
+    await asyncio.wait_for(waiting.wait(), timeout=10)
+    syncing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await syncing
+    assert ended == [asyncio.CancelledError]  # the neighbour is not left running
+    assert await library.db.fetchval("SELECT count(*) FROM essays") == 0
+    monkeypatch.setattr(library_module, "_insert_files", store)
+    report = await library.sync_directory(folder, now=2)
+    assert len(report.added) == 6 and len(library.visible(None)) == 6
+
+
 async def test_an_edited_file_keeps_section_ids_by_slug(library, folder):
     await library.sync_directory(folder, now=1)
     heat = library.resolve_essay(None, "heat")

@@ -94,6 +94,15 @@ async def test_the_files_are_read_on_a_thread_that_ends_with_the_sync(library, f
     assert not any(thread.is_alive() for thread in readers)
 
 
+async def sync_stopped_once(library, folder, reached: asyncio.Event) -> None:
+    """A sync stopped (a shutdown, a deploy) once `reached` is set."""
+    syncing = asyncio.ensure_future(library.sync_directory(folder, now=1))
+    await asyncio.wait_for(reached.wait(), timeout=10)
+    syncing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await syncing
+
+
 async def test_a_sync_cancelled_while_it_stores_leaves_whole_essays(library, folder, monkeypatch):
     # The start stopped (a shutdown, a deploy) while a lot is being stored.
     monkeypatch.setattr(library_module, "FILES_A_LOT", 2)
@@ -110,11 +119,7 @@ async def test_a_sync_cancelled_while_it_stores_leaves_whole_essays(library, fol
             await asyncio.Event().wait()  # never set: the lot is stored, not committed
 
     monkeypatch.setattr(library_module, "_insert_files", slow_second)
-    syncing = asyncio.ensure_future(library.sync_directory(folder, now=1))
-    await asyncio.wait_for(second_waits.wait(), timeout=10)
-    syncing.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await syncing
+    await sync_stopped_once(library, folder, second_waits)
     rows = await library.db.fetchall(
         "SELECT e.source_path, count(s.id) FROM essays e LEFT JOIN sections s "
         "ON s.essay_id = e.id GROUP BY e.source_path"
@@ -200,11 +205,7 @@ async def test_a_sync_cancelled_while_a_failed_lots_neighbour_finishes_cancels_i
             raise
 
     monkeypatch.setattr(library_module, "_insert_files", failing_first)
-    syncing = asyncio.ensure_future(library.sync_directory(folder, now=1))
-    await asyncio.wait_for(waiting.wait(), timeout=10)
-    syncing.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await syncing
+    await sync_stopped_once(library, folder, waiting)
     assert ended == [asyncio.CancelledError]  # the neighbour is not left running
     assert await library.db.fetchval("SELECT count(*) FROM essays") == 0
     monkeypatch.setattr(library_module, "_insert_files", store)

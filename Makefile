@@ -38,7 +38,7 @@ test: $(call STAMP,test)
 	$(BIN)/pytest -q -n 4
 
 # Every benchmark round at a small scale, for errors only (`make test`), two at a time: much of
-# their time is spent waiting on a database, and they took 22 s where one after the other took 47.
+# their time is spent waiting on a database, and they took 24 s where one after the other took 47.
 smoke-sqlite: $(call STAMP,test)
 	$(BIN)/python -m bench.run --scale 0.01 --smoke
 	$(BIN)/python -m bench.reconcile --scale 0.01 --smoke

@@ -51,13 +51,15 @@ def essays_dir(tmp_path: Path) -> Path:
     return folder
 
 
-# Two costs of the bots a test process starts (some 700), neither of them something a test sees:
+# Two costs of the bots a test process starts (some 700):
 # - A bot collects the whole process's garbage before it freezes what its start built (see
-#   `Projectionist.setup_hook`): 40 ms a start there.
-# - simcord waits a bot's short sleeps in real time (TESTING.md), and each reaction a test gives
+#   `Projectionist.setup_hook`): 40 ms a start there, for nothing a test looks at.
+# - simcord waits a bot's sleeps shorter than its settle timeout in real time, and each reaction
 #   waited for the recorder's commit (within 50 ms) and its merge (after 100 ms idle): 160 ms a
 #   reaction. simcord settles each action before the next, so a batch holds the same events at
-#   2 and 4 ms; the recorder's own tests drive its timing by hand (tests/bot/test_reactions.py).
+#   2 and 4 ms. A test that needs events still queued (a close during a burst) sets the delay
+#   back on its bot; the recorder's own tests drive its timing by hand
+#   (tests/bot/test_reactions.py).
 bot_client.gc = SimpleNamespace(collect=lambda: 0, freeze=gc.freeze, unfreeze=gc.unfreeze)
 services.ReactionRecorder = functools.partial(ReactionRecorder, max_delay=0.002, merge_idle=0.004)
 

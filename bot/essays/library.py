@@ -688,9 +688,10 @@ class Library:
             while storing:
                 await storing.pop(0)
         except Exception:
-            # A lot that failed (or a file that could not be read) lets the lot stored beside
-            # it finish: whole essays, which the next start finds unchanged. (A sync cancelled
-            # meanwhile cancels that lot: so does `gather` when it is cancelled.)
+            # A lot that failed (or an error while the files were read: a file that cannot be
+            # read is reported, not raised) lets the lot stored beside it finish: whole essays,
+            # which the next start finds unchanged. (A sync cancelled meanwhile cancels that
+            # lot: so does `gather` when it is cancelled.)
             await asyncio.gather(*storing, return_exceptions=True)
             raise
         except BaseException:

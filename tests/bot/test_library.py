@@ -94,13 +94,19 @@ async def test_the_files_are_read_on_a_thread_that_ends_with_the_sync(library, f
     assert not any(thread.is_alive() for thread in readers)
 
 
-async def sync_stopped_once(library, folder, reached: asyncio.Event) -> None:
-    """A sync stopped (a shutdown, a deploy) once `reached` is set."""
+async def sync_stopped_once(library, folder, reached: asyncio.Event, held: asyncio.Event) -> None:
+    """A sync stopped (a shutdown, a deploy) once `reached` is set. `held` is what a lot stored
+    and not committed waits for: set only after the stop, so that a lot the sync failed to
+    cancel fails the test's assertions instead of holding the database until the run hangs."""
     syncing = asyncio.ensure_future(library.sync_directory(folder, now=1))
-    await asyncio.wait_for(reached.wait(), timeout=10)
-    syncing.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await syncing
+    try:
+        await asyncio.wait_for(reached.wait(), timeout=10)
+        syncing.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await syncing
+    finally:
+        syncing.cancel()
+        held.set()
 
 
 async def test_a_sync_cancelled_while_it_stores_leaves_whole_essays(library, folder, monkeypatch):
@@ -108,7 +114,7 @@ async def test_a_sync_cancelled_while_it_stores_leaves_whole_essays(library, fol
     monkeypatch.setattr(library_module, "FILES_A_LOT", 2)
     films(folder, ["alien", "brazil", "cabaret", "dogville"])
     store = library_module._insert_files
-    second_waits = asyncio.Event()
+    second_waits, held = asyncio.Event(), asyncio.Event()
     stored_lots = []
 
     async def slow_second(tx, files, now):
@@ -116,10 +122,10 @@ async def test_a_sync_cancelled_while_it_stores_leaves_whole_essays(library, fol
         stored_lots.append(files)
         if len(stored_lots) == 2:  # the second lot to be written, whichever began first
             second_waits.set()
-            await asyncio.Event().wait()  # never set: the lot is stored, not committed
+            await held.wait()  # the lot is stored, not committed
 
     monkeypatch.setattr(library_module, "_insert_files", slow_second)
-    await sync_stopped_once(library, folder, second_waits)
+    await sync_stopped_once(library, folder, second_waits, held)
     rows = await library.db.fetchall(
         "SELECT e.source_path, count(s.id) FROM essays e LEFT JOIN sections s "
         "ON s.essay_id = e.id GROUP BY e.source_path"
@@ -187,7 +193,7 @@ async def test_a_sync_cancelled_while_a_failed_lots_neighbour_finishes_cancels_i
     monkeypatch.setattr(library_module, "FILES_A_LOT", 2)
     films(folder, ["alien", "brazil", "cabaret", "dogville"])
     store = library_module._insert_files
-    entered, waiting = asyncio.Event(), asyncio.Event()
+    entered, waiting, held = asyncio.Event(), asyncio.Event(), asyncio.Event()
     ended = []
 
     async def failing_first(tx, files, now):
@@ -199,13 +205,13 @@ async def test_a_sync_cancelled_while_a_failed_lots_neighbour_finishes_cancels_i
         await store(tx, files, now)
         try:
             waiting.set()
-            await asyncio.Event().wait()  # never set: stored, not committed
+            await held.wait()  # stored, not committed
         except BaseException as error:
             ended.append(type(error))
             raise
 
     monkeypatch.setattr(library_module, "_insert_files", failing_first)
-    await sync_stopped_once(library, folder, waiting)
+    await sync_stopped_once(library, folder, waiting, held)
     assert ended == [asyncio.CancelledError]  # the neighbour is not left running
     assert await library.db.fetchval("SELECT count(*) FROM essays") == 0
     monkeypatch.setattr(library_module, "_insert_files", store)

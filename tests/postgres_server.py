@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -74,10 +75,32 @@ PREFIX = "projectionist-pg-"
 STALE_AFTER_S = 3600
 
 
+OWNER = "owner"  # in a server's folder: the pid of the process that started it
+
+
+def running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's
+        return True
+    return True
+
+
+def orphaned(folder: Path) -> bool:
+    """Whether the process that started the folder's server is gone (a killed run: the server,
+    started by `pg_ctl`, outlives it). A folder that does not say is not."""
+    try:
+        return not running(int((folder / OWNER).read_text()))
+    except (OSError, ValueError):
+        return False
+
+
 def remove_stale(root: Path) -> None:
-    """Remove the folders of servers whose run was killed before it could (their server gone,
-    the folder unchanged for an hour): in memory, one would hold its RAM until the machine
-    restarts."""
+    """Remove the folders of servers whose run was killed before it could (the folder unchanged
+    for an hour, and its server gone or its run's process gone), stopping a server that outlived
+    its run: in memory, one would hold its RAM until the machine restarts."""
     for folder in root.glob(f"{PREFIX}*"):
         try:
             if time.time() - folder.stat().st_mtime < STALE_AFTER_S:
@@ -87,13 +110,12 @@ def remove_stale(root: Path) -> None:
             pid = None  # no server started, or one that stopped
         except (OSError, ValueError, IndexError):
             continue
-        if pid is not None:
-            try:
-                os.kill(pid, 0)
+        if pid is not None and running(pid):
+            if not orphaned(folder):
                 continue  # a running server, another run's
-            except ProcessLookupError:
-                pass
-            except PermissionError:
+            try:
+                os.kill(pid, signal.SIGQUIT)  # PostgreSQL's immediate shutdown
+            except OSError:
                 continue
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -114,6 +136,7 @@ class PostgresServer:
         root = memory_folder() if in_memory else None
         remove_stale(root or Path(tempfile.gettempdir()))
         self.folder = Path(tempfile.mkdtemp(prefix=PREFIX, dir=root))
+        (self.folder / OWNER).write_text(str(os.getpid()))
         self.data = self.folder / "data"
         self.port = free_port()
         self.user: str | None = None

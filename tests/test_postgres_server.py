@@ -7,7 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.postgres_server import PREFIX, STALE_AFTER_S, remove_stale
+from tests.postgres_server import OWNER, PREFIX, STALE_AFTER_S, remove_stale
 
 
 def server_folder(root: Path, name: str, pid: int | None) -> Path:
@@ -37,3 +37,30 @@ def test_the_folders_of_killed_runs_go_and_running_or_starting_ones_stay(tmp_pat
 
     assert not dead.exists() and not stopped.exists()
     assert running.exists() and starting.exists() and other.exists()
+
+
+def test_a_server_that_outlived_its_killed_run_is_stopped_and_its_folder_removed(tmp_path: Path):
+    # `pg_ctl` starts the server on its own: a test worker killed leaves it running, holding
+    # its memory (its folder is in /dev/shm) until the machine restarts.
+    killed_run = subprocess.Popen(["true"])
+    killed_run.wait()
+    server = subprocess.Popen(["sleep", "600"])  # stands in for the postmaster
+    live_run_server = subprocess.Popen(["sleep", "600"])
+    try:
+        orphan = server_folder(tmp_path, "orphan", server.pid)
+        (orphan / OWNER).write_text(str(killed_run.pid))
+        owned = server_folder(tmp_path, "owned", live_run_server.pid)
+        (owned / OWNER).write_text(str(os.getpid()))
+        old = time.time() - STALE_AFTER_S - 60
+        for folder in (orphan, owned):
+            os.utime(folder, (old, old))
+
+        remove_stale(tmp_path)
+
+        assert server.wait(timeout=10) != 0  # stopped (SIGQUIT)
+        assert not orphan.exists()
+        assert owned.exists() and live_run_server.poll() is None
+    finally:
+        for process in (server, live_run_server):
+            process.kill()
+            process.wait()

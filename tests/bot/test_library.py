@@ -94,6 +94,18 @@ async def test_the_files_are_read_on_a_thread_that_ends_with_the_sync(library, f
     assert not any(thread.is_alive() for thread in readers)
 
 
+async def whole_essays_stored(library, folder) -> set[str]:
+    """The files whose essays are stored, each checked to have all its sections."""
+    rows = await library.db.fetchall(
+        "SELECT e.source_path, count(s.id) FROM essays e LEFT JOIN sections s "
+        "ON s.essay_id = e.id GROUP BY e.source_path"
+    )
+    stored = {row[0]: row[1] for row in rows}
+    sections = {name: len(essay.sections) for name, _, essay in scan_directory(folder, {})}
+    assert stored == {name: sections[name] for name in stored}
+    return set(stored)
+
+
 async def sync_stopped_once(library, folder, reached: asyncio.Event, held: asyncio.Event) -> None:
     """A sync stopped (a shutdown, a deploy) once `reached` is set. `held` is what a lot stored
     and not committed waits for: set only after the stop, so that a lot the sync failed to
@@ -126,14 +138,8 @@ async def test_a_sync_cancelled_while_it_stores_leaves_whole_essays(library, fol
 
     monkeypatch.setattr(library_module, "_insert_files", slow_second)
     await sync_stopped_once(library, folder, second_waits, held)
-    rows = await library.db.fetchall(
-        "SELECT e.source_path, count(s.id) FROM essays e LEFT JOIN sections s "
-        "ON s.essay_id = e.id GROUP BY e.source_path"
-    )
-    stored = {row[0]: row[1] for row in rows}
-    assert not set(stored) & {name for name, _, _ in stored_lots[1]}  # rolled back
-    sections = {name: len(essay.sections) for name, _, essay in scan_directory(folder, {})}
-    assert stored == {name: sections[name] for name in stored}
+    stored = await whole_essays_stored(library, folder)
+    assert not stored & {name for name, _, _ in stored_lots[1]}  # rolled back
     monkeypatch.setattr(library_module, "_insert_files", store)
     report = await library.sync_directory(folder, now=2)
     assert report.unchanged + len(report.added) == 6 and report.errors == []
@@ -164,16 +170,8 @@ async def test_a_sync_cut_short_keeps_whole_essays_and_the_next_finishes_it(
     monkeypatch.setattr(library_module, "_insert_files", failing_first)
     with pytest.raises(ConnectionResetError):
         await library.sync_directory(folder, now=1)
-    rows = await library.db.fetchall(
-        "SELECT e.source_path, count(s.id) FROM essays e LEFT JOIN sections s "
-        "ON s.essay_id = e.id GROUP BY e.source_path ORDER BY e.source_path"
-    )
-    stored = {row[0]: row[1] for row in rows}
     # The failed lot is not stored, the one stored beside it finished, the third never began.
-    assert set(stored) == {"cabaret.md", "dogville.md"}
-    # Each essay stored has all its sections.
-    sections = {name: len(essay.sections) for name, _, essay in scan_directory(folder, {})}
-    assert stored == {name: sections[name] for name in stored}
+    assert await whole_essays_stored(library, folder) == {"cabaret.md", "dogville.md"}
 
     monkeypatch.setattr(library_module, "_insert_files", store)
     report = await library.sync_directory(folder, now=2)

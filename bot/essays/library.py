@@ -641,8 +641,8 @@ class Library:
         first to commit). Parsing 1,000 essays and then storing them took a PostgreSQL start
         4.5-5 s: 1 s parsing, 3 s the server wording the sections. A start cut short keeps
         whole essays, which the next start finds unchanged: a lot that fails lets the one
-        stored beside it finish. Edited and removed files are
-        applied together once every file is read."""
+        stored beside it finish. Edited and removed files are applied together once every file
+        is read."""
         report = SyncReport()
         if not await asyncio.to_thread(essays_dir.is_dir):
             # A folder that is gone (a wrong ESSAYS_DIR, an unmounted disk) hides nothing: only

@@ -186,7 +186,12 @@ class SqliteDatabase(SqliteSql, Database):
         # `conn` (the writer) is None for a database opened to read (`open_to_read`).
         self._conn = conn
         self._readers = tuple(readers)
-        self._reading = [0] * len(self._readers)  # queries asked of each reader, not answered
+        # The readers with no query running. A query takes the first one free, or waits for
+        # one: queued on a busy reader instead, it could wait behind a long query while the
+        # other reader is idle.
+        self._idle: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        for reader in self._readers:
+            self._idle.put_nowait(reader)
         self._lock = asyncio.Lock()
         self.path = path
         self.name = str(path)
@@ -334,14 +339,12 @@ class SqliteDatabase(SqliteSql, Database):
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         # One call on a reader's thread runs the statement to completion, so each query reads
         # the latest commit and no half-read statement holds an old snapshot for the next one.
-        # The reader with the fewest queries waiting takes it.
         check(sql, params)
-        number = min(range(len(self._readers)), key=self._reading.__getitem__)
-        self._reading[number] += 1
+        reader = await self._idle.get()
         try:
-            return list(await self._readers[number].execute_fetchall(sql, params))
+            return list(await reader.execute_fetchall(sql, params))
         finally:
-            self._reading[number] -= 1
+            self._idle.put_nowait(reader)
 
     async def chunks(self, sql: str, size: int = 10_000) -> AsyncIterator[list[Row]]:
         """A query's rows, `size` at a time, on a connection of its own (a copy of a large

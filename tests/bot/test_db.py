@@ -1,5 +1,6 @@
 import asyncio
 import sqlite3
+import threading
 
 import pytest
 
@@ -40,6 +41,31 @@ async def test_a_query_is_answered_while_a_long_one_runs_on_the_other_reader(tmp
         await asyncio.gather(ask("long", long), ask("quick", "SELECT 1"))
         assert answered == ["quick", "long"]
     finally:
+        await db.close()
+
+
+async def test_a_query_goes_to_the_reader_that_frees_first_not_behind_a_long_one(tmp_path):
+    # Both readers busy: the next query waits for whichever frees first. Handed to a reader
+    # when asked, it could wait behind the longer query while the other reader sat idle (as
+    # /stats server's quotes' ranking did behind its members' ranking).
+    db = await SqliteDatabase.open(tmp_path / "a.db", migrations=[])
+    released = {name: threading.Event() for name in ("long", "short")}
+    try:
+        for reader in db._readers:
+            await reader.create_function("held", 1, lambda name: released[name].wait(10))
+        long = asyncio.create_task(db.fetchall("SELECT held('long')"))
+        short = asyncio.create_task(db.fetchall("SELECT held('short')"))
+        await asyncio.sleep(0.05)  # both on their readers
+        quick = asyncio.create_task(db.fetchall("SELECT 'answered'"))
+        await asyncio.sleep(0.05)
+        assert not quick.done()  # no reader free yet
+        released["short"].set()
+        assert [tuple(row) for row in await asyncio.wait_for(quick, 5)] == [("answered",)]
+        assert not long.done()
+    finally:
+        for event in released.values():
+            event.set()
+        await asyncio.gather(long, short, return_exceptions=True)
         await db.close()
 
 

@@ -186,12 +186,14 @@ class SqliteDatabase(SqliteSql, Database):
         # `conn` (the writer) is None for a database opened to read (`open_to_read`).
         self._conn = conn
         self._readers = tuple(readers)
-        # The readers with no query running. A query takes the first one free, or waits for
-        # one: queued on a busy reader instead, it could wait behind a long query while the
-        # other reader is idle.
-        self._idle: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
-        for reader in self._readers:
+        # The readers with no query running. A query takes one that is free, or waits for the
+        # first to free: queued on a busy reader instead, it could wait behind a long query
+        # while the other reader is idle. The one freed last is taken first, so that a lone
+        # query finds the pages the last one read in its cache.
+        self._idle: asyncio.LifoQueue[aiosqlite.Connection] = asyncio.LifoQueue()
+        for reader in reversed(self._readers):
             self._idle.put_nowait(reader)
+        self._freeing: set[asyncio.Task[None]] = set()
         self._lock = asyncio.Lock()
         self.path = path
         self.name = str(path)
@@ -342,7 +344,26 @@ class SqliteDatabase(SqliteSql, Database):
         check(sql, params)
         reader = await self._idle.get()
         try:
-            return list(await reader.execute_fetchall(sql, params))
+            rows = await reader.execute_fetchall(sql, params)
+        except asyncio.CancelledError:
+            # The reader's thread goes on with the statement: the reader is free once it ends.
+            freeing = asyncio.create_task(self._free_when_done(reader))
+            self._freeing.add(freeing)
+            freeing.add_done_callback(self._freeing.discard)
+            raise
+        except BaseException:
+            self._idle.put_nowait(reader)
+            raise
+        self._idle.put_nowait(reader)
+        return list(rows)
+
+    async def _free_when_done(self, reader: aiosqlite.Connection) -> None:
+        try:
+            # Queued behind the cancelled statement on the reader's thread, and ends after it
+            # (a reader has no transaction to commit).
+            await reader.commit()
+        except Exception:
+            pass  # closed meanwhile: a closed reader raises for the next query too
         finally:
             self._idle.put_nowait(reader)
 

@@ -44,28 +44,76 @@ async def test_a_query_is_answered_while_a_long_one_runs_on_the_other_reader(tmp
         await db.close()
 
 
+def holding(db):
+    """Events by name, each holding a reader in `SELECT held('name')` until it is set."""
+    released = {name: threading.Event() for name in ("long", "short")}
+
+    async def install():
+        for reader in db._readers:
+            await reader.create_function("held", 1, lambda name: released[name].wait(10))
+
+    return released, install
+
+
 async def test_a_query_goes_to_the_reader_that_frees_first_not_behind_a_long_one(tmp_path):
     # Both readers busy: the next query waits for whichever frees first. Handed to a reader
     # when asked, it could wait behind the longer query while the other reader sat idle (as
     # /stats server's quotes' ranking did behind its members' ranking).
     db = await SqliteDatabase.open(tmp_path / "a.db", migrations=[])
-    released = {name: threading.Event() for name in ("long", "short")}
+    released, install = holding(db)
+    tasks = []
     try:
-        for reader in db._readers:
-            await reader.create_function("held", 1, lambda name: released[name].wait(10))
+        await install()
         long = asyncio.create_task(db.fetchall("SELECT held('long')"))
         short = asyncio.create_task(db.fetchall("SELECT held('short')"))
-        await asyncio.sleep(0.05)  # both on their readers
         quick = asyncio.create_task(db.fetchall("SELECT 'answered'"))
-        await asyncio.sleep(0.05)
-        assert not quick.done()  # no reader free yet
+        tasks = [long, short, quick]
+        await asyncio.sleep(0)  # each has its reader, or waits for one
         released["short"].set()
-        assert [tuple(row) for row in await asyncio.wait_for(quick, 5)] == [("answered",)]
+        done, _ = await asyncio.wait({quick}, timeout=5)
+        assert quick in done, "the query waited behind the long one"
+        assert [tuple(row) for row in quick.result()] == [("answered",)]
         assert not long.done()
     finally:
         for event in released.values():
             event.set()
-        await asyncio.gather(long, short, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await db.close()
+
+
+async def test_a_reader_whose_query_was_cancelled_is_free_once_its_statement_ends(tmp_path):
+    # A cancelled query's statement goes on in the reader's thread: the next query takes the
+    # other reader when it frees, and the reader comes back once that statement has ended. A
+    # query cancelled while it waits for a reader takes none.
+    db = await SqliteDatabase.open(tmp_path / "a.db", migrations=[])
+    released, install = holding(db)
+    tasks = []
+    try:
+        await install()
+        long = asyncio.create_task(db.fetchall("SELECT held('long')"))
+        short = asyncio.create_task(db.fetchall("SELECT held('short')"))
+        gave_up = asyncio.create_task(db.fetchall("SELECT 'never'"))
+        tasks = [long, short, gave_up]
+        await asyncio.sleep(0)
+        short.cancel()
+        gave_up.cancel()
+        await asyncio.gather(short, gave_up, return_exceptions=True)
+        quick = asyncio.create_task(db.fetchall("SELECT 'answered'"))
+        tasks.append(quick)
+        await asyncio.sleep(0.05)
+        assert not quick.done()  # the cancelled statement still runs; the other is held
+        released["long"].set()
+        done, _ = await asyncio.wait({quick}, timeout=5)
+        assert quick in done, "the query was given the reader still running the cancelled one"
+        released["short"].set()
+        await asyncio.wait_for(asyncio.gather(*db._freeing), 5)
+        assert db._idle.qsize() == 2  # both readers back, none twice
+        both = [db.fetchall("SELECT 1"), db.fetchall("SELECT 2")]
+        assert [list(map(tuple, rows)) for rows in await asyncio.gather(*both)] == [[(1,)], [(2,)]]
+    finally:
+        for event in released.values():
+            event.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await db.close()
 
 

@@ -1,6 +1,7 @@
 import asyncio
 import sqlite3
 import threading
+from contextlib import asynccontextmanager
 
 import pytest
 
@@ -44,36 +45,22 @@ async def test_a_query_is_answered_while_a_long_one_runs_on_the_other_reader(tmp
         await db.close()
 
 
-def holding(db):
-    """Events by name, each holding a reader in `SELECT held('name')` until it is set."""
+@asynccontextmanager
+async def readers_held(path):
+    """A database whose two readers each run a query held until its event is set: the
+    database, the events and the queries by name, and a list of tasks to wait for at the end."""
+    db = await SqliteDatabase.open(path, migrations=[])
     released = {name: threading.Event() for name in ("long", "short")}
-
-    async def install():
-        for reader in db._readers:
-            await reader.create_function("held", 1, lambda name: released[name].wait(10))
-
-    return released, install
-
-
-async def test_a_query_goes_to_the_reader_that_frees_first_not_behind_a_long_one(tmp_path):
-    # Both readers busy: the next query waits for whichever frees first. Handed to a reader
-    # when asked, it could wait behind the longer query while the other reader sat idle (as
-    # /stats server's quotes' ranking did behind its members' ranking).
-    db = await SqliteDatabase.open(tmp_path / "a.db", migrations=[])
-    released, install = holding(db)
     tasks = []
     try:
-        await install()
-        long = asyncio.create_task(db.fetchall("SELECT held('long')"))
-        short = asyncio.create_task(db.fetchall("SELECT held('short')"))
-        quick = asyncio.create_task(db.fetchall("SELECT 'answered'"))
-        tasks = [long, short, quick]
-        await asyncio.sleep(0)  # each has its reader, or waits for one
-        released["short"].set()
-        done, _ = await asyncio.wait({quick}, timeout=5)
-        assert quick in done, "the query waited behind the long one"
-        assert [tuple(row) for row in quick.result()] == [("answered",)]
-        assert not long.done()
+        for reader in db._readers:
+            await reader.create_function("held", 1, lambda name: released[name].wait(10))
+        held = {
+            name: asyncio.create_task(db.fetchall(f"SELECT held('{name}')")) for name in released
+        }
+        tasks += held.values()
+        await asyncio.sleep(0)  # each on its reader
+        yield db, released, held, tasks
     finally:
         for event in released.values():
             event.set()
@@ -81,23 +68,31 @@ async def test_a_query_goes_to_the_reader_that_frees_first_not_behind_a_long_one
         await db.close()
 
 
+async def test_a_query_goes_to_the_reader_that_frees_first_not_behind_a_long_one(tmp_path):
+    # Both readers busy: the next query waits for whichever frees first. Handed to a reader
+    # when asked, it could wait behind the longer query while the other reader sat idle (as
+    # /stats server's quotes' ranking did behind its members' ranking).
+    async with readers_held(tmp_path / "a.db") as (db, released, held, tasks):
+        quick = asyncio.create_task(db.fetchall("SELECT 'answered'"))
+        tasks.append(quick)
+        released["short"].set()
+        done, _ = await asyncio.wait({quick}, timeout=5)
+        assert quick in done, "the query waited behind the long one"
+        assert [tuple(row) for row in quick.result()] == [("answered",)]
+        assert not held["long"].done()
+
+
 async def test_a_reader_whose_query_was_cancelled_is_free_once_its_statement_ends(tmp_path):
     # A cancelled query's statement goes on in the reader's thread: the next query takes the
     # other reader when it frees, and the reader comes back once that statement has ended. A
     # query cancelled while it waits for a reader takes none.
-    db = await SqliteDatabase.open(tmp_path / "a.db", migrations=[])
-    released, install = holding(db)
-    tasks = []
-    try:
-        await install()
-        long = asyncio.create_task(db.fetchall("SELECT held('long')"))
-        short = asyncio.create_task(db.fetchall("SELECT held('short')"))
+    async with readers_held(tmp_path / "a.db") as (db, released, held, tasks):
         gave_up = asyncio.create_task(db.fetchall("SELECT 'never'"))
-        tasks = [long, short, gave_up]
-        await asyncio.sleep(0)
-        short.cancel()
+        tasks.append(gave_up)
+        await asyncio.sleep(0)  # waiting for a reader
+        held["short"].cancel()
         gave_up.cancel()
-        await asyncio.gather(short, gave_up, return_exceptions=True)
+        await asyncio.gather(held["short"], gave_up, return_exceptions=True)
         quick = asyncio.create_task(db.fetchall("SELECT 'answered'"))
         tasks.append(quick)
         await asyncio.sleep(0.05)
@@ -110,11 +105,6 @@ async def test_a_reader_whose_query_was_cancelled_is_free_once_its_statement_end
         assert db._idle.qsize() == 2  # both readers back, none twice
         both = [db.fetchall("SELECT 1"), db.fetchall("SELECT 2")]
         assert [list(map(tuple, rows)) for rows in await asyncio.gather(*both)] == [[(1,)], [(2,)]]
-    finally:
-        for event in released.values():
-            event.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await db.close()
 
 
 async def test_a_failing_migration_leaves_nothing_behind(tmp_path):

@@ -12,7 +12,7 @@ import pytest
 
 from bot.db import DatabaseTooNew, DatabaseUnavailable, UnsupportedStatement, migrations_in
 from bot.essays.library import Library
-from bot.postgres import PostgresDatabase, numbered
+from bot.postgres import ONCE_LOCKS, PostgresDatabase, numbered
 from bot.sqlite import SqliteDatabase
 from tests.conftest import MIGRATED, SEED_ESSAY, long_essay
 
@@ -212,4 +212,83 @@ async def test_two_writers_of_weeks_at_once_never_deadlock_on_their_quarters(pos
     finally:
         await edit.close()
         await fold.close()
+        await db.close()
+
+
+async def test_a_connection_given_back_to_the_pool_runs_nothing_more(postgres):
+    # The pool used to reset each connection given back, a query in a round trip of its own
+    # that every call waited for (see `keep_session`): the server's last statement on the
+    # connection is now the caller's own.
+    name = f"given_back_{next(NAMES)}"
+    url = postgres.create_database(name, template=MIGRATED)
+    db = await PostgresDatabase.open(url, min_size=1, max_size=1)
+    watcher = await asyncpg.connect(url)
+    try:
+        await db.write("SELECT 'the caller''s statement'")
+        await db.fetchval("SELECT 'a read'")
+        async with db.transaction() as tx:
+            await tx.execute("SELECT 'a transaction''s statement'")
+        last = await watcher.fetch(
+            "SELECT query FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            name,
+        )
+        assert [row["query"] for row in last] == ["COMMIT;"]
+        await db.fetchval("SELECT 'a read'")
+        last = await watcher.fetch(
+            "SELECT query FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            name,
+        )
+        assert [row["query"] for row in last] == ["SELECT 'a read'"]
+    finally:
+        await watcher.close()
+        await db.close()
+
+
+async def lock_is_free(url: str, key: int, tries: int = 50) -> bool:
+    """Whether another session can take the advisory lock `key` within `tries` tenths of a
+    second (a closed session's locks go once the server has seen it close)."""
+    other = await asyncpg.connect(url)
+    try:
+        for _ in range(tries):
+            if await other.fetchval("SELECT pg_try_advisory_lock($1)", key):
+                await other.execute("SELECT pg_advisory_unlock($1)", key)
+                return True
+            await asyncio.sleep(0.1)
+        return False
+    finally:
+        await other.close()
+
+
+async def test_a_session_lock_is_let_go_however_its_block_ends(postgres):
+    # Nothing resets a connection given back, so the lock of `once` (and of the migrations)
+    # must go with the block: unlocked after it, or its session closed when it fails or is
+    # cancelled.
+    url = postgres.create_database(f"session_lock_{next(NAMES)}", template=MIGRATED)
+    db = await PostgresDatabase.open(url, min_size=1, max_size=1)
+    key = ONCE_LOCKS + 7
+    try:
+        async with db.once(7):
+            assert not await lock_is_free(url, key, tries=1), "the lock is held in the block"
+        assert await lock_is_free(url, key), "kept after a block that ended"
+
+        with pytest.raises(RuntimeError, match="the sync failed"):
+            async with db.once(7):
+                raise RuntimeError("the sync failed")
+        assert await lock_is_free(url, key), "kept after a block that failed"
+
+        inside = asyncio.Event()
+
+        async def stopped_inside() -> None:
+            async with db.once(7):
+                inside.set()
+                await asyncio.sleep(60)
+
+        task = asyncio.create_task(stopped_inside())
+        await inside.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert await lock_is_free(url, key), "kept after a block that was cancelled"
+        assert await db.fetchval("SELECT 1") == 1, "the pool still gives connections"
+    finally:
         await db.close()

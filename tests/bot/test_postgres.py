@@ -223,22 +223,22 @@ async def test_a_connection_given_back_to_the_pool_runs_nothing_more(postgres):
     url = postgres.create_database(name, template=MIGRATED)
     db = await PostgresDatabase.open(url, min_size=1, max_size=1)
     watcher = await asyncpg.connect(url)
+
+    async def last_statements() -> list[str]:
+        rows = await watcher.fetch(
+            "SELECT query FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            name,
+        )
+        return [row["query"] for row in rows]
+
     try:
         await db.write("SELECT 'the caller''s statement'")
         await db.fetchval("SELECT 'a read'")
         async with db.transaction() as tx:
             await tx.execute("SELECT 'a transaction''s statement'")
-        last = await watcher.fetch(
-            "SELECT query FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-            name,
-        )
-        assert [row["query"] for row in last] == ["COMMIT;"]
+        assert await last_statements() == ["COMMIT;"]
         await db.fetchval("SELECT 'a read'")
-        last = await watcher.fetch(
-            "SELECT query FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-            name,
-        )
-        assert [row["query"] for row in last] == ["SELECT 'a read'"]
+        assert await last_statements() == ["SELECT 'a read'"]
     finally:
         await watcher.close()
         await db.close()

@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 
 import asyncpg
 
@@ -301,14 +301,19 @@ class PostgresDatabase(PostgresSql, Database):
         """A connection holding the session-level advisory lock `lock` throughout. A connection
         goes back to the pool as it is (`keep_session`): one whose block failed or was
         cancelled, or that could not be unlocked, is closed instead, which ends its session
-        and the lock with it (a lock asked for and cancelled may still have been granted)."""
+        and the lock with it (a lock asked for and cancelled may still have been granted; one
+        still queued behind another process's is taken, then let go, by the server's process
+        once that process sees its client gone)."""
         async with self._pool.acquire() as conn:
             try:
                 await conn.execute("SELECT pg_advisory_lock($1)", lock)
                 yield conn
                 await conn.execute("SELECT pg_advisory_unlock($1)", lock)
             except BaseException:
-                conn.terminate()
+                # A connection the server dropped is already back in the pool, closed: the
+                # error that says why is the one raised.
+                with suppress(asyncpg.InterfaceError):
+                    conn.terminate()
                 raise
 
     async def user_version(self) -> int:

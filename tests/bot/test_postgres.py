@@ -226,7 +226,8 @@ async def test_a_connection_given_back_to_the_pool_runs_nothing_more(postgres):
 
     async def last_statements() -> list[str]:
         rows = await watcher.fetch(
-            "SELECT query FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            "SELECT query FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend'",
             name,
         )
         return [row["query"] for row in rows]
@@ -266,22 +267,41 @@ async def test_a_session_lock_is_let_go_however_its_block_ends(postgres):
     url = postgres.create_database(f"session_lock_{next(NAMES)}", template=MIGRATED)
     db = await PostgresDatabase.open(url, min_size=1, max_size=1)
     key = ONCE_LOCKS + 7
+    inside = asyncio.Event()
+
+    async def stopped_inside() -> None:
+        async with db.once(7):
+            inside.set()
+            await asyncio.sleep(60)
+
     try:
         async with db.once(7):
             assert not await lock_is_free(url, key, tries=1), "the lock is held in the block"
         assert await lock_is_free(url, key), "kept after a block that ended"
 
+        session = await db.fetchval("SELECT pg_backend_pid()")
         with pytest.raises(RuntimeError, match="the sync failed"):
             async with db.once(7):
                 raise RuntimeError("the sync failed")
         assert await lock_is_free(url, key), "kept after a block that failed"
+        assert await db.fetchval("SELECT pg_backend_pid()") != session, (
+            "the connection of a failed block is closed, not given back with what it holds"
+        )
 
-        inside = asyncio.Event()
-
-        async def stopped_inside() -> None:
-            async with db.once(7):
-                inside.set()
-                await asyncio.sleep(60)
+        # Cancelled while waiting for another process's hold of the lock.
+        other = await asyncpg.connect(url)
+        try:
+            await other.execute("SELECT pg_advisory_lock($1)", key)
+            queued = asyncio.create_task(stopped_inside())
+            await asyncio.sleep(0.3)
+            assert not inside.is_set()
+            queued.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await queued
+            await other.execute("SELECT pg_advisory_unlock($1)", key)
+        finally:
+            await other.close()
+        assert await lock_is_free(url, key), "kept after a wait that was cancelled"
 
         task = asyncio.create_task(stopped_inside())
         await inside.wait()

@@ -174,6 +174,47 @@ async def test_stats_server_and_quote_top_count_whole_days(club):
     assert top.footer.text == "Counted from 10 March 2026, 00:00 UTC"
 
 
+async def test_quote_top_ranks_a_quote_whose_reactions_began_before_the_period(club):
+    """A quote with reactions on both sides of a period's first day is ranked by those in the
+    period alone, against one whose reactions are all in it; and again once the reactions of
+    its first day are taken back, as a member would count them."""
+    env = club.env
+    await advance_to(env, datetime(2026, 3, 10, 12, 0, tzinfo=UTC))
+    cards = []
+    for text in ("Sera never asks him to stop.", "He drinks; she stays."):
+        said = await club.bob.send(club.general, text)
+        await club.alice.context_menu(club.general, "Save as quote", said)
+        shown = await club.alice.slash(club.general, "quote show", number=len(cards) + 1)
+        cards.append(shown.response.message)
+    first, second = cards
+    carol = club.guild.add_member(env.create_user("carol"))
+    await club.alice.react(first, "🔥")  # 10 March
+    await club.bob.react(first, "🎬")
+    await env.advance_time(2 * 86400)  # 12 March
+    await carol.react(first, "🔥")
+    await club.alice.react(second, "🔥")
+    await club.bob.react(second, "🔥")
+
+    async def top(days: int) -> str:
+        reply = await club.alice.slash(club.general, "quote top", days=days)
+        return reply.response.embeds[0].description
+
+    # From 11 March the first quote has carol's reaction alone; from 9 March, all three.
+    lines = (await top(1)).splitlines()
+    assert lines[0].startswith("**#2**") and lines[0].endswith("2 reactions")
+    assert lines[1].startswith("**#1**") and lines[1].endswith("1 reaction")
+    lines = (await top(3)).splitlines()
+    assert lines[0].startswith("**#1**") and lines[0].endswith("3 reactions")
+    assert lines[1].startswith("**#2**") and lines[1].endswith("2 reactions")
+
+    # The reactions of 10 March taken back: the first quote keeps carol's alone.
+    await club.alice.unreact(first, "🔥")
+    await club.bob.unreact(first, "🎬")
+    lines = (await top(3)).splitlines()
+    assert lines[0].startswith("**#2**") and lines[0].endswith("2 reactions")
+    assert lines[1].startswith("**#1**") and lines[1].endswith("1 reaction")
+
+
 async def test_stats_server_counts_every_period_from_its_weeks_and_days(club):
     """A period is read as whole weeks and a few days added or taken away at its start
     (bot/reactions/counts.py): every length from 1 to 24 days, starting on each day of a week,

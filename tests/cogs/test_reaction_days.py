@@ -49,6 +49,14 @@ BY_MEMBER_QUARTER = BY_MEMBER.replace(
 ).replace("WHERE", SEALED)
 
 
+async def quote_card(club, words: str, number: int):
+    """bob's `words`, saved as a quote by alice, and the card `/quote show` posts of it (the
+    server's quote `number`)."""
+    said = await club.bob.send(club.general, words)
+    await club.alice.context_menu(club.general, "Save as quote", said)
+    return (await club.alice.slash(club.general, "quote show", number=number)).response.message
+
+
 async def kept_and_counted(env) -> tuple[tuple[set, ...], tuple[set, ...]]:
     await env.bot.recorder.flush()
     await env.bot.recorder.sealed()  # the weeks summed after the merge
@@ -79,9 +87,7 @@ async def test_the_daily_and_weekly_counts_match_a_full_count_after_every_kind_o
     members = [club.guild.add_member(env.create_user(f"m{i}")) for i in range(30)]
     emojis = ["🎬", "🔥", "❤️", "👍"]
     rng = random.Random(3)
-    said = await club.bob.send(club.general, "The motel scene is the whole film.")
-    await club.alice.context_menu(club.general, "Save as quote", said)
-    card = (await club.alice.slash(club.general, "quote show", number=1)).response.message
+    card = await quote_card(club, "The motel scene is the whole film.", 1)
     posts = [await section_post(club, section=str(n)) for n in (1, 2, 3)] + [card]
     # Storms on three days (the first one hour before midnight UTC, so it spans two).
     for _ in range(3):
@@ -148,9 +154,7 @@ async def test_the_daily_and_weekly_counts_match_a_full_count_after_every_kind_o
 async def test_stats_server_and_quote_top_count_whole_days(club):
     env = club.env
     await advance_to(env, datetime(2026, 3, 10, 12, 0, tzinfo=UTC))
-    said = await club.bob.send(club.general, "Sera never asks him to stop.")
-    await club.alice.context_menu(club.general, "Save as quote", said)
-    card = (await club.alice.slash(club.general, "quote show", number=1)).response.message
+    card = await quote_card(club, "Sera never asks him to stop.", 1)
     post = await section_post(club)
     await club.alice.react(post, "🎬")  # 10 March, 12:00 UTC
     await club.bob.react(card, "🔥")
@@ -180,13 +184,8 @@ async def test_quote_top_ranks_a_quote_whose_reactions_began_before_the_period(c
     its first day are taken back, as a member would count them."""
     env = club.env
     await advance_to(env, datetime(2026, 3, 10, 12, 0, tzinfo=UTC))
-    cards = []
-    for text in ("Sera never asks him to stop.", "He drinks; she stays."):
-        said = await club.bob.send(club.general, text)
-        await club.alice.context_menu(club.general, "Save as quote", said)
-        shown = await club.alice.slash(club.general, "quote show", number=len(cards) + 1)
-        cards.append(shown.response.message)
-    first, second = cards
+    first = await quote_card(club, "Sera never asks him to stop.", 1)
+    second = await quote_card(club, "He drinks; she stays.", 2)
     carol = club.guild.add_member(env.create_user("carol"))
     await club.alice.react(first, "🔥")  # 10 March
     await club.bob.react(first, "🎬")
@@ -222,9 +221,7 @@ async def test_stats_server_counts_every_period_from_its_weeks_and_days(club):
     env = club.env
     await advance_to(env, datetime(2026, 4, 1, 12, 0, tzinfo=UTC))
     post = await section_post(club)
-    quoted = await club.bob.send(club.general, "Sera never asks him to stop.")
-    await club.alice.context_menu(club.general, "Save as quote", quoted)
-    card = (await club.alice.slash(club.general, "quote show", number=1)).response.message
+    card = await quote_card(club, "Sera never asks him to stop.", 1)
     given: list[tuple[int, int, str]] = []  # (day, member, emoji) still there
     members = [club.guild.add_member(env.create_user(f"d{i}")) for i in range(24)]
     for day, member in enumerate(members):
@@ -263,9 +260,7 @@ async def test_a_long_period_is_counted_from_its_quarters_as_a_member_would_coun
     env = club.env
     await advance_to(env, datetime(2026, 1, 5, 12, 0, tzinfo=UTC))  # day 20458
     post = await section_post(club)
-    quoted = await club.bob.send(club.general, "Sera never asks him to stop.")
-    await club.alice.context_menu(club.general, "Save as quote", quoted)
-    card = (await club.alice.slash(club.general, "quote show", number=1)).response.message
+    card = await quote_card(club, "Sera never asks him to stop.", 1)
     given: list[tuple[int, int, str]] = []  # (days after 5 January, member, emoji) still there
     members = [club.guild.add_member(env.create_user(f"q{i}")) for i in range(63)]
     for step, member in enumerate(members):

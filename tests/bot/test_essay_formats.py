@@ -326,6 +326,18 @@ def test_snippets_bold_words_found_without_accents_and_ligatures():
     )
 
 
+def test_snippets_drop_sub_heading_quote_and_emphasis_marks():
+    body = (
+        "### The casino\n> She says *nothing* for a **long** time.\n"
+        "Then __Ben__ ~~laughs~~ at the # sign > all."
+    )
+    assert highlight(body, ["casino", "ben"]) == (
+        "The **casino** She says nothing for a long time. Then **Ben** laughs at the # sign > all."
+    )
+    assert highlight("A ~~struck~~ word", ["word"]) == "A struck **word**"
+    assert highlight("A \\*starred\\* word", ["word"]) == "A \\*starred\\* **word**"
+
+
 # --- uploads and imports ----------------------------------------------------------------
 
 

@@ -415,6 +415,22 @@ async def test_servers_uploads_of_one_title_resolve_each_to_its_own(library, fol
         library.resolve_essay(9, "thief")
 
 
+async def test_a_servers_hits_below_the_best_overall_are_found_by_ranking_its_own(library):
+    # Server 8's 60 sections say "camera" in their headings: the best 50 matches overall are
+    # all theirs, so server 7's one weaker match is found by ranking server 7's matches alone.
+    theirs = "".join(f"## Camera {n}\n\nThe camera moves, camera {n}.\n\n" for n in range(60))
+    await library.publish_upload(
+        8, parse_essay("Title: Cameras\nFilm: Heat\n\n" + theirs), digest="a", user_id=1, now=2
+    )
+    ours = "Title: Lens\nFilm: Thief\n\n## Night\n\nRain, and a camera in the corner.\n"
+    await library.publish_upload(7, parse_essay(ours), digest="b", user_id=1, now=3)
+    hits = await library.search(7, "camera")
+    assert [(hit.essay.title, hit.section.heading) for hit in hits] == [("Lens", "Night")]
+    assert "**camera**" in hits[0].snippet
+    theirs_hits = await library.search(8, "camera")
+    assert len(theirs_hits) == 5 and {hit.essay.title for hit in theirs_hits} == {"Cameras"}
+
+
 async def test_hiding_a_bundled_essay_is_per_server(library, folder):
     await library.sync_directory(folder, now=1)
     heat = library.resolve_essay(7, "Heat")

@@ -95,16 +95,20 @@ def paginate(body: str, limit: int) -> list[str]:
 
 
 CODE_SPAN = re.compile(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.S)  # `code`, ``co`de``
+MARKUP_CHAR = re.compile(r"[\\`|]")  # where an escape, a code span or a spoiler may start
 
 
 def spoiler_parts(text: str) -> tuple[list[tuple[str, bool]], int | None]:
     """`text` cut into (piece, is it hidden by a spoiler), read as Discord reads it: backslash
     escapes and code spans first (bars in them are no spoiler's), then `||…||` pairs. Also
     where a spoiler opens that nothing closes (None when every spoiler is closed)."""
+    if "||" not in text:
+        return ([(text, False)] if text else []), None
     parts: list[tuple[str, bool]] = []
     bars: list[int] = []  # where the bars that count are, in order
     i, n = 0, len(text)
-    while i < n:
+    while (found := MARKUP_CHAR.search(text, i)) is not None:
+        i = found.start()  # what lies before is plain text
         if text[i] == "\\" and i + 1 < n:
             i += 2
         elif text[i] == "`" and (code := CODE_SPAN.match(text, i)):

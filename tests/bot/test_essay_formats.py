@@ -335,6 +335,9 @@ def test_snippets_drop_sub_heading_quote_and_emphasis_marks():
         "The **casino** She says nothing for a long time. Then **Ben** laughs at the # sign > all."
     )
     assert highlight("A ~~struck~~ word", ["word"]) == "A struck **word**"
+    assert highlight("A _dim_ room", ["room"]) == "A dim **room**"
+    assert highlight("## Night falls", ["night"]) == "**Night** falls"
+    assert highlight("> A quote", ["quote"]) == "A **quote**"
     assert highlight("A \\*starred\\* word", ["word"]) == "A \\*starred\\* **word**"
 
 

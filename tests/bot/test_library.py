@@ -415,7 +415,9 @@ async def test_servers_uploads_of_one_title_resolve_each_to_its_own(library, fol
         library.resolve_essay(9, "thief")
 
 
-async def test_a_servers_hits_below_the_best_overall_are_found_by_ranking_its_own(library):
+async def test_a_servers_hits_below_the_best_overall_are_found_by_ranking_its_own(
+    library, monkeypatch
+):
     # Server 8's 60 sections say "camera" in their headings: the best 50 matches overall are
     # all theirs, so server 7's one weaker match is found by ranking server 7's matches alone.
     theirs = "".join(f"## Camera {n}\n\nThe camera moves, camera {n}.\n\n" for n in range(60))
@@ -424,7 +426,13 @@ async def test_a_servers_hits_below_the_best_overall_are_found_by_ranking_its_ow
     )
     ours = "Title: Lens\nFilm: Thief\n\n## Night\n\nRain, and a camera in the corner.\n"
     await library.publish_upload(7, parse_essay(ours), digest="b", user_id=1, now=3)
+    ranked_alone = []
+    search_all = library._search_all
+    monkeypatch.setattr(
+        library, "_search_all", lambda *args: ranked_alone.append(args) or search_all(*args)
+    )
     hits = await library.search(7, "camera")
+    assert len(ranked_alone) == 1
     assert [(hit.essay.title, hit.section.heading) for hit in hits] == [("Lens", "Night")]
     assert "**camera**" in hits[0].snippet
     theirs_hits = await library.search(8, "camera")

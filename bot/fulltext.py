@@ -109,28 +109,33 @@ SQLITE = FullText(
 POSTGRES_RANK = "ts_rank('{0.1, 0.2, 0.25, 1.0}', w.words, m.q)"
 POSTGRES_QUERY = "SELECT to_tsquery('simple', search_text(?)) AS q"
 POSTGRES_MATCH = f"WITH m AS ({POSTGRES_QUERY}) "
-# Each candidate is ranked as the index scan yields it, up to RANKED_CANDIDATES: kept first
-# (a materialized CTE) and ranked after, they took 1 ms more of a search's 4.8-5.8 ms p50 on
-# the benchmark's library. The query is materialized: inlined, it is a constant the planner
-# weighs, and for common words it then read every section instead of the index.
-POSTGRES_ESSAY_MATCH = f"WITH m AS MATERIALIZED ({POSTGRES_QUERY}) "
-POSTGRES_BEST = "c ORDER BY c.rank DESC, c.section_id LIMIT ?"
+
+
+def postgres_best_sections(matches: str) -> str:
+    """The best-ranked of the first RANKED_CANDIDATES sections `matches` yields (its FROM and
+    WHERE, over the section words `w` and the query `m`), as many as the last parameter.
+
+    Each is ranked as the index scan yields it: kept first (a materialized CTE) and ranked
+    after, they took 1 ms more of a search's 4.8-5.8 ms p50 on the benchmark's library. The
+    query is materialized: inlined, it is a constant the planner weighs, and for common words
+    it then read every section instead of the index."""
+    return (
+        f"WITH m AS MATERIALIZED ({POSTGRES_QUERY}) SELECT c.section_id FROM (SELECT "
+        f"w.section_id, {POSTGRES_RANK} AS rank {matches} LIMIT {RANKED_CANDIDATES}) c "
+        "ORDER BY c.rank DESC, c.section_id LIMIT ?"
+    )
+
+
 POSTGRESQL = FullText(
     query=postgres_query,
-    essays_ranked=(
-        POSTGRES_ESSAY_MATCH + f"SELECT c.section_id FROM (SELECT w.section_id, {POSTGRES_RANK} "
-        f"AS rank FROM section_words w, m WHERE w.words @@ m.q LIMIT {RANKED_CANDIDATES}) "
-        + POSTGRES_BEST
-    ),
-    essays_ranked_for_guild=(
-        POSTGRES_ESSAY_MATCH + f"SELECT c.section_id FROM (SELECT w.section_id, {POSTGRES_RANK} "
-        "AS rank FROM section_words w CROSS JOIN m "
+    essays_ranked=postgres_best_sections("FROM section_words w, m WHERE w.words @@ m.q"),
+    essays_ranked_for_guild=postgres_best_sections(
+        "FROM section_words w CROSS JOIN m "
         "JOIN sections s ON s.id = w.section_id JOIN essays e ON e.id = s.essay_id "
         "WHERE w.words @@ m.q AND s.hidden = 0 AND e.hidden = 0 "
         "AND (e.guild_id IS NULL OR e.guild_id = ?) "
         "AND NOT EXISTS (SELECT 1 FROM guild_hidden_essays h "
-        "                WHERE h.guild_id = ? AND h.essay_id = e.id) "
-        f"LIMIT {RANKED_CANDIDATES}) " + POSTGRES_BEST
+        "                WHERE h.guild_id = ? AND h.essay_id = e.id)"
     ),
     quotes_newest=(
         POSTGRES_MATCH + "SELECT q.* FROM quote_words w CROSS JOIN m "

@@ -177,6 +177,9 @@ class PortRefused(RuntimeError):
 # and folded before the copy), and the counter of rating changes, which the target's triggers
 # start on their own.
 NOT_PORTED = {"reaction_log", "reaction_day_changes", "rating_versions"}
+# PostgreSQL's tables that hold one of SQLite's behind a view of its name (migration 0036):
+# copied and counted through the view (its emoji numbers are made as the rows are written).
+BEHIND_VIEWS = {"reaction_rows": "reactions"}
 # Derived from other tables (migrations 0020, 0021, 0025, 0029, 0030, 0032): made on the target in
 # one pass after the copy (`PostgresDatabase.loading`), then compared, not copied.
 DERIVED = {
@@ -248,9 +251,10 @@ async def refuse_unless_empty(target: PostgresDatabase) -> None:
 
 async def _copy(source: SqliteDatabase, target: PostgresDatabase) -> tuple[bool, list[str]]:
     await refuse_unless_empty(target)  # written meanwhile by someone else
-    target_tables = set(await target.tables())
+    target_tables = {BEHIND_VIEWS.get(t, t) for t in await target.tables()}
     present = set(await source.tables()) & target_tables
-    tables = [t for t in schema_tables() if t in present and t not in NOT_PORTED]
+    ported = (BEHIND_VIEWS.get(t, t) for t in schema_tables())
+    tables = [t for t in ported if t in present and t not in NOT_PORTED]
     async with target.loading() as load:
         for table in (t for t in tables if t not in DERIVED):
             columns = await target.columns(table)

@@ -46,11 +46,24 @@ CLOSE_TIMEOUT = 10  # seconds
 # them off while it copies and makes the derived tables once at the end.
 KEPT_BY_TRIGGERS = (
     ("viewings", "viewings_latest"),
-    ("reactions", "reactions_counted"),
-    ("reactions", "reactions_uncounted"),
+    ("reaction_rows", "reactions_counted"),
+    ("reaction_rows", "reactions_uncounted"),
     ("tracked_messages", "reactions_shown_again"),
     ("watchlist", "watchlist_wanted"),
     ("viewings", "viewings_year"),
+)
+# `reactions` is a view of `reaction_rows` (migration 0036): `loading` copies its rows into a
+# table of its own and writes them behind the view at the end with one statement, in key order
+# (through the view, a statement a reaction).
+REACTIONS_PORTED = (
+    "CREATE TEMP TABLE reactions_ported (message_id BIGINT, user_id BIGINT, emoji TEXT, "
+    "created_at BIGINT) ON COMMIT DROP"
+)
+REACTIONS_STORED = (
+    "SELECT emoji_numbered(ARRAY(SELECT DISTINCT emoji FROM reactions_ported))",
+    "INSERT INTO reaction_rows (message_id, user_id, emoji, at) "
+    "SELECT p.message_id, p.user_id, e.number, reaction_at(p.created_at) FROM reactions_ported p "
+    "JOIN emoji_numbers e ON e.key = p.emoji ORDER BY 1, 2, 3",
 )
 
 
@@ -376,7 +389,9 @@ class PostgresDatabase(PostgresSql, Database):
                 ]
                 if records:
                     await conn.copy_records_to_table(
-                        table, records=records, columns=[name for name, _ in columns]
+                        "reactions_ported" if table == "reactions" else table,
+                        records=records,
+                        columns=[name for name, _ in columns],
                     )
                 if any(name == "id" for name, _ in columns):
                     loaded.add(table)
@@ -385,7 +400,10 @@ class PostgresDatabase(PostgresSql, Database):
             # order the tables come), but made in one pass each at the end.
             for table, trigger in KEPT_BY_TRIGGERS:
                 await conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
+            await conn.execute(REACTIONS_PORTED)
             yield load
+            for statement in REACTIONS_STORED:
+                await conn.execute(statement)
             await conn.execute("SELECT latest_ratings_rebuild()")
             await conn.execute("SELECT reaction_days_rebuild()")
             await conn.execute("SELECT film_wants_rebuild()")

@@ -32,6 +32,9 @@ async def test_a_club_moves_to_postgresql_with_every_row_and_carries_on(
     await club.bob.slash(club.general, "diary log", film="Heat (1995)", rating=4)
     await club.alice.slash(club.general, "diary log", film="Heat (1995)", rating=1)
     await club.alice.slash(club.general, "watchlist add", film="Rope", year=1948)
+    await env.bot.recorder.flush()
+    stored = "SELECT message_id, user_id, emoji, created_at FROM reactions ORDER BY 1, 2, 3"
+    reactions = [tuple(row) for row in await env.bot.db.fetchall(stored)]
     await env.bot.close()
 
     target = postgres.create_database("club")
@@ -69,6 +72,9 @@ async def test_a_club_moves_to_postgresql_with_every_row_and_carries_on(
     on_postgres = dataclasses.replace(config, database_url=target)
     await env.restart_bot(make_bot(on_postgres))
     assert env.bot.db.backend == "postgresql"
+    # each reaction as it was, its emoji and time read back through PostgreSQL's view
+    assert [tuple(row) for row in await env.bot.db.fetchall(stored)] == reactions
+    assert {r[2] for r in reactions} == {"🎬", "🔥"}
     history = await club.alice.slash(club.general, "film history")
     assert "**Leaving Las Vegas (1995)**" in history.response.embeds[0].description
     quote = await club.alice.slash(club.general, "quote random")

@@ -500,10 +500,12 @@ class ReactionRecorder:
     # The reconciliation's tables (bot/reactions/reconcile.py) hold servers' posts, no member,
     # and `reaction_weeks_sealed` servers' weeks; the daily, weekly and quarterly counts follow
     # the reactions through notes folded before the forgetting commits (migrations 0026,
-    # postgresql/0023; the quarters follow the weeks, 0032).
+    # postgresql/0023; the quarters follow the weeks, 0032). PostgreSQL keeps the reactions in
+    # `reaction_rows`, behind a view (postgresql/0036).
     MEMBER_TABLES = frozenset(
         {
             "reactions",
+            "reaction_rows",
             "tracked_messages",
             "reconcile_servers",
             "reconcile_queue",
@@ -515,9 +517,7 @@ class ReactionRecorder:
 
     async def forget_member(self, tx: Tx, user_id: int, forgotten: Forgotten) -> None:
         """Every stored reaction of the member (the coordinator flushed the recorder first)."""
-        forgotten.counts["reactions"] = await tx.execute(
-            "DELETE FROM reactions WHERE user_id = ?", (user_id,)
-        )
+        forgotten.counts["reactions"] = await tx.execute(self.store.forget, (user_id,))
         await self.store.counts_settled(tx)
 
     async def export_member(self, user_id: int) -> dict[str, Any]:

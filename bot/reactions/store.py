@@ -237,6 +237,9 @@ class Store:
     db: Database
     merges = False  # whether batches leave work for `merge` (SQLite: its log; PostgreSQL: notes)
     merges_between_batches = False  # whether a merge waits for the batch being written
+    # Every stored reaction of a member (on PostgreSQL, the rows behind the view: through it,
+    # a statement a reaction).
+    forget = "DELETE FROM reactions WHERE user_id = ?"
 
     def __init__(self, merge_chunk: int = MERGE_CHUNK) -> None:
         self.merge_chunk = merge_chunk  # events per merged range (SQLite)
@@ -339,7 +342,7 @@ FOLD = "SELECT reaction_days_fold()"  # how many notes it folded (migration post
 
 
 class DirectStore(Store):
-    """PostgreSQL: each batch applied to `reactions` at once; the daily counts' notes folded
+    """PostgreSQL: each batch applied to the reactions' rows at once; the daily counts' notes folded
     into them by `merge`."""
 
     merges = True
@@ -349,6 +352,7 @@ class DirectStore(Store):
     # `merge_max_age`; once events stop, a fold goes beside the batches left to write (see
     # `ReactionRecorder._turn_between_batches`).
     merges_between_batches = True
+    forget = "DELETE FROM reaction_rows WHERE user_id = ?"  # migration postgresql/0036
 
     def __init__(self, db: Database, merge_chunk: int = MERGE_CHUNK) -> None:
         super().__init__(merge_chunk)

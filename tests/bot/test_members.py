@@ -17,4 +17,6 @@ async def test_every_table_holding_a_member_or_server_id_has_an_owner(db):
             holding.add(table)
     covered = members_reading(db, clock=lambda: 0.0).covered
     assert holding - covered == set(), "tables no feature answers for"
-    assert {"viewings", "watchlist", "quotes", "reactions", "jobs", "forgotten_members"} <= holding
+    # PostgreSQL's reactions are rows behind a view of that name (its migration 0036).
+    reactions = "reactions" if db.backend == "sqlite" else "reaction_rows"
+    assert {"viewings", "watchlist", "quotes", reactions, "jobs", "forgotten_members"} <= holding

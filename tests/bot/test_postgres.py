@@ -312,3 +312,72 @@ async def test_a_session_lock_is_let_go_however_its_block_ends(postgres):
         assert await db.fetchval("SELECT 1") == 1, "the pool still gives connections"
     finally:
         await db.close()
+
+
+async def test_reactions_stored_before_their_rows_were_narrowed_read_the_same_after(postgres):
+    url = fresh(postgres)
+    before_0036 = [m for m in migrations_in("postgresql") if m[0] <= 35]
+    db = await PostgresDatabase.open(url, before_0036)
+    day = 86400
+    stored = [
+        (11, 7, "🎬", 20_787 * day + 60),
+        (11, 7, "projector:1234567890123456789", 20_787 * day + 90),
+        (11, 8, "🎬", 19_700 * day),  # before 2024, the rows' new epoch
+        (12, 9, "❤", 999 * day),
+    ]
+    try:
+        async with db.transaction() as tx:
+            await tx.executemany(
+                "INSERT INTO tracked_messages (message_id, guild_id, channel_id, kind, created_at) "
+                "VALUES (?, 5, 3, 'prompt', 0)",
+                [(11,), (12,)],
+            )
+            await tx.executemany("INSERT INTO reactions VALUES (?, ?, ?, ?)", stored)
+        await db.write("SELECT reaction_days_fold()")
+        sizes = await db.fetchall("SELECT pg_column_size(r) FROM reactions r ORDER BY 1")
+        assert [r[0] for r in sizes] == [56, 56, 56, 80]  # the custom emoji's longer name
+    finally:
+        await db.close()
+    db = await PostgresDatabase.open(url)
+    try:
+        rows = await db.fetchall("SELECT * FROM reactions ORDER BY 1, 2, 4")
+        assert [tuple(r) for r in rows] == sorted(stored, key=lambda r: (r[0], r[1], r[3]))
+        # 24 bytes of header and 24 of values, whatever the emoji
+        sizes = await db.fetchall("SELECT pg_column_size(r) FROM reaction_rows r")
+        assert [r[0] for r in sizes] == [48] * 4
+        assert await db.fetchval("SELECT count(*) FROM emoji_numbers") == 3
+
+        # A batch removes one reaction and adds one of an emoji never seen; the counts follow.
+        await db.write(
+            "SELECT apply_reaction_batch(?, 0, ?::integer[], ?::bigint[], ?::bigint[], ?::text[], "
+            "'{}'::bigint[], '{}'::text[], '{}'::bigint[], '{}'::text[], '{}'::text[])",
+            (20_790 * day, [0, 1], [11, 12], [7, 7], ["🎬", "reel:42"]),
+        )
+        # A tool writing through the view, a row at a time: a time moved, a reaction deleted.
+        async with db.transaction() as tx:
+            moved = await tx.execute(
+                "UPDATE reactions SET created_at = ? WHERE message_id = 11 AND user_id = 8",
+                (19_701 * day,),
+            )
+            gone = await tx.execute("DELETE FROM reactions WHERE emoji = '❤'")
+            again = await tx.execute(
+                "INSERT INTO reactions VALUES (11, 7, 'projector:1234567890123456789', 0) "
+                "ON CONFLICT DO NOTHING"
+            )
+        assert (moved, gone, again) == (1, 1, 0)
+        await db.write("SELECT reaction_days_fold()")
+        rows = await db.fetchall("SELECT * FROM reactions ORDER BY 1, 2, 4")
+        assert [tuple(r) for r in rows] == [
+            (11, 7, "projector:1234567890123456789", 20_787 * day + 90),
+            (11, 8, "🎬", 19_701 * day),
+            (12, 7, "reel:42", 20_790 * day),
+        ]
+        # An update in place moves no count, on the view as on the table before it.
+        counts = await db.fetchall(
+            "SELECT day, user_id, reactions FROM member_reaction_days ORDER BY 1, 2"
+        )
+        assert [tuple(r) for r in counts] == [(19_700, 8, 1), (20_787, 7, 1), (20_790, 7, 1)]
+        numbers = await db.fetchall("SELECT key FROM emoji_numbers ORDER BY number")
+        assert [r[0] for r in numbers] == ["projector:1234567890123456789", "❤", "🎬", "reel:42"]
+    finally:
+        await db.close()

@@ -381,3 +381,28 @@ async def test_reactions_stored_before_their_rows_were_narrowed_read_the_same_af
         assert [r[0] for r in numbers] == ["projector:1234567890123456789", "❤", "🎬", "reel:42"]
     finally:
         await db.close()
+
+
+async def test_two_processes_storing_a_new_emoji_at_once_number_it_once(postgres):
+    url = fresh(postgres)
+    db = await PostgresDatabase.open(url)
+    other = await asyncpg.connect(url)
+    batch = (
+        "SELECT apply_reaction_batch({}, 0, '{{1}}'::integer[], '{{11}}'::bigint[], "
+        "'{{{}}}'::bigint[], '{{reel:7}}'::text[], '{{}}'::bigint[], '{{}}'::text[], "
+        "'{{}}'::bigint[], '{{}}'::text[], '{{}}'::text[])"
+    )
+    try:
+        async with other.transaction():
+            await other.execute(batch.format(1_800_000_000, 7))
+            # The second process's batch waits on the first's new number, then uses it.
+            second = asyncio.create_task(db.write(batch.format(1_800_000_001, 8)))
+            await asyncio.sleep(0.3)
+            assert not second.done()
+        await second
+        rows = await db.fetchall("SELECT user_id, emoji FROM reactions ORDER BY 1")
+        assert [tuple(r) for r in rows] == [(7, "reel:7"), (8, "reel:7")]
+        assert await db.fetchval("SELECT count(*) FROM emoji_numbers") == 1
+    finally:
+        await other.close()
+        await db.close()

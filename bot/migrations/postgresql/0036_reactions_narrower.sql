@@ -58,32 +58,37 @@ $$;
 -- view has no key for `ON CONFLICT` to name); an update changes the row in place, as it did on
 -- the table (its counts are not moved).
 CREATE FUNCTION reactions_written() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    written INTEGER;
+    was INTEGER;
 BEGIN
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        SELECT number INTO written FROM emoji_numbers WHERE key = NEW.emoji;
+        IF written IS NULL THEN
+            PERFORM emoji_numbered(ARRAY[NEW.emoji]);
+            SELECT number INTO written FROM emoji_numbers WHERE key = NEW.emoji;
+        END IF;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        SELECT number INTO was FROM emoji_numbers WHERE key = OLD.emoji;
+    END IF;
     IF TG_OP = 'INSERT' THEN
-        PERFORM emoji_numbered(ARRAY[NEW.emoji]);
         INSERT INTO reaction_rows (message_id, user_id, emoji, at)
-            SELECT NEW.message_id, NEW.user_id, e.number, reaction_at(NEW.created_at)
-            FROM emoji_numbers e WHERE e.key = NEW.emoji
+            VALUES (NEW.message_id, NEW.user_id, written, reaction_at(NEW.created_at))
             ON CONFLICT DO NOTHING;
         IF NOT FOUND THEN
             RETURN NULL;
         END IF;
         RETURN NEW;
-    END IF;
-    IF TG_OP = 'UPDATE' THEN
-        PERFORM emoji_numbered(ARRAY[NEW.emoji]);
-        UPDATE reaction_rows r
-            SET message_id = NEW.message_id, user_id = NEW.user_id,
-                emoji = (SELECT e.number FROM emoji_numbers e WHERE e.key = NEW.emoji),
+    ELSIF TG_OP = 'UPDATE' THEN
+        UPDATE reaction_rows
+            SET message_id = NEW.message_id, user_id = NEW.user_id, emoji = written,
                 at = reaction_at(NEW.created_at)
-            FROM emoji_numbers o
-            WHERE r.message_id = OLD.message_id AND r.user_id = OLD.user_id
-            AND o.key = OLD.emoji AND r.emoji = o.number;
+            WHERE message_id = OLD.message_id AND user_id = OLD.user_id AND emoji = was;
         RETURN NEW;
     END IF;
-    DELETE FROM reaction_rows r USING emoji_numbers e
-        WHERE r.message_id = OLD.message_id AND r.user_id = OLD.user_id
-        AND e.key = OLD.emoji AND r.emoji = e.number;
+    DELETE FROM reaction_rows
+        WHERE message_id = OLD.message_id AND user_id = OLD.user_id AND emoji = was;
     RETURN OLD;
 END $$;
 

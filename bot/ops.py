@@ -249,8 +249,25 @@ async def refuse_unless_empty(target: PostgresDatabase) -> None:
         )
 
 
+async def refuse_unheld_times(source: SqliteDatabase) -> None:
+    """PortRefused if a reaction's time is one PostgreSQL's rows cannot hold."""
+    from bot.postgres import REACTION_TIMES
+
+    outside = await source.fetchval(
+        "SELECT count(*) FROM reactions WHERE created_at NOT BETWEEN ? AND ?", REACTION_TIMES
+    )
+    if outside:
+        raise PortRefused(
+            f"Reactions with a time PostgreSQL cannot keep: {outside:,} (created_at, seconds since "
+            "1970, outside 1955-12-13 to 2092-01-19, which it keeps in 4 bytes). Correct or delete "
+            "them in the SQLite file (SELECT * FROM reactions WHERE created_at NOT BETWEEN "
+            f"{REACTION_TIMES[0]} AND {REACTION_TIMES[1]}), then port again."
+        )
+
+
 async def _copy(source: SqliteDatabase, target: PostgresDatabase) -> tuple[bool, list[str]]:
     await refuse_unless_empty(target)  # written meanwhile by someone else
+    await refuse_unheld_times(source)
     target_tables = {BEHIND_VIEWS.get(t, t) for t in await target.tables()}
     present = set(await source.tables()) & target_tables
     ported = (BEHIND_VIEWS.get(t, t) for t in schema_tables())

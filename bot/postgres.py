@@ -52,6 +52,9 @@ KEPT_BY_TRIGGERS = (
     ("watchlist", "watchlist_wanted"),
     ("viewings", "viewings_year"),
 )
+# The reactions' times the rows hold (migration 0036: seconds from 2024 in 4 bytes), 1955-12-13
+# to 2092-01-19 UTC.
+REACTION_TIMES = (-443_416_448, 3_851_550_847)
 # `reactions` is a view of `reaction_rows` (migration 0036): `loading` copies its rows into a
 # table of its own and writes them behind the view at the end with one statement, in key order
 # (through the view, a statement a reaction).
@@ -177,6 +180,15 @@ def explain_migration_failure(url: str, error: BaseException) -> str:
             f"a schema of its own (`CREATE SCHEMA AUTHORIZATION {user};` in the database "
             f"{database}) or make it the database's owner (`ALTER DATABASE {database} OWNER "
             f"TO {user};`), then start again."
+        )
+    if isinstance(error, asyncpg.RaiseError):  # a migration's own check, which says what to do
+        return f"PostgreSQL at {where} could not bring the database up to this release: {text}."
+    if isinstance(error, asyncpg.DependentObjectsStillExistError):
+        detail = " ".join((getattr(error, "detail", None) or "").split())
+        return (
+            f"PostgreSQL at {where} could not bring the database up to this release ({text}"
+            f"{': ' + detail if detail else ''}): drop what was built on the bot's tables (it "
+            "can be made again on what replaces them), then start again."
         )
     if isinstance(error, asyncpg.PostgresError):
         return (

@@ -3,6 +3,7 @@ a host runs them."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from bot.db import migrations_in
 from bot.ops import schema_tables
 from bot.postgres import PostgresDatabase
+from bot.sqlite import SqliteDatabase
 from tests.cogs.test_films import end_week, start_week
 from tests.conftest import SERA
 from tests.test_cli import cli, save_a_quote
@@ -124,3 +126,32 @@ def test_database_commands_on_postgresql(postgres, tmp_path):
     backup = cli("db", "backup", str(tmp_path / "x"), cwd=tmp_path, env_extra=env)
     assert backup.returncode == 1
     assert "pg_dump --format=custom" in backup.stderr and "s3cret" not in backup.stderr
+
+
+def test_a_reaction_time_postgresql_cannot_keep_stops_the_move_saying_which(postgres, tmp_path):
+    path = tmp_path / "club.db"
+
+    async def react() -> None:
+        db = await SqliteDatabase.open(path)
+        async with db.transaction() as tx:
+            await tx.executemany(
+                "INSERT INTO reactions VALUES (?, ?, '🎬', ?)",
+                [(11, 7, 1_796_000_000), (12, 7, 1_796_000_000_000)],  # the second in ms
+            )
+        await db.close()
+
+    asyncio.run(react())
+    target = postgres.create_database("held_times")
+    moved = cli("db", "port", "--to", target, cwd=tmp_path, env_extra={"DATABASE_PATH": str(path)})
+    assert moved.returncode == 1
+    assert "Reactions with a time PostgreSQL cannot keep: 1 (created_at" in moved.stderr
+    assert "NOT BETWEEN -443416448 AND 3851550847" in moved.stderr
+
+    async def copied() -> int:
+        db = await PostgresDatabase.open(target)
+        try:
+            return await db.fetchval("SELECT count(*) FROM reactions")
+        finally:
+            await db.close()
+
+    assert asyncio.run(copied()) == 0

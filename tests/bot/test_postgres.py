@@ -386,23 +386,87 @@ async def test_reactions_stored_before_their_rows_were_narrowed_read_the_same_af
 async def test_two_processes_storing_a_new_emoji_at_once_number_it_once(postgres):
     url = fresh(postgres)
     db = await PostgresDatabase.open(url)
-    other = await asyncpg.connect(url)
+    other, watcher = await asyncpg.connect(url), await asyncpg.connect(url)
     batch = (
         "SELECT apply_reaction_batch({}, 0, '{{1}}'::integer[], '{{11}}'::bigint[], "
         "'{{{}}}'::bigint[], '{{reel:7}}'::text[], '{{}}'::bigint[], '{{}}'::text[], "
         "'{{}}'::bigint[], '{{}}'::text[], '{{}}'::text[])"
+    )
+    waiting = (
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+        "AND query LIKE 'SELECT apply_reaction_batch(1800000001%'"
     )
     try:
         async with other.transaction():
             await other.execute(batch.format(1_800_000_000, 7))
             # The second process's batch waits on the first's new number, then uses it.
             second = asyncio.create_task(db.write(batch.format(1_800_000_001, 8)))
-            await asyncio.sleep(0.3)
-            assert not second.done()
+            for _ in range(100):
+                if await watcher.fetchval(waiting):
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                raise AssertionError("the second batch never waited on the first")
         await second
         rows = await db.fetchall("SELECT user_id, emoji FROM reactions ORDER BY 1")
         assert [tuple(r) for r in rows] == [(7, "reel:7"), (8, "reel:7")]
-        assert await db.fetchval("SELECT count(*) FROM emoji_numbers") == 1
     finally:
         await other.close()
+        await watcher.close()
         await db.close()
+
+
+async def reactions_before_0036(postgres, rows: list[tuple[int, int, str, int]]) -> str:
+    """A database at migration 0035 holding `rows` of reactions."""
+    url = fresh(postgres)
+    db = await PostgresDatabase.open(url, [m for m in migrations_in("postgresql") if m[0] <= 35])
+    try:
+        async with db.transaction() as tx:
+            await tx.executemany("INSERT INTO reactions VALUES (?, ?, ?, ?)", rows)
+    finally:
+        await db.close()
+    return url
+
+
+async def test_reaction_times_the_narrower_rows_cannot_hold_stop_the_upgrade_with_the_fix(
+    postgres,
+):
+    # 2100, and a time written in milliseconds
+    url = await reactions_before_0036(
+        postgres, [(11, 7, "🎬", 4_102_444_800), (12, 7, "🎬", 1_700_000_000_000)]
+    )
+    with pytest.raises(DatabaseUnavailable) as refused:
+        await PostgresDatabase.open(url)
+    assert "could not bring the database up to this release: 2 reactions have a time" in str(
+        refused.value
+    )
+    assert "NOT BETWEEN -443416448 AND 3851550847" in str(refused.value)
+    db = await PostgresDatabase.open_to_read(url)
+    try:
+        assert await db.user_version() == 35
+        assert await db.fetchval("SELECT count(*) FROM reactions") == 2
+    finally:
+        await db.close()
+
+
+async def test_what_a_server_built_on_the_reactions_is_named_and_its_grants_kept(postgres):
+    url = await reactions_before_0036(postgres, [(11, 7, "🎬", 1_796_000_000)])
+    server = await asyncpg.connect(url)
+    try:
+        await server.execute("CREATE ROLE dashboard_reader")
+        await server.execute("GRANT SELECT ON reactions TO dashboard_reader")
+        await server.execute("CREATE VIEW dashboard AS SELECT count(*) FROM reactions")
+        with pytest.raises(DatabaseUnavailable) as refused:
+            await PostgresDatabase.open(url)
+        assert "view dashboard depends on table reactions" in str(refused.value)
+        assert "drop what was built on the bot's tables" in str(refused.value)
+        await server.execute("DROP VIEW dashboard")
+        db = await PostgresDatabase.open(url)
+        await db.close()
+        readable = "SELECT has_table_privilege('dashboard_reader', 'reactions', 'SELECT')"
+        assert await server.fetchval(readable)
+        assert await server.fetchval("SELECT count(*) FROM reactions") == 1
+    finally:
+        await server.execute("DROP OWNED BY dashboard_reader")
+        await server.execute("DROP ROLE dashboard_reader")
+        await server.close()

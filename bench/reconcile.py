@@ -158,6 +158,15 @@ def changes_during(posts, stored, downtime: float, seed: int):
     return shown, changed
 
 
+# PostgreSQL's reactions written as rows, from four arrays, once their emoji are numbered.
+ROWS_STORED = (
+    "INSERT INTO reaction_rows (message_id, user_id, emoji, at) "
+    "SELECT r.m, r.u, e.number, reaction_at(r.t) "
+    "FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::bigint[]) AS r (m, u, k, t) "
+    "JOIN emoji_numbers e ON e.key = r.k"
+)
+
+
 async def load(db, tracked, stored, posts) -> None:
     async with db.transaction() as tx:
         guilds = sorted({row[1] for row in tracked})
@@ -178,10 +187,16 @@ async def load(db, tracked, stored, posts) -> None:
             for user in users
         ]
         for start in range(0, len(rows), 50_000):
+            part = rows[start : start + 50_000]
+            if db.backend == "postgresql":
+                # the rows behind the view (migration 0036): through it, a statement a row
+                await tx.execute("SELECT emoji_numbered(?::text[])", (sorted(EMOJIS),))
+                await tx.execute(ROWS_STORED, tuple(map(list, zip(*part, strict=True))))
+                continue
             await tx.executemany(
                 "INSERT INTO reactions (message_id, user_id, emoji, created_at) "
                 "VALUES (?, ?, ?, ?)",
-                rows[start : start + 50_000],
+                part,
             )
         await tx.executemany(
             "INSERT INTO reconcile_servers (guild_id, seen_at) VALUES (?, ?)",
@@ -193,8 +208,11 @@ async def load(db, tracked, stored, posts) -> None:
 async def reaction_times(db, posts) -> None:
     """Each post's stored reactions carry the time of its last one (the sign of life read)."""
     updates = [(last, m) for m, (_, _, last) in posts.items() if last is not None]
+    stored = "reactions SET created_at = ?"
+    if db.backend == "postgresql":
+        stored = "reaction_rows SET at = reaction_at(?)"  # not a row at a time through the view
     async with db.transaction() as tx:
-        await tx.executemany("UPDATE reactions SET created_at = ? WHERE message_id = ?", updates)
+        await tx.executemany(f"UPDATE {stored} WHERE message_id = ?", updates)
 
 
 @dataclass

@@ -186,11 +186,12 @@ async def load(db, tracked, stored, posts) -> None:
             for key, users in emojis.items()
             for user in users
         ]
+        if db.backend == "postgresql":
+            await tx.execute("SELECT emoji_numbered(?::text[])", (sorted(EMOJIS),))
         for start in range(0, len(rows), 50_000):
             part = rows[start : start + 50_000]
             if db.backend == "postgresql":
                 # the rows behind the view (migration 0036): through it, a statement a row
-                await tx.execute("SELECT emoji_numbered(?::text[])", (sorted(EMOJIS),))
                 await tx.execute(ROWS_STORED, tuple(map(list, zip(*part, strict=True))))
                 continue
             await tx.executemany(

@@ -314,10 +314,26 @@ async def test_a_session_lock_is_let_go_however_its_block_ends(postgres):
         await db.close()
 
 
-async def test_reactions_stored_before_their_rows_were_narrowed_read_the_same_after(postgres):
+async def reactions_before_0036(postgres, rows: list[tuple[int, int, str, int]]) -> str:
+    """A database at migration 0035 holding `rows` of reactions on prompts of server 5, their
+    daily counts folded."""
     url = fresh(postgres)
-    before_0036 = [m for m in migrations_in("postgresql") if m[0] <= 35]
-    db = await PostgresDatabase.open(url, before_0036)
+    db = await PostgresDatabase.open(url, [m for m in migrations_in("postgresql") if m[0] <= 35])
+    try:
+        async with db.transaction() as tx:
+            await tx.executemany(
+                "INSERT INTO tracked_messages (message_id, guild_id, channel_id, kind, created_at) "
+                "VALUES (?, 5, 3, 'prompt', 0)",
+                [(m,) for m in sorted({row[0] for row in rows})],
+            )
+            await tx.executemany("INSERT INTO reactions VALUES (?, ?, ?, ?)", rows)
+        await db.write("SELECT reaction_days_fold()")
+    finally:
+        await db.close()
+    return url
+
+
+async def test_reactions_stored_before_their_rows_were_narrowed_read_the_same_after(postgres):
     day = 86400
     stored = [
         (11, 7, "🎬", 20_787 * day + 60),
@@ -325,15 +341,9 @@ async def test_reactions_stored_before_their_rows_were_narrowed_read_the_same_af
         (11, 8, "🎬", 19_700 * day),  # before 2024, the rows' new epoch
         (12, 9, "❤", 999 * day),
     ]
+    url = await reactions_before_0036(postgres, stored)
+    db = await PostgresDatabase.open_to_read(url)
     try:
-        async with db.transaction() as tx:
-            await tx.executemany(
-                "INSERT INTO tracked_messages (message_id, guild_id, channel_id, kind, created_at) "
-                "VALUES (?, 5, 3, 'prompt', 0)",
-                [(11,), (12,)],
-            )
-            await tx.executemany("INSERT INTO reactions VALUES (?, ?, ?, ?)", stored)
-        await db.write("SELECT reaction_days_fold()")
         sizes = await db.fetchall("SELECT pg_column_size(r) FROM reactions r ORDER BY 1")
         assert [r[0] for r in sizes] == [56, 56, 56, 80]  # the custom emoji's longer name
     finally:
@@ -414,18 +424,6 @@ async def test_two_processes_storing_a_new_emoji_at_once_number_it_once(postgres
         await other.close()
         await watcher.close()
         await db.close()
-
-
-async def reactions_before_0036(postgres, rows: list[tuple[int, int, str, int]]) -> str:
-    """A database at migration 0035 holding `rows` of reactions."""
-    url = fresh(postgres)
-    db = await PostgresDatabase.open(url, [m for m in migrations_in("postgresql") if m[0] <= 35])
-    try:
-        async with db.transaction() as tx:
-            await tx.executemany("INSERT INTO reactions VALUES (?, ?, ?, ?)", rows)
-    finally:
-        await db.close()
-    return url
 
 
 async def test_reaction_times_the_narrower_rows_cannot_hold_stop_the_upgrade_with_the_fix(

@@ -26,6 +26,8 @@ async def test_a_club_moves_to_postgresql_with_every_row_and_carries_on(
     await club.alice.slash(club.general, "film rate", stars=5, take="Shue is devastating.")
     said = await club.bob.send(club.general, "The neon never sleeps.")
     await club.alice.context_menu(club.general, "Save as quote", said)
+    card = (await club.alice.slash(club.general, "quote show", number=1)).response.message
+    await club.bob.react(card, "🔥")
     await club.mia.slash(club.general, "film prompt now")
     prompt = thread.history()[-1]
     await club.alice.react(prompt, "🎬")
@@ -37,6 +39,9 @@ async def test_a_club_moves_to_postgresql_with_every_row_and_carries_on(
     await env.bot.recorder.flush()
     stored = "SELECT message_id, user_id, emoji, created_at FROM reactions ORDER BY 1, 2, 3"
     reactions = [tuple(row) for row in await env.bot.db.fetchall(stored)]
+    quoted = "SELECT * FROM quote_reactions"
+    quote_rows = [tuple(row) for row in await env.bot.db.fetchall(quoted)]
+    assert [row[-1] for row in quote_rows] == [1]
     await env.bot.close()
 
     target = postgres.create_database("club")
@@ -53,12 +58,14 @@ async def test_a_club_moves_to_postgresql_with_every_row_and_carries_on(
     )
     assert moved.returncode == 0, moved.stderr
     lines = moved.stdout.splitlines()
-    assert "reactions: 2 rows" in lines and "quotes: 1 row" in lines and "weeks: 1 row" in lines
+    assert "reactions: 3 rows" in lines and "quotes: 1 row" in lines and "weeks: 1 row" in lines
     # the week's rating and the two of Heat, made again from the viewings on the other side
     assert "latest_ratings: 3 rows" in lines and "film_ratings: 2 rows" in lines
     assert "film_wants: 1 row" in lines  # alice's Rope, counted there
-    # the prompt's two reactions, counted again there: one post on one day, two members
-    assert "reaction_days: 1 row" in lines and "member_reaction_days: 2 rows" in lines
+    # the prompt's two reactions and the card's, counted again there: two posts on one day, two
+    # members; the quote's row copied
+    assert "reaction_days: 2 rows" in lines and "member_reaction_days: 2 rows" in lines
+    assert "quote_reactions: 1 row" in lines
     assert lines[-1].startswith("Copied ") and lines[-1].endswith("every row count matches.")
 
     again = cli(
@@ -77,6 +84,7 @@ async def test_a_club_moves_to_postgresql_with_every_row_and_carries_on(
     # each reaction as it was, its emoji and time read back through PostgreSQL's view
     assert [tuple(row) for row in await env.bot.db.fetchall(stored)] == reactions
     assert {r[2] for r in reactions} == {"🎬", "🔥"}
+    assert [tuple(row) for row in await env.bot.db.fetchall(quoted)] == quote_rows
     history = await club.alice.slash(club.general, "film history")
     assert "**Leaving Las Vegas (1995)**" in history.response.embeds[0].description
     quote = await club.alice.slash(club.general, "quote random")
@@ -100,8 +108,11 @@ async def test_a_club_moves_to_postgresql_with_every_row_and_carries_on(
         f"1. **Rope (1948)** — 2 members: <@{club.alice.id}>, <@{club.bob.id}>"
     )
     await club.mia.react(prompt, "👍")
+    await club.mia.react(card, "👍")
     await env.bot.recorder.flush()
-    assert await env.bot.db.fetchval("SELECT sum(reactions) FROM reaction_days") == 3
+    assert await env.bot.db.fetchval("SELECT sum(reactions) FROM reaction_days") == 5
+    top = await club.alice.slash(club.general, "quote top")
+    assert "2 reactions" in top.response.embeds[0].description  # the quote's row followed
 
 
 def test_database_commands_on_postgresql(postgres, tmp_path):

@@ -30,11 +30,11 @@ from bot.reactions.counts import (
     COUNT_TABLES,
     OPEN,
     WEEK,
-    WHOLE_QUARTERS_FROM,
     Period,
     counted_period,
     counted_rows,
     counted_sums,
+    quote_sums,
 )
 from bot.reactions.store import (
     ADD,
@@ -500,8 +500,8 @@ class ReactionRecorder:
     # The reconciliation's tables (bot/reactions/reconcile.py) hold servers' posts, no member,
     # and `reaction_weeks_sealed` servers' weeks; the daily, weekly and quarterly counts follow
     # the reactions through notes folded before the forgetting commits (migrations 0026,
-    # postgresql/0023; the quarters follow the weeks, 0032). PostgreSQL keeps the reactions in
-    # `reaction_rows`, behind a view (postgresql/0036).
+    # postgresql/0023; the quarters follow the weeks, 0032; each quote's row its days, 0037).
+    # PostgreSQL keeps the reactions in `reaction_rows`, behind a view (postgresql/0036).
     MEMBER_TABLES = frozenset(
         {
             "reactions",
@@ -510,6 +510,7 @@ class ReactionRecorder:
             "reconcile_servers",
             "reconcile_queue",
             *COUNT_TABLES,
+            "quote_reactions",
             "reaction_weeks_sealed",
             "reaction_day_changes",
         }
@@ -574,26 +575,15 @@ class ReactionRecorder:
         total = await self.db.fetchval(f"SELECT sum(n) FROM ({rows}) given", params)
         return int(total or 0)
 
-    async def period(
-        self, guild_id: int, since: int, until: int | None = None, *, by_week: bool = True
-    ) -> Period:
+    async def period(self, guild_id: int, since: int, until: int | None = None) -> Period:
         """The counts' period from the UTC day of `since` (to that of `until`, excluded; to now
-        without it), as the server's sealed weeks let it be read (bot/reactions/counts.py); by
-        day alone without `by_week`, unless it is long enough to be read by quarter (a quote's
-        reactions come within a day or two, so that its days are hardly more rows than its
-        weeks, but more than its quarters: half a year of them ranked 39.5 → 32.1 ms)."""
+        without it), as the server's sealed weeks let it be read (bot/reactions/counts.py)."""
         end = OPEN if until is None else until // DAY
-        span = (self.clock() if until is None else until) - since
-        if not by_week and span < WHOLE_QUARTERS_FROM * WEEK * DAY:
-            return counted_period(since // DAY, end, 0)  # no whole quarter in it: no read
         sealed = await self.db.fetchval(
             "SELECT week FROM reaction_weeks_sealed WHERE guild_id = ?", (guild_id,)
         )
         running = until is None or until > self.clock()
-        period = counted_period(since // DAY, end, int(sealed or 0), running=running)
-        if by_week or period.quarters[0] < period.quarters[1]:
-            return period
-        return counted_period(since // DAY, end, 0)
+        return counted_period(since // DAY, end, int(sealed or 0), running=running)
 
     async def leading_and_total(
         self, guild_id: int, period: Period, shown: str, limit: int
@@ -624,13 +614,13 @@ class ReactionRecorder:
         reactions since the UTC day of `since` began, the lower id first among equals: ranked
         by the database, so that a period's thousands of them never reach Python."""
         column = SHOWN_COLUMNS[shown]
-        # A quote's reactions come within a day or two of its card's posting: by week, a
-        # month's 15,600 daily rows of quotes were still 10,800, and PostgreSQL read them slower
-        # (/quote top's ranking 9.8 → 19.7 ms p50 for a period starting mid-week), until the
-        # weeks' rows of quotes had an index holding their counts (migration postgresql/0034).
-        by_week = shown != "quote" or self.db.backend == "postgresql"
-        period = await self.period(guild_id, since, by_week=by_week)
-        sums, params = counted_sums("reaction", column, guild_id, period, f" AND {column} <> 0")
+        if shown == "quote":
+            # A row a quote (migration 0037): a month's ranking read 15,600 daily rows and
+            # sorted them to sum them by quote.
+            sums, params = quote_sums(guild_id, since // DAY)
+        else:
+            period = await self.period(guild_id, since)
+            sums, params = counted_sums("reaction", column, guild_id, period, f" AND {column} <> 0")
         ranked = await self.db.fetchall(
             f"{sums} ORDER BY total DESC, {column} LIMIT ? OFFSET ?",
             (*params, limit, offset),

@@ -21,8 +21,8 @@ from bot.db import Database, Row, split_ids
 from bot.diary.service import Film
 from bot.diary.taste import Close, Taste
 from bot.quotes.service import Quote, quote_from
-from bot.reactions.counts import counted_sums
-from bot.reactions.recorder import ReactionRecorder
+from bot.reactions.counts import counted_sums, quote_sums
+from bot.reactions.recorder import DAY, ReactionRecorder
 from bot.reactions.store import LAST_ID
 from bot.text import plural, truncate
 
@@ -260,13 +260,7 @@ class Years:
             best = await self._saved_in(guild_id, span, ranked)
             if len(ranked) < CANDIDATES or (best is not None and best[1] > ranked[-1][1]):
                 return best  # no quote past the candidates has as many reactions
-            sums, params = counted_sums(
-                "reaction",
-                "quote_id",
-                guild_id,
-                await self.recorder.period(guild_id, span.start, by_week=False),
-                " AND quote_id <> 0",
-            )
+            sums, params = quote_sums(guild_id, span.start // DAY)
             row = await self.db.fetchone(
                 f"SELECT q.*, c.total AS reactions FROM ({sums}) c "
                 "JOIN quotes q ON q.id = c.quote_id "

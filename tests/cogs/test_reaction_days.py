@@ -67,6 +67,23 @@ async def kept_and_counted(env) -> tuple[tuple[set, ...], tuple[set, ...]]:
     return tuple(kept), tuple(counted)
 
 
+async def quote_rows_follow(env) -> None:
+    """Each quote's row (migration 0037) against a full count: its reactions, and days that
+    hold every day it has reactions on; a quote with none left, a row at zero or none."""
+    await env.bot.recorder.flush()
+    db = env.bot.db
+    counted: dict[tuple[int, int], list[int]] = {}
+    for guild, day, _, quote, n in await db.fetchall(BY_SHOWN):
+        if quote:
+            counted.setdefault((guild, quote), []).extend([day] * n)
+    kept = {(r[0], r[1]): tuple(r[2:]) for r in await db.fetchall("SELECT * FROM quote_reactions")}
+    assert counted, "some quote is counted"
+    for key, days in counted.items():
+        first, last, reactions = kept[key]
+        assert reactions == len(days) and first <= min(days) and max(days) <= last, key
+    assert all(kept[key][2] == 0 for key in kept.keys() - counted.keys())
+
+
 async def test_the_daily_and_weekly_counts_match_a_full_count_after_every_kind_of_change(
     club, make_bot
 ):
@@ -78,6 +95,7 @@ async def test_the_daily_and_weekly_counts_match_a_full_count_after_every_kind_o
         kept, counted = await kept_and_counted(env)
         assert kept == counted
         assert kept[0], "something is counted"
+        await quote_rows_follow(env)
         # each member's reactions given, as `/stats member` tells them, from the same counts
         given = Counter(row[1] for row in await stored(env))
         for member in (*members, club.alice):
@@ -106,6 +124,7 @@ async def test_the_daily_and_weekly_counts_match_a_full_count_after_every_kind_o
     await first.clear_reaction("🔥")
     await check()
     await posts[1].clear_reactions()
+    await card.clear_reaction("❤️")
     await check()
 
     # The third section's post, edited in place to the contents, then to section 5.

@@ -585,41 +585,27 @@ class ReactionRecorder:
         running = until is None or until > self.clock()
         return counted_period(since // DAY, end, int(sealed or 0), running=running)
 
-    async def leading_and_total(
-        self, guild_id: int, period: Period, shown: str, limit: int
-    ) -> tuple[list[tuple[int, int]], int]:
-        """`leading` in `period` (see `period`), and how many reactions the server's posts got
-        in it whatever they show, from one read of the counts (a second read of them all cost
-        /stats server 7-17 ms)."""
-        column = SHOWN_COLUMNS[shown]
-        sums, params = counted_sums("reaction", column, guild_id, period)
-        # The total and the leaders from the sums kept once: as a window over them, SQLite
-        # took 1.4 ms longer (of 11-14 for the benchmark's month), PostgreSQL about 0.3.
-        rows = await self.db.fetchall(
-            f"WITH shown AS MATERIALIZED ({sums}) "
-            "SELECT 0, 0, CAST(sum(total) AS BIGINT) FROM shown UNION ALL SELECT * FROM ("
-            f"SELECT 1, {column}, total FROM shown WHERE {column} <> 0 "
-            f"ORDER BY total DESC, {column} LIMIT ?) leaders",
-            (*params, limit),
-        )
-        total = next((int(row[2] or 0) for row in rows if row[0] == 0), 0)
-        leaders = [(row[1], int(row[2])) for row in rows if row[0] == 1]
-        leaders.sort(key=lambda leader: (-leader[1], leader[0]))  # a union keeps no order
-        return leaders, total
-
     async def leading(
-        self, guild_id: int, since: int, shown: str, limit: int, offset: int = 0
+        self,
+        guild_id: int,
+        since: int,
+        shown: str,
+        limit: int,
+        offset: int = 0,
+        *,
+        period: Period | None = None,
     ) -> list[tuple[int, int]]:
         """(id, reactions) of the sections or quotes (`shown`) whose posts got the most
         reactions since the UTC day of `since` began, the lower id first among equals: ranked
-        by the database, so that a period's thousands of them never reach Python."""
+        by the database, so that a period's thousands of them never reach Python. The
+        sections' from `period` when given (that of `since`, see `period`)."""
         column = SHOWN_COLUMNS[shown]
         if shown == "quote":
             # A row a quote (migration 0037): a month's ranking read 15,600 daily rows and
             # sorted them to sum them by quote.
             sums, params = quote_sums(guild_id, since // DAY)
         else:
-            period = await self.period(guild_id, since)
+            period = period or await self.period(guild_id, since)
             sums, params = counted_sums("reaction", column, guild_id, period, f" AND {column} <> 0")
         ranked = await self.db.fetchall(
             f"{sums} ORDER BY total DESC, {column} LIMIT ? OFFSET ?",

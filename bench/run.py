@@ -64,10 +64,10 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {
-    "ingest.ratio_vs_noop": (">=", 0.7),
+    "ingest.ratio_vs_noop": (">=", 0.85),
     "ingest.ratio_vs_naive": (">=", 10),
     "ingest.commit_p99_ms": ("<=", 250),
-    "ingest.sustained_ratio_vs_noop": (">=", 0.7),
+    "ingest.sustained_ratio_vs_noop": (">=", 0.85),
     "latency.p99_ms": ("<=", 15),
     "latency_under_load.p99_ms": ("<=", 50),
     "startup.cold_s": ("<=", 5),
@@ -82,8 +82,8 @@ TARGETS = {
 # On PostgreSQL, with the server on the same two cores as the bot.
 POSTGRES_TARGETS = {
     **TARGETS,
-    "ingest.ratio_vs_noop": (">=", 0.6),
-    "ingest.sustained_ratio_vs_noop": (">=", 0.6),
+    "ingest.ratio_vs_noop": (">=", 0.75),
+    "ingest.sustained_ratio_vs_noop": (">=", 0.75),
 }
 
 

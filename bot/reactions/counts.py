@@ -188,15 +188,18 @@ def counted_sums(
 
 def quote_sums(guild_id: int, first: int) -> tuple[str, tuple[int, ...]]:
     """A query of each quote with reactions from the UTC day `first` on, and their number as
-    `total`; and its parameters. A quote first counted on `first` or after is read from its row
-    of `quote_reactions` alone (migration 0037); one counted before it and since, from its days.
-    The day is written into the query, as `counted_rows` writes its days."""
+    `total`; and its parameters. Read from the quote's row of `quote_reactions` (migration
+    0037): all its reactions when it was first counted on `first` or after, those of its latest
+    run when that began on `first` or after with none between; else summed from its days. The
+    day is written into the query, as `counted_rows` writes its days."""
     first = int(first)
     sql = (
-        "SELECT quote_id, total FROM (SELECT quote_id, CASE WHEN first_day >= "
-        f"{first} THEN reactions ELSE (SELECT sum(d.reactions) FROM reaction_days d "
-        "WHERE d.guild_id = q.guild_id AND d.quote_id = q.quote_id AND d.quote_id <> 0 "
-        f"AND d.day >= {first}) END AS total FROM quote_reactions q "
-        f"WHERE q.guild_id = ? AND q.last_day >= {first}) quoted WHERE total > 0"
+        "SELECT quote_id, total FROM (SELECT quote_id, CASE "
+        f"WHEN first_day >= {first} THEN reactions "
+        f"WHEN before_run_day < {first} AND run_first_day >= {first} THEN run_reactions "
+        "ELSE (SELECT sum(d.reactions) FROM reaction_days d WHERE d.guild_id = q.guild_id "
+        f"AND d.quote_id = q.quote_id AND d.quote_id <> 0 AND d.day >= {first}) END AS total "
+        f"FROM quote_reactions q WHERE q.guild_id = ? AND q.last_day >= {first}) quoted "
+        "WHERE total > 0"
     )
     return sql, (guild_id,)

@@ -1,26 +1,27 @@
--- As SQLite's 0037: each quote's reactions of every day in one row, and the first and last day
--- they were counted on, so that `/quote top` ranks a period's quotes from a row each and sums
--- the days of those alone whose first day is before it (`quote_sums`, bot/reactions/counts.py).
--- The row follows the quote's daily rows by statement triggers, whatever writes them (the fold,
--- a post edited in place, `db port`'s rebuild). Its days are bounds that never narrow: a post
--- edited in place moves reactions whose notes are not folded yet (0023), so that a day's row may
--- be below zero until the fold, and a quote's sum at zero while some of its days are not. A row
--- at zero stays, with its bounds.
+-- As SQLite's 0037 (see it for what the row holds and how a period reads it): each quote's
+-- reactions in one row, with the first and last day they were counted on and its latest run of
+-- reactions, kept by statement triggers on the daily counts, whatever writes them (the fold, a
+-- post edited in place, `db port`'s rebuild). A post edited in place moves reactions whose notes
+-- are not folded yet (0023), so that a day's row may be below zero until the fold: the row's
+-- days are bounds that never narrow, and a row at zero stays.
 CREATE TABLE quote_reactions (
-    guild_id  BIGINT NOT NULL,
-    quote_id  BIGINT NOT NULL,
-    first_day INTEGER NOT NULL,
-    last_day  INTEGER NOT NULL,
-    reactions INTEGER NOT NULL,
+    guild_id       BIGINT NOT NULL,
+    quote_id       BIGINT NOT NULL,
+    first_day      INTEGER NOT NULL,
+    last_day       INTEGER NOT NULL,
+    reactions      INTEGER NOT NULL,
+    run_first_day  INTEGER NOT NULL,
+    before_run_day INTEGER NOT NULL,
+    run_reactions  INTEGER NOT NULL,
     PRIMARY KEY (guild_id, quote_id)
 );
 -- A period's quotes: those counted on its first day or after.
 CREATE INDEX quote_reactions_lately ON quote_reactions (guild_id, last_day)
-    INCLUDE (first_day, reactions, quote_id);
+    INCLUDE (first_day, reactions, run_first_day, before_run_day, run_reactions, quote_id);
 
--- The days of one quote, for those whose first day is before the period; in place of 0021's
--- index of every quote's rows by day. No count in it, so that a day's row is still updated in
--- place (0021).
+-- The days of one quote from a day on, for those not read from their row alone; in place of
+-- 0021's index of every quote's rows by day. No count in it, so that a day's row is still
+-- updated in place (0021).
 DROP INDEX reaction_days_quotes;
 CREATE INDEX reaction_days_of_quotes ON reaction_days (guild_id, quote_id, day)
     WHERE quote_id <> 0;
@@ -30,29 +31,69 @@ DROP INDEX reaction_weeks_quotes;
 DROP INDEX reaction_quarters_quotes;
 
 -- The daily rows a statement added (`added`), changed (`gone` before, `added` after) or removed
--- (`gone`), summed into their quotes' rows in key order (two folds at once take the rows' locks
--- alike). A row removed or changed lies within its quote's days already; a row removed at zero
--- (the fold's) changes nothing.
+-- (`gone`), summed per quote and day and written into the quotes' rows as SQLite's trigger
+-- writes them one change at a time in the order of their days (RUN_GAP: 7 days): a quote's
+-- latest run begins at the last of its changed days that comes more than a week after the day
+-- before it with reactions (the row's last day, or the statement's day before it). The rows are
+-- read and written under a lock of their own (as the quarters', 0032), taken once the statement
+-- is found to change a quote's count: two folds at once write them one after the other.
 CREATE FUNCTION quote_reactions_counted() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     changes TEXT;
+    guilds BIGINT[]; quotes BIGINT[]; days INTEGER[]; counts INTEGER[];
 BEGIN
     changes := CASE TG_OP
         WHEN 'INSERT' THEN 'SELECT guild_id, quote_id, day, reactions FROM added'
-        WHEN 'DELETE' THEN 'SELECT guild_id, quote_id, day, -reactions FROM gone '
-                           'WHERE reactions <> 0'
+        WHEN 'DELETE' THEN 'SELECT guild_id, quote_id, day, -reactions FROM gone'
         ELSE 'SELECT guild_id, quote_id, day, reactions FROM added UNION ALL '
              'SELECT guild_id, quote_id, day, -reactions FROM gone'
     END;
     EXECUTE format(
-        'INSERT INTO quote_reactions AS q (guild_id, quote_id, first_day, last_day, reactions) '
-        'SELECT guild_id, quote_id, min(day), max(day), sum(reactions) '
+        'SELECT array_agg(guild_id), array_agg(quote_id), array_agg(day), array_agg(change) '
+        'FROM (SELECT guild_id, quote_id, day, CAST(sum(reactions) AS INTEGER) AS change '
         'FROM (%s) c (guild_id, quote_id, day, reactions) WHERE quote_id <> 0 '
-        'GROUP BY 1, 2 ORDER BY 1, 2 ON CONFLICT (guild_id, quote_id) DO UPDATE SET '
-        'first_day = least(q.first_day, excluded.first_day), '
-        'last_day = greatest(q.last_day, excluded.last_day), '
-        'reactions = q.reactions + excluded.reactions',
-        changes);
+        'GROUP BY 1, 2, 3 HAVING sum(reactions) <> 0) changed', changes)
+        INTO guilds, quotes, days, counts;
+    IF guilds IS NULL THEN
+        RETURN NULL;  -- no quote's count changed: most of a fold's statements
+    END IF;
+    PERFORM pg_advisory_xact_lock(25037);
+    WITH changed AS (
+        SELECT guild_id, quote_id, day, change, day > lag(day) OVER (
+            PARTITION BY guild_id, quote_id ORDER BY day) + 7 AS starts
+        FROM unnest(guilds, quotes, days, counts) AS c (guild_id, quote_id, day, change)
+    ), started AS (
+        SELECT guild_id, quote_id, coalesce(max(day) FILTER (WHERE starts), min(day)) AS day
+        FROM changed GROUP BY 1, 2
+    ), summed AS (
+        SELECT c.guild_id, c.quote_id, min(c.day) AS first_day, max(c.day) AS last_day,
+               sum(c.change) AS change, s.day AS started,
+               sum(c.change) FILTER (WHERE c.day >= s.day) AS from_started,
+               max(c.day) FILTER (WHERE c.day < s.day) AS before_started,
+               q.first_day AS was_first, q.last_day AS was_last, q.reactions AS was,
+               q.run_first_day AS was_run, q.before_run_day AS was_before,
+               q.run_reactions AS was_run_reactions,
+               sum(c.change) FILTER (WHERE c.day >= q.run_first_day) AS in_run,
+               max(c.day) FILTER (WHERE c.day < q.run_first_day) AS before_run
+        FROM changed c JOIN started s ON (s.guild_id, s.quote_id) = (c.guild_id, c.quote_id)
+        LEFT JOIN quote_reactions q ON (q.guild_id, q.quote_id) = (c.guild_id, c.quote_id)
+        GROUP BY c.guild_id, c.quote_id, s.day, q.guild_id, q.quote_id
+    )
+    INSERT INTO quote_reactions AS q (guild_id, quote_id, first_day, last_day, reactions,
+                                      run_first_day, before_run_day, run_reactions)
+    SELECT guild_id, quote_id, least(was_first, first_day), greatest(was_last, last_day),
+           coalesce(was, 0) + change,
+           CASE WHEN was_last IS NULL OR started > was_last + 7 THEN started ELSE was_run END,
+           CASE WHEN was_last IS NULL THEN coalesce(before_started, -2147483648)
+                WHEN started > was_last + 7 THEN greatest(was_last, before_started)
+                ELSE greatest(was_before, before_run) END,
+           CASE WHEN was_last IS NULL OR started > was_last + 7 THEN from_started
+                ELSE was_run_reactions + coalesce(in_run, 0) END
+    FROM summed ORDER BY 1, 2
+    ON CONFLICT (guild_id, quote_id) DO UPDATE SET first_day = excluded.first_day,
+        last_day = excluded.last_day, reactions = excluded.reactions,
+        run_first_day = excluded.run_first_day, before_run_day = excluded.before_run_day,
+        run_reactions = excluded.run_reactions;
     RETURN NULL;
 END $$;
 
@@ -64,6 +105,22 @@ CREATE TRIGGER quote_reactions_changed AFTER UPDATE ON reaction_days
 CREATE TRIGGER quote_reactions_removed AFTER DELETE ON reaction_days
     REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION quote_reactions_counted();
 
-INSERT INTO quote_reactions (guild_id, quote_id, first_day, last_day, reactions)
-    SELECT guild_id, quote_id, min(day), max(day), sum(reactions) FROM reaction_days
-    WHERE quote_id <> 0 GROUP BY guild_id, quote_id;
+-- The rows of the quotes counted so far, their latest run found among their days.
+INSERT INTO quote_reactions (guild_id, quote_id, first_day, last_day, reactions,
+                             run_first_day, before_run_day, run_reactions)
+WITH days AS (
+    SELECT guild_id, quote_id, day, sum(reactions) AS reactions FROM reaction_days
+    WHERE quote_id <> 0 GROUP BY 1, 2, 3
+), runs AS (
+    SELECT *, CASE WHEN day > coalesce(lag(day) OVER (PARTITION BY guild_id, quote_id ORDER BY day),
+                                       day - 1) + 7 THEN day END AS started
+    FROM days
+), latest AS (
+    SELECT guild_id, quote_id, coalesce(max(started), min(day)) AS run_first_day
+    FROM runs GROUP BY 1, 2
+)
+SELECT d.guild_id, d.quote_id, min(d.day), max(d.day), sum(d.reactions), l.run_first_day,
+       coalesce(max(CASE WHEN d.day < l.run_first_day THEN d.day END), -2147483648),
+       sum(CASE WHEN d.day >= l.run_first_day THEN d.reactions ELSE 0 END)
+FROM days d JOIN latest l ON l.guild_id = d.guild_id AND l.quote_id = d.quote_id
+GROUP BY d.guild_id, d.quote_id, l.run_first_day;

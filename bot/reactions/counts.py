@@ -122,12 +122,14 @@ def in_quarters(
 
 
 def counted_rows(
-    stem: str, columns: str, guild_id: int, period: Period, where: str = ""
+    stem: str, columns: str, guild_id: int, period: Period, where: str = "", *, also: str = ""
 ) -> tuple[str, tuple[int, ...]]:
     """A query of `columns` and each row's reactions as `n` (taken away as negative) of the
     server's counts in `period`, from `{stem}_weeks` and `{stem}_days`, with the condition
     `where` (starting with AND) on each; and its parameters (the server). Its rows are to be
-    summed: a post or member may have several, and a sum of 0 means none in the period.
+    summed: a post or member may have several, and a sum of 0 means none in the period. With
+    `also`, the reactions again as a column of that name, to be summed apart from what else a
+    caller adds to `n`.
 
     The period's days and weeks are written into the query (integers made here; the first week
     not sealed is also read by the statement where the period runs to now): PostgreSQL
@@ -141,7 +143,8 @@ def counted_rows(
     first_quarter, end_quarter = (int(quarter) for quarter in period.quarters)
     if stem in QUARTERED and first_quarter < end_quarter:
         parts.append(
-            f"SELECT {columns}, reactions AS n FROM {stem}_quarters WHERE guild_id = ? "
+            f"SELECT {columns}, reactions AS n{twice('reactions', also)} FROM {stem}_quarters "
+            "WHERE guild_id = ? "
             f"AND quarter >= {first_quarter} AND quarter < {end_quarter}{where}"
         )
         weeks = [run for run in period.quarter_weeks if run[0] < run[1]]
@@ -150,7 +153,7 @@ def counted_rows(
     for first, end, sign in weeks:
         n = "reactions" if sign == 1 else f"{int(sign)} * reactions"
         parts.append(
-            f"SELECT {columns}, {n} AS n FROM {stem}_weeks "
+            f"SELECT {columns}, {n} AS n{twice(n, also)} FROM {stem}_weeks "
             f"WHERE guild_id = ? AND week >= {int(first)} AND week < {int(end)}{where}"
         )
     servers = len(parts)
@@ -166,11 +169,16 @@ def counted_rows(
             )
             servers += 1
         parts.append(
-            f"SELECT {columns}, {n} AS n FROM {stem}_days WHERE guild_id = ? "
+            f"SELECT {columns}, {n} AS n{twice(n, also)} FROM {stem}_days WHERE guild_id = ? "
             f"AND day >= {int(first)}{after_sealed} AND day < {int(end)}{where}"
         )
         servers += 1
     return " UNION ALL ".join(parts), (guild_id,) * servers
+
+
+def twice(n: str, also: str) -> str:
+    """`n` again as `also`, for `counted_rows`; nothing without it."""
+    return f", {n} AS {also}" if also else ""
 
 
 def counted_sums(

@@ -118,8 +118,7 @@ class Stats:
         # connections of the pool (the members' ranking, the longest, first); SQLite's two
         # readers two at a time. The members' and the sections' counts are read for one period.
         period = await self.recorder.period(guild_id, since)
-        given, given_params = counted_rows("member_reaction", "user_id", guild_id, period)
-        involved, top_sections, top_quotes, quotes, ratings, reactions = await asyncio.gather(
+        involved, top_sections, top_quotes, quotes, ratings = await asyncio.gather(
             self._involved(guild_id, since, period),
             self.recorder.leading(guild_id, since, "section", LEADERS, period=period),
             self.recorder.leading(guild_id, since, "quote", LEADERS),
@@ -132,13 +131,8 @@ class Stats:
                 "WHERE w.guild_id = ? AND r.logged_at >= ?",
                 (guild_id, since),
             ),
-            # Every reaction the server's posts got in the period, summed from the members'
-            # counts (both are kept from the same reactions), so that the sections' ranking
-            # reads the rows of posts showing a section alone: with every post's row read for
-            # the total, it took 16.0 ms on SQLite against 11.6, and this sum takes 4.5.
-            self.db.fetchval(f"SELECT sum(n) FROM ({given}) given", given_params),
         )
-        members, top_members = involved
+        members, reactions, top_members = involved
         names, texts = await asyncio.gather(
             self._in(
                 "SELECT s.id, e.title, s.heading FROM sections s "
@@ -152,7 +146,7 @@ class Stats:
             ),
         )
         return ServerStats(
-            reactions=int(reactions or 0),
+            reactions=reactions,
             quotes=quotes,
             ratings=ratings,
             members=members,
@@ -163,35 +157,41 @@ class Stats:
 
     async def _involved(
         self, guild_id: int, since: int, period: Period
-    ) -> tuple[int, list[tuple[int, int]]]:
-        """How many members reacted, saved a quote or rated a week's film since `since`, and
-        the LEADERS most involved (reactions, quotes and ratings added up; the lower id first
-        among equals). The reactions come from each member's counts of `period` (its days from
-        that of `since`, bot/reactions/counts.py)."""
-        given, given_params = counted_rows("member_reaction", "user_id", guild_id, period)
+    ) -> tuple[int, int, list[tuple[int, int]]]:
+        """How many members reacted, saved a quote or rated a week's film since `since`, how
+        many reactions they gave, and the LEADERS most involved (reactions, quotes and ratings
+        added up; the lower id first among equals). The reactions come from each member's counts
+        of `period` (its days from that of `since`, bot/reactions/counts.py). Their sum is every
+        reaction the server's posts got in it, as the posts' counts are kept from the same
+        reactions: the sections' ranking then reads the rows of posts showing a section alone
+        (with every post's row read for the total, it took 16.0 ms on SQLite against 11.6)."""
+        given, given_params = counted_rows(
+            "member_reaction", "user_id", guild_id, period, also="given"
+        )
         # `+saved_by`: the period's quotes read by time (quotes_saved). On SQLite, which groups
         # them by sorting, a long period's are read in saver order instead (migration 0033).
-        saved = "+saved_by, CAST(count(*) AS INTEGER) FROM quotes"
+        saved = "+saved_by, CAST(count(*) AS INTEGER), 0 FROM quotes"
         if self.db.backend == "sqlite" and (
             self.recorder.clock() - since >= SAVERS_IN_ORDER_FROM * DAY
         ):
-            saved = "saved_by, CAST(count(*) AS INTEGER) FROM quotes INDEXED BY quotes_saver"
+            saved = "saved_by, CAST(count(*) AS INTEGER), 0 FROM quotes INDEXED BY quotes_saver"
         rows = await self.db.fetchall(
-            f"WITH involved AS MATERIALIZED (SELECT user_id, CAST(sum(n) AS BIGINT) AS n FROM ("
-            f"{given} "
+            "WITH involved AS MATERIALIZED (SELECT user_id, CAST(sum(n) AS BIGINT) AS n, "
+            f"CAST(sum(given) AS BIGINT) AS given FROM ({given} "
             # Counted as `integer`, like the reactions' counts: PostgreSQL sums `bigint` as
             # `numeric` (the ranking 16.2 → 14.6 ms p50 on the benchmark's community).
             f"UNION ALL SELECT {saved} WHERE guild_id = ? AND saved_at >= ? GROUP BY 1 "
-            "UNION ALL SELECT r.user_id, CAST(count(*) AS INTEGER) FROM viewings r JOIN weeks w "
-            "ON w.id = r.week_id WHERE w.guild_id = ? AND r.logged_at >= ? GROUP BY r.user_id"
-            ") every GROUP BY user_id HAVING sum(n) > 0) "
-            "SELECT 0, 0, count(*) FROM involved UNION ALL SELECT * FROM (SELECT 1, user_id, n "
-            "FROM involved ORDER BY n DESC, user_id LIMIT ?) leaders",
+            "UNION ALL SELECT r.user_id, CAST(count(*) AS INTEGER), 0 FROM viewings r "
+            "JOIN weeks w ON w.id = r.week_id WHERE w.guild_id = ? AND r.logged_at >= ? "
+            "GROUP BY r.user_id) every GROUP BY user_id HAVING sum(n) > 0) "
+            "SELECT 0, 0, count(*), coalesce(sum(given), 0) FROM involved UNION ALL "
+            "SELECT * FROM (SELECT 1, user_id, n, 0 FROM involved ORDER BY n DESC, user_id "
+            "LIMIT ?) leaders",
             (*given_params, guild_id, since, guild_id, since, LEADERS),
         )
-        members = next(int(row[2]) for row in rows if row[0] == 0)
+        members, reactions = next((int(r[2]), int(r[3])) for r in rows if r[0] == 0)
         leaders = sorted(((row[1], int(row[2])) for row in rows if row[0] == 1), key=by_count)
-        return members, leaders
+        return members, reactions, leaders
 
     async def _in(
         self, sql: str, ranked: list[tuple[int, int]], *params: int

@@ -255,7 +255,7 @@ class Years:
     async def _quote(
         self, guild_id: int, span: Span, member_id: int | None
     ) -> tuple[Quote, int] | None:
-        if member_id is None:  # the club's: from the quotes' daily counts, as `leading`
+        if member_id is None:  # the club's: from the quotes' rows (migration 0037), as `leading`
             ranked = await self.recorder.leading(guild_id, span.start, "quote", CANDIDATES)
             best = await self._saved_in(guild_id, span, ranked)
             if len(ranked) < CANDIDATES or (best is not None and best[1] > ranked[-1][1]):

@@ -19,6 +19,7 @@ from bot import client as bot_client
 from bot.db import open_database
 from bot.postgres import PostgresDatabase
 from bot.reactions.recorder import ReactionRecorder
+from bot.sqlite import SqliteDatabase
 from tests import postgres_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -125,6 +126,17 @@ async def db(config: Config):
     database = await open_database(config)
     yield database
     await database.close()
+
+
+@pytest.fixture
+def opener(backend: str, tmp_path: Path, request):
+    """Opens one empty database of the test's backend with the migrations given (all: None),
+    as often as asked: an upgrade's test opens it at an older version, then as it stands."""
+    if backend == "sqlite":
+        path = tmp_path / "old.db"
+        return lambda migrations=None: SqliteDatabase.open(path, migrations)
+    url = request.getfixturevalue("postgres").create_database(f"upgraded_{next(DATABASE_NUMBERS)}")
+    return lambda migrations=None: PostgresDatabase.open(url, migrations)
 
 
 def backend_of(nodeid: str) -> str | None:

@@ -3,27 +3,10 @@ the same value in half stars, and each member's latest rating of each film, on b
 
 from __future__ import annotations
 
-import itertools
-
-import pytest
-
 from bot.db import migrations_in
 from bot.diary.service import Diary
-from bot.postgres import PostgresDatabase
-from bot.sqlite import SqliteDatabase
 
-NAMES = itertools.count(1)
 DAY = 1_767_225_600 + 86400 * 30  # 2026-01-31T00:00Z
-
-
-@pytest.fixture
-def opener(backend, tmp_path, request):
-    """Opens an empty database of the test's backend with the migrations given (all: None)."""
-    if backend == "sqlite":
-        path = tmp_path / "old.db"
-        return lambda migrations=None: SqliteDatabase.open(path, migrations)
-    url = request.getfixturevalue("postgres").create_database(f"before_diaries_{next(NAMES)}")
-    return lambda migrations=None: PostgresDatabase.open(url, migrations)
 
 
 async def test_old_ratings_keep_their_stars_as_half_stars_in_one_entry_each(backend, opener):

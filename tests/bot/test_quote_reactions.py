@@ -3,17 +3,11 @@ on both backends, and the quotes of a period ranked from it as from their days."
 
 from __future__ import annotations
 
-import itertools
 import random
 
-import pytest
-
 from bot.db import migrations_in
-from bot.postgres import PostgresDatabase
 from bot.reactions.counts import quote_sums
-from bot.sqlite import SqliteDatabase
 
-NAMES = itertools.count(1)
 NONE = -2147483648  # no day with reactions before the quote's latest run
 # (guild, day, section, quote, reactions) as a database at 0036 keeps them
 DAYS = [
@@ -25,15 +19,6 @@ DAYS = [
     (5, 20_731, 0, 43, 5),
     (6, 20_700, 0, 41, 7),  # another server's rows of the same quote id
 ]
-
-
-@pytest.fixture
-def opener(backend, tmp_path, request):
-    if backend == "sqlite":
-        path = tmp_path / "old.db"
-        return lambda migrations=None: SqliteDatabase.open(path, migrations)
-    url = request.getfixturevalue("postgres").create_database(f"quote_rows_{next(NAMES)}")
-    return lambda migrations=None: PostgresDatabase.open(url, migrations)
 
 
 async def rows_of(db) -> list[tuple[int, ...]]:

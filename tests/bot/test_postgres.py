@@ -468,3 +468,63 @@ async def test_what_a_server_built_on_the_reactions_is_named_and_its_grants_kept
         await server.execute("DROP OWNED BY dashboard_reader")
         await server.execute("DROP ROLE dashboard_reader")
         await server.close()
+
+
+async def test_a_post_edited_in_place_beside_a_fold_of_the_same_week_both_commit(postgres):
+    """A quote's card edited to show another quote (its days and weeks moved, migration 0037's
+    `reactions_shown_again`) while a fold takes a note of the same sealed week's row: the edit
+    holds the quotes' lock (25037) as the fold asks for it. Both commit, without a deadlock."""
+    today = 20_100
+    old = today - 30  # a sealed week's day
+    url = fresh(postgres)
+    await (await PostgresDatabase.open(url)).close()
+    setup = await asyncpg.connect(url)
+    await setup.execute(
+        "INSERT INTO tracked_messages (message_id, guild_id, channel_id, kind, quote_id, "
+        "created_at) VALUES (1, 5, 1, 'quote', 41, 0), (3, 5, 1, 'quote', 43, 0), "
+        "(4, 5, 1, 'quote', 41, 0)"
+    )
+    rows = []
+    for user in range(1, 4):
+        rows += [(1, user, "🎬", old * 86400 + 10), (1, user, "🔥", today * 86400 + 10)]
+        rows.append((4, user, "🎬", (old + 1) * 86400 + 10))  # another card, the same week
+    await setup.executemany("INSERT INTO reactions VALUES ($1, $2, $3, $4)", rows)
+    await setup.execute("SELECT reaction_days_fold()")
+    await setup.execute("SELECT reaction_weeks_seal(5, $1)", today // 7)
+    # the fold's notes: a reaction taken back from the other card, one added to quote 43
+    await setup.execute("DELETE FROM reactions WHERE message_id = 4 AND user_id = 1")
+    await setup.execute("INSERT INTO reactions VALUES (3, 9, '🎬', $1)", today * 86400 + 20)
+
+    edit, fold = await asyncpg.connect(url), await asyncpg.connect(url)
+    # The quotes' lock held apart, so that the edit has written its rows and waits for it
+    # first, then the fold has locked its own and waits too.
+    await setup.execute("BEGIN; SELECT pg_advisory_xact_lock(25037)")
+
+    async def edited() -> None:
+        async with edit.transaction():
+            await edit.execute("UPDATE tracked_messages SET quote_id = 42 WHERE message_id = 1")
+
+    async def folded() -> None:
+        async with fold.transaction():
+            await fold.execute("SELECT reaction_days_fold()")
+
+    try:
+        editing = asyncio.create_task(edited())
+        await asyncio.sleep(0.3)
+        folding = asyncio.create_task(folded())
+        await asyncio.sleep(0.3)
+        await setup.execute("COMMIT")
+        await asyncio.wait_for(asyncio.gather(editing, folding), 30)
+        weeks = await setup.fetch(
+            "SELECT quote_id, reactions FROM reaction_weeks WHERE guild_id = 5 ORDER BY 1"
+        )
+        # quote 41 keeps its other card's two reactions of that week, 42 has the edited card's
+        # three (its three of today are in no sealed week)
+        assert [tuple(row) for row in weeks] == [(41, 2), (42, 3)]
+        quoted = await setup.fetch(
+            "SELECT quote_id, reactions FROM quote_reactions WHERE guild_id = 5 ORDER BY 1"
+        )
+        assert [tuple(row) for row in quoted] == [(41, 2), (42, 6), (43, 1)]
+    finally:
+        for conn in (setup, edit, fold):
+            await conn.close()

@@ -111,13 +111,13 @@ async def test_each_quotes_row_sums_its_days_after_any_statements_and_ranks_ever
             }
             change = rng.choice(("add", "add", "lower", "remove", "move"))
             async with db.transaction() as tx:
-                if change == "add":
-                    await tx.executemany(
+                if change == "add":  # one statement, as a fold's: new rows and existing ones
+                    await tx.execute(
                         "INSERT INTO reaction_days (guild_id, day, section_id, quote_id, "
-                        "reactions) VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, day, "
-                        "section_id, quote_id) DO UPDATE SET reactions = "
-                        "reaction_days.reactions + excluded.reactions",
-                        [(*row, rng.randrange(-2, 6)) for row in rows],
+                        f"reactions) VALUES {', '.join(['(?, ?, ?, ?, ?)'] * len(rows))} "
+                        "ON CONFLICT (guild_id, day, section_id, quote_id) DO UPDATE SET "
+                        "reactions = reaction_days.reactions + excluded.reactions",
+                        tuple(v for row in rows for v in (*row, rng.randrange(-2, 6))),
                     )
                 elif change == "lower":  # one statement over many days and quotes
                     await tx.execute(

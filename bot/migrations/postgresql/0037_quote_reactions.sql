@@ -105,6 +105,46 @@ CREATE TRIGGER quote_reactions_changed AFTER UPDATE ON reaction_days
 CREATE TRIGGER quote_reactions_removed AFTER DELETE ON reaction_days
     REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION quote_reactions_counted();
 
+-- A post edited in place (0025) now writes its weeks in the statement that writes its days. The
+-- quotes' rows are written under lock 25037 once a statement that changed a quote's day ends,
+-- and a fold locks its days' and weeks' rows in one statement before that; an edit writing its
+-- weeks after its days would hold 25037 while it waited for a week's row a fold held, the fold
+-- waiting for 25037.
+CREATE OR REPLACE FUNCTION reactions_shown_again() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock_shared(25025);
+    WITH moved AS MATERIALIZED (
+        SELECT r.created_at / 86400 AS day, s.section_id, s.quote_id, s.sign * count(*) AS n
+        FROM reactions r CROSS JOIN (VALUES
+            (coalesce(OLD.section_id, 0), coalesce(OLD.quote_id, 0), -1),
+            (coalesce(NEW.section_id, 0), coalesce(NEW.quote_id, 0), 1)
+        ) AS s (section_id, quote_id, sign)
+        WHERE r.message_id = NEW.message_id
+        GROUP BY day, s.section_id, s.quote_id, s.sign
+    ), days AS (
+        INSERT INTO reaction_days AS d (guild_id, day, section_id, quote_id, reactions)
+        SELECT NEW.guild_id, day, section_id, quote_id, n FROM moved
+        ORDER BY day, section_id, quote_id
+        ON CONFLICT (guild_id, day, section_id, quote_id)
+        DO UPDATE SET reactions = d.reactions + excluded.reactions
+    )
+    INSERT INTO reaction_weeks AS d (guild_id, week, section_id, quote_id, reactions)
+        SELECT NEW.guild_id, day / 7, section_id, quote_id, sum(n) FROM moved
+        WHERE day / 7 < (SELECT week FROM reaction_weeks_sealed WHERE guild_id = NEW.guild_id)
+        GROUP BY day / 7, section_id, quote_id ORDER BY 2, 3, 4
+        ON CONFLICT (guild_id, week, section_id, quote_id)
+        DO UPDATE SET reactions = d.reactions + excluded.reactions;
+    DELETE FROM reaction_days
+        WHERE guild_id = NEW.guild_id AND reactions = 0 AND day IN (
+            SELECT r.created_at / 86400 FROM reactions r WHERE r.message_id = NEW.message_id
+        );
+    DELETE FROM reaction_weeks
+        WHERE guild_id = NEW.guild_id AND reactions = 0 AND week IN (
+            SELECT r.created_at / 86400 / 7 FROM reactions r WHERE r.message_id = NEW.message_id
+        );
+    RETURN NULL;
+END $$;
+
 -- The rows of the quotes counted so far, their latest run found among their days.
 INSERT INTO quote_reactions (guild_id, quote_id, first_day, last_day, reactions,
                              run_first_day, before_run_day, run_reactions)

@@ -42,10 +42,9 @@ log = logging.getLogger(__name__)
 MIGRATION_LOCK = 0x504A_0002
 ONCE_LOCKS = 0x504A_1000  # + a small number per one-off task (see `once`)
 CLOSE_TIMEOUT = 10  # seconds
-# (table, trigger) keeping derived tables (migrations 0020, 0021, 0029, 0030, 0037): `loading`
-# turns them off while it copies and makes the derived tables once at the end, except each
-# quote's row (0037), copied as SQLite kept it (its days are bounds, which the quote's daily
-# counts made again would narrow) beside the daily counts made again.
+# (table, trigger) keeping derived tables (migrations 0020, 0021, 0029, 0030): `loading` turns
+# them off while it copies and makes the derived tables once at the end. Each quote's row (0037)
+# is made by its triggers as the daily counts are made again, in the one statement that does.
 KEPT_BY_TRIGGERS = (
     ("viewings", "viewings_latest"),
     ("reaction_rows", "reactions_counted"),
@@ -53,9 +52,6 @@ KEPT_BY_TRIGGERS = (
     ("tracked_messages", "reactions_shown_again"),
     ("watchlist", "watchlist_wanted"),
     ("viewings", "viewings_year"),
-    ("reaction_days", "quote_reactions_added"),
-    ("reaction_days", "quote_reactions_changed"),
-    ("reaction_days", "quote_reactions_removed"),
 )
 # The reactions' times the rows hold (migration 0036: seconds from 2024 in 4 bytes), 1955-12-13
 # to 2092-01-19 UTC.

@@ -508,11 +508,22 @@ async def test_a_post_edited_in_place_beside_a_fold_of_the_same_week_both_commit
         async with fold.transaction():
             await fold.execute("SELECT reaction_days_fold()")
 
+    async def waits(conn: asyncpg.Connection) -> None:
+        """Until the connection's transaction waits for a lock."""
+        for _ in range(200):
+            if await setup.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = $1 AND NOT granted)",
+                conn.get_server_pid(),
+            ):
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError("it never waited")
+
     try:
         editing = asyncio.create_task(edited())
-        await asyncio.sleep(0.3)
+        await waits(edit)  # for the quotes' lock, its days and weeks written
         folding = asyncio.create_task(folded())
-        await asyncio.sleep(0.3)
+        await waits(fold)  # for a week's row the edit holds
         await setup.execute("COMMIT")
         await asyncio.wait_for(asyncio.gather(editing, folding), 30)
         weeks = await setup.fetch(

@@ -1,5 +1,7 @@
 import asyncio
+import os
 import sqlite3
+import sys
 import threading
 from contextlib import asynccontextmanager
 
@@ -8,7 +10,7 @@ import pytest
 from bot.config import Config
 from bot.db import Conflict, DatabaseTooNew, UnsupportedStatement, bundled_migrations
 from bot.services import Services
-from bot.sqlite import SqliteDatabase
+from bot.sqlite import WRITER_NICENESS, SqliteDatabase
 
 
 async def test_migrations_set_user_version_and_pragmas(tmp_path):
@@ -21,6 +23,26 @@ async def test_migrations_set_user_version_and_pragmas(tmp_path):
         assert await db.fetchval("PRAGMA foreign_keys") == 1
         assert await db.fetchval("PRAGMA busy_timeout") == 5000
         assert await db.migrate() == []
+    finally:
+        await db.close()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a thread's own nice value is Linux's")
+async def test_the_writers_statements_run_below_the_readers_and_the_event_loop(tmp_path):
+    # The recorder's merges run on the writer's thread: members' commands, on the event loop
+    # and the readers, take the cores first when all want one.
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    db = await SqliteDatabase.open(tmp_path / "a.db", migrations=[])
+    try:
+        for conn in (db._writer, *db._readers):
+            await conn.create_function("niceness", 0, niceness)
+        loop = niceness()
+        readers = await asyncio.gather(*(db.fetchval("SELECT niceness()") for _ in range(4)))
+        [[writer]] = await db.fetchall_writing("SELECT niceness()")
+        assert readers == [loop] * 4
+        assert writer == min(19, loop + WRITER_NICENESS) > loop
     finally:
         await db.close()
 

@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.db import Database
+from bot.db import Database, in_turn
 from bot.essays.library import EssayInfo
 from bot.reactions.counts import Period, counted_rows
 from bot.reactions.recorder import DAY, ReactionRecorder
@@ -114,22 +114,30 @@ class Stats:
     async def server(self, guild_id: int, since: int) -> ServerStats:
         # Every ranking is made by the database and only its leaders are read: a period holds
         # thousands of sections, quotes and members, whose rows cost more to bring into Python
-        # than to count. The reads are asked at once: PostgreSQL runs them side by side on
-        # connections of the pool (the members' ranking, the longest, first); SQLite's two
-        # readers two at a time. The members' and the sections' counts are read for one period.
+        # than to count. The reads are asked at once and run two at a time (`query_parts`), the
+        # members' ranking, the longest, first: on PostgreSQL on connections of the pool, on
+        # SQLite on its two readers. The members' and the sections' counts are read for one
+        # period. On a PostgreSQL server on the bot's two cores, all five at once took 40.5-41.7
+        # ms p50 (p95 51.1-55.3) against 37.4-38.4 (47.0-48.1) two at a time (three processes of
+        # 120 calls each way, alternating).
         period = await self.recorder.period(guild_id, since)
+        turn = in_turn(self.db.query_parts)
         involved, top_sections, top_quotes, quotes, ratings = await asyncio.gather(
-            self._involved(guild_id, since, period),
-            self.recorder.leading(guild_id, since, "section", LEADERS, period=period),
-            self.recorder.leading(guild_id, since, "quote", LEADERS),
-            self.db.fetchval(
-                "SELECT count(*) FROM quotes WHERE guild_id = ? AND saved_at >= ?",
-                (guild_id, since),
+            turn(self._involved(guild_id, since, period)),
+            turn(self.recorder.leading(guild_id, since, "section", LEADERS, period=period)),
+            turn(self.recorder.leading(guild_id, since, "quote", LEADERS)),
+            turn(
+                self.db.fetchval(
+                    "SELECT count(*) FROM quotes WHERE guild_id = ? AND saved_at >= ?",
+                    (guild_id, since),
+                )
             ),
-            self.db.fetchval(
-                "SELECT count(*) FROM viewings r JOIN weeks w ON w.id = r.week_id "
-                "WHERE w.guild_id = ? AND r.logged_at >= ?",
-                (guild_id, since),
+            turn(
+                self.db.fetchval(
+                    "SELECT count(*) FROM viewings r JOIN weeks w ON w.id = r.week_id "
+                    "WHERE w.guild_id = ? AND r.logged_at >= ?",
+                    (guild_id, since),
+                )
             ),
         )
         members, reactions, top_members = involved

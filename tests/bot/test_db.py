@@ -1,14 +1,22 @@
 import asyncio
+import gc
 import os
 import sqlite3
 import sys
 import threading
+import warnings
 from contextlib import asynccontextmanager
 
 import pytest
 
 from bot.config import Config
-from bot.db import Conflict, DatabaseTooNew, UnsupportedStatement, bundled_migrations
+from bot.db import (
+    Conflict,
+    DatabaseTooNew,
+    UnsupportedStatement,
+    bundled_migrations,
+    in_turn,
+)
 from bot.services import Services
 from bot.sqlite import WRITER_NICENESS, SqliteDatabase
 
@@ -45,6 +53,45 @@ async def test_the_writers_statements_run_below_the_readers_and_the_event_loop(t
         assert writer == min(19, loop + WRITER_NICENESS) > loop
     finally:
         await db.close()
+
+
+async def test_reads_asked_at_once_run_two_at_a_time_in_the_order_asked():
+    running, started, most = set(), [], [0]
+    ends = {name: asyncio.Event() for name in "abcde"}
+
+    async def read(name):
+        running.add(name)
+        started.append(name)
+        most[0] = max(most[0], len(running))
+        await ends[name].wait()
+        running.discard(name)
+        return name.upper()
+
+    turn = in_turn(2)
+    asked = asyncio.gather(*(turn(read(name)) for name in "abcde"))
+    await asyncio.sleep(0)
+    assert started == ["a", "b"]
+    for name in "bacde":  # each end lets the next in line start
+        ends[name].set()
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+    assert await asked == ["A", "B", "C", "D", "E"]
+    assert started == ["a", "b", "c", "d", "e"]
+    assert most[0] == 2
+
+
+async def test_a_read_cancelled_before_its_turn_leaves_no_coroutine_unawaited():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        turn = in_turn(1)
+        tasks = [asyncio.create_task(turn(asyncio.sleep(10, name))) for name in ("ran", "never")]
+        await asyncio.sleep(0)
+        for task in reversed(tasks):
+            task.cancel()
+        await asyncio.wait(tasks)
+        del tasks, task  # the cancelled tasks, and with them the reads they were given
+        gc.collect()
+    assert [str(w.message) for w in caught if "never awaited" in str(w.message)] == []
 
 
 async def test_a_query_is_answered_while_a_long_one_runs_on_the_other_reader(tmp_path):

@@ -294,6 +294,7 @@ class Projectionist(commands.Bot):
         # events ran every few hundred milliseconds and held the event loop 20-40 ms each.
         gc.collect()
         gc.freeze()
+        self.db.members_first()
         log.info("Ready to connect after %.2fs of setup", time.perf_counter() - started)
 
     def _tree_scope(self) -> discord.Object | None:

@@ -247,6 +247,12 @@ class Database(Rows):
     @abc.abstractmethod
     async def close(self) -> None: ...
 
+    def members_first(self) -> None:
+        """From now on, the writes the bot runs in the background (the recorder's merges and
+        folds) leave the machine's cores to what members wait for: on SQLite its writer's thread
+        runs below the others. Called once start-up, which waits for its own writes, is done.
+        PostgreSQL's are the server's, which the bot does not rank."""
+
     @abc.abstractmethod
     async def migrate(self, migrations: Iterable[Migration] | None = None) -> list[str]:
         """Apply pending migrations (this backend's shipped ones unless given), each in one

@@ -140,14 +140,16 @@ PRAGMAS = (
 # answered `/taste me` and `/stats server` as fast as at 8 MB, with 9 MB less at the peak.
 WRITER_CACHE_KIB = 16_000
 READER_CACHE_KIB = 4_000
-# How much lower the writer's thread runs than the rest of the process (a nice value, Linux
-# only: there each thread has its own). The writer's work is the recorder's, in the background
-# (a merge takes a core for a second at a time); what members wait for runs on the event loop
-# and the readers, whose threads now take the cores first when all want one. Under 2,000
-# reactions a second, `/taste me` p99 went 68.0 → 54.1 ms (median of eight processes each way,
-# alternating); a stream of 250,000 events went as fast (the two cores are then the event
-# loop's and the writer's). At 19 a reader waited for the GIL held by a writer kept off its
-# core (p99 63.6); at 5, 65.6.
+# How much lower the writer's thread runs than the rest of the process once start-up is done
+# (`members_first`; a nice value, Linux only: there each thread has its own). The writer's work
+# is then the recorder's, in the background (a merge takes a core for a second at a time); what
+# members wait for runs on the event loop and the readers, whose threads take the cores first
+# when all want one. Under 2,000 reactions a second, `/taste me` p99 went 68.0 → 54.1 ms (median
+# of eight processes each way, alternating); a stream of 250,000 events went as fast (the two
+# cores are then the event loop's and the writer's). At 19 a reader waited for the GIL held by
+# a writer kept off its core (p99 63.6); at 5, 65.6. From the file's opening on, start-up took
+# 0.378 s against 0.314 (median of six, a warm start), its writes waiting behind the thread
+# that reads the essays.
 WRITER_NICENESS = 10
 # Connections that run queries, each in a thread of its own: SQLite runs a query without the GIL,
 # so two run side by side on two cores (`/stats server` asks five at once).
@@ -238,7 +240,6 @@ class SqliteDatabase(SqliteSql, Database):
             for pragma in ("PRAGMA wal_autocheckpoint = 4000", "PRAGMA temp_store = MEMORY"):
                 async with writer.execute(pragma) as cursor:
                     await cursor.fetchall()
-            lower_priority(writer, WRITER_NICENESS)
             for _ in range(READERS):
                 opened.append(await _connect(path, READER_CACHE_KIB))
             db = cls(writer, opened[1:], path)
@@ -294,6 +295,10 @@ class SqliteDatabase(SqliteSql, Database):
                 raise
             else:
                 await conn.commit()
+
+    def members_first(self) -> None:
+        if self._conn is not None:
+            lower_priority(self._conn, WRITER_NICENESS)
 
     def unlocked(self) -> AbstractAsyncContextManager[SqliteTx]:
         """A transaction for statements safe on their own (on SQLite, every write is locked)."""

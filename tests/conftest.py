@@ -178,8 +178,9 @@ def pytest_terminal_summary(terminalreporter) -> None:
     line = ", ".join(f"{counts[name]} on {name}" for name in BACKENDS)
     terminalreporter.write_line(
         f"Passed per backend: {line} (of them, {alone['sqlite']} test what only SQLite has, "
-        f"its reaction log and moving its file to PostgreSQL, and {alone['postgresql']} what only "
-        "PostgreSQL has: sharded processes, folds beside other processes' batches)"
+        "its reaction log, its writer's priority and moving its file to PostgreSQL, and "
+        f"{alone['postgresql']} what only PostgreSQL has: sharded processes, folds beside other "
+        "processes' batches)"
     )
     reason = postgres_server.unavailable()
     if reason:

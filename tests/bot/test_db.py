@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 
+from bot.client import build_offline
 from bot.config import Config
 from bot.db import (
     Conflict,
@@ -47,6 +48,10 @@ async def test_the_writers_statements_run_below_the_readers_and_the_event_loop(t
         for conn in (db._writer, *db._readers):
             await conn.create_function("niceness", 0, niceness)
         loop = niceness()
+        # Start-up waits for its writes: the writer runs as the rest until it is done.
+        [[starting]] = await db.fetchall_writing("SELECT niceness()")
+        assert starting == loop
+        db.members_first()
         readers = await asyncio.gather(*(db.fetchval("SELECT niceness()") for _ in range(4)))
         [[writer]] = await db.fetchall_writing("SELECT niceness()")
         assert readers == [loop] * 4
@@ -92,6 +97,22 @@ async def test_a_read_cancelled_before_its_turn_leaves_no_coroutine_unawaited():
         del tasks, task  # the cancelled tasks, and with them the reads they were given
         gc.collect()
     assert [str(w.message) for w in caught if "never awaited" in str(w.message)] == []
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a thread's own nice value is Linux's")
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_a_started_bots_writer_runs_below_its_event_loop(config):
+    bot = await build_offline(config)
+    try:
+        db = bot.services.db
+        await db._writer.create_function(
+            "niceness", 0, lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        )
+        [[writer]] = await db.fetchall_writing("SELECT niceness()")
+        loop = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        assert writer == min(19, loop + WRITER_NICENESS) > loop
+    finally:
+        await bot.close()
 
 
 async def test_a_query_is_answered_while_a_long_one_runs_on_the_other_reader(tmp_path):

@@ -144,8 +144,8 @@ READER_CACHE_KIB = 4_000
 # (`members_first`; a nice value, Linux only: there each thread has its own). The writer's work
 # is then the recorder's, in the background (a merge takes a core for a second at a time); what
 # members wait for runs on the event loop and the readers, whose threads take the cores first
-# when all want one. Under 2,000 reactions a second, `/taste me` p99 went 68.0 → 54.1 ms (median
-# of eight processes each way, alternating); a stream of 250,000 events went as fast (the two
+# when all want one. Under 2,000 reactions a second, `/taste me` p99 went 74.7 → 61.8 ms (median
+# of fifteen processes each way, alternating); a stream of 250,000 events went as fast (the two
 # cores are then the event loop's and the writer's). At 19 a reader waited for the GIL held by
 # a writer kept off its core (p99 63.6); at 5, 65.6. From the file's opening on, start-up took
 # 0.378 s against 0.314 (median of six, a warm start), its writes waiting behind the thread

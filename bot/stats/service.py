@@ -117,8 +117,8 @@ class Stats:
         # than to count. The reads are asked at once and run two at a time (`query_parts`), the
         # members' ranking, the longest, first: on PostgreSQL on connections of the pool, on
         # SQLite on its two readers. The members' and the sections' counts are read for one
-        # period. On a PostgreSQL server on the bot's two cores, all five at once took 40.5-41.7
-        # ms p50 (p95 51.1-55.3) against 37.4-38.4 (47.0-48.1) two at a time (three processes of
+        # period. On a PostgreSQL server on the bot's two cores, all five at once took 40.4-41.7
+        # ms p50 (p95 50.9-55.3) against 37.4-38.4 (47.0-48.1) two at a time (four processes of
         # 120 calls each way, alternating).
         period = await self.recorder.period(guild_id, since)
         turn = in_turn(self.db.query_parts)

@@ -13,7 +13,15 @@ import asyncio
 import itertools
 import re
 import sqlite3
-from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextlib import AbstractAsyncContextManager
 from functools import lru_cache
 from importlib import resources
@@ -250,8 +258,9 @@ class Database(Rows):
     def members_first(self) -> None:
         """From now on, the writes the bot runs in the background (the recorder's merges and
         folds) leave the machine's cores to what members wait for: on SQLite its writer's thread
-        runs below the others. Called once start-up, which waits for its own writes, is done.
-        PostgreSQL's are the server's, which the bot does not rank."""
+        runs below the others (members' own writes with it). Called once start-up, which waits
+        for its own writes, is done. PostgreSQL's writes are the server's, which the bot does not
+        rank."""
 
     @abc.abstractmethod
     async def migrate(self, migrations: Iterable[Migration] | None = None) -> list[str]:
@@ -298,19 +307,18 @@ IdRange = tuple[int | None, int | None]  # from, up to (excluded); None: unbound
 T = TypeVar("T")
 
 
-def in_turn(parts: int) -> Callable[[Coroutine[Any, Any, T]], Coroutine[Any, Any, T]]:
-    """A wrapper for reads asked at once (`asyncio.gather`): of those it wraps, at most `parts`
-    run at a time, the others starting in the order they were asked as those end, as SQLite's
-    readers take them: a PostgreSQL server on the bot's two cores ran `/stats server`'s five
-    reads at once slower than two at a time (bot/stats/service.py)."""
+def in_turn(parts: int) -> Callable[[Callable[[], Awaitable[T]]], Coroutine[Any, Any, T]]:
+    """A wrapper for reads asked at once (`asyncio.gather`), each given as a function that
+    starts it: of those it wraps, at most `parts` run at a time, the others starting in the
+    order they were asked as those end, as SQLite's readers take them. A PostgreSQL server on
+    the bot's two cores ran `/stats server`'s five reads at once slower than two at a time
+    (bot/stats/service.py). A read is only made when its turn comes: one cancelled before then
+    never exists, so none is left never awaited."""
     gate = asyncio.Semaphore(parts)
 
-    async def turn(read: Coroutine[Any, Any, T]) -> T:
-        try:
-            async with gate:
-                return await read
-        finally:
-            read.close()  # a read cancelled before its turn would warn that it never ran
+    async def turn(read: Callable[[], Awaitable[T]]) -> T:
+        async with gate:
+            return await read()
 
     return turn
 

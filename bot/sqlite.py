@@ -141,10 +141,11 @@ PRAGMAS = (
 WRITER_CACHE_KIB = 16_000
 READER_CACHE_KIB = 4_000
 # How much lower the writer's thread runs than the rest of the process once start-up is done
-# (`members_first`; a nice value, Linux only: there each thread has its own). The writer's work
-# is then the recorder's, in the background (a merge takes a core for a second at a time); what
-# members wait for runs on the event loop and the readers, whose threads take the cores first
-# when all want one. Under 2,000 reactions a second, `/taste me` p99 went 74.7 → 61.8 ms (median
+# (`members_first`; a nice value, Linux only: there each thread has its own). Most of the
+# writer's work is then the recorder's, in the background (a merge takes a core for a second at a
+# time); what members wait for runs on the event loop and the readers, whose threads take the
+# cores first when all want one. A member's own write (a quote saved, a rating, forget-me) runs
+# on the writer too, and waits longer while the readers keep both cores busy. Under 2,000 reactions a second, `/taste me` p99 went 74.7 → 61.8 ms (median
 # of fifteen processes each way, alternating); a stream of 250,000 events went as fast (the two
 # cores are then the event loop's and the writer's). At 19 a reader waited for the GIL held by
 # a writer kept off its core (p99 63.6); at 5, 65.6. From the file's opening on, start-up took
@@ -170,15 +171,14 @@ async def connect(target: str | Path, **kwargs: Any) -> aiosqlite.Connection:
 
 
 def lower_priority(conn: aiosqlite.Connection, by: int) -> None:
-    """Raise the nice value of the connection's thread by `by` (up to 19), on Linux, where a
-    thread's nice value is its own (elsewhere the call would set the whole process's)."""
+    """Give the connection's thread a nice value `by` above the calling thread's (up to 19), on
+    Linux, where a thread's nice value is its own (elsewhere the call would set the whole
+    process's)."""
     thread = getattr(getattr(conn, "_thread", None), "native_id", None)
     if sys.platform != "linux" or thread is None:
         return
     try:
-        os.setpriority(
-            os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + by)
-        )
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, 0) + by))
     except OSError as error:  # refused: the writer runs as the rest of the process
         log.debug("The database writer's priority stays as it was: %s", error)
 

@@ -123,17 +123,17 @@ class Stats:
         period = await self.recorder.period(guild_id, since)
         turn = in_turn(self.db.query_parts)
         involved, top_sections, top_quotes, quotes, ratings = await asyncio.gather(
-            turn(self._involved(guild_id, since, period)),
-            turn(self.recorder.leading(guild_id, since, "section", LEADERS, period=period)),
-            turn(self.recorder.leading(guild_id, since, "quote", LEADERS)),
+            turn(lambda: self._involved(guild_id, since, period)),
+            turn(lambda: self.recorder.leading(guild_id, since, "section", LEADERS, period=period)),
+            turn(lambda: self.recorder.leading(guild_id, since, "quote", LEADERS)),
             turn(
-                self.db.fetchval(
+                lambda: self.db.fetchval(
                     "SELECT count(*) FROM quotes WHERE guild_id = ? AND saved_at >= ?",
                     (guild_id, since),
                 )
             ),
             turn(
-                self.db.fetchval(
+                lambda: self.db.fetchval(
                     "SELECT count(*) FROM viewings r JOIN weeks w ON w.id = r.week_id "
                     "WHERE w.guild_id = ? AND r.logged_at >= ?",
                     (guild_id, since),

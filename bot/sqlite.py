@@ -145,12 +145,12 @@ READER_CACHE_KIB = 4_000
 # writer's work is then the recorder's, in the background (a merge takes a core for a second at a
 # time); what members wait for runs on the event loop and the readers, whose threads take the
 # cores first when all want one. A member's own write (a quote saved, a rating, forget-me) runs
-# on the writer too, and waits longer while the readers keep both cores busy. Under 2,000 reactions a second, `/taste me` p99 went 74.7 → 61.8 ms (median
-# of fifteen processes each way, alternating); a stream of 250,000 events went as fast (the two
-# cores are then the event loop's and the writer's). At 19 a reader waited for the GIL held by
-# a writer kept off its core (p99 63.6); at 5, 65.6. From the file's opening on, start-up took
-# 0.378 s against 0.314 (median of six, a warm start), its writes waiting behind the thread
-# that reads the essays.
+# on the writer too, and waits longer while the readers keep both cores busy. Under 2,000
+# reactions a second, `/taste me` p99 went 74.7 → 61.8 ms (median of fifteen processes each way,
+# alternating); a stream of 250,000 events went as fast (the two cores are then the event loop's
+# and the writer's). At 19 a reader waited for the GIL held by a writer kept off its core (p99
+# 63.6); at 5, 65.6. From the file's opening on, start-up took 0.378 s against 0.314 (median of
+# six, a warm start), its writes waiting behind the thread that reads the essays.
 WRITER_NICENESS = 10
 # Connections that run queries, each in a thread of its own: SQLite runs a query without the GIL,
 # so two run side by side on two cores (`/stats server` asks five at once).

@@ -25,6 +25,11 @@ from bot.sqlite import WRITER_NICENESS, SqliteDatabase
 NO_LOWER_PRIORITY = sys.platform != "linux" or os.getpriority(os.PRIO_PROCESS, 0) >= 19
 
 
+def niceness() -> int:
+    """The nice value of the thread that calls it (a statement's, as a SQL function)."""
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
 async def test_migrations_set_user_version_and_pragmas(tmp_path):
     db = await SqliteDatabase.open(tmp_path / "a.db", migrations=[])
     try:
@@ -43,9 +48,6 @@ async def test_migrations_set_user_version_and_pragmas(tmp_path):
 async def test_the_writers_statements_run_below_the_readers_and_the_event_loop(tmp_path):
     # The recorder's merges run on the writer's thread: members' commands, on the event loop
     # and the readers, take the cores first when all want one.
-    def niceness() -> int:
-        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-
     db = await SqliteDatabase.open(tmp_path / "a.db", migrations=[])
     try:
         for conn in (db._writer, *db._readers):
@@ -120,11 +122,9 @@ async def test_a_started_bots_writer_runs_below_its_event_loop(config):
     bot = await build_offline(config)
     try:
         db = bot.services.db
-        await db._writer.create_function(
-            "niceness", 0, lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-        )
+        await db._writer.create_function("niceness", 0, niceness)
         [[writer]] = await db.fetchall_writing("SELECT niceness()")
-        loop = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        loop = niceness()
         assert writer == min(19, loop + WRITER_NICENESS) > loop
     finally:
         await bot.close()

@@ -3,14 +3,16 @@ turns a stream of reaction events into rows, committed in batches.
 
 The recorder queues events and commits each batch with one statement within `max_delay` seconds,
 or at once when `max_batch` events wait; events that arrive while a batch is being written join
-the next. Where a batch goes is the backend's (bot/reactions/store.py): on SQLite it is appended
-to `reaction_log` (migration 0007), and the log is merged into `reactions` in runs sorted by post
-once it has been quiet for a moment (see `merge_idle`); on PostgreSQL it is applied to
-`reactions` at once. So on SQLite `reactions` trails the events by a fraction of a second, by up
-to a few seconds under a storm; `flush()` commits and merges everything received so far, for
-reads that must see every event (a digest, /quote top, a member's deletion, reconciliation).
-Clears go with the events: every batch has one write path. A burst of thousands never stalls
-the bot; `close()` flushes the rest.
+the next, which PostgreSQL's store sends while the one before is still being written (each
+batch waits at the server for the one it follows: migration postgresql/0038). Where a batch
+goes is the backend's (bot/reactions/store.py): on SQLite it is appended to `reaction_log`
+(migration 0007), and the log is merged into `reactions` in runs sorted by post once it has
+been quiet for a moment (see `merge_idle`); on PostgreSQL it is applied to `reactions` at once.
+So on SQLite `reactions` trails the events by a fraction of a second, by up to a few seconds
+under a storm; `flush()` commits and merges everything received so far, for reads that must see
+every event (a digest, /quote top, a member's deletion, reconciliation). Clears go with the
+events: every batch has one write path. A burst of thousands never stalls the bot; `close()`
+flushes the rest.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Coroutine, Iterable
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -45,6 +48,8 @@ from bot.reactions.store import (
     MERGE_CHUNK,
     REMOVE,
     Op,
+    OutOfTurn,
+    Turn,
     store_for,
 )
 
@@ -90,15 +95,43 @@ def counted_since(now: int, days: int) -> int:
 RETRY_DELAY = 1.0  # seconds before a failed batch write or merge is tried again
 
 
+def _future() -> asyncio.Future[None]:
+    return asyncio.get_running_loop().create_future()
+
+
+@dataclass(eq=False)
+class Flight:
+    """A batch taken from the queue and sent, until it is settled: written, or its events queued
+    again. `returned` once the store's call has returned or raised (`error`)."""
+
+    turn: Turn
+    ops: list[Op]
+    stamps: list[float]
+    since: int | None
+    follows: Flight | None  # the batch sent before it, while that one was being written
+    returned: asyncio.Future[None] = field(default_factory=_future)
+    settled: asyncio.Future[None] = field(default_factory=_future)
+    error: BaseException | None = None
+    written: bool = False
+
+    @property
+    def done(self) -> bool:
+        return self.returned.done()
+
+
 class LoopTime:
-    """The recorder's sense of elapsed time: the event loop's clock and sleep. Tests give it a
-    clock they move by hand."""
+    """The recorder's sense of elapsed time: the event loop's clock and sleep, and its waits for
+    its own batches. Tests give it a clock they move by hand."""
 
     def monotonic(self) -> float:
         return asyncio.get_running_loop().time()
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
+
+    async def settled(self, batches: list[asyncio.Future[None]]) -> None:
+        """Wait until every one of `batches` is settled (see `Flight`)."""
+        await asyncio.wait(batches)
 
 
 class ReactionRecorder:
@@ -146,7 +179,9 @@ class ReactionRecorder:
         self._enqueued_at: list[float] = []
         self._timer: asyncio.Task[None] | None = None
         self._next_flush: asyncio.Task[int] | None = None
-        self._writing = asyncio.Lock()
+        self._writing = asyncio.Lock()  # one commit takes events from the queue at a time
+        self._flights: deque[Flight] = deque()  # sent and not settled, in the order sent
+        self._batches = 0  # batches sent, ever: the next one's number
         self._taken = 0  # events taken from the queue to be written, ever (see `_arrived`)
         self._logged = 0  # appended to the log since the last merge (at most)
         # Until a merge succeeds, the log may hold what an earlier run left (see `load`).
@@ -294,40 +329,132 @@ class ReactionRecorder:
 
     async def commit(self) -> int:
         """Commit everything queued so far, in statements of at most `max_statement` events;
-        returns how many events."""
+        returns how many events. Where the store allows it (PostgreSQL), a statement is sent
+        while the one before is still being written, and the next commit may send its own as soon
+        as this one has sent: only the settling is waited for outside `_writing`."""
+        sent: list[Flight] = []
         async with self._writing:
             self._next_flush = None
-            committed, left = 0, len(self._queue)
-            while left:
-                taken = min(left, self.max_statement)
-                committed += await self._append(taken)
-                left -= taken
-            return committed
+            target = self._arrived()
+            while self._taken < target and not self._failed(sent):
+                await self._room()
+                if self._failed(sent):
+                    break
+                # Events that came meanwhile go too: the statement is being built anyway.
+                flight = self._send(min(len(self._queue), self.max_statement))
+                sent.append(flight)
+                if self.store.batches_in_flight == 1:
+                    await self._write(flight)  # SQLite: written before the next, and a merge
+                else:
+                    self._start(self._write(flight), name="reaction-flush-batch")
+        await self._batches_settled()
+        for flight in sent:
+            if flight.error is not None and not flight.written:
+                raise flight.error
+        return sum(len(flight.ops) for flight in sent)
 
-    async def _append(self, count: int) -> int:
-        """The first `count` queued events in one statement (with `_writing` held)."""
+    @staticmethod
+    def _failed(flights: list[Flight]) -> bool:
+        return any(flight.settled.done() and not flight.written for flight in flights)
+
+    async def _room(self) -> None:
+        """Wait until another batch may be sent."""
+        while len(self._flights) >= self.store.batches_in_flight:
+            await self.timing.settled([self._flights[0].settled])
+
+    async def _batches_settled(self) -> None:
+        """Wait until every batch sent so far is settled."""
+        if self._flights:
+            await self.timing.settled([flight.settled for flight in self._flights])
+
+    def _send(self, count: int) -> Flight:
+        """The first `count` queued events, sent as a batch (with `_writing` held)."""
         ops, stamps, since = self._queue[:count], self._enqueued_at[:count], self._queued_since
         del self._queue[:count], self._enqueued_at[:count]
         self._taken += count
         if not self._queue:
             self._queued_since = None  # else the rest keep the oldest one's time
+        self._batches += 1
+        follows = self._flights[-1] if self._flights else None
+        turn = Turn(self._batches, follows.turn.number if follows else None)
+        flight = Flight(turn, ops, stamps, since, follows)
+        self._flights.append(flight)
+        return flight
+
+    async def _write(self, flight: Flight) -> None:
+        """The store's call for a batch sent (a task of its own, named as the flushes are, where
+        batches are written side by side), then the batches settled that can be."""
         now = int(self.clock())
         try:
-            await self.store.append(now, ops, since=now if since is None else since)
-        except Exception:
-            log.exception("Could not commit %d reaction events; they are queued again", len(ops))
-            self._queue[:0], self._enqueued_at[:0] = ops, stamps
-            self._taken -= count
+            since = now if flight.since is None else flight.since
+            while True:
+                try:
+                    await self.store.append(now, flight.ops, since, flight.turn)
+                    break
+                except OutOfTurn:
+                    # Sent after the batch it follows, it may still have reached the server
+                    # first (that one waited for a connection, or prepared its statement on a
+                    # new one): once that one is written, it goes again, now in turn.
+                    before = flight.follows
+                    if before is None:
+                        raise
+                    await self.timing.settled([before.returned])
+                    if before.error is not None:
+                        raise
+        except Exception as error:
+            flight.error = error
+        except BaseException:
+            flight.error = RuntimeError("the batch's write was cancelled")
+            raise
+        finally:
+            flight.returned.set_result(None)
+            self._settle()
+
+    def _settle(self) -> None:
+        """Settle the batches whose fate is known, in the order sent. A batch is written once
+        its store call returned, or once a batch sent after it was written (each waits for the
+        one it follows and fails without it: a call can fail after the server committed, say
+        when the connection drops). When the oldest failed and no later one was written, all
+        those sent are settled together once each has returned: their events go back to the
+        front of the queue in their order, before anything queued since."""
+        flights = self._flights
+        while flights and flights[0].done:
+            head = flights[0]
+            if head.error is not None and not any(f.done and f.error is None for f in flights):
+                if not all(flight.done for flight in flights):
+                    return  # the later ones fail with it, or tell it was written
+                self._requeue(list(flights))
+                flights.clear()
+                return
+            flights.popleft()
+            self._written(head)
+
+    def _written(self, flight: Flight) -> None:
+        flight.written, flight.follows = True, None  # no chain of batches kept in memory
+        if self.commit_latencies is not None and flight.stamps:
+            done = time.perf_counter()
+            self.commit_latencies.extend(done - stamp for stamp in flight.stamps)
+        self._logged += len(flight.ops)
+        self.metrics.reactions_ingested(sum(op[0] in (ADD, REMOVE) for op in flight.ops))
+        self._schedule_merge()
+        flight.settled.set_result(None)
+
+    def _requeue(self, failed: list[Flight]) -> None:
+        ops = [op for flight in failed for op in flight.ops]
+        log.error(
+            "Could not commit %d reaction events; they are queued again",
+            len(ops),
+            exc_info=failed[0].error,
+        )
+        self._queue[:0] = ops
+        self._enqueued_at[:0] = [stamp for flight in failed for stamp in flight.stamps]
+        self._taken -= len(ops)
+        for since in (flight.since for flight in failed):
             if since is not None:
                 self._queued_since = min(since, self._queued_since or since)
-            raise
-        if self.commit_latencies is not None and stamps:
-            done = time.perf_counter()
-            self.commit_latencies.extend(done - stamp for stamp in stamps)
-        self._logged += len(ops)
-        self.metrics.reactions_ingested(sum(op[0] in (ADD, REMOVE) for op in ops))
-        self._schedule_merge()
-        return len(ops)
+        for flight in failed:
+            flight.follows = None
+            flight.settled.set_result(None)
 
     async def flush(self) -> int:
         """Commit everything queued and merge everything logged: afterwards `reactions` holds
@@ -381,7 +508,7 @@ class ReactionRecorder:
             while wait > 0:  # each batch committed meanwhile puts the merge off
                 await self.timing.sleep(wait)
                 wait = self._last_commit_at + self.merge_idle - self.timing.monotonic()
-                if wait <= 0 and (self._queue or self._writing.locked()):
+                if wait <= 0 and (self._queue or self._writing.locked() or self._flights):
                     # A statement writing longer than `merge_idle` (a large one on a busy
                     # server) is no pause: the burst goes on.
                     wait = self.merge_idle
@@ -427,17 +554,18 @@ class ReactionRecorder:
         return self._taken + len(self._queue)
 
     async def _turn_between_batches(self) -> bool:
-        """Wait for the merge's turn between the batches: True once `_writing` is held (the
-        caller releases it). False when no event came for `merge_idle / 2` while a batch was
-        still being written: a stream that is over leaves the backlog of its last batches to
-        write, and the merge goes beside them on the server's other core rather than after them
-        (with events coming, it takes turns with the batches, whose core the bot's events share)."""
-        if not self._writing.locked():
+        """Wait for the merge's turn between the batches: True once `_writing` is held and the
+        batches sent are written (the caller releases it). False when no event came for
+        `merge_idle / 2` while a batch was still being written: a stream that is over leaves
+        the backlog of its last batches to write, and the merge goes beside them on the server's
+        other core rather than after them (with events coming, it takes turns with the batches,
+        whose core the bot's events share)."""
+        if not self._writing.locked() and not self._flights:
             await self._writing.acquire()
             return True
         # A task of its own keeps the merge's place among those waiting for the lock, and
-        # wakes it as soon as the lock is handed over.
-        waiting = asyncio.create_task(self._writing.acquire(), name="reaction-merge-turn")
+        # wakes it as soon as the lock is handed over and the batches are written.
+        waiting = asyncio.create_task(self._after_batches(), name="reaction-merge-turn")
         held = False
         try:
             while True:
@@ -453,6 +581,15 @@ class ReactionRecorder:
                 waiting.cancel()  # a lock handed to it meanwhile goes on to the next in line
             elif not held and not waiting.cancelled() and waiting.exception() is None:
                 self._writing.release()  # taken just as the merge was cancelled
+
+    async def _after_batches(self) -> bool:
+        await self._writing.acquire()
+        try:
+            await self._batches_settled()
+        except BaseException:
+            self._writing.release()
+            raise
+        return True
 
     def _seal_weeks(self) -> None:
         """Once a week is over, every server's counts of it summed into a row a week (migration

@@ -13,8 +13,11 @@ merge."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from bot.db import Database, Row, Tx
@@ -25,6 +28,20 @@ from bot.sqlite import SqliteDatabase
 REMOVE, ADD, CLEAR, CLEAR_EMOJI, DELETED, EMOJI = range(6)
 # One queued operation: its kind, then the ids and names that kind carries (see `batch_parts`).
 Op = tuple[Any, ...]
+
+
+class OutOfTurn(Exception):
+    """A batch reached the server before the batch it follows was written: that one failed, or
+    has not arrived yet."""
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A batch's place among those its recorder sent: its number, and the batch it must follow
+    when that one may still be being written (None when no other is)."""
+
+    number: int
+    follows: int | None = None
 
 
 def batch_parts(
@@ -237,6 +254,7 @@ class Store:
     db: Database
     merges = False  # whether batches leave work for `merge` (SQLite: its log; PostgreSQL: notes)
     merges_between_batches = False  # whether a merge waits for the batch being written
+    batches_in_flight = 1  # how many batches may be being written at once (see `Turn`)
     # Every stored reaction of a member (on PostgreSQL, the rows behind the view: through it,
     # a statement a reaction).
     forget = "DELETE FROM reactions WHERE user_id = ?"
@@ -244,7 +262,7 @@ class Store:
     def __init__(self, merge_chunk: int = MERGE_CHUNK) -> None:
         self.merge_chunk = merge_chunk  # events per merged range (SQLite)
 
-    async def append(self, at: int, ops: list[Op], since: int) -> None:
+    async def append(self, at: int, ops: list[Op], since: int, turn: Turn) -> None:
         raise NotImplementedError
 
     async def merge(self) -> bool:
@@ -276,7 +294,7 @@ class LogStore(Store):
         super().__init__(merge_chunk)
         self.db = db
 
-    async def append(self, at: int, ops: list[Op], since: int) -> None:
+    async def append(self, at: int, ops: list[Op], since: int, turn: Turn) -> None:
         # One process owns a SQLite file: forget-me commits what it holds before forgetting.
         await self.db.write(APPEND_BATCH, (at, *log_arrays(ops)))
 
@@ -331,12 +349,14 @@ class LogStore(Store):
 # apply_reaction_batch (migrations postgresql/0013, 0035): the clears, then the removals,
 # then the additions in key order (none of a member forgotten since the batch's first event, by
 # whichever process), then deleted posts and emoji names, from arrays: one statement, one round
-# trip.
+# trip; in its writer's turn, after the batch it follows (0038).
 APPLY_BATCH = (
-    "SELECT apply_reaction_batch(?, ?, ?::integer[], ?::bigint[], ?::bigint[], ?::text[], "
-    "?::bigint[], ?::text[], ?::bigint[], ?::text[], ?::text[])"
+    "SELECT apply_reaction_batch_in_turn(?, ?, ?, ?, ?, ?::integer[], ?::bigint[], ?::bigint[], "
+    "?::text[], ?::bigint[], ?::text[], ?::bigint[], ?::text[], ?::text[])"
 )
-
+OUT_OF_TURN = "PJ001"  # the batch it follows was not written (yet)
+WRITER_JOINED = "SELECT reaction_writer_joined(?, ?, ?)"
+WRITERS_KEPT = 90 * 86400  # seconds a writer's row outlives its last batch
 
 FOLD = "SELECT reaction_days_fold()"  # how many notes it folded (migration postgresql/0023)
 
@@ -354,15 +374,48 @@ class DirectStore(Store):
     merges_between_batches = True
     forget = "DELETE FROM reaction_rows WHERE user_id = ?"  # migration postgresql/0036
 
+    # The next batch is sent while one is still being written (migration postgresql/0038): the
+    # server starts it as the one before commits, instead of once the answer has crossed the
+    # event loop and the next statement has been built and sent back. Bursts of 50,000 events,
+    # six a kind alternating in one process: event-to-commit p99 median 395 → 247 ms.
+    batches_in_flight = 2
+
     def __init__(self, db: Database, merge_chunk: int = MERGE_CHUNK) -> None:
         super().__init__(merge_chunk)
         self.db = db
+        self.writer = secrets.randbits(63)  # this recorder's row in `reaction_writers`
+        self._joined = False
+        self._joining = asyncio.Lock()
 
-    async def append(self, at: int, ops: list[Op], since: int) -> None:
+    async def append(self, at: int, ops: list[Op], since: int, turn: Turn) -> None:
+        async with self._joining:  # before the first batch, which the second may follow
+            if not self._joined:
+                await self.db.write(WRITER_JOINED, (self.writer, at, at - WRITERS_KEPT))
+                self._joined = True
         events, cleared, deleted, emojis = batch_parts(ops)
+        try:
+            await self._apply(at, since, turn, events, cleared, deleted, emojis)
+        except Exception as error:
+            if getattr(error, "sqlstate", None) == OUT_OF_TURN:
+                raise OutOfTurn(str(error)) from error
+            raise
+
+    async def _apply(
+        self,
+        at: int,
+        since: int,
+        turn: Turn,
+        events: list[Op],
+        cleared: list[tuple[int, str | None]],
+        deleted: list[int],
+        emojis: list[tuple[str, str]],
+    ) -> None:
         await self.db.write(
             APPLY_BATCH,
             (
+                self.writer,
+                turn.number,
+                turn.follows,
                 at,
                 since,
                 [e[0] for e in events],

@@ -6,7 +6,7 @@ import pytest
 from bot import Config, ops
 from bot.members import Forgotten
 from bot.reactions.recorder import LoopTime, ReactionRecorder, Tracked, emoji_key
-from bot.reactions.store import FOLD_NOTES
+from bot.reactions.store import FOLD_NOTES, OutOfTurn
 
 
 class HandTime(LoopTime):
@@ -16,6 +16,8 @@ class HandTime(LoopTime):
     def __init__(self) -> None:
         self.now = 0.0
         self.sleeping: dict[asyncio.Task, tuple[float, asyncio.Future]] = {}
+        # Tasks waiting for batches being written, and for which: quiet while none is settled.
+        self.waiting: dict[asyncio.Task, list[asyncio.Future]] = {}
         self.recorder: ReactionRecorder | None = None
 
     def monotonic(self) -> float:
@@ -26,9 +28,21 @@ class HandTime(LoopTime):
         self.sleeping[asyncio.current_task()] = (self.now + seconds, future)
         await future
 
+    async def settled(self, batches: list[asyncio.Future]) -> None:
+        task = asyncio.current_task()
+        self.waiting[task] = batches
+        try:
+            await asyncio.wait(batches)
+        finally:
+            del self.waiting[task]
+
+    def quiet(self, task: asyncio.Task) -> bool:
+        batches = self.waiting.get(task)
+        return task in self.sleeping or (batches is not None and not any(b.done() for b in batches))
+
     async def settle(self) -> None:
         for _ in range(5000):
-            if all(task in self.sleeping for task in self.recorder.background()):
+            if all(self.quiet(task) for task in self.recorder.background()):
                 return
             await asyncio.sleep(0.001)  # the database's threads finish what they were given
         raise AssertionError("the recorder kept working")
@@ -157,11 +171,11 @@ async def test_events_that_waited_are_written_in_statements_of_bounded_size(reco
     sizes = []
     original = recorder.store.append
 
-    async def append(at, ops, since):
+    async def append(at, ops, since, turn):
         sizes.append(len(ops))
         if len(sizes) == 2:
             raise sqlite3.OperationalError("database is locked")
-        await original(at, ops, since)
+        await original(at, ops, since, turn)
 
     recorder.store.append = append
     for user in range(50):
@@ -245,10 +259,10 @@ async def test_a_write_longer_than_the_pause_puts_the_merge_off(recorder):
         merged_at.append(recorder.timing.now)
         return await merge()
 
-    async def slow_append(at, ops, since):
+    async def slow_append(at, ops, since, turn):
         if ops[0][2] == 8:
             await recorder.timing.sleep(0.3)  # a large batch on a busy server
-        await append(at, ops, since)
+        await append(at, ops, since, turn)
 
     recorder.store.merge, recorder.store.append = noting_merge, slow_append
     recorder.add(1, 7, "🎬")
@@ -275,11 +289,11 @@ class MergeDuringAWrite:
             self.merges.append(self.release.is_set())
             return await merge()
 
-        async def held(at, ops, since):
+        async def held(at, ops, since, turn):
             if ops[0][2] == 8:
                 self.writing.set()
                 await self.release.wait()
-            await append(at, ops, since)
+            await append(at, ops, since, turn)
 
         recorder.store.merge, recorder.store.append = noting_merge, held
         recorder.store.merges_between_batches = True
@@ -661,6 +675,169 @@ async def test_a_stream_of_postgresql_events_is_folded_as_it_goes(recorder):
     assert await notes(recorder) == 0
     shown, _ = await day_counts(recorder)
     assert sorted(row[4] for row in shown) == [99, 100, 101]
+
+
+class WriterRowHeld:
+    """PostgreSQL: the recorder's row in `reaction_writers` locked by another transaction, so
+    that each batch sent waits at the server (migration postgresql/0038) until `release`."""
+
+    WAITING = (
+        "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+        "AND query LIKE 'SELECT apply_reaction_batch_in_turn%' ORDER BY query_start"
+    )
+
+    def __init__(self, recorder) -> None:
+        self.recorder, self.db = recorder, recorder.db
+        self.held, self.release = asyncio.Event(), asyncio.Event()
+
+    async def __aenter__(self):
+        self.task = asyncio.create_task(self._hold())
+        await self.held.wait()
+        return self
+
+    async def _hold(self) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute("SELECT batch FROM reaction_writers FOR UPDATE")
+            self.held.set()
+            await self.release.wait()
+
+    async def waiting(self, batches: int) -> list[int]:
+        """The server processes of the `batches` batches waiting, the first sent first."""
+        for _ in range(500):
+            pids = [row[0] for row in await self.db.fetchall(self.WAITING)]
+            if len(pids) == batches:
+                return pids
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"{len(pids)} batches waiting at the server, not {batches}")
+
+    async def two_batches(self) -> tuple[asyncio.Task, asyncio.Task, list[int]]:
+        """A batch adding a reaction, then one removing it and adding another, sent while
+        the first waits: their commits, and the server processes of the batches waiting."""
+        recorder = self.recorder
+        recorder.add(2, 7, "🔥")
+        first = asyncio.create_task(recorder.commit())
+        await self.waiting(1)
+        recorder.remove(2, 7, "🔥")
+        recorder.add(3, 7, "🎬")
+        second = asyncio.create_task(recorder.commit())
+        return first, second, await self.waiting(2)  # sent before the first was written
+
+    async def __aexit__(self, *exc) -> None:
+        self.release.set()
+        await self.task
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_a_postgresql_batch_is_sent_while_the_one_before_is_written_and_follows_it(
+    recorder,
+):
+    recorder.merge_idle = 60
+    recorder.add(1, 7, "🎬")
+    await recorder.commit()  # the recorder's row exists from its first batch
+    sent, send = [], recorder._send
+    recorder._send = lambda count: sent.append(send(count)) or sent[-1]
+    async with WriterRowHeld(recorder) as held:
+        first, second, _ = await held.two_batches()
+    assert (await first, await second) == (1, 2)
+    # The removal in the second batch found what the first added.
+    assert await rows(recorder) == {(1, 7, "🎬"), (3, 7, "🎬")}
+    assert sent[1].turn.follows == sent[0].turn.number
+    # Written, a batch lets go of the one it followed: a stream's batches are not kept.
+    assert [flight.follows for flight in sent] == [None, None]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_a_postgresql_batch_sent_after_one_that_fails_is_not_written_and_both_go_again(
+    recorder, caplog
+):
+    recorder.merge_idle = 60
+    recorder.add(1, 7, "🎬")
+    await recorder.commit()
+    async with WriterRowHeld(recorder) as held:
+        first, second, (first_pid, _) = await held.two_batches()
+        await recorder.db.fetchval("SELECT pg_cancel_backend(?)", (first_pid,))
+    results = await asyncio.gather(first, second, return_exceptions=True)
+    assert all(isinstance(result, Exception) for result in results), results
+    assert "batch 3 follows batch 2, which was not written" in str(results[1])
+    assert "Could not commit 3 reaction events; they are queued again" in caplog.text
+    assert await rows(recorder) == {(1, 7, "🎬")}  # neither was written
+    assert await recorder.commit() == 3  # in their order: the removal after the addition
+    assert await rows(recorder) == {(1, 7, "🎬"), (3, 7, "🎬")}
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_a_postgresql_batch_whose_answer_was_lost_counts_as_written_once_a_later_one_is(
+    recorder, caplog
+):
+    """A call can fail after the server committed (the connection dropped on the way back):
+    the batch sent after it was written, so it was too, and its events are not written again."""
+    recorder.merge_idle = 60
+    append = recorder.store.append
+    second_written = asyncio.Event()
+
+    async def answer_lost(at, ops, since, turn):
+        await append(at, ops, since, turn)
+        if turn.number == 1:
+            await second_written.wait()
+            raise ConnectionResetError("connection lost")
+        second_written.set()
+
+    recorder.store.append = answer_lost
+    recorder.add(1, 7, "🎬")
+    first = asyncio.create_task(recorder.commit())
+    await asyncio.sleep(0.05)
+    recorder.remove(1, 7, "🎬")
+    assert await asyncio.wait_for(recorder.commit(), 5) == 1  # sent while the first is out
+    assert await first == 1
+    assert "queued again" not in caplog.text
+    assert await rows(recorder) == set()  # not added again after its removal
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_a_postgresql_batch_that_reaches_the_server_first_goes_again_in_turn(
+    recorder, caplog
+):
+    """The batch sent first may reach the server second (it waited for a connection): the one
+    that came first is refused, and sent again once the first is written."""
+    recorder.merge_idle = 60
+    recorder.add(1, 7, "🎬")
+    await recorder.commit()
+    append, calls, refused = recorder.store.append, [], asyncio.Event()
+
+    async def first_is_late(at, ops, since, turn):
+        calls.append(turn.number)
+        if turn.number == 2:
+            await refused.wait()
+        try:
+            await append(at, ops, since, turn)
+        except OutOfTurn:
+            refused.set()
+            raise
+
+    recorder.store.append = first_is_late
+    recorder.add(2, 7, "🔥")
+    first = asyncio.create_task(recorder.commit())
+    await asyncio.sleep(0)  # sent: the next is sent while it is out
+    recorder.remove(2, 7, "🔥")
+    recorder.add(3, 7, "🎬")
+    assert await asyncio.wait_for(recorder.commit(), 5) == 2
+    assert await asyncio.wait_for(first, 5) == 1
+    assert calls == [2, 3, 3]
+    assert "queued again" not in caplog.text
+    assert await rows(recorder) == {(1, 7, "🎬"), (3, 7, "🎬")}
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_a_postgresql_writer_gone_for_90_days_loses_its_row(recorder):
+    day = 86400
+    await recorder.db.write(
+        "INSERT INTO reaction_writers (writer, batch, at) VALUES (1, 5, ?), (2, 5, ?)",
+        (1000 - 91 * day, 1000 - 89 * day),
+    )
+    recorder.add(1, 7, "🎬")
+    await recorder.commit()
+    writers = await recorder.db.fetchall("SELECT writer, batch FROM reaction_writers ORDER BY 1")
+    assert [tuple(row) for row in writers] == sorted([(2, 5), (recorder.store.writer, 1)])
 
 
 async def week_counts(rec):

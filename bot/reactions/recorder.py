@@ -333,21 +333,27 @@ class ReactionRecorder:
         while the one before is still being written, and the next commit may send its own as soon
         as this one has sent: only the settling is waited for outside `_writing`."""
         sent: list[Flight] = []
-        async with self._writing:
-            self._next_flush = None
-            target = self._arrived()
-            while self._taken < target and not self._failed(sent):
-                await self._room()
-                if self._failed(sent):
-                    break
-                # Events that came meanwhile go too: the statement is being built anyway.
-                flight = self._send(min(len(self._queue), self.max_statement))
-                sent.append(flight)
-                if self.store.batches_in_flight == 1:
-                    await self._write(flight)  # SQLite: written before the next, and a merge
-                else:
-                    self._start(self._write(flight), name="reaction-flush-batch")
-        await self._batches_settled()
+        target: int | None = None
+        while True:
+            async with self._writing:
+                self._next_flush = None
+                target = self._arrived() if target is None else target
+                while self._taken < target and not self._failed(sent):
+                    await self._room()
+                    if self._failed(sent):
+                        break
+                    # Events that came meanwhile go too: the statement is being built anyway.
+                    flight = self._send(min(len(self._queue), self.max_statement))
+                    sent.append(flight)
+                    if self.store.batches_in_flight == 1:
+                        await self._write(flight)  # SQLite: written before the next, and a merge
+                    else:
+                        self._start(self._write(flight), name="reaction-flush-batch")
+            await self._batches_settled()
+            # Batches sent before this commit's own, by another, that were not written: their
+            # events are back in the queue, and this commit sends them again.
+            if self._failed(sent) or self._taken >= target:
+                break
         for flight in sent:
             if flight.error is not None and not flight.written:
                 raise flight.error
@@ -387,20 +393,19 @@ class ReactionRecorder:
         now = int(self.clock())
         try:
             since = now if flight.since is None else flight.since
-            while True:
-                try:
-                    await self.store.append(now, flight.ops, since, flight.turn)
-                    break
-                except OutOfTurn:
-                    # Sent after the batch it follows, it may still have reached the server
-                    # first (that one waited for a connection, or prepared its statement on a
-                    # new one): once that one is written, it goes again, now in turn.
-                    before = flight.follows
-                    if before is None:
-                        raise
-                    await self.timing.settled([before.returned])
-                    if before.error is not None:
-                        raise
+            try:
+                await self.store.append(now, flight.ops, since, flight.turn)
+            except OutOfTurn:
+                # Sent after the batch it follows, it may still have reached the server first
+                # (that one waited for a connection, or prepared its statement on a new one):
+                # once that one is written, it goes again, now in turn.
+                before = flight.follows
+                if before is None:
+                    raise
+                await self.timing.settled([before.returned])
+                if before.error is not None:
+                    raise
+                await self.store.append(now, flight.ops, since, flight.turn)
         except Exception as error:
             flight.error = error
         except BaseException:

@@ -736,14 +736,22 @@ async def test_a_postgresql_batch_is_sent_while_the_one_before_is_written_and_fo
     await recorder.commit()  # the recorder's row exists from its first batch
     sent, send = [], recorder._send
     recorder._send = lambda count: sent.append(send(count)) or sent[-1]
+    calls, append = [], recorder.store.append
+
+    async def counted(at, ops, since, turn):
+        calls.append(turn.number)
+        await append(at, ops, since, turn)
+
+    recorder.store.append = counted
     async with WriterRowHeld(recorder) as held:
         first, second, _ = await held.two_batches()
     assert (await first, await second) == (1, 2)
     # The removal in the second batch found what the first added.
     assert await rows(recorder) == {(1, 7, "🎬"), (3, 7, "🎬")}
+    assert calls == [2, 3]  # the second waited for the first: not refused, not sent again
     assert sent[1].turn.follows == sent[0].turn.number
     # Written, a batch lets go of the one it followed: a stream's batches are not kept.
-    assert [flight.follows for flight in sent] == [None, None]
+    assert sent[1].follows is None
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])
@@ -772,12 +780,15 @@ async def test_a_postgresql_batch_whose_answer_was_lost_counts_as_written_once_a
     """A call can fail after the server committed (the connection dropped on the way back):
     the batch sent after it was written, so it was too, and its events are not written again."""
     recorder.merge_idle = 60
+    recorder.add(2, 7, "🎬")
+    await recorder.commit()  # the recorder's row exists from its first batch
     append = recorder.store.append
-    second_written = asyncio.Event()
+    first_written, second_written = asyncio.Event(), asyncio.Event()
 
     async def answer_lost(at, ops, since, turn):
         await append(at, ops, since, turn)
-        if turn.number == 1:
+        if turn.number == 2:
+            first_written.set()
             await second_written.wait()
             raise ConnectionResetError("connection lost")
         second_written.set()
@@ -785,12 +796,41 @@ async def test_a_postgresql_batch_whose_answer_was_lost_counts_as_written_once_a
     recorder.store.append = answer_lost
     recorder.add(1, 7, "🎬")
     first = asyncio.create_task(recorder.commit())
-    await asyncio.sleep(0.05)
+    await first_written.wait()
     recorder.remove(1, 7, "🎬")
     assert await asyncio.wait_for(recorder.commit(), 5) == 1  # sent while the first is out
     assert await first == 1
     assert "queued again" not in caplog.text
-    assert await rows(recorder) == set()  # not added again after its removal
+    assert await rows(recorder) == {(2, 7, "🎬")}  # not added again after its removal
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_a_postgresql_flush_writes_again_what_an_earlier_batch_failed_to_write(recorder):
+    """A flush with nothing queued of its own, while a batch sent before it fails: the failed
+    batch's events, queued again, are written before the flush says all is written."""
+    recorder.merge_idle = 60
+    append, calls = recorder.store.append, []
+    sent, failing = asyncio.Event(), asyncio.Event()
+
+    async def fails_once(at, ops, since, turn):
+        calls.append(turn.number)
+        if len(calls) == 1:
+            sent.set()
+            await failing.wait()
+            raise ConnectionResetError("connection lost")
+        await append(at, ops, since, turn)
+
+    recorder.store.append = fails_once
+    recorder.add(1, 7, "🎬")
+    first = asyncio.create_task(recorder.commit())
+    await sent.wait()
+    flushed = asyncio.create_task(recorder.flush())
+    await asyncio.sleep(0.05)
+    failing.set()
+    assert await asyncio.wait_for(flushed, 5) == 1
+    with pytest.raises(ConnectionResetError):
+        await first
+    assert await rows(recorder) == {(1, 7, "🎬")}
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])

@@ -338,7 +338,7 @@ class ReactionRecorder:
             async with self._writing:
                 self._next_flush = None
                 target = self._arrived() if target is None else target
-                while self._taken < target and not self._failed(sent):
+                while self._taken < target:
                     await self._room()
                     if self._failed(sent):
                         break

@@ -388,47 +388,36 @@ class DirectStore(Store):
         self._joining = asyncio.Lock()
 
     async def append(self, at: int, ops: list[Op], since: int, turn: Turn) -> None:
-        async with self._joining:  # before the first batch, which the second may follow
-            if not self._joined:
-                await self.db.write(WRITER_JOINED, (self.writer, at, at - WRITERS_KEPT))
-                self._joined = True
+        if not self._joined:
+            async with self._joining:  # before the first batch, which the second may follow
+                if not self._joined:
+                    await self.db.write(WRITER_JOINED, (self.writer, at, at - WRITERS_KEPT))
+                    self._joined = True
         events, cleared, deleted, emojis = batch_parts(ops)
         try:
-            await self._apply(at, since, turn, events, cleared, deleted, emojis)
+            await self.db.write(
+                APPLY_BATCH,
+                (
+                    self.writer,
+                    turn.number,
+                    turn.follows,
+                    at,
+                    since,
+                    [e[0] for e in events],
+                    [e[1] for e in events],
+                    [e[2] for e in events],
+                    [e[3] for e in events],
+                    [c[0] for c in cleared],
+                    [c[1] for c in cleared],
+                    deleted,
+                    [k for k, _ in emojis],
+                    [d for _, d in emojis],
+                ),
+            )
         except Exception as error:
             if getattr(error, "sqlstate", None) == OUT_OF_TURN:
                 raise OutOfTurn(str(error)) from error
             raise
-
-    async def _apply(
-        self,
-        at: int,
-        since: int,
-        turn: Turn,
-        events: list[Op],
-        cleared: list[tuple[int, str | None]],
-        deleted: list[int],
-        emojis: list[tuple[str, str]],
-    ) -> None:
-        await self.db.write(
-            APPLY_BATCH,
-            (
-                self.writer,
-                turn.number,
-                turn.follows,
-                at,
-                since,
-                [e[0] for e in events],
-                [e[1] for e in events],
-                [e[2] for e in events],
-                [e[3] for e in events],
-                [c[0] for c in cleared],
-                [c[1] for c in cleared],
-                deleted,
-                [k for k, _ in emojis],
-                [d for _, d in emojis],
-            ),
-        )
 
     async def merge(self) -> bool:
         """Fold the daily counts' notes (every process's) into the counts; False if none."""

@@ -4,6 +4,7 @@ search that finds what SQLite's finds."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import itertools
 import shutil
 
@@ -12,7 +13,7 @@ import pytest
 
 from bot.db import DatabaseTooNew, DatabaseUnavailable, UnsupportedStatement, migrations_in
 from bot.essays.library import Library
-from bot.postgres import ONCE_LOCKS, PostgresDatabase, numbered
+from bot.postgres import ARRAY_TYPES, ONCE_LOCKS, PostgresDatabase, numbered
 from bot.sqlite import SqliteDatabase
 from tests.conftest import MIGRATED, SEED_ESSAY, long_essay
 
@@ -212,6 +213,39 @@ async def test_two_writers_of_weeks_at_once_never_deadlock_on_their_quarters(pos
     finally:
         await edit.close()
         await fold.close()
+        await db.close()
+
+
+async def test_a_new_connection_knows_the_batches_array_types_before_a_batch(postgres, monkeypatch):
+    # asyncpg looked `integer[]` and `bigint[]` up in the catalogue the first time a statement
+    # used them on a connection: the first batches of reactions on each waited for two more
+    # queries (see `know_array_types`). Each connection of the pool, those it opens later
+    # included, now learns them once, as it opens.
+    preparing: contextvars.ContextVar[str] = contextvars.ContextVar("preparing")
+    looked_up = []
+    get_statement, introspect = (
+        asyncpg.Connection._get_statement,
+        asyncpg.Connection._introspect_types,
+    )
+
+    async def noted(conn, query, *args, **kwargs):
+        preparing.set(query)
+        return await get_statement(conn, query, *args, **kwargs)
+
+    async def counted(conn, typeoids, *args):
+        looked_up.append((preparing.get(), sorted(typeoids)))
+        return await introspect(conn, typeoids, *args)
+
+    monkeypatch.setattr(asyncpg.Connection, "_get_statement", noted)
+    monkeypatch.setattr(asyncpg.Connection, "_introspect_types", counted)
+    db = await PostgresDatabase.open(fresh(postgres), min_size=1, max_size=3)
+    try:
+        arrays = "SELECT cardinality(?::integer[]) + cardinality(?::bigint[]), pg_sleep(0.05)"
+        answers = await asyncio.gather(*(db.fetchone(arrays, ([1, 2], [3])) for _ in range(3)))
+        assert [row[0] for row in answers] == [3, 3, 3]
+        assert db._pool.get_size() == 3  # two of them opened for these statements
+        assert looked_up == [(ARRAY_TYPES, [1007, 1016])] * 3
+    finally:
         await db.close()
 
 

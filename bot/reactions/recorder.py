@@ -147,8 +147,8 @@ class ReactionRecorder:
         max_batch: int = 2000,
         max_statement: int = 10_000,
         merge_idle: float = 0.1,
-        merge_max_age: float = 2.0,
-        merge_rows: int = 100_000,
+        merge_max_age: float | None = None,
+        merge_rows: int | None = None,
         merge_chunk: int = MERGE_CHUNK,
     ) -> None:
         self.db = db
@@ -162,14 +162,14 @@ class ReactionRecorder:
         self.max_statement = max_statement
         # The log is merged (PostgreSQL: the daily counts' notes folded) once no batch has come
         # for `merge_idle` seconds, or when its oldest unmerged batch is `merge_max_age` seconds
-        # old, or when `merge_rows` events wait. So a burst is merged after it (the merge's work
-        # would slow the event loop, which shares the machine with it), and a larger merge
-        # writes each page it touches for more rows.
+        # old, or when `merge_rows` events wait (the store's own unless given). So a burst is
+        # merged after it (the merge's work would slow the event loop, which shares the machine
+        # with it), and a larger merge writes each page it touches for more rows.
         # A merge runs in ranges of about `merge_chunk` events so that appends never wait long.
-        self.merge_idle = merge_idle
-        self.merge_max_age = merge_max_age
-        self.merge_rows = merge_rows
         self.store = store_for(db, merge_chunk)
+        self.merge_idle = merge_idle
+        self.merge_max_age = self.store.merge_max_age if merge_max_age is None else merge_max_age
+        self.merge_rows = self.store.merge_rows if merge_rows is None else merge_rows
         self.tracked: set[int] = set()
         self.known_emoji: set[str] = set()
         self._queue: list[Op] = []

@@ -677,6 +677,31 @@ async def test_a_stream_of_postgresql_events_is_folded_as_it_goes(recorder):
     assert sorted(row[4] for row in shown) == [99, 100, 101]
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_a_stream_that_never_pauses_is_merged_every_two_seconds_on_sqlite_ten_on_postgresql(
+    recorder,
+):
+    # SQLite merges its log into `reactions` at least every 2 s. PostgreSQL has its rows at once
+    # and only folds its counts' notes, a fold holding the batches back while events come: at
+    # least every 10 s (`DirectStore.merge_max_age`).
+    every = {"sqlite": 2.0, "postgresql": 10.0}[recorder.db.backend]
+    recorder.merge_idle = 0.1  # the bot's own; a batch comes every 0.05 s
+    unmerged = []
+    for user in range(240):  # 12 s
+        recorder.add(user % 3 + 1, user, "🎬")
+        await recorder.commit()
+        await recorder.timing.advance(0.05)
+        waiting = await notes(recorder)
+        if recorder.db.backend == "sqlite":
+            waiting = await logged(recorder)
+        unmerged.append(waiting)
+    merges = [user for user in range(1, 240) if unmerged[user] < unmerged[user - 1]]
+    assert merges, "merged while the stream went on"
+    assert merges[0] * 0.05 == pytest.approx(every, abs=0.1)
+    if recorder.db.backend == "postgresql":
+        assert len(merges) == 1
+
+
 class WriterRowHeld:
     """PostgreSQL: the recorder's row in `reaction_writers` locked by another transaction, so
     that each batch sent waits at the server (migration postgresql/0038) until `release`."""

@@ -229,12 +229,13 @@ async def connect_pool(url: str, *, min_size: int, max_size: int) -> asyncpg.Poo
 # asyncpg knows the codecs of `integer[]` and `bigint[]` only once it has looked them up in the
 # server's catalogue, on each connection, the first time a statement of it takes or gives one: two
 # queries, 9-12 ms on an idle server. The first batches of reactions on a connection paid it,
-# 70 and 72 ms in a burst (the event loop busy with the events); a new connection pays it once.
+# 70 and 72 ms in a burst (the event loop busy with the events). A connection opened later (the
+# pool opens one as it is asked for it, and closes one idle for five minutes) pays it as it opens.
 ARRAY_TYPES = "SELECT $1::integer[], $2::bigint[]"
 
 
 async def know_array_types(conn: asyncpg.Connection) -> None:
-    await conn.prepare(ARRAY_TYPES)
+    await conn.prepare(ARRAY_TYPES, name="")  # unnamed: nothing to close on the server later
 
 
 async def keep_session(conn: asyncpg.Connection) -> None:

@@ -157,8 +157,8 @@ COMMIT;
 # 0031) rather than by each key the fold changed: named, as SQLite 3.40 scans the members'
 # tables otherwise (33 ms for a million rows, against 0.02 through the index). In the writer's
 # transaction: a range of a merge every `FOLD_EVENTS` events and its last, or forget-me's
-# deletion (`counts_settled`). As PostgreSQL's `reaction_days_fold` (migration
-# postgresql/0025).
+# deletion (`counts_settled`). As PostgreSQL's `reaction_days_fold` (migrations
+# postgresql/0025, 0039).
 FOLD_NOTES = (
     "CREATE TEMP TABLE IF NOT EXISTS folding_days (guild_id INTEGER NOT NULL, "
     "day INTEGER NOT NULL, section_id INTEGER NOT NULL, quote_id INTEGER NOT NULL, "
@@ -377,10 +377,11 @@ class DirectStore(Store):
     # `ReactionRecorder._turn_between_batches`).
     merges_between_batches = True
     # A fold costs by the count rows it changes more than by its notes: on the benchmark's
-    # community 20,000 notes folded in 373 ms, 60,000 in 477-594, 250,000 in 1,127 and 550,000
-    # in 1,621. Each fold while events come holds the batches back for as long, so a stream is
-    # folded every 10 s rather than every 2 s or 100,000 events: its counts trail by up to 10 s
-    # until it pauses for `merge_idle`. Streams of 250,000 events, four each way alternating in
+    # community (before migration 0039) 20,000 notes folded in 373 ms, 60,000 in 477-594,
+    # 250,000 in 1,127 and 550,000 in 1,621. Each fold while events come holds the batches back
+    # for as long, so a stream is folded every 10 s rather than every 2 s or 100,000 events: its
+    # counts trail by up to 10 s until it pauses for `merge_idle`. A million events (about 13 s
+    # of the benchmark's fastest stream) bound a fold's size rather than its pace. Streams of 250,000 events, four each way alternating in
     # one process: the batches still to write when the last event came 0.6-1.5 s → 0.1-0.6 s,
     # the stream against discord.py alone median 0.598 → 0.756, ahead in each pair.
     merge_max_age = 10.0

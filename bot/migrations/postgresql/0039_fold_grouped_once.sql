@@ -1,14 +1,9 @@
--- The fold (0023, 0025) groups the notes it takes once by post and day and once by member and day,
--- and sums each table's rows from those groups: it grouped the notes four times, the weeks' two
--- after joining every note with the server's sealed week. After a fold the notes' table is empty,
--- and once the server's statistics say so the planner expects one note where a stream leaves
--- 250,000: it then sorted them on disk for the days (4 MB of `work_mem`) and looked the sealed
--- week up for each note, 0.16-0.2 s each for the weeks (`EXPLAIN ANALYZE`, the fold of a stream on
--- the benchmark's community: 1.36 s). Grouped once, the weeks read 19,000 and 5,700 groups
--- instead: the same notes folded in rolled-back transactions, the statistics made to say the
--- table is empty, six rounds each way alternating: 1,622 → 867 ms median; with the statistics
--- of a full table, eight rounds: 755 → 711. The counts come out the same (compared after each
--- way); SQLite's fold groups its notes once already (bot/reactions/store.py).
+-- The fold (0023, 0025) groups the notes it takes once by section, quote and day and once by
+-- member and day, and sums the weeks from those groups; it grouped the notes four times, the
+-- weeks' two after joining every note with its server's sealed week. Once the statistics say
+-- the notes' table is empty, as after a fold, the planner expects one note where a stream leaves
+-- 250,000, and the old fold sorted them on disk and looked the sealed week up for each: 1,622
+-- against 867 ms median for the same notes (README, Performance). The counts are the same.
 CREATE OR REPLACE FUNCTION reaction_days_fold() RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
     taken_count BIGINT;
@@ -22,10 +17,11 @@ BEGIN
         DELETE FROM reaction_day_changes
         RETURNING guild_id, day, section_id, quote_id, user_id, change
     ), days_changed AS MATERIALIZED (
-        SELECT guild_id, day, section_id, quote_id, sum(change) AS change FROM taken
-        GROUP BY 1, 2, 3, 4
+        SELECT guild_id, day, section_id, quote_id, CAST(sum(change) AS INTEGER) AS change
+        FROM taken GROUP BY 1, 2, 3, 4
     ), members_changed AS MATERIALIZED (
-        SELECT guild_id, day, user_id, sum(change) AS change FROM taken GROUP BY 1, 2, 3
+        SELECT guild_id, day, user_id, CAST(sum(change) AS INTEGER) AS change FROM taken
+        GROUP BY 1, 2, 3
     ), shown AS (
         INSERT INTO reaction_days AS d (guild_id, day, section_id, quote_id, reactions)
         SELECT guild_id, day, section_id, quote_id, change FROM days_changed

@@ -3,7 +3,9 @@ what a post shows (so reactions on it mean something)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import asyncio
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 
@@ -16,6 +18,13 @@ if TYPE_CHECKING:
 
 # An interaction with this bot: `interaction.client` is a Projectionist.
 Interaction = discord.Interaction["Projectionist"]
+
+T = TypeVar("T")
+
+# Discord shows "The application did not respond" to a member whose command has no answer
+# after 3 s. A reply that may take longer (one that first writes every reaction received, during
+# a storm of them) is deferred once it has waited this long: the member sees the bot thinking.
+ANSWER_SOON = 1.5
 
 
 def now_epoch() -> int:
@@ -52,6 +61,36 @@ async def send_ephemeral(interaction: discord.Interaction, content: str) -> None
         await interaction.followup.send(content, ephemeral=True)
     else:
         await interaction.response.send_message(content, ephemeral=True)
+
+
+async def answered_soon(interaction: discord.Interaction, work: Awaitable[T]) -> T:
+    """`work`'s result; if it takes longer than ANSWER_SOON, the interaction is deferred
+    meanwhile (publicly, thinking), and the reply goes through `reply`."""
+    deferring = False
+
+    async def defer_later() -> None:
+        nonlocal deferring
+        await asyncio.sleep(ANSWER_SOON)
+        if not interaction.response.is_done():
+            deferring = True
+            await interaction.response.defer(thinking=True)
+
+    timer = asyncio.create_task(defer_later())
+    try:
+        return await work
+    finally:
+        if deferring:  # a deferral under way ends before the reply (or the refusal) is sent
+            await asyncio.gather(timer, return_exceptions=True)
+        else:
+            timer.cancel()
+
+
+async def reply(interaction: discord.Interaction, **message: Any) -> None:
+    """Answer publicly, whether or not the interaction was deferred."""
+    if interaction.response.is_done():
+        await interaction.followup.send(**message)
+    else:
+        await interaction.response.send_message(**message)
 
 
 async def track(

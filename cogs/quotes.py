@@ -10,7 +10,15 @@ from discord.ext import commands
 
 from bot.client import Projectionist
 from bot.errors import UserError
-from bot.interactions import Interaction, guild_id_of, now_epoch, services, track
+from bot.interactions import (
+    Interaction,
+    answered_soon,
+    guild_id_of,
+    now_epoch,
+    reply,
+    services,
+    track,
+)
 from bot.quotes.embeds import essay_source, quote_embed, quote_lines, quote_list_embed
 from bot.quotes.service import PAGE_SIZE, Quote, Quotes
 from bot.reactions.recorder import counted_since
@@ -301,10 +309,14 @@ class QuotesCog(commands.Cog, name="Quotes"):
         guild_id = guild_id_of(interaction)
         since = counted_since(now_epoch(), days)
         recorder = self.bot.recorder
-        ranked = await self.quotes.top(
-            guild_id,
-            lambda count, offset: recorder.leading_quotes(
-                guild_id, since, count, offset, latest=offset == 0
+        # The first page writes every reaction received first, which a storm makes long.
+        ranked = await answered_soon(
+            interaction,
+            self.quotes.top(
+                guild_id,
+                lambda count, offset: recorder.leading_quotes(
+                    guild_id, since, count, offset, latest=offset == 0
+                ),
             ),
         )
         if not ranked:
@@ -317,7 +329,7 @@ class QuotesCog(commands.Cog, name="Quotes"):
             ),
         )
         embed.set_footer(text=counted_from(since))
-        await interaction.response.send_message(embed=embed)
+        await reply(interaction, embed=embed)
 
     # --- removing and privacy ---------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.conftest import SERA
@@ -145,6 +147,41 @@ async def test_random_show_search_list_and_top(club):
     top = await club.alice.slash(club.general, "quote top", days=7)
     assert top.response.embeds[0].description.startswith("**#5**")
     assert "· 2 reactions" in top.response.embeds[0].description
+
+
+async def test_quote_top_shows_it_is_thinking_while_the_reactions_received_are_written(
+    club, monkeypatch
+):
+    # `/quote top` first writes every reaction received (the recorder's flush), which a storm of
+    # them can make longer than the 3 s Discord waits for an answer (bot/interactions.py).
+    await seed_quotes(club, 2)
+    shown = await club.alice.slash(club.general, "quote show", number=2)
+    await club.bob.react(shown.response.message, "🔥")
+    recorder = club.env.bot.recorder
+    flush = recorder.flush
+
+    async def behind_a_storm() -> int:
+        await asyncio.sleep(3.5)  # waited in real time too (a sleep under `settle_timeout`)
+        return await flush()
+
+    monkeypatch.setattr(recorder, "flush", behind_a_storm)
+    started = club.env.now()
+    top = await club.alice.slash(club.general, "quote top", days=7)
+    assert (club.env.now() - started).total_seconds() >= 3.5
+    # The member saw the bot thinking (a public deferral), then the ranking in its place.
+    assert answers(club.env)[-1] == {"type": 5}
+    assert top.response.embeds[0].description.startswith("**#2**")
+    assert "· 1 reaction" in top.response.embeds[0].description
+    # Without a storm, the ranking is the answer itself, as before.
+    monkeypatch.setattr(recorder, "flush", flush)
+    quick = await club.alice.slash(club.general, "quote top", days=7)
+    assert answers(club.env)[-1]["type"] == 4
+    assert quick.response.embeds[0].description.startswith("**#2**")
+
+
+def answers(env) -> list[dict]:
+    """The bodies of the bot's first answers to interactions, in order."""
+    return [r.json for r in env.http_requests if r.path.endswith("/callback")]
 
 
 async def test_remove_by_the_saver_the_quoted_or_a_moderator_after_confirming(club):

@@ -56,7 +56,9 @@ def services(interaction: Interaction) -> Services:
 
 
 async def send_ephemeral(interaction: discord.Interaction, content: str) -> None:
-    """Reply privately, whether or not the interaction was already answered or deferred."""
+    """Reply privately, whether or not the interaction was already answered or deferred. After a
+    public deferral (`answered_soon`) the reply takes the thinking message's place, seen by all:
+    Discord keeps the deferral's visibility."""
     if interaction.response.is_done():
         await interaction.followup.send(content, ephemeral=True)
     else:
@@ -64,13 +66,15 @@ async def send_ephemeral(interaction: discord.Interaction, content: str) -> None
 
 
 async def answered_soon(interaction: discord.Interaction, work: Awaitable[T]) -> T:
-    """`work`'s result; if it takes longer than ANSWER_SOON, the interaction is deferred
-    meanwhile (publicly, thinking), and the reply goes through `reply`."""
+    """`work`'s result; if it is not ready ANSWER_SOON after the member asked (the gateway and a
+    busy event loop take their share), the interaction is deferred meanwhile (publicly,
+    thinking), and the reply goes through `reply`. `work` itself must not answer."""
     deferring = False
+    waited = (discord.utils.utcnow() - interaction.created_at).total_seconds()
 
     async def defer_later() -> None:
         nonlocal deferring
-        await asyncio.sleep(ANSWER_SOON)
+        await asyncio.sleep(max(0.0, ANSWER_SOON - waited))
         if not interaction.response.is_done():
             deferring = True
             await interaction.response.defer(thinking=True)

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from bot.client import refusal_message
 from tests.conftest import SERA
 from tests.helpers import missing, refusal
 
@@ -177,6 +178,27 @@ async def test_quote_top_shows_it_is_thinking_while_the_reactions_received_are_w
     quick = await club.alice.slash(club.general, "quote top", days=7)
     assert answers(club.env)[-1]["type"] == 4
     assert quick.response.embeds[0].description.startswith("**#2**")
+
+
+async def test_a_refusal_after_quote_top_showed_it_is_thinking_takes_the_thinking_message_place(
+    club, monkeypatch
+):
+    # Discord keeps a deferral's visibility: the refusal is seen where the bot was thinking.
+    recorder = club.env.bot.recorder
+    flush = recorder.flush
+
+    async def behind_a_storm() -> int:
+        await asyncio.sleep(3.5)
+        return await flush()
+
+    monkeypatch.setattr(recorder, "flush", behind_a_storm)
+    top = await club.alice.slash(club.general, "quote top", days=7)
+    assert answers(club.env)[-1] == {"type": 5}
+    assert [refusal_message(error) for error in club.env.errors] == [
+        "No quote got a reaction in the last 7 days."
+    ]
+    assert top.response.content == "No quote got a reaction in the last 7 days."
+    assert not top.response.ephemeral
 
 
 def answers(env) -> list[dict]:

@@ -67,8 +67,9 @@ async def send_ephemeral(interaction: discord.Interaction, content: str) -> None
 
 async def answered_soon(interaction: discord.Interaction, work: Awaitable[T]) -> T:
     """`work`'s result; if it is not ready ANSWER_SOON after the member asked (the gateway and a
-    busy event loop take their share), the interaction is deferred meanwhile (publicly,
-    thinking), and the reply goes through `reply`. `work` itself must not answer."""
+    busy event loop take their share), the interaction is deferred meanwhile: a command
+    publicly, thinking (the reply then goes through `reply`); a click on a message's component
+    without a sign, the message edited afterwards (`edit_clicked`). `work` must not answer."""
     deferring = False
     waited = (discord.utils.utcnow() - interaction.created_at).total_seconds()
 
@@ -77,7 +78,8 @@ async def answered_soon(interaction: discord.Interaction, work: Awaitable[T]) ->
         await asyncio.sleep(max(0.0, ANSWER_SOON - waited))
         if not interaction.response.is_done():
             deferring = True
-            await interaction.response.defer(thinking=True)
+            clicked = interaction.type is discord.InteractionType.component
+            await interaction.response.defer(thinking=not clicked)
 
     timer = asyncio.create_task(defer_later())
     try:
@@ -95,6 +97,14 @@ async def reply(interaction: discord.Interaction, **message: Any) -> None:
         await interaction.followup.send(**message)
     else:
         await interaction.response.send_message(**message)
+
+
+async def edit_clicked(interaction: discord.Interaction, **message: Any) -> None:
+    """Edit the message whose component was clicked, whether or not the click was deferred."""
+    if interaction.response.is_done():
+        await interaction.edit_original_response(**message)
+    else:
+        await interaction.response.edit_message(**message)
 
 
 async def track(

@@ -15,7 +15,7 @@ from discord import app_commands
 from bot.client import report_error
 from bot.diary.taste import CLOSEST, Close, Taste
 from bot.errors import UserError
-from bot.interactions import Interaction, services
+from bot.interactions import Interaction, answered_soon, edit_clicked, services
 from bot.text import clean, truncate
 
 
@@ -266,11 +266,12 @@ class ConfirmButton(
             if len(answered) > 1000:
                 answered.pop(next(iter(answered)))
         try:
-            text = await asyncio.shield(answer)
+            # Forgetting a member or ending a week first writes every reaction received.
+            text = await answered_soon(interaction, asyncio.shield(answer))
         except Exception:
             answered.pop(question, None)  # a failed answer may be tried again
             raise
-        await interaction.response.edit_message(content=text, embed=None, view=None)
+        await edit_clicked(interaction, content=text, embed=None, view=None)
 
     async def _answer(self, confirmation: Confirmation[Any], interaction: Interaction) -> str:
         target = await checked_target(confirmation, interaction, self.target_id)

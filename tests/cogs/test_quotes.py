@@ -201,6 +201,30 @@ async def test_a_refusal_after_quote_top_showed_it_is_thinking_takes_the_thinkin
     assert not top.response.ephemeral
 
 
+async def test_a_confirmation_waiting_for_the_reactions_received_shows_the_click_was_taken(
+    club, monkeypatch
+):
+    # Forgetting a member first writes every reaction received: during a storm, longer than
+    # the 3 s Discord waits for an answer to the click.
+    await seed_quotes(club, 2)
+    recorder = club.env.bot.recorder
+    flush = recorder.flush
+
+    async def behind_a_storm() -> int:
+        await asyncio.sleep(3.5)
+        return await flush()
+
+    ask = await club.bob.slash(club.general, "privacy forget-me")
+    monkeypatch.setattr(recorder, "flush", behind_a_storm)
+    done = await club.bob.click(ask.response, label="Delete my data")
+    assert answers(club.env)[-1] == {"type": 6}  # the click taken, the question still shown
+    assert done.response.id == ask.response.id
+    assert done.response.content.startswith("Done. Deleted 1 quote, 0 reactions")
+    assert not done.response.components, "nothing left to click"
+    kept = "SELECT count(*) FROM quotes WHERE saved_by = ? OR author_id = ?"
+    assert await club.env.bot.db.fetchval(kept, (club.bob.id, club.bob.id)) == 0
+
+
 def answers(env) -> list[dict]:
     """The bodies of the bot's first answers to interactions, in order."""
     return [r.json for r in env.http_requests if r.path.endswith("/callback")]

@@ -158,14 +158,7 @@ async def test_quote_top_shows_it_is_thinking_while_the_reactions_received_are_w
     await seed_quotes(club, 2)
     shown = await club.alice.slash(club.general, "quote show", number=2)
     await club.bob.react(shown.response.message, "🔥")
-    recorder = club.env.bot.recorder
-    flush = recorder.flush
-
-    async def behind_a_storm() -> int:
-        await asyncio.sleep(3.5)  # waited in real time too (a sleep under `settle_timeout`)
-        return await flush()
-
-    monkeypatch.setattr(recorder, "flush", behind_a_storm)
+    flush = behind_a_storm(club.env.bot.recorder, monkeypatch)
     started = club.env.now()
     top = await club.alice.slash(club.general, "quote top", days=7)
     assert (club.env.now() - started).total_seconds() >= 3.5
@@ -174,7 +167,7 @@ async def test_quote_top_shows_it_is_thinking_while_the_reactions_received_are_w
     assert top.response.embeds[0].description.startswith("**#2**")
     assert "· 1 reaction" in top.response.embeds[0].description
     # Without a storm, the ranking is the answer itself, as before.
-    monkeypatch.setattr(recorder, "flush", flush)
+    monkeypatch.setattr(club.env.bot.recorder, "flush", flush)
     quick = await club.alice.slash(club.general, "quote top", days=7)
     assert answers(club.env)[-1]["type"] == 4
     assert quick.response.embeds[0].description.startswith("**#2**")
@@ -184,14 +177,7 @@ async def test_a_refusal_after_quote_top_showed_it_is_thinking_takes_the_thinkin
     club, monkeypatch
 ):
     # Discord keeps a deferral's visibility: the refusal is seen where the bot was thinking.
-    recorder = club.env.bot.recorder
-    flush = recorder.flush
-
-    async def behind_a_storm() -> int:
-        await asyncio.sleep(3.5)
-        return await flush()
-
-    monkeypatch.setattr(recorder, "flush", behind_a_storm)
+    behind_a_storm(club.env.bot.recorder, monkeypatch)
     top = await club.alice.slash(club.general, "quote top", days=7)
     assert answers(club.env)[-1] == {"type": 5}
     assert [refusal_message(error) for error in club.env.errors] == [
@@ -207,15 +193,8 @@ async def test_a_confirmation_waiting_for_the_reactions_received_shows_the_click
     # Forgetting a member first writes every reaction received: during a storm, longer than
     # the 3 s Discord waits for an answer to the click.
     await seed_quotes(club, 2)
-    recorder = club.env.bot.recorder
-    flush = recorder.flush
-
-    async def behind_a_storm() -> int:
-        await asyncio.sleep(3.5)
-        return await flush()
-
     ask = await club.bob.slash(club.general, "privacy forget-me")
-    monkeypatch.setattr(recorder, "flush", behind_a_storm)
+    behind_a_storm(club.env.bot.recorder, monkeypatch)
     done = await club.bob.click(ask.response, label="Delete my data")
     assert answers(club.env)[-1] == {"type": 6}  # the click taken, the question still shown
     assert done.response.id == ask.response.id
@@ -223,6 +202,19 @@ async def test_a_confirmation_waiting_for_the_reactions_received_shows_the_click
     assert not done.response.components, "nothing left to click"
     kept = "SELECT count(*) FROM quotes WHERE saved_by = ? OR author_id = ?"
     assert await club.env.bot.db.fetchval(kept, (club.bob.id, club.bob.id)) == 0
+
+
+def behind_a_storm(recorder, monkeypatch):
+    """The recorder's flush held 3.5 s, as a storm of reactions to write would hold it (waited in
+    real time too: a sleep under simcord's `settle_timeout`). Returns the flush as it was."""
+    flush = recorder.flush
+
+    async def held() -> int:
+        await asyncio.sleep(3.5)
+        return await flush()
+
+    monkeypatch.setattr(recorder, "flush", held)
+    return flush
 
 
 def answers(env) -> list[dict]:

@@ -60,10 +60,7 @@ async def send_ephemeral(interaction: discord.Interaction, content: str) -> None
     """Reply privately, whether or not the interaction was already answered or deferred. After a
     public deferral (`answered_soon`) the reply takes the thinking message's place, seen by all:
     Discord keeps the deferral's visibility."""
-    if interaction.response.is_done():
-        await interaction.followup.send(content, ephemeral=True)
-    else:
-        await interaction.response.send_message(content, ephemeral=True)
+    await reply(interaction, content=content, ephemeral=True)
 
 
 async def answered_soon(interaction: discord.Interaction, work: Awaitable[T]) -> T:
@@ -97,7 +94,7 @@ async def answered_soon(interaction: discord.Interaction, work: Awaitable[T]) ->
 
 
 async def reply(interaction: discord.Interaction, **message: Any) -> None:
-    """Answer publicly, whether or not the interaction was deferred."""
+    """Answer, whether or not the interaction was already answered or deferred."""
     if interaction.response.is_done():
         await interaction.followup.send(**message)
     else:

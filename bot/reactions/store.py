@@ -381,9 +381,10 @@ class DirectStore(Store):
     # 250,000 in 1,127 and 550,000 in 1,621. Each fold while events come holds the batches back
     # for as long, so a stream is folded every 10 s rather than every 2 s or 100,000 events: its
     # counts trail by up to 10 s until it pauses for `merge_idle`. A million events (about 13 s
-    # of the benchmark's fastest stream) bound a fold's size rather than its pace. Streams of 250,000 events, four each way alternating in
-    # one process: the batches still to write when the last event came 0.6-1.5 s → 0.1-0.6 s,
-    # the stream against discord.py alone median 0.598 → 0.756, ahead in each pair.
+    # of the benchmark's fastest stream) bound a fold's size rather than its pace. Streams of
+    # 250,000 events, four each way alternating in one process: the batches still to write when
+    # the last event came 0.6-1.5 s → 0.1-0.6 s, the stream against discord.py alone median
+    # 0.598 → 0.756, ahead in each pair.
     merge_max_age = 10.0
     merge_rows = 1_000_000
     forget = "DELETE FROM reaction_rows WHERE user_id = ?"  # migration postgresql/0036

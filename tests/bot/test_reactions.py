@@ -691,10 +691,7 @@ async def test_a_stream_that_never_pauses_is_merged_every_two_seconds_on_sqlite_
         recorder.add(user % 3 + 1, user, "🎬")
         await recorder.commit()
         await recorder.timing.advance(0.05)
-        waiting = await notes(recorder)
-        if recorder.db.backend == "sqlite":
-            waiting = await logged(recorder)
-        unmerged.append(waiting)
+        unmerged.append(await (logged if recorder.db.backend == "sqlite" else notes)(recorder))
     merges = [user for user in range(1, 240) if unmerged[user] < unmerged[user - 1]]
     assert merges, "merged while the stream went on"
     assert merges[0] * 0.05 == pytest.approx(every, abs=0.1)

@@ -655,7 +655,6 @@ class ReactionRecorder:
             "quote_reactions",
             "reaction_weeks_sealed",
             "reaction_day_changes",
-            "member_day_changes",  # PostgreSQL's (postgresql/0040)
         }
     )
 

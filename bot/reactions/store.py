@@ -363,8 +363,6 @@ WRITER_JOINED = "SELECT reaction_writer_joined(?, ?, ?)"
 WRITERS_KEPT = 90 * 86400  # seconds a writer's row outlives its last batch
 
 FOLD = "SELECT reaction_days_fold()"  # how many notes it folded (migration postgresql/0023)
-# Its two halves, each with notes of its own (0040): run side by side by `DirectStore.merge`.
-FOLD_HALVES = ("SELECT reaction_days_fold_sections()", "SELECT reaction_days_fold_members()")
 
 
 class DirectStore(Store):
@@ -437,18 +435,9 @@ class DirectStore(Store):
             raise
 
     async def merge(self) -> bool:
-        """Fold the daily counts' notes (every process's) into the counts; False if none. The
-        two halves go side by side, in transactions of their own: a stream's last fold then uses
-        both of the server's cores (the benchmark's stream, README's Performance)."""
-        folded = await asyncio.gather(*map(self._fold, FOLD_HALVES), return_exceptions=True)
-        for failed in folded:
-            if isinstance(failed, BaseException):
-                raise failed  # once both are over: the other half's fold stands
-        return any(folded)
-
-    async def _fold(self, half: str) -> bool:
+        """Fold the daily counts' notes (every process's) into the counts; False if none."""
         async with self.db.unlocked() as tx:
-            return bool(await tx.fetchval(half))
+            return bool(await tx.fetchval(FOLD))
 
     async def counts_settled(self, tx: Tx) -> None:
         # The deleted reactions' notes name their members: folded before `tx` commits.

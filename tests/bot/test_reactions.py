@@ -6,7 +6,7 @@ import pytest
 from bot import Config, ops
 from bot.members import Forgotten
 from bot.reactions.recorder import LoopTime, ReactionRecorder, Tracked, emoji_key
-from bot.reactions.store import FOLD_HALVES, FOLD_NOTES, OutOfTurn
+from bot.reactions.store import FOLD_NOTES, OutOfTurn
 
 
 class HandTime(LoopTime):
@@ -572,12 +572,9 @@ async def day_counts(rec):
 
 
 async def notes(rec, user_id=None):
-    """The reactions noted for the daily counts and not folded yet (migrations 0026,
-    postgresql/0023), as the members' notes count them: one a reaction on SQLite, summed per
-    statement and key on PostgreSQL (postgresql/0040)."""
-    table = "member_day_changes" if rec.db.backend == "postgresql" else "reaction_day_changes"
+    """The notes of the daily counts, not folded yet (migrations 0026, postgresql/0023)."""
     where = "" if user_id is None else f" WHERE user_id = {int(user_id)}"
-    return await rec.db.fetchval(f"SELECT coalesce(sum(abs(change)), 0) FROM {table}{where}")
+    return await rec.db.fetchval(f"SELECT count(*) FROM reaction_day_changes{where}")
 
 
 async def test_a_flush_merges_only_when_something_was_logged_since_the_last_merge(
@@ -913,52 +910,21 @@ async def week_counts(rec):
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])
-async def test_a_merge_folds_the_sections_counts_while_the_members_half_waits(recorder):
-    # Migration postgresql/0040: a merge runs the fold's two halves side by side, each in a
-    # transaction of its own, so one never waits for the other.
-    recorder.merge_idle = 60
-    recorder.add(1, 7, "🎬")
-    recorder.add(2, 8, "🔥")
-    await recorder.commit()
-    holding = recorder.db.transaction()
-    hold = await holding.__aenter__()
-    await hold.execute("LOCK TABLE member_reaction_days IN EXCLUSIVE MODE")
-    merge = asyncio.create_task(recorder.store.merge())
-    for _ in range(100):
-        shown, given = await day_counts(recorder)
-        if shown:
-            break
-        await asyncio.sleep(0.05)
-    assert (shown, given) == ({(9, 0, 1, 0, 1), (9, 0, 2, 0, 1)}, set())
-    assert not merge.done() and await notes(recorder) == 2
-    await holding.__aexit__(None, None, None)
-    assert await asyncio.wait_for(merge, 5)
-    assert await day_counts(recorder) == (
-        {(9, 0, 1, 0, 1), (9, 0, 2, 0, 1)},
-        {(9, 0, 7, 1), (9, 0, 8, 1)},
-    )
-    assert await notes(recorder) == 0
-
-
-@pytest.mark.parametrize("backend", ["postgresql"])
 async def test_a_week_is_summed_after_a_fold_that_began_before_it(recorder):
     # Migration postgresql/0025: a fold still running when a week is summed (sealed) would have
     # added its notes to the days after the seal read them, and not to the week, which it took
-    # for unsealed. The seal waits for the fold instead: for each of its halves, which a merge
-    # runs in transactions of their own (0040).
+    # for unsealed. The seal waits for the fold instead.
     recorder.merge_idle = 60
     recorder.add(1, 7, "🎬")
     recorder.add(2, 8, "🔥")
     await recorder.commit()  # noted, on day 0 (the clock says 1000): week 0
-    halves = [recorder.db.transaction() for _ in FOLD_HALVES]
-    for half, folding in zip(FOLD_HALVES, halves, strict=True):
-        fold = await folding.__aenter__()
-        assert await fold.fetchval(half) == 2  # two notes a half, not committed yet
+    folding = recorder.db.transaction()
+    fold = await folding.__aenter__()
+    assert await fold.fetchval("SELECT reaction_days_fold()") == 2  # not committed yet
     seal = asyncio.create_task(recorder.store.seal(9, 1))
-    for folding in halves:
-        await asyncio.sleep(0.3)
-        assert not seal.done()
-        await folding.__aexit__(None, None, None)
+    await asyncio.sleep(0.3)
+    assert not seal.done()
+    await folding.__aexit__(None, None, None)
     assert await seal
     assert await week_counts(recorder) == (
         {(9, 0, 1, 0, 1), (9, 0, 2, 0, 1)},

@@ -431,7 +431,9 @@ async def drain(before: set[asyncio.Task]) -> None:
             for t in asyncio.all_tasks()
             if t not in before
             and t is not asyncio.current_task()
-            and not t.get_name().startswith(("reaction-flush", "reaction-merge"))
+            and not t.get_name().startswith(
+                ("reaction-flush", "reaction-merge", "reaction-checkpoint")
+            )
         }
         if not pending:
             return
@@ -483,16 +485,23 @@ async def ingest_bot(bot: Projectionist, events) -> tuple[float, float, float]:
     committed = time.perf_counter()
     await recorder.merge()
     merged = time.perf_counter()
+    # SQLite's log copied into its file once the merges pause, beside the bot's work: waited
+    # for, so that the next round starts with the machine as quiet as this one did.
+    await recorder.checkpointed()
     latencies, recorder.commit_latencies = recorder.commit_latencies, None
     p99 = percentile(latencies, 99) * 1000 if latencies else 0.0
     return events.count / (committed - started), p99, merged - committed
 
 
-async def ingest_sustained(bot: Projectionist, parts: list) -> tuple[float, float, float]:
+async def ingest_sustained(
+    bot: Projectionist, parts: list, checkpoints: list[float] | None = None
+) -> tuple[float, float, float]:
     """Several bursts back to back, as one stream: (events per second for discord.py alone,
     events per second through the bot until every event is merged into `reactions`, events
     per second for discord.py's parser with no listener). Merges
-    now run while events keep coming, and all of their work is inside the time measured."""
+    now run while events keep coming, and all of their work is inside the time measured. The
+    seconds SQLite's checkpoint goes on after that (see `ReactionRecorder.checkpointed`) are
+    added to `checkpoints`."""
     noop_seconds = parse_seconds = 0.0
     for events in parts:
         noop_seconds += events.count / await ingest_noop(events)
@@ -502,6 +511,9 @@ async def ingest_sustained(bot: Projectionist, parts: list) -> tuple[float, floa
         await feed(bot, events)
     await bot.recorder.flush()
     elapsed = time.perf_counter() - started
+    await bot.recorder.checkpointed()
+    if checkpoints is not None:
+        checkpoints.append(time.perf_counter() - started - elapsed)
     count = sum(events.count for events in parts)
     return count / noop_seconds, count / elapsed, count / parse_seconds
 
@@ -702,7 +714,8 @@ async def measure_bot(
     noop, ours, parse = median_round(bursts)
     commit_p99 = max(commit_p99s)
     # Sustained: five bursts' worth of new events as one stream, beside discord.py alone.
-    sustained = []
+    sustained: list[tuple[float, float, float]] = []
+    checkpoints: list[float] = []
     for stream in range(RATIO_ROUNDS):
         step(f"ingesting {5 * count} events as one stream, merges included")
         each = count // REMOVAL_EVERY
@@ -713,7 +726,7 @@ async def measure_bot(
             )
             for part in range(5)
         ]
-        sustained.append(await ingest_sustained(bot, parts))
+        sustained.append(await ingest_sustained(bot, parts, checkpoints))
     sustained_noop, sustained_ours, sustained_parse = median_round(sustained)
     naive_events = await removing_events(bot, scale, max(1000, count // 10), 99)
     step("ingesting with one commit per event")
@@ -739,6 +752,7 @@ async def measure_bot(
         "sustained_parse_events_per_s": round(sustained_parse),
         "sustained_ratio_vs_parse": round(sustained_ours / sustained_parse, 3),
         "sustained_ratio_vs_parse_spread": spread(sustained, against=2),
+        "checkpoint_after_stream_ms": round(statistics.median(checkpoints) * 1000, 1),
         "rounds": RATIO_ROUNDS,
     }
     step(f"lengthening the counts to nine months; the reports over {HISTORY_DAYS} days")

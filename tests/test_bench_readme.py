@@ -110,6 +110,16 @@ def test_a_run_that_measured_the_parser_alone_shows_the_ratio_to_it_beside():
     assert "to its parser" not in table(results(0.9))  # a run from before measured none
 
 
+def test_the_checkpoint_after_the_stream_shows_where_it_was_timed_and_a_dash_elsewhere():
+    row = "| After the stream, its log copied into the file beside the bot's work"
+    run = results(0.9)
+    assert f"{row} (SQLite's checkpoint; PostgreSQL's server makes its own) | — |" in table(run)
+    run["ingest"]["checkpoint_after_stream_ms"] = 312.5
+    assert "PostgreSQL's server makes its own) | 312.5 ms | no target |" in table(run)
+    run["ingest"]["checkpoint_after_stream_ms"] = 0.0  # PostgreSQL: nothing to wait for
+    assert "PostgreSQL's server makes its own) | — | no target |" in table(run)
+
+
 def test_the_long_history_row_shows_its_figures_and_a_run_without_them_says_so():
     run = results(0.9)
     assert "| Over nine months of counts (bench/history.py): " in table(run)

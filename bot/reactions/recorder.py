@@ -188,6 +188,7 @@ class ReactionRecorder:
         self._log_clean = False
         self._sealed_upto = -1  # every server's weeks before this one summed (migration 0025)
         self._sealing: asyncio.Task[None] | None = None
+        self._checkpointing: asyncio.Task[None] | None = None
         self._last_commit_at = 0.0
         self._unmerged_since: float | None = None  # the first batch after the last merge
         self._merge_timer: asyncio.Task[None] | None = None
@@ -553,6 +554,7 @@ class ReactionRecorder:
             self._logged = max(0, self._logged - logged) if merged else 0
             self._log_clean = True
         self._seal_weeks()
+        self._checkpoint_if_paused()
 
     def _arrived(self) -> int:
         """How many events have come so far (give or take a write that failed)."""
@@ -605,6 +607,28 @@ class ReactionRecorder:
         busy = self._sealing is not None and not self._sealing.done()
         if week > self._sealed_upto and not busy and not self._closed:
             self._sealing = self._start(self._seal(week), name="reaction-weeks")
+
+    def _checkpoint_if_paused(self) -> None:
+        """Once no merge is due right after the last one, the store's checkpoint (SQLite: the
+        log copied into the file), beside the bot's work. A stream's merges follow each other
+        and leave it to the pause after them, so that a page each merge rewrites is copied once
+        (see `WAL_BACKSTOP_PAGES` in bot/sqlite.py)."""
+        busy = self._checkpointing is not None and not self._checkpointing.done()
+        if self.store.checkpoints and self._next_merge is None and not busy and not self._closed:
+            self._checkpointing = self._start(self._checkpoint(), name="reaction-checkpoint")
+
+    async def checkpointed(self) -> None:
+        """Wait for the checkpoint being made, if any."""
+        if self._checkpointing is not None:
+            await asyncio.gather(self._checkpointing, return_exceptions=True)
+
+    async def _checkpoint(self) -> None:
+        try:
+            await self.store.checkpoint()
+        except Exception:
+            # Nothing is lost: the log holds every committed write, and the writer copies it
+            # itself at its limit.
+            log.warning("Could not copy the database's log into its file", exc_info=True)
 
     async def sealed(self) -> None:
         """Wait for the weeks being summed, if any."""

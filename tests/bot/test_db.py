@@ -5,7 +5,7 @@ import sqlite3
 import sys
 import threading
 import warnings
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 
 import pytest
 
@@ -50,7 +50,7 @@ async def test_the_writers_statements_run_below_the_readers_and_the_event_loop(t
     # and the readers, take the cores first when all want one.
     db = await SqliteDatabase.open(tmp_path / "a.db", migrations=[])
     try:
-        for conn in (db._writer, *db._readers):
+        for conn in (db._writer, *db._readers, db._checkpointer):
             await conn.create_function("niceness", 0, niceness)
         loop = niceness()
         # Start-up waits for its writes: the writer runs as the rest until it is done.
@@ -59,8 +59,54 @@ async def test_the_writers_statements_run_below_the_readers_and_the_event_loop(t
         db.members_first()
         readers = await asyncio.gather(*(db.fetchval("SELECT niceness()") for _ in range(4)))
         [[writer]] = await db.fetchall_writing("SELECT niceness()")
+        # The log copied into the file once merges pause is background work too.
+        async with db._checkpointer.execute("SELECT niceness()") as cursor:
+            [[checkpointer]] = await cursor.fetchall()
         assert readers == [loop] * 4
-        assert writer == min(19, loop + WRITER_NICENESS) > loop
+        assert writer == checkpointer == min(19, loop + WRITER_NICENESS) > loop
+    finally:
+        await db.close()
+
+
+class WritingDuring:
+    """The checkpointing connection, with a write through the database while its checkpoint
+    runs (as a batch of reactions comes meanwhile)."""
+
+    def __init__(self, conn, db):
+        self.conn, self.db = conn, db
+
+    @asynccontextmanager
+    async def execute(self, sql):
+        async with self.conn.execute(sql) as cursor:
+            rows = await cursor.fetchall()
+        await self.db.write("INSERT INTO t VALUES (2)")
+        yield FetchedAlready(rows)
+
+    async def close(self):
+        await self.conn.close()
+
+
+class FetchedAlready:
+    def __init__(self, rows):
+        self.rows = rows
+
+    async def fetchall(self):
+        return self.rows
+
+
+async def test_a_checkpoint_puts_in_the_file_what_was_written_while_it_ran(tmp_path):
+    path = tmp_path / "a.db"
+    db = await SqliteDatabase.open(path, migrations=[])
+    try:
+        await db.write("CREATE TABLE t (x INTEGER)")
+        await db.write("INSERT INTO t VALUES (1)")
+        db._checkpointer = WritingDuring(db._checkpointer, db)
+        await db.checkpoint()
+        # The file alone, without its write-ahead log, as a copy of it would be.
+        copy = tmp_path / "copy.db"
+        copy.write_bytes(path.read_bytes())
+        with closing(sqlite3.connect(copy)) as conn:
+            assert [row[0] for row in conn.execute("SELECT x FROM t ORDER BY x")] == [1, 2]
     finally:
         await db.close()
 

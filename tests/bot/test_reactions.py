@@ -1,5 +1,7 @@
 import asyncio
+import shutil
 import sqlite3
+from contextlib import closing
 
 import pytest
 
@@ -447,6 +449,86 @@ async def test_a_merge_that_fails_halfway_is_done_again(recorder, monkeypatch):
     await recorder.timing.advance(0.15)  # no new event arrives: the retry alone merges the rest
     assert await rows(recorder) == {(3, 7, "🎬"), (3, 8, "🔥")}
     assert await logged(recorder) == 0
+
+
+def file_alone(rec, tmp_path):
+    """The reactions a copy of the database's file holds without its write-ahead log: what the
+    log has been copied into (checkpointed)."""
+    copy = tmp_path / "file-alone.db"
+    shutil.copyfile(rec.db.path, copy)
+    with closing(sqlite3.connect(copy)) as conn:
+        return {tuple(r) for r in conn.execute("SELECT message_id, user_id, emoji FROM reactions")}
+
+
+@SQLITE_LOG
+async def test_the_log_is_copied_into_the_file_once_the_merges_pause(recorder, tmp_path):
+    recorder.add(1, 7, "🎬")
+    recorder.add(2, 8, "🔥")
+    await recorder.timing.advance(0.2)  # committed, then merged once no batch came
+    await recorder.checkpointed()
+    assert await rows(recorder) == {(1, 7, "🎬"), (2, 8, "🔥")}
+    assert file_alone(recorder, tmp_path) == {(1, 7, "🎬"), (2, 8, "🔥")}
+
+
+@SQLITE_LOG
+async def test_merges_that_follow_each_other_leave_the_checkpoint_to_the_last(recorder):
+    """A stream's merges follow each other: a page each rewrites is copied into the file once,
+    after the last."""
+    recorder.merge_idle, recorder.merge_rows = 60, 2
+    merge, checkpoint = recorder.store.merge, recorder.store.checkpoint
+    merged_at_checkpoints = []
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def held_merge():
+        merged = await merge()
+        if not release.is_set():
+            holding.set()
+            await release.wait()
+        return merged
+
+    async def noting_checkpoint():
+        merged_at_checkpoints.append(len(await rows(recorder)))
+        await checkpoint()
+
+    recorder.store.merge, recorder.store.checkpoint = held_merge, noting_checkpoint
+    recorder.add(1, 7, "🎬")
+    recorder.add(2, 7, "🎬")
+    await recorder.commit()  # two events waiting: a merge starts
+    await holding.wait()  # it has merged them, and is not over yet
+    recorder.add(3, 7, "🎬")
+    recorder.add(3, 8, "🔥")
+    await recorder.commit()  # two more: another merge is due after it
+    release.set()
+    await recorder.timing.settle()
+    assert len(await rows(recorder)) == 4
+    assert merged_at_checkpoints == [4]
+
+
+@SQLITE_LOG
+async def test_a_checkpoint_that_fails_loses_nothing_and_the_next_pause_copies_all(
+    recorder, tmp_path, caplog
+):
+    tries = 0
+    checkpoint = recorder.store.checkpoint
+
+    async def failing_once():
+        nonlocal tries
+        tries += 1
+        if tries == 1:
+            raise sqlite3.OperationalError("database is locked")
+        await checkpoint()
+
+    recorder.store.checkpoint = failing_once
+    await recorder.db.checkpoint()  # the tables as migrations made them, in the file
+    recorder.add(1, 7, "🎬")
+    await recorder.timing.advance(0.2)
+    assert tries == 1 and "Could not copy the database's log into its file" in caplog.text
+    assert await rows(recorder) == {(1, 7, "🎬")}
+    assert file_alone(recorder, tmp_path) == set(), "still in the log alone"
+    recorder.add(2, 8, "🔥")
+    await recorder.timing.advance(0.2)
+    assert tries == 2
+    assert file_alone(recorder, tmp_path) == {(1, 7, "🎬"), (2, 8, "🔥")}
 
 
 @SQLITE_LOG

@@ -97,6 +97,9 @@ class Config:
     process_name: str | None = None  # in `status`; host:pid unless PROCESS_NAME is set
     heartbeat_seconds: int = 30  # between a running process's heartbeats
     statistics_seconds: int = 86400  # between two refreshes of SQLite's planner statistics
+    # Between two of the timers' checkpoints of SQLite's write-ahead log: the writes that are not
+    # reactions (imports, essays) copied into the file when no merge of reactions has done it.
+    checkpoint_seconds: int = 3600
     essays_dir: Path = PROJECT_ROOT / "essays"
     dev_guild_id: int | None = None
     log_level: str = "INFO"

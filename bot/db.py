@@ -285,6 +285,11 @@ class Database(Rows):
         once they start, then every `statistics_seconds`). PostgreSQL keeps its own (autovacuum's
         analyze)."""
 
+    async def checkpoint(self) -> None:
+        """SQLite: its write-ahead log copied into the file, after the reaction recorder's merges
+        and as a chore of the timers (`checkpoint_seconds`) for other writes. PostgreSQL's
+        server makes its own."""
+
     async def get_meta(self, key: str) -> str | None:
         value = await self.fetchval("SELECT value FROM meta WHERE key = ?", (key,))
         return None if value is None else str(value)

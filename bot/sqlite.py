@@ -193,7 +193,7 @@ def lower_priority(conn: aiosqlite.Connection, by: int) -> None:
     try:
         os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, 0) + by))
     except OSError as error:  # refused: the writer runs as the rest of the process
-        log.debug("The database writer's priority stays as it was: %s", error)
+        log.debug("A database thread's priority stays as it was: %s", error)
 
 
 async def _connect(path: Path, cache_kib: int) -> aiosqlite.Connection:
@@ -310,15 +310,16 @@ class SqliteDatabase(SqliteSql, Database):
         The whole log is then in the file, and the writer's next write starts it over (SQLite
         starts it over only after a checkpoint no write came during). `PASSIVE`: a page a reader
         may still need from the log waits for the next checkpoint."""
-        if self._checkpointer is None or self._conn is None:
-            return
-        async with (
-            self._checkpointing,
-            self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)") as cursor,
-        ):
-            await cursor.fetchall()
-        async with self._lock, self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)") as cursor:
-            await cursor.fetchall()
+        async with self._checkpointing:
+            if self._checkpointer is None or self._conn is None:
+                return  # closed, or opened to read
+            async with self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)") as cursor:
+                await cursor.fetchall()
+        async with self._lock:
+            if self._checkpointer is None:
+                return  # closed meanwhile (`close` lets go of the checkpointer first)
+            async with self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)") as cursor:
+                await cursor.fetchall()
 
     @asynccontextmanager
     async def transaction(self, guild_id: int | None = None) -> AsyncIterator[SqliteTx]:

@@ -100,6 +100,7 @@ def config(tmp_path: Path, essays_dir: Path, backend: str, request) -> Iterator[
         essays_dir=essays_dir,
         heartbeat_seconds=TEST_HEARTBEAT,
         statistics_seconds=TEST_HEARTBEAT,
+        checkpoint_seconds=TEST_HEARTBEAT,
     )
     if backend != "postgresql":
         yield config
@@ -111,9 +112,9 @@ def config(tmp_path: Path, essays_dir: Path, backend: str, request) -> Iterator[
     server.drop_database(name)
 
 
-# Every bot records its heartbeat (and refreshes SQLite's statistics) at start and then every
-# this many seconds: tests move the virtual clock by days, and a beat each 30 virtual seconds
-# would be thousands of transactions.
+# Every bot records its heartbeat (and refreshes SQLite's statistics, checkpoints its log) at
+# start and then every this many seconds: tests move the virtual clock by days, and a beat each
+# 30 virtual seconds would be thousands of transactions.
 TEST_HEARTBEAT = 30 * 86400
 
 

@@ -68,17 +68,27 @@ async def test_the_writers_statements_run_below_the_readers_and_the_event_loop(t
         await db.close()
 
 
-class WritingDuring:
-    """The checkpointing connection, with a write through the database while its checkpoint
-    runs (as a batch of reactions comes meanwhile)."""
+def file_alone(path, tmp_path) -> list[int]:
+    """The rows of `t` in a copy of the database's file without its write-ahead log."""
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(path.read_bytes())
+    with closing(sqlite3.connect(copy)) as conn:
+        return [row[0] for row in conn.execute("SELECT x FROM t ORDER BY x")]
 
-    def __init__(self, conn, db):
-        self.conn, self.db = conn, db
+
+class WritingDuring:
+    """The checkpointing connection, with a write through the database once its own checkpoint
+    is done and before the writer's (as a batch of reactions comes meanwhile)."""
+
+    def __init__(self, conn, db, tmp_path):
+        self.conn, self.db, self.tmp_path = conn, db, tmp_path
+        self.in_file_before_the_write: list[int] | None = None
 
     @asynccontextmanager
     async def execute(self, sql):
         async with self.conn.execute(sql) as cursor:
             rows = await cursor.fetchall()
+        self.in_file_before_the_write = file_alone(self.db.path, self.tmp_path)
         await self.db.write("INSERT INTO t VALUES (2)")
         yield FetchedAlready(rows)
 
@@ -100,13 +110,10 @@ async def test_a_checkpoint_puts_in_the_file_what_was_written_while_it_ran(tmp_p
     try:
         await db.write("CREATE TABLE t (x INTEGER)")
         await db.write("INSERT INTO t VALUES (1)")
-        db._checkpointer = WritingDuring(db._checkpointer, db)
+        db._checkpointer = side = WritingDuring(db._checkpointer, db, tmp_path)
         await db.checkpoint()
-        # The file alone, without its write-ahead log, as a copy of it would be.
-        copy = tmp_path / "copy.db"
-        copy.write_bytes(path.read_bytes())
-        with closing(sqlite3.connect(copy)) as conn:
-            assert [row[0] for row in conn.execute("SELECT x FROM t ORDER BY x")] == [1, 2]
+        assert side.in_file_before_the_write == [1], "copied by the connection of its own"
+        assert file_alone(path, tmp_path) == [1, 2]
     finally:
         await db.close()
 
@@ -428,5 +435,32 @@ async def test_the_planners_statistics_are_made_by_a_chore_and_used_by_queries(
         await services.scheduler.run_chores()
         tables = {row[0] for row in await services.db.fetchall("SELECT tbl FROM sqlite_stat1")}
         assert {"essays", "sections"} <= tables
+    finally:
+        await services.close()
+
+
+async def test_writes_other_than_reactions_are_copied_into_the_file_by_a_chore(
+    tmp_path, essays_dir
+):
+    """A write that is not a reaction (a setting here; an import, an essay) reaches the file
+    without waiting for the log to fill up or for reactions: the timers' checkpoint, once they
+    start and then every hour."""
+    path = tmp_path / "bot.db"
+    services = await Services.start(
+        Config(database_path=path, essays_dir=essays_dir), clock=lambda: 1_767_225_600
+    )
+    try:
+        await services.recorder.checkpointed()  # the start's own, after its first merge
+        await services.db.set_meta("written", "after the start")
+
+        def in_file_alone() -> list[str]:
+            copy = tmp_path / "copy.db"
+            copy.write_bytes(path.read_bytes())
+            with closing(sqlite3.connect(copy)) as conn:
+                return [r[0] for r in conn.execute("SELECT value FROM meta WHERE key = 'written'")]
+
+        assert in_file_alone() == [], "in the write-ahead log only"
+        await services.scheduler.run_chores()
+        assert in_file_alone() == ["after the start"]
     finally:
         await services.close()

@@ -505,6 +505,40 @@ async def test_merges_that_follow_each_other_leave_the_checkpoint_to_the_last(re
 
 
 @SQLITE_LOG
+async def test_a_merge_that_events_kept_coming_during_leaves_the_checkpoint_to_the_next(recorder):
+    """Events coming through a merge, however few a merge needs, make it one of a stream's."""
+    recorder.merge_idle, recorder.merge_rows = 0.05, 100
+    merge, checkpoint = recorder.store.merge, recorder.store.checkpoint
+    merged_at_checkpoints = []
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def held_merge():
+        merged = await merge()
+        if not release.is_set():
+            holding.set()
+            await release.wait()
+        return merged
+
+    async def noting_checkpoint():
+        merged_at_checkpoints.append(len(await rows(recorder)))
+        await checkpoint()
+
+    recorder.store.merge, recorder.store.checkpoint = held_merge, noting_checkpoint
+    recorder.add(1, 7, "🎬")
+    await recorder.commit()
+    merging = asyncio.create_task(recorder.merge())
+    await holding.wait()
+    for user in range(20):  # a fifth of what a merge needs at once: none is due
+        recorder.add(2, user, "🔥")
+    await recorder.commit()
+    release.set()
+    await merging
+    assert merged_at_checkpoints == []
+    await recorder.timing.advance(0.1)  # the events stop: their merge, then the checkpoint
+    assert merged_at_checkpoints == [21]
+
+
+@SQLITE_LOG
 async def test_a_checkpoint_that_fails_loses_nothing_and_the_next_pause_copies_all(
     recorder, tmp_path, caplog
 ):

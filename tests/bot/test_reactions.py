@@ -470,72 +470,66 @@ async def test_the_log_is_copied_into_the_file_once_the_merges_pause(recorder, t
     assert file_alone(recorder, tmp_path) == {(1, 7, "🎬"), (2, 8, "🔥")}
 
 
+class FirstMergeHeld:
+    """The recorder's store with its first merge held open once its work is done (`holding` set
+    then, until `release` is), and each checkpoint noting how many reactions were merged by
+    then (`merged_at_checkpoints`)."""
+
+    def __init__(self, recorder):
+        self.holding, self.release = asyncio.Event(), asyncio.Event()
+        self.merged_at_checkpoints: list[int] = []
+        merge, checkpoint = recorder.store.merge, recorder.store.checkpoint
+
+        async def held_merge():
+            merged = await merge()
+            if not self.release.is_set():
+                self.holding.set()
+                await self.release.wait()
+            return merged
+
+        async def noting_checkpoint():
+            self.merged_at_checkpoints.append(len(await rows(recorder)))
+            await checkpoint()
+
+        recorder.store.merge, recorder.store.checkpoint = held_merge, noting_checkpoint
+
+
 @SQLITE_LOG
 async def test_merges_that_follow_each_other_leave_the_checkpoint_to_the_last(recorder):
     """A stream's merges follow each other: a page each rewrites is copied into the file once,
     after the last."""
     recorder.merge_idle, recorder.merge_rows = 60, 2
-    merge, checkpoint = recorder.store.merge, recorder.store.checkpoint
-    merged_at_checkpoints = []
-    holding, release = asyncio.Event(), asyncio.Event()
-
-    async def held_merge():
-        merged = await merge()
-        if not release.is_set():
-            holding.set()
-            await release.wait()
-        return merged
-
-    async def noting_checkpoint():
-        merged_at_checkpoints.append(len(await rows(recorder)))
-        await checkpoint()
-
-    recorder.store.merge, recorder.store.checkpoint = held_merge, noting_checkpoint
+    held = FirstMergeHeld(recorder)
     recorder.add(1, 7, "🎬")
     recorder.add(2, 7, "🎬")
     await recorder.commit()  # two events waiting: a merge starts
-    await holding.wait()  # it has merged them, and is not over yet
+    await held.holding.wait()  # it has merged them, and is not over yet
     recorder.add(3, 7, "🎬")
     recorder.add(3, 8, "🔥")
     await recorder.commit()  # two more: another merge is due after it
-    release.set()
+    held.release.set()
     await recorder.timing.settle()
     assert len(await rows(recorder)) == 4
-    assert merged_at_checkpoints == [4]
+    assert held.merged_at_checkpoints == [4]
 
 
 @SQLITE_LOG
 async def test_a_merge_that_events_kept_coming_during_leaves_the_checkpoint_to_the_next(recorder):
     """Events coming through a merge, however few a merge needs, make it one of a stream's."""
     recorder.merge_idle, recorder.merge_rows = 0.05, 100
-    merge, checkpoint = recorder.store.merge, recorder.store.checkpoint
-    merged_at_checkpoints = []
-    holding, release = asyncio.Event(), asyncio.Event()
-
-    async def held_merge():
-        merged = await merge()
-        if not release.is_set():
-            holding.set()
-            await release.wait()
-        return merged
-
-    async def noting_checkpoint():
-        merged_at_checkpoints.append(len(await rows(recorder)))
-        await checkpoint()
-
-    recorder.store.merge, recorder.store.checkpoint = held_merge, noting_checkpoint
+    held = FirstMergeHeld(recorder)
     recorder.add(1, 7, "🎬")
     await recorder.commit()
     merging = asyncio.create_task(recorder.merge())
-    await holding.wait()
+    await held.holding.wait()
     for user in range(20):  # a fifth of what a merge needs at once: none is due
         recorder.add(2, user, "🔥")
     await recorder.commit()
-    release.set()
+    held.release.set()
     await merging
-    assert merged_at_checkpoints == []
+    assert held.merged_at_checkpoints == []
     await recorder.timing.advance(0.1)  # the events stop: their merge, then the checkpoint
-    assert merged_at_checkpoints == [21]
+    assert held.merged_at_checkpoints == [21]
 
 
 @SQLITE_LOG

@@ -755,9 +755,7 @@ async def measure_bot(
         "sustained_ratio_vs_parse_spread": spread(sustained, against=2),
         # None where the database makes its own (PostgreSQL): nothing was waited for.
         "checkpoint_after_stream_ms": (
-            round(statistics.median(checkpoints) * 1000, 1)
-            if bot.recorder.store.checkpoints
-            else None
+            round(statistics.median(checkpoints) * 1000, 1) if bot.recorder.db.checkpoints else None
         ),
         "rounds": RATIO_ROUNDS,
     }

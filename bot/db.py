@@ -231,6 +231,7 @@ class Database(Rows):
     # Parts a large ranking is split into, run at once on connections of their own (the
     # machine's two cores; SQLite's readers).
     query_parts: int = 2
+    checkpoints = False  # whether `checkpoint` has anything to do (SQLite's write-ahead log)
 
     @abc.abstractmethod
     def transaction(self, guild_id: int | None = None) -> AbstractAsyncContextManager[Tx]:

@@ -74,7 +74,7 @@ class Services:
             scheduler.metrics = metrics
             scheduler.every(PRUNE_EVERY, pruning(db, clock, owned_sql(config)))
             scheduler.every(config.statistics_seconds, db.refresh_statistics)
-            if db.backend == "sqlite":  # PostgreSQL's server checkpoints on its own
+            if db.checkpoints:  # PostgreSQL's server makes its own
                 scheduler.every(config.checkpoint_seconds, db.checkpoint)
             jobs = Jobs(db, scheduler, clock=clock)
             jobs.metrics = metrics

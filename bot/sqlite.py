@@ -215,6 +215,7 @@ class SqliteDatabase(SqliteSql, Database):
     never waits for a write batch, so a burst of writes does not stall members' commands."""
 
     query_parts = READERS
+    checkpoints = True
 
     def __init__(
         self,

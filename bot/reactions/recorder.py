@@ -609,14 +609,14 @@ class ReactionRecorder:
             self._sealing = self._start(self._seal(week), name="reaction-weeks")
 
     def _checkpoint_if_paused(self) -> None:
-        """Once the merges pause, the store's checkpoint (SQLite: the log copied into the file),
+        """Once the merges pause, the database's checkpoint (SQLite: its log copied into the file),
         beside the bot's work. A stream's merges follow each other and leave it to the pause
         after them, so that a page each merge rewrites is copied once (see `WAL_BACKSTOP_PAGES`
         in bot/sqlite.py): no pause while a merge is due, nor while a tenth of `merge_rows`
         came during the merge just over (one of a stream's, whose next may not be due yet)."""
         busy = self._checkpointing is not None and not self._checkpointing.done()
         paused = self._next_merge is None and self._logged * 10 < self.merge_rows
-        if self.store.checkpoints and paused and not busy and not self._closed:
+        if self.db.checkpoints and paused and not busy and not self._closed:
             self._checkpointing = self._start(self._checkpoint(), name="reaction-checkpoint")
 
     async def checkpointed(self) -> None:
@@ -626,7 +626,7 @@ class ReactionRecorder:
 
     async def _checkpoint(self) -> None:
         try:
-            await self.store.checkpoint()
+            await self.db.checkpoint()
         except Exception:
             # Nothing is lost: the log holds every committed write, and the writer copies it
             # itself at its limit.

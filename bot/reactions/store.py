@@ -254,7 +254,6 @@ class Store:
     db: Database
     merges = False  # whether batches leave work for `merge` (SQLite: its log; PostgreSQL: notes)
     merges_between_batches = False  # whether a merge waits for the batch being written
-    checkpoints = False  # whether `checkpoint` has anything to do once merges pause
     batches_in_flight = 1  # how many batches may be being written at once (see `Turn`)
     # While events keep coming, a merge once the oldest batch not merged is this many seconds
     # old, or once this many events wait (`ReactionRecorder`'s defaults).
@@ -276,10 +275,6 @@ class Store:
     async def counts_settled(self, tx: Tx) -> None:
         """Within `tx`, after reactions were deleted in it: the daily counts made to follow."""
 
-    async def checkpoint(self) -> None:
-        """Once merges pause: what the merges wrote copied where it belongs for good (SQLite:
-        its write-ahead log into the file). PostgreSQL's server does its own."""
-
     async def unsealed(self, week: int) -> list[int]:
         """The servers whose counts have weeks before `week` not sealed yet."""
         return [int(row[0]) for row in await self.db.fetchall(UNSEALED, (week,))]
@@ -298,7 +293,6 @@ class LogStore(Store):
 
     db: SqliteDatabase
     merges = True
-    checkpoints = True
 
     def __init__(self, db: SqliteDatabase, merge_chunk: int = MERGE_CHUNK) -> None:
         super().__init__(merge_chunk)
@@ -307,9 +301,6 @@ class LogStore(Store):
     async def append(self, at: int, ops: list[Op], since: int, turn: Turn) -> None:
         # One process owns a SQLite file: forget-me commits what it holds before forgetting.
         await self.db.write(APPEND_BATCH, (at, *log_arrays(ops)))
-
-    async def checkpoint(self) -> None:
-        await self.db.checkpoint()
 
     async def merge(self) -> bool:
         """Merge every committed batch of the log into `reactions`; False if it was empty."""

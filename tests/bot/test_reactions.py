@@ -478,7 +478,7 @@ class FirstMergeHeld:
     def __init__(self, recorder):
         self.holding, self.release = asyncio.Event(), asyncio.Event()
         self.merged_at_checkpoints: list[int] = []
-        merge, checkpoint = recorder.store.merge, recorder.store.checkpoint
+        merge, checkpoint = recorder.store.merge, recorder.db.checkpoint
 
         async def held_merge():
             merged = await merge()
@@ -491,7 +491,7 @@ class FirstMergeHeld:
             self.merged_at_checkpoints.append(len(await rows(recorder)))
             await checkpoint()
 
-        recorder.store.merge, recorder.store.checkpoint = held_merge, noting_checkpoint
+        recorder.store.merge, recorder.db.checkpoint = held_merge, noting_checkpoint
 
 
 @SQLITE_LOG
@@ -537,7 +537,7 @@ async def test_a_checkpoint_that_fails_loses_nothing_and_the_next_pause_copies_a
     recorder, tmp_path, caplog
 ):
     tries = 0
-    checkpoint = recorder.store.checkpoint
+    checkpoint = recorder.db.checkpoint
 
     async def failing_once():
         nonlocal tries
@@ -546,8 +546,8 @@ async def test_a_checkpoint_that_fails_loses_nothing_and_the_next_pause_copies_a
             raise sqlite3.OperationalError("database is locked")
         await checkpoint()
 
-    recorder.store.checkpoint = failing_once
-    await recorder.db.checkpoint()  # the tables as migrations made them, in the file
+    await checkpoint()  # the tables as migrations made them, in the file
+    recorder.db.checkpoint = failing_once
     recorder.add(1, 7, "🎬")
     await recorder.timing.advance(0.2)
     assert tries == 1 and "Could not copy the database's log into its file" in caplog.text

@@ -9,6 +9,7 @@ to end, and both counts at the end of the row under a header that says which is 
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
@@ -39,56 +40,87 @@ def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=size * SCALE)
 
 
-def fit(draw: ImageDraw.ImageDraw, text: str, size: int, width: int) -> str:
+def fit(text: str, size: int, width: int) -> str:
     """`text`, cut with an ellipsis to fit `width` (shown pixels): its longest start that fits
     with the ellipsis."""
-    face, room = font(size), float(width * SCALE)
-    whole = draw.textlength(text, font=face)
-    if whole <= room:
+    room = float(width * SCALE)
+    advances = [_glyph(char, size).advance for char in text]
+    if sum(advances) <= room:
         return text
-
-    def fits(end: int) -> bool:
-        return draw.textlength(text[:end] + "…", font=face) <= room
-
-    # Measured from where the room runs out at the text's mean width of a character, widening
-    # by doubling steps, then halving: two to four measurements where halving from the whole
-    # text took six or seven (each measures every character; a card cuts two or three facts).
-    guess = min(len(text) - 1, int(len(text) * room / whole))
-    step = 1
-    if fits(guess):
-        low, high = guess, len(text)
-        while low + step < high and fits(low + step):
-            low, step = low + step, step * 2
-        high = min(high, low + step)
-    else:
-        low, high = -1, guess
-        while high - step > low and not fits(high - step):
-            high, step = high - step, step * 2
-        low = max(low, high - step)
-    while high - low > 1:  # `low` fits (or is -1), `high` does not (or is the whole text)
-        middle = (low + high) // 2
-        low, high = (middle, high) if fits(middle) else (low, middle)
-    return text[: max(low, 0)].rstrip() + "…"
+    room -= _glyph("…", size).advance
+    end, used = 0, 0.0
+    for advance in advances:
+        if used + advance > room:
+            break
+        end, used = end + 1, used + advance
+    return text[:end].rstrip() + "…"
 
 
-@lru_cache(maxsize=256)
-def _mask(text: str, size: int) -> tuple[Image.Image, int, int]:
-    """`text` in the font of `size` as a one-bit mask, and where its box starts from the point
-    it is written at. Kept: a card's labels and a chart's legend are the same strings at each
-    call, and rasterizing them was most of drawing one."""
+# Texts are written from their characters' kept masks. Pillow lays its bundled font out with its
+# basic engine, which puts each character at the pen, one after the other (the font has no
+# kerning table); rasterizing every character of every text again was most of a card's time.
+PROBE = "|        "  # written before a character measured within a text: tall, and far from it
+
+
+@dataclass(frozen=True)
+class Glyph:
+    mask: Image.Image | None  # its ink, a bit a pixel; None for a character with none
+    dx: int  # where the ink starts, from the pen within a text
+    dy: int  # and from the top of the line
+    advance: float  # how far the pen moves on
+    # Where its outline and its bitmap start left of the pen (0 when they do not): Pillow places
+    # a text by its outlines and draws it from its bitmaps, a pixel apart for some characters,
+    # so a text that starts with one is drawn that much aside.
+    outline_left: int
+    bitmap_left: int
+
+
+def _ink(text: str, size: int, pen: int) -> tuple[Image.Image, tuple[int, int, int, int] | None]:
+    """`text` written in the font of `size` with room around it, cut from a font size left of
+    `pen` (where the character measured starts) on; and where its ink lies there, the pen at x 0
+    and the top of the line at y 0."""
+    canvas = Image.new("1", (pen + 14 * size, 8 * size))
+    ImageDraw.Draw(canvas).text((2 * size, 2 * size), text, fill=1, font=font(size))
+    ink = canvas.crop((pen, 0, canvas.width, canvas.height))
+    box = ink.getbbox()
+    return ink, None if box is None else (box[0] - 2 * size, box[1] - 2 * size, box[2], box[3])
+
+
+@lru_cache(maxsize=4096)
+def _glyph(char: str, size: int) -> Glyph:
     face = font(size)
-    left, top, right, bottom = (int(edge) for edge in face.getbbox(text, mode="1"))
-    mask = Image.new("1", (right - left, bottom - top))
-    ImageDraw.Draw(mask).text((-left, -top), text, fill=1, font=face)
-    return mask, left, top
+    advance = face.getlength(char, mode="1")
+    outline_left = min(0, int(face.getbbox(char, mode="1")[0]))
+    ink, box = _ink(PROBE + char, size, int(face.getlength(PROBE, mode="1")))
+    if box is None:
+        return Glyph(None, 0, 0, advance, outline_left, 0)
+    dx, dy, right, bottom = box
+    alone = _ink(char, size, 0)[1] or box
+    # Alone, the character's ink starts where its outline does, less where its bitmap does.
+    bitmap_left = min(0, dx - (alone[0] - outline_left))
+    mask = ink.crop((dx + 2 * size, dy + 2 * size, right, bottom))
+    return Glyph(mask, dx, dy, advance, outline_left, bitmap_left)
 
 
 def write(image: Image.Image, xy: tuple[int, int], text: str, size: int, fill: int) -> None:
     """`text` at `xy` in the palette colour `fill`: the pixels `ImageDraw.text` draws on a
-    palette image (which it draws without antialiasing), from a kept mask."""
-    if text:
-        mask, left, top = _mask(text, size)
-        image.paste(fill, (xy[0] + left, xy[1] + top), mask)
+    palette image (which it draws without antialiasing), from its characters' kept masks."""
+    pen, outline_left, bitmap_left = 0.0, 0.0, 0.0
+    placed = []
+    for char in text:
+        glyph = _glyph(char, size)
+        outline_left = min(outline_left, pen + glyph.outline_left)
+        if glyph.mask is not None:
+            bitmap_left = min(bitmap_left, pen + glyph.bitmap_left)
+            placed.append((glyph.mask, pen + glyph.dx, glyph.dy))
+        pen += glyph.advance
+    x, y = xy[0] + outline_left - bitmap_left, xy[1]
+    # Pasted by Pillow's core: `Image.paste` checking again, each call, what is known here took
+    # most of the time a text took.
+    core = image.im
+    for mask, dx, dy in placed:
+        left, top = round(x + dx), y + dy
+        core.paste(fill, (left, top, left + mask.width, top + mask.height), mask.im)
 
 
 def bar_chart(labels: list[str], reactions: list[int], quotes: list[int], title: str) -> bytes:
@@ -107,9 +139,7 @@ def bar_chart(labels: list[str], reactions: list[int], quotes: list[int], title:
     def box(x0: float, y0: float, x1: float, y1: float) -> tuple[int, int, int, int]:
         return (*at(x0, y0), *at(x1, y1))
 
-    draw.text(
-        at(12, 8), fit(draw, drawable(title), TITLE_SIZE, WIDTH - 24), fill=3, font=font(TITLE_SIZE)
-    )
+    write(image, at(12, 8), fit(drawable(title), TITLE_SIZE, WIDTH - 24), TITLE_SIZE, 3)
     # The legend, which is also the header of the counts column.
     legend_y = 30
     draw.rectangle(box(12, legend_y + 2, 22, legend_y + 12), fill=1)
@@ -130,12 +160,7 @@ def bar_chart(labels: list[str], reactions: list[int], quotes: list[int], title:
         if q:
             start = left + r_len
             draw.rectangle(box(start, y + pad, start + max(q_len, 1), y + row - pad), fill=2)
-        draw.text(
-            at(WIDTH - counts, y + (row - TEXT_SIZE) / 2 - 1),
-            f"{r} · {q}",
-            fill=3,
-            font=font(TEXT_SIZE),
-        )
+        write(image, at(WIDTH - counts, y + (row - TEXT_SIZE) / 2 - 1), f"{r} · {q}", TEXT_SIZE, 3)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()

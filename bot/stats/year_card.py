@@ -8,7 +8,7 @@ import io
 
 from PIL import Image, ImageDraw
 
-from bot.stats.chart import BACKGROUND, BAR, MUTED, SCALE, TEXT, WIDTH, drawable, fit, font, write
+from bot.stats.chart import BACKGROUND, BAR, MUTED, SCALE, TEXT, WIDTH, drawable, fit, write
 
 TITLE_SIZE, LABEL_SIZE, FACT_SIZE = 18, 11, 13
 MARGIN = 14
@@ -26,20 +26,12 @@ def year_card(title: str, subtitle: str, lines: list[tuple[str, str]]) -> bytes:
 
     inner = WIDTH - 2 * MARGIN
     draw.rectangle((*at(0, 0), *at(4, height)), fill=1)
-    draw.text(
-        at(MARGIN, 10), fit(draw, drawable(title), TITLE_SIZE, inner), fill=2, font=font(TITLE_SIZE)
-    )
-    draw.text(
-        at(MARGIN, 34),
-        fit(draw, drawable(subtitle), LABEL_SIZE, inner),
-        fill=3,
-        font=font(LABEL_SIZE),
-    )
+    write(image, at(MARGIN, 10), fit(drawable(title), TITLE_SIZE, inner), TITLE_SIZE, 2)
+    write(image, at(MARGIN, 34), fit(drawable(subtitle), LABEL_SIZE, inner), LABEL_SIZE, 3)
     for i, (label, fact) in enumerate(lines):
         y = 62 + i * ROW
         write(image, at(MARGIN, y), drawable(label).upper(), LABEL_SIZE, 1)
-        shown = fit(draw, drawable(fact), FACT_SIZE, inner)
-        draw.text(at(MARGIN, y + 14), shown, fill=2, font=font(FACT_SIZE))
+        write(image, at(MARGIN, y + 14), fit(drawable(fact), FACT_SIZE, inner), FACT_SIZE, 2)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()

@@ -32,7 +32,7 @@ def test_more_sections_make_the_chart_taller_never_its_rows_smaller():
 
 def test_a_text_too_long_is_cut_where_the_last_character_that_fits_with_the_ellipsis_ends():
     """As cutting a character at a time until the text and its ellipsis fit would cut it."""
-    draw = ImageDraw.Draw(Image.new("P", (10, 10)))
+    draw = ImageDraw.Draw(Image.new("P", (10, 10)))  # Pillow's own measure
     texts = [
         "Section that moved the club most: The long heading of a section in An Essay Title",
         "Lorem  ipsum   dolor sit amet, with runs of spaces where a cut may fall",
@@ -53,11 +53,14 @@ def test_a_text_too_long_is_cut_where_the_last_character_that_fits_with_the_elli
                     while cut and draw.textlength(cut + "…", font=font(size)) > room:
                         cut = cut[:-1]
                     expected = cut.rstrip() + "…"
-                assert fit(draw, text, size, width) == expected, (size, width, text)
+                assert fit(text, size, width) == expected, (size, width, text)
 
 
-def test_a_kept_label_is_written_in_the_very_pixels_pillow_draws():
-    """`write` stamps a kept mask; the card must look as `ImageDraw.text` would draw it."""
+def test_a_text_is_written_in_the_very_pixels_pillow_draws():
+    """`write` puts kept masks of its characters side by side; the card must look as
+    `ImageDraw.text` would draw it, every two characters' spacing included."""
+    printable = "".join(chr(c) for c in range(32, 127))
+    latin = "".join(chr(c) for c in range(0xA0, 0x180))  # Latin-1 and Latin Extended-A
     texts = [
         "SECTION THAT MOVED THE CLUB MOST",
         "reacts · quotes",
@@ -65,13 +68,17 @@ def test_a_kept_label_is_written_in_the_very_pixels_pillow_draws():
         "Ça, c'est « Leaving Las Vegas » (1995), Sera à la fin…",
         "jgpqy under the line, ÅÉÎ over it",
         "a 🎬 and 中文 the font has no glyph for",
+        "e\u0301 combining marks: n\u0303, a\u0308\u0301, and a lone \u0301",
+        "\u0301 first, tabs\tand\u00a0no-break spaces, a soft\u00adhyphen, a zero\u200bwidth",
     ]
-    for size in (10, 11, 13, 18):
-        for text in texts:
-            for xy in ((0, 0), (28, 124), (3, 7)):
-                drawn = Image.new("P", (900, 200), 0)
-                ImageDraw.Draw(drawn).text(xy, text, fill=2, font=font(size))
-                written = Image.new("P", (900, 200), 0)
-                write(written, xy, text, size, 2)
-                assert written.tobytes() == drawn.tobytes(), (size, text, xy)
-                assert drawn.getbbox() is not None  # the test draws something
+    placed = [(text, xy) for text in texts for xy in ((0, 0), (28, 124), (3, 7))]
+    placed += [(first + printable, (-5, 60)) for first in printable]  # every pair, cut off
+    placed += [(latin[start : start + 60], (3, 7)) for start in range(0, len(latin), 60)]
+    for size in (10, 11, 12, 13, 14, 18):
+        for text, xy in placed:
+            drawn = Image.new("P", (900, 200), 0)
+            ImageDraw.Draw(drawn).text(xy, text, fill=2, font=font(size))
+            written = Image.new("P", (900, 200), 0)
+            write(written, xy, text, size, 2)
+            assert written.tobytes() == drawn.tobytes(), (size, text, xy)
+            assert drawn.getbbox() is not None  # the test draws something

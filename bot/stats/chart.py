@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -27,55 +28,85 @@ TITLE_SIZE, TEXT_SIZE = 14, 12
 MAX_ROW, MIN_ROW = 26, 15
 
 
-DRAWABLE = str.maketrans(
-    {"—": "-", "–": "-", "“": '"', "”": '"', "‘": "'", "’": "'", "\n": " ", "\r": " "}
-)
+# DejaVu Sans Condensed (its licence beside it): Latin, Greek and Cyrillic with their accents,
+# and typographic quotes and dashes, where Pillow's own font drew a box for every accented letter
+# of a film's title or a member's name.
+FONT = Path(__file__).parent / "fonts" / "DejaVuSansCondensed.ttf"
+
+ONE_LINE = str.maketrans({"\n": " ", "\r": " "})
 
 
 def drawable(text: str) -> str:
-    """The bundled font has no long dashes or curly quotes; a text is written on one line."""
-    return text.translate(DRAWABLE)
+    """`text` on one line, as a card's fact or a chart's title is written."""
+    return text.translate(ONE_LINE)
 
 
 @lru_cache(maxsize=8)  # the sizes written: the chart's three and the card's three
 def font(size: int) -> ImageFont.FreeTypeFont:
-    face = ImageFont.load_default(size=size * SCALE)
-    if not isinstance(face, ImageFont.FreeTypeFont):  # Pillow built without FreeType
-        raise RuntimeError("Pillow cannot draw its bundled font: it was built without FreeType")
-    return face
+    # The basic layout, which `write` follows: the text shaping of the other (Raqm) is not
+    # installed everywhere Pillow is.
+    return ImageFont.truetype(FONT, size * SCALE, layout_engine=ImageFont.Layout.BASIC)
+
+
+# Texts are written from their characters' kept masks: rasterizing every character of every text
+# again was most of a card's time. Pillow's basic layout puts each character at the pen, one
+# after the other, moved on by the character's width and the kerning of the pair it ends, in
+# 64ths of a pixel, each character at the pixel nearest its pen.
+
+
+def _units(pixels: float) -> int:
+    return round(pixels * 64)
+
+
+@lru_cache(maxsize=4096)
+def _advance(char: str, size: int) -> int:
+    """How far the pen moves on past `char`, in 64ths of a pixel: its width drawn without
+    antialiasing, as on a palette image (a pixel narrower than the antialiased one for some
+    characters)."""
+    return _units(font(size).getlength(char, mode="1"))
+
+
+@lru_cache(maxsize=65536)
+def _kerning(pair: str, size: int) -> int:
+    """What the pen moves on more (or less, mostly) between the two characters of `pair`."""
+    both = _units(font(size).getlength(pair, mode="1"))
+    return both - _advance(pair[0], size) - _advance(pair[1], size)
+
+
+def _pens(text: str, size: int) -> tuple[list[int], int]:
+    """Where each character of `text` starts, and where the pen ends, in 64ths of a pixel."""
+    pens, pen, before = [], 0, ""
+    for char in text:
+        if before:
+            pen += _kerning(before + char, size)
+        pens.append(pen)
+        pen += _advance(char, size)
+        before = char
+    return pens, pen
+
+
+def _pixel(units: int) -> int:
+    """The pixel nearest a pen given in 64ths of a pixel, as Pillow rounds it."""
+    return (units + 32) >> 6
 
 
 def fit(text: str, size: int, width: int) -> str:
     """`text`, cut with an ellipsis to fit `width` (shown pixels): its longest start that fits
     with the ellipsis."""
-    room = float(width * SCALE)
-    advances = [_advance(char, size) for char in text]
-    if sum(advances) <= room:
+    room = width * SCALE * 64
+    pens, length = _pens(text, size)
+    if length <= room:
         return text
-    room -= _advance("…", size)
-    end, used = 0, 0.0
-    for advance in advances:
-        if used + advance > room:
+    ellipsis, end = _advance("…", size), len(text)
+    while end:
+        last = text[end - 1]
+        if pens[end - 1] + _advance(last, size) + _kerning(last + "…", size) + ellipsis <= room:
             break
-        end, used = end + 1, used + advance
+        end -= 1
     return text[:end].rstrip() + "…"
 
 
-# Texts are written from their characters' kept masks: rasterizing every character of every text
-# again was most of a card's time. Pillow lays its bundled font out with its basic engine, which
-# puts each character at the pen, one after the other, moved on by the character's width alone:
-# the font has no kerning table, the one kerning that engine reads.
-
-
-@lru_cache(maxsize=4096)
-def _advance(char: str, size: int) -> float:
-    """How far the pen moves on past `char`: its width drawn without antialiasing, as on a
-    palette image (a pixel narrower than the antialiased one for some characters)."""
-    return font(size).getlength(char, mode="1")
-
-
-# Written before a character measured within a text, far enough for none of its ink to reach
-# it: tall, so that the character's own height is not what places the line (see `Glyph`).
+# Written before a character measured within a text, far enough for none of its ink to reach it.
 PROBE = "|        "
 
 
@@ -85,29 +116,41 @@ class Glyph:
     by its characters' outlines (the leftmost, the highest), and draws it from their bitmaps,
     which for some characters start a pixel apart from the outline: a text is drawn aside by the
     difference of the two extremes, such as a text starting with a comma, or one whose highest
-    character is "™"."""
+    character's bitmap starts a row below its outline."""
 
     mask: Image.Image | None  # its ink, a bit a pixel; None for a character with none
     dx: int  # where the ink starts, from the pen
-    dy: int  # and from the top of the line, in a text placed as `PROBE` places it
+    dy: int  # and from the top of the line, in a text whose bitmaps start where its outlines do
     outline_left: int  # where its outline and its bitmap start left of the pen (0 or less)
     bitmap_left: int
     outline_top: int  # how high above the baseline its outline reaches (0 or more)
-    bitmap_top: int  # and its bitmap, measured against `PROBE`'s
+    bitmap_top: int  # and its bitmap, measured against `PROBE`'s "|"
 
 
-def _ink(text: str, size: int, pen: int) -> tuple[Image.Image, tuple[int, int, int, int] | None]:
-    """`text` written with room around it, cut from a font size left of the pen of the character
-    measured (`pen` along the text) on, the top of its line a font size down; and the bounds of
-    its ink there."""
+def _written(text: str, size: int, pen: int) -> Image.Image:
+    """`text` written with room around it (its pen starts a font size from the left, the top of
+    its line a font size down), for a character `pen` pixels along it."""
     em = size * SCALE
-    canvas = Image.new("1", (em + pen + 7 * em, 4 * em))
+    canvas = Image.new("1", (pen + 8 * em, 4 * em))
     ImageDraw.Draw(canvas).text((em, em), text, fill=1, font=font(size))
-    ink = canvas.crop((pen, 0, canvas.width, canvas.height))
-    box = ink.getbbox()
+    return canvas
+
+
+def _ink(image: Image.Image, left: int = 0) -> tuple[int, int, int, int] | None:
+    """The bounds of the ink of `image` from column `left` on, in the image's own columns."""
+    box = image.crop((left, 0, image.width, image.height)).getbbox()
+    if box is None:
+        return None
     # Ink touching an edge would have been cut: no character of the font is that large.
-    assert box is None or (box[0] > 0 and box[1] > 0 and box[2] < ink.width and box[3] < ink.height)
-    return ink, box
+    assert box[0] > 0 and box[1] > 0 and left + box[2] < image.width and box[3] < image.height
+    return left + box[0], box[1], left + box[2], box[3]
+
+
+@lru_cache(maxsize=16)
+def _probe_alone(size: int) -> tuple[int, int, int, int]:
+    box = _ink(_written(PROBE, size, 0))
+    assert box is not None
+    return box
 
 
 @lru_cache(maxsize=4096)
@@ -116,39 +159,51 @@ def _glyph(char: str, size: int) -> Glyph:
     face = font(size)
     outline = face.getbbox(char, mode="1")  # of the character alone, from the top of the line
     outline_left, outline_top = min(0, int(outline[0])), face.getmetrics()[0] - int(outline[1])
-    ink, box = _ink(PROBE + char, size, int(face.getlength(PROBE, mode="1")))
+    pen = _pixel(_pens(PROBE + char, size)[0][-1])
+    beside = _written(PROBE + char, size, pen)
+    box = _ink(beside, pen)  # from a font size left of the character's pen on
     if box is None:
         return Glyph(None, 0, 0, outline_left, 0, outline_top, outline_top)
-    alone = _ink(char, size, 0)[1] or box
-    # Alone, a character is placed by its own outline; its ink moves from there by how far its
-    # bitmap starts from its outline.
-    dx, dy = box[0] - em, box[1] - em
+    alone = _ink(_written(char, size, 0))
+    probe = _ink(beside.crop((0, 0, pen, beside.height)))
+    assert alone is not None and probe is not None
+    # Side by side, the line is placed by the taller of the two: how much lower each one's ink
+    # sits there than alone tells how far apart their bitmaps start from their outlines.
+    bitmap_top = outline_top + (probe[1] - _probe_alone(size)[1]) - (box[1] - alone[1])
+    dx = box[0] - pen - em
     bitmap_left = min(0, dx - (alone[0] - em - outline_left))
-    bitmap_top = outline_top + alone[1] - box[1]
-    return Glyph(ink.crop(box), dx, dy, outline_left, bitmap_left, outline_top, bitmap_top)
+    mask = beside.crop(box)
+    return Glyph(
+        mask,
+        dx,
+        alone[1] - em - (bitmap_top - outline_top),
+        outline_left,
+        bitmap_left,
+        outline_top,
+        bitmap_top,
+    )
 
 
 def write(image: Image.Image, xy: tuple[int, int], text: str, size: int, fill: int) -> None:
     """`text` at `xy` in the palette colour `fill`: the pixels `ImageDraw.text` draws on a
     palette image (which it draws without antialiasing), from its characters' kept masks. The
     image is written through Pillow's core: a new one, as `Image.new` makes."""
-    pen, placed = 0.0, []
-    outline_left, bitmap_left, outline_top, bitmap_top = 0.0, 0.0, 0, 0
-    for char in text:
-        glyph = _glyph(char, size)
-        outline_left = min(outline_left, pen + glyph.outline_left)
+    placed = []
+    outline_left, bitmap_left, outline_top, bitmap_top = 0, 0, 0, 0
+    for char, pen in zip(text, _pens(text, size)[0], strict=True):
+        glyph, at = _glyph(char, size), _pixel(pen)
+        outline_left = min(outline_left, at + glyph.outline_left)
         outline_top = max(outline_top, glyph.outline_top)
         bitmap_top = max(bitmap_top, glyph.bitmap_top)
         if glyph.mask is not None:
-            bitmap_left = min(bitmap_left, pen + glyph.bitmap_left)
-            placed.append((glyph.mask, pen + glyph.dx, glyph.dy))
-        pen += _advance(char, size)
+            bitmap_left = min(bitmap_left, at + glyph.bitmap_left)
+            placed.append((glyph.mask, at + glyph.dx, glyph.dy))
     x = xy[0] + outline_left - bitmap_left
     y = xy[1] + bitmap_top - outline_top
     # `Image.paste` checking again, each call, what is known here took most of a text's time.
     core = image.im
     for mask, dx, dy in placed:
-        left, top = round(x + dx), y + dy
+        left, top = x + dx, y + dy
         core.paste(fill, (left, top, left + mask.width, top + mask.height), mask.im)
 
 

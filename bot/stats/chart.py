@@ -9,6 +9,7 @@ to end, and both counts at the end of the row under a header that says which is 
 from __future__ import annotations
 
 import io
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -37,8 +38,10 @@ ONE_LINE = str.maketrans({"\n": " ", "\r": " "})
 
 
 def drawable(text: str) -> str:
-    """`text` on one line, as a card's fact or a chart's title is written."""
-    return text.translate(ONE_LINE)
+    """`text` on one line, as a card's fact or a chart's title is written, its accents composed
+    with their letters: "E" and a combining acute is the font's "É", not an acute placed as a
+    character of its own."""
+    return unicodedata.normalize("NFC", text).translate(ONE_LINE)
 
 
 @lru_cache(maxsize=8)  # the sizes written: the chart's three and the card's three
@@ -50,8 +53,9 @@ def font(size: int) -> ImageFont.FreeTypeFont:
 
 # Texts are written from their characters' kept masks: rasterizing every character of every text
 # again was most of a card's time. Pillow's basic layout puts each character at the pen, one
-# after the other, moved on by the character's width and the kerning of the pair it ends, in
-# 64ths of a pixel, each character at the pixel nearest its pen.
+# after the other, each at the pixel nearest its pen, kept in 64ths of a pixel: the pen moves on by
+# the character's width, and between two characters by their pair's kerning, which it reads in
+# whole pixels and adds as 64ths (a pair the font kerns by 6 pixels moves 6/64 of one).
 
 
 def _units(pixels: float) -> int:
@@ -68,7 +72,8 @@ def _advance(char: str, size: int) -> int:
 
 @lru_cache(maxsize=65536)
 def _kerning(pair: str, size: int) -> int:
-    """What the pen moves on more (or less, mostly) between the two characters of `pair`."""
+    """What the pen moves on more between the two characters of `pair` (less, for most kerned
+    pairs), in 64ths of a pixel, as Pillow kerns them."""
     both = _units(font(size).getlength(pair, mode="1"))
     return both - _advance(pair[0], size) - _advance(pair[1], size)
 
@@ -124,7 +129,10 @@ class Glyph:
     outline_left: int  # where its outline and its bitmap start left of the pen (0 or less)
     bitmap_left: int
     outline_top: int  # how high above the baseline its outline reaches (0 or more)
-    bitmap_top: int  # and its bitmap, measured against `PROBE`'s "|"
+    bitmap_top: int  # and its bitmap (Pillow takes a blank's to reach a row or two above it)
+    # How far below the baseline its outline reaches (0 or more): Pillow cuts a text's ink off
+    # below its outlines' lowest.
+    outline_depth: int
 
 
 def _written(text: str, size: int, pen: int) -> Image.Image:
@@ -153,23 +161,38 @@ def _probe_alone(size: int) -> tuple[int, int, int, int]:
     return box
 
 
+def _underscore_lower(before: str, after: str, size: int) -> int:
+    """How much lower Pillow writes an underscore, wholly below the baseline, after `before` and
+    before `after` than alone: how much higher the bitmaps beside it start than their outlines."""
+    pen = _pixel(_pens(before + "_", size)[0][-1])
+    beside = _ink(_written(before + "_" + after, size, pen), pen)
+    alone = _ink(_written("_", size, 0))
+    assert beside is not None and alone is not None
+    return beside[1] - alone[1]
+
+
 @lru_cache(maxsize=4096)
 def _glyph(char: str, size: int) -> Glyph:
     em = size * SCALE
     face = font(size)
     outline = face.getbbox(char, mode="1")  # of the character alone, from the top of the line
     outline_left, outline_top = min(0, int(outline[0])), face.getmetrics()[0] - int(outline[1])
+    depth = max(0, int(face.getbbox(char, mode="1", anchor="ls")[3]))
     pen = _pixel(_pens(PROBE + char, size)[0][-1])
     beside = _written(PROBE + char, size, pen)
     box = _ink(beside, pen)  # from a font size left of the character's pen on
     if box is None:
-        return Glyph(None, 0, 0, outline_left, 0, outline_top, outline_top)
+        # Pillow takes a blank's bitmap to reach a row or two above the baseline.
+        top = outline_top + _underscore_lower("", char, size)
+        return Glyph(None, 0, 0, outline_left, 0, outline_top, top, depth)
     alone = _ink(_written(char, size, 0))
     probe = _ink(beside.crop((0, 0, pen, beside.height)))
     assert alone is not None and probe is not None
-    # Side by side, the line is placed by the taller of the two: how much lower each one's ink
-    # sits there than alone tells how far apart their bitmaps start from their outlines.
-    bitmap_top = outline_top + (probe[1] - _probe_alone(size)[1]) - (box[1] - alone[1])
+    # Beside the probe's "|", the line is placed by the taller of the two: how much lower each
+    # one's ink sits there than alone tells how far apart their bitmaps start from their
+    # outlines. The "|"'s own difference (a row, at some sizes) shows beside an underscore.
+    apart = (probe[1] - _probe_alone(size)[1]) - (box[1] - alone[1])
+    bitmap_top = outline_top + apart + _probe_lowered(size)
     dx = box[0] - pen - em
     bitmap_left = min(0, dx - (alone[0] - em - outline_left))
     mask = beside.crop(box)
@@ -181,7 +204,13 @@ def _glyph(char: str, size: int) -> Glyph:
         bitmap_left,
         outline_top,
         bitmap_top,
+        depth,
     )
+
+
+@lru_cache(maxsize=16)
+def _probe_lowered(size: int) -> int:
+    return _underscore_lower(PROBE, "", size)
 
 
 def write(image: Image.Image, xy: tuple[int, int], text: str, size: int, fill: int) -> None:
@@ -189,21 +218,27 @@ def write(image: Image.Image, xy: tuple[int, int], text: str, size: int, fill: i
     palette image (which it draws without antialiasing), from its characters' kept masks. The
     image is written through Pillow's core: a new one, as `Image.new` makes."""
     placed = []
-    outline_left, bitmap_left, outline_top, bitmap_top = 0, 0, 0, 0
+    outline_left, bitmap_left, outline_top, bitmap_top, depth = 0, 0, 0, 0, 0
     for char, pen in zip(text, _pens(text, size)[0], strict=True):
         glyph, at = _glyph(char, size), _pixel(pen)
         outline_left = min(outline_left, at + glyph.outline_left)
         outline_top = max(outline_top, glyph.outline_top)
         bitmap_top = max(bitmap_top, glyph.bitmap_top)
+        depth = max(depth, glyph.outline_depth)
         if glyph.mask is not None:
             bitmap_left = min(bitmap_left, at + glyph.bitmap_left)
             placed.append((glyph.mask, at + glyph.dx, glyph.dy))
     x = xy[0] + outline_left - bitmap_left
     y = xy[1] + bitmap_top - outline_top
+    bottom = xy[1] + font(size).getmetrics()[0] + depth
     # `Image.paste` checking again, each call, what is known here took most of a text's time.
     core = image.im
     for mask, dx, dy in placed:
         left, top = x + dx, y + dy
+        if top + mask.height > bottom:
+            if bottom <= top:
+                continue
+            mask = mask.crop((0, 0, mask.width, bottom - top))
         core.paste(fill, (left, top, left + mask.width, top + mask.height), mask.im)
 
 

@@ -2,7 +2,7 @@ import io
 
 from PIL import Image, ImageDraw
 
-from bot.stats.chart import MAX_HEIGHT, MIN_ROW, SCALE, WIDTH, bar_chart, fit, font, write
+from bot.stats.chart import MAX_HEIGHT, MIN_ROW, SCALE, WIDTH, bar_chart, drawable, fit, font, write
 
 
 def shown_size(count: int) -> tuple[float, float]:
@@ -57,16 +57,17 @@ def test_a_text_too_long_is_cut_where_the_last_character_that_fits_with_the_elli
 
 
 # Characters of the bundled font: ASCII, typography, accented Latin, Greek, Cyrillic, the tallest
-# (Vietnamese capitals, Canadian syllabics); one it lacks (an ideograph, an emoji); characters
-# that take no room.
+# (Vietnamese capitals, Canadian syllabics), marks below the baseline; one it lacks (an
+# ideograph, an emoji); blanks and characters that take no room.
 CHARACTERS = (
     "".join(chr(c) for c in range(32, 127))
     + "©«°±´·»‘’“”…‹›⁄™ﬁﬂ—–"
     + "éÅÉÎçœŁłñß"
     + "αΩЖбп"
     + "ẲǗᐂṎ"
+    + "¸˛‗\u0323"
     + "中🎬"
-    + "\u0301\u200b\t"
+    + "\u0301\u200b\t\u00a0\u2009"
 )
 
 
@@ -107,19 +108,24 @@ def test_a_text_is_written_in_the_very_pixels_pillow_draws():
             assert drawn.getbbox() is not None  # the test draws something
 
 
-UNDERSCORE_CUT = {" _", "_ ", "_\u200b", "\u200b_"}
-
-
 def test_two_characters_alone_are_written_as_pillow_draws_them():
     """A short text is placed by its own characters: one that starts left of its outline (a
-    comma), or whose bitmap reaches a row below its outline's top ("™"), moves the whole text
-    as Pillow moves it. Pillow alone cuts off the bottom of an underscore beside nothing but a
-    space: that text is written whole."""
+    comma), one whose bitmap starts a row below its outline ("™"), or a blank beside marks below
+    the baseline (which Pillow also cuts off at the bottom), moves the whole text as Pillow moves
+    it."""
     for size in (10, 11, 12, 13, 14, 18):
         for first in CHARACTERS:
             for second in CHARACTERS:
                 text = first + second
-                if text in UNDERSCORE_CUT:
-                    continue
                 drawn = drawn_by_pillow(text, size, (20, 20), 160)
                 assert written(text, size, (20, 20), 160).tobytes() == drawn.tobytes(), (size, text)
+
+
+def test_a_text_is_drawn_on_one_line_with_its_accents_composed():
+    assert drawable("Le Fabuleux Destin\nd’Ame\u0301lie Poulain\r\n") == (
+        "Le Fabuleux Destin d’Amélie Poulain  "
+    )
+    # An accent typed as a mark of its own is drawn as the font's accented letter is.
+    composed = written("Amélie", 13, (4, 4), 300).tobytes()
+    assert written(drawable("Ame\u0301lie"), 13, (4, 4), 300).tobytes() == composed
+    assert written("Ame\u0301lie", 13, (4, 4), 300).tobytes() != composed

@@ -70,7 +70,7 @@ def _advance(char: str, size: int) -> int:
     return _units(font(size).getlength(char, mode="1"))
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def _kerning(pair: str, size: int) -> int:
     """What the pen moves on more between the two characters of `pair` (less, for most kerned
     pairs), in 64ths of a pixel, as Pillow kerns them."""

@@ -39,6 +39,7 @@ def test_a_text_too_long_is_cut_where_the_last_character_that_fits_with_the_elli
         "WWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW",
         "iiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiii",
         "Ça, c'est « Leaving Las Vegas » (1995) — Sera, à la fin, dans la chambre",
+        "AVAWAY To Ty Wa Yo LT -T -Y “quoted” AVAVAVAVAVAVAVAVAVAVAVAVAVAVAVAVAV",  # kerned pairs
         "Short",
         "",
     ]
@@ -129,3 +130,11 @@ def test_a_text_is_drawn_on_one_line_with_its_accents_composed():
     composed = written("Amélie", 13, (4, 4), 300).tobytes()
     assert written(drawable("Ame\u0301lie"), 13, (4, 4), 300).tobytes() == composed
     assert written("Ame\u0301lie", 13, (4, 4), 300).tobytes() != composed
+
+
+def test_the_names_and_titles_people_write_are_drawn_in_their_own_letters():
+    """Accented Latin, Greek and Cyrillic are the font's own letters, not the box drawn for a
+    character the font lacks (as Pillow's own font drew every accented letter)."""
+    missing = written("\U0010ffff", 13, (4, 4), 60).tobytes()  # a box
+    for char in "éèêëàâäçñöüßøåæœłńśźżčřšžğışăţőűýÿ" + "ÉÀÇÑÖÜØÅÆŒŁŠŽ" + "αβΩЖжЯя" + "—“”‘’…":
+        assert written(char, 13, (4, 4), 60).tobytes() != missing, char

@@ -15,7 +15,7 @@ from bot.diary.embeds import club_films_embed
 from bot.diary.taste import Taste, club_films
 from bot.interactions import Interaction, guild_id_of, guild_of, now_epoch
 from bot.reactions.recorder import counted_since
-from bot.stats.chart import bar_chart
+from bot.stats.chart import bar_chart, name_on_image
 from bot.stats.embeds import (
     essay_stats_embed,
     member_stats_embed,
@@ -133,11 +133,13 @@ class StatsCog(commands.Cog, name="Stats"):
 
         def display_name(user_id: int) -> str:
             found = present.get(user_id)
-            return found.display_name if found else "a former member"
+            return name_on_image(found.display_name) if found else "a former member"
 
-        subtitle = guild.name if member else "The club's year"
+        # The names as the card's font writes them: emoji it lacks left out (the text has them).
+        card_title = f"{name_on_image(whose)}'s {span.year} in film"
+        subtitle = name_on_image(guild.name) if member else "The club's year"
         lines = year_lines(told, display_name, str)
-        card = await asyncio.to_thread(year_card, title, subtitle, lines)
+        card = await asyncio.to_thread(year_card, card_title, subtitle, lines)
         file = discord.File(
             fp=io.BytesIO(card),
             filename=CARD_NAME,

@@ -213,10 +213,10 @@ def club(simcord_env):
     return film_club(simcord_env)
 
 
-def film_club(env, **where: Any):
+def film_club(env, name: str = "Film Club", **where: Any):
     """A film club server: #general, a moderator (mia) and two members (alice, bob); `where`
     goes to simcord's `create_guild` (a shard)."""
-    guild = env.create_guild("Film Club", **where)
+    guild = env.create_guild(name, **where)
     general = guild.create_text_channel("general")
     mods = guild.create_role("Mods", permissions=discord.Permissions(manage_guild=True))
     mia = guild.add_member(env.create_user("mia"), roles=[mods])

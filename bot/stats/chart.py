@@ -51,6 +51,31 @@ def font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(FONT, size * SCALE, layout_engine=ImageFont.Layout.BASIC)
 
 
+MISSING = "\U0010ffff"  # a character no font has: drawn as the font's box
+
+
+@lru_cache(maxsize=4096)
+def lacks(char: str) -> bool:
+    """Whether the font has no glyph for `char`, which it draws as its box."""
+    return _written(char, TEXT_SIZE, 0).tobytes() == _written(MISSING, TEXT_SIZE, 0).tobytes()
+
+
+def _unshown(char: str) -> bool:
+    """An emoji or symbol the font lacks (a box), or what joins and varies one: an invisible
+    format character, a variation selector."""
+    kind = unicodedata.category(char)
+    if kind == "Cf" or unicodedata.name(char, "").startswith("VARIATION SELECTOR"):
+        return True
+    return kind[0] in "SCM" and lacks(char)
+
+
+def name_on_image(name: str) -> str:
+    """A member's or a server's name as the card writes it: without the emoji and symbols the
+    font lacks (a box each), unless nothing else is left of it."""
+    kept = " ".join("".join(c for c in name if not _unshown(c)).split())
+    return kept if any(c.isalnum() for c in kept) else name
+
+
 # Texts are written from their characters' kept masks: rasterizing every character of every text
 # again was most of a card's time. Pillow's basic layout puts each character at the pen, one
 # after the other, each at the pixel nearest its pen, kept in 64ths of a pixel: the pen moves on by

@@ -2,7 +2,18 @@ import io
 
 from PIL import Image, ImageDraw
 
-from bot.stats.chart import MAX_HEIGHT, MIN_ROW, SCALE, WIDTH, bar_chart, drawable, fit, font, write
+from bot.stats.chart import (
+    MAX_HEIGHT,
+    MIN_ROW,
+    SCALE,
+    WIDTH,
+    bar_chart,
+    drawable,
+    fit,
+    font,
+    name_on_image,
+    write,
+)
 
 
 def shown_size(count: int) -> tuple[float, float]:
@@ -138,3 +149,18 @@ def test_the_names_and_titles_people_write_are_drawn_in_their_own_letters():
     missing = written("\U0010ffff", 13, (4, 4), 60).tobytes()  # a box
     for char in "éèêëàâäçñöüßøåæœłńśźżčřšžğışăţőűýÿ" + "ÉÀÇÑÖÜØÅÆŒŁŠŽ" + "αβΩЖжЯя" + "—“”‘’…":
         assert written(char, 13, (4, 4), 60).tobytes() != missing, char
+
+
+def test_a_name_on_the_card_leaves_out_the_emoji_the_font_would_draw_as_boxes():
+    assert name_on_image("🎬 Film Club") == "Film Club"
+    assert name_on_image("Film 🎬 Club") == "Film Club"
+    assert name_on_image("alice 🌙") == "alice"
+    assert name_on_image("👩\u200d👩\u200d👧 family") == "family"  # a joined emoji
+    assert name_on_image("Kim 👋🏽") == "Kim"  # and its skin tone
+    assert name_on_image("🇫🇷 Paris") == "Paris"  # a flag
+    # What the font draws stays: its symbols, accents, a script it lacks (a box is all there is).
+    assert name_on_image("Zoë ★ ✓") == "Zoë ★ ✓"
+    assert name_on_image("七人の侍") == "七人の侍"
+    assert name_on_image("Ана") == "Ана"
+    # A name of nothing else is kept as it is rather than written as nothing.
+    assert name_on_image("🌙🌙") == "🌙🌙"

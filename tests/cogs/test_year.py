@@ -7,12 +7,14 @@ import io
 import sys
 from datetime import UTC, datetime
 
-from PIL import Image
+from PIL import Image, ImageDraw
 
+from bot.stats.chart import SCALE, write
+from bot.stats.year_card import MARGIN, TITLE_SIZE
 from tests.cogs.test_diary import advance_to
 from tests.cogs.test_films import end_week, start_week
 from tests.cogs.test_taste import rate
-from tests.conftest import SERA
+from tests.conftest import SERA, film_club
 from tests.helpers import missing, reaction_burst, refusal
 
 TASTE = {
@@ -290,3 +292,18 @@ async def test_a_members_closest_taste_is_read_on_past_the_members_who_left(club
     r = await club.bob.slash(club.general, "stats year", member=club.alice)
     closest = fields(r.response)["Closest taste"]
     assert not missing(closest, f"<@{raters['dave'].id}>", "5 films")
+
+
+async def test_the_cards_title_leaves_out_the_emoji_of_a_servers_name(simcord_env):
+    """Discord shows the emoji of a name; the card's font has none, and would draw a box."""
+    club = film_club(simcord_env, name="🎬 Film Club")
+    await a_year_in_the_club(club)
+    r = await club.bob.slash(club.general, "stats year")
+    assert r.response.embeds[0].title == "🎬 Film Club's 2026 in film"  # the text keeps it
+    card = Image.open(io.BytesIO(await r.response.attachments[0].read()))
+    # The card's title line, as the card writes "Film Club's 2026 in film" beside its bar.
+    expected = Image.new("P", card.size, 0)
+    ImageDraw.Draw(expected).rectangle((0, 0, 4 * SCALE, card.height), fill=1)
+    write(expected, (MARGIN * SCALE, 10 * SCALE), "Film Club's 2026 in film", TITLE_SIZE, 2)
+    title_line = (0, 0, card.width, 33 * SCALE)
+    assert card.crop(title_line).tobytes() == expected.crop(title_line).tobytes()

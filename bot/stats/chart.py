@@ -57,7 +57,12 @@ MISSING = "\U0010ffff"  # a character no font has: drawn as the font's box
 @lru_cache(maxsize=4096)
 def lacks(char: str) -> bool:
     """Whether the font has no glyph for `char`, which it draws as its box."""
-    return _written(char, TEXT_SIZE, 0).tobytes() == _written(MISSING, TEXT_SIZE, 0).tobytes()
+    return _written(char, TEXT_SIZE, 0).tobytes() == _box_drawn()
+
+
+@lru_cache(maxsize=1)
+def _box_drawn() -> bytes:
+    return _written(MISSING, TEXT_SIZE, 0).tobytes()
 
 
 def _unshown(char: str) -> bool:
@@ -180,8 +185,9 @@ def _ink(image: Image.Image, left: int = 0) -> tuple[int, int, int, int] | None:
 
 
 @lru_cache(maxsize=16)
-def _probe_alone(size: int) -> tuple[int, int, int, int]:
-    box = _ink(_written(PROBE, size, 0))
+def _alone(text: str, size: int) -> tuple[int, int, int, int]:
+    """Where the ink of `text` (`PROBE`, an underscore) lies, written alone by `_written`."""
+    box = _ink(_written(text, size, 0))
     assert box is not None
     return box
 
@@ -191,9 +197,13 @@ def _underscore_lower(before: str, after: str, size: int) -> int:
     before `after` than alone: how much higher the bitmaps beside it start than their outlines."""
     pen = _pixel(_pens(before + "_", size)[0][-1])
     beside = _ink(_written(before + "_" + after, size, pen), pen)
-    alone = _ink(_written("_", size, 0))
-    assert beside is not None and alone is not None
-    return beside[1] - alone[1]
+    assert beside is not None
+    return beside[1] - _alone("_", size)[1]
+
+
+@lru_cache(maxsize=16)
+def _probe_lowered(size: int) -> int:
+    return _underscore_lower(PROBE, "", size)
 
 
 @lru_cache(maxsize=4096)
@@ -216,7 +226,7 @@ def _glyph(char: str, size: int) -> Glyph:
     # Beside the probe's "|", the line is placed by the taller of the two: how much lower each
     # one's ink sits there than alone tells how far apart their bitmaps start from their
     # outlines. The "|"'s own difference (a row, at some sizes) shows beside an underscore.
-    apart = (probe[1] - _probe_alone(size)[1]) - (box[1] - alone[1])
+    apart = (probe[1] - _alone(PROBE, size)[1]) - (box[1] - alone[1])
     bitmap_top = outline_top + apart + _probe_lowered(size)
     dx = box[0] - pen - em
     bitmap_left = min(0, dx - (alone[0] - em - outline_left))
@@ -231,11 +241,6 @@ def _glyph(char: str, size: int) -> Glyph:
         bitmap_top,
         depth,
     )
-
-
-@lru_cache(maxsize=16)
-def _probe_lowered(size: int) -> int:
-    return _underscore_lower(PROBE, "", size)
 
 
 def write(image: Image.Image, xy: tuple[int, int], text: str, size: int, fill: int) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 from bench.community import GUILD_ID, MEMBER_BASE, Scale, sentence
 from bench.figures import percentile
 from bot.client import Projectionist
+from bot.diary import kept
 from bot.diary.embeds import (
     closest_embed,
     club_films_embed,
@@ -33,6 +34,7 @@ from bot.diary.embeds import (
     diary_embed,
     taste_embed,
 )
+from bot.diary.kept import ServerRatings
 from bot.diary.letterboxd import read_export
 from bot.diary.taste import Taste, club_films, club_films_counted
 from bot.films.schedule import zone
@@ -273,6 +275,9 @@ async def measure_film_life(bot: Projectionist, scale: Scale, rounds: int) -> di
         # What a rating's change costs the next `/stats films`: its films ranked again and its
         # raters' leans counted again (kept until then).
         "raters_recount": await timed(lambda: club_films_counted(services.db, GUILD_ID), 3),
+        # `/taste me`'s first call in a process: the server's ratings read into memory (then
+        # kept, a changed film read again).
+        "ratings_load": await timed(lambda: kept._load(services.db, GUILD_ID, ServerRatings()), 3),
         "taste_me": await call("taste_me"),
         "stats_films": await call("stats_films"),
         "stats_year": await call("stats_year"),

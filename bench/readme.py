@@ -207,6 +207,12 @@ def film_life_rows(life: dict | None, loaded: dict | None) -> list[tuple[str, st
             "no target",
         ),
         command("/taste me", "taste_me"),
+        (
+            "/taste me's first call in a process: the server's ratings read into memory "
+            "(then kept, a changed film read again): p50",
+            f"{life['ratings_load']['p50_ms']} ms" if "ratings_load" in life else "not measured",
+            "no target",
+        ),
         command("/stats films", "stats_films"),
         (
             "/stats films counted again after a rating changes (then kept): p50",

@@ -51,6 +51,7 @@ def results(ratio_vs_noop: float) -> dict:
                     "film_start_suggestions",
                     "club_agreement_recount",
                     "raters_recount",
+                    "ratings_load",
                 )
             },
         },

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from bot.db import Database, IdRange, Row, split_ids
+from bot.diary.kept import kept_ratings
 from bot.diary.service import Film
 from bot.errors import UserError
 
@@ -202,72 +203,24 @@ class Taste:
     ) -> tuple[list[Close], float | None]:
         """The members whose taste is closest to the viewer's (MIN_SHARED films in common at
         least, never a private member), best first (`limit` of them from `offset`; every one
-        with None), and the club's typical agreement. Ranked by the database: a viewer shares
-        films with most of the club, whose rows cost more to bring into Python than to rank.
-        The members are ranked in parts of about as many ratings each, run at once (see
-        `_member_ranges`), and the parts' leaders merged."""
-        club, ranges = await asyncio.gather(
-            self.club_agreement(guild_id), self._member_ranges(guild_id, viewer_id)
+        with None), and the club's typical agreement. From the server's ratings kept in memory
+        (bot/diary/kept.py); the viewer's own and who keeps a private diary read at each call."""
+        club, server, mine, private = await asyncio.gather(
+            self.club_agreement(guild_id),
+            kept_ratings.of(self.db, guild_id),
+            self._ratings(guild_id, viewer_id),
+            self.db.fetchall("SELECT user_id FROM diary_privacy WHERE guild_id = ?", (guild_id,)),
         )
+        hidden = {viewer_id, *(int(row[0]) for row in private)}
+        ranked = []
+        for member_id, films, difference in server.shared(mine, MIN_SHARED):
+            if member_id not in hidden:
+                raw = agreement(difference, films)
+                score = shrunk(raw, films, raw if club is None else club)
+                ranked.append((-score, -films, member_id))
         wanted = None if limit is None else limit + offset
-        close = []
-        for rows in await asyncio.gather(
-            *(self._ranked(guild_id, viewer_id, club, r, wanted) for r in ranges)
-        ):
-            for user_id, films, difference in rows:
-                raw = agreement(int(difference), int(films))
-                close.append(
-                    Close(
-                        user_id, int(films), shrunk(raw, int(films), raw if club is None else club)
-                    )
-                )
-        if len(ranges) > 1:
-            close.sort(key=lambda c: (-c.score, -c.films, c.member_id))
-        return close[offset:wanted], club
-
-    async def _member_ranges(self, guild_id: int, viewer_id: int) -> list[IdRange]:
-        """Ranges of member ids to rank apart, one per part the database runs at once: grouping
-        the pairs of ratings by member is most of the time a ranking takes (100,000 pairs at
-        the benchmark's scale), and a part groups only its members'. Split among the raters of
-        the viewer's most rated film: the popular films' raters make most of the pairs."""
-        top = None
-        if self.db.query_parts > 1:
-            top = await self.db.fetchone(
-                "SELECT m.film_id, r.raters FROM latest_ratings m JOIN film_ratings r "
-                "ON r.guild_id = m.guild_id AND r.film_id = m.film_id "
-                "WHERE m.guild_id = ? AND m.user_id = ? ORDER BY r.raters DESC LIMIT 1",
-                (guild_id, viewer_id),
-            )
-        return await raters_split(self.db, guild_id, top)
-
-    async def _ranked(
-        self,
-        guild_id: int,
-        viewer_id: int,
-        club: float | None,
-        members: IdRange,
-        limit: int | None,
-    ) -> list[Row]:
-        """(member, films both rated, the sum of the differences) of the closest members in a
-        range of ids, best first."""
-        within, bounds = among(members, "o.user_id")
-        return await self.db.fetchall(
-            # The score as `agreement` and `shrunk` compute it, the same operations in the
-            # same order, so that the database ranks by the very value shown.
-            "SELECT user_id, n, d FROM (SELECT user_id, n, d, "
-            "(n * raw + ? * coalesce(?, raw)) / (n + ?) AS score FROM (SELECT user_id, n, d, "
-            "100 * (1 - CAST(d AS DOUBLE PRECISION) / (n * ?)) AS raw FROM ("
-            # CROSS JOIN: SQLite reads the viewer's films first, then each film's raters.
-            "SELECT o.user_id, count(*) AS n, sum(abs(o.rating - m.rating)) AS d "
-            "FROM latest_ratings m CROSS JOIN latest_ratings o WHERE o.guild_id = m.guild_id "
-            f"AND o.film_id = m.film_id AND o.user_id <> m.user_id{within} "
-            "AND m.guild_id = ? AND m.user_id = ? GROUP BY o.user_id HAVING count(*) >= ? "
-            "AND NOT EXISTS (SELECT 1 FROM diary_privacy p "
-            "WHERE p.guild_id = ? AND p.user_id = o.user_id)) pairs) agreed) scored "
-            f"ORDER BY score DESC, n DESC, user_id{'' if limit is None else ' LIMIT ?'}",
-            (SHRINK, club, SHRINK, WIDEST, *bounds, guild_id, viewer_id, MIN_SHARED, guild_id)
-            + (() if limit is None else (limit,)),
-        )
+        page = sorted(ranked) if wanted is None else heapq.nsmallest(wanted, ranked)
+        return [Close(member_id, -films, -score) for score, films, member_id in page[offset:]], club
 
     async def _films(self, ids: list[int]) -> dict[int, Film]:
         marks = ", ".join("?" for _ in ids)

@@ -111,8 +111,8 @@ TAKE_LABEL = "Most-reacted take"
 CANDIDATES = 50
 
 # Members of a member's closest-taste ranking read with the year: a page, as `/taste me` reads,
-# rather than every rater (2,000 at the benchmark's scale, 3.5 ms more on SQLite and 2.5 on
-# PostgreSQL, p50 of 40 calls, for a list of which the card names the first still present).
+# rather than every rater (2,000 at the benchmark's scale), for a list of which the card names
+# the first still present.
 CLOSEST_PAGE = 100
 
 NOT_PRIVATE = (
@@ -131,12 +131,13 @@ class Years:
         # merge under way and ran one, 53 → 45 ms p50 and 203 → 59 ms at worst for a member's
         # year while 2,000 reactions a second arrive (SQLite, 20 calls each way).
         # The parts read at once by the database's readers (SQLite's two, PostgreSQL's pool).
-        logged, best_week, take, quote, (closest, section) = await asyncio.gather(
+        logged, best_week, take, quote, closest, section = await asyncio.gather(
             self._logged(guild_id, span, member_id),
             self._best_week(guild_id, span, member_id),
             self._take(guild_id, span, member_id),
             self._quote(guild_id, span, member_id),
-            self._closest_then_section(guild_id, span, member_id),
+            self._closest(guild_id, member_id),
+            self._section(guild_id, span, member_id),
         )
         viewings, films, members, diarist = logged
         return YearInFilm(
@@ -153,24 +154,12 @@ class Years:
             diarist=diarist,
         )
 
-    async def _closest_then_section(
-        self, guild_id: int, span: Span, member_id: int | None
-    ) -> tuple[list[Close], SectionOfYear | None]:
-        """A member's closest taste and the section of the year. On SQLite one after the other:
-        each reads in parts of its own, one on each reader, and read at once they only slowed
-        each other (a member's year 37.1-38.8 ms p50 against 37.2-39.5). PostgreSQL's pool
-        reads them at once (its server on the benchmark's two cores: 30.8-31.9 against
-        35.7-39.5)."""
+    async def _closest(self, guild_id: int, member_id: int | None) -> list[Close]:
+        """A member's closest tastes (none for the club's year)."""
         if member_id is None:
-            return [], await self._section(guild_id, span, member_id)
-        closest = Taste(self.db).closest(guild_id, member_id, limit=CLOSEST_PAGE)
-        if self.db.backend == "sqlite":
-            close, _ = await closest
-            return close, await self._section(guild_id, span, member_id)
-        (close, _), section = await asyncio.gather(
-            closest, self._section(guild_id, span, member_id)
-        )
-        return close, section
+            return []
+        close, _ = await Taste(self.db).closest(guild_id, member_id, limit=CLOSEST_PAGE)
+        return close
 
     def _whose(
         self, member_id: int | None, column: str = "v.user_id"

@@ -92,6 +92,11 @@ class ServerRatings:
         else:
             self._lists[film_id] = (array("I", places), bytes(rating for _, rating in rated))
 
+    def take(self, other: ServerRatings) -> None:
+        """Every film as `other` keeps them, in place of those kept."""
+        self.raters, self._place, self._width = other.raters, other._place, other._width
+        self._columns, self._lists, self.ratings = other._columns, other._lists, other.ratings
+
     def _place_of(self, user_id: int) -> int:
         place = self._place.get(user_id)
         if place is None:
@@ -208,9 +213,9 @@ async def _refresh(db: Database, guild_id: int, server: ServerRatings) -> None:
 
 
 async def _load(db: Database, guild_id: int, server: ServerRatings) -> None:
-    """Every film of the server, read in ranges of films of about READ_AT_ONCE ratings."""
-    for film_id in server.films():
-        server.drop(film_id)
+    """Every film of the server, read in ranges of films of about READ_AT_ONCE ratings, then
+    taken on at once: a ranking between two reads finds the films as they were."""
+    loaded = ServerRatings()
     films = await db.fetchall(
         "SELECT film_id, raters FROM film_ratings WHERE guild_id = ? ORDER BY film_id",
         (guild_id,),
@@ -226,8 +231,9 @@ async def _load(db: Database, guild_id: int, server: ServerRatings) -> None:
             "WHERE guild_id = ? AND film_id >= ? AND film_id <= ? ORDER BY film_id",
             (guild_id, films[start][0], films[end - 1][0]),
         )
-        _put_films(server, [int(row[0]) for row in films[start:end]], rows)
+        _put_films(loaded, [int(row[0]) for row in films[start:end]], rows)
         start = end
+    server.take(loaded)
 
 
 def _put_films(server: ServerRatings, film_ids: list[int], rows: Sequence[Row]) -> None:

@@ -18,6 +18,8 @@ the version held or a later one are read again."""
 from __future__ import annotations
 
 import asyncio
+import itertools
+import operator
 import sys
 import weakref
 from array import array
@@ -238,11 +240,12 @@ async def _load(db: Database, guild_id: int, server: ServerRatings) -> None:
 
 def _put_films(server: ServerRatings, film_ids: list[int], rows: Sequence[Row]) -> None:
     """Each of `film_ids` as `rows` (film, member, rating; by film) have it: none, if absent."""
-    rated: dict[int, list[tuple[int, int]]] = {film_id: [] for film_id in film_ids}
-    for film_id, user_id, rating in rows:
-        rated.setdefault(int(film_id), []).append((int(user_id), int(rating)))
-    for film_id, pairs in rated.items():
-        server.put(film_id, pairs)
+    absent = set(film_ids)
+    for film_id, rated in itertools.groupby(rows, key=operator.itemgetter(0)):
+        server.put(film_id, [(user_id, rating) for _, user_id, rating in rated])
+        absent.discard(film_id)
+    for film_id in absent:
+        server.drop(film_id)
 
 
 kept_ratings = KeptRatings()

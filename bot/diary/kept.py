@@ -13,7 +13,8 @@ a time.
 
 Kept while the server's ratings stay as they were: each film's row carries the server's rating
 version at its last change (migration 0040), and once the version moves, the films stamped with
-the version held or a later one are read again."""
+the version held or a later one are read again (the version held too: `latest_ratings_rebuild`,
+which `db port` runs, moves the version after stamping its films)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ READ_AT_ONCE = 20_000
 # Films read again by one statement once the version moves.
 FILMS_AT_ONCE = 500
 
+FOUR_BYTES = next(code for code in "IL" if array(code).itemsize == 4)  # an array of 4-byte lanes
 RATED = 255  # a column's second byte for each rater who rated the film (ratings are 1 to 10)
 APART = [
     bytes(1 if byte == RATED else abs(byte - mine) if 1 <= byte <= 10 else 0 for byte in range(256))
@@ -92,7 +94,7 @@ class ServerRatings:
                 column[2 * place + 1] = RATED
             self._columns[film_id] = bytes(column)
         else:
-            self._lists[film_id] = (array("I", places), bytes(rating for _, rating in rated))
+            self._lists[film_id] = (array(FOUR_BYTES, places), bytes(r for _, r in rated))
 
     def take(self, other: ServerRatings) -> None:
         """Every film as `other` keeps them, in place of those kept."""
@@ -107,9 +109,20 @@ class ServerRatings:
         return place
 
     def _widen(self) -> None:
+        """Room for the raters come since, in every column; a column that no longer has one
+        rater in COLUMN_SHARE becomes a list (the server's first films, read before most of its
+        raters were met, would otherwise stay columns as wide as the server)."""
         width = len(self.raters) + len(self.raters) // 4
         padding = bytes(2 * (width - self._width))
-        self._columns = {film: column + padding for film, column in self._columns.items()}
+        columns = {}
+        for film_id, column in self._columns.items():
+            if column.count(RATED) * COLUMN_SHARE >= len(self.raters):
+                columns[film_id] = column + padding
+            else:
+                places = [place for place, mark in enumerate(column[1::2]) if mark]
+                ratings = bytes(column[2 * place] for place in places)
+                self._lists[film_id] = (array(FOUR_BYTES, places), ratings)
+        self._columns = columns
         self._width = width
 
     def shared(self, mine: dict[int, int], at_least: int) -> Iterator[tuple[int, int, int]]:
@@ -134,7 +147,7 @@ class ServerRatings:
                     films[place] += 1
         if summed:
             total += _widened(batch, width, wide)
-        counted = array("I", total.to_bytes(8 * width, "little"))
+        counted = array(FOUR_BYTES, total.to_bytes(8 * width, "little"))
         if sys.byteorder == "big":
             counted.byteswap()
         for place, user_id in enumerate(self.raters):
@@ -167,11 +180,12 @@ class KeptRatings:
         servers.move_to_end(guild_id)
         async with server.lock:
             await _refresh(db, guild_id, server)
-        while sum(s.ratings for s in servers.values()) > KEPT_RATINGS and len(servers) > 1:
-            oldest = next(iter(servers))
-            if oldest == guild_id:
+        # The servers used longest ago let go while over the budget, but none being read.
+        kept = sum(s.ratings for s in servers.values())
+        for other in [g for g, s in servers.items() if g != guild_id and not s.lock.locked()]:
+            if kept <= KEPT_RATINGS:
                 break
-            del servers[oldest]
+            kept -= servers.pop(other).ratings
         return server
 
 
@@ -193,24 +207,28 @@ async def _refresh(db: Database, guild_id: int, server: ServerRatings) -> None:
             db.fetchval("SELECT count(*) FROM film_ratings WHERE guild_id = ?", (guild_id,)),
         )
         ids = [int(row[0]) for row in changed]
-        for start in range(0, len(ids), FILMS_AT_ONCE):
-            part = ids[start : start + FILMS_AT_ONCE]
+        parts = [ids[start : start + FILMS_AT_ONCE] for start in range(0, len(ids), FILMS_AT_ONCE)]
+        read = []
+        for part in parts:
             marks = ", ".join("?" for _ in part)
-            rows = await db.fetchall(
-                "SELECT film_id, user_id, rating FROM latest_ratings "
-                f"WHERE guild_id = ? AND film_id IN ({marks}) ORDER BY film_id",
-                (guild_id, *part),
-            )
-            _put_films(server, part, rows)
-        if len(server.films()) != count:  # films whose last rating went
-            present = {
-                int(row[0])
-                for row in await db.fetchall(
-                    "SELECT film_id FROM film_ratings WHERE guild_id = ?", (guild_id,)
+            read.append(
+                await db.fetchall(
+                    "SELECT film_id, user_id, rating FROM latest_ratings "
+                    f"WHERE guild_id = ? AND film_id IN ({marks}) ORDER BY film_id",
+                    (guild_id, *part),
                 )
-            }
-            for film_id in set(server.films()) - present:
-                server.drop(film_id)
+            )
+        gone: set[int] = set()
+        if len({*server.films(), *ids}) != count:  # films whose last rating went
+            present = await db.fetchall(
+                "SELECT film_id FROM film_ratings WHERE guild_id = ?", (guild_id,)
+            )
+            gone = set(server.films()) - {int(row[0]) for row in present}
+        # Put at once, so that a ranking between two reads finds the films as they were.
+        for part, rows in zip(parts, read, strict=True):
+            _put_films(server, part, rows)
+        for film_id in gone:
+            server.drop(film_id)
     server.version = version
 
 

@@ -5,8 +5,11 @@ member privacy, and in a second process that keeps the server's ratings apart.""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import random
 
+import asyncpg
 import pytest
 
 from bot.db import open_database
@@ -14,10 +17,13 @@ from bot.diary import kept
 from bot.diary.letterboxd import read_export
 from bot.diary.service import Diary
 from bot.diary.taste import MIN_SHARED, Taste, agreement, shrunk
+from bot.postgres import PostgresDatabase
 from tests.cogs.test_diary import DIARY
+from tests.conftest import MIGRATED
 
 GUILD = 91
 MEMBERS = [7000 + 13 * n for n in range(40)]
+NUMBERS = itertools.count(1)
 
 
 async def counted(db, viewer: int) -> list[tuple[int, int, float]]:
@@ -98,6 +104,7 @@ async def test_the_kept_ranking_is_every_pair_counted_after_each_kind_of_change(
     # pages of the ranking, ties included (ratings drawn from few values)
     whole = await closest(db, MEMBERS[0])
     assert len(whole) > 25
+    assert any(a[2] == b[2] for a, b in itertools.pairwise(whole))
     assert await closest(db, MEMBERS[0], 10, 10) == whole[10:20]
 
     # ratings changed, removed, and logged for films and by members not kept before
@@ -167,12 +174,16 @@ async def test_a_server_with_no_ratings_ranks_no_one(db):
     assert await closest(db, MEMBERS[0]) == []
 
 
-@pytest.mark.parametrize("raters", [1, 2, 300])
-async def test_many_raters_of_one_film_widen_the_columns_kept_before(db, raters):
+@pytest.mark.parametrize("raters", [12, 300])
+async def test_raters_come_after_the_ratings_were_kept_widen_the_columns(db, raters):
     """Members who rate for the first time after the server's ratings were kept: the columns
-    grow to hold them."""
+    grow to hold them, and those that no longer have one rater in 16 become lists."""
     films = await a_club(db, random.Random(3))
     await closest(db, MEMBERS[0])
+    server = await kept.kept_ratings.of(db, GUILD)
+    room = server._width - len(server.raters)
+    columns = set(server._columns)
+    assert raters > room  # more than the columns have room for
     async with db.transaction() as tx:
         await tx.executemany(
             "INSERT INTO viewings (guild_id, user_id, number, film_id, watched_on, rating, "
@@ -183,4 +194,57 @@ async def test_many_raters_of_one_film_widen_the_columns_kept_before(db, raters)
                 for n, f in enumerate(films[:6], start=1)
             ],
         )
-    await assert_every_ranking_counted(db, [MEMBERS[0], 50_000])
+    await assert_every_ranking_counted(db, [*MEMBERS, 50_000])
+    if raters == 300:  # 340 raters: a column needs 22 of them, and some no longer have them
+        assert columns - set(server._columns)
+        assert all(c.count(kept.RATED) * 16 >= 340 for c in server._columns.values())
+
+
+async def test_an_import_beside_another_members_rating_is_read_again_after_both(postgres):
+    """PostgreSQL: a member's import (its films counted in one pass) while another member's
+    rating of the same server commits. A process reading the server's ratings between the two
+    commits must read the import's films again after it: they are stamped with the version the
+    import moves the server to, never an older one than the process holds."""
+    url = postgres.create_database(f"kept_{next(NUMBERS)}", template=MIGRATED)
+    db = await PostgresDatabase.open(url)
+    first, second = await asyncpg.connect(url), await asyncpg.connect(url)
+    viewing = (
+        "INSERT INTO viewings (guild_id, user_id, number, film_id, watched_on, rating, "
+        "logged_at) VALUES ($1, $2, $3, $4, '2026-01-01', $5, 0)"
+    )
+    try:
+        heat, rope = [
+            await first.fetchval(
+                "INSERT INTO films (title, title_key, year) VALUES ($1, $2, 2000) RETURNING id",
+                title,
+                title.lower(),
+            )
+            for title in ("Heat", "Rope")
+        ]
+        for member in (1, 2, 3):
+            await first.execute(viewing, GUILD, member, 1, heat, 5)
+        await first.execute(viewing, GUILD, 1, 2, rope, 5)
+        assert await closest(db, 1) == []  # the server's ratings kept
+
+        rating = second.transaction()
+        await rating.start()
+        await second.execute(viewing, GUILD, 2, 2, rope, 9)
+        imported = first.transaction()
+        await imported.start()
+        await first.execute("SELECT set_config('projectionist.bulk', 'on', true)")
+        await first.execute(viewing, GUILD, 9, 1, heat, 1)
+        counting = asyncio.ensure_future(
+            first.execute("SELECT latest_ratings_of_member($1, $2)", GUILD, 9)
+        )
+        await asyncio.sleep(0.2)  # the import waits for the other rating's transaction
+        await rating.commit()
+        await counting
+        await closest(db, 1)  # read between the two commits
+        await imported.commit()
+
+        server = await kept.kept_ratings.of(db, GUILD)
+        assert sorted(server.shared({heat: 1}, 1)) == [(1, 1, 4), (2, 1, 4), (3, 1, 4), (9, 1, 0)]
+    finally:
+        await first.close()
+        await second.close()
+        await db.close()

@@ -36,7 +36,7 @@ from bot.diary.embeds import (
 )
 from bot.diary.kept import ServerRatings
 from bot.diary.letterboxd import read_export
-from bot.diary.taste import Taste, club_films, club_films_counted
+from bot.diary.taste import Taste, club_films, club_films_counted, private_members
 from bot.films.schedule import zone
 from bot.stats.year import Span, Years, year_lines
 from bot.stats.year_card import year_card
@@ -239,12 +239,7 @@ def calls_of(rounds: int) -> dict[str, int]:
 async def film_members_of(bot: Projectionist, scale: Scale) -> tuple[list[int], list[int]]:
     """The film-life members, and those of them whose diary is public."""
     members = film_members(scale)
-    private = {
-        row[0]
-        for row in await bot.services.db.fetchall(
-            "SELECT user_id FROM diary_privacy WHERE guild_id = ?", (GUILD_ID,)
-        )
-    }
+    private = await private_members(bot.services.db, GUILD_ID)
     return members, [m for m in members if m not in private]
 
 

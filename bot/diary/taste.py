@@ -106,6 +106,12 @@ class Close:
     score: float
 
 
+async def private_members(db: Database, guild_id: int) -> set[int]:
+    """The members of a server who keep their diary private."""
+    rows = await db.fetchall("SELECT user_id FROM diary_privacy WHERE guild_id = ?", (guild_id,))
+    return {int(row[0]) for row in rows}
+
+
 def private_message(member_id: int) -> str:
     return f"<@{member_id}> keeps their film life private: there is no taste match with them."
 
@@ -209,9 +215,9 @@ class Taste:
             self.club_agreement(guild_id),
             kept_ratings.of(self.db, guild_id),
             self._ratings(guild_id, viewer_id),
-            self.db.fetchall("SELECT user_id FROM diary_privacy WHERE guild_id = ?", (guild_id,)),
+            private_members(self.db, guild_id),
         )
-        hidden = {viewer_id, *(int(row[0]) for row in private)}
+        hidden = {viewer_id, *private}
         ranked = []
         for member_id, films, difference in server.shared(mine, MIN_SHARED):
             if member_id not in hidden:
@@ -294,12 +300,7 @@ async def club_films(db: Database, guild_id: int) -> ClubFilms:
     total = int(rows[0][3] or 0)
     if not total:
         return ClubFilms(0, None, None, [], [], [], [])
-    private = {
-        row[0]
-        for row in await db.fetchall(
-            "SELECT user_id FROM diary_privacy WHERE guild_id = ?", (guild_id,)
-        )
-    }
+    private = await private_members(db, guild_id)
     club_mean = int(rows[0][4]) / total
     films = []
     for film_id, title, year, count, summed, squares, lowest, highest in rows[1:]:

@@ -36,7 +36,8 @@ from bot.diary.embeds import (
 )
 from bot.diary.kept import ServerRatings
 from bot.diary.letterboxd import read_export
-from bot.diary.taste import Taste, club_films, club_films_counted, private_members
+from bot.diary.service import private_members
+from bot.diary.taste import Taste, club_films, club_films_counted
 from bot.films.schedule import zone
 from bot.stats.year import Span, Years, year_lines
 from bot.stats.year_card import year_card

@@ -231,6 +231,21 @@ WANTED_KEPT = 25  # films `/film start` suggests from the watchlists
 NAMED_WANTING = 8  # members `/watchlist club` names for each film
 
 
+async def private_members(db: Database, guild_id: int) -> set[int]:
+    """The members of a server who keep their diary private."""
+    rows = await db.fetchall("SELECT user_id FROM diary_privacy WHERE guild_id = ?", (guild_id,))
+    return {int(row[0]) for row in rows}
+
+
+async def keeps_private(db: Database, guild_id: int, user_id: int) -> bool:
+    """Whether the member keeps their diary private in the server (`/diary privacy`)."""
+    return bool(
+        await db.fetchval(
+            "SELECT 1 FROM diary_privacy WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+        )
+    )
+
+
 class Diary:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -681,12 +696,7 @@ class Diary:
     # --- privacy ----------------------------------------------------------------------
 
     async def is_private(self, guild_id: int, user_id: int) -> bool:
-        return bool(
-            await self.db.fetchval(
-                "SELECT 1 FROM diary_privacy WHERE guild_id = ? AND user_id = ?",
-                (guild_id, user_id),
-            )
-        )
+        return await keeps_private(self.db, guild_id, user_id)
 
     async def set_private(self, guild_id: int, user_id: int, private: bool, now: int) -> None:
         async with self.db.transaction(guild_id) as tx:

@@ -22,7 +22,7 @@ from typing import Any, TypeVar, cast
 
 from bot.db import Database, IdRange, Row, split_ids
 from bot.diary.kept import kept_ratings
-from bot.diary.service import Film
+from bot.diary.service import Film, keeps_private, private_members
 from bot.errors import UserError
 
 T = TypeVar("T")
@@ -106,12 +106,6 @@ class Close:
     score: float
 
 
-async def private_members(db: Database, guild_id: int) -> set[int]:
-    """The members of a server who keep their diary private."""
-    rows = await db.fetchall("SELECT user_id FROM diary_privacy WHERE guild_id = ?", (guild_id,))
-    return {int(row[0]) for row in rows}
-
-
 def private_message(member_id: int) -> str:
     return f"<@{member_id}> keeps their film life private: there is no taste match with them."
 
@@ -147,14 +141,6 @@ class Taste:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def _private(self, guild_id: int, user_id: int) -> bool:
-        return bool(
-            await self.db.fetchval(
-                "SELECT 1 FROM diary_privacy WHERE guild_id = ? AND user_id = ?",
-                (guild_id, user_id),
-            )
-        )
-
     async def _ratings(self, guild_id: int, user_id: int) -> dict[int, int]:
         rows = await self.db.fetchall(
             "SELECT film_id, rating FROM latest_ratings WHERE guild_id = ? AND user_id = ?",
@@ -182,7 +168,7 @@ class Taste:
         """The viewer's taste beside a member's; refused when the member keeps theirs private."""
         if member_id == viewer_id:
             raise UserError("That is you; `/taste me` finds the members closest to you.")
-        if await self._private(guild_id, member_id):
+        if await keeps_private(self.db, guild_id, member_id):
             raise UserError(private_message(member_id))
         mine = await self._ratings(guild_id, viewer_id)
         theirs = await self._ratings(guild_id, member_id)

@@ -247,6 +247,23 @@ def write(image: Image.Image, xy: tuple[int, int], text: str, size: int, fill: i
     """`text` at `xy` in the palette colour `fill`: the pixels `ImageDraw.text` draws on a
     palette image (which it draws without antialiasing), from its characters' kept masks. The
     image is written through Pillow's core: a new one, as `Image.new` makes."""
+    ink = _text_ink(text, size)
+    if ink is None:
+        return
+    mask, left, top = ink
+    left, top = xy[0] + left, xy[1] + top
+    # `Image.paste` checking again, each call, what is known here took most of a text's time.
+    image.im.paste(fill, (left, top, left + mask.width, top + mask.height), mask.im)
+
+
+# A card's labels and title, a chart's legend, and the facts of a club's year come back at every
+# call: each text's ink is put together once into a mask of its own and kept (at most a few KB
+# each). The same card drawn 300 times, six rounds each way alternating: 2.69-4.77 → 1.93-2.39
+# ms p50; cards of new facts under the same labels within the noise (2.63-3.17 against 2.76-3.27).
+@lru_cache(maxsize=256)
+def _text_ink(text: str, size: int) -> tuple[Image.Image, int, int] | None:
+    """The ink of `text` as one mask (a bit a pixel), and where it starts from the point the text
+    is written at; None for a text with no ink."""
     placed = []
     outline_left, bitmap_left, outline_top, bitmap_top, depth = 0, 0, 0, 0, 0
     for char, pen in zip(text, _pens(text, size)[0], strict=True):
@@ -258,18 +275,28 @@ def write(image: Image.Image, xy: tuple[int, int], text: str, size: int, fill: i
         if glyph.mask is not None:
             bitmap_left = min(bitmap_left, at + glyph.bitmap_left)
             placed.append((glyph.mask, at + glyph.dx, glyph.dy))
-    x = xy[0] + outline_left - bitmap_left
-    y = xy[1] + bitmap_top - outline_top
-    bottom = xy[1] + font(size).getmetrics()[0] + depth
-    # `Image.paste` checking again, each call, what is known here took most of a text's time.
-    core = image.im
+    x, y = outline_left - bitmap_left, bitmap_top - outline_top
+    bottom = font(size).getmetrics()[0] + depth
+    boxes = []
     for mask, dx, dy in placed:
         left, top = x + dx, y + dy
         if top + mask.height > bottom:
             if bottom <= top:
                 continue
             mask = mask.crop((0, 0, mask.width, bottom - top))
-        core.paste(fill, (left, top, left + mask.width, top + mask.height), mask.im)
+        boxes.append((mask, left, top))
+    if not boxes:
+        return None
+    left = min(box[1] for box in boxes)
+    top = min(box[2] for box in boxes)
+    right = max(box[1] + box[0].width for box in boxes)
+    low = max(box[2] + box[0].height for box in boxes)
+    ink = Image.new("1", (right - left, low - top))
+    core = ink.im
+    for mask, x0, y0 in boxes:
+        x0, y0 = x0 - left, y0 - top
+        core.paste(1, (x0, y0, x0 + mask.width, y0 + mask.height), mask.im)
+    return ink, left, top
 
 
 def bar_chart(labels: list[str], reactions: list[int], quotes: list[int], title: str) -> bytes:
